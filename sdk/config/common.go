@@ -1,0 +1,103 @@
+package config
+
+import "github.com/tidwall/gjson"
+
+// Mode says whether a filter acts on its findings.
+type Mode string
+
+// The two modes every filter accepts under "mode".
+const (
+	// ModeEnforce blocks, masks or rewrites as configured (the default).
+	ModeEnforce Mode = "enforce"
+	// ModeMonitor only logs decisions and counts metrics; traffic passes unchanged.
+	ModeMonitor Mode = "monitor"
+)
+
+// OnError says what a filter does when it cannot do its job: a body over max_body_bytes, a body it
+// cannot parse or decompress, a failing host call.
+type OnError string
+
+// The two failure policies every filter accepts under "on_error".
+const (
+	// OnErrorDeny rejects the request with a provider-shaped error (the default: fail closed).
+	OnErrorDeny OnError = "deny"
+	// OnErrorAllow lets the request pass unchecked and logs why (fail open).
+	OnErrorAllow OnError = "allow"
+)
+
+// Limits of max_body_bytes.
+const (
+	DefaultMaxBodyBytes int64 = 1 << 20  // 1 MiB
+	MaxMaxBodyBytes     int64 = 64 << 20 // 64 MiB; a wasm VM holds the whole body in linear memory
+)
+
+// Common holds the settings every filter accepts at the top level (and per rule).
+type Common struct {
+	Mode           Mode    // "mode": enforce | monitor; default enforce
+	OnError        OnError // "on_error": allow | deny; default deny
+	MaxBodyBytes   int64   // "max_body_bytes": 1 .. 64 MiB; default 1 MiB (decoded size)
+	ConsumerHeader string  // "consumer_header": header naming the caller (lower-cased); "" = none
+}
+
+// Enforce reports whether the filter should act (Mode is not monitor).
+func (c Common) Enforce() bool { return c.Mode != ModeMonitor }
+
+// FailOpen reports whether errors let traffic through (OnError is allow).
+func (c Common) FailOpen() bool { return c.OnError == OnErrorAllow }
+
+// ReadCommon reads mode, on_error, max_body_bytes and consumer_header from o.
+func ReadCommon(o Obj) Common {
+	return Common{
+		Mode:           Mode(o.Enum("mode", string(ModeEnforce), string(ModeEnforce), string(ModeMonitor))),
+		OnError:        OnError(o.Enum("on_error", string(OnErrorDeny), string(OnErrorAllow), string(OnErrorDeny))),
+		MaxBodyBytes:   o.Int("max_body_bytes", DefaultMaxBodyBytes, 1, MaxMaxBodyBytes),
+		ConsumerHeader: o.HeaderName("consumer_header", ""),
+	}
+}
+
+// HeaderName reads an HTTP header name (RFC 9110 token characters) and returns it lower-cased.
+// Absent or null gives def.
+func (o Obj) HeaderName(key, def string) string {
+	f := o.get(key)
+	if f == nil {
+		return def
+	}
+	if f.val.Type == gjson.String && validHeaderName(f.val.Str) {
+		return lower(f.val.Str)
+	}
+	o.fail(f, `must be an HTTP header name such as "x-consumer-id"`)
+	return def
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-' || c == '_' || c == '.' || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' ||
+			c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|' || c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// lower is an ASCII lower-casing that does not allocate when s is already lower-case.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
