@@ -64,10 +64,10 @@ func loadTexts(t testing.TB) (tune, held []string) {
 }
 
 type estStats struct {
-	n                       int
-	sumEst, sumTrue         int64
+	n                         int
+	sumEst, sumTrue           int64
 	meanAbsRel, p50, p90, p99 float64
-	under10                 float64 // share of texts underestimated by more than 10%
+	under10                   float64 // share of texts underestimated by more than 10%
 }
 
 func measure(t testing.TB, enc tokenizer.Codec, texts []string) estStats {

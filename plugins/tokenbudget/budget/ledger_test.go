@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestReserveAndRefund(t *testing.T) {
@@ -211,4 +212,12 @@ func BenchmarkReserveAdjust(b *testing.B) {
 		Adjust(s, cs[0], -100)
 		Adjust(s, cs[1], -100)
 	}
+}
+
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
