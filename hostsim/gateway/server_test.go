@@ -1,0 +1,145 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startGateway serves cfg on loopback and returns its base URL.
+func startGateway(t *testing.T, cfg *Config, opts Options) (string, *Server) {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = log.New(io.Discard, "", 0)
+	}
+	s, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, nil, 2*time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		s.Close()
+	})
+	return "http://" + ln.Addr().String(), s
+}
+
+func TestPassthroughStreamsChunkByChunk(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" || r.URL.RawQuery != "a=1" || r.Header.Get("x-test") != "yes" {
+			http.Error(w, "bad forward: "+r.URL.String(), 400)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("content-type", "text/event-stream")
+		fmt.Fprintf(w, "data: {\"echo\":%d}\n\n", len(b))
+		w.(http.Flusher).Flush()
+		<-release // the client must see the first event before the upstream goes on
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}))
+	defer up.Close()
+	cfg, err := ParseConfig([]byte(`{"upstream":"`+up.URL+`"}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, s := startGateway(t, cfg, Options{})
+	req, _ := http.NewRequest("POST", base+"/v1/chat/completions?a=1", strings.NewReader(`{"stream":true}`))
+	req.Header.Set("x-test", "yes")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "data: {\"echo\":15}\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	close(release)
+	rest, _ := io.ReadAll(br)
+	if !strings.Contains(string(rest), "[DONE]") {
+		t.Fatalf("rest %q", rest)
+	}
+	var prom strings.Builder
+	s.WritePrometheus(&prom)
+	if !strings.Contains(prom.String(), "hostsim_gateway_requests_total 1\n") || !strings.Contains(prom.String(), "hostsim_gateway_request_duration_seconds_count") {
+		t.Errorf("prometheus text:\n%s", prom.String())
+	}
+}
+
+func TestMockUpstreamAndAdmin(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"upstream":"mock","mock":{"chunk_delay_ms":1}}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startGateway(t, cfg, Options{})
+	resp, err := http.Post(base+"/v1/messages", "application/json", strings.NewReader(`{"messages":[{"role":"user","content":"ping"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "ping") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	resp, err = http.Get(base + "/__hostsim/stats/prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "# TYPE hostsim_gateway_requests_total counter") {
+		t.Fatalf("stats: %s", b)
+	}
+}
+
+func TestRequestBodyLimit(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"upstream":"mock","max_request_bytes":100}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startGateway(t, cfg, Options{})
+	resp, err := http.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(strings.Repeat("x", 101)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+}
+
+func TestConfigErrorsNamePaths(t *testing.T) {
+	cases := map[string]string{
+		`{"upstream":"ftp://x"}`:                                                          `upstream: must be a base URL`,
+		`{"upstream":"mock","workers":0,"profile":"nginx"}`:                               `profile: must be one of envoy, envoy_full_wasi, kong; got "nginx"`,
+		`{"upstream":"mock","plugins":[{"name":"a"}]}`:                                    `plugins[0].wasm: must be the path of a .wasm file`,
+		`{"upstream":"mock","plugins":[{"name":"a","wasm":"a"},{"name":"a","wasm":"b"}]}`: `plugins[1].name: must be unique`,
+		`{"upstream":"mock","bogus":1}`:                                                   `unknown field "bogus"`,
+		`{"upstream":"mock","clusters":{"c":{"url":"nope"}}}`:                             `clusters.c.url: must be an http(s) URL`,
+	}
+	for in, want := range cases {
+		_, err := ParseConfig([]byte(in), "")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", in, err, want)
+		}
+	}
+}
