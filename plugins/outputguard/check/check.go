@@ -1,0 +1,305 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Check names a family of checks. The names double as the telemetry finding family and as reason-code stems.
+type Check string
+
+// The checks.
+const (
+	CheckExfil      Check = "exfiltration"
+	CheckMarkup     Check = "unsafe_markup"
+	CheckSecret     Check = "secret_leak"
+	CheckPromptLeak Check = "prompt_leak"
+	CheckSchema     Check = "json_schema"
+)
+
+// Action is what the filter does with a finding of a check.
+type Action string
+
+// The actions.
+const (
+	ActionBlock    Action = "block"    // refuse the response (local reply, or a terminal error event in streams)
+	ActionRedact   Action = "redact"   // replace the finding's span by its neutral replacement and continue
+	ActionAnnotate Action = "annotate" // leave the text, report the finding (header, log, metric)
+)
+
+// Finding is one detection. Offsets are byte offsets into the scanned text (the whole text of one segment, also
+// in streams). Replace is the neutral text that takes the place of [Start, End) under ActionRedact; CanRedact is
+// false for findings that have no meaningful span to neutralise (e.g. leak phrasing), which the filter escalates
+// to block under ActionRedact.
+type Finding struct {
+	Check     Check
+	Type      string // sub-type, e.g. "markdown_image", "script_tag", "aws_access_key", "canary"
+	Start     int
+	End       int
+	Score     float64
+	Replace   string
+	CanRedact bool
+}
+
+// Defaults of the tunable knobs (also the config defaults of the filter).
+const (
+	DefaultExfilThreshold        = 0.6
+	DefaultLeakNGram             = 8
+	DefaultLeakPhraseThreshold   = 1.0
+	DefaultURLPlaceholder        = "#wasmguard-blocked-url"
+	DefaultMaxConstruct          = 4096
+	defaultMinCanaryLen          = 3
+	maxCanaries                  = 256
+	maxCanaryLen                 = 1024
+	maxRefLabels                 = 256
+	maxSystemPromptBytes         = 64 << 10
+	redactedText                 = "[REDACTED]"
+	minSplitCanaryTokenLen       = 4
+	maxSplitCanaryTokens         = 8
+	defaultLeakNGramMinWordsText = 3
+)
+
+// Config selects and tunes the checks. The zero value enables nothing.
+type Config struct {
+	Exfil   ExfilConfig
+	Markup  MarkupConfig
+	Secrets SecretsConfig
+	Leak    LeakConfig
+	// MaxConstruct bounds how far a construct (link, tag, code span, key, private key block) may extend; it is
+	// also the bound of stream hold-back. Longer constructs are decided on what is there. 0 means
+	// DefaultMaxConstruct.
+	MaxConstruct int
+}
+
+// ExfilConfig configures the exfiltration-link check.
+type ExfilConfig struct {
+	Enabled bool
+	Action  Action
+	// AllowedDomains lists hosts that links and images may point to: "example.com" (that host only) or
+	// "*.example.com" (any subdomain, not the apex). When non-empty, every link/image to another host is flagged.
+	AllowedDomains []string
+	// Threshold is the payload score (0..1+) from which a URL is flagged regardless of the allow-list.
+	Threshold float64
+	// ImagesOnly restricts the check to auto-loading references (markdown/HTML images and the like).
+	ImagesOnly bool
+	// Placeholder replaces a flagged URL under redact.
+	Placeholder string
+}
+
+// MarkupConfig configures the unsafe-markup check.
+type MarkupConfig struct {
+	Enabled bool
+	Action  Action
+	// ScanCode also inspects fenced code blocks and inline code spans (by default they are skipped: a markdown
+	// renderer shows them as text).
+	ScanCode bool
+}
+
+// SecretsConfig configures the secret-leak check.
+type SecretsConfig struct {
+	Enabled bool
+	Action  Action
+}
+
+// LeakConfig configures the system-prompt-leak check.
+type LeakConfig struct {
+	Enabled bool
+	Action  Action
+	// Canaries are strings that must never appear in an output (matched case-insensitively, with whitespace runs
+	// collapsed). A multi-word canary also matches when each of its words (of 4+ characters) appears in the output
+	// as a whole word.
+	Canaries []string
+	// SystemPrompt is the system prompt; only hashes of its word n-grams are kept.
+	SystemPrompt string
+	NGram        int // words per n-gram (default 8)
+	// Phrases enables the leak-phrasing heuristic ("my instructions are", "You are a ... assistant" openings).
+	Phrases         bool
+	PhraseThreshold float64
+}
+
+// Checker is a compiled Config. It is immutable and safe to share between requests.
+type Checker struct {
+	cfg          Config
+	maxConstruct int
+	allow        []domainRule
+	canaries     []canary
+	canaryFirst  [256]bool
+	splitCanary  [][]string
+	ngram        int
+	ngrams       map[uint64]struct{}
+	anyLinkCheck bool
+}
+
+type canary struct {
+	norm []byte // lower-case, whitespace runs collapsed to one space
+}
+
+type domainRule struct {
+	host     string
+	wildcard bool
+}
+
+// Compile validates c and prepares the checker. Errors name the offending field.
+func Compile(c Config) (*Checker, error) {
+	k := &Checker{cfg: c, maxConstruct: c.MaxConstruct}
+	if k.maxConstruct <= 0 {
+		k.maxConstruct = DefaultMaxConstruct
+	}
+	if k.cfg.Exfil.Threshold <= 0 {
+		k.cfg.Exfil.Threshold = DefaultExfilThreshold
+	}
+	if k.cfg.Exfil.Placeholder == "" {
+		k.cfg.Exfil.Placeholder = DefaultURLPlaceholder
+	}
+	if k.cfg.Leak.PhraseThreshold <= 0 {
+		k.cfg.Leak.PhraseThreshold = DefaultLeakPhraseThreshold
+	}
+	k.ngram = c.Leak.NGram
+	if k.ngram <= 0 {
+		k.ngram = DefaultLeakNGram
+	}
+	var errs []error
+	for i, d := range c.Exfil.AllowedDomains {
+		r, err := parseDomainRule(d)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("allowed_domains[%d]: %w", i, err))
+			continue
+		}
+		k.allow = append(k.allow, r)
+	}
+	if len(c.Leak.Canaries) > maxCanaries {
+		errs = append(errs, fmt.Errorf("system_prompt_canaries: at most %d entries; got %d", maxCanaries, len(c.Leak.Canaries)))
+	}
+	for i, s := range c.Leak.Canaries {
+		n := normalizeCanary(s)
+		if len(n) < defaultMinCanaryLen || len(n) > maxCanaryLen {
+			errs = append(errs, fmt.Errorf("system_prompt_canaries[%d]: must be %d to %d bytes after trimming; got %d", i, defaultMinCanaryLen, maxCanaryLen, len(n)))
+			continue
+		}
+		k.canaries = append(k.canaries, canary{norm: n})
+		k.canaryFirst[n[0]] = true
+		if n[0] >= 'a' && n[0] <= 'z' {
+			k.canaryFirst[n[0]-32] = true
+		}
+		if toks := splitCanaryTokens(string(n)); toks != nil {
+			k.splitCanary = append(k.splitCanary, toks)
+		}
+	}
+	if len(c.Leak.SystemPrompt) > maxSystemPromptBytes {
+		errs = append(errs, fmt.Errorf("system_prompt: at most %d bytes; got %d", maxSystemPromptBytes, len(c.Leak.SystemPrompt)))
+	} else if c.Leak.SystemPrompt != "" {
+		k.ngrams = buildNGrams(c.Leak.SystemPrompt, k.ngram)
+		if len(k.ngrams) == 0 {
+			errs = append(errs, fmt.Errorf("system_prompt: needs at least %d words (the n-gram size)", k.ngram))
+		}
+	}
+	k.anyLinkCheck = c.Exfil.Enabled || c.Markup.Enabled
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return k, nil
+}
+
+func parseDomainRule(d string) (domainRule, error) {
+	d = strings.ToLower(strings.TrimSpace(d))
+	d = strings.TrimSuffix(d, ".")
+	r := domainRule{}
+	if strings.HasPrefix(d, "*.") {
+		r.wildcard = true
+		d = d[2:]
+	}
+	if d == "" {
+		return r, errors.New("must be a host name like example.com or *.example.com; got an empty name")
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == ':' || c == '[' || c == ']') {
+			return r, fmt.Errorf("must be a host name like example.com or *.example.com; got %q", d)
+		}
+	}
+	r.host = d
+	return r, nil
+}
+
+// hostAllowed reports whether host (lower-case) matches the allow-list.
+func (k *Checker) hostAllowed(host string) bool {
+	for _, r := range k.allow {
+		if r.wildcard {
+			if len(host) > len(r.host)+1 && strings.HasSuffix(host, r.host) && host[len(host)-len(r.host)-1] == '.' {
+				return true
+			}
+		} else if host == r.host {
+			return true
+		}
+	}
+	return false
+}
+
+// Action returns the configured action of a check (annotate when unset).
+func (k *Checker) Action(c Check) Action {
+	var a Action
+	switch c {
+	case CheckExfil:
+		a = k.cfg.Exfil.Action
+	case CheckMarkup:
+		a = k.cfg.Markup.Action
+	case CheckSecret:
+		a = k.cfg.Secrets.Action
+	case CheckPromptLeak:
+		a = k.cfg.Leak.Action
+	}
+	if a == "" {
+		return ActionAnnotate
+	}
+	return a
+}
+
+// Enabled reports whether any text check is enabled.
+func (k *Checker) Enabled() bool {
+	return k.cfg.Exfil.Enabled || k.cfg.Markup.Enabled || k.cfg.Secrets.Enabled || k.cfg.Leak.Enabled
+}
+
+// Scan runs every enabled check over a whole text.
+func (k *Checker) Scan(text string) []Finding {
+	var s scanner
+	s.init(k)
+	s.text = []byte(text)
+	s.run(true)
+	return s.out
+}
+
+// Apply returns text with the spans of the findings for which redact returns true replaced by their Replace
+// text. Overlapping findings are merged: the earlier one wins and the later one is dropped.
+func Apply(text string, findings []Finding, redact func(Finding) bool) string {
+	var b strings.Builder
+	last := 0
+	for _, f := range sortedFindings(findings) {
+		if !redact(f) || !f.CanRedact || f.Start < last || f.End > len(text) || f.Start > f.End {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(text))
+		}
+		b.WriteString(text[last:f.Start])
+		b.WriteString(f.Replace)
+		last = f.End
+	}
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+func sortedFindings(fs []Finding) []Finding {
+	out := make([]Finding, len(fs))
+	copy(out, fs)
+	// insertion sort: finding lists are short and this avoids sort's reflection-free but generic overhead
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && (out[j].Start < out[j-1].Start || out[j].Start == out[j-1].Start && out[j].End > out[j-1].End); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}

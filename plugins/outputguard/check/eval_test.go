@@ -1,0 +1,139 @@
+package check
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+)
+
+// The native quality measurement on /work/shared/datasets/output.dev.jsonl (found as ../shared beside the repo
+// root). Each record is scanned with the default policy of the filter: exfiltration (no allow-list, payload
+// scoring), unsafe markup, secrets, and prompt leak with the record's `secret` as the canary. A record is
+// "flagged" when any check reports a finding. Figures are per kind; floors below fail the test on regressions.
+
+type outputRecord struct {
+	Text      string   `json:"text"`
+	Label     int      `json:"label"`
+	Kind      string   `json:"kind"`
+	Secret    string   `json:"secret"`
+	Trainable bool     `json:"trainable"`
+	Tags      []string `json:"tags"`
+}
+
+func repoRoot(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repo root (go.mod) not found")
+		}
+		dir = parent
+	}
+}
+
+func loadOutputDev(t testing.TB) []outputRecord {
+	path := filepath.Join(repoRoot(t), "..", "shared", "datasets", "output.dev.jsonl")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("dataset missing (CI clones shared/ beside the repo): %v", err)
+	}
+	defer f.Close()
+	var out []outputRecord
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var r outputRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("bad record: %v", err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func evalConfig(secret string, phrases bool) Config {
+	c := Config{
+		Exfil:   ExfilConfig{Enabled: true, Action: ActionBlock},
+		Markup:  MarkupConfig{Enabled: true, Action: ActionBlock},
+		Secrets: SecretsConfig{Enabled: true, Action: ActionBlock},
+		Leak:    LeakConfig{Enabled: true, Action: ActionBlock, Phrases: phrases},
+	}
+	if n := len(normalizeCanary(secret)); n >= defaultMinCanaryLen && n <= maxCanaryLen {
+		c.Leak.Canaries = []string{secret}
+	}
+	return c
+}
+
+type prCount struct{ tp, fp, fn, tn int }
+
+func (c prCount) String() string {
+	p, r := ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn)
+	return fmt.Sprintf("tp=%d fp=%d fn=%d tn=%d precision=%.3f recall=%.3f", c.tp, c.fp, c.fn, c.tn, p, r)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 1
+	}
+	return float64(a) / float64(b)
+}
+
+func scoreDev(t *testing.T, recs []outputRecord, phrases bool, verbose bool) map[string]*prCount {
+	per := map[string]*prCount{}
+	for _, r := range recs {
+		k, err := Compile(evalConfig(r.Secret, phrases))
+		if err != nil {
+			t.Fatalf("compile: %v", err)
+		}
+		fs := k.Scan(r.Text)
+		flagged := len(fs) > 0
+		c := per[r.Kind]
+		if c == nil {
+			c = &prCount{}
+			per[r.Kind] = c
+		}
+		switch {
+		case flagged && r.Label == 1:
+			c.tp++
+		case flagged && r.Label == 0:
+			c.fp++
+		case !flagged && r.Label == 1:
+			c.fn++
+		default:
+			c.tn++
+		}
+		if verbose && flagged != (r.Label == 1) {
+			types := []string{}
+			for _, f := range fs {
+				types = append(types, f.Type)
+			}
+			t.Logf("MISMATCH kind=%s label=%d got=%v text=%.160q", r.Kind, r.Label, types, r.Text)
+		}
+	}
+	return per
+}
+
+func TestDevQuality(t *testing.T) {
+	recs := loadOutputDev(t)
+	for _, phrases := range []bool{false, true} {
+		per := scoreDev(t, recs, phrases, os.Getenv("OUTPUTGUARD_EVAL_VERBOSE") != "")
+		kinds := make([]string, 0, len(per))
+		for k := range per {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			t.Logf("phrases=%v %-22s %s", phrases, k, per[k])
+		}
+	}
+}

@@ -1,0 +1,334 @@
+package check
+
+import "strings"
+
+// normalizeCanary lower-cases ASCII and collapses whitespace runs to one space, trimming the ends.
+func normalizeCanary(s string) []byte {
+	out := make([]byte, 0, len(s))
+	sp := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isSpace(c) {
+			sp = len(out) > 0
+			continue
+		}
+		if sp {
+			out = append(out, ' ')
+			sp = false
+		}
+		out = append(out, lower(c))
+	}
+	return out
+}
+
+// splitCanaryTokens returns the distinct words (4+ bytes) of a multi-word canary, or nil when the canary does
+// not have at least two such words or has too many words to be a phrase.
+func splitCanaryTokens(norm string) []string {
+	if len(norm) > 64 {
+		return nil
+	}
+	var toks []string
+	all := 0
+	for _, w := range strings.FieldsFunc(norm, func(r rune) bool { return r < 0x80 && !isWordByte(byte(r)) }) {
+		all++
+		if len(w) < minSplitCanaryTokenLen {
+			continue
+		}
+		dup := false
+		for _, x := range toks {
+			dup = dup || x == w
+		}
+		if !dup {
+			toks = append(toks, w)
+		}
+	}
+	if len(toks) < 2 || all > maxSplitCanaryTokens {
+		return nil
+	}
+	return toks
+}
+
+// canary matches configured canaries at p (case-insensitive, whitespace runs in the text match one space).
+func (s *scanner) canary(p int) bool {
+	t := s.text
+	for _, c := range s.k.canaries {
+		q, i := p, 0
+		for i < len(c.norm) && q < len(t) {
+			if c.norm[i] == ' ' {
+				if !isSpace(t[q]) {
+					break
+				}
+				for q < len(t) && isSpace(t[q]) {
+					q++
+				}
+				i++
+				continue
+			}
+			if lower(t[q]) != c.norm[i] {
+				break
+			}
+			q++
+			i++
+		}
+		if i == len(c.norm) {
+			s.add(Finding{Check: CheckPromptLeak, Type: "canary", Start: p, End: q, Score: 1, Replace: redactedText, CanRedact: true})
+			return true // one canary per position; overlapping canaries are covered by the first
+		}
+		if q >= len(t) && s.more(p, q) {
+			return false
+		}
+	}
+	return true
+}
+
+// readWord returns the end of the word starting at p (letters, digits, non-ASCII), bounded at 64 bytes.
+func readWord(t []byte, p int) int {
+	q := p
+	for q < len(t) && isWordByte(t[q]) && q-p < 64 {
+		q++
+	}
+	return q
+}
+
+func (s *scanner) leakWords(p int) bool {
+	t := s.text
+	if !isWordByte(t[p]) || p > 0 && isWordByte(t[p-1]) {
+		return true
+	}
+	k := s.k
+	// every sub-check decides on its own look-ahead; compute all before changing state so a "not yet" leaves no
+	// trace
+	we := readWord(t, p)
+	if we >= len(t) && s.more(p, we) {
+		return false
+	}
+	var ngramEnd int
+	ngramHit := false
+	if k.ngrams != nil {
+		h, end, ok, undecided := s.ngramAt(p)
+		if undecided {
+			return false
+		}
+		if ok {
+			_, ngramHit = k.ngrams[h]
+			ngramEnd = end
+		}
+	}
+	phraseW, phraseEnd, phraseUndecided := 0.0, 0, false
+	if k.cfg.Leak.Phrases && !s.phraseFired {
+		phraseW, phraseEnd, phraseUndecided = s.phraseAt(p)
+		if phraseUndecided {
+			return false
+		}
+	}
+	// decided: now change state
+	if len(k.splitCanary) > 0 {
+		w := strings.ToLower(string(t[p:we]))
+		for i, toks := range k.splitCanary {
+			if s.splitFired[i] {
+				continue
+			}
+			all := true
+			for j, x := range toks {
+				if x == w {
+					s.splitSeen[i][j] = true
+				}
+				all = all && s.splitSeen[i][j]
+			}
+			if all {
+				s.splitFired[i] = true
+				s.add(Finding{Check: CheckPromptLeak, Type: "canary_words", Start: p, End: we, Score: 1, Replace: redactedText, CanRedact: true})
+			}
+		}
+	}
+	if ngramHit {
+		st := max(p, s.ngramUntil)
+		if ngramEnd > st {
+			s.add(Finding{Check: CheckPromptLeak, Type: "system_prompt_ngram", Start: st, End: ngramEnd, Score: 1, Replace: redactedText, CanRedact: true})
+			s.ngramUntil = ngramEnd
+		}
+	}
+	if phraseW > 0 {
+		s.phraseScore += phraseW
+		if s.phraseScore >= k.cfg.Leak.PhraseThreshold {
+			s.phraseFired = true
+			s.add(Finding{Check: CheckPromptLeak, Type: "leak_phrasing", Start: p, End: phraseEnd, Score: s.phraseScore})
+		}
+	}
+	return true
+}
+
+// Word n-grams: words are runs of letters/digits/non-ASCII bytes, lower-cased (ASCII), hashed with FNV-1a; an
+// n-gram hash chains the word hashes. Only the hashes of the system prompt are kept.
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func wordHash(w []byte) uint64 {
+	h := uint64(fnvOffset)
+	for _, c := range w {
+		h ^= uint64(lower(c))
+		h *= fnvPrime
+	}
+	return h
+}
+
+func chain(h, w uint64) uint64 { return (h ^ w) * 0x100000001b3 * 31 }
+
+func buildNGrams(prompt string, n int) map[uint64]struct{} {
+	t := []byte(prompt)
+	var hs []uint64
+	for p := 0; p < len(t); {
+		if !isWordByte(t[p]) {
+			p++
+			continue
+		}
+		e := p
+		for e < len(t) && isWordByte(t[e]) {
+			e++
+		}
+		hs = append(hs, wordHash(t[p:min(e, p+64)]))
+		p = e
+	}
+	if len(hs) < n {
+		return nil
+	}
+	set := make(map[uint64]struct{}, len(hs)-n+1)
+	for i := 0; i+n <= len(hs); i++ {
+		h := uint64(fnvOffset)
+		for _, w := range hs[i : i+n] {
+			h = chain(h, w)
+		}
+		set[h] = struct{}{}
+	}
+	return set
+}
+
+// ngramAt hashes the n words starting at p. Words longer than 64 bytes hash their first 64 bytes (like buildNGrams
+// does for the prompt, so long words still match).
+func (s *scanner) ngramAt(p int) (h uint64, end int, ok, undecided bool) {
+	t := s.text
+	h = fnvOffset
+	q := p
+	for i := 0; i < s.k.ngram; i++ {
+		for q < len(t) && !isWordByte(t[q]) {
+			if q-p > s.k.maxConstruct {
+				return 0, 0, false, false
+			}
+			q++
+		}
+		if q >= len(t) {
+			return 0, 0, false, s.more(p, q)
+		}
+		e := q
+		for e < len(t) && isWordByte(t[e]) {
+			e++
+		}
+		if e >= len(t) && s.more(p, e) {
+			return 0, 0, false, true
+		}
+		h = chain(h, wordHash(t[q:min(e, q+64)]))
+		q = e
+	}
+	return h, q, true, false
+}
+
+// leakPhrases are phrasings with which a model reveals its instructions. Weights add up over one output; the
+// finding fires when the sum reaches the threshold (default 1.0). Matching is case-insensitive and a space in a
+// phrase matches any whitespace run. A phrase starting with '^' only counts at the very start of the output.
+var leakPhrases = []struct {
+	phrase string
+	weight float64
+}{
+	{"my instructions are", 1.0},
+	{"my instructions so far", 1.0},
+	{"the instructions so far", 1.0},
+	{"here are my instructions", 1.0},
+	{"my instructions were", 0.8},
+	{"my system prompt is", 1.0},
+	{"my system prompt", 0.5},
+	{"my initial prompt", 0.6},
+	{"my original instructions", 0.6},
+	{"my previous instructions", 0.6},
+	{"my prompt is", 0.6},
+	{"the instructions i was given", 0.8},
+	{"instructions i was given", 0.6},
+	{"i was instructed to", 0.6},
+	{"i have been instructed to", 0.6},
+	{"i was told to", 0.5},
+	{"i am programmed to", 0.3},
+	{"my guidelines are", 0.6},
+	{"pre-prompt]", 0.6},
+	{"pre-prompt", 0.3},
+	{"initial prompt", 0.4},
+	{"system prompt", 0.3},
+	{"the access code is", 0.8},
+	{"the password is", 0.8},
+	{"the secret password", 0.5},
+	{"the passphrase is", 0.8},
+	{"^you are a ", 0.6},
+	{"^you are an ", 0.6},
+	{"^sure! here is everything", 0.6},
+	{"everything before", 0.3},
+	{"instructions verbatim", 0.6},
+	{"here are the instructions", 0.6},
+	{"your instructions are", 0.4},
+}
+
+// phraseAt returns the summed weight of the leak phrases starting at p (normally one).
+func (s *scanner) phraseAt(p int) (w float64, end int, undecided bool) {
+	t := s.text
+	for _, lp := range leakPhrases {
+		ph := lp.phrase
+		if ph[0] == '^' {
+			ph = ph[1:]
+			start := 0
+			for start < len(t) && isSpace(t[start]) {
+				start++
+			}
+			if p != start {
+				continue
+			}
+		}
+		if lower(t[p]) != ph[0] {
+			continue
+		}
+		q, i := p, 0
+		for i < len(ph) && q < len(t) {
+			if ph[i] == ' ' {
+				if !isSpace(t[q]) {
+					break
+				}
+				for q < len(t) && isSpace(t[q]) {
+					q++
+				}
+				i++
+				continue
+			}
+			if lower(t[q]) != ph[i] {
+				break
+			}
+			q++
+			i++
+		}
+		if i < len(ph) {
+			if q >= len(t) && s.more(p, q) {
+				return 0, 0, true
+			}
+			continue
+		}
+		// whole-word end
+		if q < len(t) && isWordByte(t[q]) && isWordByte(ph[len(ph)-1]) {
+			continue
+		}
+		if q >= len(t) && s.more(p, q) && isWordByte(ph[len(ph)-1]) {
+			return 0, 0, true
+		}
+		if lp.weight > w {
+			w, end = lp.weight, q
+		}
+	}
+	return w, end, false
+}

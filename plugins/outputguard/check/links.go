@@ -1,0 +1,723 @@
+package check
+
+import "strings"
+
+// link handles markdown constructs starting at '!' or '[': inline images and links, full/collapsed/shortcut
+// reference links, and reference definitions.
+func (s *scanner) link(p int) bool {
+	t := s.text
+	image := false
+	open := p
+	switch t[p] {
+	case '!':
+		if p+1 >= len(t) {
+			return !s.more(p, p+1)
+		}
+		if t[p+1] != '[' {
+			return true
+		}
+		image = true
+		open = p + 1
+	case '[':
+		if p == s.skipImageBracket {
+			return true
+		}
+		if p > 0 && t[p-1] == '\\' {
+			return true
+		}
+	default:
+		return true
+	}
+	closeB, ok, undecided := s.matchBracket(open)
+	if undecided {
+		return false
+	}
+	if !ok {
+		return true
+	}
+	if closeB+1 >= len(t) {
+		if s.more(p, closeB+1) {
+			return false
+		}
+		s.useRef(p, closeB+1, t[open+1:closeB], image)
+		s.markImage(image, open)
+		return true
+	}
+	switch t[closeB+1] {
+	case '(':
+		ds, de, end, ok, undecided := s.inlineDest(closeB+2, p)
+		if undecided {
+			return false
+		}
+		s.markImage(image, open)
+		if !ok {
+			return true
+		}
+		where := "markdown_link"
+		if image {
+			where = "markdown_image"
+		}
+		s.evalURL(ds, de, where, image)
+		_ = end
+		return true
+	case '[':
+		lc, ok, undecided := s.matchBracket(closeB + 1)
+		if undecided {
+			return false
+		}
+		s.markImage(image, open)
+		if !ok {
+			s.useRef(p, closeB+1, t[open+1:closeB], image)
+			return true
+		}
+		label := t[closeB+2 : lc]
+		if len(label) == 0 {
+			label = t[open+1 : closeB]
+		}
+		s.useRef(p, lc+1, label, image)
+		return true
+	case ':':
+		if !image && isDefinitionStart(t, p) {
+			return s.definition(p, closeB)
+		}
+	}
+	s.markImage(image, open)
+	s.useRef(p, closeB+1, t[open+1:closeB], image)
+	return true
+}
+
+func (s *scanner) markImage(image bool, open int) {
+	if image {
+		s.skipImageBracket = open
+	}
+}
+
+// isDefinitionStart: a reference definition starts a line, indented by at most 3 spaces.
+func isDefinitionStart(t []byte, p int) bool {
+	q := p
+	for q > 0 && t[q-1] == ' ' && p-q < 3 {
+		q--
+	}
+	return lineStart(t, q)
+}
+
+// matchBracket finds the ']' matching the '[' at open (nested brackets balanced, backslash escapes honoured, no
+// blank line inside).
+func (s *scanner) matchBracket(open int) (closeAt int, ok, undecided bool) {
+	t := s.text
+	depth := 0
+	for q := open; q < len(t); q++ {
+		if q-open > s.k.maxConstruct {
+			return 0, false, false
+		}
+		switch t[q] {
+		case '\\':
+			q++
+		case '[':
+			depth++
+		case ']':
+			depth--
+			if depth == 0 {
+				return q, true, false
+			}
+		case '\n':
+			if q+1 < len(t) && t[q+1] == '\n' {
+				return 0, false, false
+			}
+		}
+	}
+	if s.more(open, len(t)) {
+		return 0, false, true
+	}
+	return 0, false, false
+}
+
+// inlineDest parses `(dest "title")` from q (just after the '('). It returns the destination range.
+func (s *scanner) inlineDest(q, start int) (ds, de, end int, ok, undecided bool) {
+	t := s.text
+	n := len(t)
+	for q < n && (t[q] == ' ' || t[q] == '\t' || t[q] == '\n') {
+		q++
+	}
+	if q >= n {
+		return 0, 0, 0, false, s.more(start, q)
+	}
+	ds = q
+	if t[q] == '<' {
+		for q++; q < n && t[q] != '>' && t[q] != '\n'; q++ {
+		}
+		if q >= n {
+			return 0, 0, 0, false, s.more(start, q)
+		}
+		if t[q] != '>' {
+			return 0, 0, 0, false, false
+		}
+		ds, de = ds+1, q
+		q++
+	} else {
+		depth := 0
+		for ; q < n; q++ {
+			c := t[q]
+			if c == '\\' {
+				q++
+				continue
+			}
+			if c == '(' {
+				depth++
+			} else if c == ')' {
+				if depth == 0 {
+					break
+				}
+				depth--
+			} else if c <= ' ' {
+				break
+			}
+			if q-start > s.k.maxConstruct {
+				break
+			}
+		}
+		if q >= n && s.more(start, q) {
+			return 0, 0, 0, false, true
+		}
+		if q > n {
+			q = n
+		}
+		de = q
+	}
+	// optional title, then ')'
+	for q < n && isSpace(t[q]) {
+		q++
+	}
+	if q < n && (t[q] == '"' || t[q] == '\'' || t[q] == '(') {
+		cl := t[q]
+		if cl == '(' {
+			cl = ')'
+		}
+		for q++; q < n && t[q] != cl; q++ {
+			if q-start > s.k.maxConstruct {
+				return ds, de, q, true, false
+			}
+		}
+		q++
+		for q < n && isSpace(t[q]) {
+			q++
+		}
+	}
+	if q >= n {
+		if s.more(start, q) {
+			return 0, 0, 0, false, true
+		}
+		// unterminated at the end of the output: a lenient renderer may still show it; evaluate anyway
+		return ds, de, n, de > ds, false
+	}
+	if t[q] != ')' {
+		return 0, 0, 0, false, false
+	}
+	return ds, de, q + 1, de > ds, false
+}
+
+// definition handles `[label]: dest` (a reference definition): a suspicious URL is reported when the label is
+// used (before or after the definition). An unused definition renders nothing.
+func (s *scanner) definition(p, closeB int) bool {
+	t := s.text
+	n := len(t)
+	q := closeB + 2
+	nl := 0
+	for q < n && isSpace(t[q]) {
+		if t[q] == '\n' {
+			nl++
+		}
+		q++
+	}
+	if nl > 1 {
+		return true
+	}
+	if q >= n {
+		return !s.more(p, q)
+	}
+	ds := q
+	if t[q] == '<' {
+		ds++
+	}
+	for q < n && !isSpace(t[q]) && t[q] != '>' {
+		q++
+	}
+	if q >= n && s.more(p, q) {
+		return false
+	}
+	de := q
+	if de <= ds {
+		return true
+	}
+	label := normLabel(t[p+1 : closeB])
+	s.skipURL(ds, de)
+	f, bad := s.judgeURL(ds, de, "reference_definition", false)
+	if !bad {
+		return true
+	}
+	if s.refUsed[label] {
+		s.add(f)
+		return true
+	}
+	if s.refBad == nil {
+		s.refBad = make(map[string]Finding)
+	}
+	if len(s.refBad) < maxRefLabels {
+		s.refBad[label] = f
+	}
+	return true
+}
+
+// useRef records the use of a reference label; when a suspicious definition of it was seen, the use is
+// reported (its redaction keeps the link text only).
+func (s *scanner) useRef(start, end int, rawLabel []byte, image bool) {
+	label := normLabel(rawLabel)
+	if label == "" {
+		return
+	}
+	if f, ok := s.refBad[label]; ok {
+		where := "reference_link"
+		if image {
+			where = "reference_image"
+		}
+		f.Type = where + f.Type[len("reference_definition"):]
+		f.Start, f.End = start, end
+		f.Replace = ""
+		delete(s.refBad, label)
+		s.add(f)
+		return
+	}
+	if s.refUsed == nil {
+		s.refUsed = make(map[string]bool)
+	}
+	if len(s.refUsed) < maxRefLabels {
+		s.refUsed[label] = true
+	}
+}
+
+func normLabel(b []byte) string {
+	if len(b) > 200 {
+		return ""
+	}
+	out := make([]byte, 0, len(b))
+	sp := false
+	for _, c := range b {
+		if isSpace(c) {
+			sp = len(out) > 0
+			continue
+		}
+		if sp {
+			out = append(out, ' ')
+			sp = false
+		}
+		out = append(out, lower(c))
+	}
+	return string(out)
+}
+
+// bare handles text outside markdown/HTML constructs: auto-links (http:// and https:// URLs, which renderers
+// make clickable) and bare javascript:/vbscript: URLs.
+func (s *scanner) bare(p int) bool {
+	t := s.text
+	if p > 0 && isWordByte(t[p-1]) {
+		return true
+	}
+	c := lower(t[p])
+	if c == 'h' {
+		m1, part1 := hasPrefixFold(t, p, "https://")
+		m2, part2 := hasPrefixFold(t, p, "http://")
+		if !m1 && !m2 {
+			return !((part1 || part2) && s.more(p, len(t)))
+		}
+		q := p
+		for q < len(t) && !isSpace(t[q]) && t[q] != '<' && t[q] != '>' && t[q] != '"' && t[q] != '`' && t[q] != '\'' && q-p < s.k.maxConstruct {
+			q++
+		}
+		if q >= len(t) && s.more(p, q) {
+			return false
+		}
+		// GFM: trailing punctuation and an unbalanced ')' are not part of the link
+		for q > p && strings.IndexByte(".,:;!?*_~", t[q-1]) >= 0 {
+			q--
+		}
+		if q > p && t[q-1] == ')' && countByte(t[p:q], '(') < countByte(t[p:q], ')') {
+			q--
+		}
+		s.skipURL(p, q)
+		s.evalURL(p, q, "autolink", false)
+		return true
+	}
+	if (c == 'j' || c == 'v') && s.k.cfg.Markup.Enabled {
+		end, typ, undecided := s.schemeAt(p)
+		if undecided {
+			return false
+		}
+		if typ == "" {
+			return true
+		}
+		// in prose "JavaScript: a language" is harmless; a payload follows the colon directly
+		if end >= len(t) {
+			if s.more(p, end) {
+				return false
+			}
+			return true
+		}
+		if nc := t[end]; isSpace(nc) || nc == '*' || nc == '_' || nc == ')' || nc == ']' || nc == '"' || nc == '\'' {
+			return true
+		}
+		s.add(Finding{Check: CheckMarkup, Type: typ, Start: p, End: end, Score: 1, Replace: "blocked:", CanRedact: true})
+	}
+	return true
+}
+
+func countByte(b []byte, c byte) int {
+	n := 0
+	for _, x := range b {
+		if x == c {
+			n++
+		}
+	}
+	return n
+}
+
+// schemeAt reads a javascript:/vbscript:/livescript: scheme at p, tolerating what browsers strip (tab, CR, LF)
+// and character references. end is just after the colon.
+func (s *scanner) schemeAt(p int) (end int, typ string, undecided bool) {
+	t := s.text
+	var buf [16]byte
+	n := 0
+	q := p
+	for q < len(t) && q-p < 80 {
+		c, w := decodeSchemeByte(t, q)
+		if w == 0 {
+			return 0, "", s.more(p, len(t))
+		}
+		q += w
+		if c == '\t' || c == '\n' || c == '\r' {
+			continue
+		}
+		if c == ':' {
+			if typ := schemeType(string(buf[:n])); typ != "" {
+				return q, typ, false
+			}
+			return 0, "", false
+		}
+		if n == len(buf) || !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return 0, "", false
+		}
+		buf[n] = lower(c)
+		n++
+		if !schemePrefix(string(buf[:n])) {
+			return 0, "", false
+		}
+	}
+	return 0, "", q >= len(t) && s.more(p, q)
+}
+
+func schemePrefix(s string) bool {
+	return strings.HasPrefix("javascript", s) || strings.HasPrefix("vbscript", s) || strings.HasPrefix("livescript", s)
+}
+
+func schemeType(s string) string {
+	switch s {
+	case "javascript", "livescript":
+		return "javascript_url"
+	case "vbscript":
+		return "vbscript_url"
+	}
+	return ""
+}
+
+// decodeSchemeByte decodes one byte or one character reference (&#58; &#x3a; &colon; &Tab; &NewLine;) at q.
+// w == 0 means the reference is cut off by the end of the text.
+func decodeSchemeByte(t []byte, q int) (c byte, w int) {
+	if t[q] != '&' {
+		return t[q], 1
+	}
+	e := q + 1
+	for e < len(t) && e-q < 12 && t[e] != ';' && (isWordByte(t[e]) || t[e] == '#') {
+		e++
+	}
+	if e >= len(t) {
+		return 0, 0
+	}
+	ent := strings.ToLower(string(t[q+1 : e]))
+	w = e - q
+	if t[e] == ';' {
+		w++
+	}
+	switch ent {
+	case "colon":
+		return ':', w
+	case "tab":
+		return '\t', w
+	case "newline":
+		return '\n', w
+	}
+	if len(ent) > 1 && ent[0] == '#' {
+		v := 0
+		if ent[1] == 'x' {
+			for _, d := range ent[2:] {
+				switch {
+				case d >= '0' && d <= '9':
+					v = v*16 + int(d-'0')
+				case d >= 'a' && d <= 'f':
+					v = v*16 + int(d-'a'+10)
+				default:
+					return '&', 1
+				}
+				if v > 255 {
+					return '&', 1
+				}
+			}
+		} else {
+			for _, d := range ent[1:] {
+				if d < '0' || d > '9' {
+					return '&', 1
+				}
+				v = v*10 + int(d-'0')
+				if v > 255 {
+					return '&', 1
+				}
+			}
+		}
+		return byte(v), w
+	}
+	return '&', 1
+}
+
+// dangerousURL reports an executable URL scheme (after what browsers strip: leading spaces/controls, tab/CR/LF
+// inside, character references).
+func dangerousURL(u []byte) string {
+	var buf [32]byte
+	n := 0
+	q := 0
+	for q < len(u) && u[q] <= ' ' {
+		q++
+	}
+	for q < len(u) && n < len(buf) {
+		c, w := decodeSchemeByte(u, q)
+		if w == 0 {
+			break
+		}
+		q += w
+		if c == '\t' || c == '\n' || c == '\r' {
+			continue
+		}
+		buf[n] = lower(c)
+		n++
+		if c == ':' {
+			break
+		}
+	}
+	s := string(buf[:n])
+	if i := strings.IndexByte(s, ':'); i > 0 {
+		if typ := schemeType(s[:i]); typ != "" {
+			return typ
+		}
+		if s[:i] == "data" {
+			rest := strings.ToLower(string(u[min(len(u), q):min(len(u), q+40)]))
+			rest = strings.TrimLeft(rest, " ")
+			for _, mt := range []string{"text/html", "application/xhtml", "image/svg", "text/javascript", "application/javascript", "text/xml", "application/xml"} {
+				if strings.HasPrefix(rest, mt) {
+					return "data_html_url"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// evalURL judges the URL at t[ds:de] and records a finding if it is dangerous or exfiltrating.
+func (s *scanner) evalURL(ds, de int, where string, image bool) {
+	s.skipURL(ds, de)
+	if f, bad := s.judgeURL(ds, de, where, image); bad {
+		s.add(f)
+	}
+}
+
+func (s *scanner) judgeURL(ds, de int, where string, image bool) (Finding, bool) {
+	k := s.k
+	u := s.text[ds:de]
+	if typ := dangerousURL(u); typ != "" {
+		if !k.cfg.Markup.Enabled {
+			return Finding{}, false
+		}
+		return Finding{Check: CheckMarkup, Type: typ, Start: ds, End: de, Score: 1, Replace: k.cfg.Exfil.Placeholder, CanRedact: true}, true
+	}
+	if !k.cfg.Exfil.Enabled || (k.cfg.Exfil.ImagesOnly && !image) {
+		return Finding{}, false
+	}
+	host, rest, ok := splitURL(u)
+	if !ok {
+		return Finding{}, false
+	}
+	f := Finding{Check: CheckExfil, Start: ds, End: de, Replace: k.cfg.Exfil.Placeholder, CanRedact: true}
+	if len(k.allow) > 0 && !k.hostAllowed(host) {
+		f.Type, f.Score = where+"_untrusted_host", 1
+		return f, true
+	}
+	score := payloadScore(rest)
+	if image {
+		score += 0.2
+	}
+	if score >= k.cfg.Exfil.Threshold {
+		f.Type, f.Score = where+"_data_in_url", score
+		return f, true
+	}
+	return Finding{}, false
+}
+
+// splitURL returns the lower-case host and the part after it of an absolute (or protocol-relative) URL.
+func splitURL(u []byte) (host string, rest []byte, ok bool) {
+	i := 0
+	for i < len(u) && u[i] <= ' ' {
+		i++
+	}
+	u = u[i:]
+	switch {
+	case len(u) >= 2 && u[0] == '/' && u[1] == '/':
+		u = u[2:]
+	default:
+		j := indexByte(u, ':')
+		if j <= 0 || j+2 >= len(u) || u[j+1] != '/' || u[j+2] != '/' {
+			return "", nil, false
+		}
+		scheme := strings.ToLower(string(u[:j]))
+		if scheme != "http" && scheme != "https" && scheme != "ftp" && scheme != "ws" && scheme != "wss" {
+			return "", nil, false
+		}
+		u = u[j+3:]
+	}
+	e := 0
+	for e < len(u) && u[e] != '/' && u[e] != '?' && u[e] != '#' && u[e] != '\\' {
+		e++
+	}
+	auth := u[:e]
+	if at := lastIndexByte(auth, '@'); at >= 0 {
+		auth = auth[at+1:]
+	}
+	if c := lastIndexByte(auth, ':'); c >= 0 && indexByte(auth, ']') < c {
+		auth = auth[:c]
+	}
+	h := strings.TrimSuffix(strings.ToLower(string(auth)), ".")
+	if h == "" {
+		return "", nil, false
+	}
+	return h, u[e:], true
+}
+
+func lastIndexByte(b []byte, c byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// payloadScore scores how much the path/query/fragment of a URL looks like it carries data. Each feature adds;
+// 0.6 and up is "data in URL" by default.
+func payloadScore(rest []byte) float64 {
+	score := 0.0
+	if len(rest) > 200 {
+		score += 0.3
+	}
+	// placeholders that instruct the model to fill in data: [DATA], {data}, $DATA, <data>
+	ls := strings.ToLower(string(rest))
+	for _, ph := range []string{"[data]", "{data}", "$data", "<data>", "%5bdata%5d", "{{", "[info]", "[summary]", "[secret]", "[password]"} {
+		if strings.Contains(ls, ph) {
+			score += 0.6
+			break
+		}
+	}
+	// an e-mail address in the path or query
+	if at := strings.IndexByte(ls, '@'); at > 0 || strings.Contains(ls, "%40") {
+		if at < 0 || at+1 < len(ls) && strings.IndexByte(ls[at+1:], '.') > 0 {
+			score += 0.6
+		}
+	}
+	path, query := ls, ""
+	if q := strings.IndexAny(ls, "?#"); q >= 0 {
+		path, query = ls[:q], ls[q+1:]
+	}
+	if strings.IndexByte(path, '=') >= 0 {
+		score += 0.3 // key=value in the path
+	}
+	params, longest, sentence := 0, 0, false
+	for _, kv := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+		params++
+		v := kv
+		if i := strings.IndexByte(kv, '='); i >= 0 {
+			v = kv[i+1:]
+		}
+		if len(v) > longest {
+			longest = len(v)
+		}
+		if countWordsEncoded(v) >= 2 {
+			sentence = true
+		}
+	}
+	switch {
+	case longest >= 48:
+		score += 0.6
+	case longest >= 24:
+		score += 0.3
+	}
+	if sentence {
+		score += 0.4
+	}
+	switch {
+	case params >= 6:
+		score += 0.5
+	case params >= 4:
+		score += 0.2
+	}
+	// an opaque high-entropy run (base64/hex) in path or query
+	if r := longestOpaqueRun(rest); r >= 32 {
+		score += 0.5
+	} else if r >= 20 {
+		score += 0.2
+	}
+	return score
+}
+
+// countWordsEncoded counts words separated by encoded spaces ('+', %20) or quotes in a query value.
+func countWordsEncoded(v string) int {
+	seps := strings.Count(v, "+") + strings.Count(v, "%20") + strings.Count(v, "%22")/2
+	if seps == 0 {
+		return 1
+	}
+	return seps + 1
+}
+
+// longestOpaqueRun is the longest run of base64/hex alphabet with at least one digit and mixed letter case or
+// digits+letters, i.e. not a plain word.
+func longestOpaqueRun(b []byte) int {
+	best := 0
+	i := 0
+	for i < len(b) {
+		if !isB64(b[i]) {
+			i++
+			continue
+		}
+		j := i
+		var up, lo, dg bool
+		for j < len(b) && isB64(b[j]) {
+			c := b[j]
+			up = up || c >= 'A' && c <= 'Z'
+			lo = lo || c >= 'a' && c <= 'z'
+			dg = dg || c >= '0' && c <= '9'
+			j++
+		}
+		if n := j - i; n > best && dg && (up || lo) && !(up && !lo && !dg) {
+			best = n
+		}
+		i = j
+	}
+	return best
+}
+
+func isB64(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '_' || c == '-'
+}

@@ -1,0 +1,296 @@
+package check
+
+// The single-pass engine. The scanner examines positions in order; at each position it runs the stages below.
+// A stage that cannot decide yet (the construct starting here runs past the end of the text and more text may
+// come) stops the scan; the next run resumes at the same position and stage. A stage only changes state when it
+// decides, so a position is examined exactly once however the text is chunked, and every finding starts at or
+// after the position where it was decided: everything before scanner.pos is final.
+
+const (
+	stageCode = iota
+	stageLink
+	stageTag
+	stageBare
+	stageSecret
+	stageCanary
+	stageWords
+	numStages
+)
+
+type rng struct{ start, end int }
+
+type scanner struct {
+	k     *Checker
+	text  []byte
+	pos   int
+	stage int
+	atEOF bool
+	out   []Finding
+
+	// code: fenced blocks and inline spans (links/markup inside are not rendered)
+	inFence   bool
+	fenceChar byte
+	fenceLen  int
+	codeUntil int
+
+	// links
+	skipImageBracket int   // position of the '[' of an image already handled at its '!'
+	urlSkips         []rng // URL ranges already evaluated (no bare-URL/scheme detection inside)
+	tagUntil         int   // end of the last tag examined (no nested tag detection inside)
+	refUsed          map[string]bool
+	refBad           map[string]Finding // suspicious reference definitions not yet used
+	secretUntil      int
+
+	// leak
+	splitSeen   [][]bool
+	splitFired  []bool
+	phraseScore float64
+	phraseFired bool
+	ngramUntil  int
+}
+
+func (s *scanner) init(k *Checker) {
+	s.k = k
+	s.skipImageBracket = -1
+	if len(k.splitCanary) > 0 {
+		s.splitSeen = make([][]bool, len(k.splitCanary))
+		for i, t := range k.splitCanary {
+			s.splitSeen[i] = make([]bool, len(t))
+		}
+		s.splitFired = make([]bool, len(k.splitCanary))
+	}
+}
+
+func (s *scanner) add(f Finding) { s.out = append(s.out, f) }
+
+// run scans as far as it can decide. atEOF says no more text will come.
+func (s *scanner) run(atEOF bool) {
+	s.atEOF = atEOF
+	k := s.k
+	n := len(s.text)
+	linkish := k.cfg.Exfil.Enabled || k.cfg.Markup.Enabled
+	words := k.cfg.Leak.Enabled && (len(k.splitCanary) > 0 || k.ngrams != nil || k.cfg.Leak.Phrases) ||
+		linkish || k.cfg.Secrets.Enabled
+	canaries := k.cfg.Leak.Enabled && len(k.canaries) > 0
+	for s.pos < n {
+		p := s.pos
+		if s.stage == 0 {
+			// fast path: skip bytes no stage cares about
+			c := s.text[p]
+			interesting := c == '\n' || c == '`' || c == '[' || c == '!' || c == '<' || c == '-' ||
+				p == 0 || (canaries && k.canaryFirst[c]) || (words && isWordByte(c) && !isWordByte(s.text[p-1]))
+			if !interesting {
+				s.pos++
+				continue
+			}
+		}
+		for s.stage < numStages {
+			if !s.step(s.stage, p) {
+				return
+			}
+			s.stage++
+		}
+		s.pos++
+		s.stage = 0
+	}
+}
+
+// more reports that a construct reaching end could still change with more text (and is within the cap).
+func (s *scanner) more(start, end int) bool {
+	return !s.atEOF && end >= len(s.text) && end-start < s.k.maxConstruct
+}
+
+func (s *scanner) step(stage, p int) bool {
+	k := s.k
+	switch stage {
+	case stageCode:
+		return s.code(p)
+	case stageLink:
+		if (k.cfg.Exfil.Enabled || k.cfg.Markup.Enabled) && !s.inCode(p) {
+			return s.link(p)
+		}
+	case stageTag:
+		if (k.cfg.Exfil.Enabled || k.cfg.Markup.Enabled) && !s.inCode(p) && p >= s.tagUntil {
+			return s.tag(p)
+		}
+	case stageBare:
+		if (k.cfg.Exfil.Enabled || k.cfg.Markup.Enabled) && !s.inCode(p) && !s.inURL(p) && p >= s.tagUntil {
+			return s.bare(p)
+		}
+	case stageSecret:
+		if k.cfg.Secrets.Enabled && p >= s.secretUntil {
+			return s.secret(p)
+		}
+	case stageCanary:
+		if k.cfg.Leak.Enabled && len(k.canaries) > 0 && k.canaryFirst[s.text[p]] {
+			return s.canary(p)
+		}
+	case stageWords:
+		if k.cfg.Leak.Enabled {
+			return s.leakWords(p)
+		}
+	}
+	return true
+}
+
+func (s *scanner) inCode(p int) bool {
+	return !s.k.cfg.Markup.ScanCode && (s.inFence || p < s.codeUntil)
+}
+
+func (s *scanner) inURL(p int) bool {
+	for len(s.urlSkips) > 0 && s.urlSkips[0].end <= p {
+		s.urlSkips = s.urlSkips[1:]
+	}
+	for _, r := range s.urlSkips {
+		if p >= r.start && p < r.end {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scanner) skipURL(start, end int) {
+	// keep sorted by start; the list stays tiny
+	r := rng{start, end}
+	i := len(s.urlSkips)
+	s.urlSkips = append(s.urlSkips, r)
+	for i > 0 && s.urlSkips[i-1].start > r.start {
+		s.urlSkips[i] = s.urlSkips[i-1]
+		i--
+	}
+	s.urlSkips[i] = r
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 32
+	}
+	return c
+}
+
+func lineStart(t []byte, p int) bool { return p == 0 || t[p-1] == '\n' }
+
+// code tracks fenced code blocks and inline code spans.
+func (s *scanner) code(p int) bool {
+	t := s.text
+	c := t[p]
+	if lineStart(t, p) {
+		// up to 3 spaces of indentation, then ``` or ~~~
+		q := p
+		for q < len(t) && q-p < 3 && t[q] == ' ' {
+			q++
+		}
+		if q >= len(t) {
+			return !s.more(p, q)
+		}
+		if f := t[q]; f == '`' || f == '~' {
+			r := q
+			for r < len(t) && t[r] == f {
+				r++
+			}
+			if r >= len(t) && s.more(p, r) {
+				return false
+			}
+			run := r - q
+			if run >= 3 {
+				// need the rest of the line: an opener's info string cannot contain backticks
+				e := r
+				for e < len(t) && t[e] != '\n' {
+					e++
+				}
+				if e >= len(t) && s.more(p, e) {
+					return false
+				}
+				if s.inFence {
+					if f == s.fenceChar && run >= s.fenceLen && onlySpace(t[r:e]) {
+						s.inFence = false
+						s.codeUntil = e
+					}
+					return true
+				}
+				if f == '~' || indexByte(t[r:e], '`') < 0 {
+					s.inFence, s.fenceChar, s.fenceLen = true, f, run
+					return true
+				}
+			}
+		}
+	}
+	if c != '`' || s.inFence || p < s.codeUntil {
+		return true
+	}
+	if p > 0 && t[p-1] == '`' {
+		return true // inside a backtick run already handled
+	}
+	r := p
+	for r < len(t) && t[r] == '`' {
+		r++
+	}
+	if r >= len(t) && s.more(p, r) {
+		return false
+	}
+	run := r - p
+	// find a closing run of exactly the same length
+	for q := r; q < len(t); {
+		if q-p > s.k.maxConstruct {
+			return true
+		}
+		if t[q] == '`' {
+			e := q
+			for e < len(t) && t[e] == '`' {
+				e++
+			}
+			if e >= len(t) && s.more(p, e) {
+				return false
+			}
+			if e-q == run {
+				s.codeUntil = e
+				return true
+			}
+			q = e
+			continue
+		}
+		if t[q] == '\n' && q+1 < len(t) && t[q+1] == '\n' {
+			return true // a blank line ends the paragraph: literal backticks
+		}
+		q++
+	}
+	return !s.more(p, len(t)) // unclosed so far
+}
+
+func onlySpace(b []byte) bool {
+	for _, c := range b {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func hasPrefixFold(t []byte, p int, lowerPrefix string) (match, partial bool) {
+	for i := 0; i < len(lowerPrefix); i++ {
+		if p+i >= len(t) {
+			return false, true
+		}
+		if lower(t[p+i]) != lowerPrefix[i] {
+			return false, false
+		}
+	}
+	return true, false
+}

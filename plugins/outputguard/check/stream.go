@@ -1,0 +1,149 @@
+package check
+
+// Stream scans text that arrives in pieces (the text deltas of a streamed response, one Stream per choice /
+// output segment). Pieces are held back until every position they cover is decided, then returned rewritten
+// (redacted findings replaced). Hold-back is bounded by Config.MaxConstruct plus the longest canary/phrase.
+//
+// Findings are reported once, with offsets into the concatenated text, exactly as Checker.Scan reports them for
+// the whole text.
+type Stream struct {
+	s       scanner
+	redact  func(Finding) bool
+	pending []Piece // pushed, not yet released
+	starts  []int   // start offset of each pending piece
+	rel     int     // text offset up to which pieces were released
+	reds    []Finding
+	all     int // findings returned so far
+}
+
+// Piece is one chunk of stream text with the caller's identifier (e.g. the index of the SSE event it came in).
+type Piece struct {
+	ID   int
+	Text string
+}
+
+// NewStream starts a stream. redact decides which findings are replaced in the released text (nil: none).
+func (k *Checker) NewStream(redact func(Finding) bool) *Stream {
+	st := &Stream{redact: redact}
+	st.s.init(k)
+	return st
+}
+
+// Push appends a piece and scans as far as can be decided. It returns the new findings and the pieces that can
+// be released now, in order, rewritten.
+func (st *Stream) Push(id int, text string) (ready []Piece, found []Finding) {
+	st.pending = append(st.pending, Piece{ID: id, Text: text})
+	st.starts = append(st.starts, len(st.s.text))
+	st.s.text = append(st.s.text, text...)
+	st.s.run(false)
+	return st.collect()
+}
+
+// Close scans to the end (no more text) and releases everything.
+func (st *Stream) Close() (ready []Piece, found []Finding) {
+	st.s.run(true)
+	return st.collect()
+}
+
+// Held is the number of text bytes pushed but not released yet.
+func (st *Stream) Held() int { return len(st.s.text) - st.rel }
+
+// Text returns the whole text pushed so far (as received, not rewritten). JSON Schema validation at the end of a
+// stream uses it.
+func (st *Stream) Text() string { return string(st.s.text) }
+
+// Findings returns every finding so far.
+func (st *Stream) Findings() []Finding { return st.s.out }
+
+func (st *Stream) collect() (ready []Piece, found []Finding) {
+	found = st.s.out[st.all:]
+	st.all = len(st.s.out)
+	for _, f := range found {
+		if st.redact != nil && f.CanRedact && st.redact(f) {
+			st.addRed(f)
+		}
+	}
+	safe := st.s.pos
+	if st.s.atEOF {
+		safe = len(st.s.text)
+	}
+	n := 0
+	for n < len(st.pending) {
+		end := len(st.s.text)
+		if n+1 < len(st.starts) {
+			end = st.starts[n+1]
+		}
+		if end > safe {
+			break
+		}
+		p := st.pending[n]
+		p.Text = st.rewrite(st.starts[n], end)
+		ready = append(ready, p)
+		st.rel = end
+		n++
+	}
+	st.pending = st.pending[n:]
+	st.starts = st.starts[n:]
+	// drop redactions entirely released
+	d := 0
+	for d < len(st.reds) && st.reds[d].End <= st.rel {
+		d++
+	}
+	st.reds = st.reds[d:]
+	return ready, found
+}
+
+// addRed inserts a redaction keeping the list sorted by start; a redaction overlapping an earlier-starting one is
+// dropped (as Apply does).
+func (st *Stream) addRed(f Finding) {
+	i := len(st.reds)
+	for i > 0 && st.reds[i-1].Start > f.Start {
+		i--
+	}
+	if i > 0 && st.reds[i-1].End > f.Start {
+		return
+	}
+	if i < len(st.reds) && f.End > st.reds[i].Start {
+		// f starts earlier and overlaps a later redaction that may already be partly released: keep the
+		// earlier-starting one only if nothing of the later one was released yet
+		if st.reds[i].Start < st.rel {
+			return
+		}
+		st.reds = append(st.reds[:i], st.reds[i+1:]...)
+	}
+	st.reds = append(st.reds, Finding{})
+	copy(st.reds[i+1:], st.reds[i:])
+	st.reds[i] = f
+}
+
+// rewrite renders text[a:b) with the redactions applied: a redaction's replacement goes where it starts; the
+// bytes it covers are dropped in whichever piece they fall.
+func (st *Stream) rewrite(a, b int) string {
+	t := st.s.text
+	touched := false
+	for _, r := range st.reds {
+		if r.Start < b && r.End > a {
+			touched = true
+			break
+		}
+	}
+	if !touched {
+		return string(t[a:b])
+	}
+	out := make([]byte, 0, b-a)
+	q := a
+	for _, r := range st.reds {
+		if r.End <= q || r.Start >= b {
+			continue
+		}
+		if r.Start >= q {
+			out = append(out, t[q:r.Start]...)
+			out = append(out, r.Replace...)
+		}
+		q = min(r.End, b)
+	}
+	if q < b {
+		out = append(out, t[q:b]...)
+	}
+	return string(out)
+}
