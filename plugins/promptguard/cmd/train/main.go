@@ -1,0 +1,462 @@
+// Command train trains promptguard's embedded logistic-regression model and writes
+// plugins/promptguard/detect/weights.go. It is deterministic: the same datasets give a byte-identical file.
+//
+//	go run ./plugins/promptguard/cmd/train            # cross-validate, report, train on everything, write weights
+//	go run ./plugins/promptguard/cmd/train -write=false # report only
+//
+// Only records whose "trainable" is true are used for training and threshold selection (injection.dev.jsonl,
+// plus the plain harmful requests of harmful.dev.jsonl as negatives: they are not injections). Figures are
+// reported on records the scored model never saw: 5-fold cross-validation (folds by sha256 of the text) for the
+// trainable records, and the final model on every non-trainable record.
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/wasmguard/wasmguard/plugins/promptguard/detect"
+)
+
+type record struct {
+	Text      string   `json:"text"`
+	Label     int      `json:"label"`
+	Source    string   `json:"source"`
+	Kind      string   `json:"kind"`
+	Tags      []string `json:"tags"`
+	Lang      string   `json:"lang"`
+	Trainable bool     `json:"trainable"`
+
+	fold   int
+	data   bool // inspected as untrusted data (tool result / document)
+	weight float64
+	hashed []uint32 // bucket occurrences as detect.Extract returned them
+	idx    []uint32
+	val    []float32
+	dense  [detect.NumDense]float32
+}
+
+const folds = 5
+
+func main() {
+	root := repoRoot()
+	dsDir := flag.String("datasets", filepath.Join(root, "..", "shared", "datasets"), "directory of the *.dev.jsonl files")
+	out := flag.String("out", filepath.Join(root, "plugins", "promptguard", "detect", "weights.go"), "generated weights file")
+	write := flag.Bool("write", true, "write the weights file")
+	iters := flag.Int("iters", 400, "full-batch Adam iterations")
+	l2 := flag.Float64("l2", 3e-4, "L2 penalty of the hashed weights (per unit of total sample weight)")
+	l2d := flag.Float64("l2dense", 1e-4, "L2 penalty of the dense (signal) weights")
+	flag.Parse()
+
+	inj := load(filepath.Join(*dsDir, "injection.dev.jsonl"))
+	harm := load(filepath.Join(*dsDir, "harmful.dev.jsonl"))
+	for _, r := range harm {
+		r.Label = 0
+	}
+	all := append(append([]*record{}, inj...), harm...)
+	d := detect.New(detect.Options{Model: &detect.Model{}})
+	for _, r := range all {
+		sum := sha256.Sum256([]byte(r.Text))
+		r.fold = int(sum[0]) % folds
+		r.data = r.Kind == "indirect" || hasTag(r.Tags, "document")
+		f := d.Extract(r.Text)
+		r.hashed = append([]uint32(nil), f.Hashed...)
+		r.idx, r.val = sparse(f.Hashed)
+		r.dense = f.Dense
+	}
+	var train []*record
+	for _, r := range all {
+		if r.Trainable {
+			train = append(train, r)
+		}
+	}
+	setWeights(train)
+	fmt.Printf("records: %d injection, %d harmful; trainable %d\n", len(inj), len(harm), len(train))
+
+	// Cross-validation: out-of-fold scores for every trainable record.
+	oof := map[*record]float64{}
+	for k := 0; k < folds; k++ {
+		var tr []*record
+		for _, r := range train {
+			if r.fold != k {
+				tr = append(tr, r)
+			}
+		}
+		m := fit(tr, *iters, *l2, *l2d)
+		for _, r := range train {
+			if r.fold == k {
+				oof[r] = m.prob(r)
+			}
+		}
+	}
+	thUser, thData := chooseThresholds(train, oof)
+	fmt.Printf("thresholds (chosen on out-of-fold scores of trainable records): user %.3f, data %.3f\n", thUser, thData)
+	report("5-fold cross-validation, trainable records (out-of-fold scores)", train, oof, thUser, thData)
+
+	final := fit(train, *iters, *l2, *l2d)
+	q := final.quantize()
+	held := map[*record]float64{}
+	var heldRecs []*record
+	for _, r := range all {
+		if !r.Trainable {
+			held[r] = q.Prob(&detect.Features{Hashed: expand(r), Dense: r.dense})
+			heldRecs = append(heldRecs, r)
+		}
+	}
+	report("final model, non-trainable records (never trained on)", heldRecs, held, thUser, thData)
+
+	// Agreement of the quantised model with the float model.
+	var maxDiff float64
+	for _, r := range train {
+		diff := math.Abs(final.prob(r) - q.Prob(&detect.Features{Hashed: expand(r), Dense: r.dense}))
+		maxDiff = math.Max(maxDiff, diff)
+	}
+	fmt.Printf("max |p_float - p_int8| on trainable records: %.4f\n", maxDiff)
+	fmt.Println("signal weights:")
+	for i := 0; i < detect.NumDense; i++ {
+		fmt.Printf("  %-22s %+.3f\n", detect.Signal(i).String(), final.dense[i])
+	}
+	if *write {
+		if err := os.WriteFile(*out, render(q, thUser, thData), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "train: write weights:", err)
+			os.Exit(1)
+		}
+		fmt.Println("wrote", *out)
+	}
+}
+
+func repoRoot() string {
+	dir, _ := os.Getwd()
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
+
+func load(path string) []*record {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "train: open dataset:", err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	var out []*record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			fmt.Fprintf(os.Stderr, "train: %s: %v\n", path, err)
+			os.Exit(1)
+		}
+		out = append(out, &r)
+	}
+	return out
+}
+
+func hasTag(tags []string, t string) bool {
+	for _, x := range tags {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// sparse turns bucket occurrences into sorted (bucket, count/sqrt(n)) pairs.
+func sparse(h []uint32) ([]uint32, []float32) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	s := append([]uint32(nil), h...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	norm := float32(1 / math.Sqrt(float64(len(h))))
+	var idx []uint32
+	var val []float32
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] == s[i] {
+			j++
+		}
+		idx = append(idx, s[i])
+		val = append(val, float32(j-i)*norm)
+		i = j
+	}
+	return idx, val
+}
+
+// expand returns the occurrence list of a record (for scoring with detect.Model).
+func expand(r *record) []uint32 { return r.hashed }
+
+// setWeights balances the classes and damps templated families: each record weighs 1/sqrt(size of its
+// source family), then each class is scaled to half of the total weight.
+func setWeights(rs []*record) {
+	fam := map[string]int{}
+	for _, r := range rs {
+		fam[family(r)]++
+	}
+	var pos, neg float64
+	for _, r := range rs {
+		r.weight = 1 / math.Sqrt(float64(fam[family(r)]))
+		if r.Label == 1 {
+			pos += r.weight
+		} else {
+			neg += r.weight
+		}
+	}
+	for _, r := range rs {
+		if r.Label == 1 {
+			r.weight *= float64(len(rs)) / 2 / pos
+		} else {
+			r.weight *= float64(len(rs)) / 2 / neg
+		}
+	}
+}
+
+func family(r *record) string {
+	f := r.Source + "|" + r.Kind
+	if len(r.Tags) > 0 {
+		f += "|" + r.Tags[0]
+	}
+	return f
+}
+
+type lr struct {
+	hashed []float64
+	dense  [detect.NumDense]float64
+	bias   float64
+}
+
+func (m *lr) logit(r *record) float64 {
+	z := m.bias
+	for i, v := range r.dense {
+		z += m.dense[i] * float64(v)
+	}
+	for i, ix := range r.idx {
+		z += m.hashed[ix] * float64(r.val[i])
+	}
+	return z
+}
+
+func (m *lr) prob(r *record) float64 { return 1 / (1 + math.Exp(-m.logit(r))) }
+
+// fit trains by full-batch Adam (deterministic: no sampling).
+func fit(rs []*record, iters int, l2, l2d float64) *lr {
+	const nh = 1 << detect.HashBits
+	m := &lr{hashed: make([]float64, nh)}
+	gh := make([]float64, nh)
+	mh, vh := make([]float64, nh), make([]float64, nh)
+	var md, vd [detect.NumDense + 1]float64
+	var W float64
+	for _, r := range rs {
+		W += r.weight
+	}
+	const lr0, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
+	for it := 1; it <= iters; it++ {
+		for i := range gh {
+			gh[i] = 0
+		}
+		var gd [detect.NumDense + 1]float64
+		for _, r := range rs {
+			g := (m.prob(r) - float64(r.Label)) * r.weight / W
+			for i, v := range r.dense {
+				gd[i] += g * float64(v)
+			}
+			gd[detect.NumDense] += g
+			for i, ix := range r.idx {
+				gh[ix] += g * float64(r.val[i])
+			}
+		}
+		for i := range gh {
+			gh[i] += 2 * l2 * m.hashed[i]
+		}
+		for i := 0; i < detect.NumDense; i++ {
+			gd[i] += 2 * l2d * m.dense[i]
+		}
+		c1 := 1 - math.Pow(b1, float64(it))
+		c2 := 1 - math.Pow(b2, float64(it))
+		for i := range gh {
+			mh[i] = b1*mh[i] + (1-b1)*gh[i]
+			vh[i] = b2*vh[i] + (1-b2)*gh[i]*gh[i]
+			m.hashed[i] -= lr0 * (mh[i] / c1) / (math.Sqrt(vh[i]/c2) + eps)
+		}
+		for i := 0; i <= detect.NumDense; i++ {
+			md[i] = b1*md[i] + (1-b1)*gd[i]
+			vd[i] = b2*vd[i] + (1-b2)*gd[i]*gd[i]
+			step := lr0 * (md[i] / c1) / (math.Sqrt(vd[i]/c2) + eps)
+			if i == detect.NumDense {
+				m.bias -= step
+			} else {
+				m.dense[i] -= step
+			}
+		}
+	}
+	return m
+}
+
+func (m *lr) quantize() *detect.Model {
+	var maxAbs float64
+	for _, w := range m.hashed {
+		maxAbs = math.Max(maxAbs, math.Abs(w))
+	}
+	q := &detect.Model{Bias: float32(m.bias)}
+	for i, w := range m.dense {
+		q.Dense[i] = float32(w)
+	}
+	if maxAbs == 0 {
+		return q
+	}
+	scale := maxAbs / 127
+	b := make([]byte, len(m.hashed))
+	for i, w := range m.hashed {
+		b[i] = byte(int8(math.Round(w / scale)))
+	}
+	q.HashScale = float32(scale)
+	q.Hashed = string(b)
+	return q
+}
+
+// chooseThresholds picks the user threshold as the lowest that keeps the out-of-fold FPR at most 1.5% on
+// benign and 4% on benign-hard records, and the data threshold as the lowest that keeps it at most 2% on benign
+// documents and 1.5% on benign records inspected as data. Thresholds are searched on a 0.01 grid.
+func chooseThresholds(rs []*record, p map[*record]float64) (user, data float64) {
+	fpr := func(th float64, keep func(*record) bool) float64 {
+		var n, fp float64
+		for _, r := range rs {
+			if r.Label == 0 && keep(r) {
+				n++
+				if p[r] >= th {
+					fp++
+				}
+			}
+		}
+		if n == 0 {
+			return 0
+		}
+		return fp / n
+	}
+	user = 0.99
+	for th := 0.99; th >= 0.05; th -= 0.01 {
+		if fpr(th, func(r *record) bool { return r.Kind == "benign" }) <= 0.015 &&
+			fpr(th, func(r *record) bool { return r.Kind == "benign-hard" }) <= 0.04 {
+			user = th
+		} else {
+			break
+		}
+	}
+	data = user
+	for th := user; th >= 0.05; th -= 0.01 {
+		if fpr(th, func(r *record) bool { return r.Kind == "benign" }) <= 0.015 &&
+			fpr(th, func(r *record) bool { return r.data }) <= 0.02 {
+			data = th
+		} else {
+			break
+		}
+	}
+	return round2(user), round2(data)
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+func report(title string, rs []*record, p map[*record]float64, thUser, thData float64) {
+	type cell struct{ n, hit int }
+	groups := map[string]*cell{}
+	inc := func(g string, hit bool) {
+		c := groups[g]
+		if c == nil {
+			c = &cell{}
+			groups[g] = c
+		}
+		c.n++
+		if hit {
+			c.hit++
+		}
+	}
+	for _, r := range rs {
+		th := thUser
+		if r.data {
+			th = thData
+		}
+		hit := p[r] >= th
+		lang := "en"
+		if r.Lang != "" && r.Lang != "en" {
+			lang = "non-en"
+		}
+		inc(r.Kind, hit)
+		inc(r.Kind+" / "+lang, hit)
+		src := r.Source
+		if i := strings.IndexByte(src, ':'); i > 0 {
+			src = src[:i]
+		}
+		inc(r.Kind+" / "+src, hit)
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Printf("\n## %s\n| group | n | flagged | rate |\n|---|---:|---:|---:|\n", title)
+	for _, k := range keys {
+		c := groups[k]
+		fmt.Printf("| %s | %d | %d | %.1f%% |\n", k, c.n, c.hit, 100*float64(c.hit)/float64(c.n))
+	}
+}
+
+// render writes the Go source of the weights file.
+func render(m *detect.Model, thUser, thData float64) []byte {
+	var b strings.Builder
+	b.WriteString("// Code generated by go run ./plugins/promptguard/cmd/train; DO NOT EDIT.\n\npackage detect\n\n")
+	b.WriteString("// DefaultThreshold and DefaultDataThreshold are the score thresholds chosen by cmd/train for trusted-role\n")
+	b.WriteString("// segments (user, system) and for untrusted data (tool results, documents).\n")
+	fmt.Fprintf(&b, "const (\n\tDefaultThreshold     = %s\n\tDefaultDataThreshold = %s\n)\n\n",
+		strconv.FormatFloat(thUser, 'f', -1, 64), strconv.FormatFloat(thData, 'f', -1, 64))
+	b.WriteString("var defaultModel = Model{\n")
+	fmt.Fprintf(&b, "\tHashScale: %s,\n", strconv.FormatFloat(float64(m.HashScale), 'g', -1, 32))
+	fmt.Fprintf(&b, "\tBias:      %s,\n", strconv.FormatFloat(float64(m.Bias), 'g', -1, 32))
+	b.WriteString("\tDense: [NumDense]float32{\n")
+	for i, w := range m.Dense {
+		fmt.Fprintf(&b, "\t\t%s, // %s\n", strconv.FormatFloat(float64(w), 'g', -1, 32), detect.Signal(i).String())
+	}
+	b.WriteString("\t},\n\tHashed: hashedWeights,\n}\n\n")
+	b.WriteString("// hashedWeights holds one int8 weight per hashed n-gram bucket.\nconst hashedWeights = \"\" +\n")
+	const line = 48
+	for i := 0; i < len(m.Hashed); i += line {
+		j := min(i+line, len(m.Hashed))
+		b.WriteString("\t")
+		b.WriteString(quote(m.Hashed[i:j]))
+		if j < len(m.Hashed) {
+			b.WriteString(" +")
+		}
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
+
+// quote renders bytes as a Go string literal using \x escapes for everything but letters and digits (stable
+// and independent of strconv's choices for printable runes).
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "\\x%02x", c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

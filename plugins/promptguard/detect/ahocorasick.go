@@ -1,0 +1,159 @@
+package detect
+
+// matcher is a byte-level Aho-Corasick automaton. Transitions are stored sparsely (sorted edge lists, a dense
+// table for the root) and failure links are followed at match time, so memory stays proportional to the total
+// pattern length. Build it once (at configure time), then call each as often as needed: it does not allocate.
+type matcher struct {
+	root   [256]int32 // transitions of state 0 (0 = stay at root)
+	first  []int32    // per state: index of its first edge in edgeB/edgeTo
+	count  []uint16   // per state: number of edges
+	edgeB  []byte
+	edgeTo []int32
+	fail   []int32
+	out    []int32 // per state: index into outs of its first output, -1 if none
+	dict   []int32 // per state: nearest state on the failure chain with an output, -1 if none
+	outs   []int32 // pattern ids, grouped by state, each group terminated by -1
+}
+
+// buildMatcher compiles patterns (non-empty byte strings; empty ones never match). Pattern ids are their
+// indexes.
+func buildMatcher(patterns []string) *matcher {
+	// Build a trie with map-free sparse children first.
+	type node struct {
+		kids map[byte]int32
+		ids  []int32
+	}
+	nodes := []node{{}}
+	for id, p := range patterns {
+		if p == "" {
+			continue
+		}
+		s := int32(0)
+		for i := 0; i < len(p); i++ {
+			if nodes[s].kids == nil {
+				nodes[s].kids = map[byte]int32{}
+			}
+			nx, ok := nodes[s].kids[p[i]]
+			if !ok {
+				nx = int32(len(nodes))
+				nodes = append(nodes, node{})
+				nodes[s].kids[p[i]] = nx
+			}
+			s = nx
+		}
+		nodes[s].ids = append(nodes[s].ids, int32(id))
+	}
+	n := len(nodes)
+	m := &matcher{
+		first: make([]int32, n),
+		count: make([]uint16, n),
+		fail:  make([]int32, n),
+		out:   make([]int32, n),
+		dict:  make([]int32, n),
+	}
+	for s := range nodes {
+		m.first[s] = int32(len(m.edgeB))
+		for b := 0; b < 256; b++ { // sorted by byte, deterministic
+			if t, ok := nodes[s].kids[byte(b)]; ok {
+				m.edgeB = append(m.edgeB, byte(b))
+				m.edgeTo = append(m.edgeTo, t)
+				m.count[s]++
+			}
+		}
+		if len(nodes[s].ids) > 0 {
+			m.out[s] = int32(len(m.outs))
+			m.outs = append(m.outs, nodes[s].ids...)
+			m.outs = append(m.outs, -1)
+		} else {
+			m.out[s] = -1
+		}
+	}
+	for b := 0; b < 256; b++ {
+		if t, ok := nodes[0].kids[byte(b)]; ok {
+			m.root[b] = t
+		}
+	}
+	// Breadth-first failure links.
+	m.dict[0] = -1
+	queue := make([]int32, 0, n)
+	for b := 0; b < 256; b++ {
+		if t := m.root[b]; t != 0 {
+			m.fail[t] = 0
+			m.dict[t] = -1
+			queue = append(queue, t)
+		}
+	}
+	for qi := 0; qi < len(queue); qi++ {
+		s := queue[qi]
+		for e := m.first[s]; e < m.first[s]+int32(m.count[s]); e++ {
+			b, t := m.edgeB[e], m.edgeTo[e]
+			f := m.fail[s]
+			for {
+				if nx := m.step(f, b); nx >= 0 {
+					m.fail[t] = nx
+					break
+				}
+				if f == 0 {
+					m.fail[t] = m.root[b]
+					break
+				}
+				f = m.fail[f]
+			}
+			if m.fail[t] == t {
+				m.fail[t] = 0
+			}
+			ft := m.fail[t]
+			if m.out[ft] >= 0 {
+				m.dict[t] = ft
+			} else {
+				m.dict[t] = m.dict[ft]
+			}
+			queue = append(queue, t)
+		}
+	}
+	return m
+}
+
+// step returns the goto transition of s on b, or -1 when there is none (s != 0).
+func (m *matcher) step(s int32, b byte) int32 {
+	if s == 0 {
+		return m.root[b]
+	}
+	lo, hi := m.first[s], m.first[s]+int32(m.count[s])
+	for e := lo; e < hi; e++ {
+		if m.edgeB[e] == b {
+			return m.edgeTo[e]
+		}
+		if m.edgeB[e] > b {
+			break
+		}
+	}
+	return -1
+}
+
+// scan appends to hits the id of every occurrence of every pattern in text.
+func (m *matcher) scan(text []byte, hits []int32) []int32 {
+	s := int32(0)
+	for i := 0; i < len(text); i++ {
+		b := text[i]
+		for {
+			if nx := m.step(s, b); nx >= 0 {
+				s = nx
+				break
+			}
+			s = m.fail[s]
+		}
+		if s == 0 {
+			continue
+		}
+		for o := s; o >= 0; o = m.dict[o] {
+			if m.out[o] < 0 {
+				continue
+			}
+			for k := m.out[o]; m.outs[k] >= 0; k++ {
+				hits = append(hits, m.outs[k])
+			}
+		}
+	}
+	return hits
+}

@@ -1,0 +1,438 @@
+package detect
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Flag bits describe what canonicalisation had to undo. Their presence is itself evidence of evasion.
+const (
+	FlagInvisible  uint32 = 1 << iota // zero-width, bidi-control or variation-selector characters removed
+	FlagTagChars                      // Unicode tag characters (U+E0000–E007F): ASCII smuggling
+	FlagHomoglyph                     // words mixing Latin with Cyrillic/Greek lookalikes, or small capitals
+	FlagLeet                          // leetspeak digits/symbols inside words (1gn0r3)
+	FlagSpaced                        // letters separated by spaces or punctuation (i g n o r e)
+	FlagBase64                        // a base64 run decoded to text
+	FlagHex                           // a hex run decoded to text
+	FlagURL                           // percent-encoding decoded
+	FlagHTML                          // HTML character references decoded
+	FlagCompat                        // compatibility characters folded (fullwidth, math alphanumerics, circled)
+)
+
+// Limits that bound the work on hostile input.
+const (
+	maxDecodeDepth   = 3         // nested encodings followed
+	maxDecodedBytes  = 64 << 10  // decoded bytes appended per Analyze call
+	maxDecodedChunks = 32        // decoded payloads per Analyze call
+	maxCanonInput    = 256 << 10 // bytes of one text canonicalised; the rest is ignored
+)
+
+// canon holds the canonical forms of one analysed text and the scratch buffers used to build them.
+type canon struct {
+	words   []byte // " tok tok | tok ": lower-case folded tokens, each followed by ' '; chunks separated by "| "
+	squash  []byte // the same letters and digits with no separators except '|' between chunks
+	flags   uint32
+	mainSq  int // len(squash) at the end of the first (top-level) chunk; what follows was decoded or hidden
+	mainWd  int // the same for words
+
+	hidden  []byte // text carried by tag characters
+	clean   []byte // input with invisible characters removed (non-ASCII path)
+	nfkd    []byte // NFKD of clean
+	word    []rune // the word being assembled
+	decoded []byte // decoded payloads of this call
+	chunks  int
+
+	singles int // run length of single-letter tokens (spaced-letter evasion)
+}
+
+func (c *canon) reset() {
+	c.words = append(c.words[:0], ' ')
+	c.squash = c.squash[:0]
+	c.mainSq, c.mainWd = 0, 0
+	c.flags = 0
+	c.hidden = c.hidden[:0]
+	c.decoded = c.decoded[:0]
+	c.chunks = 0
+	c.singles = 0
+}
+
+// add canonicalises s and appends it to words/squash as a new chunk; depth counts decoding levels.
+func (c *canon) add(s string, depth int) {
+	if len(s) > maxCanonInput {
+		s = s[:maxCanonInput]
+	}
+	if len(c.words) == 0 {
+		c.words = append(c.words, ' ')
+	}
+	if len(c.words) > 1 {
+		c.words = append(c.words, '|', ' ')
+		c.squash = append(c.squash, '|')
+	}
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	c.singles = 0
+	if ascii {
+		c.foldASCII(s)
+	} else {
+		c.foldUnicode(s)
+	}
+	c.flushWord()
+	if depth == 0 {
+		c.mainSq, c.mainWd = len(c.squash), len(c.words)
+	}
+	if depth < maxDecodeDepth {
+		c.decodePayloads(s, depth)
+	}
+}
+
+// addHidden appends the text smuggled in tag characters (collected by add) as its own chunk.
+func (c *canon) addHidden() {
+	if len(c.hidden) == 0 {
+		return
+	}
+	h := string(c.hidden)
+	c.hidden = c.hidden[:0]
+	c.add(h, maxDecodeDepth-1)
+}
+
+func (c *canon) foldASCII(s string) {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case b >= 'A' && b <= 'Z':
+			c.word = append(c.word, rune(b+32))
+		case b >= 'a' && b <= 'z', b >= '0' && b <= '9', b == '@', b == '$':
+			c.word = append(c.word, rune(b))
+		default:
+			c.flushWord()
+		}
+	}
+}
+
+func (c *canon) foldUnicode(s string) {
+	c.clean = c.clean[:0]
+	for _, r := range s {
+		switch {
+		case r >= 0xE0000 && r <= 0xE007F:
+			c.flags |= FlagTagChars
+			if r >= 0xE0020 && r <= 0xE007E && len(c.hidden) < maxDecodedBytes {
+				c.hidden = append(c.hidden, byte(r-0xE0000))
+			}
+			continue
+		case isInvisible(r):
+			c.flags |= FlagInvisible
+			continue
+		}
+		c.clean = utf8.AppendRune(c.clean, r)
+	}
+	c.nfkd = norm.NFKD.Append(c.nfkd[:0], c.clean...)
+	b := c.nfkd
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		if r < utf8.RuneSelf {
+			switch {
+			case r >= 'A' && r <= 'Z':
+				c.word = append(c.word, r+32)
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '@', r == '$':
+				c.word = append(c.word, r)
+			default:
+				c.flushWord()
+			}
+			continue
+		}
+		if unicode.Is(unicode.Mn, r) {
+			continue // accents and other non-spacing marks are dropped (é → e)
+		}
+		if f, ok := smallCaps(r); ok {
+			c.flags |= FlagHomoglyph
+			c.word = append(c.word, f)
+			continue
+		}
+		if r >= 0x1F1E6 && r <= 0x1F1FF { // regional indicator letters
+			c.flags |= FlagHomoglyph
+			c.word = append(c.word, 'a'+(r-0x1F1E6))
+			continue
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r) {
+			c.word = append(c.word, unicode.ToLower(r))
+			continue
+		}
+		c.flushWord()
+	}
+	if compatChanged(c.clean) {
+		c.flags |= FlagCompat
+	}
+}
+
+// compatChanged reports whether s contains fullwidth forms, mathematical alphanumerics or enclosed letters
+// (compatibility characters that NFKD folds to ASCII).
+func compatChanged(s []byte) bool {
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		s = s[n:]
+		if (r >= 0xFF10 && r <= 0xFF19) || (r >= 0xFF21 && r <= 0xFF3A) || (r >= 0xFF41 && r <= 0xFF5A) || (r >= 0x1D400 && r <= 0x1D7FF) || (r >= 0x2460 && r <= 0x24FF) || (r >= 0x1F130 && r <= 0x1F189) {
+			return true
+		}
+	}
+	return false
+}
+
+// flushWord folds the assembled word (homoglyphs, leetspeak) and appends it.
+func (c *canon) flushWord() {
+	w := c.word
+	if len(w) == 0 {
+		return
+	}
+	var latin, cyrGreek, letters, leet, other int
+	for _, r := range w {
+		switch {
+		case r >= 'a' && r <= 'z':
+			latin++
+			letters++
+		case r >= '0' && r <= '9', r == '@', r == '$':
+			leet++
+		case r >= 0x370 && r <= 0x52F:
+			cyrGreek++
+			letters++
+		default:
+			if r < 0x250 || (r >= 0x1E00 && r <= 0x1EFF) {
+				latin++
+			}
+			letters++
+			other++
+		}
+	}
+	if latin > 0 && cyrGreek > 0 {
+		folded := 0
+		for i, r := range w {
+			if f, ok := confusable(r); ok {
+				w[i] = f
+				folded++
+			}
+		}
+		if folded > 0 {
+			c.flags |= FlagHomoglyph
+		}
+	}
+	if leet > 0 && letters >= 2 && len(w) <= 24 && cyrGreek == 0 && other == 0 && leet < letters*2 && !isIdentifier(w) {
+		n := 0
+		for i, r := range w {
+			if f, ok := leetFold(r); ok {
+				w[i] = f
+				n++
+			}
+		}
+		if n > 0 {
+			c.flags |= FlagLeet
+		}
+	}
+	// '@' and '$' that were not folded are dropped.
+	start := len(c.words)
+	for _, r := range w {
+		if r == '@' || r == '$' {
+			continue
+		}
+		c.words = utf8.AppendRune(c.words, r)
+		c.squash = utf8.AppendRune(c.squash, r)
+	}
+	if len(c.words) > start {
+		c.words = append(c.words, ' ')
+	}
+	if letters == 1 && len(w) == 1 && latin == 1 {
+		c.singles++
+		if c.singles == 5 {
+			c.flags |= FlagSpaced
+		}
+	} else {
+		c.singles = 0
+	}
+	c.word = c.word[:0]
+}
+
+// isIdentifier reports whether w is an ordinary alphanumeric identifier such as "gpt4", "sha256" or "3d" (letters
+// then digits only, or digits then letters only) rather than leetspeak, which mixes digits inside words.
+func isIdentifier(w []rune) bool {
+	transitions := 0
+	for i := 1; i < len(w); i++ {
+		if isDigitRune(w[i]) != isDigitRune(w[i-1]) {
+			transitions++
+		}
+	}
+	return transitions <= 1 && !containsRune(w, '@') && !containsRune(w, '$')
+}
+
+func isDigitRune(r rune) bool { return r >= '0' && r <= '9' || r == '@' || r == '$' }
+
+func containsRune(w []rune, x rune) bool {
+	for _, r := range w {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+func leetFold(r rune) (rune, bool) {
+	switch r {
+	case '0':
+		return 'o', true
+	case '1':
+		return 'i', true
+	case '3':
+		return 'e', true
+	case '4', '@':
+		return 'a', true
+	case '5', '$':
+		return 's', true
+	case '7':
+		return 't', true
+	}
+	return r, false
+}
+
+func isInvisible(r rune) bool {
+	switch {
+	case r == 0x00AD, r == 0x034F, r == 0x061C, r == 0x115F, r == 0x1160, r == 0x17B4, r == 0x17B5, r == 0x180E:
+		return true
+	case r >= 0x200B && r <= 0x200F: // zero-width space/joiners, LRM, RLM
+		return true
+	case r >= 0x202A && r <= 0x202E: // bidi embeddings and overrides
+		return true
+	case r >= 0x2060 && r <= 0x206F: // word joiner, invisible operators, bidi isolates
+		return true
+	case r == 0x3164, r == 0xFEFF, r == 0xFFA0:
+		return true
+	case r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF: // variation selectors
+		return true
+	}
+	return false
+}
+
+// confusable folds Cyrillic and Greek letters that look like Latin ones (lower case).
+func confusable(r rune) (rune, bool) {
+	switch r {
+	case 'а', 'α':
+		return 'a', true
+	case 'в', 'β':
+		return 'b', true
+	case 'с', 'ϲ':
+		return 'c', true
+	case 'ԁ':
+		return 'd', true
+	case 'е', 'ε', 'ё':
+		return 'e', true
+	case 'һ', 'н':
+		return 'h', true
+	case 'і', 'ι', 'ї':
+		return 'i', true
+	case 'ј', 'ϳ':
+		return 'j', true
+	case 'к', 'κ':
+		return 'k', true
+	case 'ӏ':
+		return 'l', true
+	case 'м':
+		return 'm', true
+	case 'η', 'п':
+		return 'n', true
+	case 'о', 'ο', 'σ':
+		return 'o', true
+	case 'р', 'ρ':
+		return 'p', true
+	case 'ԛ':
+		return 'q', true
+	case 'г':
+		return 'r', true
+	case 'ѕ':
+		return 's', true
+	case 'т', 'τ':
+		return 't', true
+	case 'υ', 'μ':
+		return 'u', true
+	case 'ν', 'ѵ':
+		return 'v', true
+	case 'ԝ', 'ω', 'ш':
+		return 'w', true
+	case 'х', 'χ':
+		return 'x', true
+	case 'у', 'ү', 'γ':
+		return 'y', true
+	case 'ζ':
+		return 'z', true
+	}
+	return r, false
+}
+
+// smallCaps folds Latin small capitals and similar phonetic letters used as lookalikes.
+func smallCaps(r rune) (rune, bool) {
+	switch r {
+	case 'ᴀ':
+		return 'a', true
+	case 'ʙ':
+		return 'b', true
+	case 'ᴄ':
+		return 'c', true
+	case 'ᴅ':
+		return 'd', true
+	case 'ᴇ':
+		return 'e', true
+	case 'ꜰ':
+		return 'f', true
+	case 'ɢ':
+		return 'g', true
+	case 'ʜ':
+		return 'h', true
+	case 'ɪ':
+		return 'i', true
+	case 'ᴊ':
+		return 'j', true
+	case 'ᴋ':
+		return 'k', true
+	case 'ʟ':
+		return 'l', true
+	case 'ᴍ':
+		return 'm', true
+	case 'ɴ':
+		return 'n', true
+	case 'ᴏ':
+		return 'o', true
+	case 'ᴘ':
+		return 'p', true
+	case 'ʀ':
+		return 'r', true
+	case 'ꜱ':
+		return 's', true
+	case 'ᴛ':
+		return 't', true
+	case 'ᴜ':
+		return 'u', true
+	case 'ᴠ':
+		return 'v', true
+	case 'ᴡ':
+		return 'w', true
+	case 'ʏ':
+		return 'y', true
+	case 'ᴢ':
+		return 'z', true
+	}
+	return r, false
+}
+
+// Canonical returns the canonical word form of s (what the n-gram features and phrase lists see), for tests
+// and debugging.
+func Canonical(s string) string {
+	var c canon
+	c.reset()
+	c.add(s, 0)
+	c.addHidden()
+	return strings.TrimSpace(string(c.words))
+}

@@ -1,0 +1,364 @@
+package detect
+
+import (
+	"unicode/utf8"
+)
+
+// Minimum sizes for a run to be treated as an encoded payload.
+const (
+	minBase64Run = 20 // characters of a base64 run
+	minHexBytes  = 8  // decoded bytes of a hex run
+	minURLEsc    = 3  // %XX escapes in a text
+	minHTMLRefs  = 3  // character references in a text
+)
+
+// decodePayloads finds base64, hex, percent-encoded and HTML-entity-encoded parts of s, decodes those that turn
+// into readable text and appends each as its own chunk (recursively, up to maxDecodeDepth).
+func (c *canon) decodePayloads(s string, depth int) {
+	c.scanBase64(s, depth)
+	c.scanHex(s, depth)
+	if countURLEscapes(s) >= minURLEsc {
+		c.emitDecoded(FlagURL, depth, func(dst []byte) []byte { return urlDecode(dst, s) })
+	}
+	if countHTMLRefs(s) >= minHTMLRefs {
+		c.emitDecoded(FlagHTML, depth, func(dst []byte) []byte { return htmlDecode(dst, s) })
+	}
+}
+
+// emitDecoded runs dec into the decoded buffer and, when the result is readable text, adds it as a chunk.
+func (c *canon) emitDecoded(flag uint32, depth int, dec func(dst []byte) []byte) {
+	if c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes {
+		return
+	}
+	start := len(c.decoded)
+	c.decoded = dec(c.decoded)
+	if len(c.decoded) > maxDecodedBytes {
+		c.decoded = c.decoded[:maxDecodedBytes]
+	}
+	out := c.decoded[start:]
+	if !readable(out) {
+		c.decoded = c.decoded[:start]
+		return
+	}
+	c.chunks++
+	c.flags |= flag
+	// Copy: the decoded buffer may grow (and move) during the recursive call.
+	c.add(string(out), depth+1)
+}
+
+// readable reports whether b is valid UTF-8 text that is mostly letters, digits, spaces and punctuation and
+// contains at least a few letters.
+func readable(b []byte) bool {
+	if len(b) < 6 || !utf8.Valid(b) {
+		return false
+	}
+	var good, bad, letters int
+	for _, r := range string(b) {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			good++
+		case r < 0x20 || r == 0x7F || r == utf8.RuneError:
+			bad++
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80:
+			letters++
+			good++
+		default:
+			good++
+		}
+	}
+	return letters >= 4 && bad*20 <= good
+}
+
+func isB64(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_'
+}
+
+func (c *canon) scanBase64(s string, depth int) {
+	for i := 0; i < len(s); {
+		if !isB64(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		var upper, lower, digit int
+		for j < len(s) && isB64(s[j]) {
+			switch b := s[j]; {
+			case b >= 'A' && b <= 'Z':
+				upper++
+			case b >= 'a' && b <= 'z':
+				lower++
+			case b >= '0' && b <= '9':
+				digit++
+			}
+			j++
+		}
+		run := s[i:j]
+		i = j
+		for i < len(s) && s[i] == '=' {
+			i++
+		}
+		// Real base64 of text mixes upper and lower case and is not a plain word or path.
+		if len(run) < minBase64Run || upper == 0 || lower == 0 || (upper+digit)*8 < len(run) {
+			continue
+		}
+		if c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes {
+			return
+		}
+		room := (maxDecodedBytes - len(c.decoded)) / 3 * 4
+		if len(run) > room {
+			run = run[:room]
+		}
+		c.emitDecoded(FlagBase64, depth, func(dst []byte) []byte { return b64Decode(dst, run) })
+	}
+}
+
+var b64Val = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xFF
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < len(std); i++ {
+		t[std[i]] = byte(i)
+	}
+	t['-'] = 62 // URL-safe alphabet
+	t['_'] = 63
+	return t
+}()
+
+// b64Decode decodes a run of the standard or URL-safe alphabet without padding; a trailing partial quantum is
+// decoded as far as it goes.
+func b64Decode(dst []byte, run string) []byte {
+	var acc uint32
+	var nbits uint
+	for i := 0; i < len(run); i++ {
+		v := b64Val[run[i]]
+		if v == 0xFF {
+			break
+		}
+		acc = acc<<6 | uint32(v)
+		nbits += 6
+		if nbits >= 8 {
+			nbits -= 8
+			dst = append(dst, byte(acc>>nbits))
+			acc &= 1<<nbits - 1
+		}
+	}
+	return dst
+}
+
+func hexVal(b byte) (byte, bool) {
+	switch {
+	case b >= '0' && b <= '9':
+		return b - '0', true
+	case b >= 'a' && b <= 'f':
+		return b - 'a' + 10, true
+	case b >= 'A' && b <= 'F':
+		return b - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// scanHex finds runs of hex byte pairs, either contiguous ("69676e6f7265") or written as separate pairs
+// ("69 67 6e", "\x69\x67", "0x69,0x67").
+func (c *canon) scanHex(s string, depth int) {
+	for i := 0; i < len(s); {
+		start := i
+		n := 0
+		j := i
+		for j < len(s) {
+			k := j
+			// optional separator or prefix
+			if k+1 < len(s) && (s[k] == '\\' && s[k+1] == 'x' || s[k] == '0' && (s[k+1] == 'x' || s[k+1] == 'X')) {
+				if k+3 < len(s) {
+					if _, ok := hexVal(s[k+2]); ok {
+						k += 2
+					}
+				}
+			}
+			if k+1 < len(s) {
+				if _, ok1 := hexVal(s[k]); ok1 {
+					if _, ok2 := hexVal(s[k+1]); ok2 {
+						n++
+						j = k + 2
+						if j < len(s) && (s[j] == ' ' || s[j] == ',' || s[j] == ':') && j+1 < len(s) {
+							if _, ok := hexVal(s[j+1]); ok || s[j+1] == '\\' || s[j+1] == '0' {
+								j++
+							}
+						}
+						continue
+					}
+				}
+			}
+			break
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		i = j
+		if n < minHexBytes {
+			continue
+		}
+		run := s[start:j]
+		c.emitDecoded(FlagHex, depth, func(dst []byte) []byte { return hexDecode(dst, run) })
+		if c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes {
+			return
+		}
+	}
+}
+
+func hexDecode(dst []byte, run string) []byte {
+	for i := 0; i+1 < len(run); {
+		if run[i] == '\\' || (run[i] == '0' && (run[i+1] == 'x' || run[i+1] == 'X')) {
+			i += 2
+			continue
+		}
+		h, ok1 := hexVal(run[i])
+		l, ok2 := hexVal(run[i+1])
+		if !ok1 || !ok2 {
+			i++
+			continue
+		}
+		dst = append(dst, h<<4|l)
+		i += 2
+	}
+	return dst
+}
+
+func countURLEscapes(s string) int {
+	n := 0
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '%' {
+			if _, ok := hexVal(s[i+1]); ok {
+				if _, ok := hexVal(s[i+2]); ok {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+func urlDecode(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			h, ok1 := hexVal(s[i+1])
+			l, ok2 := hexVal(s[i+2])
+			if ok1 && ok2 {
+				dst = append(dst, h<<4|l)
+				i += 2
+				continue
+			}
+		}
+		if s[i] == '+' {
+			dst = append(dst, ' ')
+			continue
+		}
+		dst = append(dst, s[i])
+	}
+	return dst
+}
+
+func countHTMLRefs(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '&' {
+			continue
+		}
+		if _, l := htmlRef(s[i:]); l > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// htmlRef decodes one character reference at the start of s ("&#105;", "&#x69;", "&lt;"), returning the rune
+// and the length consumed (0 if s does not start with one).
+func htmlRef(s string) (rune, int) {
+	if len(s) < 3 || s[0] != '&' {
+		return 0, 0
+	}
+	end := -1
+	for k := 1; k < len(s) && k < 12; k++ {
+		if s[k] == ';' {
+			end = k
+			break
+		}
+	}
+	if end < 0 {
+		return 0, 0
+	}
+	body := s[1:end]
+	if body[0] == '#' {
+		var v rune
+		if len(body) > 1 && (body[1] == 'x' || body[1] == 'X') {
+			if len(body) == 2 {
+				return 0, 0
+			}
+			for k := 2; k < len(body); k++ {
+				h, ok := hexVal(body[k])
+				if !ok {
+					return 0, 0
+				}
+				v = v*16 + rune(h)
+			}
+		} else {
+			if len(body) == 1 {
+				return 0, 0
+			}
+			for k := 1; k < len(body); k++ {
+				if body[k] < '0' || body[k] > '9' {
+					return 0, 0
+				}
+				v = v*10 + rune(body[k]-'0')
+			}
+		}
+		if v <= 0 || v > utf8.MaxRune {
+			return 0, 0
+		}
+		return v, end + 1
+	}
+	switch body {
+	case "lt":
+		return '<', end + 1
+	case "gt":
+		return '>', end + 1
+	case "amp":
+		return '&', end + 1
+	case "quot":
+		return '"', end + 1
+	case "apos":
+		return '\'', end + 1
+	case "nbsp":
+		return ' ', end + 1
+	}
+	return 0, 0
+}
+
+func htmlDecode(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '&' {
+			if r, l := htmlRef(s[i:]); l > 0 {
+				dst = utf8.AppendRune(dst, r)
+				i += l - 1
+				continue
+			}
+		}
+		dst = append(dst, s[i])
+	}
+	return dst
+}
+
+// rot13 appends the rot13 of the ASCII letters of src.
+func rot13(dst, src []byte) []byte {
+	for _, b := range src {
+		switch {
+		case b >= 'a' && b <= 'z':
+			b = 'a' + (b-'a'+13)%26
+		case b >= 'A' && b <= 'Z':
+			b = 'A' + (b-'A'+13)%26
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}

@@ -1,0 +1,385 @@
+package detect
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// lexicon is the compiled form of the phrase lists.
+type lexicon struct {
+	squash    *matcher // long phrases, matched on the squashed text (no word boundaries needed)
+	squashCat []Signal
+	squashASC []bool // pattern is ASCII (counted in the rot13 pass)
+	words     *matcher // short phrases, matched with word boundaries on the words text
+	wordsCat  []Signal
+	raw       *matcher // role-spoof markers on the ASCII-lower-cased raw text
+}
+
+// minSquashLen is the squashed length from which a phrase is matched without word boundaries.
+const minSquashLen = 10
+
+var (
+	lexOnce sync.Once
+	lex     *lexicon
+)
+
+func defaultLexicon() *lexicon {
+	lexOnce.Do(func() {
+		lex = compileLexicon()
+	})
+	return lex
+}
+
+func compileLexicon() *lexicon {
+	l := &lexicon{}
+	var sq, wd []string
+	add := func(list []string, s Signal) {
+		for _, p := range list {
+			squash, words := canonPhrase(p)
+			if squash == "" {
+				continue
+			}
+			if len(squash) >= minSquashLen || !isASCII(squash) {
+				sq = append(sq, squash)
+				l.squashCat = append(l.squashCat, s)
+				l.squashASC = append(l.squashASC, isASCII(squash))
+			} else {
+				wd = append(wd, words)
+				l.wordsCat = append(l.wordsCat, s)
+			}
+		}
+	}
+	add(lexInstructionOverride, SigInstructionOverride)
+	add(lexPromptExtraction, SigPromptExtraction)
+	add(lexJailbreakPersona, SigJailbreakPersona)
+	add(lexRestrictionRemoval, SigRestrictionRemoval)
+	add(lexRolePlay, SigRolePlay)
+	add(lexDataInstruction, SigDataInstruction)
+	l.squash = buildMatcher(sq)
+	l.words = buildMatcher(wd)
+	l.raw = buildMatcher(roleSpoofMarkers)
+	return l
+}
+
+// canonPhrase returns the squashed and the space-bounded word form of a phrase.
+func canonPhrase(p string) (squash, words string) {
+	var c canon
+	c.reset()
+	c.add(p, maxDecodeDepth) // no decoding of phrases
+	return string(c.squash), string(c.words)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// Options configures a Detector.
+type Options struct {
+	// Model scores the features; nil means the embedded default model.
+	Model *Model
+	// Deny phrases force a segment to score 1; Allow phrases force it to score 0 (deny wins). Both are
+	// canonicalised like the inspected text, so they match regardless of case, accents and punctuation.
+	Deny, Allow []string
+}
+
+// Detector analyses texts. It keeps scratch buffers: not safe for concurrent use.
+type Detector struct {
+	lex    *lexicon
+	model  *Model
+	custom *matcher // deny phrases first, then allow phrases
+	nDeny  int
+
+	c     canon
+	hits  []int32
+	feats Features
+	buf   []byte
+}
+
+// New returns a Detector. Deny/allow phrases that canonicalise to nothing are ignored.
+func New(opts Options) *Detector {
+	d := &Detector{lex: defaultLexicon(), model: opts.Model}
+	if d.model == nil {
+		d.model = DefaultModel()
+	}
+	var pats []string
+	for _, p := range opts.Deny {
+		sq, _ := canonPhrase(p)
+		pats = append(pats, sq)
+	}
+	d.nDeny = len(pats)
+	for _, p := range opts.Allow {
+		sq, _ := canonPhrase(p)
+		pats = append(pats, sq)
+	}
+	if len(pats) > 0 {
+		d.custom = buildMatcher(pats)
+	}
+	return d
+}
+
+// Analysis is the outcome of analysing one text.
+type Analysis struct {
+	Score   float64 // probability of injection in [0, 1], after deny/allow phrases
+	Model   float64 // the model's probability before deny/allow phrases
+	Counts  [NumSignals]uint16
+	Denied  bool // a deny phrase matched
+	Allowed bool // an allow phrase matched (and no deny phrase)
+	contrib [NumSignals]float32
+}
+
+// Analyze canonicalises text, extracts its signals and features and scores it.
+func (d *Detector) Analyze(text string) Analysis {
+	var a Analysis
+	f := d.extract(text, &a.Counts)
+	a.Model = d.model.Prob(f)
+	a.Score = a.Model
+	for i := range a.contrib {
+		a.contrib[i] = d.model.Dense[i] * f.Dense[i]
+	}
+	if d.custom != nil {
+		d.hits = d.custom.scan(d.c.squash, d.hits[:0])
+		for _, id := range d.hits {
+			if int(id) < d.nDeny {
+				a.Denied = true
+			} else {
+				a.Allowed = true
+			}
+		}
+		switch {
+		case a.Denied:
+			a.Allowed = false
+			a.Counts[SigDenyPhrase]++
+			a.contrib[SigDenyPhrase] = 100
+			a.Score = 1
+		case a.Allowed:
+			a.Score = 0
+		}
+	}
+	return a
+}
+
+// Extract returns the features of text (valid until the next call on d). Used by the trainer.
+func (d *Detector) Extract(text string) *Features {
+	var counts [NumSignals]uint16
+	return d.extract(text, &counts)
+}
+
+func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
+	c := &d.c
+	c.reset()
+	c.add(text, 0)
+	c.addHidden()
+	l := d.lex
+
+	// Phrases in the top-level text.
+	d.hits = l.squash.scan(c.squash[:c.mainSq], d.hits[:0])
+	for _, id := range d.hits {
+		bump(counts, l.squashCat[id])
+	}
+	d.hits = l.words.scan(c.words[:c.mainWd], d.hits[:0])
+	for _, id := range d.hits {
+		bump(counts, l.wordsCat[id])
+	}
+	// Phrases in decoded or smuggled payloads count twice: as themselves and as encoded instructions.
+	if c.mainSq < len(c.squash) {
+		d.hits = l.squash.scan(c.squash[c.mainSq:], d.hits[:0])
+		for _, id := range d.hits {
+			cat := l.squashCat[id]
+			bump(counts, cat)
+			if strongSignal(cat) {
+				bump(counts, SigEncodedInstruction)
+			}
+		}
+		d.hits = l.words.scan(c.words[c.mainWd:], d.hits[:0])
+		for _, id := range d.hits {
+			bump(counts, l.wordsCat[id])
+		}
+	}
+	// rot13 of the whole squashed text: only long ASCII phrases of the strong categories count.
+	d.buf = rot13(d.buf[:0], c.squash)
+	d.hits = l.squash.scan(d.buf, d.hits[:0])
+	for _, id := range d.hits {
+		if cat := l.squashCat[id]; l.squashASC[id] && strongSignal(cat) {
+			bump(counts, cat)
+			bump(counts, SigROT13)
+			bump(counts, SigEncodedInstruction)
+		}
+	}
+	// Role-spoof markers on the raw text.
+	d.buf = lowerASCII(append(d.buf[:0], '\n'), text)
+	d.hits = l.raw.scan(d.buf, d.hits[:0])
+	for range d.hits {
+		bump(counts, SigRoleSpoof)
+	}
+	if gib := adversarialSuffix(text); gib > 0 {
+		counts[SigAdversarialSuffix] = uint16(gib)
+	}
+	flagSignal(counts, c.flags, FlagInvisible, SigInvisibleChars)
+	flagSignal(counts, c.flags, FlagTagChars, SigASCIISmuggling)
+	flagSignal(counts, c.flags, FlagHomoglyph, SigHomoglyphs)
+	flagSignal(counts, c.flags, FlagLeet, SigLeetspeak)
+	flagSignal(counts, c.flags, FlagSpaced, SigSpacedLetters)
+	flagSignal(counts, c.flags, FlagCompat, SigCompatChars)
+	flagSignal(counts, c.flags, FlagBase64, SigEncodedBase64)
+	flagSignal(counts, c.flags, FlagHex, SigEncodedHex)
+	flagSignal(counts, c.flags, FlagURL, SigEncodedURL)
+	flagSignal(counts, c.flags, FlagHTML, SigEncodedHTML)
+
+	f := &d.feats
+	for i := range f.Dense {
+		f.Dense[i] = signalValue(counts[i])
+	}
+	f.Hashed = hashNgrams(f.Hashed[:0], c.words)
+	return f
+}
+
+func strongSignal(s Signal) bool {
+	switch s {
+	case SigInstructionOverride, SigPromptExtraction, SigJailbreakPersona, SigRestrictionRemoval:
+		return true
+	}
+	return false
+}
+
+func bump(counts *[NumSignals]uint16, s Signal) {
+	if counts[s] < 1000 {
+		counts[s]++
+	}
+}
+
+func flagSignal(counts *[NumSignals]uint16, flags, f uint32, s Signal) {
+	if flags&f != 0 {
+		bump(counts, s)
+	}
+}
+
+func lowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b >= 'A' && b <= 'Z' {
+			b += 32
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+// TopSignals returns up to n names of the signals present in a, strongest contribution first (ties by name).
+func (a *Analysis) TopSignals(n int) []string {
+	type sc struct {
+		s Signal
+		v float32
+	}
+	var list []sc
+	for i, c := range a.Counts {
+		if c > 0 {
+			list = append(list, sc{Signal(i), a.contrib[i]})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].v != list[j].v {
+			return list[i].v > list[j].v
+		}
+		return list[i].s < list[j].s
+	})
+	if len(list) > n {
+		list = list[:n]
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = x.s.String()
+	}
+	return out
+}
+
+// SignalNames returns the names of all signals present in a, in signal order.
+func (a *Analysis) SignalNames() []string {
+	var out []string
+	for i, c := range a.Counts {
+		if c > 0 {
+			out = append(out, Signal(i).String())
+		}
+	}
+	return out
+}
+
+// adversarialSuffix scores GCG-style token soup: windows of whitespace-separated tokens in which many tokens mix
+// letters with several punctuation characters or change case inside a word. It returns 0 (none), 1 or 2.
+func adversarialSuffix(text string) int {
+	const win = 12
+	var ring [win]bool
+	n, weird, best := 0, 0, 0
+	i := 0
+	for i < len(text) {
+		for i < len(text) && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r') {
+			i++
+		}
+		if i >= len(text) {
+			break
+		}
+		j := i
+		for j < len(text) && text[j] != ' ' && text[j] != '\n' && text[j] != '\t' && text[j] != '\r' {
+			j++
+		}
+		w := weirdToken(text[i:j])
+		i = j
+		if ring[n%win] {
+			weird--
+		}
+		ring[n%win] = w
+		if w {
+			weird++
+		}
+		n++
+		if n >= win && weird > best {
+			best = weird
+		}
+	}
+	switch {
+	case best >= win*2/3:
+		return 2
+	case best >= win*5/12:
+		return 1
+	}
+	return 0
+}
+
+func weirdToken(t string) bool {
+	if len(t) > 40 {
+		return false // URLs, hashes, code identifiers
+	}
+	var letters, punct, caseFlips int
+	prevLower := false
+	for k := 0; k < len(t); k++ {
+		b := t[k]
+		switch {
+		case b >= 'a' && b <= 'z':
+			letters++
+			prevLower = true
+		case b >= 'A' && b <= 'Z':
+			letters++
+			if prevLower {
+				caseFlips++
+			}
+			prevLower = false
+		case b >= '0' && b <= '9':
+			prevLower = false
+		case b >= 0x80:
+			prevLower = false
+		default:
+			punct++
+			prevLower = false
+		}
+	}
+	if letters == 0 {
+		return punct >= 2
+	}
+	return punct >= 2 && !strings.HasSuffix(t, "...") || caseFlips >= 1 && punct >= 1
+}

@@ -1,0 +1,94 @@
+package detect
+
+// Feature kinds mixed into the hash so that a word, a bigram and a character gram never share a bucket by
+// construction (they still may by collision).
+const (
+	kindWord    = 0x9E3779B1
+	kindBigram  = 0x85EBCA77
+	kindChar    = 0xC2B2AE3D
+	maxFeatures = 1 << 15 // n-gram occurrences hashed per text (bounds time and the slice)
+)
+
+// mix is the murmur3 finaliser: a good avalanche for bucket selection.
+func mix(h uint32) uint32 {
+	h ^= h >> 16
+	h *= 0x85EBCA6B
+	h ^= h >> 13
+	h *= 0xC2B2AE35
+	h ^= h >> 16
+	return h
+}
+
+func fnv(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
+
+// latinToken reports whether every letter of tok is Latin (ASCII after folding, or Latin-1/Extended). Tokens in
+// other scripts carry no n-gram features, so the model cannot learn language as a feature.
+func latinToken(tok []byte) bool {
+	for i := 0; i < len(tok); i++ {
+		if tok[i] >= 0x80 {
+			// Two-byte sequences C2..C9 lead bytes cover U+0080–U+024F (Latin-1 Supplement, Extended-A/B).
+			if tok[i] < 0xC2 || tok[i] > 0xC9 {
+				return false
+			}
+			i++
+		}
+	}
+	return true
+}
+
+// hashNgrams appends the hashed features of a words buffer (" tok tok | tok "): every Latin token, every bigram
+// of adjacent Latin tokens within a chunk, and every character 4-gram of each Latin token padded with spaces.
+func hashNgrams(dst []uint32, words []byte) []uint32 {
+	const mask = 1<<HashBits - 1
+	var prev uint32
+	havePrev := false
+	i := 0
+	for i < len(words) {
+		if words[i] == ' ' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(words) && words[j] != ' ' {
+			j++
+		}
+		tok := words[i:j]
+		if len(dst) >= maxFeatures {
+			break
+		}
+		if (len(tok) == 1 && tok[0] == '|') || !latinToken(tok) {
+			havePrev = false
+			i = j
+			continue
+		}
+		th := fnv(tok)
+		dst = append(dst, mix(th^kindWord)&mask)
+		if havePrev {
+			dst = append(dst, mix(prev*31+th^kindBigram)&mask)
+		}
+		prev, havePrev = th, true
+		// Character 4-grams over " tok " (the buffer has the padding spaces around every token).
+		end := j + 1
+		if end > len(words) {
+			end = len(words)
+		}
+		padded := words[i-1 : end]
+		if len(padded) < 4 {
+			dst = append(dst, mix(fnv(padded)^kindChar)&mask)
+		} else {
+			for k := 0; k+4 <= len(padded); k++ {
+				g := uint32(padded[k]) | uint32(padded[k+1])<<8 | uint32(padded[k+2])<<16 | uint32(padded[k+3])<<24
+				dst = append(dst, mix(g^kindChar)&mask)
+			}
+		}
+		i = j
+	}
+	return dst
+}

@@ -1,0 +1,70 @@
+package detect
+
+import "math"
+
+// HashBits is the size (log2) of the hashed n-gram feature space.
+const HashBits = 16
+
+// NumDense is the number of dense features: one per signal.
+const NumDense = int(NumSignals)
+
+// Features is the feature vector of one text: hashed n-gram bucket indexes (with repeats: a bucket counts once
+// per occurrence; the n-gram part is scaled by 1/sqrt(len(Hashed))) and the dense signal features.
+type Features struct {
+	Hashed []uint32
+	Dense  [NumDense]float32
+}
+
+// Model is a logistic regression over Features. Hashed weights are int8 scaled by HashScale.
+type Model struct {
+	HashScale float32
+	Hashed    string // 1<<HashBits int8 weights (empty: no n-gram part)
+	Dense     [NumDense]float32
+	Bias      float32
+}
+
+// Logit returns the model's log-odds for f.
+func (m *Model) Logit(f *Features) float64 {
+	z := float64(m.Bias)
+	for i, v := range f.Dense {
+		z += float64(m.Dense[i] * v)
+	}
+	if len(m.Hashed) == 1<<HashBits && len(f.Hashed) > 0 {
+		var sum int64
+		h := m.Hashed
+		for _, idx := range f.Hashed {
+			sum += int64(int8(h[idx&(1<<HashBits-1)]))
+		}
+		z += float64(sum) * float64(m.HashScale) / math.Sqrt(float64(len(f.Hashed)))
+	}
+	return z
+}
+
+// Prob returns the model's probability that f is an injection.
+func (m *Model) Prob(f *Features) float64 { return sigmoid(m.Logit(f)) }
+
+func sigmoid(z float64) float64 {
+	if z < -40 {
+		return 0
+	}
+	if z > 40 {
+		return 1
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// signalValue maps a signal count to its dense feature value (saturating).
+func signalValue(c uint16) float32 {
+	switch c {
+	case 0:
+		return 0
+	case 1:
+		return 0.5
+	case 2:
+		return 0.75
+	}
+	return 1
+}
+
+// DefaultModel returns the embedded model trained by cmd/train.
+func DefaultModel() *Model { return &defaultModel }
