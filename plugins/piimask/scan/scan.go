@@ -1,0 +1,1033 @@
+package scan
+
+import (
+	"regexp"
+	"unsafe"
+)
+
+// Custom is a user-defined entity: a regular expression (compiled once by the caller) or a dictionary of
+// whole words matched case-insensitively.
+type Custom struct {
+	Name    string
+	Pattern *regexp.Regexp
+	Words   []string
+	Secret  bool
+}
+
+// Scanner finds entities of the enabled types. It is immutable after New and safe to reuse; Scan does not
+// allocate beyond growing dst.
+type Scanner struct {
+	enabled TypeSet
+	custom  []Custom
+}
+
+// New returns a scanner for the given types plus custom entities.
+// Dictionary words are matched case-insensitively (ASCII folding) as whole words.
+func New(enabled TypeSet, custom []Custom) *Scanner {
+	cs := make([]Custom, len(custom))
+	for i, c := range custom {
+		cs[i] = c
+		cs[i].Words = make([]string, 0, len(c.Words))
+		for _, w := range c.Words {
+			b := []byte(w)
+			for k := range b {
+				b[k] = lower(b[k])
+			}
+			if len(b) > 0 {
+				cs[i].Words = append(cs[i].Words, string(b))
+			}
+		}
+	}
+	return &Scanner{enabled: enabled, custom: cs}
+}
+
+// Enabled returns the set of built-in types the scanner reports.
+func (s *Scanner) Enabled() TypeSet { return s.enabled }
+
+// MaxEntityLen is the longest entity the built-in detectors report, except PEM private keys (up to
+// MaxPEMLen). A streaming caller that holds back this many bytes never splits a built-in entity.
+const MaxEntityLen = 256
+
+// MaxPEMLen bounds a PEM private key block.
+const MaxPEMLen = 16 << 10
+
+// ScanString is Scan over a string without copying it.
+func (s *Scanner) ScanString(text string, dst []Match) []Match {
+	if len(text) == 0 {
+		return dst
+	}
+	return s.Scan(unsafe.Slice(unsafe.StringData(text), len(text)), dst)
+}
+
+// byte classes
+const (
+	kNone = iota
+	kDigit
+	kLetter
+	kPlus
+	kParen
+	kAt
+	kAssign
+	kDash
+)
+
+var (
+	class   [256]uint8
+	wordTab [256]bool
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case isDigit(b):
+			class[c] = kDigit
+		case isAlpha(b):
+			class[c] = kLetter
+		}
+		wordTab[c] = isAlnum(b) || b == '_'
+	}
+	class['+'] = kPlus
+	class['('] = kParen
+	class['@'] = kAt
+	class['='] = kAssign
+	class[':'] = kAssign
+	class['-'] = kDash
+}
+
+// Scan appends the entities found in text to dst, in order and without overlaps, and returns it.
+func (s *Scanner) Scan(text []byte, dst []Match) []Match {
+	first := len(dst)
+	lastEnd := 0
+	n := len(text)
+	i := 0
+	for i < n {
+		k := class[text[i]]
+		if k == kNone {
+			i++
+			continue
+		}
+		var m Match
+		ok := false
+		next := i + 1
+		switch k {
+		case kDigit:
+			if i > 0 && wordTab[text[i-1]] {
+				next = skipWord(text, i)
+				break
+			}
+			if digitStart(text, i) {
+				m, ok = s.digitToken(text, i)
+			}
+			if !ok {
+				next = skipWord(text, i)
+			}
+		case kLetter:
+			if i > 0 && wordTab[text[i-1]] {
+				next = skipWord(text, i)
+				break
+			}
+			m, ok = s.letterToken(text, i)
+			if !ok {
+				next = skipWord(text, i)
+			}
+		case kPlus:
+			if s.enabled.Has(Phone) && (i == 0 || !wordTab[text[i-1]]) && i+1 < n && isDigit(text[i+1]) {
+				m, ok = s.phone(text, i)
+			}
+		case kParen:
+			if s.enabled.Has(Phone) && i+1 < n && isDigit(text[i+1]) {
+				m, ok = s.phone(text, i)
+			}
+		case kAt:
+			m, ok = s.at(text, i, lastEnd)
+		case kAssign:
+			if text[i] == ':' && i+1 < n && text[i+1] == ':' && (i == 0 || !wordTab[text[i-1]]) && s.enabled.Has(IPAddress) {
+				if end := parseIPv6(text, i); end > 0 {
+					m, ok = Match{Type: IPAddress, Start: i, End: end}, true
+					break
+				}
+			}
+			m, ok = s.assignment(text, i, lastEnd)
+		case kDash:
+			if s.enabled.Has(PrivateKey) {
+				m, ok = pemKey(text, i)
+			}
+		}
+		if ok && m.Start >= lastEnd && m.End > m.Start {
+			m.Secret = m.Type.IsSecret()
+			dst = append(dst, m)
+			lastEnd = m.End
+			i = m.End
+			continue
+		}
+		i = next
+	}
+	if len(s.custom) > 0 {
+		dst = s.scanCustom(text, dst, first)
+	}
+	return dst
+}
+
+func skipWord(text []byte, i int) int {
+	i++
+	for i < len(text) && wordTab[text[i]] {
+		i++
+	}
+	return i
+}
+
+// digitStart: a digit token may start here (not inside a dotted/dashed alphanumeric token or a number).
+func digitStart(text []byte, i int) bool {
+	if i < 2 {
+		return true
+	}
+	p, pp := text[i-1], text[i-2]
+	switch p {
+	case '.', '-', '/', '_':
+		return !isAlnum(pp)
+	case ':', ',':
+		return !isDigit(pp)
+	}
+	return true
+}
+
+// endsToken: position e ends a token (no letter/digit/underscore follows).
+func endsToken(text []byte, e int) bool { return e >= len(text) || !wordTab[text[e]] }
+
+// ---------------------------------------------------------------------------------------------------------
+// digits
+
+func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
+	n := len(text)
+	en := s.enabled
+	// Ethereum address.
+	if en.Has(Crypto) && text[i] == '0' && i+1 < n && (text[i+1] == 'x' || text[i+1] == 'X') {
+		e := i + 2
+		for e < n && isHex(text[e]) {
+			e++
+		}
+		if e-i-2 == 40 && endsToken(text, e) {
+			return Match{Type: Crypto, Start: i, End: e}, true
+		}
+		return Match{}, false
+	}
+	// Hex-ish networking tokens: MAC and IPv6 (e.g. 00:1A:..., 2001:db8::1).
+	if en.Has(MACAddress) || en.Has(IPAddress) {
+		if m, ok := s.hexNet(text, i); ok {
+			return m, true
+		}
+	}
+	if en.Has(IPAddress) {
+		if e := parseIPv4(text, i); e > 0 {
+			return Match{Type: IPAddress, Start: i, End: e}, true
+		}
+	}
+	// Bitcoin base58 (starts with 1 or 3).
+	if en.Has(Crypto) && (text[i] == '1' || text[i] == '3') {
+		e := i
+		for e < n && b58Index[text[e]] >= 0 {
+			e++
+		}
+		if e-i >= 25 && e-i <= 35 && endsToken(text, e) && Base58CheckValid(text[i:e]) {
+			return Match{Type: Crypto, Start: i, End: e}, true
+		}
+	}
+	// Finnish HETU: ddmmyyCnnnX.
+	if en.Has(FIPersonalIdentityCode) && i+11 <= n && endsToken(text, i+11) && HETUValid(text[i:i+11]) {
+		return Match{Type: FIPersonalIdentityCode, Start: i, End: i + 11}, true
+	}
+	// Spanish NIF: 8 digits, optional dash, check letter.
+	if en.Has(ESNIF) {
+		var buf [9]byte
+		j, k := i, 0
+		for k < 8 && j < n && isDigit(text[j]) {
+			buf[k] = text[j]
+			k++
+			j++
+		}
+		if k == 8 && j < n {
+			if text[j] == '-' && j+1 < n {
+				j++
+			}
+			if j < n && isUpper(text[j]) && endsToken(text, j+1) {
+				buf[8] = text[j]
+				if NIFValid(buf[:]) {
+					return Match{Type: ESNIF, Start: i, End: j + 1}, true
+				}
+			}
+		}
+	}
+	var r numRun
+	r.collect(text, i)
+	if r.nd == 0 || !endsToken(text, r.end) {
+		return Match{}, false
+	}
+	d := r.d[:r.nd]
+	// US SSN: 3-2-4 with one separator kind, or 9 digits after an SSN context word.
+	if en.Has(USSSN) && r.nd == 9 && !r.paren {
+		grouped := r.ng == 3 && r.glen[0] == 3 && r.glen[1] == 2 && r.glen[2] == 4 && r.uniform() &&
+			(r.seps[1] == '-' || r.seps[1] == ' ' || r.seps[1] == '.')
+		if grouped || (r.ng == 1 && hasContext(text, i, r.end, ssnWords, nil)) {
+			area := atoi(d[0:3])
+			group := atoi(d[3:5])
+			serial := atoi(d[5:9])
+			if SSNValid(area, group, serial) && !allSame(d) {
+				return Match{Type: USSSN, Start: i, End: r.end}, true
+			}
+		}
+	}
+	// Payment card: 12-19 digits, consistent grouping, known IIN prefix, Luhn.
+	if en.Has(CreditCard) && r.nd >= 12 && r.nd <= 19 && !r.paren && r.uniform() &&
+		(r.ng == 1 || r.seps[1] == ' ' || r.seps[1] == '-') && cardGrouping(&r) && cardPrefix(d) && Luhn(d) {
+		return Match{Type: CreditCard, Start: i, End: r.end}, true
+	}
+	if en.Has(INAadhaar) && r.nd == 12 && !r.paren && (r.ng == 1 || (r.ng == 3 && r.glen[0] == 4 && r.glen[1] == 4 && r.uniform())) &&
+		AadhaarValid(d) {
+		return Match{Type: INAadhaar, Start: i, End: r.end}, true
+	}
+	if en.Has(PLPESEL) && r.nd == 11 && r.ng == 1 && PESELValid(d) {
+		return Match{Type: PLPESEL, Start: i, End: r.end}, true
+	}
+	if en.Has(Phone) {
+		if m, ok := s.phoneRun(text, i, &r); ok {
+			return m, true
+		}
+	}
+	return Match{}, false
+}
+
+func atoi(d []byte) int {
+	v := 0
+	for _, c := range d {
+		v = v*10 + int(c-'0')
+	}
+	return v
+}
+
+func allSame(d []byte) bool {
+	for _, c := range d[1:] {
+		if c != d[0] {
+			return false
+		}
+	}
+	return true
+}
+
+func cardGrouping(r *numRun) bool {
+	if r.ng == 1 {
+		return true
+	}
+	// 4-4-4-4(-3), 4-6-5 (Amex), 4-6-4 (Diners), 4-4-4-x.
+	if r.ng == 3 && r.glen[0] == 4 && r.glen[1] == 6 && (r.glen[2] == 5 || r.glen[2] == 4) {
+		return true
+	}
+	for k := 0; k < r.ng-1; k++ {
+		if r.glen[k] != 4 {
+			return false
+		}
+	}
+	return r.glen[r.ng-1] >= 1 && r.glen[r.ng-1] <= 7
+}
+
+// cardPrefix accepts issuer identification number ranges of the major schemes.
+func cardPrefix(d []byte) bool {
+	p2 := atoi(d[:2])
+	p4 := atoi(d[:4])
+	n := len(d)
+	switch {
+	case d[0] == '4': // Visa
+		return n == 13 || n == 16 || n == 19
+	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720: // Mastercard
+		return n == 16
+	case p2 == 34 || p2 == 37: // Amex
+		return n == 15
+	case p4 == 6011 || p2 == 65 || (p4 >= 6440 && p4 <= 6499): // Discover
+		return n >= 16
+	case p4 >= 3528 && p4 <= 3589: // JCB
+		return n >= 16
+	case p4 == 2131 || p4 == 1800: // JCB (15 digits)
+		return n == 15
+	case p2 == 36 || p2 == 38 || p2 == 39 || (p4 >= 3000 && p4 <= 3059) || p2 == 30: // Diners
+		return n >= 14
+	case p2 == 62: // UnionPay
+		return n >= 16
+	case p2 == 50 || (p2 >= 56 && p2 <= 69): // Maestro and others
+		return n >= 12
+	case d[0] == '2' && n == 16: // Mir 2200-2204
+		return p4 >= 2200 && p4 <= 2204
+	}
+	return false
+}
+
+// numRun is a run of digit groups separated by single separators, as in phone and card numbers.
+type numRun struct {
+	d     [24]byte
+	nd    int
+	glen  [16]uint8
+	seps  [16]byte // seps[k] is the separator before group k ('(' and ')' are recorded as 'p')
+	ng    int
+	end   int
+	paren bool
+	trunk bool // an "(0)" trunk prefix was skipped
+}
+
+func (r *numRun) uniform() bool {
+	for k := 2; k < r.ng; k++ {
+		if r.seps[k] != r.seps[1] {
+			return false
+		}
+	}
+	return true
+}
+
+// collect reads groups from text[i:], which starts with a digit or '('.
+func (r *numRun) collect(text []byte, i int) {
+	n := len(text)
+	j := i
+	var sep byte
+	open := false
+	for j < n {
+		c := text[j]
+		switch {
+		case isDigit(c):
+			if r.nd == len(r.d) {
+				r.nd = 0 // too long for anything we detect
+				return
+			}
+			if r.ng == 0 || sep != 0 {
+				if r.ng == len(r.glen) {
+					r.nd = 0
+					return
+				}
+				r.seps[r.ng] = sep
+				r.ng++
+				sep = 0
+			}
+			r.d[r.nd] = c
+			r.nd++
+			r.glen[r.ng-1]++
+			j++
+			r.end = j
+			continue
+		case c == '(' && !open && (r.ng == 0 || sep != 0):
+			if j+2 < n && text[j+1] == '0' && text[j+2] == ')' && r.ng > 0 {
+				r.trunk = true
+				j += 3
+				if j < n && text[j] == ' ' {
+					j++
+				}
+				sep = 'p'
+				continue
+			}
+			if j+1 < n && isDigit(text[j+1]) {
+				open = true
+				r.paren = true
+				sep = 'p'
+				j++
+				continue
+			}
+		case c == ')' && open && sep == 0:
+			open = false
+			sep = 'p'
+			j++
+			if j < n && (text[j] == ' ' || text[j] == '-') {
+				j++
+			}
+			if j < n && isDigit(text[j]) {
+				continue
+			}
+			return
+		case (c == ' ' || c == '-' || c == '.') && sep == 0 && r.ng > 0:
+			if j+1 < n && (isDigit(text[j+1]) || text[j+1] == '(') {
+				sep = c
+				j++
+				continue
+			}
+		}
+		return
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// phone numbers
+
+var twoDigitCC = [100]bool{20: true, 27: true, 30: true, 31: true, 32: true, 33: true, 34: true, 36: true,
+	39: true, 40: true, 41: true, 43: true, 44: true, 45: true, 46: true, 47: true, 48: true, 49: true, 51: true,
+	52: true, 53: true, 54: true, 55: true, 56: true, 57: true, 58: true, 60: true, 61: true, 62: true, 63: true,
+	64: true, 65: true, 66: true, 81: true, 82: true, 84: true, 86: true, 90: true, 91: true, 92: true, 93: true,
+	94: true, 95: true, 98: true}
+
+// nationalLen gives [min,max] national significant digits for country calling code cc (0 = unknown 3-digit).
+func nationalLen(cc int) (int, int) {
+	switch cc {
+	case 1, 7:
+		return 10, 10
+	case 33, 34, 41, 48, 56, 93, 94:
+		return 9, 9
+	case 91, 90, 52, 58, 98:
+		return 10, 10
+	case 45, 65:
+		return 8, 8
+	case 31, 27, 40:
+		return 9, 9
+	case 44:
+		return 7, 10
+	case 30:
+		return 10, 10
+	case 49:
+		return 5, 15
+	case 39:
+		return 6, 11
+	case 43:
+		return 4, 13
+	}
+	if cc >= 100 {
+		return 4, 12
+	}
+	return 5, 12
+}
+
+// countryCode splits the leading country calling code off d; ok is false when d does not start with one.
+func countryCode(d []byte) (cc, n int, ok bool) {
+	if len(d) < 1 {
+		return 0, 0, false
+	}
+	if d[0] == '1' || d[0] == '7' {
+		return int(d[0] - '0'), 1, true
+	}
+	if d[0] == '0' || len(d) < 2 {
+		return 0, 0, false
+	}
+	two := atoi(d[:2])
+	if twoDigitCC[two] {
+		return two, 2, true
+	}
+	if len(d) < 3 {
+		return 0, 0, false
+	}
+	return atoi(d[:3]), 3, true
+}
+
+var (
+	phoneWordsBefore = []string{"phone", "tel", "mobile", "mob:", "cell", "fax", "desk", "call", "contact",
+		"whatsapp", "office", "landline", "sms", "dial", "reach me", "ph:", "ph.", "number:", "no.:", "telefon",
+		"téléphone", "teléfono", "handy"}
+	phoneWordsAfter = []string{"office", "fax", "mobile", "home", "work", "cell", "desk", "(m)", "(o)", "(h)"}
+	ssnWords        = []string{"ssn", "social security", "social sec"}
+)
+
+// phone parses a number starting with '+' or '(' at i.
+func (s *Scanner) phone(text []byte, i int) (Match, bool) {
+	var r numRun
+	j := i
+	if text[i] == '+' {
+		j++
+	}
+	r.collect(text, j)
+	if r.nd == 0 || !endsToken(text, r.end) {
+		return Match{}, false
+	}
+	if text[i] == '+' {
+		return s.intlPhone(text, i, &r, r.d[:r.nd])
+	}
+	return s.phoneRun(text, i, &r)
+}
+
+func (s *Scanner) intlPhone(text []byte, i int, r *numRun, d []byte) (Match, bool) {
+	cc, k, ok := countryCode(d)
+	if !ok {
+		return Match{}, false
+	}
+	nat := len(d) - k
+	lo, hi := nationalLen(cc)
+	if nat < lo || nat > hi || len(d) > 15 || (r.ng == 1 && r.glen[0] > 15) {
+		return Match{}, false
+	}
+	// The country code must be its own group unless the number is written without separators.
+	if r.ng > 1 && int(r.glen[0]) < k {
+		return Match{}, false
+	}
+	return Match{Type: Phone, Start: i, End: phoneExt(text, r.end)}, true
+}
+
+// phoneRun validates a run that does not start with '+'.
+func (s *Scanner) phoneRun(text []byte, i int, r *numRun) (Match, bool) {
+	d := r.d[:r.nd]
+	// International prefix 00 (or 011 from North America).
+	if r.nd >= 10 && d[0] == '0' && d[1] == '0' && int(r.glen[0]) <= 3 {
+		return s.intlPhone(text, i, r, d[2:])
+	}
+	if r.nd < 6 || r.nd > 12 {
+		return Match{}, false
+	}
+	for k := 0; k < r.ng; k++ {
+		if r.glen[k] > 10 {
+			return Match{}, false
+		}
+	}
+	// Dates and times such as 2024-01-15 or 12.05.2023 are not phone numbers.
+	if looksLikeDate(r) {
+		return Match{}, false
+	}
+	end := phoneExt(text, r.end)
+	// North American 3-3-4 / (3) 3-4, optionally with a leading 1.
+	g := r.glen[:r.ng]
+	nanp := false
+	switch {
+	case r.ng == 3 && g[0] == 3 && g[1] == 3 && g[2] == 4:
+		nanp = d[0] >= '2'
+	case r.ng == 4 && g[0] == 1 && d[0] == '1' && g[1] == 3 && g[2] == 3 && g[3] == 4:
+		nanp = d[1] >= '2'
+	}
+	if nanp && (r.paren || r.seps[1] == r.seps[2]) {
+		return Match{Type: Phone, Start: i, End: end}, true
+	}
+	// National format with a trunk 0 and grouping: 020 7946 0958, 06 12 34 56 78, 0341 8387176.
+	if d[0] == '0' && d[1] != '0' && r.ng >= 2 && r.nd >= 9 && r.nd <= 12 {
+		return Match{Type: Phone, Start: i, End: end}, true
+	}
+	// Anything else needs a phone word close by.
+	if (r.ng >= 2 || r.nd >= 7) && hasContext(text, i, end, phoneWordsBefore, phoneWordsAfter) {
+		return Match{Type: Phone, Start: i, End: end}, true
+	}
+	return Match{}, false
+}
+
+func looksLikeDate(r *numRun) bool {
+	if r.ng != 3 || r.paren {
+		return false
+	}
+	g := r.glen
+	d := r.d[:r.nd]
+	sep := r.seps[1]
+	if sep != r.seps[2] || sep == ' ' {
+		return false
+	}
+	if g[0] == 4 && g[1] <= 2 && g[2] <= 2 { // yyyy-mm-dd
+		return true
+	}
+	if g[0] <= 2 && g[1] <= 2 && (g[2] == 4 || g[2] == 2) { // dd.mm.yyyy
+		_ = d
+		return true
+	}
+	return false
+}
+
+// phoneExt extends the end over an extension such as x4587, ext. 12 or ext 12.
+func phoneExt(text []byte, e int) int {
+	n := len(text)
+	j := e
+	if j < n && text[j] == 'x' {
+		j++
+	} else if j+4 < n && text[j] == ' ' && (text[j+1] == 'e' || text[j+1] == 'x') {
+		j++
+		if text[j] == 'x' {
+			j++
+		} else if j+3 <= n && string(text[j:j+3]) == "ext" {
+			j += 3
+			if j < n && text[j] == '.' {
+				j++
+			}
+		} else {
+			return e
+		}
+		if j < n && text[j] == ' ' {
+			j++
+		}
+	} else {
+		return e
+	}
+	k := j
+	for k < n && k-j < 6 && isDigit(text[k]) {
+		k++
+	}
+	if k == j || !endsToken(text, k) {
+		return e
+	}
+	return k
+}
+
+// hasContext looks for one of before (case-insensitive) in the 40 bytes before start, or one of after in the
+// 12 bytes after end.
+func hasContext(text []byte, start, end int, before, after []string) bool {
+	lo := start - 40
+	if lo < 0 {
+		lo = 0
+	}
+	// Do not look across a line break: labels sit on the number's line.
+	for k := start - 1; k >= lo; k-- {
+		if text[k] == '\n' {
+			lo = k + 1
+			break
+		}
+	}
+	if containsFold(text[lo:start], before) {
+		return true
+	}
+	hi := end + 12
+	if hi > len(text) {
+		hi = len(text)
+	}
+	for k := end; k < hi; k++ {
+		if text[k] == '\n' {
+			hi = k
+			break
+		}
+	}
+	return len(after) > 0 && containsFold(text[end:hi], after)
+}
+
+func containsFold(hay []byte, words []string) bool {
+	for _, w := range words {
+		if len(w) > len(hay) {
+			continue
+		}
+		for k := 0; k+len(w) <= len(hay); k++ {
+			if lower(hay[k]) != w[0] {
+				continue
+			}
+			ok := true
+			for q := 1; q < len(w); q++ {
+				if lower(hay[k+q]) != w[q] {
+					ok = false
+					break
+				}
+			}
+			if ok && (k == 0 || !isAlpha(hay[k-1])) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lower(c byte) byte {
+	if isUpper(c) {
+		return c + 32
+	}
+	return c
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// network addresses
+
+func parseIPv4(text []byte, i int) int {
+	n := len(text)
+	j := i
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if j >= n || text[j] != '.' {
+				return 0
+			}
+			j++
+		}
+		k := j
+		v := 0
+		for k < n && k-j < 3 && isDigit(text[k]) {
+			v = v*10 + int(text[k]-'0')
+			k++
+		}
+		if k == j || v > 255 || (k-j > 1 && text[j] == '0' && false) {
+			return 0
+		}
+		j = k
+	}
+	if j < n && (isDigit(text[j]) || isAlpha(text[j]) || (text[j] == '.' && j+1 < n && isDigit(text[j+1]))) {
+		return 0
+	}
+	return cidr(text, j, 32)
+}
+
+// cidr extends e over a "/prefix" of at most max.
+func cidr(text []byte, e, max int) int {
+	if e+1 < len(text) && text[e] == '/' && isDigit(text[e+1]) {
+		k := e + 1
+		v := 0
+		for k < len(text) && k-e <= 3 && isDigit(text[k]) {
+			v = v*10 + int(text[k]-'0')
+			k++
+		}
+		if v <= max && endsToken(text, k) {
+			return k
+		}
+	}
+	return e
+}
+
+// hexNet tries a MAC address or an IPv6 address at i.
+func (s *Scanner) hexNet(text []byte, i int) (Match, bool) {
+	n := len(text)
+	h := i
+	for h < n && h-i < 5 && isHex(text[h]) {
+		h++
+	}
+	if h >= n || h == i {
+		return Match{}, false
+	}
+	if s.enabled.Has(MACAddress) {
+		if e := parseMAC(text, i); e > 0 {
+			return Match{Type: MACAddress, Start: i, End: e}, true
+		}
+	}
+	if s.enabled.Has(IPAddress) && text[h] == ':' {
+		if e := parseIPv6(text, i); e > 0 {
+			return Match{Type: IPAddress, Start: i, End: e}, true
+		}
+	}
+	return Match{}, false
+}
+
+func parseMAC(text []byte, i int) int {
+	n := len(text)
+	if i+17 <= n && (text[i+2] == ':' || text[i+2] == '-') {
+		sep := text[i+2]
+		for k := 0; k < 6; k++ {
+			p := i + 3*k
+			if !isHex(text[p]) || !isHex(text[p+1]) || (k < 5 && text[p+2] != sep) {
+				return 0
+			}
+		}
+		e := i + 17
+		if e < n && (isHex(text[e]) || wordTab[text[e]] || (text[e] == sep && e+1 < n && isHex(text[e+1]))) {
+			return 0
+		}
+		return e
+	}
+	if i+14 <= n && text[i+4] == '.' && text[i+9] == '.' { // Cisco 0123.4567.89ab
+		for k := 0; k < 14; k++ {
+			if k == 4 || k == 9 {
+				continue
+			}
+			if !isHex(text[i+k]) {
+				return 0
+			}
+		}
+		if endsToken(text, i+14) {
+			return i + 14
+		}
+	}
+	return 0
+}
+
+// parseIPv6 returns the end of an IPv6 address (with optional %zone and /prefix) starting at i, or 0.
+func parseIPv6(text []byte, i int) int {
+	n := len(text)
+	j := i
+	groups := 0
+	double := false
+	lastEnd := 0 // end of the last complete group or "::"
+	for j < n && groups <= 8 {
+		if text[j] == ':' {
+			if j+1 < n && text[j+1] == ':' {
+				if double {
+					break
+				}
+				double = true
+				j += 2
+				lastEnd = j
+				continue
+			}
+			if j == i || text[j-1] == ':' {
+				break
+			}
+			if j+1 < n && isHex(text[j+1]) {
+				j++
+				continue
+			}
+			break
+		}
+		k := j
+		for k < n && k-j < 5 && isHex(text[k]) {
+			k++
+		}
+		if k == j || k-j > 4 {
+			break
+		}
+		// Embedded IPv4 in the last position.
+		if k < n && text[k] == '.' && (double || groups == 6) {
+			if e := parseIPv4(text, j); e > 0 {
+				// parseIPv4 already took a /prefix; count the 2 groups it stands for
+				groups += 2
+				lastEnd = e
+				j = e
+				return finishIPv6(text, i, lastEnd, groups, double, true)
+			}
+			break
+		}
+		groups++
+		j = k
+		lastEnd = k
+		if j < n && text[j] != ':' {
+			break
+		}
+	}
+	return finishIPv6(text, i, lastEnd, groups, double, false)
+}
+
+func finishIPv6(text []byte, i, e, groups int, double, v4 bool) int {
+	if e == 0 {
+		return 0
+	}
+	if groups > 8 || (!double && groups != 8) || (double && groups > 7) {
+		return 0
+	}
+	if !double && groups < 8 {
+		return 0
+	}
+	n := len(text)
+	if e < n && (isAlnum(text[e]) || text[e] == '_') {
+		return 0
+	}
+	if v4 {
+		return e
+	}
+	if e < n && text[e] == '%' { // zone id
+		k := e + 1
+		for k < n && (isAlnum(text[k]) || text[k] == '.' || text[k] == '_') {
+			k++
+		}
+		if k > e+1 {
+			e = k
+		}
+	}
+	return cidr(text, e, 128)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// '@': e-mail addresses and URL credentials
+
+var emailLocal [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		emailLocal[c] = isAlnum(byte(c))
+	}
+	for _, c := range []byte(".!#$%&'*+/=?^_`{|}~-") {
+		emailLocal[c] = true
+	}
+}
+
+func (s *Scanner) at(text []byte, i, lastEnd int) (Match, bool) {
+	// URL credentials: scheme://user:password@host
+	if s.enabled.Has(URLCredentials) {
+		k := i - 1
+		colon := -1
+		for k >= lastEnd && i-k < 256 && text[k] != '/' && text[k] != ' ' && text[k] != '\n' && text[k] != '@' && text[k] != '"' {
+			if text[k] == ':' && colon < 0 {
+				colon = k
+			}
+			k--
+		}
+		if k >= 1 && text[k] == '/' && text[k-1] == '/' && colon > k+1 && colon+1 < i {
+			pw := text[colon+1 : i]
+			if !isPlaceholderValue(pw) {
+				return Match{Type: URLCredentials, Start: colon + 1, End: i}, true
+			}
+		}
+	}
+	if !s.enabled.Has(Email) {
+		return Match{}, false
+	}
+	// local part
+	st := i
+	for st > lastEnd && i-st < 64 && emailLocal[text[st-1]] {
+		st--
+	}
+	for st < i && (text[st] == '.' || !isAlnum(text[st]) && text[st] != '_') {
+		st++
+	}
+	if st == i || text[i-1] == '.' {
+		return Match{}, false
+	}
+	// domain
+	n := len(text)
+	j := i + 1
+	labelStart := j
+	dots := 0
+	lastLabel := 0
+	for j < n && j-i < 254 {
+		c := text[j]
+		if isAlnum(c) || c == '-' {
+			j++
+			continue
+		}
+		if c == '.' && j > labelStart && j+1 < n && isAlnum(text[j+1]) {
+			if text[j-1] == '-' {
+				return Match{}, false
+			}
+			dots++
+			j++
+			labelStart = j
+			continue
+		}
+		break
+	}
+	lastLabel = labelStart
+	if dots == 0 || j-lastLabel < 2 || text[lastLabel] == '-' || text[j-1] == '-' {
+		return Match{}, false
+	}
+	// TLD: letters, or an IDN "xn--" label.
+	tld := text[lastLabel:j]
+	if !(len(tld) > 4 && string(tld[:4]) == "xn--") {
+		for _, c := range tld {
+			if !isAlpha(c) {
+				return Match{}, false
+			}
+		}
+	}
+	return Match{Type: Email, Start: st, End: j}, true
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// PEM private keys
+
+func pemKey(text []byte, i int) (Match, bool) {
+	const begin = "-----BEGIN "
+	n := len(text)
+	if i+len(begin) > n || string(text[i:i+len(begin)]) != begin {
+		return Match{}, false
+	}
+	// header line: -----BEGIN [A-Z ]*PRIVATE KEY[ BLOCK]-----
+	j := i + len(begin)
+	for j < n && j-i < 80 && (isUpper(text[j]) || text[j] == ' ') {
+		j++
+	}
+	label := text[i+len(begin) : j]
+	if !containsPrivateKey(label) || j+5 > n || string(text[j:j+5]) != "-----" {
+		return Match{}, false
+	}
+	j += 5
+	// body up to the END line, or as far as base64 goes when the END line is missing (truncated key).
+	limit := i + MaxPEMLen
+	if limit > n {
+		limit = n
+	}
+	for k := j; k+9 <= limit; k++ {
+		if text[k] == '-' && string(text[k:k+9]) == "-----END " {
+			e := k + 9
+			for e < limit && (isUpper(text[e]) || text[e] == ' ') {
+				e++
+			}
+			if e+5 <= n && string(text[e:e+5]) == "-----" {
+				return Match{Type: PrivateKey, Start: i, End: e + 5}, true
+			}
+			return Match{Type: PrivateKey, Start: i, End: k}, true
+		}
+		c := text[k]
+		if !(isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '\n' || c == '\r' || c == ' ' || c == '\\' || c == ':' || c == '-' || c == ',') {
+			return Match{Type: PrivateKey, Start: i, End: k}, true
+		}
+	}
+	return Match{Type: PrivateKey, Start: i, End: limit}, true
+}
+
+func containsPrivateKey(label []byte) bool {
+	const pk = "PRIVATE KEY"
+	for k := 0; k+len(pk) <= len(label); k++ {
+		if string(label[k:k+len(pk)]) == pk {
+			return true
+		}
+	}
+	return false
+}

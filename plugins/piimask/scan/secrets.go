@@ -1,0 +1,667 @@
+package scan
+
+import "sort"
+
+// charset bits of secret bodies
+const (
+	csAlnum = 1 << iota
+	csUnder
+	csDash
+	csDot
+	csB64 // + / =
+	csTilde
+)
+
+var charTab [256]uint8
+
+type secretRule struct {
+	prefix   string
+	typ      Type
+	cs       uint8
+	min, max int              // body length bounds; max 0 means MaxEntityLen
+	check    func([]byte) bool // optional check of the body
+}
+
+var rulesByFirst [256][]secretRule
+
+func init() {
+	for c := 0; c < 256; c++ {
+		if isAlnum(byte(c)) {
+			charTab[c] = csAlnum
+		}
+	}
+	charTab['_'] = csUnder
+	charTab['-'] = csDash
+	charTab['.'] = csDot
+	charTab['+'] = csB64
+	charTab['/'] = csB64
+	charTab['='] = csB64
+	charTab['~'] = csTilde
+
+	an := uint8(csAlnum)
+	anu := uint8(csAlnum | csUnder)
+	and := uint8(csAlnum | csUnder | csDash)
+	andd := uint8(csAlnum | csUnder | csDash | csDot)
+	upperDigits := func(b []byte) bool {
+		for _, c := range b {
+			if !isUpper(c) && !isDigit(c) {
+				return false
+			}
+		}
+		return true
+	}
+	lowerHex := func(b []byte) bool {
+		for _, c := range b {
+			if !isDigit(c) && !(c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+		return true
+	}
+	mixed := func(b []byte) bool { return classes(b) >= 2 }
+	rules := []secretRule{
+		// AWS access key ids
+		{"AKIA", AWSAccessKey, an, 16, 16, upperDigits}, {"ASIA", AWSAccessKey, an, 16, 16, upperDigits},
+		{"ABIA", AWSAccessKey, an, 16, 16, upperDigits}, {"ACCA", AWSAccessKey, an, 16, 16, upperDigits},
+		{"AGPA", AWSAccessKey, an, 16, 16, upperDigits}, {"AIDA", AWSAccessKey, an, 16, 16, upperDigits},
+		{"AROA", AWSAccessKey, an, 16, 16, upperDigits}, {"AIPA", AWSAccessKey, an, 16, 16, upperDigits},
+		{"ANPA", AWSAccessKey, an, 16, 16, upperDigits}, {"ANVA", AWSAccessKey, an, 16, 16, upperDigits},
+		{"APKA", AWSAccessKey, an, 16, 16, upperDigits},
+		{"AIza", GCPAPIKey, and, 35, 35, nil},
+		{"ghp_", GitHubToken, an, 36, 255, nil}, {"gho_", GitHubToken, an, 36, 255, nil},
+		{"ghu_", GitHubToken, an, 36, 255, nil}, {"ghs_", GitHubToken, an, 36, 255, nil},
+		{"ghr_", GitHubToken, an, 36, 255, nil}, {"github_pat_", GitHubToken, anu, 22, 255, nil},
+		{"glpat-", GitLabToken, andd, 20, 0, nil}, {"gldt-", GitLabToken, and, 20, 0, nil},
+		{"glrt-", GitLabToken, and, 20, 0, nil}, {"glptt-", GitLabToken, and, 20, 0, nil},
+		{"glcbt-", GitLabToken, and, 20, 0, nil}, {"glsoat-", GitLabToken, and, 20, 0, nil},
+		{"glft-", GitLabToken, and, 20, 0, nil}, {"glimt-", GitLabToken, and, 25, 0, nil},
+		{"glagent-", GitLabToken, and, 50, 0, nil}, {"gloas-", GitLabToken, and, 64, 0, nil},
+		{"GR1348941", GitLabToken, and, 20, 0, nil},
+		{"xoxb-", SlackToken, and, 10, 0, nil}, {"xoxp-", SlackToken, and, 10, 0, nil},
+		{"xoxa-", SlackToken, and, 10, 0, nil}, {"xoxr-", SlackToken, and, 10, 0, nil},
+		{"xoxs-", SlackToken, and, 10, 0, nil}, {"xoxe-", SlackToken, and, 10, 0, nil},
+		{"xoxe.xoxp-", SlackToken, and, 10, 0, nil}, {"xoxo-", SlackToken, and, 10, 0, nil},
+		{"xapp-", SlackToken, and, 10, 0, nil},
+		{"https://hooks.slack.com/", SlackToken, anu | csB64, 20, 0, nil},
+		{"sk_live_", StripeKey, an, 16, 0, nil}, {"sk_test_", StripeKey, an, 16, 0, nil},
+		{"rk_live_", StripeKey, an, 16, 0, nil}, {"rk_test_", StripeKey, an, 16, 0, nil},
+		{"whsec_", StripeKey, an, 24, 0, nil},
+		{"sk-ant-", AnthropicKey, and, 32, 0, nil},
+		{"sk-proj-", OpenAIKey, and, 20, 0, nil}, {"sk-svcacct-", OpenAIKey, and, 20, 0, nil},
+		{"sk-admin-", OpenAIKey, and, 20, 0, nil}, {"sk-None-", OpenAIKey, and, 20, 0, nil},
+		{"sk-", OpenAIKey, an, 32, 0, mixed},
+		{"SK", TwilioKey, an, 32, 32, lowerHex}, {"AC", TwilioKey, an, 32, 32, lowerHex},
+		{"SG.", SendGridKey, andd, 60, 0, nil},
+		{"hf_", APIKey, an, 30, 40, mixed}, {"npm_", APIKey, an, 36, 36, nil},
+		{"pypi-AgEIcHlwaS5vcmc", APIKey, and, 50, 0, nil},
+		{"dop_v1_", APIKey, an, 64, 64, lowerHex}, {"doo_v1_", APIKey, an, 64, 64, lowerHex},
+		{"dor_v1_", APIKey, an, 64, 64, lowerHex},
+		{"shpat_", APIKey, an, 32, 32, nil}, {"shpca_", APIKey, an, 32, 32, nil},
+		{"shppa_", APIKey, an, 32, 32, nil}, {"shpss_", APIKey, an, 32, 32, nil},
+		{"glc_", APIKey, and | csB64, 32, 0, nil}, {"glsa_", APIKey, anu, 32, 0, nil},
+		{"dapi", APIKey, an, 32, 34, lowerHexDash},
+		{"AKCp", APIKey, an, 60, 0, nil},
+		{"ATATT3", APIKey, and | csB64, 100, 0, nil}, {"ATCTT3", APIKey, and | csB64, 100, 0, nil},
+		{"xkeysib-", APIKey, and, 64, 0, nil}, {"xsmtpsib-", APIKey, and, 64, 0, nil},
+		{"sq0atp-", APIKey, and, 22, 0, nil}, {"sq0csp-", APIKey, and, 40, 0, nil},
+		{"EAAA", APIKey, and, 60, 0, mixed}, {"EAACEdEose0cBA", APIKey, an, 20, 0, nil},
+		{"ya29.", APIKey, andd, 30, 0, nil},
+		{"AGE-SECRET-KEY-1", APIKey, an, 58, 58, upperDigits},
+		{"pul-", APIKey, an, 40, 40, lowerHex}, {"lin_api_", APIKey, an, 40, 40, nil},
+		{"PMAK-", APIKey, and, 59, 59, nil}, {"rubygems_", APIKey, an, 48, 48, lowerHex},
+		{"dckr_pat_", APIKey, and, 27, 0, nil}, {"figd_", APIKey, and, 40, 0, nil},
+		{"NRAK-", APIKey, an, 27, 27, nil}, {"sntrys_", APIKey, and | csB64, 50, 0, nil},
+		{"ntn_", APIKey, an, 40, 50, nil}, {"hvs.", APIKey, and, 24, 0, nil}, {"hvb.", APIKey, and, 24, 0, nil},
+		{"dp.pt.", APIKey, an, 40, 0, nil}, {"aio_", APIKey, an, 28, 28, nil},
+		{"key-", APIKey, an, 32, 32, lowerHex}, {"tskey-", APIKey, and, 30, 0, nil},
+		{"sgp_", APIKey, an, 40, 0, nil}, {"glsa_", APIKey, anu, 30, 0, nil},
+		{"gsk_", APIKey, an, 48, 60, nil}, {"xai-", APIKey, an, 60, 90, nil}, {"pplx-", APIKey, an, 40, 60, nil},
+		{"r8_", APIKey, an, 37, 40, nil}, {"fw_", APIKey, an, 20, 40, mixed},
+		{"SWMTKN-1-", APIKey, and, 50, 0, nil}, {"ops_ey", APIKey, and | csB64, 200, 0, nil},
+		{"ghv_", GitHubToken, an, 36, 255, nil}, {"v1.0-", APIKey, and, 100, 0, nil},
+		{"t-", APIKey, and, 60, 0, nil}, {"vercel_blob_rw_", APIKey, anu, 30, 0, nil},
+		{"cfut_", APIKey, an, 30, 0, nil}, {"lip_", APIKey, an, 40, 0, nil},
+		{"pat", APIKey, and | csDot, 65, 80, patAirtable},
+		{"nvapi-", APIKey, and, 60, 0, nil}, {"sk-or-v1-", APIKey, an, 64, 64, nil},
+		{"oauth2_", APIKey, and, 30, 0, nil}, {"phx_", APIKey, an, 40, 0, nil}, {"phc_", APIKey, an, 40, 0, nil},
+		{"rnd_", APIKey, an, 30, 0, nil},
+	}
+	for _, r := range rules {
+		if r.max == 0 {
+			r.max = MaxEntityLen
+		}
+		rulesByFirst[r.prefix[0]] = append(rulesByFirst[r.prefix[0]], r)
+	}
+	// Longer prefixes first so "sk-ant-" wins over "sk-".
+	for c := range rulesByFirst {
+		rs := rulesByFirst[c]
+		sort.SliceStable(rs, func(a, b int) bool { return len(rs[a].prefix) > len(rs[b].prefix) })
+	}
+}
+
+func lowerHexDash(b []byte) bool {
+	for k, c := range b {
+		if !isDigit(c) && !(c >= 'a' && c <= 'f') && !(c == '-' && k >= 32) {
+			return false
+		}
+	}
+	return true
+}
+
+// patAirtable: patXXXXXXXXXXXXXX.<64 hex>
+func patAirtable(b []byte) bool {
+	for k, c := range b {
+		if c == '.' {
+			return k >= 10 && len(b)-k-1 == 64
+		}
+	}
+	return false
+}
+
+// classes counts character classes (lower, upper, digit, other) present in b.
+func classes(b []byte) int {
+	var lo, up, di, ot int
+	for _, c := range b {
+		switch {
+		case isLower(c):
+			lo = 1
+		case isUpper(c):
+			up = 1
+		case isDigit(c):
+			di = 1
+		default:
+			ot = 1
+		}
+	}
+	return lo + up + di + ot
+}
+
+func hasPrefixAt(text []byte, i int, p string) bool {
+	return i+len(p) <= len(text) && string(text[i:i+len(p)]) == p
+}
+
+// prefixSecret tries the vendor-prefixed credentials at i.
+func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
+	rs := rulesByFirst[text[i]]
+	n := len(text)
+	for k := range rs {
+		r := &rs[k]
+		if !s.enabled.Has(r.typ) || !hasPrefixAt(text, i, r.prefix) {
+			continue
+		}
+		b := i + len(r.prefix)
+		e := b
+		for e < n && charTab[text[e]]&r.cs != 0 && e-b <= r.max {
+			e++
+		}
+		// trailing dots/dashes/equals belong to the sentence, not the token (except base64 padding)
+		for e > b && (text[e-1] == '.' || text[e-1] == '-') {
+			e--
+		}
+		l := e - b
+		if l < r.min || l > r.max || (e < n && wordTab[text[e]]) {
+			continue
+		}
+		if r.check != nil && !r.check(text[b:e]) {
+			continue
+		}
+		return Match{Type: r.typ, Start: i, End: e}, true
+	}
+	if text[i] == 'e' && s.enabled.Has(JWT) {
+		if e := parseJWT(text, i); e > 0 {
+			return Match{Type: JWT, Start: i, End: e}, true
+		}
+	}
+	return Match{}, false
+}
+
+func b64url(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
+
+// parseJWT: eyJ<header>.<payload>.<signature>
+func parseJWT(text []byte, i int) int {
+	if !hasPrefixAt(text, i, "eyJ") {
+		return 0
+	}
+	n := len(text)
+	j := i
+	var segs [3]int
+	for part := 0; part < 3; part++ {
+		k := j
+		for k < n && b64url(text[k]) && k-i < 8192 {
+			k++
+		}
+		segs[part] = k - j
+		j = k
+		if part < 2 {
+			if j >= n || text[j] != '.' {
+				return 0
+			}
+			j++
+		}
+	}
+	if segs[0] < 10 || segs[1] < 8 {
+		return 0
+	}
+	if j < n && (text[j] == '=' || text[j] == '.') {
+		return 0
+	}
+	return j
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// letters
+
+func (s *Scanner) letterToken(text []byte, i int) (Match, bool) {
+	c := text[i]
+	n := len(text)
+	if len(rulesByFirst[c]) > 0 || c == 'e' {
+		if m, ok := s.prefixSecret(text, i); ok {
+			return m, true
+		}
+	}
+	if isUpper(c) {
+		if i+1 < n && isUpper(text[i+1]) {
+			if s.enabled.Has(IBAN) && i+3 < n && isDigit(text[i+2]) && isDigit(text[i+3]) {
+				if e := parseIBAN(text, i); e > 0 {
+					return Match{Type: IBAN, Start: i, End: e}, true
+				}
+			}
+			if s.enabled.Has(UKNINO) {
+				if e := parseNINO(text, i); e > 0 {
+					return Match{Type: UKNINO, Start: i, End: e}, true
+				}
+			}
+		}
+		if s.enabled.Has(ESNIF) && (c == 'X' || c == 'Y' || c == 'Z') && i+9 <= n {
+			var buf [9]byte
+			buf[0] = c
+			j := i + 1
+			k := 1
+			for k < 8 && j < n && isDigit(text[j]) {
+				buf[k] = text[j]
+				k++
+				j++
+			}
+			if k == 8 && j < n && text[j] == '-' {
+				j++
+			}
+			if k == 8 && j < n && isUpper(text[j]) && endsToken(text, j+1) {
+				buf[8] = text[j]
+				if NIFValid(buf[:]) {
+					return Match{Type: ESNIF, Start: i, End: j + 1}, true
+				}
+			}
+		}
+		if s.enabled.Has(ITFiscalCode) {
+			if e := skipWord(text, i); e-i == 16 && FiscalCodeValid(text[i:e]) {
+				return Match{Type: ITFiscalCode, Start: i, End: e}, true
+			}
+		}
+	}
+	if s.enabled.Has(Crypto) && c == 'b' && hasPrefixAt(text, i, "bc1") {
+		e := skipWord(text, i)
+		if e-i >= 14 && e-i <= 90 && Bech32Valid(text[i:e]) {
+			return Match{Type: Crypto, Start: i, End: e}, true
+		}
+	}
+	if isHex(c) && (s.enabled.Has(MACAddress) || s.enabled.Has(IPAddress)) {
+		if m, ok := s.hexNet(text, i); ok {
+			return m, true
+		}
+	}
+	// Azure AD client secret: xxx8Q~ followed by 31-34 characters.
+	if s.enabled.Has(AzureKey) && i+6 < n && isDigit(text[i+3]) && text[i+4] == 'Q' && text[i+5] == '~' {
+		e := i
+		for e < n && (charTab[text[e]]&(csAlnum|csUnder|csDash|csDot|csTilde) != 0) {
+			e++
+		}
+		if l := e - i; l >= 37 && l <= 40 {
+			return Match{Type: AzureKey, Start: i, End: e}, true
+		}
+	}
+	return Match{}, false
+}
+
+// parseIBAN reads an IBAN written contiguously or in groups of four separated by single spaces.
+func parseIBAN(text []byte, i int) int {
+	l := IBANLength(text[i], text[i+1])
+	if l == 0 {
+		return 0
+	}
+	var buf [34]byte
+	n := len(text)
+	k := 0
+	j := i
+	spaced := false
+	for j < n && k < l {
+		c := text[j]
+		if isDigit(c) || isUpper(c) {
+			buf[k] = c
+			k++
+			j++
+			continue
+		}
+		if c == ' ' && k%4 == 0 && (k == 4 || spaced) && j+1 < n && (isDigit(text[j+1]) || isUpper(text[j+1])) {
+			spaced = true
+			j++
+			continue
+		}
+		break
+	}
+	if k != l || !endsToken(text, j) || !IBANValid(buf[:l]) {
+		return 0
+	}
+	return j
+}
+
+func parseNINO(text []byte, i int) int {
+	var buf [9]byte
+	n := len(text)
+	j := i
+	k := 0
+	for k < 9 && j < n {
+		c := text[j]
+		if c == ' ' && (k == 2 || k == 4 || k == 6 || k == 8) && j+1 < n && isAlnum(text[j+1]) {
+			j++
+			continue
+		}
+		if !isAlnum(c) {
+			break
+		}
+		buf[k] = c
+		k++
+		j++
+	}
+	if k != 9 || !endsToken(text, j) || !NINOValid(buf[:]) {
+		return 0
+	}
+	return j
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// key = value assignments
+
+const (
+	keyNone = iota
+	keyPassword
+	keyToken
+)
+
+var (
+	passwordKeys = []string{"password", "passwd", "passphrase", "pwd", "contraseña", "contrasena", "passwort", "mot_de_passe"}
+	tokenKeys    = []string{"secret", "token", "apikey", "api_key", "api-key", "access_key", "accesskey", "auth_key",
+		"authkey", "private_key", "privatekey", "credential", "authorization", "signing_key", "encryption_key",
+		"master_key", "client_key", "service_key", "account_key", "accountkey", "sharedaccesskey", "app_key",
+		"appkey", "license_key", "session_key", "webhook"}
+)
+
+func containsAnyFold(b []byte, words []string) bool {
+	for _, w := range words {
+		for k := 0; k+len(w) <= len(b); k++ {
+			ok := true
+			for q := 0; q < len(w); q++ {
+				if lower(b[k+q]) != w[q] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasSuffixFold(b []byte, suf string) bool {
+	if len(b) < len(suf) {
+		return false
+	}
+	b = b[len(b)-len(suf):]
+	for q := 0; q < len(suf); q++ {
+		if lower(b[q]) != suf[q] {
+			return false
+		}
+	}
+	return true
+}
+
+func classifyKey(key []byte) int {
+	if containsAnyFold(key, passwordKeys) || hasSuffixFold(key, "pass") || hasSuffixFold(key, "_pw") {
+		return keyPassword
+	}
+	if containsAnyFold(key, tokenKeys) || hasSuffixFold(key, "key") || hasSuffixFold(key, "_pat") {
+		return keyToken
+	}
+	return keyNone
+}
+
+func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
+	en := s.enabled
+	if !en.Has(GenericSecret) && !en.Has(AWSSecretKey) && !en.Has(AzureKey) && !en.Has(GCPServiceAccount) {
+		return Match{}, false
+	}
+	n := len(text)
+	if text[p] == '=' && p+1 < n && text[p+1] == '=' {
+		return Match{}, false
+	}
+	if text[p] == ':' && p+1 < n && text[p+1] == '=' {
+		return Match{}, false // the '=' of ":=" triggers
+	}
+	k := p
+	if text[p] == '=' && k > 0 && (text[k-1] == ':' || text[k-1] == '!' || text[k-1] == '<' || text[k-1] == '>') {
+		if text[k-1] != ':' {
+			return Match{}, false
+		}
+		k--
+	}
+	for k > lastEnd && (text[k-1] == ' ' || text[k-1] == '\t') {
+		k--
+	}
+	if k > lastEnd && (text[k-1] == '"' || text[k-1] == '\'' || text[k-1] == '`' || text[k-1] == ']') {
+		k--
+	}
+	ke := k
+	for k > lastEnd && ke-k < 64 && (wordTab[text[k-1]] || text[k-1] == '-' || text[k-1] == '.' || text[k-1] >= 0x80) {
+		k--
+	}
+	key := text[k:ke]
+	if len(key) < 3 {
+		return Match{}, false
+	}
+	kind := classifyKey(key)
+	if kind == keyNone {
+		return Match{}, false
+	}
+	j := p + 1
+	if text[p] == '=' && j < n && text[j] == '>' {
+		j++
+	}
+	for j < n && (text[j] == ' ' || text[j] == '\t') {
+		j++
+	}
+	var q byte
+	if j < n && (text[j] == '"' || text[j] == '\'' || text[j] == '`') {
+		q = text[j]
+		j++
+	}
+	for _, scheme := range []string{"Bearer ", "bearer ", "Basic ", "basic ", "token ", "Token "} {
+		if hasPrefixAt(text, j, scheme) {
+			j += len(scheme)
+			break
+		}
+	}
+	vs := j
+	for j < n && j-vs <= MaxEntityLen {
+		c := text[j]
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || (q != 0 && c == q) || c == '"' || c == '\'' || c == '`' {
+			break
+		}
+		if q == 0 && (c == ',' || c == ';' || c == ')' || c == '}' || c == '&' || c == '<' || c == '>') {
+			break
+		}
+		j++
+	}
+	// a trailing '.' ends the sentence
+	for j > vs && q == 0 && text[j-1] == '.' {
+		j--
+	}
+	val := text[vs:j]
+	if j-vs > MaxEntityLen || !valueLooksSecret(kind, val) {
+		return Match{}, false
+	}
+	t := GenericSecret
+	switch {
+	case containsAnyFold(key, []string{"aws"}) && containsAnyFold(key, []string{"secret"}) && len(val) == 40:
+		t = AWSSecretKey
+	case containsAnyFold(key, []string{"private_key_id"}):
+		t = GCPServiceAccount
+	case containsAnyFold(key, []string{"accountkey", "sharedaccesskey"}):
+		t = AzureKey
+	}
+	if !en.Has(t) {
+		if !en.Has(GenericSecret) {
+			return Match{}, false
+		}
+		t = GenericSecret
+	}
+	return Match{Type: t, Start: vs, End: j}, true
+}
+
+var placeholderWords = []string{"password", "changeme", "change_me", "secret", "example", "null", "none", "true",
+	"false", "undefined", "your", "redacted", "placeholder", "dummy", "sample", "xxxx", "****", "....", "<", ">",
+	"${", "{{", "%s", "process.env", "os.environ", "getenv", "env[", "config.", "settings.", "$(", "[redacted",
+	"todo", "insert", "replace", "enter_", "my_", "here", "fake", "test123", "12345678", "abcdef", "qwerty"}
+
+// isPlaceholderValue reports values that are obviously not real credentials.
+func isPlaceholderValue(v []byte) bool {
+	if len(v) == 0 {
+		return true
+	}
+	switch v[0] {
+	case '$', '{', '<', '%', '[', '(', '@', '#', '*':
+		return true
+	}
+	if allSame(v) || containsAnyFold(v, placeholderWords) {
+		return true
+	}
+	return false
+}
+
+func valueLooksSecret(kind int, v []byte) bool {
+	if isPlaceholderValue(v) {
+		return false
+	}
+	// references such as self.token, config.api_key, os.getenv("X") or a function call
+	ident := true
+	for _, c := range v {
+		if !(isLower(c) || c == '_' || c == '.' || isDigit(c)) {
+			ident = false
+			break
+		}
+	}
+	if ident && (containsByte(v, '.') || containsByte(v, '_')) && classes(v) <= 2 && !hasDigitRun(v, 4) {
+		return false
+	}
+	if containsByte(v, '(') {
+		return false
+	}
+	switch kind {
+	case keyPassword:
+		if len(v) < 6 {
+			return false
+		}
+		return classes(v) >= 2 || len(v) >= 12
+	default:
+		if len(v) < 10 {
+			return false
+		}
+		return classes(v) >= 2 && Entropy(v) >= 3.0
+	}
+}
+
+func containsByte(b []byte, c byte) bool {
+	for _, x := range b {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDigitRun(b []byte, n int) bool {
+	run := 0
+	for _, c := range b {
+		if isDigit(c) {
+			run++
+			if run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// custom entities
+
+func (s *Scanner) scanCustom(text []byte, dst []Match, first int) []Match {
+	builtin := len(dst)
+	for ci := range s.custom {
+		c := &s.custom[ci]
+		if c.Pattern != nil {
+			for _, loc := range c.Pattern.FindAllIndex(text, -1) {
+				if loc[1] > loc[0] {
+					dst = appendIfFree(dst, first, builtin, Match{Start: loc[0], End: loc[1], Custom: c.Name, Secret: c.Secret})
+				}
+			}
+		}
+		for _, w := range c.Words {
+			if w == "" {
+				continue
+			}
+			for k := 0; k+len(w) <= len(text); k++ {
+				if lower(text[k]) != w[0] || (k > 0 && wordTab[text[k-1]]) {
+					continue
+				}
+				ok := true
+				for q := 1; q < len(w); q++ {
+					if lower(text[k+q]) != w[q] {
+						ok = false
+						break
+					}
+				}
+				if ok && endsToken(text, k+len(w)) {
+					dst = appendIfFree(dst, first, builtin, Match{Start: k, End: k + len(w), Custom: c.Name, Secret: c.Secret})
+					k += len(w) - 1
+				}
+			}
+		}
+	}
+	if len(dst) > builtin {
+		ms := dst[first:]
+		sort.SliceStable(ms, func(a, b int) bool { return ms[a].Start < ms[b].Start })
+		// drop overlaps among custom matches (first wins)
+		out := dst[:first]
+		last := -1
+		for _, m := range ms {
+			if m.Start >= last {
+				out = append(out, m)
+				last = m.End
+			}
+		}
+		dst = out
+	}
+	return dst
+}
+
+func appendIfFree(dst []Match, first, builtin int, m Match) []Match {
+	for _, o := range dst[first:builtin] {
+		if m.Start < o.End && o.Start < m.End {
+			return dst
+		}
+	}
+	return append(dst, m)
+}
