@@ -43,6 +43,8 @@ func (p Period) String() string {
 		return "day"
 	case Month:
 		return "month"
+	case 0:
+		return "none"
 	}
 	return "period(" + strconv.Itoa(int(p)) + ")"
 }
@@ -101,3 +103,5 @@ func FormatReset(seconds int64) string {
 	}
 	return (time.Duration(seconds) * time.Second).String()
 }
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
