@@ -114,9 +114,10 @@ func readConfig(o config.Obj) Config {
 			}
 		}
 	}
-	if !o.Has("budgets") {
-		o.Errorf("budgets", "must list at least one budget")
-	} else if len(c.Budgets) == 0 {
+	// No "budgets" at all is accepted (the filter then only passes traffic and says so at start), so a
+	// shared chain config can include the filter before budgets are decided; an explicit empty list is a
+	// mistake.
+	if o.Has("budgets") && len(c.Budgets) == 0 {
 		o.Errorf("budgets", "must list at least one budget; got an empty list")
 	}
 	return c
