@@ -258,9 +258,32 @@ func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
 			}
 		}
 	}
+	// Telegram bot token: 8-10 digit bot id, ':', 35 characters starting with AA.
+	if en.Has(APIKey) {
+		e := i
+		for e < n && isDigit(text[e]) {
+			e++
+		}
+		if e-i >= 8 && e-i <= 10 && hasPrefixAt(text, e, ":AA") {
+			k := e + 1
+			for k < n && b64url(text[k]) {
+				k++
+			}
+			if k-e-1 == 35 {
+				return Match{Type: APIKey, Start: i, End: k}, true
+			}
+		}
+	}
 	var r numRun
 	r.collect(text, i)
-	if r.nd == 0 || !endsToken(text, r.end) {
+	if r.nd == 0 {
+		return Match{}, false
+	}
+	if !endsToken(text, r.end) {
+		// only a phone number with an extension (555-123-4567x89) continues into a word
+		if en.Has(Phone) && phoneExt(text, r.end) > r.end {
+			return s.phoneRun(text, i, &r)
+		}
 		return Match{}, false
 	}
 	d := r.d[:r.nd]
@@ -294,7 +317,7 @@ func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
 			return m, true
 		}
 	}
-	return Match{}, false
+	return s.highEntropy(text, i)
 }
 
 func atoi(d []byte) int {
@@ -344,7 +367,7 @@ func cardPrefix(d []byte) bool {
 		return n == 15
 	case p4 == 6011 || p2 == 65 || (p4 >= 6440 && p4 <= 6499): // Discover
 		return n >= 16
-	case p4 >= 3528 && p4 <= 3589: // JCB
+	case p2 == 35: // JCB
 		return n >= 16
 	case p4 == 2131 || p4 == 1800: // JCB (15 digits)
 		return n == 15
@@ -525,7 +548,7 @@ func (s *Scanner) phone(text []byte, i int) (Match, bool) {
 		j++
 	}
 	r.collect(text, j)
-	if r.nd == 0 || !endsToken(text, r.end) {
+	if r.nd == 0 || (!endsToken(text, r.end) && phoneExt(text, r.end) == r.end) {
 		return Match{}, false
 	}
 	if text[i] == '+' {
@@ -562,7 +585,7 @@ func (s *Scanner) phoneRun(text []byte, i int, r *numRun) (Match, bool) {
 		return Match{}, false
 	}
 	for k := 0; k < r.ng; k++ {
-		if r.glen[k] > 10 {
+		if r.glen[k] > 12 {
 			return Match{}, false
 		}
 	}
@@ -586,6 +609,22 @@ func (s *Scanner) phoneRun(text []byte, i int, r *numRun) (Match, bool) {
 	// National format with a trunk 0 and grouping: 020 7946 0958, 06 12 34 56 78, 0341 8387176.
 	if d[0] == '0' && d[1] != '0' && r.ng >= 2 && r.nd >= 9 && r.nd <= 12 {
 		return Match{Type: Phone, Start: i, End: end}, true
+	}
+	// Contiguous national mobile numbers with a trunk 0 (07700900123, 09171234567).
+	if r.ng == 1 && d[0] == '0' && d[1] != '0' && (r.nd == 10 || r.nd == 11) {
+		return Match{Type: Phone, Start: i, End: end}, true
+	}
+	// Four or more short groups with one separator kind (532 123 45 67, 06-12-34-56-78).
+	if r.ng >= 4 && r.nd >= 9 && !r.paren && r.uniform() && r.seps[1] != '.' {
+		short := true
+		for k := 0; k < r.ng; k++ {
+			if r.glen[k] < 2 || r.glen[k] > 4 {
+				short = false
+			}
+		}
+		if short {
+			return Match{Type: Phone, Start: i, End: end}, true
+		}
 	}
 	// Anything else needs a phone word close by.
 	if (r.ng >= 2 || r.nd >= 7) && hasContext(text, i, end, phoneWordsBefore, phoneWordsAfter) {
@@ -713,6 +752,14 @@ func lower(c byte) byte {
 // network addresses
 
 func parseIPv4(text []byte, i int) int {
+	e := parseIPv4Core(text, i)
+	if e == 0 {
+		return 0
+	}
+	return cidr(text, e, 32)
+}
+
+func parseIPv4Core(text []byte, i int) int {
 	n := len(text)
 	j := i
 	for part := 0; part < 4; part++ {
@@ -736,7 +783,7 @@ func parseIPv4(text []byte, i int) int {
 	if j < n && (isDigit(text[j]) || isAlpha(text[j]) || (text[j] == '.' && j+1 < n && isDigit(text[j+1]))) {
 		return 0
 	}
-	return cidr(text, j, 32)
+	return j
 }
 
 // cidr extends e over a "/prefix" of at most max.
@@ -789,6 +836,9 @@ func parseMAC(text []byte, i int) int {
 			}
 		}
 		e := i + 17
+		if broadcastMAC(text[i:e]) {
+			return 0
+		}
 		if e < n && (isHex(text[e]) || wordTab[text[e]] || (text[e] == sep && e+1 < n && isHex(text[e+1]))) {
 			return 0
 		}
@@ -846,12 +896,9 @@ func parseIPv6(text []byte, i int) int {
 		}
 		// Embedded IPv4 in the last position.
 		if k < n && text[k] == '.' && (double || groups == 6) {
-			if e := parseIPv4(text, j); e > 0 {
-				// parseIPv4 already took a /prefix; count the 2 groups it stands for
+			if e := parseIPv4Core(text, j); e > 0 {
 				groups += 2
-				lastEnd = e
-				j = e
-				return finishIPv6(text, i, lastEnd, groups, double, true)
+				return finishIPv6(text, i, e, groups, double, true)
 			}
 			break
 		}
@@ -879,10 +926,10 @@ func finishIPv6(text []byte, i, e, groups int, double, v4 bool) int {
 	if e < n && (isAlnum(text[e]) || text[e] == '_') {
 		return 0
 	}
-	if v4 {
-		return e
+	if e < n && (text[e] == ':' || (text[e] == '.' && e+1 < n && isAlnum(text[e+1]))) {
+		return 0 // the address goes on with something invalid
 	}
-	if e < n && text[e] == '%' { // zone id
+	if e < n && text[e] == '%' && !v4 { // zone id
 		k := e + 1
 		for k < n && (isAlnum(text[k]) || text[k] == '.' || text[k] == '_') {
 			k++
@@ -921,7 +968,7 @@ func (s *Scanner) at(text []byte, i, lastEnd int) (Match, bool) {
 		}
 		if k >= 1 && text[k] == '/' && text[k-1] == '/' && colon > k+1 && colon+1 < i {
 			pw := text[colon+1 : i]
-			if !isPlaceholderValue(pw) {
+			if pw[0] != '$' && pw[0] != '{' && pw[0] != '<' && pw[0] != '*' && !allSame(pw) && string(pw) != "password" {
 				return Match{Type: URLCredentials, Start: colon + 1, End: i}, true
 			}
 		}
@@ -1030,4 +1077,13 @@ func containsPrivateKey(label []byte) bool {
 		}
 	}
 	return false
+}
+
+func broadcastMAC(b []byte) bool {
+	for k, c := range b {
+		if k%3 != 2 && c != 'F' && c != 'f' {
+			return false
+		}
+	}
+	return true
 }

@@ -77,11 +77,10 @@ func init() {
 		{"glft-", GitLabToken, and, 20, 0, nil}, {"glimt-", GitLabToken, and, 25, 0, nil},
 		{"glagent-", GitLabToken, and, 50, 0, nil}, {"gloas-", GitLabToken, and, 64, 0, nil},
 		{"GR1348941", GitLabToken, and, 20, 0, nil},
-		{"xoxb-", SlackToken, and, 10, 0, nil}, {"xoxp-", SlackToken, and, 10, 0, nil},
-		{"xoxa-", SlackToken, and, 10, 0, nil}, {"xoxr-", SlackToken, and, 10, 0, nil},
-		{"xoxs-", SlackToken, and, 10, 0, nil}, {"xoxe-", SlackToken, and, 10, 0, nil},
-		{"xoxe.xoxp-", SlackToken, and, 10, 0, nil}, {"xoxo-", SlackToken, and, 10, 0, nil},
-		{"xapp-", SlackToken, and, 10, 0, nil},
+		{"xoxb-", SlackToken, and, 20, 0, slackBody}, {"xoxp-", SlackToken, and, 20, 0, slackBody},
+		{"xoxa-", SlackToken, and, 20, 0, slackBody}, {"xoxr-", SlackToken, and, 20, 0, slackBody},
+		{"xoxs-", SlackToken, and, 20, 0, slackBody}, {"xoxe-", SlackToken, and, 20, 0, slackBody},
+		{"xoxe.xoxp-", SlackToken, and, 20, 0, slackBody}, {"xapp-", SlackToken, and, 20, 0, slackBody},
 		{"https://hooks.slack.com/", SlackToken, anu | csB64, 20, 0, nil},
 		{"sk_live_", StripeKey, an, 16, 0, nil}, {"sk_test_", StripeKey, an, 16, 0, nil},
 		{"rk_live_", StripeKey, an, 16, 0, nil}, {"rk_test_", StripeKey, an, 16, 0, nil},
@@ -114,7 +113,13 @@ func init() {
 		{"ntn_", APIKey, an, 40, 50, nil}, {"hvs.", APIKey, and, 24, 0, nil}, {"hvb.", APIKey, and, 24, 0, nil},
 		{"dp.pt.", APIKey, an, 40, 0, nil}, {"aio_", APIKey, an, 28, 28, nil},
 		{"key-", APIKey, an, 32, 32, lowerHex}, {"tskey-", APIKey, and, 30, 0, nil},
-		{"sgp_", APIKey, an, 40, 0, nil}, {"glsa_", APIKey, anu, 30, 0, nil},
+		{"sgp_", APIKey, anu, 40, 0, nil}, {"squ_", APIKey, an, 40, 40, nil}, {"sqp_", APIKey, an, 40, 40, nil},
+		{"sqa_", APIKey, an, 40, 40, nil}, {"GOCSPX-", APIKey, and, 28, 28, nil}, {"llx-", APIKey, and, 40, 0, nil},
+		{"vcp_", APIKey, an, 40, 0, nil}, {"vci_", APIKey, an, 40, 0, nil}, {"vca_", APIKey, an, 40, 0, nil},
+		{"vcr_", APIKey, an, 40, 0, nil}, {"vck_", APIKey, an, 40, 0, nil}, {"dckr_oat_", APIKey, and, 30, 0, nil},
+		{"SWMKEY-1-", APIKey, an, 40, 0, nil}, {"ATBB", APIKey, an, 28, 40, nil},
+		{"bedrock-api-key-", APIKey, and | csB64, 30, 0, nil}, {"ABSK", APIKey, an | csB64, 100, 0, nil},
+		{"akab-", APIKey, and, 30, 0, nil}, {"s-s4t2af-", APIKey, an, 64, 64, nil}, {"s-s4t2ud-", APIKey, an, 64, 64, nil}, {"glsa_", APIKey, anu, 30, 0, nil},
 		{"gsk_", APIKey, an, 48, 60, nil}, {"xai-", APIKey, an, 60, 90, nil}, {"pplx-", APIKey, an, 40, 60, nil},
 		{"r8_", APIKey, an, 37, 40, nil}, {"fw_", APIKey, an, 20, 40, mixed},
 		{"SWMTKN-1-", APIKey, and, 50, 0, nil}, {"ops_ey", APIKey, and | csB64, 200, 0, nil},
@@ -202,10 +207,18 @@ func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 		if l < r.min || l > r.max || (e < n && wordTab[text[e]]) {
 			continue
 		}
+		if l >= 16 && lowEntropy(text[b:e]) {
+			continue // ghp_xxxx..., glc_1111...: documentation placeholders
+		}
 		if r.check != nil && !r.check(text[b:e]) {
 			continue
 		}
 		return Match{Type: r.typ, Start: i, End: e}, true
+	}
+	if (text[i] == 'M' || text[i] == 'N' || text[i] == 'O') && s.enabled.Has(APIKey) {
+		if e := parseDiscord(text, i); e > 0 {
+			return Match{Type: APIKey, Start: i, End: e}, true
+		}
 	}
 	if text[i] == 'e' && s.enabled.Has(JWT) {
 		if e := parseJWT(text, i); e > 0 {
@@ -213,6 +226,57 @@ func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 		}
 	}
 	return Match{}, false
+}
+
+// lowEntropy flags bodies like xxxxxxxx or 11111111 (placeholders in documentation).
+func lowEntropy(b []byte) bool {
+	run := 1
+	for k := 1; k < len(b); k++ {
+		if b[k] == b[k-1] {
+			run++
+			if run >= 8 {
+				return true
+			}
+		} else {
+			run = 1
+		}
+	}
+	return Entropy(b) < 2.5
+}
+
+func slackBody(b []byte) bool {
+	d := 0
+	for _, c := range b {
+		if isDigit(c) {
+			d++
+		}
+	}
+	return d >= 8
+}
+
+// parseDiscord: a Discord bot token, base64(user id).timestamp.hmac.
+func parseDiscord(text []byte, i int) int {
+	n := len(text)
+	j := i
+	var segs [3]int
+	for part := 0; part < 3; part++ {
+		k := j
+		for k < n && b64url(text[k]) && k-j < 100 {
+			k++
+		}
+		segs[part] = k - j
+		j = k
+		if part < 2 {
+			if j >= n || text[j] != '.' {
+				return 0
+			}
+			j++
+		}
+	}
+	if segs[0] < 23 || segs[0] > 28 || segs[1] != 6 || segs[2] < 27 || segs[2] > 40 || !endsToken(text, j) {
+		return 0
+	}
+	return j
 }
 
 func b64url(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
@@ -240,6 +304,10 @@ func parseJWT(text []byte, i int) int {
 		}
 	}
 	if segs[0] < 10 || segs[1] < 8 {
+		// header.payload without a signature part
+		if segs[0] >= 10 && segs[1] == 0 && j >= 2 && text[j-2] == '.' {
+			return 0
+		}
 		return 0
 	}
 	if j < n && (text[j] == '=' || text[j] == '.') {
@@ -308,6 +376,9 @@ func (s *Scanner) letterToken(text []byte, i int) (Match, bool) {
 		if m, ok := s.hexNet(text, i); ok {
 			return m, true
 		}
+	}
+	if m, ok := s.highEntropy(text, i); ok {
+		return m, true
 	}
 	// Azure AD client secret: xxx8Q~ followed by 31-34 characters.
 	if s.enabled.Has(AzureKey) && i+6 < n && isDigit(text[i+3]) && text[i+4] == 'Q' && text[i+5] == '~' {
@@ -531,7 +602,7 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 var placeholderWords = []string{"password", "changeme", "change_me", "secret", "example", "null", "none", "true",
 	"false", "undefined", "your", "redacted", "placeholder", "dummy", "sample", "xxxx", "****", "....", "<", ">",
 	"${", "{{", "%s", "process.env", "os.environ", "getenv", "env[", "config.", "settings.", "$(", "[redacted",
-	"todo", "insert", "replace", "enter_", "my_", "here", "fake", "test123", "12345678", "abcdef", "qwerty"}
+	"todo", "insert", "replace", "enter_", "my_", "here", "fake", "qwerty"}
 
 // isPlaceholderValue reports values that are obviously not real credentials.
 func isPlaceholderValue(v []byte) bool {
@@ -664,4 +735,40 @@ func appendIfFree(dst []Match, first, builtin int, m Match) []Match {
 		}
 	}
 	return append(dst, m)
+}
+
+// highEntropy reports a standalone token of 32-200 characters that mixes upper case, lower case and digits with
+// high Shannon entropy (an unknown vendor's API key). Identifiers (no digits), hex hashes (one letter case) and
+// long base64 blobs (over 200 characters, e.g. images) do not qualify.
+func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
+	if !s.enabled.Has(HighEntropySecret) || skipWord(text, i)-i < 10 {
+		return Match{}, false
+	}
+	n := len(text)
+	e := i
+	for e < n && e-i <= 200 && charTab[text[e]]&(csAlnum|csUnder|csDash|csB64) != 0 && text[e] != '/' {
+		e++
+	}
+	for e > i && (text[e-1] == '-' || text[e-1] == '_') {
+		e--
+	}
+	l := e - i
+	if l < 32 || l > 200 || (e < n && (wordTab[text[e]] || text[e] == '/' || text[e] == '.' && e+1 < n && isAlnum(text[e+1]))) {
+		return Match{}, false
+	}
+	var lo, up, di int
+	for _, c := range text[i:e] {
+		switch {
+		case isLower(c):
+			lo++
+		case isUpper(c):
+			up++
+		case isDigit(c):
+			di++
+		}
+	}
+	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 {
+		return Match{}, false
+	}
+	return Match{Type: HighEntropySecret, Start: i, End: e}, true
 }

@@ -55,6 +55,7 @@ const (
 	PrivateKey
 	APIKey
 	GenericSecret
+	HighEntropySecret
 	numTypes
 )
 
@@ -93,6 +94,7 @@ var typeNames = [numTypes]string{
 	PrivateKey:             "PRIVATE_KEY",
 	APIKey:                 "API_KEY",
 	GenericSecret:          "GENERIC_SECRET",
+	HighEntropySecret:      "HIGH_ENTROPY_SECRET",
 }
 
 // String returns the stable name of t ("" for None).
