@@ -10,16 +10,16 @@ import (
 
 // Flag bits describe what canonicalisation had to undo. Their presence is itself evidence of evasion.
 const (
-	FlagInvisible  uint32 = 1 << iota // zero-width, bidi-control or variation-selector characters removed
-	FlagTagChars                      // Unicode tag characters (U+E0000–E007F): ASCII smuggling
-	FlagHomoglyph                     // words mixing Latin with Cyrillic/Greek lookalikes, or small capitals
-	FlagLeet                          // leetspeak digits/symbols inside words (1gn0r3)
-	FlagSpaced                        // letters separated by spaces or punctuation (i g n o r e)
-	FlagBase64                        // a base64 run decoded to text
-	FlagHex                           // a hex run decoded to text
-	FlagURL                           // percent-encoding decoded
-	FlagHTML                          // HTML character references decoded
-	FlagCompat                        // compatibility characters folded (fullwidth, math alphanumerics, circled)
+	FlagInvisible uint32 = 1 << iota // zero-width, bidi-control or variation-selector characters removed
+	FlagTagChars                     // Unicode tag characters (U+E0000–E007F): ASCII smuggling
+	FlagHomoglyph                    // words mixing Latin with Cyrillic/Greek lookalikes, or small capitals
+	FlagLeet                         // leetspeak digits/symbols inside words (1gn0r3)
+	FlagSpaced                       // letters separated by spaces or punctuation (i g n o r e)
+	FlagBase64                       // a base64 run decoded to text
+	FlagHex                          // a hex run decoded to text
+	FlagURL                          // percent-encoding decoded
+	FlagHTML                         // HTML character references decoded
+	FlagCompat                       // compatibility characters folded (fullwidth, math alphanumerics, circled)
 )
 
 // Limits that bound the work on hostile input.
@@ -32,11 +32,11 @@ const (
 
 // canon holds the canonical forms of one analysed text and the scratch buffers used to build them.
 type canon struct {
-	words   []byte // " tok tok | tok ": lower-case folded tokens, each followed by ' '; chunks separated by "| "
-	squash  []byte // the same letters and digits with no separators except '|' between chunks
-	flags   uint32
-	mainSq  int // len(squash) at the end of the first (top-level) chunk; what follows was decoded or hidden
-	mainWd  int // the same for words
+	words  []byte // " tok tok | tok ": lower-case folded tokens, each followed by ' '; chunks separated by "| "
+	squash []byte // the same letters and digits with no separators except '|' between chunks
+	flags  uint32
+	mainSq int // len(squash) at the end of the first (top-level) chunk; what follows was decoded or hidden
+	mainWd int // the same for words
 
 	hidden  []byte // text carried by tag characters
 	clean   []byte // input with invisible characters removed (non-ASCII path)

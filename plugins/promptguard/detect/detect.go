@@ -11,7 +11,7 @@ import (
 type lexicon struct {
 	squash    *matcher // long phrases, matched on the squashed text (no word boundaries needed)
 	squashCat []Signal
-	squashASC []bool // pattern is ASCII (counted in the rot13 pass)
+	squashASC []bool   // pattern is ASCII (counted in the rot13 pass)
 	words     *matcher // short phrases, matched with word boundaries on the words text
 	wordsCat  []Signal
 	raw       *matcher // role-spoof markers on the ASCII-lower-cased raw text
@@ -311,11 +311,15 @@ func (a *Analysis) SignalNames() []string {
 }
 
 // adversarialSuffix scores GCG-style token soup: windows of whitespace-separated tokens in which many tokens mix
-// letters with several punctuation characters or change case inside a word. It returns 0 (none), 1 or 2.
+// letters with punctuation inside the token or change case inside a word ("Herezak({[HTMLsvg", "Sure,].[",
+// "similarlyNow"). It returns 0 (none), 1 or 2. Code and structured data are exempt.
 func adversarialSuffix(text string) int {
-	const win = 12
-	var ring [win]bool
-	n, weird, best := 0, 0, 0
+	if codeLike(text) {
+		return 0
+	}
+	const win = 10
+	var ring [win]uint8
+	n, sum, best := 0, 0, 0
 	i := 0
 	for i < len(text) {
 		for i < len(text) && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r') {
@@ -328,36 +332,42 @@ func adversarialSuffix(text string) int {
 		for j < len(text) && text[j] != ' ' && text[j] != '\n' && text[j] != '\t' && text[j] != '\r' {
 			j++
 		}
-		w := weirdToken(text[i:j])
+		w := weirdness(text[i:j])
 		i = j
-		if ring[n%win] {
-			weird--
-		}
+		sum -= int(ring[n%win])
 		ring[n%win] = w
-		if w {
-			weird++
-		}
+		sum += int(w)
 		n++
-		if n >= win && weird > best {
-			best = weird
+		if sum > best {
+			best = sum
 		}
 	}
 	switch {
-	case best >= win*2/3:
+	case best >= 10:
 		return 2
-	case best >= win*5/12:
+	case best >= 6:
 		return 1
 	}
 	return 0
 }
 
-func weirdToken(t string) bool {
-	if len(t) > 40 {
-		return false // URLs, hashes, code identifiers
+// weirdness scores one token: 2 for punctuation inside letters (two or more marks, not just trailing
+// punctuation), 1 for a case change inside a word or a single inner punctuation mark.
+func weirdness(t string) uint8 {
+	if len(t) > 40 || len(t) < 2 {
+		return 0 // URLs, hashes, long identifiers; single characters
 	}
-	var letters, punct, caseFlips int
+	var letters, inner, caseFlips int
 	prevLower := false
-	for k := 0; k < len(t); k++ {
+	last := len(t) - 1
+	for last > 0 && (t[last] == '.' || t[last] == ',' || t[last] == '!' || t[last] == '?' || t[last] == ':' || t[last] == ';' || t[last] == '"' || t[last] == '\'' || t[last] == ')') {
+		last--
+	}
+	first := 0
+	for first < last && (t[first] == '"' || t[first] == '\'' || t[first] == '(') {
+		first++
+	}
+	for k := first; k <= last; k++ {
 		b := t[k]
 		switch {
 		case b >= 'a' && b <= 'z':
@@ -369,17 +379,43 @@ func weirdToken(t string) bool {
 				caseFlips++
 			}
 			prevLower = false
-		case b >= '0' && b <= '9':
-			prevLower = false
-		case b >= 0x80:
+		case b >= '0' && b <= '9', b >= 0x80, b == '-', b == '\'':
 			prevLower = false
 		default:
-			punct++
+			inner++
 			prevLower = false
 		}
 	}
-	if letters == 0 {
-		return punct >= 2
+	switch {
+	case letters == 0:
+		if inner >= 3 {
+			return 1
+		}
+		return 0
+	case inner >= 2:
+		return 2
+	case inner == 1 || caseFlips > 0:
+		return 1
 	}
-	return punct >= 2 && !strings.HasSuffix(t, "...") || caseFlips >= 1 && punct >= 1
+	return 0
+}
+
+// codeLike reports whether text looks like source code, markup or structured data (several lines, or dense
+// brackets and operators), where punctuation-heavy tokens are normal.
+func codeLike(text string) bool {
+	var lines, sym, quotes int
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case '\n':
+			lines++
+		case '{', '}', ';', '=', '(', ')', '[', ']', '<', '>':
+			sym++
+		case '"', ':', ',':
+			quotes++
+		}
+	}
+	if strings.Contains(text, "```") || lines >= 4 && sym*40 >= len(text) {
+		return true
+	}
+	return sym*8 >= len(text) && quotes*8 >= len(text)
 }

@@ -68,12 +68,19 @@ func hashNgrams(dst []uint32, words []byte) []uint32 {
 			i = j
 			continue
 		}
+		if allDigits(tok) {
+			tok = numToken // numbers carry no meaning of their own
+		}
 		th := fnv(tok)
 		dst = append(dst, mix(th^kindWord)&mask)
 		if havePrev {
 			dst = append(dst, mix(prev*31+th^kindBigram)&mask)
 		}
 		prev, havePrev = th, true
+		if len(tok) == 1 && tok[0] == '0' {
+			i = j
+			continue // no character grams for numbers
+		}
 		// Character 4-grams over " tok " (the buffer has the padding spaces around every token).
 		end := j + 1
 		if end > len(words) {
@@ -91,4 +98,15 @@ func hashNgrams(dst []uint32, words []byte) []uint32 {
 		i = j
 	}
 	return dst
+}
+
+var numToken = []byte("0")
+
+func allDigits(tok []byte) bool {
+	for _, b := range tok {
+		if b < '0' || b > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -54,6 +54,7 @@ func main() {
 	iters := flag.Int("iters", 400, "full-batch Adam iterations")
 	l2 := flag.Float64("l2", 3e-4, "L2 penalty of the hashed weights (per unit of total sample weight)")
 	l2d := flag.Float64("l2dense", 1e-4, "L2 penalty of the dense (signal) weights")
+	minFeat := flag.Int("minfeatures", 20, "records with fewer hashed n-gram occurrences are not fitted")
 	flag.Parse()
 
 	inj := load(filepath.Join(*dsDir, "injection.dev.jsonl"))
@@ -72,20 +73,26 @@ func main() {
 		r.idx, r.val = sparse(f.Hashed)
 		r.dense = f.Dense
 	}
-	var train []*record
+	// Records that yield (almost) no n-gram features, i.e. texts in non-Latin scripts, would only teach the
+	// intercept that "a text with no features is an injection" (most of them are machine-translated attacks):
+	// they are scored and reported, but not fitted.
+	var train, fitSet []*record
 	for _, r := range all {
 		if r.Trainable {
 			train = append(train, r)
+			if len(r.hashed) >= *minFeat {
+				fitSet = append(fitSet, r)
+			}
 		}
 	}
-	setWeights(train)
-	fmt.Printf("records: %d injection, %d harmful; trainable %d\n", len(inj), len(harm), len(train))
+	setWeights(fitSet)
+	fmt.Printf("records: %d injection, %d harmful; trainable %d, fitted %d\n", len(inj), len(harm), len(train), len(fitSet))
 
 	// Cross-validation: out-of-fold scores for every trainable record.
 	oof := map[*record]float64{}
 	for k := 0; k < folds; k++ {
 		var tr []*record
-		for _, r := range train {
+		for _, r := range fitSet {
 			if r.fold != k {
 				tr = append(tr, r)
 			}
@@ -100,8 +107,10 @@ func main() {
 	thUser, thData := chooseThresholds(train, oof)
 	fmt.Printf("thresholds (chosen on out-of-fold scores of trainable records): user %.3f, data %.3f\n", thUser, thData)
 	report("5-fold cross-validation, trainable records (out-of-fold scores)", train, oof, thUser, thData)
+	dump(train, oof, 0.6)
+	curve(train, oof)
 
-	final := fit(train, *iters, *l2, *l2d)
+	final := fit(fitSet, *iters, *l2, *l2d)
 	q := final.quantize()
 	held := map[*record]float64{}
 	var heldRecs []*record
@@ -459,4 +468,44 @@ func quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+func dump(rs []*record, p map[*record]float64, th float64) {
+	if os.Getenv("PG_DUMP") == "" {
+		return
+	}
+	d := detect.New(detect.Options{Model: &detect.Model{}})
+	for _, r := range rs {
+		hit := p[r] >= th
+		if r.Label == 0 && hit {
+			a := d.Analyze(r.Text)
+			t := r.Text
+			if len(t) > 260 {
+				t = t[:130] + " … " + t[len(t)-130:]
+			}
+			fmt.Printf("DUMP %s %s %.2f %v %q\n", r.Kind, r.Source[:min(30, len(r.Source))], p[r], a.SignalNames(), t)
+		}
+	}
+}
+
+// curve prints out-of-fold FPR and recall at a few thresholds (all records scored with the user threshold).
+func curve(rs []*record, p map[*record]float64) {
+	kinds := []string{"benign", "benign-hard", "harmful-plain", "direct", "jailbreak", "indirect"}
+	fmt.Printf("\nthreshold curve (out-of-fold): %v\n", kinds)
+	for _, th := range []float64{0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9} {
+		fmt.Printf("  %.1f", th)
+		for _, k := range kinds {
+			var n, hit int
+			for _, r := range rs {
+				if r.Kind == k {
+					n++
+					if p[r] >= th {
+						hit++
+					}
+				}
+			}
+			fmt.Printf("  %5.1f%%", 100*float64(hit)/float64(max(n, 1)))
+		}
+		fmt.Println()
+	}
 }
