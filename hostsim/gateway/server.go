@@ -243,7 +243,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	s.requests.Add(1)
 	defer func() { s.latency.observe(time.Since(start)) }()
-	st, err := s.eng.open()
+	st, err := s.eng.open(r.Header.Get("x-hostsim-route"))
 	if err != nil {
 		s.logger.Printf("gateway: open stream: %v", err)
 		s.writeReply(w, &LocalReply{Status: 503, Body: []byte("hostsim: no filter VM available\n")})
@@ -251,14 +251,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer st.close()
 
-	// Request: headers, then the body in Envoy-sized chunks; the chain releases what goes upstream.
+	// Request: headers, then the body in Envoy-sized chunks (16 KiB); filters that pause get it buffered.
 	hasBody := r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody
-	stp, err := st.requestHeaders(requestPairs(r), !hasBody)
-	if s.failed(w, err, stp) {
+	lr, err := st.requestHeaders(requestPairs(r), !hasBody)
+	if s.failed(w, err, lr) {
 		return
 	}
-	reqHeaders := stp.Headers
-	var upBody bytes.Buffer
 	if hasBody {
 		buf := make([]byte, 16<<10)
 		var total int64
@@ -266,6 +264,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			n, rerr := io.ReadFull(r.Body, buf)
 			total += int64(n)
 			if total > s.cfg.MaxRequestBytes {
+				s.localReplies.Add(1)
 				s.writeReply(w, &LocalReply{Status: 413, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("Payload Too Large")})
 				return
 			}
@@ -277,21 +276,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if n == 0 && !eos {
 				continue
 			}
-			stp, err = st.requestBody(buf[:n], eos)
-			if s.failed(w, err, stp) {
+			lr, err = st.requestBody(buf[:n], eos)
+			if s.failed(w, err, lr) {
 				return
 			}
-			upBody.Write(stp.Data)
 			if eos {
 				break
 			}
 		}
 	}
+	upHeaders, upBody, ok := st.upstreamRequest()
+	if !ok {
+		// A filter paused and nothing resumed it: Envoy would hang until a timeout; answer at once instead.
+		s.logger.Printf("gateway: the filter chain never released the request")
+		s.writeReply(w, &LocalReply{Status: 504, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("hostsim: a filter paused the request and never resumed it\n")})
+		return
+	}
 
 	// Upstream.
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpstreamTimeout())
 	defer cancel()
-	resp, err := s.forward(ctx, r, reqHeaders, upBody.Bytes())
+	resp, err := s.forward(ctx, r, upHeaders, upBody)
 	var respPairs [][2]string
 	var respBody io.ReadCloser
 	if err != nil {
@@ -315,24 +320,48 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer respBody.Close()
 
-	stp, err = st.responseHeaders(respPairs, resp != nil && resp.ContentLength == 0)
-	if s.failed(w, err, stp) {
-		return
-	}
-	status, _ := strconv.Atoi(pairGet(stp.Headers, ":status"))
-	if status < 100 || status > 999 {
-		status = 502
-	}
-	for _, kv := range stp.Headers {
-		if strings.HasPrefix(kv[0], ":") || kv[0] == "content-length" { // filters may change the body size
-			continue
-		}
-		w.Header().Add(kv[0], kv[1])
-	}
-	w.WriteHeader(status)
+	// Response: headers, then every chunk as it arrives; whatever the chain releases is written and flushed.
 	fl, _ := w.(http.Flusher)
-	if fl != nil {
-		fl.Flush()
+	headersOut := false
+	emit := func(rel released, err error) bool {
+		if err != nil {
+			s.logger.Printf("gateway: filter chain (response): %v", err)
+			if !headersOut {
+				s.writeReply(w, &LocalReply{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("filter chain failed\n")})
+				return false
+			}
+			rel.Reset = true
+		}
+		if rel.Reset {
+			s.resets.Add(1)
+			panic(http.ErrAbortHandler) // Envoy resets the stream; so does net/http on this panic
+		}
+		if rel.Headers != nil && !headersOut {
+			headersOut = true
+			status, _ := strconv.Atoi(pairGet(rel.Headers, ":status"))
+			if status < 100 || status > 999 {
+				status = 502
+			}
+			for _, kv := range rel.Headers {
+				if strings.HasPrefix(kv[0], ":") || kv[0] == "content-length" { // filters may change the body size
+					continue
+				}
+				w.Header().Add(kv[0], kv[1])
+			}
+			w.WriteHeader(status)
+		}
+		if len(rel.Data) > 0 && headersOut {
+			if _, werr := w.Write(rel.Data); werr != nil {
+				return false
+			}
+		}
+		if headersOut && fl != nil {
+			fl.Flush()
+		}
+		return !rel.Done
+	}
+	if !emit(st.responseHeaders(respPairs, resp != nil && resp.ContentLength == 0)) {
+		return
 	}
 	buf := make([]byte, 32<<10)
 	for {
@@ -346,39 +375,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if n == 0 && !eos {
 			continue
 		}
-		stp, err = st.responseBody(buf[:n], eos)
-		if err != nil || stp.Reply != nil { // headers are gone: Envoy can only reset the stream
-			if err != nil {
-				s.logger.Printf("gateway: response body: %v", err)
-			}
-			s.resets.Add(1)
-			panic(http.ErrAbortHandler)
+		if !emit(st.responseBody(buf[:n], eos)) || eos {
+			break
 		}
-		if len(stp.Data) > 0 {
-			if _, werr := w.Write(stp.Data); werr != nil {
-				return
-			}
-			if fl != nil {
-				fl.Flush()
-			}
-		}
-		if eos {
-			return
-		}
+	}
+	if !headersOut {
+		s.logger.Printf("gateway: the filter chain never released the response")
+		s.writeReply(w, &LocalReply{Status: 502, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("hostsim: a filter paused the response and never resumed it\n")})
 	}
 }
 
-// failed handles a callback's error or local reply; it reports whether the exchange is over.
-func (s *Server) failed(w http.ResponseWriter, err error, stp step) bool {
+// failed handles a request-side error or local reply; it reports whether the exchange is over.
+func (s *Server) failed(w http.ResponseWriter, err error, lr *LocalReply) bool {
 	if err != nil {
 		// A trapped VM fails closed, like Envoy's default failure_policy.
 		s.logger.Printf("gateway: filter chain: %v", err)
 		s.writeReply(w, &LocalReply{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("filter chain failed\n")})
 		return true
 	}
-	if stp.Reply != nil {
+	if lr != nil {
 		s.localReplies.Add(1)
-		s.writeReply(w, stp.Reply)
+		s.writeReply(w, lr)
 		return true
 	}
 	return false
