@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/wasmguard/wasmguard/plugins/promptguard/detect"
+	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/llm"
+)
+
+// Defaults of the configuration keys.
+const (
+	defaultAction       = actionBlock
+	defaultStatus       = 400
+	defaultMaxScanBytes = 256 << 10
+	defaultPayloadSplit = true
+	maxPhrases          = 1000
+)
+
+// Actions.
+const (
+	actionBlock    = "block"
+	actionAnnotate = "annotate"
+)
+
+// defaultScan lists the provenances inspected by default: end-user text and untrusted data.
+var defaultScan = []string{string(llm.ProvUser), string(llm.ProvToolResult), string(llm.ProvDocument)}
+
+var allProvenances = []string{
+	string(llm.ProvSystem), string(llm.ProvUser), string(llm.ProvAssistant), string(llm.ProvToolResult),
+	string(llm.ProvDocument), string(llm.ProvToolCall),
+}
+
+// Config is promptguard's configuration for one route (or the default).
+type Config struct {
+	config.Common
+	Action string // block | annotate
+	Status int    // HTTP status of a block reply (4xx)
+	Policy detect.Policy
+	// Deny and Allow phrases (canonicalised like the inspected text).
+	DenyPhrases, AllowPhrases []string
+	// DocumentMarkers make user text starting with one of them count as a document (llm.Options).
+	DocumentMarkers []string
+	det             *detect.Detector // built once per configuration, shared by requests of one VM
+}
+
+// parseConfig parses and validates the plugin configuration (top level and per-route rules).
+func parseConfig(raw []byte) (*config.Routed[Config], error) {
+	r, err := config.ParseRouted(raw, parseOne)
+	if err != nil {
+		return nil, err
+	}
+	r.Default.det = newDetector(&r.Default)
+	for i := range r.Rules {
+		r.Rules[i].Config.det = newDetector(&r.Rules[i].Config)
+	}
+	return r, nil
+}
+
+func newDetector(c *Config) *detect.Detector {
+	return detect.New(detect.Options{Deny: c.DenyPhrases, Allow: c.AllowPhrases})
+}
+
+func parseOne(o config.Obj) Config {
+	c := Config{
+		Common: config.ReadCommon(o),
+		Action: o.Enum("action", defaultAction, actionBlock, actionAnnotate),
+		Status: int(o.Int("status", defaultStatus, 400, 499)),
+	}
+	scan := defaultScan
+	if o.Has("scan") {
+		scan = o.StringList("scan")
+		if len(scan) == 0 {
+			o.Errorf("scan", "must list at least one of %s; got an empty list", joinList(allProvenances))
+		}
+	}
+	for i, s := range scan {
+		if !contains(allProvenances, s) {
+			o.Errorf(fmt.Sprintf("scan[%d]", i), "must be one of %s; got %q", joinList(allProvenances), s)
+			continue
+		}
+		c.Policy.Scan = append(c.Policy.Scan, llm.Provenance(s))
+	}
+	c.Policy.Threshold = o.Float("threshold", detect.DefaultThreshold, 0, 1)
+	c.Policy.DataThreshold = o.Float("data_threshold", detect.DefaultDataThreshold, 0, 1)
+	c.Policy.MaxScanBytes = int(o.Int("max_scan_bytes", defaultMaxScanBytes, 1024, config.MaxMaxBodyBytes))
+	c.Policy.PayloadSplit = o.Bool("payload_split", defaultPayloadSplit)
+	c.DenyPhrases = phrases(o, "deny_phrases")
+	c.AllowPhrases = phrases(o, "allow_phrases")
+	c.Policy.DenyPatterns = patterns(o, "deny_patterns")
+	c.Policy.AllowPatterns = patterns(o, "allow_patterns")
+	c.DocumentMarkers = o.StringList("document_markers")
+	return c
+}
+
+func phrases(o config.Obj, key string) []string {
+	list := o.StringList(key)
+	if len(list) > maxPhrases {
+		o.Errorf(key, "must have at most %d entries; got %d", maxPhrases, len(list))
+		return nil
+	}
+	for i, p := range list {
+		if detect.Canonical(p) == "" {
+			o.Errorf(fmt.Sprintf("%s[%d]", key, i), "must contain letters or digits; got %q", p)
+		}
+	}
+	return list
+}
+
+func patterns(o config.Obj, key string) []*regexp.Regexp {
+	list := o.StringList(key)
+	var out []*regexp.Regexp
+	for i, p := range list {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			o.Errorf(fmt.Sprintf("%s[%d]", key, i), "must be a valid RE2 regular expression; got %q (%v)", p, err)
+			continue
+		}
+		out = append(out, re)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func joinList(list []string) string {
+	out := ""
+	for i, s := range list {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
