@@ -12,6 +12,9 @@ type Plan struct {
 	Input, Output int64
 	// Charged is, per slot, the amount currently charged (reserved, extended, settled).
 	Charged []int64
+	// Used is, per slot, the amount the counter had used right after this request's reservation (nil
+	// until a reservation succeeded); it feeds the x-ratelimit-remaining-tokens header.
+	Used []int64
 	conc    []Counter
 	// LocalHeld and ClusterHeld say whether the local / cluster reservations are in force.
 	LocalHeld, ClusterHeld bool
@@ -118,8 +121,10 @@ func (p *Plan) ReserveLocal(s Store) (bool, Denial, error) {
 		}
 		return false, Denial{Slot: idx[r.Denied], Used: r.Used[r.Denied]}, nil
 	}
+	p.Used = make([]int64, len(p.Slots))
 	for k, i := range idx {
 		p.Charged[i] = amts[k]
+		p.Used[i] = r.Used[k]
 	}
 	p.LocalHeld = true
 	return true, Denial{}, nil
@@ -140,12 +145,21 @@ func (p *Plan) ClusterCounters() ([]ClusterCounter, []int) {
 	return cs, idx
 }
 
-// ClusterReserved records that the engine accepted the reservation of the cluster slots.
-func (p *Plan) ClusterReserved() {
+// ClusterReserved records that the engine accepted the reservation of the cluster slots; used is the
+// engine's answer (used amount per cluster counter, in ClusterCounters order).
+func (p *Plan) ClusterReserved(used []int64) {
 	t := Tokens{Input: p.Input, Output: p.Output}
+	if p.Used == nil {
+		p.Used = make([]int64, len(p.Slots))
+	}
+	k := 0
 	for i, sl := range p.Slots {
 		if sl.Cluster != "" {
 			p.Charged[i] = p.amount(i, t)
+			if k < len(used) {
+				p.Used[i] = used[k]
+			}
+			k++
 		}
 	}
 	p.ClusterHeld = true

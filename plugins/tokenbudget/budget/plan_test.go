@@ -29,7 +29,7 @@ func TestPlanLifecycle(t *testing.T) {
 	if len(cs) != 1 || idx[0] != 2 || cs[0].Amount != 500 || cs[0].Limit != 800 || cs[0].TTL <= 0 {
 		t.Fatalf("cluster counters %+v %v", cs, idx)
 	}
-	p.ClusterReserved()
+	p.ClusterReserved([]int64{500})
 
 	// A second request of 100+500 does not fit the minute limit (600+600 > 1000).
 	p2 := NewPlan("tb:", defs, parts, now, Price{}, 100, 500)
