@@ -1,0 +1,151 @@
+package llm
+
+import "strings"
+
+// DetectFormat returns the wire format of a request, first by its path and then, when the path says nothing, by
+// the shape of the body (which may be nil). Known paths:
+//
+//	…/chat/completions                           openai_chat (OpenAI, Azure /openai/deployments/{d}/…, vLLM,
+//	                                             Mistral, Ollama /v1, LiteLLM, OpenRouter, Groq, …)
+//	…/responses                                  openai_responses (OpenAI, Azure /openai/responses, /openai/v1/…)
+//	…/v1/messages                                anthropic (also Bedrock-style bodies with anthropic_version)
+//	…/models/{m}:generateContent, :streamGenerateContent   gemini (Generative Language API and Vertex AI)
+//	/api/chat                                    ollama
+//
+// A path with an unknown suffix falls back to the body shape: "contents" → gemini; "input" or "instructions"
+// without "messages" → openai_responses; "messages" with a top-level "system", "anthropic_version" or Anthropic
+// content blocks → anthropic; other "messages" → openai_chat. Anything else is FormatUnknown.
+func DetectFormat(path string, body []byte) Format {
+	if f := formatFromPath(path); f != FormatUnknown {
+		return f
+	}
+	return formatFromBody(body)
+}
+
+func formatFromPath(path string) Format {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	p := strings.ToLower(strings.TrimRight(path, "/"))
+	switch {
+	case p == "":
+		return FormatUnknown
+	case strings.HasSuffix(p, "/chat/completions"):
+		return FormatOpenAIChat
+	case strings.HasSuffix(p, ":generatecontent") || strings.HasSuffix(p, ":streamgeneratecontent"):
+		return FormatGemini
+	case strings.HasSuffix(p, "/v1/messages") || p == "/messages" || strings.HasSuffix(p, "/anthropic/v1/messages"):
+		return FormatAnthropic
+	case strings.HasSuffix(p, "/responses"):
+		return FormatOpenAIResponses
+	case p == "/api/chat" || strings.HasSuffix(p, "/ollama/api/chat"):
+		return FormatOllama
+	}
+	return FormatUnknown
+}
+
+func formatFromBody(body []byte) Format {
+	if len(body) == 0 || validate(body) != nil {
+		return FormatUnknown
+	}
+	r := root(body)
+	if r.k != kObject {
+		return FormatUnknown
+	}
+	var hasMessages, hasContents, hasInput, hasInstr, anth bool
+	var messages val
+	it := r.iter(body)
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			break
+		}
+		switch keyName(body, k) {
+		case "messages":
+			hasMessages, messages = v.k == kArray, v
+		case "contents":
+			hasContents = v.k == kArray
+		case "input":
+			hasInput = true
+		case "instructions":
+			hasInstr = true
+		case "system", "anthropic_version", "stop_sequences", "top_k":
+			anth = true
+		}
+	}
+	switch {
+	case hasContents && !hasMessages:
+		return FormatGemini
+	case (hasInput || hasInstr) && !hasMessages:
+		return FormatOpenAIResponses
+	case hasMessages:
+		if anth || hasAnthropicBlocks(body, messages) {
+			return FormatAnthropic
+		}
+		return FormatOpenAIChat
+	}
+	return FormatUnknown
+}
+
+// hasAnthropicBlocks reports whether some message has a content block whose type exists only in Anthropic's API.
+func hasAnthropicBlocks(b []byte, messages val) bool {
+	it := messages.iter(b)
+	for {
+		_, m, ok := it.next()
+		if !ok {
+			return false
+		}
+		content, ok := get(b, m, "content")
+		if !ok || content.k != kArray {
+			continue
+		}
+		pit := content.iter(b)
+		for {
+			_, part, ok := pit.next()
+			if !ok {
+				break
+			}
+			switch getStr(b, part, "type") {
+			case "tool_use", "tool_result", "document", "thinking", "redacted_thinking", "search_result":
+				return true
+			case "image":
+				if _, ok := get(b, part, "source"); ok {
+					return true
+				}
+			}
+		}
+	}
+}
+
+// ModelFromPath returns the model named by a request path: Gemini/Vertex ".../models/{model}:generateContent"
+// and Azure OpenAI "/openai/deployments/{deployment}/..." (the deployment name). It returns "" otherwise.
+func ModelFromPath(path string) string {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	if i := strings.LastIndex(path, "/models/"); i >= 0 {
+		m := path[i+len("/models/"):]
+		if j := strings.IndexByte(m, ':'); j >= 0 {
+			m = m[:j]
+		}
+		if !strings.Contains(m, "/") {
+			return m
+		}
+	}
+	if i := strings.Index(path, "/deployments/"); i >= 0 {
+		m := path[i+len("/deployments/"):]
+		if j := strings.IndexByte(m, '/'); j >= 0 {
+			m = m[:j]
+		}
+		return m
+	}
+	return ""
+}
+
+// IsStreamPath reports whether the path itself asks for a stream (Gemini :streamGenerateContent).
+func IsStreamPath(path string) bool {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	return strings.HasSuffix(strings.ToLower(path), ":streamgeneratecontent")
+}

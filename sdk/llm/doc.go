@@ -1,0 +1,53 @@
+// Package llm reads and rewrites LLM API payloads (OpenAI Chat Completions and Responses, Anthropic Messages,
+// Google Gemini generateContent, and the OpenAI-compatible servers: Azure OpenAI, vLLM, Mistral, Ollama) without
+// encoding/json, so the wasmguard filters can look at the text of a request or response and change exactly the
+// strings they must while every other byte passes through unchanged.
+//
+// # Requests
+//
+// DetectFormat finds the format from the path (and the body shape when the path is not a known API path).
+// ParseRequest turns a body into a Request: model, stream flag, output-token limit, and one Segment per piece of
+// text the model will read, each with its role, its Provenance (system, user, assistant, tool_result, document,
+// tool_call) and the byte location (Loc) of its JSON string token:
+//
+//	f := llm.DetectFormat(path, body)
+//	req, err := llm.ParseRequestWith(f, body, llm.Options{Path: path})
+//	if err != nil { /* on_error path: the body is not a request we can read */ }
+//	var edits []llm.Edit
+//	for _, s := range req.Segments {
+//		if masked, changed := mask(s.Text); changed {
+//			edits = append(edits, llm.Edit{Loc: s.Loc, Text: masked})
+//		}
+//	}
+//	body, err = llm.ApplyEditsStrict(body, edits) // re-escapes Text; all other bytes unchanged
+//
+// Tool-call arguments are segments too: OpenAI's function.arguments is one string holding JSON (the segment is that
+// string); Anthropic tool_use.input, Gemini functionCall.args / functionResponse.response and Ollama's object
+// arguments are objects, and each of their string leaves is a segment with Path set ("query", "items[0].name").
+//
+// SetMaxTokens and EnsureStreamUsage make the two request rewrites a token budget needs.
+//
+// # Responses and streams
+//
+// ParseResponse reads a non-streaming response (assistant text and tool-call arguments as segments with Loc,
+// finish reason, normalised Usage). For streams, feed each sse.Event to a StreamParser: it returns Deltas (text,
+// tool-call arguments, finish, usage, error, done) whose Loc points into ev.Data, so RewriteEvent can change a
+// delta's text and re-encode the event:
+//
+//	var dec sse.Decoder
+//	sp := llm.NewStreamParser(f)
+//	for _, ev := range dec.Feed(chunk) {
+//		deltas, err := sp.Parse(ev)
+//		...
+//		if len(edits) > 0 { ev = llm.RewriteEvent(ev, edits) } // ev.Raw is the new encoding
+//		out = append(out, ev.Raw...)
+//	}
+//
+// # Notes
+//
+// Bodies are validated once (strict JSON, valid UTF-8 inside strings, nesting at most MaxDepth) and then read by
+// byte offsets; decoding a string allocates its text, nothing else allocates per byte. Duplicate keys: every
+// occurrence of a content field is read, and the last occurrence of a scalar wins (as upstream decoders do).
+// Nothing here panics on bad input; errors name the JSON path ("messages[3].content: expected string, array or
+// null, got number").
+package llm

@@ -1,0 +1,305 @@
+package llm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Edit replaces the JSON string token at Loc with Text, escaped as a JSON string.
+type Edit struct {
+	Loc  Loc
+	Text string
+}
+
+// ErrBadEdit is wrapped by ApplyEditsStrict errors.
+var ErrBadEdit = errors.New("bad edit")
+
+// ApplyEdits returns body with each edit's string token replaced by its Text, quoted and escaped (quotes,
+// backslashes, control characters; invalid UTF-8 becomes U+FFFD), and every other byte unchanged. Edits may come
+// in any order. Edits that are out of range, do not cover a string token ("…" in body), or overlap an earlier
+// edit are skipped; use ApplyEditsStrict to get an error instead (a masking filter should).
+func ApplyEdits(body []byte, edits []Edit) []byte {
+	out, _ := applyEdits(body, edits, false)
+	return out
+}
+
+// ApplyEditsStrict is ApplyEdits that fails on the first bad edit instead of skipping it. Two edits with the same
+// Loc are an error too.
+func ApplyEditsStrict(body []byte, edits []Edit) ([]byte, error) {
+	return applyEdits(body, edits, true)
+}
+
+func applyEdits(body []byte, edits []Edit, strict bool) ([]byte, error) {
+	if len(edits) == 0 {
+		out := make([]byte, len(body))
+		copy(out, body)
+		return out, nil
+	}
+	sorted := edits
+	if !sort.SliceIsSorted(edits, func(i, j int) bool { return edits[i].Loc.Start < edits[j].Loc.Start }) {
+		sorted = make([]Edit, len(edits))
+		copy(sorted, edits)
+		sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Loc.Start < sorted[j].Loc.Start })
+	}
+	n := len(body)
+	for _, e := range sorted {
+		n += len(e.Text) + 2 - e.Loc.Len()
+	}
+	if n < len(body) {
+		n = len(body)
+	}
+	out := make([]byte, 0, n+n/16)
+	last, prevEnd := 0, 0
+	for _, e := range sorted {
+		l := e.Loc
+		bad := ""
+		switch {
+		case l.Start < prevEnd:
+			bad = "overlaps the previous edit"
+		case l.Start < 0 || l.End > len(body) || l.End-l.Start < 2:
+			bad = "out of range"
+		case !isStringToken(body, l):
+			bad = "does not cover a string token"
+		}
+		if bad != "" {
+			if strict {
+				return nil, fmt.Errorf("%w: [%d,%d) %s", ErrBadEdit, l.Start, l.End, bad)
+			}
+			continue
+		}
+		prevEnd = l.End
+		if sameText(body, l, e.Text) {
+			continue // an identity edit keeps the original bytes (and escapes)
+		}
+		out = append(out, body[last:l.Start]...)
+		out = appendQuoted(out, e.Text)
+		last = l.End
+	}
+	out = append(out, body[last:]...)
+	return out, nil
+}
+
+// sameText reports whether the string token at l already decodes to text.
+func sameText(body []byte, l Loc, text string) bool {
+	raw := body[l.Start+1 : l.End-1]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw) == text
+	}
+	return unquote(body, val{s: l.Start, e: l.End, k: kString}) == text
+}
+
+// isStringToken reports whether l is exactly one valid JSON string token in body.
+func isStringToken(body []byte, l Loc) bool {
+	if body[l.Start] != '"' {
+		return false
+	}
+	e, err := scanString(body[:l.End], l.Start)
+	return err == nil && e == l.End
+}
+
+// Quote returns s as a JSON string token, escaped as ApplyEdits does.
+func Quote(s string) string { return string(appendQuoted(nil, s)) }
+
+// SetMaxTokens sets the output-token limit of a request body of format f to n, leaving every other byte
+// unchanged. Existing limit fields are rewritten in place (all of them, so duplicates cannot override the new
+// value); when there is none, one is inserted:
+//
+//	openai_chat       max_completion_tokens for reasoning models (o1, o3, o4, gpt-5…), max_tokens otherwise
+//	openai_responses  max_output_tokens
+//	anthropic         max_tokens
+//	gemini            generationConfig.maxOutputTokens (inside an existing generationConfig when present)
+//	ollama            options.num_predict
+func SetMaxTokens(f Format, body []byte, n int64) ([]byte, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("set max tokens: negative limit %d", n)
+	}
+	if err := validate(body); err != nil {
+		return nil, fmt.Errorf("set max tokens: %w", err)
+	}
+	r := root(body)
+	if r.k != kObject {
+		return nil, fmt.Errorf("set max tokens: %w: body is not an object", ErrInvalidJSON)
+	}
+	num := strconv.FormatInt(n, 10)
+	var reps []replace
+	switch f {
+	case FormatOpenAIChat, FormatOpenAIResponses, FormatAnthropic:
+		fields := map[Format][]string{
+			FormatOpenAIChat:      {"max_tokens", "max_completion_tokens"},
+			FormatOpenAIResponses: {"max_output_tokens"},
+			FormatAnthropic:       {"max_tokens"},
+		}[f]
+		reps = memberValues(body, r, fields...)
+		if len(reps) == 0 {
+			field := fields[0]
+			if f == FormatOpenAIChat && isReasoningModel(getStr(body, r, "model")) {
+				field = "max_completion_tokens"
+			}
+			reps = []replace{insertMember(body, r, field, num)}
+		} else {
+			for i := range reps {
+				reps[i].text = num
+			}
+		}
+	case FormatGemini:
+		cfgs := memberValues(body, r, "generationConfig", "generation_config")
+		var objs []val
+		for _, c := range cfgs {
+			if c.v.k == kObject {
+				objs = append(objs, c.v)
+			}
+		}
+		if len(objs) == 0 {
+			reps = []replace{insertMember(body, r, "generationConfig", `{"maxOutputTokens":`+num+`}`)}
+			break
+		}
+		for _, o := range objs {
+			vals := memberValues(body, o, "maxOutputTokens", "max_output_tokens")
+			for i := range vals {
+				vals[i].text = num
+			}
+			if len(vals) == 0 {
+				vals = []replace{insertMember(body, o, "maxOutputTokens", num)}
+			}
+			reps = append(reps, vals...)
+		}
+	case FormatOllama:
+		opts := memberValues(body, r, "options")
+		var objs []val
+		for _, c := range opts {
+			if c.v.k == kObject {
+				objs = append(objs, c.v)
+			}
+		}
+		if len(objs) == 0 {
+			reps = []replace{insertMember(body, r, "options", `{"num_predict":`+num+`}`)}
+			break
+		}
+		for _, o := range objs {
+			vals := memberValues(body, o, "num_predict")
+			for i := range vals {
+				vals[i].text = num
+			}
+			if len(vals) == 0 {
+				vals = []replace{insertMember(body, o, "num_predict", num)}
+			}
+			reps = append(reps, vals...)
+		}
+	default:
+		return nil, fmt.Errorf("set max tokens: %w: %q", ErrUnknownFormat, string(f))
+	}
+	return splice(body, reps), nil
+}
+
+func isReasoningModel(model string) bool {
+	m := strings.ToLower(model)
+	if i := strings.LastIndexByte(m, '/'); i >= 0 {
+		m = m[i+1:]
+	}
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5"} {
+		if strings.HasPrefix(m, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// EnsureStreamUsage makes an OpenAI chat streaming request ask for usage in the stream
+// (stream_options.include_usage = true), so a token budget can charge the real usage. It changes nothing and
+// returns added=false when the request does not stream or already asks for usage. When added is true the client
+// did not ask for the usage chunk: a filter should drop it from the response (see IsUsageOnlyChunk).
+func EnsureStreamUsage(body []byte) (out []byte, added bool, err error) {
+	if err := validate(body); err != nil {
+		return nil, false, fmt.Errorf("ensure stream usage: %w", err)
+	}
+	r := root(body)
+	if r.k != kObject {
+		return nil, false, fmt.Errorf("ensure stream usage: %w: body is not an object", ErrInvalidJSON)
+	}
+	if st, ok := get(body, r, "stream"); !ok || st.k != kTrue {
+		return body, false, nil
+	}
+	so, ok := get(body, r, "stream_options")
+	var reps []replace
+	switch {
+	case !ok || so.k == kNull:
+		if ok { // "stream_options": null
+			reps = []replace{{v: so, text: `{"include_usage":true}`}}
+		} else {
+			reps = []replace{insertMember(body, r, "stream_options", `{"include_usage":true}`)}
+		}
+	case so.k == kObject:
+		iu := memberValues(body, so, "include_usage")
+		if len(iu) > 0 && iu[len(iu)-1].v.k == kTrue {
+			return body, false, nil
+		}
+		if len(iu) == 0 {
+			reps = []replace{insertMember(body, so, "include_usage", "true")}
+		} else {
+			for i := range iu {
+				iu[i].text = "true"
+			}
+			reps = iu
+		}
+	default:
+		return nil, false, fmt.Errorf("ensure stream usage: stream_options: expected object, got %s", so.k)
+	}
+	return splice(body, reps), true, nil
+}
+
+// replace is a byte-range replacement: v's bytes become text (v.s == v.e for an insertion).
+type replace struct {
+	v    val
+	text string
+}
+
+// memberValues returns the values of every member of object o with one of the names, in order.
+func memberValues(b []byte, o val, names ...string) []replace {
+	var out []replace
+	it := o.iter(b)
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			return out
+		}
+		for _, n := range names {
+			if keyIs(b, k, n) {
+				out = append(out, replace{v: v})
+				break
+			}
+		}
+	}
+}
+
+// insertMember returns an insertion of "name":raw as the first member of object o.
+func insertMember(b []byte, o val, name, raw string) replace {
+	at := o.s + 1
+	text := `"` + name + `":` + raw
+	if j := skipWS(b, at); b[j] != '}' {
+		text += ","
+	}
+	return replace{v: val{s: at, e: at}, text: text}
+}
+
+func splice(b []byte, reps []replace) []byte {
+	sort.SliceStable(reps, func(i, j int) bool { return reps[i].v.s < reps[j].v.s })
+	n := len(b)
+	for _, r := range reps {
+		n += len(r.text) - (r.v.e - r.v.s)
+	}
+	out := make([]byte, 0, n)
+	last := 0
+	for _, r := range reps {
+		if r.v.s < last {
+			continue
+		}
+		out = append(out, b[last:r.v.s]...)
+		out = append(out, r.text...)
+		last = r.v.e
+	}
+	return append(out, b[last:]...)
+}

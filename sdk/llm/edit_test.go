@@ -1,0 +1,158 @@
+package llm
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestApplyEdits(t *testing.T) {
+	body := []byte(`{"a":"hello","b":["x","caf\u00e9"],"c":"tail"}`)
+	req := func(s string) Loc { i := strings.Index(string(body), s); return Loc{i, i + len(s)} }
+	tests := []struct {
+		name  string
+		edits []Edit
+		want  string
+	}{
+		{"none", nil, string(body)},
+		{"one", []Edit{{req(`"hello"`), "bye"}}, `{"a":"bye","b":["x","caf\u00e9"],"c":"tail"}`},
+		{"unordered", []Edit{{req(`"tail"`), "T"}, {req(`"x"`), "X"}}, `{"a":"hello","b":["X","caf\u00e9"],"c":"T"}`},
+		{"escaping", []Edit{{req(`"x"`), "q\"b\\n\n\t\x01\u2028<>&"}}, `{"a":"hello","b":["q\"b\\n\n\t\u0001\u2028<>&","caf\u00e9"],"c":"tail"}`},
+		{"invalid utf8 replaced", []Edit{{req(`"x"`), "a\xffb"}}, `{"a":"hello","b":["a\ufffdb","caf\u00e9"],"c":"tail"}`},
+		{"identity keeps escapes", []Edit{{req(`"caf\u00e9"`), "café"}}, string(body)},
+		{"bad edits skipped", []Edit{{Loc{0, 3}, "x"}, {Loc{-1, 2}, "x"}, {Loc{5, 500}, "x"}, {req(`"hello"`), "ok"}, {req(`"hello"`), "dup"}}, `{"a":"ok","b":["x","caf\u00e9"],"c":"tail"}`},
+	}
+	for _, tc := range tests {
+		got := string(ApplyEdits(body, tc.edits))
+		if got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("%s: invalid JSON %s", tc.name, got)
+		}
+	}
+	if _, err := ApplyEditsStrict(body, []Edit{{Loc{1, 5}, "x"}}); !errors.Is(err, ErrBadEdit) {
+		t.Errorf("strict: err = %v", err)
+	}
+	if _, err := ApplyEditsStrict(body, []Edit{{req(`"hello"`), "a"}, {req(`"hello"`), "b"}}); !errors.Is(err, ErrBadEdit) {
+		t.Errorf("strict duplicate: err = %v", err)
+	}
+}
+
+func TestSetMaxTokens(t *testing.T) {
+	tests := []struct {
+		f          Format
+		body, want string
+	}{
+		{FormatOpenAIChat, `{"model":"gpt-4o","max_tokens": 4096 ,"messages":[]}`, `{"model":"gpt-4o","max_tokens": 100 ,"messages":[]}`},
+		{FormatOpenAIChat, `{"model":"gpt-4o","messages":[]}`, `{"max_tokens":100,"model":"gpt-4o","messages":[]}`},
+		{FormatOpenAIChat, `{"model":"o3-mini","messages":[]}`, `{"max_completion_tokens":100,"model":"o3-mini","messages":[]}`},
+		{FormatOpenAIChat, `{"max_tokens":1,"max_completion_tokens":9000,"max_tokens":7}`, `{"max_tokens":100,"max_completion_tokens":100,"max_tokens":100}`},
+		{FormatOpenAIChat, `{ }`, `{"max_tokens":100 }`},
+		{FormatOpenAIResponses, `{"input":"x"}`, `{"max_output_tokens":100,"input":"x"}`},
+		{FormatAnthropic, `{"max_tokens":8192,"messages":[]}`, `{"max_tokens":100,"messages":[]}`},
+		{FormatGemini, `{"contents":[]}`, `{"generationConfig":{"maxOutputTokens":100},"contents":[]}`},
+		{FormatGemini, `{"contents":[],"generationConfig":{"temperature":1}}`, `{"contents":[],"generationConfig":{"maxOutputTokens":100,"temperature":1}}`},
+		{FormatGemini, `{"generationConfig":{"maxOutputTokens":8192}}`, `{"generationConfig":{"maxOutputTokens":100}}`},
+		{FormatOllama, `{"model":"llama3"}`, `{"options":{"num_predict":100},"model":"llama3"}`},
+		{FormatOllama, `{"options":{"num_predict":-1}}`, `{"options":{"num_predict":100}}`},
+	}
+	for _, tc := range tests {
+		got, err := SetMaxTokens(tc.f, []byte(tc.body), 100)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.f, tc.body, err)
+		}
+		if string(got) != tc.want {
+			t.Errorf("%s %s: got %s, want %s", tc.f, tc.body, got, tc.want)
+		}
+		req, err := ParseRequest(tc.f, got)
+		if err != nil || req.MaxTokens != 100 {
+			t.Errorf("%s: reparse: %v max %d", tc.f, err, req.MaxTokens)
+		}
+	}
+	if _, err := SetMaxTokens(FormatOpenAIChat, []byte(`{"a":`), 1); err == nil {
+		t.Error("no error for invalid JSON")
+	}
+	if _, err := SetMaxTokens(FormatUnknown, []byte(`{}`), 1); !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("unknown format: %v", err)
+	}
+}
+
+func TestEnsureStreamUsage(t *testing.T) {
+	tests := []struct {
+		body, want string
+		added      bool
+	}{
+		{`{"stream":true,"messages":[]}`, `{"stream_options":{"include_usage":true},"stream":true,"messages":[]}`, true},
+		{`{"stream":true,"stream_options":{}}`, `{"stream":true,"stream_options":{"include_usage":true}}`, true},
+		{`{"stream":true,"stream_options":{"include_obfuscation":false}}`, `{"stream":true,"stream_options":{"include_usage":true,"include_obfuscation":false}}`, true},
+		{`{"stream":true,"stream_options":{"include_usage":false}}`, `{"stream":true,"stream_options":{"include_usage":true}}`, true},
+		{`{"stream":true,"stream_options":null}`, `{"stream":true,"stream_options":{"include_usage":true}}`, true},
+		{`{"stream":true,"stream_options":{"include_usage":true}}`, `{"stream":true,"stream_options":{"include_usage":true}}`, false},
+		{`{"stream":false}`, `{"stream":false}`, false},
+		{`{"messages":[]}`, `{"messages":[]}`, false},
+	}
+	for _, tc := range tests {
+		got, added, err := EnsureStreamUsage([]byte(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != tc.want || added != tc.added {
+			t.Errorf("%s: got %s %v, want %s %v", tc.body, got, added, tc.want, tc.added)
+		}
+	}
+	if _, _, err := EnsureStreamUsage([]byte(`{"stream":true,"stream_options":[]}`)); err == nil {
+		t.Error("no error for stream_options array")
+	}
+}
+
+func FuzzParseRequest(f *testing.F) {
+	for _, name := range []string{"openai_chat.json", "openai_chat_legacy.json", "openai_responses.json",
+		"openai_responses_string.json", "anthropic.json", "gemini.json", "ollama_chat.json"} {
+		f.Add(readTestdata(f, "requests/"+name), uint8(0))
+	}
+	f.Add([]byte(`{"messages":[{"role":"user","content":"a\ud800b\"c"}]}`), uint8(1))
+	formats := []Format{FormatUnknown, FormatOpenAIChat, FormatOpenAIResponses, FormatAnthropic, FormatGemini, FormatOllama}
+	f.Fuzz(func(t *testing.T, body []byte, fi uint8) {
+		format := formats[int(fi)%len(formats)]
+		DetectFormat("/x", body)
+		req, err := ParseRequest(format, body)
+		if err != nil {
+			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		// Identity edits reproduce the body byte for byte.
+		var ident, change []Edit
+		for _, s := range req.Segments {
+			ident = append(ident, Edit{Loc: s.Loc, Text: s.Text})
+			change = append(change, Edit{Loc: s.Loc, Text: s.Text + "\"\\\n\x00é"})
+		}
+		if out, err := ApplyEditsStrict(body, ident); err != nil || string(out) != string(body) {
+			t.Fatalf("identity edits changed the body: %v\n%q\n%q", err, body, out)
+		}
+		out, err := ApplyEditsStrict(body, change)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(out) {
+			t.Fatalf("edits broke JSON: %q", out)
+		}
+		req2, err := ParseRequest(req.Format, out)
+		if err != nil {
+			t.Fatalf("edited body does not parse: %v", err)
+		}
+		if len(req2.Segments) != len(req.Segments) {
+			t.Fatalf("edited body has %d segments, want %d", len(req2.Segments), len(req.Segments))
+		}
+		for i := range req2.Segments {
+			if req2.Segments[i].Text != change[i].Text && strings.ToValidUTF8(change[i].Text, "\uFFFD") != req2.Segments[i].Text {
+				t.Fatalf("segment %d = %q, want %q", i, req2.Segments[i].Text, change[i].Text)
+			}
+		}
+		SetMaxTokens(req.Format, body, 5)
+		EnsureStreamUsage(body)
+	})
+}

@@ -1,0 +1,622 @@
+package llm
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file is a small JSON scanner that works on byte offsets, so every string token keeps its exact location.
+// validate runs once over a whole body (strict RFC 8259 plus valid UTF-8 inside strings, bounded nesting); the
+// navigation helpers after it assume a validated body and never allocate except to decode strings.
+
+// MaxDepth bounds object/array nesting in parsed bodies.
+const MaxDepth = 256
+
+// ErrInvalidJSON is wrapped by the errors returned for bodies that are not valid JSON.
+var ErrInvalidJSON = errors.New("invalid json")
+
+func syntaxErr(off int, what string) error {
+	return fmt.Errorf("%w: %s at offset %d", ErrInvalidJSON, what, off)
+}
+
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && isWS(b[i]) {
+		i++
+	}
+	return i
+}
+
+// validate checks that b is exactly one JSON value (with optional surrounding whitespace).
+func validate(b []byte) error {
+	var stack [MaxDepth]byte // '{' or '['
+	depth := 0
+	i := skipWS(b, 0)
+	// states: expecting a value; after a value (expecting , or close)
+	for {
+		// expect a value at i
+		if i >= len(b) {
+			return syntaxErr(i, "unexpected end of input")
+		}
+		switch c := b[i]; {
+		case c == '{' || c == '[':
+			if depth == MaxDepth {
+				return syntaxErr(i, "nesting too deep")
+			}
+			stack[depth] = c
+			depth++
+			i = skipWS(b, i+1)
+			if i < len(b) && ((c == '{' && b[i] == '}') || (c == '[' && b[i] == ']')) {
+				depth--
+				i++
+				goto after
+			}
+			if c == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return syntaxErr(i, "expected object key")
+				}
+				e, err := scanString(b, i)
+				if err != nil {
+					return err
+				}
+				i = skipWS(b, e)
+				if i >= len(b) || b[i] != ':' {
+					return syntaxErr(i, "expected ':'")
+				}
+				i = skipWS(b, i+1)
+			}
+			continue
+		case c == '"':
+			e, err := scanString(b, i)
+			if err != nil {
+				return err
+			}
+			i = e
+		case c == 't':
+			if !hasLit(b, i, "true") {
+				return syntaxErr(i, "invalid literal")
+			}
+			i += 4
+		case c == 'f':
+			if !hasLit(b, i, "false") {
+				return syntaxErr(i, "invalid literal")
+			}
+			i += 5
+		case c == 'n':
+			if !hasLit(b, i, "null") {
+				return syntaxErr(i, "invalid literal")
+			}
+			i += 4
+		case c == '-' || (c >= '0' && c <= '9'):
+			e, err := scanNumber(b, i)
+			if err != nil {
+				return err
+			}
+			i = e
+		default:
+			return syntaxErr(i, "unexpected character")
+		}
+	after:
+		for {
+			i = skipWS(b, i)
+			if depth == 0 {
+				if i != len(b) {
+					return syntaxErr(i, "data after the top-level value")
+				}
+				return nil
+			}
+			if i >= len(b) {
+				return syntaxErr(i, "unexpected end of input")
+			}
+			top := stack[depth-1]
+			if b[i] == ',' {
+				i = skipWS(b, i+1)
+				if top == '{' {
+					if i >= len(b) || b[i] != '"' {
+						return syntaxErr(i, "expected object key")
+					}
+					e, err := scanString(b, i)
+					if err != nil {
+						return err
+					}
+					i = skipWS(b, e)
+					if i >= len(b) || b[i] != ':' {
+						return syntaxErr(i, "expected ':'")
+					}
+					i = skipWS(b, i+1)
+				}
+				break
+			}
+			if (top == '{' && b[i] == '}') || (top == '[' && b[i] == ']') {
+				depth--
+				i++
+				continue
+			}
+			return syntaxErr(i, "expected ',' or a closing bracket")
+		}
+	}
+}
+
+func hasLit(b []byte, i int, lit string) bool {
+	return len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit
+}
+
+// scanString validates the string token starting at b[i] == '"' and returns the offset after its closing quote.
+func scanString(b []byte, i int) (int, error) {
+	start := i
+	i++
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1, nil
+		case c == '\\':
+			if i+1 >= len(b) {
+				return 0, syntaxErr(i, "unterminated string")
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(b)-i < 6 || !isHex4(b[i+2:i+6]) {
+					return 0, syntaxErr(i, "invalid \\u escape")
+				}
+				i += 6
+			default:
+				return 0, syntaxErr(i, "invalid escape")
+			}
+		case c < 0x20:
+			return 0, syntaxErr(i, "control character in string")
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n <= 1 {
+				return 0, syntaxErr(i, "invalid UTF-8 in string")
+			}
+			i += n
+		}
+	}
+	return 0, syntaxErr(start, "unterminated string")
+}
+
+func isHex4(h []byte) bool {
+	for _, c := range h {
+		if !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+			return false
+		}
+	}
+	return true
+}
+
+func scanNumber(b []byte, i int) (int, error) {
+	start := i
+	if b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return 0, syntaxErr(start, "invalid number")
+	}
+	if b[i] == '0' {
+		i++
+	} else if b[i] >= '1' && b[i] <= '9' {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	} else {
+		return 0, syntaxErr(start, "invalid number")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, syntaxErr(start, "invalid number")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, syntaxErr(start, "invalid number")
+		}
+	}
+	return i, nil
+}
+
+// skipValue returns the end of the (validated) value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default:
+		for i < len(b) {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
+
+// skipString returns the offset after the closing quote of the (validated) string at b[i].
+func skipString(b []byte, i int) int {
+	i++
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i += 2
+			continue
+		}
+		i++
+	}
+	return i
+}
+
+// kind reports the JSON type of the value at b[i].
+type kind uint8
+
+const (
+	kNone kind = iota
+	kString
+	kNumber
+	kObject
+	kArray
+	kTrue
+	kFalse
+	kNull
+)
+
+func (k kind) String() string {
+	switch k {
+	case kString:
+		return "string"
+	case kNumber:
+		return "number"
+	case kObject:
+		return "object"
+	case kArray:
+		return "array"
+	case kTrue, kFalse:
+		return "boolean"
+	case kNull:
+		return "null"
+	}
+	return "nothing"
+}
+
+// val is a validated value in a body: [s, e) are its bytes.
+type val struct {
+	s, e int
+	k    kind
+}
+
+func valAt(b []byte, i int) val {
+	e := skipValue(b, i)
+	var k kind
+	switch b[i] {
+	case '"':
+		k = kString
+	case '{':
+		k = kObject
+	case '[':
+		k = kArray
+	case 't':
+		k = kTrue
+	case 'f':
+		k = kFalse
+	case 'n':
+		k = kNull
+	default:
+		k = kNumber
+	}
+	return val{s: i, e: e, k: k}
+}
+
+// root returns the top-level value of a validated body.
+func root(b []byte) val { return valAt(b, skipWS(b, 0)) }
+
+// iter walks the members of an object or the elements of an array of a validated body.
+type iter struct {
+	b    []byte
+	i    int
+	done bool
+}
+
+func (v val) iter(b []byte) iter {
+	if v.k != kObject && v.k != kArray {
+		return iter{done: true}
+	}
+	return iter{b: b, i: v.s + 1}
+}
+
+// next returns the next member (key is the raw key token including quotes) or element (key is zero).
+func (it *iter) next() (key val, v val, ok bool) {
+	if it.done {
+		return
+	}
+	b := it.b
+	i := skipWS(b, it.i)
+	if i < len(b) && b[i] == ',' {
+		i = skipWS(b, i+1)
+	}
+	if i >= len(b) || b[i] == '}' || b[i] == ']' {
+		it.done = true
+		return
+	}
+	if b[i] == '"' {
+		// Could be a key (object) or a string element (array): look for ':' after it.
+		e := skipString(b, i)
+		j := skipWS(b, e)
+		if j < len(b) && b[j] == ':' {
+			key = val{s: i, e: e, k: kString}
+			i = skipWS(b, j+1)
+		}
+	}
+	v = valAt(b, i)
+	it.i = v.e
+	return key, v, true
+}
+
+// keyIs reports whether the key token equals name (decoding escapes when the key has any).
+func keyIs(b []byte, key val, name string) bool {
+	raw := b[key.s+1 : key.e-1]
+	if len(raw) == len(name) && string(raw) == name {
+		return true
+	}
+	for _, c := range raw {
+		if c == '\\' {
+			return unquote(b, key) == name
+		}
+	}
+	return false
+}
+
+// keyName returns the decoded key.
+func keyName(b []byte, key val) string {
+	raw := b[key.s+1 : key.e-1]
+	for _, c := range raw {
+		if c == '\\' {
+			return unquote(b, key)
+		}
+	}
+	return string(raw)
+}
+
+// unquote decodes the (validated) string token v. Lone surrogates become U+FFFD.
+func unquote(b []byte, v val) string {
+	raw := b[v.s+1 : v.e-1]
+	esc := -1
+	for i, c := range raw {
+		if c == '\\' {
+			esc = i
+			break
+		}
+	}
+	if esc < 0 {
+		return string(raw)
+	}
+	out := make([]byte, 0, len(raw))
+	out = append(out, raw[:esc]...)
+	for i := esc; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(raw) {
+			break
+		}
+		switch raw[i+1] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if i+6 > len(raw) {
+				return string(out)
+			}
+			r := rune(hex4(raw[i+2 : i+6]))
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2 := rune(hex4(raw[i+2 : i+6]))
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						out = utf8.AppendRune(out, d)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		default: // '"', '\\', '/'
+			out = append(out, raw[i+1])
+		}
+		i += 2
+	}
+	return string(out)
+}
+
+func hex4(h []byte) uint16 {
+	var r uint16
+	for _, c := range h {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= uint16(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= uint16(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= uint16(c - 'A' + 10)
+		}
+	}
+	return r
+}
+
+// intValue parses a number token as an int64; integral floats such as 1e3 or 100.0 are accepted.
+func intValue(b []byte, v val) (int64, bool) {
+	if v.k != kNumber {
+		return 0, false
+	}
+	raw := string(b[v.s:v.e])
+	if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil || f != float64(int64(f)) {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// appendQuoted appends s as a JSON string token. Quotes, backslashes and control characters are escaped, invalid
+// UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped so the output is also safe inside JavaScript.
+func appendQuoted(out []byte, s string) []byte {
+	const hexd = "0123456789abcdef"
+	out = append(out, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			out = append(out, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				out = append(out, '\\', c)
+			case '\n':
+				out = append(out, '\\', 'n')
+			case '\r':
+				out = append(out, '\\', 'r')
+			case '\t':
+				out = append(out, '\\', 't')
+			case '\b':
+				out = append(out, '\\', 'b')
+			case '\f':
+				out = append(out, '\\', 'f')
+			default:
+				out = append(out, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			out = append(out, s[start:i]...)
+			out = append(out, `\ufffd`...)
+			i += n
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			out = append(out, s[start:i]...)
+			out = append(out, '\\', 'u', '2', '0', '2', hexd[r&0xF])
+			i += n
+			start = i
+			continue
+		}
+		i += n
+	}
+	out = append(out, s[start:]...)
+	return append(out, '"')
+}
+
+// get returns the value of the last member named key of object v (later duplicates win, as in most JSON
+// decoders upstream).
+func get(b []byte, v val, key string) (val, bool) {
+	var found val
+	ok := false
+	it := v.iter(b)
+	for {
+		k, x, more := it.next()
+		if !more {
+			break
+		}
+		if v.k == kObject && keyIs(b, k, key) {
+			found, ok = x, true
+		}
+	}
+	return found, ok
+}
+
+// getPath follows nested object keys.
+func getPath(b []byte, v val, keys ...string) (val, bool) {
+	for _, k := range keys {
+		var ok bool
+		if v, ok = get(b, v, k); !ok {
+			return val{}, false
+		}
+	}
+	return v, true
+}
+
+// str returns the decoded string value, or "" when v is not a string.
+func str(b []byte, v val) string {
+	if v.k != kString {
+		return ""
+	}
+	return unquote(b, v)
+}
+
+// getStr returns the decoded string member key of v ("" when absent or not a string).
+func getStr(b []byte, v val, key string) string {
+	x, ok := get(b, v, key)
+	if !ok {
+		return ""
+	}
+	return str(b, x)
+}
+
+func getInt(b []byte, v val, key string) (int64, bool) {
+	x, ok := get(b, v, key)
+	if !ok {
+		return 0, false
+	}
+	return intValue(b, x)
+}

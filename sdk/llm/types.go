@@ -1,0 +1,132 @@
+package llm
+
+// Format names an LLM API wire format.
+type Format string
+
+// The formats this package understands. OpenAI-compatible servers (Azure OpenAI, vLLM, Mistral, Ollama's /v1
+// endpoints, LiteLLM, ...) use FormatOpenAIChat or FormatOpenAIResponses; Ollama's native /api/chat uses
+// FormatOllama (the chat message shape with NDJSON streaming).
+const (
+	FormatUnknown         Format = ""
+	FormatOpenAIChat      Format = "openai_chat"
+	FormatOpenAIResponses Format = "openai_responses"
+	FormatAnthropic       Format = "anthropic"
+	FormatGemini          Format = "gemini"
+	FormatOllama          Format = "ollama"
+)
+
+// Provenance says where a piece of text came from, which is what a prompt-injection or PII policy keys on.
+type Provenance string
+
+// Provenances. Tool results and documents are untrusted third-party content even when the role is "user".
+const (
+	ProvSystem     Provenance = "system"      // system/developer prompt, instructions, systemInstruction
+	ProvUser       Provenance = "user"        // text typed by the end user
+	ProvAssistant  Provenance = "assistant"   // model output (earlier turns, or the response)
+	ProvToolResult Provenance = "tool_result" // output of a tool/function fed back to the model
+	ProvDocument   Provenance = "document"    // a retrieved or attached document
+	ProvToolCall   Provenance = "tool_call"   // arguments of a tool call made by the model
+)
+
+// Loc is the byte range [Start, End) of a JSON string token, quotes included, in the body (or, for stream deltas,
+// in sse.Event.Data).
+type Loc struct{ Start, End int }
+
+// Len returns End - Start.
+func (l Loc) Len() int { return l.End - l.Start }
+
+// Segment is one piece of text in a request or response, with where it came from and where it is.
+type Segment struct {
+	Index      int // position in Request.Segments / Response.Segments
+	Message    int // index of the message/item/content/choice it belongs to; -1 for top-level system/instructions
+	Part       int // index of the content part/block inside the message; -1 when the content is a plain string
+	Role       string
+	Provenance Provenance
+	Text       string // decoded text
+	Loc        Loc    // the JSON string token of Text
+	// Tool is the tool/function name for tool_call and tool_result segments when the payload names it.
+	Tool string
+	// Path is the JSON path of the string inside a tool-call argument object or tool-result object (Anthropic
+	// tool_use input, Gemini functionCall.args / functionResponse.response, Ollama arguments), e.g. "query" or
+	// "filters[0].name"; "" otherwise.
+	Path string
+}
+
+// Request is a parsed LLM API request body.
+type Request struct {
+	Format Format
+	Model  string // "" when the body does not name it (Gemini, Azure deployments: see ModelFromPath)
+	Stream bool
+	// StreamUsage is OpenAI chat's stream_options.include_usage.
+	StreamUsage bool
+	// MaxTokens is the output-token limit and MaxTokensField the field it came from ("max_tokens",
+	// "max_completion_tokens", "max_output_tokens", "generationConfig.maxOutputTokens", "options.num_predict");
+	// both are zero when the request sets no limit.
+	MaxTokens      int64
+	MaxTokensField string
+	Messages       int // number of messages/items/contents
+	Segments       []Segment
+}
+
+// Text returns the texts of the segments with the given provenances (all segments when none are given), joined
+// with "\n".
+func (r *Request) Text(provs ...Provenance) string { return joinText(r.Segments, provs) }
+
+func joinText(segs []Segment, provs []Provenance) string {
+	n := 0
+	for i := range segs {
+		if hasProv(provs, segs[i].Provenance) {
+			n += len(segs[i].Text) + 1
+		}
+	}
+	out := make([]byte, 0, n)
+	for i := range segs {
+		if hasProv(provs, segs[i].Provenance) {
+			if len(out) > 0 {
+				out = append(out, '\n')
+			}
+			out = append(out, segs[i].Text...)
+		}
+	}
+	return string(out)
+}
+
+func hasProv(provs []Provenance, p Provenance) bool {
+	if len(provs) == 0 {
+		return true
+	}
+	for _, x := range provs {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Usage is token usage reported by a provider, normalised:
+//   - Input counts every prompt token, cached ones included (Anthropic's input_tokens + cache_read_input_tokens +
+//     cache_creation_input_tokens);
+//   - Output counts every generated token, reasoning included (Gemini candidatesTokenCount + thoughtsTokenCount);
+//   - Cached is the part of Input read from a prompt cache, CacheWrite the part written to it (Anthropic);
+//   - Reasoning is the part of Output spent on reasoning/thinking;
+//   - Total is the provider's total when given, else Input + Output.
+//
+// Present is true once any usage field was seen.
+type Usage struct {
+	Input, Output, Cached, CacheWrite, Reasoning, Total int64
+	Present                                             bool
+}
+
+// Response is a parsed non-streaming LLM API response body.
+type Response struct {
+	Format       Format
+	Model        string
+	Segments     []Segment // assistant text and tool-call arguments; Message is the choice/candidate index
+	FinishReason string    // of the first choice/candidate, as the provider spells it
+	Usage        Usage
+	// Error is the provider's error message when the body is an error object ({"error": ...}).
+	Error string
+}
+
+// Text returns the texts of the segments with the given provenances (all when none are given), joined with "\n".
+func (r *Response) Text(provs ...Provenance) string { return joinText(r.Segments, provs) }
