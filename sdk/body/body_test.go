@@ -1,0 +1,199 @@
+package body
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+)
+
+// The fixtures in testdata were produced by the reference implementations, not by this package:
+//
+//	chat.json.gz          gzip -9 -n (GNU gzip)
+//	chat.json.zst         zstd -19 (zstd CLI)
+//	chat.json.zlib        python3 zlib.compress(level 6)           (zlib-wrapped "deflate")
+//	chat.json.rawdeflate  python3 zlib.compressobj(6, DEFLATED, -15) (raw deflate as some clients send it)
+//	chat.json.br          libbrotlienc BrotliEncoderCompress(quality 11, lgwin 22, TEXT)
+//	zeros16m.gz, zeros64m.zst, zeros64m.br: 16/64 MiB of zero bytes (decompression bombs)
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeFixtures(t *testing.T) {
+	want := fixture(t, "chat.json")
+	for _, tc := range []struct{ enc, file string }{
+		{"gzip", "chat.json.gz"},
+		{"x-gzip", "chat.json.gz"},
+		{"GZIP", "chat.json.gz"},
+		{"zstd", "chat.json.zst"},
+		{"deflate", "chat.json.zlib"},
+		{"deflate", "chat.json.rawdeflate"},
+		{"br", "chat.json.br"},
+		{"", "chat.json"},
+		{"identity", "chat.json"},
+		{" identity , gzip ", "chat.json.gz"},
+	} {
+		t.Run(tc.enc+"/"+tc.file, func(t *testing.T) {
+			got, err := Decode(tc.enc, fixture(t, tc.file), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("decoded %d bytes, want the %d-byte fixture", len(got), len(want))
+			}
+		})
+	}
+}
+
+func TestDecodeLimit(t *testing.T) {
+	plain := fixture(t, "chat.json")
+	// exactly at the limit passes, one byte less fails
+	for _, tc := range []struct{ enc, file string }{{"gzip", "chat.json.gz"}, {"br", "chat.json.br"}, {"zstd", "chat.json.zst"}, {"deflate", "chat.json.zlib"}, {"", "chat.json"}} {
+		if _, err := Decode(tc.enc, fixture(t, tc.file), int64(len(plain))); err != nil {
+			t.Errorf("%s at the limit: %v", tc.enc, err)
+		}
+		_, err := Decode(tc.enc, fixture(t, tc.file), int64(len(plain))-1)
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s over the limit: err = %v, want ErrTooLarge", tc.enc, err)
+		}
+	}
+}
+
+func TestDecodeBombs(t *testing.T) {
+	for _, tc := range []struct{ enc, file string }{{"gzip", "zeros16m.gz"}, {"zstd", "zeros64m.zst"}, {"br", "zeros64m.br"}} {
+		t.Run(tc.enc, func(t *testing.T) {
+			_, err := Decode(tc.enc, fixture(t, tc.file), 1<<20)
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("err = %v, want ErrTooLarge", err)
+			}
+			if err.Error() != "decode "+tc.enc+": body: decoded body exceeds the size limit" {
+				t.Fatalf("error text %q", err)
+			}
+		})
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	if _, err := Decode("compress", []byte("x"), 10); !errors.Is(err, ErrUnsupported) || err.Error() != `body: unsupported content encoding "compress"` {
+		t.Fatalf("unsupported: %v", err)
+	}
+	for _, enc := range []string{"gzip", "deflate", "br", "zstd"} {
+		if _, err := Decode(enc, []byte(`{"model":"gpt-4o"}`), 1<<20); err == nil {
+			t.Errorf("%s: plain JSON decoded without error", enc)
+		}
+	}
+	// truncated gzip stream
+	gz := fixture(t, "chat.json.gz")
+	if _, err := Decode("gzip", gz[:len(gz)/2], 1<<20); err == nil {
+		t.Error("truncated gzip decoded without error")
+	}
+}
+
+func TestEncodeRoundTrip(t *testing.T) {
+	plain := fixture(t, "chat.json")
+	for _, enc := range []string{"gzip", "deflate", "br", "zstd", "gzip, br", "", "identity"} {
+		t.Run(enc, func(t *testing.T) {
+			c, err := Encode(enc, plain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if enc != "" && enc != "identity" && len(c) >= len(plain) {
+				t.Fatalf("%s did not compress: %d >= %d", enc, len(c), len(plain))
+			}
+			got, err := Decode(enc, c, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, plain) {
+				t.Fatal("round trip changed the body")
+			}
+		})
+	}
+	// the gzip we write starts with the gzip magic; deflate is zlib-wrapped
+	gz, _ := Encode("gzip", plain)
+	zl, _ := Encode("deflate", plain)
+	if gz[0] != 0x1f || gz[1] != 0x8b || !isZlib(zl) {
+		t.Fatal("wrong container format")
+	}
+}
+
+func TestContentTypes(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/json": true, "application/json; charset=utf-8": true, "Application/JSON": true,
+		"application/problem+json": true, "application/vnd.api+json; x=1": true, "text/json": true,
+		"text/plain": false, "application/x-ndjson": false, "": false, "+json": false, "application/jsonp": false,
+	} {
+		if IsJSON(ct) != want {
+			t.Errorf("IsJSON(%q) = %v", ct, !want)
+		}
+	}
+	for ct, want := range map[string]bool{"text/event-stream": true, "text/event-stream; charset=utf-8": true, "TEXT/EVENT-STREAM": true, "text/plain": false} {
+		if IsSSE(ct) != want {
+			t.Errorf("IsSSE(%q) = %v", ct, !want)
+		}
+	}
+	if !IsNDJSON("application/x-ndjson") || IsNDJSON("application/json") {
+		t.Error("IsNDJSON")
+	}
+}
+
+func TestFixHeaders(t *testing.T) {
+	in := [][2]string{{":status", "200"}, {"Content-Length", "42"}, {"content-encoding", "gzip"}, {"x-a", "1"}}
+	got := FixHeaders(in, "br")
+	want := [][2]string{{":status", "200"}, {"x-a", "1"}, {"content-encoding", "br"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v", got)
+	}
+	got = FixHeaders(in, "identity")
+	want = [][2]string{{":status", "200"}, {"x-a", "1"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v", got)
+	}
+	if in[1][0] != "Content-Length" || len(in) != 4 {
+		t.Fatal("input modified")
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, name := range []string{"chat.json.gz", "chat.json.zst", "chat.json.zlib", "chat.json.rawdeflate", "chat.json.br", "zeros64m.br"} {
+		f.Add(uint8(0), fixture(f, name))
+	}
+	f.Add(uint8(1), []byte{0x78, 0x9c, 0x03, 0x00})
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		encs := []string{"gzip", "deflate", "br", "zstd", "", "gzip, br"}
+		enc := encs[int(which)%len(encs)]
+		const limit = 64 << 10
+		out, err := Decode(enc, data, limit)
+		if err == nil && len(out) > limit {
+			t.Fatalf("%s: %d bytes past the %d limit", enc, len(out), limit)
+		}
+	})
+}
+
+func BenchmarkDecodeGzip(b *testing.B) {
+	gz := fixture(b, "chat.json.gz")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(fixture(b, "chat.json"))))
+	for b.Loop() {
+		if _, err := Decode("gzip", gz, 1<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeGzip(b *testing.B) {
+	plain := fixture(b, "chat.json")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(plain)))
+	for b.Loop() {
+		if _, err := Encode("gzip", plain); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
