@@ -1,0 +1,237 @@
+package mask
+
+import "github.com/wasmguard/wasmguard/plugins/piimask/scan"
+
+// Streaming.
+//
+// Streamer masks text that arrives in pieces (the deltas of a streamed response) so that the output is the
+// same for every way of splitting the input and nothing of an entity leaks before it is complete. It emits text
+// only up to a "boundary": a position right after whitespace that follows a lower-case word (as in "call me ")
+// — no built-in entity contains such a sequence (phone extensions "ext 12" are excepted explicitly, and a PEM
+// block holds every boundary until its END line). A boundary is used only when lookahead bytes follow it, so a
+// detector's right context (phone labels after the number) is always seen. The scan window keeps leftContext
+// bytes of already emitted text for left context (labels, e-mail local parts, "password =").
+//
+// Hold-back is bounded: when no boundary appears for MaxHold bytes (code, base64, tables of numbers), the
+// streamer emits up to the start of the last scan.MaxEntityLen bytes or the start of an entity crossing that
+// point, whichever is earlier. Custom regex entities that contain "word " sequences may be split by a boundary.
+type Streamer struct {
+	m       *Masker
+	v       *Vault
+	monitor bool
+
+	buf  []byte // text from the anchor (a boundary at or before done-leftContext)
+	done int    // bytes of buf already emitted
+	base int    // stream offset of buf[0]
+	ms   []scan.Match
+
+	// Findings lists the entities acted upon, with stream offsets (bytes since the first Write).
+	Findings []Finding
+	// Blocked is set when an entity with action block was seen.
+	Blocked bool
+}
+
+const (
+	lookahead   = 16
+	leftContext = 300
+	// MaxHold is how much text the streamer holds back at most when no boundary appears.
+	MaxHold = 1024
+)
+
+// NewStreamer returns a streamer that masks with m, records tokenized values in v and, in monitor mode, only
+// records findings.
+func NewStreamer(m *Masker, v *Vault, monitor bool) *Streamer {
+	return &Streamer{m: m, v: v, monitor: monitor}
+}
+
+// Pending is the number of bytes held back.
+func (s *Streamer) Pending() int { return len(s.buf) - s.done }
+
+// Write adds p and returns the text that is now safe to emit (possibly empty).
+func (s *Streamer) Write(p []byte) []byte {
+	s.buf = append(s.buf, p...)
+	limit := len(s.buf) - lookahead
+	if pem := s.openPEM(); pem >= 0 && pem < limit {
+		limit = pem
+	}
+	k := -1
+	for i := limit; i > s.done; i-- {
+		if isBoundary(s.buf, i) {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		if len(s.buf)-s.done <= MaxHold {
+			return nil
+		}
+		k = len(s.buf) - scan.MaxEntityLen
+		if pem := s.openPEM(); pem >= 0 && len(s.buf)-pem < scan.MaxPEMLen {
+			if pem <= s.done {
+				return nil
+			}
+			k = pem
+		}
+	}
+	return s.emit(k)
+}
+
+// Flush returns everything still held back, masked. Call it at the end of the stream.
+func (s *Streamer) Flush() []byte { return s.emit(len(s.buf)) }
+
+func (s *Streamer) emit(k int) []byte {
+	s.ms = s.m.Scanner.Scan(s.buf, s.ms[:0])
+	for _, m := range s.ms {
+		if m.Start < k && m.End > k && m.Start >= s.done {
+			k = m.Start
+		}
+	}
+	if k <= s.done {
+		return nil
+	}
+	out := make([]byte, 0, k-s.done+16)
+	last := s.done
+	for _, m := range s.ms {
+		if m.Start < s.done || m.End > k {
+			continue
+		}
+		name := m.Name()
+		a := s.m.Policy.ActionFor(name)
+		s.Findings = append(s.Findings, Finding{Name: name, Action: a, Start: s.base + m.Start, End: s.base + m.End, Secret: m.Secret})
+		if a == Block {
+			s.Blocked = true
+		}
+		if s.monitor || a == Allow || a == Block {
+			continue
+		}
+		out = append(out, s.buf[last:m.Start]...)
+		out = s.m.replace(out, name, a, m.Secret, s.buf[m.Start:m.End], s.v)
+		last = m.End
+	}
+	out = append(out, s.buf[last:k]...)
+	s.done = k
+	s.trim()
+	return out
+}
+
+// trim drops text before a boundary that lies at least leftContext bytes before done.
+func (s *Streamer) trim() {
+	if s.done < 2*leftContext {
+		return
+	}
+	cut := -1
+	for i := s.done - leftContext; i > 0 && i > s.done-2*leftContext; i-- {
+		if isBoundary(s.buf, i) {
+			cut = i
+			break
+		}
+	}
+	if cut < 0 {
+		if s.done < 4*leftContext+MaxHold {
+			return
+		}
+		cut = s.done - leftContext // no boundary for a long time: keep memory bounded
+	}
+	n := copy(s.buf, s.buf[cut:])
+	s.buf = s.buf[:n]
+	s.done -= cut
+	s.base += cut
+}
+
+// openPEM returns the offset of a "-----BEGIN " with no "-----END " after it, or -1.
+func (s *Streamer) openPEM() int {
+	b := s.buf
+	open := -1
+	for i := 0; i+5 <= len(b); i++ {
+		if b[i] != '-' || b[i+1] != '-' || b[i+2] != '-' || b[i+3] != '-' || b[i+4] != '-' {
+			continue
+		}
+		if hasAt(b, i+5, "BEGIN ") {
+			open = i
+		} else if hasAt(b, i+5, "END ") {
+			// closed only once the END line is complete
+			e := i + 9
+			for e < len(b) && (b[e] >= 'A' && b[e] <= 'Z' || b[e] == ' ') {
+				e++
+			}
+			if hasAt(b, e, "-----") {
+				open = -1
+			}
+		}
+		for i+1 < len(b) && b[i+1] == '-' {
+			i++
+		}
+	}
+	return open
+}
+
+func hasAt(b []byte, i int, p string) bool { return i+len(p) <= len(b) && string(b[i:i+len(p)]) == p }
+
+// isBoundary: b[k-1] is whitespace and b[k-2] ends a lower-case word of at least two letters (not "ext").
+func isBoundary(b []byte, k int) bool {
+	if k < 3 || k > len(b) {
+		return false
+	}
+	c := b[k-1]
+	if c != ' ' && c != '\n' && c != '\t' {
+		return false
+	}
+	j := k - 2
+	for j >= 0 && b[j] >= 'a' && b[j] <= 'z' {
+		j--
+	}
+	w := k - 2 - j
+	if w < 2 {
+		return false
+	}
+	if j >= 0 && (b[j] >= 'A' && b[j] <= 'Z' || b[j] >= '0' && b[j] <= '9' || b[j] == '_' || b[j] == '-' || b[j] == '.' || b[j] == '/') {
+		return false // part of a mixed token (aB3xy, key-abc, x.y)
+	}
+	if w == 3 && string(b[j+1:k-1]) == "ext" {
+		return false
+	}
+	return true
+}
+
+// Restorer replaces placeholders in streamed text, holding back at most MaxPlaceholderLen bytes (a possible
+// placeholder split across pieces).
+type Restorer struct {
+	v    *Vault
+	pend []byte
+	// Restored counts the placeholders replaced so far.
+	Restored int
+}
+
+// NewRestorer returns a restorer over v.
+func NewRestorer(v *Vault) *Restorer { return &Restorer{v: v} }
+
+// Pending is the number of bytes held back.
+func (r *Restorer) Pending() int { return len(r.pend) }
+
+// Write adds p and returns the text that is safe to emit.
+func (r *Restorer) Write(p []byte) []byte {
+	buf := append(r.pend, p...)
+	hold := len(buf)
+	for i := len(buf) - 1; i >= 0 && len(buf)-i <= MaxPlaceholderLen+1; i-- {
+		if buf[i] == '[' {
+			if _, partial := placeholderAt(buf, i); partial {
+				hold = i
+			}
+			break
+		}
+	}
+	out, n := Restore(buf[:hold], r.v)
+	r.Restored += n
+	res := append([]byte(nil), out...)
+	r.pend = append(r.pend[:0], buf[hold:]...)
+	return res
+}
+
+// Flush returns the held-back text (restored when it is a complete placeholder).
+func (r *Restorer) Flush() []byte {
+	out, n := Restore(r.pend, r.v)
+	r.Restored += n
+	res := append([]byte(nil), out...)
+	r.pend = r.pend[:0]
+	return res
+}
