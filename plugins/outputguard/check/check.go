@@ -126,9 +126,11 @@ type Checker struct {
 	canaries     []canary
 	canaryFirst  [256]bool
 	splitCanary  [][]string
+	splitOf      []int // index into splitCanary of each canary, or -1
 	ngram        int
 	ngrams       map[uint64]struct{}
-	anyLinkCheck bool
+	trigger      [256]bool // bytes at which some stage may act
+	wordStarts   bool      // some stage acts at word starts
 }
 
 type canary struct {
@@ -182,7 +184,9 @@ func Compile(c Config) (*Checker, error) {
 		if n[0] >= 'a' && n[0] <= 'z' {
 			k.canaryFirst[n[0]-32] = true
 		}
+		k.splitOf = append(k.splitOf, -1)
 		if toks := splitCanaryTokens(string(n)); toks != nil {
+			k.splitOf[len(k.splitOf)-1] = len(k.splitCanary)
 			k.splitCanary = append(k.splitCanary, toks)
 		}
 	}
@@ -194,7 +198,16 @@ func Compile(c Config) (*Checker, error) {
 			errs = append(errs, fmt.Errorf("system_prompt: needs at least %d words (the n-gram size)", k.ngram))
 		}
 	}
-	k.anyLinkCheck = c.Exfil.Enabled || c.Markup.Enabled
+	linkish := c.Exfil.Enabled || c.Markup.Enabled
+	k.wordStarts = linkish || c.Secrets.Enabled || c.Leak.Enabled && (len(k.splitCanary) > 0 || k.ngrams != nil || c.Leak.Phrases)
+	for _, b := range []byte("\n`[!<-") {
+		k.trigger[b] = true
+	}
+	if c.Leak.Enabled {
+		for i := range k.canaryFirst {
+			k.trigger[i] = k.trigger[i] || k.canaryFirst[i]
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -203,12 +216,12 @@ func Compile(c Config) (*Checker, error) {
 
 func parseDomainRule(d string) (domainRule, error) {
 	d = strings.ToLower(strings.TrimSpace(d))
-	d = strings.TrimSuffix(d, ".")
 	r := domainRule{}
 	if strings.HasPrefix(d, "*.") {
 		r.wildcard = true
 		d = d[2:]
 	}
+	d = strings.TrimSuffix(d, ".")
 	if d == "" {
 		return r, errors.New("must be a host name like example.com or *.example.com; got an empty name")
 	}

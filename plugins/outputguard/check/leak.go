@@ -51,7 +51,7 @@ func splitCanaryTokens(norm string) []string {
 // canary matches configured canaries at p (case-insensitive, whitespace runs in the text match one space).
 func (s *scanner) canary(p int) bool {
 	t := s.text
-	for _, c := range s.k.canaries {
+	for ci, c := range s.k.canaries {
 		q, i := p, 0
 		for i < len(c.norm) && q < len(t) {
 			if c.norm[i] == ' ' {
@@ -71,6 +71,9 @@ func (s *scanner) canary(p int) bool {
 			i++
 		}
 		if i == len(c.norm) {
+			if j := s.k.splitOf[ci]; j >= 0 {
+				s.splitFired[j] = true // the exact match already reports this canary
+			}
 			s.add(Finding{Check: CheckPromptLeak, Type: "canary", Start: p, End: q, Score: 1, Replace: redactedText, CanRedact: true})
 			return true // one canary per position; overlapping canaries are covered by the first
 		}
@@ -123,14 +126,14 @@ func (s *scanner) leakWords(p int) bool {
 	}
 	// decided: now change state
 	if len(k.splitCanary) > 0 {
-		w := strings.ToLower(string(t[p:we]))
+		w := t[p:we]
 		for i, toks := range k.splitCanary {
 			if s.splitFired[i] {
 				continue
 			}
 			all := true
 			for j, x := range toks {
-				if x == w {
+				if !s.splitSeen[i][j] && equalFoldASCII(w, x) {
 					s.splitSeen[i][j] = true
 				}
 				all = all && s.splitSeen[i][j]
@@ -142,9 +145,14 @@ func (s *scanner) leakWords(p int) bool {
 		}
 	}
 	if ngramHit {
-		st := max(p, s.ngramUntil)
+		// a run of matching n-grams: the first reports its n words; each next one extends the run by the words
+		// past the previous end, replaced by nothing, so a redacted run reads as one [REDACTED]
+		st, repl := p, redactedText
+		if p < s.ngramUntil {
+			st, repl = s.ngramUntil, ""
+		}
 		if ngramEnd > st {
-			s.add(Finding{Check: CheckPromptLeak, Type: "system_prompt_ngram", Start: st, End: ngramEnd, Score: 1, Replace: redactedText, CanRedact: true})
+			s.add(Finding{Check: CheckPromptLeak, Type: "system_prompt_ngram", Start: st, End: ngramEnd, Score: 1, Replace: repl, CanRedact: true})
 			s.ngramUntil = ngramEnd
 		}
 	}
@@ -206,13 +214,28 @@ func buildNGrams(prompt string, n int) map[uint64]struct{} {
 	return set
 }
 
+type wordEntry struct {
+	start, end int
+	hash       uint64
+}
+
 // ngramAt hashes the n words starting at p. Words longer than 64 bytes hash their first 64 bytes (like buildNGrams
-// does for the prompt, so long words still match).
+// does for the prompt, so long words still match). Word hashes are cached in s.words (the words from p on), so
+// each word is hashed once.
 func (s *scanner) ngramAt(p int) (h uint64, end int, ok, undecided bool) {
 	t := s.text
-	h = fnvOffset
+	d := 0
+	for d < len(s.words) && s.words[d].start < p {
+		d++
+	}
+	if d > 0 {
+		s.words = append(s.words[:0], s.words[d:]...)
+	}
 	q := p
-	for i := 0; i < s.k.ngram; i++ {
+	if len(s.words) > 0 {
+		q = s.words[len(s.words)-1].end
+	}
+	for len(s.words) < s.k.ngram {
 		for q < len(t) && !isWordByte(t[q]) {
 			if q-p > s.k.maxConstruct {
 				return 0, 0, false, false
@@ -229,10 +252,26 @@ func (s *scanner) ngramAt(p int) (h uint64, end int, ok, undecided bool) {
 		if e >= len(t) && s.more(p, e) {
 			return 0, 0, false, true
 		}
-		h = chain(h, wordHash(t[q:min(e, q+64)]))
+		s.words = append(s.words, wordEntry{q, e, wordHash(t[q:min(e, q+64)])})
 		q = e
 	}
-	return h, q, true, false
+	h = fnvOffset
+	for _, w := range s.words[:s.k.ngram] {
+		h = chain(h, w.hash)
+	}
+	return h, s.words[s.k.ngram-1].end, true, false
+}
+
+func equalFoldASCII(b []byte, lowerS string) bool {
+	if len(b) != len(lowerS) {
+		return false
+	}
+	for i := range b {
+		if lower(b[i]) != lowerS[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // leakPhrases are phrasings with which a model reveals its instructions. Weights add up over one output; the
@@ -277,10 +316,24 @@ var leakPhrases = []struct {
 	{"your instructions are", 0.4},
 }
 
+var phraseByFirst [256][]uint8
+
+func init() {
+	// pure data initialiser
+	for i, lp := range leakPhrases {
+		c := lp.phrase[0]
+		if c == '^' {
+			c = lp.phrase[1]
+		}
+		phraseByFirst[c] = append(phraseByFirst[c], uint8(i))
+	}
+}
+
 // phraseAt returns the summed weight of the leak phrases starting at p (normally one).
 func (s *scanner) phraseAt(p int) (w float64, end int, undecided bool) {
 	t := s.text
-	for _, lp := range leakPhrases {
+	for _, pi := range phraseByFirst[lower(t[p])] {
+		lp := leakPhrases[pi]
 		ph := lp.phrase
 		if ph[0] == '^' {
 			ph = ph[1:]

@@ -47,6 +47,7 @@ type scanner struct {
 	phraseScore float64
 	phraseFired bool
 	ngramUntil  int
+	words       []wordEntry
 }
 
 func (s *scanner) init(k *Checker) {
@@ -68,18 +69,12 @@ func (s *scanner) run(atEOF bool) {
 	s.atEOF = atEOF
 	k := s.k
 	n := len(s.text)
-	linkish := k.cfg.Exfil.Enabled || k.cfg.Markup.Enabled
-	words := k.cfg.Leak.Enabled && (len(k.splitCanary) > 0 || k.ngrams != nil || k.cfg.Leak.Phrases) ||
-		linkish || k.cfg.Secrets.Enabled
-	canaries := k.cfg.Leak.Enabled && len(k.canaries) > 0
 	for s.pos < n {
 		p := s.pos
-		if s.stage == 0 {
+		if s.stage == 0 && p > 0 {
 			// fast path: skip bytes no stage cares about
 			c := s.text[p]
-			interesting := c == '\n' || c == '`' || c == '[' || c == '!' || c == '<' || c == '-' ||
-				p == 0 || (canaries && k.canaryFirst[c]) || (words && isWordByte(c) && !isWordByte(s.text[p-1]))
-			if !interesting {
+			if !k.trigger[c] && s.text[p-1] != '\n' && !(k.wordStarts && isWordByte(c) && !isWordByte(s.text[p-1])) {
 				s.pos++
 				continue
 			}

@@ -73,6 +73,25 @@ func (s *scanner) secret(p int) bool {
 	if c == '-' {
 		return s.privateKey(p)
 	}
+	// cheap prefix filter before reading the token
+	any := false
+	for i := range secretRules {
+		pre := secretRules[i].prefix
+		if pre[0] != c {
+			continue
+		}
+		j := 1
+		for j < len(pre) && p+j < len(t) && t[p+j] == pre[j] {
+			j++
+		}
+		if j == len(pre) || p+j >= len(t) && s.more(p, p+j) {
+			any = true
+			break
+		}
+	}
+	if !any {
+		return true
+	}
 	// the token: [A-Za-z0-9_-] plus '.' (JWT, SendGrid)
 	q := p
 	for q < len(t) && (isTokenByte(t[q]) || t[q] == '.') && q-p < 2048 {
