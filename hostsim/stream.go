@@ -1,0 +1,898 @@
+package hostsim
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Directions through the filter chain.
+const (
+	dec = 0 // request path: plugins in order, then the upstream
+	enc = 1 // response path: plugins in reverse order, then the client
+)
+
+// header-phase states of one filter in one direction.
+const (
+	hdrNone      = iota // headers not seen yet
+	hdrStopAll          // Pause: StopAllIterationAndWatermark (body held, not delivered)
+	hdrStopIter         // Pause with allow_on_headers_stop_iteration: body still delivered
+	hdrPassed           // headers went on to the next filter
+)
+
+type dirState struct {
+	hdr     int
+	hdrEOS  bool
+	buf     []byte // body this filter is working on / buffering
+	buffer  bool   // filter returned StopIterationAndBuffer; next chunk is appended
+	eos     bool   // filter has seen end of stream in data
+	held    []byte // body that arrived while headers were stopped (not delivered yet)
+	heldAny bool
+	heldEOS bool
+	trlHeld bool // trailers wait behind a stop
+	inBody  bool // inside this filter's body callback
+}
+
+type localReply struct {
+	status  int
+	details string
+	body    []byte
+	headers [][2]string
+	from    string
+}
+
+// filterState is one plugin's HTTP context for one stream.
+type filterState struct {
+	s       *Stream
+	idx     int
+	v       *vm
+	id      uint32
+	bypass  bool // fail-open: skip this plugin
+	failed  bool // the VM is dead: the plugin answers 503 (fail-closed)
+	ds      [2]dirState
+	pending *localReply
+	cont    [2]bool
+	reset   bool
+	dropped [2]bool
+	created bool
+}
+
+type headerMap struct{ pairs [][2]string }
+
+func newHeaderMap(p [][2]string) *headerMap {
+	m := &headerMap{pairs: make([][2]string, 0, len(p)+4)}
+	for _, kv := range p {
+		m.pairs = append(m.pairs, [2]string{strings.ToLower(kv[0]), kv[1]})
+	}
+	return m
+}
+
+func (m *headerMap) get(k string) (string, bool) {
+	for _, p := range m.pairs {
+		if p[0] == k {
+			return p[1], true
+		}
+	}
+	return "", false
+}
+
+func (m *headerMap) joined(k string) (string, bool) {
+	var vals []string
+	for _, p := range m.pairs {
+		if p[0] == k {
+			vals = append(vals, p[1])
+		}
+	}
+	return strings.Join(vals, ","), len(vals) > 0
+}
+
+func (m *headerMap) add(k, v string) { m.pairs = append(m.pairs, [2]string{k, v}) }
+
+func (m *headerMap) remove(k string) {
+	out := m.pairs[:0]
+	for _, p := range m.pairs {
+		if p[0] != k {
+			out = append(out, p)
+		}
+	}
+	m.pairs = out
+}
+
+func (m *headerMap) replace(k, v string) {
+	for i, p := range m.pairs {
+		if p[0] == k {
+			m.pairs[i][1] = v
+			// drop later duplicates
+			rest := m.pairs[:i+1]
+			for _, q := range m.pairs[i+1:] {
+				if q[0] != k {
+					rest = append(rest, q)
+				}
+			}
+			m.pairs = rest
+			return
+		}
+	}
+	m.add(k, v)
+}
+
+func (m *headerMap) clone() [][2]string {
+	out := make([][2]string, len(m.pairs))
+	copy(out, m.pairs)
+	return out
+}
+
+// Stream is one HTTP request/response going through the plugin chain on one worker.
+// Create it with Host.OpenStream to drive it step by step (interleaving several
+// streams or workers), or let Host.Do drive it in one call. A Stream is not safe for
+// concurrent use; different streams are.
+type Stream struct {
+	h       *Host
+	worker  int
+	req     Request
+	filters []*filterState
+	hdr     [2]*headerMap
+	trl     [2]*headerMap
+	props   map[string][]byte // set_property values
+	start   time.Time
+	connID  uint64
+
+	upHeaders   [][2]string
+	upBody      []byte
+	upTrailers  [][2]string
+	reqComplete bool
+	upDone      bool // upstream already answered
+
+	respOut      bool // response headers went downstream
+	respComplete bool
+	stopDec      bool // no more request processing (local reply, reset)
+	upAbandoned  bool // upstream response no longer wanted (local reply replaced it)
+	closed       bool
+
+	res     Result
+	pending []*calloutState
+}
+
+// OpenStream starts a stream on a worker (0..Workers-1; -1 picks round-robin) and
+// creates every plugin's HTTP context. Nothing is sent yet; call SendRequestHeaders
+// and friends, then Close.
+func (h *Host) OpenStream(worker int, req Request) *Stream {
+	if worker < 0 || worker >= len(h.workers) {
+		worker = int(h.rr.Add(1)-1) % len(h.workers)
+	}
+	s := &Stream{h: h, worker: worker, req: req, start: h.now(), connID: h.connSeq.Add(1)}
+	s.buildRequestHeaders()
+	w := h.workers[worker]
+	for i, p := range h.plugins {
+		v := w.vm(h, p)
+		f := &filterState{s: s, idx: i, v: v}
+		s.filters = append(s.filters, f)
+		switch {
+		case v == nil || v.failed:
+			if p.policy == FailOpen {
+				f.bypass = true
+			} else {
+				f.failed = true
+			}
+		default:
+			v.mu.Lock()
+			f.id = v.nextID
+			v.nextID++
+			v.ctxs[f.id] = f
+			_, err := v.callLocked(s, cbContextCreate, v.fnContextCreate, f.id, uint64(f.id), uint64(v.rootID))
+			v.touched = v.touched[:0]
+			v.mu.Unlock()
+			if err != nil {
+				s.trapped(f)
+				if p.policy == FailOpen {
+					f.bypass = true
+				} else {
+					f.failed = true
+				}
+				continue
+			}
+			f.created = true
+		}
+	}
+	return s
+}
+
+func (s *Stream) buildRequestHeaders() {
+	r := &s.req
+	if r.Method == "" {
+		if len(r.Body) > 0 {
+			r.Method = "POST"
+		} else {
+			r.Method = "GET"
+		}
+	}
+	if r.Path == "" {
+		r.Path = "/"
+	}
+	if r.Authority == "" {
+		r.Authority = "localhost"
+	}
+	hm := &headerMap{pairs: make([][2]string, 0, len(r.Headers)+7)}
+	hm.add(":authority", r.Authority)
+	hm.add(":path", r.Path)
+	hm.add(":method", r.Method)
+	hm.add(":scheme", "http")
+	for _, kv := range r.Headers {
+		hm.add(strings.ToLower(kv[0]), kv[1])
+	}
+	if _, ok := hm.get("x-request-id"); !ok {
+		hm.add("x-request-id", "hostsim-"+strconv.FormatUint(s.h.reqSeq.Add(1), 10))
+	}
+	if len(r.Body) > 0 && !r.NoContentLength {
+		if _, ok := hm.get("content-length"); !ok {
+			hm.add("content-length", strconv.Itoa(len(r.Body)))
+		}
+	}
+	s.hdr[dec] = hm
+}
+
+// ---- driving a stream ----
+
+// SendRequest sends the request headers, the body (in Request.ChunkSize chunks) and
+// the trailers, delivering pending callouts and queue notifications after each step.
+func (s *Stream) SendRequest() {
+	r := &s.req
+	body := r.Body
+	hasTrailers := len(r.Trailers) > 0
+	kong := s.h.cfg.Profile.isKong()
+	s.SendRequestHeaders(len(body) == 0 && !hasTrailers)
+	if len(body) > 0 {
+		size := r.ChunkSize
+		if size <= 0 || kong {
+			size = len(body)
+		}
+		for off := 0; off < len(body); off += size {
+			end := min(off+size, len(body))
+			s.SendRequestBody(body[off:end], end == len(body) && !hasTrailers)
+		}
+	}
+	if hasTrailers {
+		s.SendRequestTrailers(r.Trailers)
+	}
+}
+
+// SendRequestHeaders delivers the request headers through the chain.
+func (s *Stream) SendRequestHeaders(endOfStream bool) {
+	if s.stopDec {
+		return
+	}
+	s.headers(dec, 0, endOfStream)
+	s.RunPending()
+}
+
+// SendRequestBody delivers one request body chunk.
+func (s *Stream) SendRequestBody(chunk []byte, endOfStream bool) {
+	if s.stopDec {
+		return
+	}
+	s.data(dec, 0, append([]byte(nil), chunk...), endOfStream)
+	s.RunPending()
+}
+
+// SendRequestTrailers delivers request trailers (they end the request).
+func (s *Stream) SendRequestTrailers(trailers [][2]string) {
+	if s.stopDec {
+		return
+	}
+	s.trl[dec] = newHeaderMap(trailers)
+	s.trailers(dec, 0)
+	s.RunPending()
+}
+
+// UpstreamRequest returns the request as the upstream received it, or nil while the
+// request is not complete at the upstream.
+func (s *Stream) UpstreamRequest() *UpstreamRequest {
+	if !s.reqComplete {
+		return nil
+	}
+	return s.res.Upstream
+}
+
+// Respond delivers a whole upstream response (headers, chunks, trailers) through the
+// chain. It does nothing when the upstream request was abandoned (local reply, reset).
+func (s *Stream) Respond(resp Response) {
+	chunks := resp.Chunks
+	headers := resp.Headers
+	if chunks == nil && len(resp.Body) > 0 {
+		if _, ok := lookup(headers, "content-length"); !ok {
+			headers = append(append([][2]string(nil), headers...), [2]string{"content-length", strconv.Itoa(len(resp.Body))})
+		}
+		chunks = [][]byte{resp.Body}
+	}
+	hasTrailers := len(resp.Trailers) > 0
+	s.SendResponseHeaders(resp.Status, headers, len(chunks) == 0 && !hasTrailers)
+	for i, c := range chunks {
+		s.SendResponseBody(c, i == len(chunks)-1 && !hasTrailers)
+	}
+	if hasTrailers {
+		s.SendResponseTrailers(resp.Trailers)
+	}
+}
+
+// ResponseAbandoned reports whether the upstream response is no longer wanted (a local
+// reply replaced it, or the stream was reset).
+func (s *Stream) ResponseAbandoned() bool { return s.upAbandoned || s.res.Reset }
+
+// SendResponseHeaders delivers the upstream response headers (status 0 means 200)
+// through the chain, last plugin first.
+func (s *Stream) SendResponseHeaders(status int, headers [][2]string, endOfStream bool) {
+	if s.upAbandoned || s.res.Reset || s.upDone {
+		return
+	}
+	s.upDone = true
+	if status == 0 {
+		status = 200
+	}
+	hm := &headerMap{pairs: make([][2]string, 0, len(headers)+1)}
+	hm.add(":status", strconv.Itoa(status))
+	for _, kv := range headers {
+		hm.add(strings.ToLower(kv[0]), kv[1])
+	}
+	s.hdr[enc] = hm
+	s.headers(enc, len(s.filters)-1, endOfStream)
+	s.RunPending()
+}
+
+// SendResponseBody delivers one upstream response body chunk; what the client gets
+// from it is appended to Result.Chunks as it is released.
+func (s *Stream) SendResponseBody(chunk []byte, endOfStream bool) {
+	if s.upAbandoned || s.res.Reset || !s.upDone {
+		return
+	}
+	s.data(enc, len(s.filters)-1, append([]byte(nil), chunk...), endOfStream)
+	s.RunPending()
+}
+
+// SendResponseTrailers delivers upstream response trailers (they end the response).
+func (s *Stream) SendResponseTrailers(trailers [][2]string) {
+	if s.upAbandoned || s.res.Reset || !s.upDone {
+		return
+	}
+	s.trl[enc] = newHeaderMap(trailers)
+	s.trailers(enc, len(s.filters)-1)
+	s.RunPending()
+}
+
+// Close ends the stream the way Envoy destroys a filter: proxy_on_log (when the request
+// completed), proxy_on_done and proxy_on_delete for every plugin context. It returns
+// the Result. Close is idempotent.
+func (s *Stream) Close() Result {
+	if s.closed {
+		return s.res
+	}
+	s.closed = true
+	s.RunPending()
+	if !s.respComplete && !s.res.Reset {
+		s.res.Hung = true
+	}
+	for _, f := range s.filters {
+		if !f.created || f.v.failed {
+			continue
+		}
+		v := f.v
+		v.mu.Lock()
+		var err error
+		if s.respComplete {
+			_, err = s.invokeLocked(f, cbLog, v.fnLog)
+		}
+		if err == nil {
+			_, err = s.invokeLocked(f, cbDone, v.fnDone)
+		}
+		if err == nil {
+			_, err = s.invokeLocked(f, cbDelete, v.fnDelete)
+		}
+		delete(v.ctxs, f.id)
+		v.touched = v.touched[:0]
+		v.mu.Unlock()
+		if err != nil {
+			s.trapped(f)
+		}
+	}
+	// Callouts still pending for this stream are cancelled with it.
+	s.pending = nil
+	return s.res
+}
+
+// Result returns what happened so far.
+func (s *Stream) Result() Result { return s.res }
+
+// Worker returns the worker the stream runs on.
+func (s *Stream) Worker() int { return s.worker }
+
+// ---- the filter-manager state machine ----
+
+func (s *Stream) end(dir, i int) bool {
+	if dir == dec {
+		return i >= len(s.filters)
+	}
+	return i < 0
+}
+
+func next(dir, i int) int {
+	if dir == dec {
+		return i + 1
+	}
+	return i - 1
+}
+
+func (s *Stream) stopped(dir int) bool {
+	if dir == dec {
+		return s.stopDec || s.res.Reset
+	}
+	return s.res.Reset
+}
+
+var hdrCb = [2]cbKind{cbRequestHeaders, cbResponseHeaders}
+var bodyCb = [2]cbKind{cbRequestBody, cbResponseBody}
+var trlCb = [2]cbKind{cbRequestTrailers, cbResponseTrailers}
+
+func hdrFn(v *vm, dir int) api.Function {
+	if dir == dec {
+		return v.fnReqHeaders
+	}
+	return v.fnRespHeaders
+}
+
+func bodyFn(v *vm, dir int) api.Function {
+	if dir == dec {
+		return v.fnReqBody
+	}
+	return v.fnRespBody
+}
+
+func trlFn(v *vm, dir int) api.Function {
+	if dir == dec {
+		return v.fnReqTrailers
+	}
+	return v.fnRespTrailers
+}
+
+// failedFilter handles a plugin whose VM died before this stream reached it
+// (fail-closed: 503 from the host, as Envoy's empty context does).
+func (s *Stream) failedFilter(f *filterState) {
+	status := 503
+	if s.h.cfg.Profile.isKong() {
+		status = 500
+	}
+	s.sendLocalReply(f.idx, &localReply{status: status, details: "wasm_fail_stream", from: "hostsim"})
+}
+
+func (s *Stream) headers(dir, i int, eos bool) {
+	for ; !s.end(dir, i); i = next(dir, i) {
+		if s.stopped(dir) {
+			return
+		}
+		f := s.filters[i]
+		if f.bypass {
+			continue
+		}
+		if f.failed {
+			if dir == dec {
+				s.failedFilter(f)
+				return
+			}
+			continue
+		}
+		ds := &f.ds[dir]
+		ds.hdrEOS = eos
+		ds.eos = eos
+		guestEOS := eos
+		if s.h.cfg.Profile.isKong() {
+			guestEOS = false
+		}
+		n := len(s.hdr[dir].pairs)
+		act, ok := s.invoke(f, hdrCb[dir], hdrFn(f.v, dir), uint64(n), b2u(guestEOS))
+		if !ok {
+			return
+		}
+		lr := f.pending
+		f.pending = nil
+		if lr != nil {
+			act = 1
+		}
+		if act == 0 || act == 2 { // Continue (2 = ContinueAndEndStream, treated as Continue)
+			ds.hdr = hdrPassed
+			s.headers(dir, next(dir, i), eos)
+		} else if f.v.p.spec.AllowOnHeadersStopIteration && act == 1 {
+			ds.hdr = hdrStopIter
+		} else {
+			ds.hdr = hdrStopAll
+		}
+		if lr != nil {
+			s.sendLocalReply(i, lr)
+		}
+		s.deferred(f)
+		return
+	}
+	if !s.stopped(dir) {
+		s.sinkHeaders(dir, eos)
+	}
+}
+
+func (s *Stream) data(dir, i int, chunk []byte, eos bool) {
+	for ; !s.end(dir, i); i = next(dir, i) {
+		if s.stopped(dir) {
+			return
+		}
+		f := s.filters[i]
+		if f.bypass || f.failed {
+			continue
+		}
+		ds := &f.ds[dir]
+		if ds.hdr == hdrStopAll || ds.hdr == hdrNone {
+			ds.held = append(ds.held, chunk...)
+			ds.heldAny = true
+			ds.heldEOS = eos
+			return
+		}
+		if ds.buffer {
+			if len(ds.buf)+len(chunk) > s.h.cfg.BufferLimit {
+				s.overflow(dir, i)
+				return
+			}
+			ds.buf = append(ds.buf, chunk...)
+		} else {
+			ds.buf = chunk
+		}
+		ds.eos = eos
+		ds.inBody = true
+		act, ok := s.invoke(f, bodyCb[dir], bodyFn(f.v, dir), uint64(len(ds.buf)), b2u(eos))
+		ds.inBody = false
+		if !ok {
+			return
+		}
+		lr := f.pending
+		f.pending = nil
+		if lr != nil {
+			act = 3
+		}
+		switch act {
+		case 0:
+			out := ds.buf
+			ds.buf, ds.buffer = nil, false
+			if ds.hdr == hdrStopIter {
+				ds.hdr = hdrPassed
+				s.headers(dir, next(dir, i), false)
+			}
+			s.data(dir, next(dir, i), out, eos)
+			if ds.trlHeld {
+				ds.trlHeld = false
+				s.trailers(dir, next(dir, i))
+			}
+		case 1, 2: // StopIterationAndBuffer / AndWatermark
+			ds.buffer = true
+		default: // StopIterationNoBuffer: the chunk is not kept
+			ds.buf, ds.buffer = nil, false
+		}
+		if lr != nil {
+			s.sendLocalReply(i, lr)
+		}
+		s.deferred(f)
+		return
+	}
+	if !s.stopped(dir) {
+		s.sinkData(dir, chunk, eos)
+	}
+}
+
+func (s *Stream) trailers(dir, i int) {
+	for ; !s.end(dir, i); i = next(dir, i) {
+		if s.stopped(dir) {
+			return
+		}
+		f := s.filters[i]
+		if f.bypass || f.failed {
+			continue
+		}
+		ds := &f.ds[dir]
+		if ds.hdr == hdrStopAll || ds.hdr == hdrNone {
+			ds.trlHeld = true
+			return
+		}
+		act, ok := s.invoke(f, trlCb[dir], trlFn(f.v, dir), uint64(len(s.trl[dir].pairs)), 0)
+		if !ok {
+			return
+		}
+		lr := f.pending
+		f.pending = nil
+		if lr != nil {
+			act = 1
+		}
+		if act == 0 {
+			if ds.hdr == hdrStopIter {
+				ds.hdr = hdrPassed
+				s.headers(dir, next(dir, i), false)
+			}
+			if ds.buffer || len(ds.buf) > 0 {
+				out := ds.buf
+				ds.buf, ds.buffer = nil, false
+				s.data(dir, next(dir, i), out, false)
+			}
+			s.trailers(dir, next(dir, i))
+		} else {
+			ds.trlHeld = true
+		}
+		if lr != nil {
+			s.sendLocalReply(i, lr)
+		}
+		s.deferred(f)
+		return
+	}
+	if !s.stopped(dir) {
+		s.sinkTrailers(dir)
+	}
+}
+
+// resume is proxy_continue_stream for one direction of one filter, run after the
+// callback that asked for it returned.
+func (s *Stream) resume(dir int, f *filterState) {
+	if s.stopped(dir) || f.bypass || f.failed {
+		return
+	}
+	i := f.idx
+	ds := &f.ds[dir]
+	switch ds.hdr {
+	case hdrNone:
+		return
+	case hdrStopAll, hdrStopIter:
+		wasAll := ds.hdr == hdrStopAll
+		ds.hdr = hdrPassed
+		if ds.buffer || len(ds.buf) > 0 {
+			// StopIteration (opt-in): buffered body goes on with the headers.
+			s.headers(dir, next(dir, i), false)
+			out := ds.buf
+			ds.buf, ds.buffer = nil, false
+			s.data(dir, next(dir, i), out, ds.eos && !ds.trlHeld)
+		} else {
+			s.headers(dir, next(dir, i), ds.hdrEOS)
+		}
+		if wasAll && ds.heldAny {
+			held, heldEOS := ds.held, ds.heldEOS
+			ds.held, ds.heldAny = nil, false
+			s.data(dir, i, held, heldEOS)
+		}
+		if ds.trlHeld {
+			ds.trlHeld = false
+			s.trailers(dir, i)
+		}
+	case hdrPassed:
+		if ds.buffer || len(ds.buf) > 0 {
+			out := ds.buf
+			ds.buf, ds.buffer = nil, false
+			s.data(dir, next(dir, i), out, ds.eos && !ds.trlHeld)
+		}
+		if ds.trlHeld {
+			ds.trlHeld = false
+			s.trailers(dir, next(dir, i))
+		}
+	}
+}
+
+// overflow is Envoy's buffer-limit behaviour: request ⇒ 413; response ⇒ 500 before
+// the response headers went downstream, otherwise a reset. The VM is not called.
+func (s *Stream) overflow(dir, i int) {
+	if dir == dec {
+		s.sendLocalReply(i, &localReply{status: 413, details: "request_payload_too_large", body: []byte("Payload Too Large"), from: "hostsim"})
+		return
+	}
+	if s.respOut {
+		s.resetStream("response_payload_too_large")
+		return
+	}
+	s.sendLocalReply(i, &localReply{status: 500, details: "response_payload_too_large", body: []byte("Internal Server Error"), from: "hostsim"})
+}
+
+// sendLocalReply answers the client from filter k: the reply re-enters the response
+// callbacks of plugin k and of the plugins before it; after response headers went
+// downstream only a reset is possible.
+func (s *Stream) sendLocalReply(k int, lr *localReply) {
+	if s.res.Reset {
+		return
+	}
+	if s.respOut {
+		s.resetStream("local reply after response headers were sent")
+		return
+	}
+	s.stopDec = true
+	s.upAbandoned = true
+	s.res.LocalReply = true
+	s.res.LocalReplyPlugin = lr.from
+	s.res.LocalReplyDetails = lr.details
+	for _, f := range s.filters {
+		f.ds[enc] = dirState{}
+	}
+	body := lr.body
+	if s.h.cfg.Profile.isKong() && len(body) > 0 {
+		body = append(append([]byte(nil), body...), '\n')
+	}
+	hm := &headerMap{}
+	hm.add(":status", strconv.Itoa(lr.status))
+	for _, kv := range lr.headers {
+		hm.add(strings.ToLower(kv[0]), kv[1])
+	}
+	if len(body) > 0 {
+		if _, ok := hm.get("content-type"); !ok {
+			hm.add("content-type", "text/plain")
+		}
+		hm.replace("content-length", strconv.Itoa(len(body)))
+	}
+	s.hdr[enc] = hm
+	s.trl[enc] = nil
+	s.headers(enc, k, len(body) == 0)
+	if len(body) > 0 {
+		s.data(enc, k, body, true)
+	}
+}
+
+func (s *Stream) resetStream(why string) {
+	if s.res.Reset {
+		return
+	}
+	s.res.Reset = true
+	s.stopDec = true
+	s.upAbandoned = true
+	s.h.addLog(LogEntry{Level: LogWarn, Message: "stream reset: " + why, Plugin: "hostsim", Worker: s.worker, Source: "hostsim"}, s)
+}
+
+func (s *Stream) sinkHeaders(dir int, eos bool) {
+	if dir == dec {
+		s.res.UpstreamHeadersSent = true
+		s.upHeaders = s.hdr[dec].clone()
+		if eos {
+			s.completeRequest()
+		}
+		return
+	}
+	s.respOut = true
+	s.res.Headers = s.hdr[enc].clone()
+	if st, ok := s.hdr[enc].get(":status"); ok {
+		s.res.Status, _ = strconv.Atoi(st)
+	}
+	if eos {
+		s.respComplete = true
+	}
+}
+
+func (s *Stream) sinkData(dir int, chunk []byte, eos bool) {
+	if dir == dec {
+		s.upBody = append(s.upBody, chunk...)
+		if eos {
+			s.completeRequest()
+		}
+		return
+	}
+	if len(chunk) > 0 {
+		s.res.Body = append(s.res.Body, chunk...)
+		s.res.Chunks = append(s.res.Chunks, chunk)
+	}
+	if eos {
+		s.respComplete = true
+	}
+}
+
+func (s *Stream) sinkTrailers(dir int) {
+	if dir == dec {
+		s.upTrailers = s.trl[dec].clone()
+		s.completeRequest()
+		return
+	}
+	s.res.Trailers = s.trl[enc].clone()
+	s.respComplete = true
+}
+
+func (s *Stream) completeRequest() {
+	if s.reqComplete {
+		return
+	}
+	s.reqComplete = true
+	u := &UpstreamRequest{Headers: s.upHeaders, Body: s.upBody, Trailers: s.upTrailers}
+	u.Method, _ = lookup(u.Headers, ":method")
+	u.Path, _ = lookup(u.Headers, ":path")
+	u.Authority, _ = lookup(u.Headers, ":authority")
+	if u.Body == nil {
+		u.Body = []byte{}
+	}
+	s.res.Upstream = u
+}
+
+// ---- calling the guest ----
+
+// invoke calls a stream callback of plugin f. On a trap it applies the failure policy
+// and returns ok=false, unless the policy is fail-open (then Continue, ok=true).
+func (s *Stream) invoke(f *filterState, cb cbKind, fn api.Function, a, b uint64) (uint64, bool) {
+	v := f.v
+	v.mu.Lock()
+	var r uint64
+	var err error
+	if cb == cbRequestTrailers || cb == cbResponseTrailers {
+		r, err = s.invokeLocked(f, cb, fn, a)
+	} else {
+		r, err = s.invokeLocked(f, cb, fn, a, b)
+	}
+	v.mu.Unlock()
+	if err != nil {
+		s.trapped(f)
+		if f.bypass {
+			return 0, true
+		}
+		status := 503
+		if s.h.cfg.Profile.isKong() {
+			status = 500
+		}
+		s.sendLocalReply(f.idx, &localReply{status: status, details: "wasm_fail_stream", from: "hostsim"})
+		return 0, false
+	}
+	return r, true
+}
+
+func (s *Stream) invokeLocked(f *filterState, cb cbKind, fn api.Function, args ...uint64) (uint64, error) {
+	v := f.v
+	r, err := v.callLocked(s, cb, fn, f.id, append([]uint64{uint64(f.id)}, args...)...)
+	act := -1
+	if err == nil && fn != nil && len(fn.Definition().ResultTypes()) > 0 {
+		act = int(uint32(r))
+	}
+	if s.h.recordCallbacks {
+		s.res.Callbacks = append(s.res.Callbacks, Callback{Plugin: v.p.spec.Name, Name: cb.String(), Args: args, Action: act})
+	}
+	return uint64(uint32(r)), err
+}
+
+// trapped records a trap and applies the plugin's failure policy to the VM.
+func (s *Stream) trapped(f *filterState) {
+	s.res.Trapped = true
+	s.res.Traps = append(s.res.Traps, f.v.trapMsg)
+	switch f.v.p.policy {
+	case FailOpen:
+		f.bypass = true
+	default:
+		f.failed = true
+	}
+}
+
+// deferred runs what the plugin asked for during the callback that just returned
+// (Envoy's after-VM-call actions): local replies, stream resets and resumes.
+func (s *Stream) deferred(f *filterState) {
+	v := f.v
+	v.mu.Lock()
+	touched := append([]*filterState(nil), v.touched...)
+	v.touched = v.touched[:0]
+	v.mu.Unlock()
+	for _, t := range touched {
+		t.s.runActions(t)
+	}
+	if len(touched) == 0 {
+		s.runActions(f)
+	}
+}
+
+func (s *Stream) runActions(f *filterState) {
+	if lr := f.pending; lr != nil {
+		f.pending = nil
+		s.sendLocalReply(f.idx, lr)
+	}
+	if f.reset {
+		f.reset = false
+		s.resetStream("proxy_close_stream")
+	}
+	for dir := dec; dir <= enc; dir++ {
+		if f.cont[dir] {
+			f.cont[dir] = false
+			s.resume(dir, f)
+		}
+	}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
