@@ -1,0 +1,583 @@
+package llm
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wasmguard/wasmguard/sdk/sse"
+)
+
+// DeltaKind says what a Delta carries.
+type DeltaKind int
+
+// Delta kinds.
+const (
+	// DeltaText is a piece of assistant text (OpenAI delta.content/refusal, Responses output_text/refusal deltas,
+	// Anthropic text_delta, Gemini parts[].text, Ollama message.content).
+	DeltaText DeltaKind = iota + 1
+	// DeltaToolArgs is a piece of tool-call arguments (a JSON fragment for OpenAI/Responses/Anthropic; a whole
+	// string leaf of the arguments object, with Path, for Gemini and Ollama).
+	DeltaToolArgs
+	// DeltaFinish carries the finish/stop reason of a choice.
+	DeltaFinish
+	// DeltaUsage carries usage; Usage is the stream's usage so far, merged across events.
+	DeltaUsage
+	// DeltaError is an error reported inside the stream; Text is its message.
+	DeltaError
+	// DeltaDone marks the end of the stream (OpenAI "[DONE]", Anthropic message_stop, Responses
+	// response.completed/incomplete/failed, Ollama done:true). Gemini streams have none: they end at EOF.
+	DeltaDone
+	// DeltaSnapshot repeats text already streamed as deltas: the Responses API's *.done events and the full
+	// output inside response.completed. Counters must ignore it; a filter that rewrites deltas (masking) must
+	// rewrite snapshots the same way, or the original text reaches the client anyway. ToolName is set for
+	// tool-call arguments.
+	DeltaSnapshot
+)
+
+func (k DeltaKind) String() string {
+	switch k {
+	case DeltaText:
+		return "text"
+	case DeltaToolArgs:
+		return "tool_args"
+	case DeltaFinish:
+		return "finish"
+	case DeltaUsage:
+		return "usage"
+	case DeltaError:
+		return "error"
+	case DeltaDone:
+		return "done"
+	case DeltaSnapshot:
+		return "snapshot"
+	}
+	return "unknown"
+}
+
+// Delta is one piece of information from a stream event.
+type Delta struct {
+	Kind   DeltaKind
+	Choice int // choice/candidate index (0 where the API has one answer)
+	// Index is the content block (Anthropic), output item (Responses), tool call (OpenAI chat) or part (Gemini)
+	// the delta belongs to.
+	Index int
+	Text  string
+	// Loc is the string token of Text inside ev.Data (Text, ToolArgs, Snapshot), for RewriteEvent.
+	Loc          Loc
+	ToolCallID   string
+	ToolName     string
+	Path         string // JSON path of a string leaf in object arguments (Gemini, Ollama)
+	FinishReason string
+	Usage        Usage
+}
+
+// StreamParser turns the events of one streamed response into Deltas. It keeps per-stream state (tool-call ids
+// and names announced in earlier events, usage so far), so use one parser per stream.
+//
+// For FormatOllama (NDJSON, not SSE), pass each line as sse.Event{Data: line, HasData: true}.
+type StreamParser struct {
+	f      Format
+	usage  Usage
+	anth   anthUsage
+	tools  map[int]toolInfo
+	done   bool
+	model  string
+	finish string
+}
+
+type toolInfo struct{ id, name string }
+
+// NewStreamParser returns a parser for a stream of format f.
+func NewStreamParser(f Format) *StreamParser { return &StreamParser{f: f} }
+
+// Usage returns the usage seen so far (Present is false when the stream reported none).
+func (p *StreamParser) Usage() Usage { return p.usage }
+
+// Done reports whether the stream's end marker was seen.
+func (p *StreamParser) Done() bool { return p.done }
+
+// Model returns the model named by the stream ("" until seen).
+func (p *StreamParser) Model() string { return p.model }
+
+// FinishReason returns the last finish reason seen.
+func (p *StreamParser) FinishReason() string { return p.finish }
+
+// Parse returns the deltas of one event. Events without data (keep-alive comments, "ping") give none. An event
+// whose data is not valid JSON gives an error (the caller decides: pass it through or fail the stream).
+func (p *StreamParser) Parse(ev sse.Event) ([]Delta, error) {
+	if !ev.HasData && ev.Data == "" {
+		return nil, nil
+	}
+	data := strings.TrimSpace(ev.Data)
+	if data == "" {
+		return nil, nil
+	}
+	if data == "[DONE]" {
+		p.done = true
+		return []Delta{{Kind: DeltaDone}}, nil
+	}
+	b := []byte(ev.Data)
+	if err := validate(b); err != nil {
+		return nil, fmt.Errorf("parse %s stream event: %w", p.f, err)
+	}
+	r := root(b)
+	if r.k != kObject {
+		return nil, fmt.Errorf("parse %s stream event: %w: data is a JSON %s, not an object", p.f, ErrInvalidJSON, r.k)
+	}
+	var out []Delta
+	switch p.f {
+	case FormatOpenAIChat:
+		out = p.chat(b, r, out)
+	case FormatOpenAIResponses:
+		out = p.responses(b, r, ev.Event, out)
+	case FormatAnthropic:
+		out = p.anthropic(b, r, ev.Event, out)
+	case FormatGemini:
+		out = p.gemini(b, r, out)
+	case FormatOllama:
+		out = p.ollama(b, r, out)
+	default:
+		return nil, fmt.Errorf("parse stream event: %w: %q", ErrUnknownFormat, string(p.f))
+	}
+	for i := range out {
+		if out[i].Kind == DeltaFinish {
+			p.finish = out[i].FinishReason
+		}
+	}
+	return out, nil
+}
+
+func (p *StreamParser) setUsage(u Usage, out []Delta) []Delta {
+	if !u.Present {
+		return out
+	}
+	p.usage = u
+	return append(out, Delta{Kind: DeltaUsage, Usage: u})
+}
+
+func (p *StreamParser) tool(key int) toolInfo { return p.tools[key] }
+
+func (p *StreamParser) setTool(key int, t toolInfo) {
+	if p.tools == nil {
+		p.tools = map[int]toolInfo{}
+	}
+	old := p.tools[key]
+	if t.id == "" {
+		t.id = old.id
+	}
+	if t.name == "" {
+		t.name = old.name
+	}
+	p.tools[key] = t
+}
+
+func strDelta(kind DeltaKind, b []byte, v val) Delta {
+	return Delta{Kind: kind, Text: unquote(b, v), Loc: Loc{v.s, v.e}}
+}
+
+// ---- OpenAI chat chunks ----
+
+func (p *StreamParser) chat(b []byte, r val, out []Delta) []Delta {
+	if m := getStr(b, r, "model"); m != "" {
+		p.model = m
+	}
+	if msg, ok := errorMessage(b, r); ok {
+		out = append(out, Delta{Kind: DeltaError, Text: msg})
+	}
+	choices, _ := get(b, r, "choices")
+	it := choices.iter(b)
+	for i := 0; ; i++ {
+		_, c, ok := it.next()
+		if !ok {
+			break
+		}
+		ci := i
+		if n, ok := getInt(b, c, "index"); ok && n >= 0 && n < 1<<20 {
+			ci = int(n)
+		}
+		if d, ok := get(b, c, "delta"); ok && d.k == kObject {
+			out = p.chatDelta(b, d, ci, out)
+		}
+		if t, ok := get(b, c, "text"); ok && t.k == kString { // legacy completions stream
+			d := strDelta(DeltaText, b, t)
+			d.Choice = ci
+			out = append(out, d)
+		}
+		if fr := getStr(b, c, "finish_reason"); fr != "" {
+			out = append(out, Delta{Kind: DeltaFinish, Choice: ci, FinishReason: fr})
+		}
+	}
+	if u, ok := get(b, r, "usage"); ok && u.k == kObject {
+		out = p.setUsage(chatUsage(b, u), out)
+	}
+	return out
+}
+
+func (p *StreamParser) chatDelta(b []byte, d val, ci int, out []Delta) []Delta {
+	it := d.iter(b)
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			return out
+		}
+		switch string(keyBytes(b, k)) {
+		case "content", "refusal":
+			if v.k == kString {
+				x := strDelta(DeltaText, b, v)
+				x.Choice = ci
+				out = append(out, x)
+			}
+		case "tool_calls":
+			tit := v.iter(b)
+			for j := 0; ; j++ {
+				_, tc, ok := tit.next()
+				if !ok {
+					break
+				}
+				ti := j
+				if n, ok := getInt(b, tc, "index"); ok && n >= 0 && n < 1<<16 {
+					ti = int(n)
+				}
+				key := ci<<16 | ti
+				fn, _ := get(b, tc, "function")
+				p.setTool(key, toolInfo{id: getStr(b, tc, "id"), name: getStr(b, fn, "name")})
+				if args, ok := get(b, fn, "arguments"); ok && args.k == kString {
+					x := strDelta(DeltaToolArgs, b, args)
+					x.Choice, x.Index = ci, ti
+					t := p.tool(key)
+					x.ToolCallID, x.ToolName = t.id, t.name
+					out = append(out, x)
+				}
+			}
+		case "function_call":
+			key := ci<<16 | 0xFFFF
+			p.setTool(key, toolInfo{name: getStr(b, v, "name")})
+			if args, ok := get(b, v, "arguments"); ok && args.k == kString {
+				x := strDelta(DeltaToolArgs, b, args)
+				x.Choice = ci
+				x.ToolName = p.tool(key).name
+				out = append(out, x)
+			}
+		}
+	}
+}
+
+// ---- OpenAI Responses events ----
+
+func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []Delta {
+	typ := getStr(b, r, "type")
+	if typ == "" {
+		typ = event
+	}
+	oi := 0
+	if n, ok := getInt(b, r, "output_index"); ok && n >= 0 && n < 1<<20 {
+		oi = int(n)
+	}
+	switch typ {
+	case "response.created", "response.in_progress", "response.queued":
+		if resp, ok := get(b, r, "response"); ok {
+			if m := getStr(b, resp, "model"); m != "" {
+				p.model = m
+			}
+		}
+	case "response.output_item.added", "response.output_item.done":
+		item, _ := get(b, r, "item")
+		switch getStr(b, item, "type") {
+		case "function_call", "custom_tool_call", "mcp_call":
+			p.setTool(oi, toolInfo{id: getStr(b, item, "call_id"), name: getStr(b, item, "name")})
+		}
+		if typ == "response.output_item.done" {
+			out = p.snapshots(b, item, oi, out)
+		}
+	case "response.output_text.delta", "response.refusal.delta":
+		if v, ok := get(b, r, "delta"); ok && v.k == kString {
+			d := strDelta(DeltaText, b, v)
+			d.Index = oi
+			out = append(out, d)
+		}
+	case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta", "response.mcp_call_arguments.delta":
+		if v, ok := get(b, r, "delta"); ok && v.k == kString {
+			d := strDelta(DeltaToolArgs, b, v)
+			d.Index = oi
+			t := p.tool(oi)
+			d.ToolCallID, d.ToolName = t.id, t.name
+			out = append(out, d)
+		}
+	case "response.output_text.done", "response.refusal.done", "response.function_call_arguments.done",
+		"response.custom_tool_call_input.done", "response.mcp_call_arguments.done", "response.content_part.done",
+		"response.content_part.added":
+		for _, key := range []string{"text", "refusal", "arguments", "input"} {
+			if v, ok := get(b, r, key); ok && v.k == kString {
+				d := strDelta(DeltaSnapshot, b, v)
+				d.Index = oi
+				if key == "arguments" || key == "input" {
+					d.ToolName = p.tool(oi).name
+				}
+				out = append(out, d)
+			}
+		}
+		if part, ok := get(b, r, "part"); ok && part.k == kObject {
+			for _, key := range []string{"text", "refusal"} {
+				if v, ok := get(b, part, key); ok && v.k == kString && v.e-v.s > 2 {
+					d := strDelta(DeltaSnapshot, b, v)
+					d.Index = oi
+					out = append(out, d)
+				}
+			}
+		}
+	case "response.completed", "response.incomplete", "response.failed":
+		resp, _ := get(b, r, "response")
+		if m := getStr(b, resp, "model"); m != "" {
+			p.model = m
+		}
+		if o, ok := get(b, resp, "output"); ok && o.k == kArray {
+			it := o.iter(b)
+			for i := 0; ; i++ {
+				_, item, ok := it.next()
+				if !ok {
+					break
+				}
+				out = p.snapshots(b, item, i, out)
+			}
+		}
+		if u, ok := get(b, resp, "usage"); ok && u.k == kObject {
+			out = p.setUsage(responsesUsage(b, u), out)
+		}
+		if msg, ok := errorMessage(b, resp); ok {
+			out = append(out, Delta{Kind: DeltaError, Text: msg})
+		}
+		reason := getStr(b, resp, "status")
+		if d, ok := get(b, resp, "incomplete_details"); ok && d.k == kObject {
+			if x := getStr(b, d, "reason"); x != "" {
+				reason = x
+			}
+		}
+		if reason == "" {
+			reason = strings.TrimPrefix(typ, "response.")
+		}
+		out = append(out, Delta{Kind: DeltaFinish, FinishReason: reason})
+		p.done = true
+		out = append(out, Delta{Kind: DeltaDone})
+	case "error":
+		msg := getStr(b, r, "message")
+		if m, ok := errorMessage(b, r); ok && msg == "" {
+			msg = m
+		}
+		if msg == "" {
+			msg = getStr(b, r, "code")
+		}
+		out = append(out, Delta{Kind: DeltaError, Text: msg})
+	}
+	return out
+}
+
+// snapshots emits DeltaSnapshot for each text or argument string of a finished output item.
+func (p *StreamParser) snapshots(b []byte, item val, oi int, out []Delta) []Delta {
+	s := segs{b: b}
+	if responsesOutputItem(&s, item, oi) != nil {
+		return out
+	}
+	for _, seg := range s.list {
+		d := Delta{Kind: DeltaSnapshot, Index: oi, Text: seg.Text, Loc: seg.Loc, Path: seg.Path}
+		if seg.Provenance == ProvToolCall {
+			d.ToolName = seg.Tool
+			d.ToolCallID = p.tool(oi).id
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// ---- Anthropic events ----
+
+func (p *StreamParser) anthropic(b []byte, r val, event string, out []Delta) []Delta {
+	typ := getStr(b, r, "type")
+	if typ == "" {
+		typ = event
+	}
+	bi := 0
+	if n, ok := getInt(b, r, "index"); ok && n >= 0 && n < 1<<20 {
+		bi = int(n)
+	}
+	switch typ {
+	case "message_start":
+		msg, _ := get(b, r, "message")
+		if m := getStr(b, msg, "model"); m != "" {
+			p.model = m
+		}
+		if u, ok := get(b, msg, "usage"); ok && u.k == kObject {
+			p.anth.merge(b, u)
+			out = p.setUsage(p.anth.usage(), out)
+		}
+	case "content_block_start":
+		blk, _ := get(b, r, "content_block")
+		switch getStr(b, blk, "type") {
+		case "tool_use", "server_tool_use", "mcp_tool_use":
+			p.setTool(bi, toolInfo{id: getStr(b, blk, "id"), name: getStr(b, blk, "name")})
+		case "text":
+			if v, ok := get(b, blk, "text"); ok && v.k == kString && v.e-v.s > 2 {
+				d := strDelta(DeltaText, b, v)
+				d.Index = bi
+				out = append(out, d)
+			}
+		}
+	case "content_block_delta":
+		delta, _ := get(b, r, "delta")
+		switch getStr(b, delta, "type") {
+		case "text_delta":
+			if v, ok := get(b, delta, "text"); ok && v.k == kString {
+				d := strDelta(DeltaText, b, v)
+				d.Index = bi
+				out = append(out, d)
+			}
+		case "input_json_delta":
+			if v, ok := get(b, delta, "partial_json"); ok && v.k == kString {
+				d := strDelta(DeltaToolArgs, b, v)
+				d.Index = bi
+				t := p.tool(bi)
+				d.ToolCallID, d.ToolName = t.id, t.name
+				out = append(out, d)
+			}
+		}
+	case "message_delta":
+		delta, _ := get(b, r, "delta")
+		if sr := getStr(b, delta, "stop_reason"); sr != "" {
+			out = append(out, Delta{Kind: DeltaFinish, FinishReason: sr})
+		}
+		if u, ok := get(b, r, "usage"); ok && u.k == kObject {
+			p.anth.merge(b, u)
+			out = p.setUsage(p.anth.usage(), out)
+		}
+	case "message_stop":
+		p.done = true
+		out = append(out, Delta{Kind: DeltaDone})
+	case "error":
+		msg, _ := errorMessage(b, r)
+		out = append(out, Delta{Kind: DeltaError, Text: msg})
+	}
+	return out
+}
+
+// ---- Gemini chunks ----
+
+func (p *StreamParser) gemini(b []byte, r val, out []Delta) []Delta {
+	if m := getStr(b, r, "modelVersion"); m != "" {
+		p.model = m
+	}
+	if msg, ok := errorMessage(b, r); ok {
+		out = append(out, Delta{Kind: DeltaError, Text: msg})
+	}
+	cands, _ := get(b, r, "candidates")
+	it := cands.iter(b)
+	for i := 0; ; i++ {
+		_, c, ok := it.next()
+		if !ok {
+			break
+		}
+		ci := i
+		if n, ok := getInt(b, c, "index"); ok && n >= 0 && n < 1<<20 {
+			ci = int(n)
+		}
+		content, _ := get(b, c, "content")
+		if parts, ok := get(b, content, "parts"); ok && parts.k == kArray {
+			s := segs{b: b}
+			if geminiPartList(&s, parts, ci, "model", ProvAssistant, "candidates") == nil {
+				for _, seg := range s.list {
+					d := Delta{Kind: DeltaText, Choice: ci, Index: seg.Part, Text: seg.Text, Loc: seg.Loc}
+					if seg.Provenance == ProvToolCall {
+						d.Kind, d.ToolName, d.Path = DeltaToolArgs, seg.Tool, seg.Path
+					}
+					out = append(out, d)
+				}
+			}
+		}
+		if fr := getStr(b, c, "finishReason"); fr != "" {
+			out = append(out, Delta{Kind: DeltaFinish, Choice: ci, FinishReason: fr})
+		}
+	}
+	if u, ok := get(b, r, "usageMetadata"); ok && u.k == kObject {
+		out = p.setUsage(geminiUsage(b, u), out)
+	}
+	return out
+}
+
+// ---- Ollama NDJSON lines ----
+
+func (p *StreamParser) ollama(b []byte, r val, out []Delta) []Delta {
+	if m := getStr(b, r, "model"); m != "" {
+		p.model = m
+	}
+	if msg, ok := errorMessage(b, r); ok {
+		out = append(out, Delta{Kind: DeltaError, Text: msg})
+	}
+	if m, ok := get(b, r, "message"); ok && m.k == kObject {
+		s := segs{b: b}
+		if chatResponseMessage(&s, m, 0) == nil {
+			for _, seg := range s.list {
+				d := Delta{Kind: DeltaText, Index: seg.Part, Text: seg.Text, Loc: seg.Loc}
+				if seg.Provenance == ProvToolCall {
+					d.Kind, d.ToolName, d.Path = DeltaToolArgs, seg.Tool, seg.Path
+				}
+				out = append(out, d)
+			}
+		}
+	}
+	if v, ok := get(b, r, "response"); ok && v.k == kString {
+		out = append(out, strDelta(DeltaText, b, v))
+	}
+	if done, ok := get(b, r, "done"); ok && done.k == kTrue {
+		if fr := getStr(b, r, "done_reason"); fr != "" {
+			out = append(out, Delta{Kind: DeltaFinish, FinishReason: fr})
+		}
+		out = p.setUsage(ollamaUsage(b, r), out)
+		p.done = true
+		out = append(out, Delta{Kind: DeltaDone})
+	}
+	return out
+}
+
+// RewriteEvent returns ev with edits applied to its Data (Locs from Delta.Loc) and Raw re-encoded canonically
+// (sse.Encode). When the edits change nothing, ev is returned unchanged, Raw included.
+func RewriteEvent(ev sse.Event, edits []Edit) sse.Event {
+	if len(edits) == 0 {
+		return ev
+	}
+	data := ApplyEdits([]byte(ev.Data), edits)
+	if string(data) == ev.Data {
+		return ev
+	}
+	out := sse.Event{Event: ev.Event, ID: ev.ID, Data: string(data), HasData: true}
+	out.Raw = sse.Encode(out)
+	return out
+}
+
+// IsUsageOnlyChunk reports whether ev is OpenAI chat's final usage chunk (empty choices and a usage object), the
+// one that stream_options.include_usage adds. A filter that added include_usage itself (EnsureStreamUsage) drops
+// this chunk so the client sees the stream it asked for.
+func IsUsageOnlyChunk(ev sse.Event) bool {
+	if !strings.Contains(ev.Data, `"usage"`) {
+		return false
+	}
+	b := []byte(ev.Data)
+	if validate(b) != nil {
+		return false
+	}
+	r := root(b)
+	if r.k != kObject {
+		return false
+	}
+	u, ok := get(b, r, "usage")
+	if !ok || u.k != kObject {
+		return false
+	}
+	c, ok := get(b, r, "choices")
+	if !ok {
+		return true
+	}
+	if c.k == kNull {
+		return true
+	}
+	it := c.iter(b)
+	_, _, any := it.next()
+	return c.k == kArray && !any
+}
