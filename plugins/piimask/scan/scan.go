@@ -123,14 +123,12 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 				next = skipWord(text, i)
 			}
 		case kLetter:
-			if i > 0 && wordTab[text[i-1]] {
-				next = skipWord(text, i)
+			e := skipWord(text, i)
+			next = e
+			if (i > 0 && wordTab[text[i-1]]) || !letterCandidate(text, i, e) {
 				break
 			}
 			m, ok = s.letterToken(text, i)
-			if !ok {
-				next = skipWord(text, i)
-			}
 		case kPlus:
 			if s.enabled.Has(Phone) && (i == 0 || !wordTab[text[i-1]]) && i+1 < n && isDigit(text[i+1]) {
 				m, ok = s.phone(text, i)
@@ -167,6 +165,30 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 		dst = s.scanCustom(text, dst, first)
 	}
 	return dst
+}
+
+// letterCandidate is the cheap pre-filter for a word text[i:e] that starts with a letter: only long words,
+// words continued by a token character (sk-..., SG., fe80::, abc8Q~), IBAN group heads (DE89) and NINO heads
+// (AB 12 ...) can start an entity.
+func letterCandidate(text []byte, i, e int) bool {
+	wl := e - i
+	if wl >= 9 {
+		return true
+	}
+	if e < len(text) {
+		switch text[e] {
+		case '-', '.', ':', '~':
+			return true
+		case ' ':
+			if wl == 4 && isUpper(text[i]) && isUpper(text[i+1]) && isDigit(text[i+2]) && isDigit(text[i+3]) {
+				return true
+			}
+			if wl == 2 && isUpper(text[i]) && isUpper(text[i+1]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func skipWord(text []byte, i int) int {

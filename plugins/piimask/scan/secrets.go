@@ -18,7 +18,7 @@ type secretRule struct {
 	prefix   string
 	typ      Type
 	cs       uint8
-	min, max int              // body length bounds; max 0 means MaxEntityLen
+	min, max int               // body length bounds; max 0 means MaxEntityLen
 	check    func([]byte) bool // optional check of the body
 }
 
