@@ -13,7 +13,17 @@ type matcher struct {
 	out    []int32 // per state: index into outs of its first output, -1 if none
 	dict   []int32 // per state: nearest state on the failure chain with an output, -1 if none
 	outs   []int32 // pattern ids, grouped by state, each group terminated by -1
+
+	// Dense DFA (built when small enough): delta[state*nclass+class[b]], and whether a state or any state on
+	// its failure chain has an output.
+	class  [256]uint8
+	nclass int
+	delta  []uint16
+	hasOut []bool
 }
+
+// maxDFAEntries bounds the dense transition table (entries of 2 bytes).
+const maxDFAEntries = 1 << 20
 
 // buildMatcher compiles patterns (non-empty byte strings; empty ones never match). Pattern ids are their
 // indexes.
@@ -111,7 +121,49 @@ func buildMatcher(patterns []string) *matcher {
 			queue = append(queue, t)
 		}
 	}
+	m.buildDFA(patterns, queue)
 	return m
+}
+
+// buildDFA fills the dense transition table when the automaton is small enough (states fit uint16 and the
+// table fits maxDFAEntries); order is the breadth-first order of the non-root states.
+func (m *matcher) buildDFA(patterns []string, order []int32) {
+	n := len(m.fail)
+	var used [256]bool
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			used[p[i]] = true
+		}
+	}
+	nc := 1 // class 0: bytes in no pattern
+	for b := 0; b < 256; b++ {
+		if used[b] {
+			if nc == 256 {
+				return
+			}
+			m.class[b] = uint8(nc)
+			nc++
+		}
+	}
+	if n > 65535 || n*nc > maxDFAEntries {
+		return
+	}
+	m.nclass = nc
+	m.delta = make([]uint16, n*nc)
+	m.hasOut = make([]bool, n)
+	for b := 0; b < 256; b++ {
+		m.delta[int(m.class[b])] = uint16(m.root[b])
+	}
+	for _, s := range order {
+		f := m.fail[s]
+		for c := 0; c < nc; c++ {
+			m.delta[int(s)*nc+c] = m.delta[int(f)*nc+c]
+		}
+		for e := m.first[s]; e < m.first[s]+int32(m.count[s]); e++ {
+			m.delta[int(s)*nc+int(m.class[m.edgeB[e]])] = uint16(m.edgeTo[e])
+		}
+		m.hasOut[s] = m.out[s] >= 0 || m.dict[s] >= 0
+	}
 }
 
 // step returns the goto transition of s on b, or -1 when there is none (s != 0).
@@ -133,6 +185,9 @@ func (m *matcher) step(s int32, b byte) int32 {
 
 // scan appends to hits the id of every occurrence of every pattern in text.
 func (m *matcher) scan(text []byte, hits []int32) []int32 {
+	if m.delta != nil {
+		return m.scanDFA(text, hits)
+	}
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
 		b := text[i]
@@ -147,6 +202,27 @@ func (m *matcher) scan(text []byte, hits []int32) []int32 {
 			continue
 		}
 		for o := s; o >= 0; o = m.dict[o] {
+			if m.out[o] < 0 {
+				continue
+			}
+			for k := m.out[o]; m.outs[k] >= 0; k++ {
+				hits = append(hits, m.outs[k])
+			}
+		}
+	}
+	return hits
+}
+
+func (m *matcher) scanDFA(text []byte, hits []int32) []int32 {
+	nc := m.nclass
+	delta, class, hasOut := m.delta, &m.class, m.hasOut
+	s := 0
+	for i := 0; i < len(text); i++ {
+		s = int(delta[s*nc+int(class[text[i]])])
+		if !hasOut[s] {
+			continue
+		}
+		for o := int32(s); o >= 0; o = m.dict[o] {
 			if m.out[o] < 0 {
 				continue
 			}

@@ -32,11 +32,12 @@ const (
 
 // canon holds the canonical forms of one analysed text and the scratch buffers used to build them.
 type canon struct {
-	words  []byte // " tok tok | tok ": lower-case folded tokens, each followed by ' '; chunks separated by "| "
-	squash []byte // the same letters and digits with no separators except '|' between chunks
-	flags  uint32
-	mainSq int // len(squash) at the end of the first (top-level) chunk; what follows was decoded or hidden
-	mainWd int // the same for words
+	words    []byte // " tok tok | tok ": lower-case folded tokens, each followed by ' '; chunks separated by "| "
+	squash   []byte // the same letters and digits with no separators except '|' between chunks
+	flags    uint32
+	mainSq   int  // len(squash) at the end of the first (top-level) chunk; what follows was decoded or hidden
+	mainWd   int  // the same for words
+	nonASCII bool // some chunk had non-ASCII text
 
 	hidden  []byte // text carried by tag characters
 	clean   []byte // input with invisible characters removed (non-ASCII path)
@@ -52,6 +53,7 @@ func (c *canon) reset() {
 	c.words = append(c.words[:0], ' ')
 	c.squash = c.squash[:0]
 	c.mainSq, c.mainWd = 0, 0
+	c.nonASCII = false
 	c.flags = 0
 	c.hidden = c.hidden[:0]
 	c.decoded = c.decoded[:0]
@@ -79,6 +81,7 @@ func (c *canon) add(s string, depth int) {
 		}
 	}
 	c.singles = 0
+	c.nonASCII = c.nonASCII || !ascii
 	if ascii {
 		c.foldASCII(s)
 	} else {
@@ -93,11 +96,17 @@ func (c *canon) add(s string, depth int) {
 	}
 }
 
-// addHidden appends the text smuggled in tag characters (collected by add) as its own chunk.
+// addHidden appends the text smuggled in tag characters (collected by add) as its own chunk. Short tag runs
+// are emoji subdivision flags (🏴 + "gbsct"): removed, not evidence.
 func (c *canon) addHidden() {
 	if len(c.hidden) == 0 {
 		return
 	}
+	if len(c.hidden) < 8 && !bytesContain(c.hidden, ' ') {
+		c.hidden = c.hidden[:0]
+		return
+	}
+	c.flags |= FlagTagChars
 	h := string(c.hidden)
 	c.hidden = c.hidden[:0]
 	c.add(h, maxDecodeDepth-1)
@@ -122,13 +131,15 @@ func (c *canon) foldUnicode(s string) {
 	for _, r := range s {
 		switch {
 		case r >= 0xE0000 && r <= 0xE007F:
-			c.flags |= FlagTagChars
 			if r >= 0xE0020 && r <= 0xE007E && len(c.hidden) < maxDecodedBytes {
 				c.hidden = append(c.hidden, byte(r-0xE0000))
 			}
 			continue
 		case isInvisible(r):
-			c.flags |= FlagInvisible
+			// Joiners and emoji variation selectors are everyday emoji plumbing: removed, not evidence.
+			if r != 0x200D && r != 0xFE0F && r != 0xFE0E {
+				c.flags |= FlagInvisible
+			}
 			continue
 		}
 		c.clean = utf8.AppendRune(c.clean, r)
@@ -435,4 +446,13 @@ func Canonical(s string) string {
 	c.add(s, 0)
 	c.addHidden()
 	return strings.TrimSpace(string(c.words))
+}
+
+func bytesContain(b []byte, x byte) bool {
+	for _, c := range b {
+		if c == x {
+			return true
+		}
+	}
+	return false
 }

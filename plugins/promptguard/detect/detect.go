@@ -11,7 +11,8 @@ import (
 type lexicon struct {
 	squash    *matcher // long phrases, matched on the squashed text (no word boundaries needed)
 	squashCat []Signal
-	squashASC []bool   // pattern is ASCII (counted in the rot13 pass)
+	wide      *matcher // non-ASCII phrases (other scripts), matched on the squashed text when it has any
+	wideCat   []Signal
 	words     *matcher // short phrases, matched with word boundaries on the words text
 	wordsCat  []Signal
 	raw       *matcher // role-spoof markers on the ASCII-lower-cased raw text
@@ -34,18 +35,20 @@ func defaultLexicon() *lexicon {
 
 func compileLexicon() *lexicon {
 	l := &lexicon{}
-	var sq, wd []string
+	var sq, wide, wd []string
 	add := func(list []string, s Signal) {
 		for _, p := range list {
 			squash, words := canonPhrase(p)
-			if squash == "" {
+			switch {
+			case squash == "":
 				continue
-			}
-			if len(squash) >= minSquashLen || !isASCII(squash) {
+			case !isASCII(squash):
+				wide = append(wide, squash)
+				l.wideCat = append(l.wideCat, s)
+			case len(squash) >= minSquashLen:
 				sq = append(sq, squash)
 				l.squashCat = append(l.squashCat, s)
-				l.squashASC = append(l.squashASC, isASCII(squash))
-			} else {
+			default:
 				wd = append(wd, words)
 				l.wordsCat = append(l.wordsCat, s)
 			}
@@ -58,6 +61,7 @@ func compileLexicon() *lexicon {
 	add(lexRolePlay, SigRolePlay)
 	add(lexDataInstruction, SigDataInstruction)
 	l.squash = buildMatcher(sq)
+	l.wide = buildMatcher(wide)
 	l.words = buildMatcher(wd)
 	l.raw = buildMatcher(roleSpoofMarkers)
 	return l
@@ -183,6 +187,12 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	for _, id := range d.hits {
 		bump(counts, l.squashCat[id])
 	}
+	if c.nonASCII {
+		d.hits = l.wide.scan(c.squash, d.hits[:0])
+		for _, id := range d.hits {
+			bump(counts, l.wideCat[id])
+		}
+	}
 	d.hits = l.words.scan(c.words[:c.mainWd], d.hits[:0])
 	for _, id := range d.hits {
 		bump(counts, l.wordsCat[id])
@@ -206,7 +216,7 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	d.buf = rot13(d.buf[:0], c.squash)
 	d.hits = l.squash.scan(d.buf, d.hits[:0])
 	for _, id := range d.hits {
-		if cat := l.squashCat[id]; l.squashASC[id] && strongSignal(cat) {
+		if cat := l.squashCat[id]; strongSignal(cat) {
 			bump(counts, cat)
 			bump(counts, SigROT13)
 			bump(counts, SigEncodedInstruction)

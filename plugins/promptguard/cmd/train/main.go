@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"go/format"
 	"math"
 	"os"
 	"path/filepath"
@@ -98,6 +99,7 @@ func main() {
 			}
 		}
 		m := fit(tr, *iters, *l2, *l2d)
+		applyPriors(m, tr)
 		for _, r := range train {
 			if r.fold == k {
 				oof[r] = m.prob(r)
@@ -111,6 +113,7 @@ func main() {
 	curve(train, oof)
 
 	final := fit(fitSet, *iters, *l2, *l2d)
+	applyPriors(final, fitSet)
 	q := final.quantize()
 	held := map[*record]float64{}
 	var heldRecs []*record
@@ -129,12 +132,23 @@ func main() {
 		maxDiff = math.Max(maxDiff, diff)
 	}
 	fmt.Printf("max |p_float - p_int8| on trainable records: %.4f\n", maxDiff)
-	fmt.Println("signal weights:")
+	fmt.Println("signal weights (support = fitted records with the signal; < 5 means a hand-set prior):")
 	for i := 0; i < detect.NumDense; i++ {
-		fmt.Printf("  %-22s %+.3f\n", detect.Signal(i).String(), final.dense[i])
+		n := 0
+		for _, r := range fitSet {
+			if r.dense[i] > 0 {
+				n++
+			}
+		}
+		fmt.Printf("  %-22s %+.3f  support %d\n", detect.Signal(i).String(), final.dense[i], n)
 	}
 	if *write {
-		if err := os.WriteFile(*out, render(q, thUser, thData), 0o644); err != nil {
+		src, err := format.Source(render(q, thUser, thData))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "train: format weights:", err)
+			os.Exit(1)
+		}
+		if err := os.WriteFile(*out, src, 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "train: write weights:", err)
 			os.Exit(1)
 		}
@@ -507,5 +521,43 @@ func curve(rs []*record, p map[*record]float64) {
 			fmt.Printf("  %5.1f%%", 100*float64(hit)/float64(max(n, 1)))
 		}
 		fmt.Println()
+	}
+}
+
+// priors are hand-set weights for evasion signals that the public data does not exercise: a signal present in
+// fewer than minSupport fitted records cannot be learned, so its weight is set from this table instead (and
+// reported). They encode "an attack phrase hidden by an encoding is at least as bad as the phrase in clear".
+var priors = map[detect.Signal]float64{
+	detect.SigEncodedInstruction: 3,
+	detect.SigROT13:              2,
+	detect.SigASCIISmuggling:     2.5,
+	detect.SigHomoglyphs:         1,
+	detect.SigSpacedLetters:      0.5,
+	detect.SigCompatChars:        0.5,
+	detect.SigLeetspeak:          1,
+	detect.SigInvisibleChars:     0.5,
+	detect.SigEncodedBase64:      0.5,
+	detect.SigEncodedHex:         0.5,
+	detect.SigEncodedURL:         0.5,
+	detect.SigEncodedHTML:        0.5,
+}
+
+const minSupport = 5
+
+// floors are priors that also bound the learned weight from below: hidden attack phrases stay strong evidence
+// even when a handful of training records happen to carry them.
+var floors = map[detect.Signal]bool{detect.SigEncodedInstruction: true, detect.SigROT13: true, detect.SigASCIISmuggling: true}
+
+func applyPriors(m *lr, rs []*record) {
+	for s, w := range priors {
+		n := 0
+		for _, r := range rs {
+			if r.dense[s] > 0 {
+				n++
+			}
+		}
+		if n < minSupport || (floors[s] && m.dense[s] < w) {
+			m.dense[s] = w
+		}
 	}
 }
