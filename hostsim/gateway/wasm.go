@@ -1,12 +1,227 @@
 package gateway
 
 import (
-	"errors"
+	"fmt"
 	"log"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wasmguard/wasmguard/hostsim"
 )
 
-// newWasmEngine runs the chain in hostsim VMs. (Wired to the hostsim stream API as it lands.)
-func newWasmEngine(cfg *Config, opts Options, logger *log.Logger, client *http.Client) (engine, error) {
-	return nil, errors.New("gateway: the hostsim stream API is not available yet")
+// HostProfile maps a config profile name onto hostsim's (envoy_full_wasi and envoy-fullwasi are the same).
+func HostProfile(name string) (hostsim.Profile, bool) {
+	switch name {
+	case "", "envoy":
+		return hostsim.ProfileEnvoy, true
+	case "envoy_full_wasi", string(hostsim.ProfileEnvoyFullWASI):
+		return hostsim.ProfileEnvoyFullWASI, true
+	case "kong":
+		return hostsim.ProfileKong, true
+	}
+	return "", false
+}
+
+// HostConfig builds the hostsim configuration of a gateway config: every plugin's module and configuration,
+// the workers, the profile, and the http_call clusters as real HTTP calls with the cluster's timeout.
+func HostConfig(cfg *Config, dist string) (hostsim.Config, error) {
+	prof, ok := HostProfile(cfg.Profile)
+	if !ok {
+		return hostsim.Config{}, fmt.Errorf("gateway: profile %q is unknown", cfg.Profile)
+	}
+	hc := hostsim.Config{Profile: prof, Workers: cfg.Workers, KongSharedKV: true, BufferLimit: int(cfg.MaxRequestBytes),
+		Callouts: map[string]hostsim.CalloutHandler{}}
+	for i := range cfg.Plugins {
+		p := &cfg.Plugins[i]
+		wasm, err := os.ReadFile(p.WasmPath(dist))
+		if err != nil {
+			return hostsim.Config{}, fmt.Errorf("gateway: plugins[%d] (%s): %w (run make build, or set --dist)", i, p.Name, err)
+		}
+		raw, err := cfg.RawConfig(p)
+		if err != nil {
+			return hostsim.Config{}, err
+		}
+		hc.Plugins = append(hc.Plugins, hostsim.PluginSpec{Name: p.Name, Wasm: wasm, Config: raw, RootID: p.Name})
+	}
+	for name, cl := range cfg.Clusters {
+		limit := time.Duration(cl.TimeoutMS) * time.Millisecond
+		if limit == 0 {
+			limit = 5 * time.Second
+		}
+		real := hostsim.URLHandler(cl.URL)
+		hc.Callouts[name] = func(c hostsim.CalloutRequest) hostsim.CalloutResponse {
+			if c.Timeout <= 0 || c.Timeout > limit {
+				c.Timeout = limit
+			}
+			return real(c)
+		}
+	}
+	return hc, nil
+}
+
+type wasmEngine struct {
+	host   *hostsim.Host
+	logger *log.Logger
+}
+
+func newWasmEngine(cfg *Config, opts Options, logger *log.Logger, _ *http.Client) (engine, error) {
+	hc, err := HostConfig(cfg, opts.Dist)
+	if err != nil {
+		return nil, err
+	}
+	h, err := hostsim.Start(hc)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	for _, e := range h.Logs() { // start-up logs (configure) of every VM
+		logger.Printf("%s", e)
+	}
+	return &wasmEngine{host: h, logger: logger}, nil
+}
+
+func (e *wasmEngine) open(route string) (stream, error) { return &wasmStream{e: e, route: route}, nil }
+
+func (e *wasmEngine) close() { e.host.Close() }
+
+func (e *wasmEngine) metrics() []Metric {
+	var out []Metric
+	for name, v := range e.host.Metrics() {
+		typ := "gauge"
+		if strings.HasSuffix(name, "_total") || strings.Contains(name, "_total.") {
+			typ = "counter"
+		}
+		out = append(out, Metric{Name: name, Type: typ, Value: v})
+	}
+	return out
+}
+
+// responseStepper is the incremental response API of a hostsim Stream (headers, then chunk by chunk as the
+// upstream sends them). Without it the gateway falls back to Stream.Respond with the whole response.
+type responseStepper interface {
+	SendResponseHeaders(status int, headers [][2]string, endOfStream bool)
+	SendResponseBody(chunk []byte, endOfStream bool)
+}
+
+type wasmStream struct {
+	e     *wasmEngine
+	route string
+	s     *hostsim.Stream
+
+	// response side
+	status     int
+	respH      [][2]string
+	chunks     [][]byte // buffered upstream chunks when the Stream cannot take them one by one
+	headersOut bool
+	sent       int // chunks of Result.Chunks already released
+}
+
+func (w *wasmStream) requestHeaders(h [][2]string, eos bool) (*LocalReply, error) {
+	req := hostsim.Request{Route: w.route}
+	for _, kv := range h {
+		switch kv[0] {
+		case ":method":
+			req.Method = kv[1]
+		case ":path":
+			req.Path = kv[1]
+		case ":authority":
+			req.Authority = kv[1]
+		case ":scheme":
+		default:
+			req.Headers = append(req.Headers, kv)
+		}
+	}
+	w.s = w.e.host.OpenStream(-1, req)
+	w.s.SendRequestHeaders(eos)
+	return w.requestReply(), nil
+}
+
+func (w *wasmStream) requestBody(chunk []byte, eos bool) (*LocalReply, error) {
+	w.s.SendRequestBody(chunk, eos)
+	return w.requestReply(), nil
+}
+
+// requestReply reports the local reply (a filter's, or the host's after a trap) or reset of the request phase.
+func (w *wasmStream) requestReply() *LocalReply {
+	r := w.s.Result()
+	if r.Status != 0 || r.LocalReply {
+		return &LocalReply{Status: r.Status, Headers: r.Headers, Body: r.Body}
+	}
+	if r.Reset {
+		return &LocalReply{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("stream reset by a filter\n")}
+	}
+	return nil
+}
+
+func (w *wasmStream) upstreamRequest() ([][2]string, []byte, bool) {
+	u := w.s.UpstreamRequest()
+	if u == nil {
+		return nil, nil, false
+	}
+	return u.Headers, u.Body, true
+}
+
+func (w *wasmStream) responseHeaders(h [][2]string, eos bool) (released, error) {
+	w.status = 200
+	for _, kv := range h {
+		if kv[0] == ":status" {
+			w.status, _ = strconv.Atoi(kv[1])
+		} else {
+			w.respH = append(w.respH, kv)
+		}
+	}
+	if rs, ok := any(w.s).(responseStepper); ok {
+		rs.SendResponseHeaders(w.status, w.respH, eos)
+		return w.released(eos), nil
+	}
+	if eos {
+		w.s.Respond(hostsim.Response{Status: w.status, Headers: w.respH})
+	}
+	return w.released(eos), nil
+}
+
+func (w *wasmStream) responseBody(chunk []byte, eos bool) (released, error) {
+	if rs, ok := any(w.s).(responseStepper); ok {
+		rs.SendResponseBody(chunk, eos)
+		return w.released(eos), nil
+	}
+	if len(chunk) > 0 {
+		w.chunks = append(w.chunks, append([]byte(nil), chunk...))
+	}
+	if eos {
+		chunks := w.chunks
+		if chunks == nil {
+			chunks = [][]byte{}
+		}
+		w.s.Respond(hostsim.Response{Status: w.status, Headers: w.respH, Chunks: chunks})
+	}
+	return w.released(eos), nil
+}
+
+// released diffs the stream's Result against what was already handed to the client.
+func (w *wasmStream) released(eos bool) released {
+	r := w.s.Result()
+	var out released
+	if !w.headersOut && len(r.Headers) > 0 {
+		w.headersOut = true
+		out.Headers = r.Headers
+	}
+	for ; w.sent < len(r.Chunks); w.sent++ {
+		out.Data = append(out.Data, r.Chunks[w.sent]...)
+	}
+	out.Reset = r.Reset
+	out.Done = eos
+	return out
+}
+
+func (w *wasmStream) close() {
+	if w.s == nil {
+		return
+	}
+	r := w.s.Close()
+	for _, e := range r.Logs {
+		w.e.logger.Printf("%s", e)
+	}
 }

@@ -16,9 +16,9 @@ const (
 
 // Exchange is a record wrapped in a realistic OpenAI chat completions exchange.
 type Exchange struct {
-	Method, Path string
-	Headers      [][2]string
-	Body         []byte // request body
+	Method, Path, Authority string
+	Headers                 [][2]string // regular headers, lower-case names
+	Body                    []byte      // request body
 	// Response is the upstream's answer: for request-side records a short plausible completion, for output
 	// records the record text as the assistant message.
 	Response        []byte
@@ -40,9 +40,9 @@ const benignAnswer = "Sure. Here is a short answer based on the information prov
 //   - output records: the assistant message of the upstream's chat.completion answer to a fixed question.
 func Wrap(s Schema, r *Record) Exchange {
 	x := Exchange{
-		Method: "POST", Path: "/v1/chat/completions",
+		Method: "POST", Path: "/v1/chat/completions", Authority: "api.openai.com",
 		Headers: [][2]string{
-			{":authority", "api.openai.com"}, {"content-type", "application/json"},
+			{"content-type", "application/json"},
 			{"authorization", "Bearer sk-eval-not-a-real-key"}, {"x-request-id", "eval-" + itoa(r.Line)},
 		},
 		ResponseHeaders: [][2]string{{"content-type", "application/json"}},

@@ -1,0 +1,144 @@
+// Package bench is the overhead harness behind `make bench` (issue 7): per-request latency of each filter and of
+// the four-filter chain in wasm (through hostsim) for 1 to 256 KiB bodies, the filters' native benchmarks, module
+// size, instantiate time, linear memory after warm-up and after 10,000 requests, and the chain through
+// `hostsim serve` under load against the same gateway without filters. Every figure that is compared is measured
+// in the same run, as ratios, because these machines are noisy.
+//
+// The benchmark bodies (Exchange, the load generator) also run once inside `make test` (bench_test.go), so the
+// harness cannot rot.
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wasmguard/wasmguard/e2e/configs"
+	"github.com/wasmguard/wasmguard/hostsim"
+)
+
+// Sizes are the request body sizes measured, in KiB.
+var Sizes = []int{1, 4, 16, 64, 256}
+
+// Filters are the four filters, in chain order.
+var Filters = []string{"promptguard", "piimask", "tokenbudget", "outputguard"}
+
+// benign is ordinary prose without PII, secrets or instructions, so every filter takes its full scan path and
+// lets the request through.
+const benign = "The history of bridge building is a story of materials and patience. Early builders used stone " +
+	"arches that carried loads by compression, and many of those arches still stand after two thousand years. " +
+	"Iron and later steel allowed longer spans, first with trusses and then with suspension cables hung from tall " +
+	"towers. Engineers today model wind, traffic and temperature before a single beam is placed. "
+
+// ChatBody is an OpenAI chat completions request of about kib KiB whose user message is benign prose.
+func ChatBody(kib int) []byte {
+	target := kib << 10
+	var text strings.Builder
+	for text.Len() < target-200 {
+		text.WriteString(benign)
+	}
+	s := text.String()
+	if len(s) > target-200 && target > 400 {
+		s = s[:target-200]
+	}
+	b, _ := json.Marshal(map[string]any{
+		"model": "gpt-4o-mini", "max_tokens": 256,
+		"messages": []any{
+			map[string]any{"role": "system", "content": "You are a helpful assistant."},
+			map[string]any{"role": "user", "content": "Summarise this text: " + s},
+		},
+	})
+	return b
+}
+
+// ChatAnswer is the upstream's answer in the wasm measurements.
+var ChatAnswer = []byte(`{"id":"chatcmpl-bench","object":"chat.completion","created":1763769600,"model":"gpt-4o-mini",` +
+	`"choices":[{"index":0,"message":{"role":"assistant","content":"Bridges evolved from stone arches to steel suspension spans."},` +
+	`"finish_reason":"stop"}],"usage":{"prompt_tokens":300,"completion_tokens":12,"total_tokens":312}}`)
+
+// FilterConfig is the configuration a filter is measured with: the one of e2e/configs/local.json (enforce mode).
+func FilterConfig(name string) ([]byte, error) {
+	var local struct {
+		Plugins []struct {
+			Name   string          `json:"name"`
+			Config json.RawMessage `json:"config"`
+		} `json:"plugins"`
+	}
+	if err := json.Unmarshal(configs.Local, &local); err != nil {
+		return nil, err
+	}
+	for _, p := range local.Plugins {
+		if p.Name == name {
+			return p.Config, nil
+		}
+	}
+	return nil, fmt.Errorf("bench: %s is not in e2e/configs/local.json", name)
+}
+
+// Specs loads the named filters from dist as a chain.
+func Specs(dist string, names ...string) ([]hostsim.PluginSpec, error) {
+	var specs []hostsim.PluginSpec
+	for _, n := range names {
+		wasm, err := os.ReadFile(filepath.Join(dist, n+".wasm"))
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w (run make build)", err)
+		}
+		cfg, err := FilterConfig(n)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, hostsim.PluginSpec{Name: n, Wasm: wasm, Config: cfg})
+	}
+	return specs, nil
+}
+
+// StartChain starts a host with one worker VM per filter (no canary) running the chain.
+func StartChain(specs []hostsim.PluginSpec) (*hostsim.Host, error) {
+	return hostsim.Start(hostsim.Config{Profile: hostsim.ProfileEnvoy, Workers: 1, NoCanary: true, Plugins: specs})
+}
+
+// Exchange sends one request with body through the host, in 16 KiB chunks as Envoy delivers them, and checks
+// that the chain forwarded it and the client got the upstream's 200.
+func Exchange(h *hostsim.Host, body []byte) error {
+	res := h.Do(hostsim.Request{
+		Method: "POST", Path: "/v1/chat/completions", Authority: "api.openai.com", ChunkSize: 16 << 10,
+		Headers: [][2]string{{"content-type", "application/json"}, {"authorization", "Bearer sk-bench"}},
+		Body:    body,
+	}, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: ChatAnswer})
+	switch {
+	case res.Trapped:
+		return fmt.Errorf("a filter trapped: %v", res.Traps)
+	case res.Upstream == nil:
+		return fmt.Errorf("the request was not forwarded (status %d: %.200s)", res.Status, res.Body)
+	case res.Status != 200:
+		return fmt.Errorf("status %d: %.200s", res.Status, res.Body)
+	}
+	return nil
+}
+
+// Latencies runs n exchanges and returns their durations.
+func Latencies(h *hostsim.Host, body []byte, n int) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		if err := Exchange(h, body); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(t0))
+	}
+	return out, nil
+}
+
+// Percentile returns the p-th percentile (0..100) of ds (sorted in place).
+func Percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	i := int(p / 100 * float64(len(ds)-1))
+	return ds[i]
+}

@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/wasmguard/wasmguard/hostsim"
+	"github.com/wasmguard/wasmguard/hostsim/gateway"
+)
+
+// targets are the measured chains: each filter alone, then all four.
+func targets() [][]string {
+	var out [][]string
+	for _, f := range Filters {
+		out = append(out, []string{f})
+	}
+	return append(out, Filters)
+}
+
+func targetName(t []string) string {
+	if len(t) > 1 {
+		return "chain"
+	}
+	return t[0]
+}
+
+func specsTB(tb testing.TB, names []string) []hostsim.PluginSpec {
+	tb.Helper()
+	var specs []hostsim.PluginSpec
+	for _, n := range names {
+		cfg, err := FilterConfig(n)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		specs = append(specs, hostsim.PluginSpec{Name: n, Wasm: hostsim.DistWasm(tb, n), Config: cfg})
+	}
+	return specs
+}
+
+func TestChatBodySizes(t *testing.T) {
+	for _, kib := range Sizes {
+		n := len(ChatBody(kib))
+		if lo, hi := kib<<10*9/10, kib<<10*11/10; n < lo || n > hi {
+			t.Errorf("ChatBody(%d) is %d bytes, want %d..%d", kib, n, lo, hi)
+		}
+	}
+}
+
+// TestBenchmarkBodiesRunOnce runs every wasm benchmark body once (each filter and the chain, every body size) so
+// the harness cannot rot: the request must be forwarded and answered 200.
+func TestBenchmarkBodiesRunOnce(t *testing.T) {
+	for _, tg := range targets() {
+		h, err := StartChain(specsTB(t, tg))
+		if err != nil {
+			t.Fatalf("%s: %v", targetName(tg), err)
+		}
+		for _, kib := range Sizes {
+			if err := Exchange(h, ChatBody(kib)); err != nil {
+				t.Errorf("%s %d KiB: %v", targetName(tg), kib, err)
+			}
+		}
+		h.Close()
+	}
+}
+
+// TestLoadGeneratorRunsOnce drives the built-in load generator briefly against a gateway without filters in
+// front of the mock upstream (the baseline half of the load test).
+func TestLoadGeneratorRunsOnce(t *testing.T) {
+	cfg, err := gateway.ParseConfig([]byte(`{"upstream":"mock","admin_listen":"off","mock":{"chunk_delay_ms":-1}}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := gateway.New(cfg, gateway.Options{NoFilters: true, Logger: log.New(io.Discard, "", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, nil, time.Second) }()
+	l, err := RunLoad(context.Background(), "builtin", "http://"+ln.Addr().String()+"/v1/chat/completions", ChatBody(1), 300*time.Millisecond, 2)
+	cancel()
+	if serr := <-done; serr != nil {
+		t.Errorf("serve: %v", serr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Requests == 0 || l.Errors != 0 || l.RPS <= 0 || l.P50 <= 0 || l.P99 < l.P50 {
+		t.Errorf("load result %+v", l)
+	}
+}
+
+// BenchmarkWasm measures one request through each filter and the chain in hostsim, per body size.
+func BenchmarkWasm(b *testing.B) {
+	for _, tg := range targets() {
+		h, err := StartChain(specsTB(b, tg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, kib := range Sizes {
+			body := ChatBody(kib)
+			b.Run(fmt.Sprintf("%s/%dKiB", targetName(tg), kib), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(body)))
+				for i := 0; i < b.N; i++ {
+					if err := Exchange(h, body); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		h.Close()
+	}
+}

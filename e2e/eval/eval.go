@@ -1,0 +1,151 @@
+package eval
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/wasmguard/wasmguard/hostsim"
+	"github.com/wasmguard/wasmguard/hostsim/replay"
+)
+
+// Job is one filter evaluated on one dataset, written to Out (dist/eval/<name>.json and .svg).
+type Job struct {
+	Filter  string
+	Dataset string // path of the JSONL file
+	Name    string // output name without extension: "<filter>" for the primary file, "<filter>.<stem>" otherwise
+}
+
+// Filters are the filters with a detection to evaluate (tokenbudget has none).
+var Filters = []string{"promptguard", "piimask", "outputguard"}
+
+// defaultFiles are each filter's dev files in shared/datasets, the primary one first.
+var defaultFiles = map[string][]string{
+	"promptguard": {"injection.dev.jsonl", "harmful.dev.jsonl"},
+	"piimask":     {"pii.dev.jsonl", "secrets.dev.jsonl", "pii_values.dev.jsonl"},
+	"outputguard": {"output.dev.jsonl"},
+}
+
+// DefaultJobs is `make eval` without arguments: every filter on its dev files under dir.
+func DefaultJobs(dir string) []Job {
+	var jobs []Job
+	for _, f := range Filters {
+		for i, file := range defaultFiles[f] {
+			name := f
+			if i > 0 {
+				name = f + "." + strings.TrimSuffix(strings.TrimSuffix(file, ".jsonl"), ".dev")
+			}
+			jobs = append(jobs, Job{Filter: f, Dataset: filepath.Join(dir, file), Name: name})
+		}
+	}
+	return jobs
+}
+
+// FilterConfig is the configuration a filter is evaluated with: its defaults in monitor mode, so every record
+// is forwarded and only the decision log tells what the filter would have done.
+func FilterConfig(filter string) []byte { return []byte(`{"mode":"monitor"}`) }
+
+// Options control a run.
+type Options struct {
+	Dist     string    // where <filter>.wasm is
+	Out      string    // where reports and charts go (dist/eval)
+	Progress io.Writer // progress and tables (nil: silent)
+}
+
+// Run evaluates one job: it loads the filter, replays the dataset, writes <Out>/<Name>.json and .svg, and
+// returns the report.
+func Run(job Job, o Options) (*replay.Report, error) {
+	recs, err := replay.ReadFile(job.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	schema := replay.DetectSchema(job.Dataset, recs)
+	wasm, err := os.ReadFile(filepath.Join(o.Dist, job.Filter+".wasm"))
+	if err != nil {
+		return nil, fmt.Errorf("eval %s: %w (run make build)", job.Filter, err)
+	}
+	r, err := replay.NewRunner(job.Filter, wasm, FilterConfig(job.Filter), hostsim.ProfileEnvoy)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var prog replay.Progress
+	if o.Progress != nil {
+		prog = replay.TextProgress(o.Progress, job.Filter+" on "+filepath.Base(job.Dataset))
+	}
+	results := r.RunAll(schema, recs, prog)
+	rep := replay.NewReport(job.Filter, filepath.Base(job.Dataset), schema, recs, replay.Outcomes(results))
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(o.Out, job.Name+".json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(o.Out, job.Name+".svg"), Chart(rep), 0o644); err != nil {
+		return nil, err
+	}
+	if o.Progress != nil {
+		rep.WriteTable(o.Progress)
+	}
+	return rep, nil
+}
+
+func val(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// Chart draws a report: precision, recall and false-positive rate per group, then overall. Groups with many
+// members (PII types) are limited to the 24 largest.
+func Chart(rep *replay.Report) []byte {
+	names := rep.GroupNames()
+	sort.SliceStable(names, func(i, j int) bool { return rep.Groups[names[i]].N > rep.Groups[names[j]].N })
+	if len(names) > 24 {
+		names = names[:24]
+	}
+	sort.Strings(names)
+	cats := append(names, "overall")
+	var p, r, f []float64
+	for _, g := range cats {
+		s := rep.Overall
+		if g != "overall" {
+			s = rep.Groups[g]
+		}
+		p, r, f = append(p, val(s.Precision)), append(r, val(s.Recall)), append(f, val(s.FPR))
+	}
+	title := fmt.Sprintf("%s on %s (%d records)", rep.Filter, rep.Dataset, rep.Records)
+	return BarChart(title, cats, []Series{
+		{Name: "precision", Color: "#4c78a8", Values: p},
+		{Name: "recall", Color: "#59a14f", Values: r},
+		{Name: "false-positive rate", Color: "#e15759", Values: f},
+	}, 1, true, "")
+}
+
+// Summary writes a Markdown table of reports (one row per report, overall figures) for the README.
+func Summary(w io.Writer, reps []*replay.Report) {
+	fmt.Fprintln(w, "| filter | dataset | records | precision | recall | FPR |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	f := func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f%%", *p*100)
+	}
+	for _, r := range reps {
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s |\n", r.Filter, r.Dataset, r.Records, f(r.Overall.Precision), f(r.Overall.Recall), f(r.Overall.FPR))
+	}
+}
