@@ -113,6 +113,8 @@ type LeakConfig struct {
 	// SystemPrompt is the system prompt; only hashes of its word n-grams are kept.
 	SystemPrompt string
 	NGram        int // words per n-gram (default 8)
+	// FromRequest also fingerprints the system prompt of each request (see Checker.ForRequest).
+	FromRequest bool
 	// Phrases enables the leak-phrasing heuristic ("my instructions are", "You are a ... assistant" openings).
 	Phrases         bool
 	PhraseThreshold float64
@@ -129,6 +131,7 @@ type Checker struct {
 	splitOf      []int // index into splitCanary of each canary, or -1
 	ngram        int
 	ngrams       map[uint64]struct{}
+	reqNGrams    map[uint64]struct{} // from the request's system prompt (ForRequest)
 	trigger      [256]bool // bytes at which some stage may act
 	wordStarts   bool      // some stage acts at word starts
 }
@@ -179,16 +182,7 @@ func Compile(c Config) (*Checker, error) {
 			errs = append(errs, fmt.Errorf("system_prompt_canaries[%d]: must be %d to %d bytes after trimming; got %d", i, defaultMinCanaryLen, maxCanaryLen, len(n)))
 			continue
 		}
-		k.canaries = append(k.canaries, canary{norm: n})
-		k.canaryFirst[n[0]] = true
-		if n[0] >= 'a' && n[0] <= 'z' {
-			k.canaryFirst[n[0]-32] = true
-		}
-		k.splitOf = append(k.splitOf, -1)
-		if toks := splitCanaryTokens(string(n)); toks != nil {
-			k.splitOf[len(k.splitOf)-1] = len(k.splitCanary)
-			k.splitCanary = append(k.splitCanary, toks)
-		}
+		k.addCanary(n)
 	}
 	if len(c.Leak.SystemPrompt) > maxSystemPromptBytes {
 		errs = append(errs, fmt.Errorf("system_prompt: at most %d bytes; got %d", maxSystemPromptBytes, len(c.Leak.SystemPrompt)))
@@ -198,8 +192,33 @@ func Compile(c Config) (*Checker, error) {
 			errs = append(errs, fmt.Errorf("system_prompt: needs at least %d words (the n-gram size)", k.ngram))
 		}
 	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	k.finish()
+	return k, nil
+}
+
+func (k *Checker) addCanary(n []byte) {
+	k.canaries = append(k.canaries, canary{norm: n})
+	k.canaryFirst[n[0]] = true
+	if n[0] >= 'a' && n[0] <= 'z' {
+		k.canaryFirst[n[0]-32] = true
+	}
+	k.splitOf = append(k.splitOf, -1)
+	if toks := splitCanaryTokens(string(n)); toks != nil {
+		k.splitOf[len(k.splitOf)-1] = len(k.splitCanary)
+		k.splitCanary = append(k.splitCanary, toks)
+	}
+}
+
+// finish computes the derived scanning tables.
+func (k *Checker) finish() {
+	c := k.cfg
 	linkish := c.Exfil.Enabled || c.Markup.Enabled
-	k.wordStarts = linkish || c.Secrets.Enabled || c.Leak.Enabled && (len(k.splitCanary) > 0 || k.ngrams != nil || c.Leak.Phrases)
+	k.wordStarts = linkish || c.Secrets.Enabled ||
+		c.Leak.Enabled && (len(k.splitCanary) > 0 || k.ngrams != nil || k.reqNGrams != nil || c.Leak.Phrases)
+	k.trigger = [256]bool{}
 	for _, b := range []byte("\n`[!<-") {
 		k.trigger[b] = true
 	}
@@ -208,10 +227,39 @@ func Compile(c Config) (*Checker, error) {
 			k.trigger[i] = k.trigger[i] || k.canaryFirst[i]
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+}
+
+// FromRequest reports whether the checker wants the request's system prompt (LeakConfig.FromRequest).
+func (k *Checker) FromRequest() bool { return k.cfg.Leak.Enabled && k.cfg.Leak.FromRequest }
+
+// ForRequest returns a checker that also fingerprints the system prompt(s) of the request being answered: its
+// word n-grams, and the secrets it declares ("the access code is X", "password: X") as canaries. k is not
+// changed. Texts beyond 64 KiB in total are ignored (the configured fingerprints still apply).
+func (k *Checker) ForRequest(systemPrompts []string) *Checker {
+	total := 0
+	for _, sp := range systemPrompts {
+		total += len(sp)
 	}
-	return k, nil
+	if !k.FromRequest() || total == 0 || total > maxSystemPromptBytes {
+		return k
+	}
+	d := *k
+	d.canaries = append([]canary(nil), k.canaries...)
+	d.splitCanary = append([][]string(nil), k.splitCanary...)
+	d.splitOf = append([]int(nil), k.splitOf...)
+	d.reqNGrams = buildNGrams(strings.Join(systemPrompts, "\n"), d.ngram)
+	for _, sp := range systemPrompts {
+		for _, sec := range DeclaredSecrets(sp) {
+			if len(d.canaries) >= maxCanaries {
+				break
+			}
+			if n := normalizeCanary(sec); len(n) >= defaultMinCanaryLen && len(n) <= maxCanaryLen {
+				d.addCanary(n)
+			}
+		}
+	}
+	d.finish()
+	return &d
 }
 
 func parseDomainRule(d string) (domainRule, error) {

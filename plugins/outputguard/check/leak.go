@@ -107,13 +107,16 @@ func (s *scanner) leakWords(p int) bool {
 	}
 	var ngramEnd int
 	ngramHit := false
-	if k.ngrams != nil {
+	if k.ngrams != nil || k.reqNGrams != nil {
 		h, end, ok, undecided := s.ngramAt(p)
 		if undecided {
 			return false
 		}
 		if ok {
 			_, ngramHit = k.ngrams[h]
+			if !ngramHit {
+				_, ngramHit = k.reqNGrams[h]
+			}
 			ngramEnd = end
 		}
 	}
@@ -384,4 +387,97 @@ func (s *scanner) phraseAt(p int) (w float64, end int, undecided bool) {
 		}
 	}
 	return w, end, false
+}
+
+// secretCues introduce a secret in a system prompt: "<cue> is X", "<cue>: X", "<cue> = X".
+var secretCues = []string{"access code", "password", "passphrase", "passcode", "secret code", "secret key",
+	"secret word", "secret phrase", "secret", "api key", "token", "discount code", "promo code", "pin", "code word",
+	"codeword", "magic word", "canary"}
+
+// DeclaredSecrets extracts the values a system prompt declares as secret: what follows a cue ("access code",
+// "password", "api key", ...) and "is", ":" or "=", either quoted or up to the end of the sentence (at most 6
+// words and 64 bytes). Values shorter than 3 bytes are dropped.
+func DeclaredSecrets(prompt string) []string {
+	var out []string
+	lp := strings.ToLower(prompt)
+	for _, cue := range secretCues {
+		from := 0
+		for {
+			i := strings.Index(lp[from:], cue)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(cue)
+			if i > 0 && isWordByte(lp[i-1]) || from < len(lp) && isWordByte(lp[from]) {
+				continue
+			}
+			rest := lp[from:]
+			j := 0
+			for j < len(rest) && rest[j] == ' ' {
+				j++
+			}
+			switch {
+			case strings.HasPrefix(rest[j:], "is "):
+				j += 3
+			case strings.HasPrefix(rest[j:], ": "), strings.HasPrefix(rest[j:], "= "):
+				j += 2
+			case strings.HasPrefix(rest[j:], ":"), strings.HasPrefix(rest[j:], "="):
+				j++
+			default:
+				continue
+			}
+			for j < len(rest) && rest[j] == ' ' {
+				j++
+			}
+			if v := secretValue(prompt[from+j:]); v != "" {
+				dup := false
+				for _, o := range out {
+					dup = dup || o == v
+				}
+				if !dup {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func secretValue(s string) string {
+	if s == "" {
+		return ""
+	}
+	if q := s[0]; q == '"' || q == '\'' || q == '`' {
+		if e := strings.IndexByte(s[1:], q); e >= 3 && e <= 64 {
+			return s[1 : 1+e]
+		}
+		return ""
+	}
+	e := 0
+	words := 1
+	for e < len(s) && e <= 64 {
+		c := s[e]
+		if c == '\n' || c == ',' || c == ';' {
+			break
+		}
+		if c == '.' && (e+1 >= len(s) || s[e+1] == ' ' || s[e+1] == '\n') {
+			break
+		}
+		if c == ' ' {
+			words++
+			if words > 6 {
+				return ""
+			}
+		}
+		e++
+	}
+	if e > 64 {
+		return ""
+	}
+	v := strings.TrimSpace(s[:e])
+	if len(v) < 3 {
+		return ""
+	}
+	return v
 }
