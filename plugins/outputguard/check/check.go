@@ -132,8 +132,8 @@ type Checker struct {
 	ngram        int
 	ngrams       map[uint64]struct{}
 	reqNGrams    map[uint64]struct{} // from the request's system prompt (ForRequest)
-	trigger      [256]bool // bytes at which some stage may act
-	wordStarts   bool      // some stage acts at word starts
+	trigger      [256]bool           // bytes at which some stage may act
+	wordStarts   bool                // some stage acts at word starts
 }
 
 type canary struct {
