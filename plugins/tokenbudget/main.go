@@ -1,23 +1,10 @@
-// Command tokenbudget is the wasmguard tokenbudget proxy-wasm filter. Build it with
-// `make build`; it lands in dist/tokenbudget.wasm.
+// Command tokenbudget is the wasmguard tokenbudget proxy-wasm filter: token budgets that reserve before a
+// request is forwarded, reconcile with the provider's usage afterwards and cut streams off when a hard
+// budget is crossed. Build it with `make tokenbudget`; it lands in dist/tokenbudget.wasm.
 package main
 
-import (
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
-)
+import "github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 
 func main() {}
 
 func init() { proxywasm.SetVMContext(&vmContext{}) }
-
-type vmContext struct{ types.DefaultVMContext }
-
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
-
-type pluginContext struct{ types.DefaultPluginContext }
-
-func (*pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	proxywasm.LogInfo("tokenbudget: started (placeholder filter)")
-	return types.OnPluginStartStatusOK
-}

@@ -142,6 +142,7 @@ func reserveOne(s Store, c Counter, amount int64) (int64, bool, error) {
 
 // Adjust adds delta (negative for a refund) to c's counter, but only while the stored value still
 // belongs to c's window: a delta for a window that has ended is dropped. The counter never goes below 0.
+// A positive delta on a missing counter creates it.
 func Adjust(s Store, c Counter, delta int64) error {
 	if delta == 0 {
 		return nil
@@ -149,7 +150,15 @@ func Adjust(s Store, c Counter, delta int64) error {
 	for range MaxCASRetries {
 		v, cas, err := s.Get(c.Key)
 		if errors.Is(err, ErrNotFound) {
-			return nil
+			if delta < 0 {
+				return nil
+			}
+			// A charge on a counter nobody reserved on yet (monitor mode): create it.
+			err = s.Set(c.Key, encode(c.Window, delta), createCAS)
+			if errors.Is(err, ErrCASMismatch) {
+				continue
+			}
+			return err
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", c.Key, err)

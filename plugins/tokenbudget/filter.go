@@ -1,0 +1,770 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmguard/wasmguard/plugins/tokenbudget/budget"
+	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/reply"
+	"github.com/wasmguard/wasmguard/sdk/sse"
+	"github.com/wasmguard/wasmguard/sdk/telemetry"
+)
+
+const filterName = "tokenbudget"
+
+// Reason codes.
+const (
+	reasonExceeded      = "token_budget_exceeded"
+	reasonConcurrency   = "token_budget_concurrency_exceeded"
+	reasonEngineDown    = "token_budget_engine_unavailable"
+	reasonClamped       = "token_budget_clamped"
+	reasonCutOff        = "token_budget_stream_cut_off"
+	reasonWithin        = "token_budget_ok"
+	reasonUnparseable   = "request_body_unparseable"
+	reasonTooLarge      = "request_body_too_large"
+	reasonUnknownPrice  = "token_budget_unknown_price"
+	reasonInternalError = "token_budget_internal_error"
+)
+
+type vmContext struct{ types.DefaultVMContext }
+
+func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+
+// sharedStore is budget.Store over proxy-wasm shared data.
+type sharedStore struct{}
+
+func (sharedStore) Get(key string) ([]byte, uint32, error) {
+	v, cas, err := proxywasm.GetSharedData(key)
+	if errors.Is(err, types.ErrorStatusNotFound) {
+		return nil, 0, budget.ErrNotFound
+	}
+	return v, cas, err
+}
+
+func (sharedStore) Set(key string, v []byte, cas uint32) error {
+	err := proxywasm.SetSharedData(key, v, cas)
+	if errors.Is(err, types.ErrorStatusCasMismatch) {
+		return budget.ErrCASMismatch
+	}
+	return err
+}
+
+type metrics struct {
+	allowed, denied, clamped, monitored, cutOff, engineErrors, errors proxywasm.MetricCounter
+	reserved, refunded, charged                                       proxywasm.MetricCounter
+}
+
+func metricName(what string) string { return telemetry.MetricName(filterName, what) }
+
+type pluginContext struct {
+	types.DefaultPluginContext
+	routed   *config.Routed[Config]
+	global   *Config
+	m        metrics
+	pending  budget.Pending
+	flushing bool
+}
+
+func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+	raw, err := proxywasm.GetPluginConfiguration()
+	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
+		proxywasm.LogCriticalf("%s: config: read: %v", filterName, err)
+		return types.OnPluginStartStatusFailed
+	}
+	r, err := parseConfig(raw)
+	if err != nil {
+		var cerr *config.Errors
+		if errors.As(err, &cerr) {
+			for _, is := range cerr.Issues {
+				proxywasm.LogCriticalf("%s: config: %s", filterName, is)
+			}
+		} else {
+			proxywasm.LogCriticalf("%s: config: %v", filterName, err)
+		}
+		return types.OnPluginStartStatusFailed
+	}
+	p.routed = r
+	p.global = &r.Default
+	p.m = metrics{
+		allowed:      proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "allow")),
+		denied:       proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "deny")),
+		clamped:      proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "clamp")),
+		monitored:    proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "monitor")),
+		cutOff:       proxywasm.DefineCounterMetric(metricName("stream_cutoffs_total")),
+		engineErrors: proxywasm.DefineCounterMetric(metricName("engine_errors_total")),
+		errors:       proxywasm.DefineCounterMetric(metricName("errors_total")),
+		reserved:     proxywasm.DefineCounterMetric(metricName("reserved_tokens_total")),
+		refunded:     proxywasm.DefineCounterMetric(metricName("refunded_tokens_total")),
+		charged:      proxywasm.DefineCounterMetric(metricName("charged_tokens_total")),
+	}
+	if p.global.Engine.Cluster != "" {
+		if err := proxywasm.SetTickPeriodMilliSeconds(p.global.Engine.FlushMS); err != nil {
+			proxywasm.LogCriticalf("%s: set tick period: %v", filterName, err)
+			return types.OnPluginStartStatusFailed
+		}
+	}
+	n := len(r.Default.Budgets)
+	for _, rule := range r.Rules {
+		n += len(rule.Config.Budgets)
+	}
+	if n == 0 {
+		proxywasm.LogWarnf("%s: no budgets configured: requests pass unmetered", filterName)
+	}
+	return types.OnPluginStartStatusOK
+}
+
+// OnTick sends this VM's aggregated reconciliation deltas to the engine in one command.
+func (p *pluginContext) OnTick() { p.flush() }
+
+func (p *pluginContext) flush() {
+	if p.flushing || p.pending.Len() == 0 {
+		return
+	}
+	e := &p.global.Engine
+	keys, deltas := p.pending.Drain(e.FlushKeys)
+	_, err := proxywasm.DispatchHttpCall(e.Cluster, engineHeaders(e), budget.AdjustCommand(keys, deltas), nil, e.TimeoutMS,
+		func(_, bodySize, _ int) {
+			p.flushing = false
+			if err := checkEngineReply(bodySize, budget.ParseAdjustReply); err != nil {
+				p.m.engineErrors.Increment(1)
+				proxywasm.LogWarnf("%s: engine flush: %v", filterName, err)
+				p.pending.Restore(keys, deltas)
+			}
+		})
+	if err != nil {
+		p.m.engineErrors.Increment(1)
+		proxywasm.LogWarnf("%s: engine flush: dispatch: %v", filterName, err)
+		p.pending.Restore(keys, deltas)
+		return
+	}
+	p.flushing = true
+}
+
+func engineHeaders(e *Engine) [][2]string {
+	return [][2]string{
+		{":method", "POST"}, {":path", e.Path}, {":authority", e.Authority}, {"content-type", "text/plain"},
+	}
+}
+
+// checkEngineReply reads the http_call answer and runs parse on its body.
+func checkEngineReply(bodySize int, parse func([]byte) error) error {
+	hs, err := proxywasm.GetHttpCallResponseHeaders()
+	if err != nil || len(hs) == 0 {
+		return errors.New("no response (engine unreachable)")
+	}
+	for _, h := range hs {
+		if h[0] == ":status" && h[1] != "200" {
+			return errors.New("engine status " + h[1])
+		}
+	}
+	if bodySize <= 0 {
+		return errors.New("empty engine reply")
+	}
+	body, err := proxywasm.GetHttpCallResponseBody(0, bodySize)
+	if err != nil {
+		return err
+	}
+	return parse(body)
+}
+
+func (p *pluginContext) NewHttpContext(id uint32) types.HttpContext {
+	return &httpContext{p: p, id: id}
+}
+
+type httpContext struct {
+	types.DefaultHttpContext
+	p    *pluginContext
+	id   uint32
+	cfg  *Config
+	rule string
+	ri   config.RequestInfo
+
+	format    llm.Format
+	plan      *budget.Plan
+	start     time.Time
+	bodyBytes int
+	skip      bool // nothing to meter on this request
+
+	// response side
+	respStarted bool
+	status      int
+	stream      bool
+	hideUsage   bool // we added include_usage: drop the usage-only chunk
+	dec         sse.Decoder
+	parser      *llm.StreamParser
+	usage       llm.Usage
+	outText     int64 // estimated output tokens seen in the stream / body
+	respBuf     []byte
+	cut         bool
+}
+
+func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
+	h.start = time.Now()
+	hs, err := proxywasm.GetHttpRequestHeaders()
+	if err != nil {
+		h.skip = true
+		return types.ActionContinue
+	}
+	h.ri = requestInfo(hs, h.p.global.ConsumerHeader)
+	h.cfg, h.rule = h.p.routed.Select(&h.ri)
+	if len(h.cfg.Budgets) == 0 || endOfStream {
+		h.skip = true
+		return types.ActionContinue
+	}
+	// The body may be rewritten (max_tokens, include_usage): let the host recompute its length. Ask the
+	// upstream for an identity-encoded answer so its usage can be read.
+	_ = proxywasm.RemoveHttpRequestHeader("content-length")
+	_ = proxywasm.RemoveHttpRequestHeader("accept-encoding")
+	return types.ActionContinue
+}
+
+func requestInfo(hs [][2]string, consumerHeader string) config.RequestInfo {
+	ri := config.RequestInfo{Headers: hs}
+	for _, kv := range hs {
+		switch kv[0] {
+		case ":path":
+			ri.Path = kv[1]
+		case ":authority", "host":
+			if ri.Host == "" {
+				ri.Host = kv[1]
+			}
+		case ":method":
+			ri.Method = kv[1]
+		case "x-request-id":
+			ri.RequestID = kv[1]
+		}
+		if consumerHeader != "" && kv[0] == consumerHeader && ri.Consumer == "" {
+			ri.Consumer = kv[1]
+		}
+	}
+	if v, err := proxywasm.GetProperty([]string{"xds", "route_name"}); err == nil {
+		ri.Route = string(v)
+	}
+	return ri
+}
+
+func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+	if h.skip {
+		return types.ActionContinue
+	}
+	h.bodyBytes = bodySize
+	if int64(bodySize) > h.cfg.MaxBodyBytes {
+		return h.failRequest(reasonTooLarge, "request body over max_body_bytes")
+	}
+	if !endOfStream {
+		return types.ActionPause
+	}
+	body, err := proxywasm.GetHttpRequestBody(0, bodySize)
+	if err != nil {
+		return h.failRequest(reasonInternalError, "read request body: "+err.Error())
+	}
+	return h.admit(body)
+}
+
+// admit estimates, reserves and either forwards (possibly after an engine callout) or refuses.
+func (h *httpContext) admit(body []byte) types.Action {
+	cfg := h.cfg
+	path := h.ri.Path
+	h.format = llm.DetectFormat(path, body)
+	req, err := llm.ParseRequest(h.format, body)
+	if err != nil {
+		return h.failRequest(reasonUnparseable, "parse request: "+err.Error())
+	}
+	model := req.Model
+	if model == "" {
+		model = llm.ModelFromPath(path)
+	}
+	input := estimateInput(req)
+	input += input * cfg.MarginPercent / 100
+	output := req.MaxTokens
+	changed := false
+	if output <= 0 {
+		output = cfg.DefaultMaxTokens
+		if cfg.EnforceMaxTokens && cfg.Enforce() {
+			if nb, err := llm.SetMaxTokens(h.format, body, output); err == nil {
+				body, changed = nb, true
+			}
+		}
+	}
+	price, havePrice := cfg.Prices.Lookup(model)
+	parts := make([][]string, len(cfg.Budgets))
+	for i := range cfg.Budgets {
+		d := &cfg.Budgets[i]
+		if !d.AppliesTo(model) {
+			continue
+		}
+		if d.Metric == budget.MetricCost && !havePrice {
+			return h.failRequest(reasonUnknownPrice, "no price for the model in prices")
+		}
+		parts[i] = h.keyParts(d, model)
+	}
+	now := time.Now()
+	h.plan = budget.NewPlan(h.p.global.KeyPrefix, cfg.Budgets, parts, now, price, input, output)
+	if len(h.plan.Slots) == 0 {
+		h.plan = nil
+		return types.ActionContinue
+	}
+	store := sharedStore{}
+	clampedTo := int64(0)
+	if cfg.Clamp && cfg.Enforce() {
+		room, err := h.plan.LocalRoom(store)
+		if err != nil {
+			return h.failRequest(reasonInternalError, "read budget: "+err.Error())
+		}
+		if room >= 0 && room < output && room >= cfg.MinClampTokens {
+			if nb, err := llm.SetMaxTokens(h.format, body, room); err == nil {
+				body, changed = nb, true
+				h.plan.Output = room
+				clampedTo = room
+			}
+		}
+	}
+	ok, denial, err := h.plan.ReserveLocal(store)
+	if err != nil {
+		return h.failRequest(reasonInternalError, "reserve: "+err.Error())
+	}
+	if !ok {
+		if !cfg.Enforce() {
+			h.monitorOnly(denial)
+		} else {
+			return h.deny(denial, now)
+		}
+	}
+	if req.Stream && h.format == llm.FormatOpenAIChat && !req.StreamUsage && cfg.StreamUsage {
+		if nb, added, err := llm.EnsureStreamUsage(body); err == nil && added {
+			body, changed = nb, true
+			h.hideUsage = true
+		}
+	}
+	if changed {
+		if err := proxywasm.ReplaceHttpRequestBody(body); err != nil {
+			h.plan.Release(store, &h.p.pending)
+			return h.failRequest(reasonInternalError, "replace body: "+err.Error())
+		}
+	}
+	if clampedTo > 0 {
+		h.p.m.clamped.Increment(1)
+		h.log("clamp", reasonClamped, nil)
+	}
+	if h.plan.HasCluster() {
+		return h.reserveCluster()
+	}
+	h.admitted()
+	return types.ActionContinue
+}
+
+// estimateInput is the local input-token estimate: the text of every segment plus the per-message framing.
+func estimateInput(req *llm.Request) int64 {
+	var n int64
+	for i := range req.Segments {
+		n += budget.EstimateTokens(req.Segments[i].Text)
+	}
+	return n + int64(req.Messages)*budget.MessageOverhead + budget.ReplyPriming
+}
+
+func (h *httpContext) keyParts(d *budget.Def, model string) []string {
+	parts := make([]string, len(d.Key))
+	for i, k := range d.Key {
+		switch k {
+		case "consumer":
+			parts[i] = h.consumer()
+		case "model":
+			parts[i] = model
+		case "route":
+			parts[i] = h.ri.Route
+		case "host":
+			parts[i] = strings.ToLower(h.ri.Host)
+		default:
+			if name, ok := strings.CutPrefix(k, "header:"); ok {
+				parts[i], _ = h.ri.Header(name)
+			}
+		}
+	}
+	return parts
+}
+
+// consumer is the caller's identity as stored: a salted hash of the header value or JWT claim.
+func (h *httpContext) consumer() string {
+	v := h.ri.Consumer
+	if v == "" {
+		return ""
+	}
+	if c := h.cfg.ConsumerJWTClaim; c != "" {
+		claim, ok := budget.JWTClaim(v, c)
+		if !ok {
+			return ""
+		}
+		v = claim
+	} else {
+		v = budget.BearerToken(v)
+	}
+	if h.cfg.HashConsumer {
+		return budget.HashConsumer(h.p.global.KeySalt, v)
+	}
+	return v
+}
+
+// monitorOnly records a denial that monitor mode lets through: the request is charged its real usage at
+// the end (Charged stays 0, so Settle adds the actual amount).
+func (h *httpContext) monitorOnly(d budget.Denial) {
+	h.p.m.monitored.Increment(1)
+	h.log("deny", reasonFor(d), h.denialAttrs(d))
+	h.plan.LocalHeld = true
+}
+
+func reasonFor(d budget.Denial) string {
+	if d.Slot < 0 {
+		return reasonConcurrency
+	}
+	return reasonExceeded
+}
+
+func (h *httpContext) denialAttrs(d budget.Denial) []telemetry.Attr {
+	attrs := []telemetry.Attr{{Key: "input_tokens", Value: float64(h.plan.Input)}, {Key: "output_tokens", Value: float64(h.plan.Output)}}
+	if d.Slot >= 0 {
+		s := h.plan.Slots[d.Slot]
+		attrs = append(attrs, telemetry.Attr{Key: "limit", Value: float64(s.Counter.Limit)}, telemetry.Attr{Key: "used", Value: float64(d.Used)})
+	}
+	return attrs
+}
+
+// deny answers 429 in the provider's error shape with the rate-limit headers of the refusing counter.
+func (h *httpContext) deny(d budget.Denial, now time.Time) types.Action {
+	h.p.m.denied.Increment(1)
+	reason := reasonFor(d)
+	h.log("deny", reason, h.denialAttrs(d))
+	msg := "token budget exceeded for this key; retry after the window resets"
+	var extra [][2]string
+	if d.Slot >= 0 {
+		s := h.plan.Slots[d.Slot]
+		extra = budget.RateHeaders(s, s.Counter.Limit-d.Used, now, true)
+		msg = "token budget " + h.plan.Def(d.Slot).Name + " exceeded (" + h.plan.Def(d.Slot).Metric.String() + " per " +
+			s.Counter.Key[strings.LastIndexByte(s.Counter.Key, '|')+1:] + "); retry after the window resets"
+	} else {
+		msg = "too many concurrent requests for this key"
+		extra = [][2]string{{"retry-after", "1"}}
+	}
+	hs, body := reply.Error(h.format, 429, reason, msg, h.ri.RequestID)
+	hs = append(hs, extra...)
+	h.plan = nil
+	if err := proxywasm.SendHttpResponse(429, hs, body, -1); err != nil {
+		proxywasm.LogErrorf("%s: send 429: %v", filterName, err)
+	}
+	return types.ActionPause
+}
+
+// reserveCluster asks the engine to reserve on the cluster counters and pauses the request until it answers.
+func (h *httpContext) reserveCluster() types.Action {
+	cs, idx := h.plan.ClusterCounters()
+	e := &h.p.global.Engine
+	_, err := proxywasm.DispatchHttpCall(e.Cluster, engineHeaders(e), budget.ReserveCommand(cs), nil, e.TimeoutMS,
+		func(_, bodySize int, _ int) {
+			var allowed bool
+			var denied int
+			var used []int64
+			err := checkEngineReply(bodySize, func(b []byte) error {
+				var err error
+				allowed, denied, used, err = budget.ParseReserveReply(b, len(cs))
+				return err
+			})
+			if h.plan == nil {
+				// The stream is gone (and settled): give back what the engine reserved for it.
+				if allowed && err == nil {
+					for _, c := range cs {
+						h.p.pending.Add(c.Key, -c.Amount)
+					}
+				}
+				return
+			}
+			switch {
+			case err != nil:
+				if h.engineDown(err) {
+					_ = proxywasm.ResumeHttpRequest()
+				}
+			case allowed:
+				h.plan.ClusterReserved(used)
+				h.admitted()
+				_ = proxywasm.ResumeHttpRequest()
+			case !h.cfg.Enforce():
+				h.p.m.monitored.Increment(1)
+				h.log("deny", reasonExceeded, h.denialAttrs(budget.Denial{Slot: idx[denied], Used: used[denied]}))
+				h.plan.ClusterHeld = true
+				_ = proxywasm.ResumeHttpRequest()
+			default:
+				h.plan.Release(sharedStore{}, &h.p.pending)
+				h.deny(budget.Denial{Slot: idx[denied], Used: used[denied]}, time.Now())
+			}
+		})
+	if err != nil {
+		if h.engineDown(errors.New("dispatch: " + err.Error())) {
+			return types.ActionContinue
+		}
+		return types.ActionPause
+	}
+	return types.ActionPause
+}
+
+// engineDown applies the budgets' fail mode when the engine cannot answer: true lets the request go on
+// (every cluster budget of the request fails open), false has sent the refusal.
+func (h *httpContext) engineDown(err error) bool {
+	h.p.m.engineErrors.Increment(1)
+	proxywasm.LogWarnf("%s: engine: %v", filterName, err)
+	open := true
+	for i, s := range h.plan.Slots {
+		if s.Cluster != "" && !h.plan.Def(i).FailOpen {
+			open = false
+		}
+	}
+	if open || !h.cfg.Enforce() {
+		h.log("allow", reasonEngineDown, nil)
+		h.admitted()
+		return true
+	}
+	h.plan.Release(sharedStore{}, &h.p.pending)
+	h.plan = nil
+	h.p.m.denied.Increment(1)
+	h.log("deny", reasonEngineDown, nil)
+	hs, body := reply.Error(h.format, 503, reasonEngineDown, "the token budget engine is unavailable", h.ri.RequestID)
+	_ = proxywasm.SendHttpResponse(503, hs, body, -1)
+	return false
+}
+
+func (h *httpContext) admitted() {
+	h.p.m.allowed.Increment(1)
+	h.p.m.reserved.Increment(uint64(max(h.plan.Input+h.plan.Output, 1)))
+}
+
+// failRequest follows on_error: allow lets the request through unmetered, deny refuses it.
+func (h *httpContext) failRequest(reason, detail string) types.Action {
+	h.p.m.errors.Increment(1)
+	proxywasm.LogWarnf("%s: %s: %s", filterName, reason, detail)
+	h.skip = true
+	if h.cfg.FailOpen() || !h.cfg.Enforce() {
+		h.log("allow", reason, nil)
+		return types.ActionContinue
+	}
+	h.log("deny", reason, nil)
+	status := 400
+	if reason == reasonTooLarge {
+		status = 413
+	} else if reason == reasonInternalError {
+		status = 500
+	}
+	hs, body := reply.Error(h.format, status, reason, "the request could not be metered by the token budget filter", h.ri.RequestID)
+	_ = proxywasm.SendHttpResponse(uint32(status), hs, body, -1)
+	return types.ActionPause
+}
+
+func (h *httpContext) log(action, reason string, attrs []telemetry.Attr) {
+	d := telemetry.Decision{Filter: filterName, Rule: h.rule, Action: action, Reason: reason, RequestID: h.ri.RequestID, Attrs: attrs}
+	if !h.cfg.Enforce() {
+		d.Mode = string(config.ModeMonitor)
+	}
+	if h.plan != nil {
+		for i := range h.plan.Slots {
+			d.Signals = appendUnique(d.Signals, "budget:"+h.plan.Def(i).Name)
+		}
+	}
+	proxywasm.LogInfo(d.String())
+}
+
+func appendUnique(xs []string, s string) []string {
+	for _, x := range xs {
+		if x == s {
+			return xs
+		}
+	}
+	return append(xs, s)
+}
+
+// ---- response side ----
+
+func (h *httpContext) OnHttpResponseHeaders(_ int, _ bool) types.Action {
+	if h.plan == nil {
+		return types.ActionContinue
+	}
+	h.respStarted = true
+	hs, err := proxywasm.GetHttpResponseHeaders()
+	if err != nil {
+		return types.ActionContinue
+	}
+	var ctype string
+	for _, kv := range hs {
+		switch kv[0] {
+		case ":status":
+			h.status = atoi(kv[1])
+		case "content-type":
+			ctype = strings.ToLower(kv[1])
+		}
+	}
+	h.stream = strings.Contains(ctype, "text/event-stream")
+	if h.stream {
+		h.parser = llm.NewStreamParser(h.format)
+		// Events may be dropped or a terminal frame appended: the length changes.
+		_ = proxywasm.RemoveHttpResponseHeader("content-length")
+	}
+	// Tell the client where it stands: the tightest counter after this request's reservation.
+	if h.status < 300 && h.cfg.Enforce() && h.plan.Used != nil {
+		if i, room := budget.Tightest(h.plan.Slots, h.plan.Used); i >= 0 {
+			for _, kv := range budget.RateHeaders(h.plan.Slots[i], room, time.Now(), false) {
+				_ = proxywasm.ReplaceHttpResponseHeader(kv[0], kv[1])
+			}
+		}
+	}
+	return types.ActionContinue
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+	if h.plan == nil || h.status >= 300 {
+		return types.ActionContinue
+	}
+	data, err := proxywasm.GetHttpResponseBody(0, bodySize)
+	if err != nil {
+		return types.ActionContinue
+	}
+	if !h.stream {
+		// Keep a copy of the JSON answer to read its usage at the end; the client is not delayed.
+		if int64(len(h.respBuf)+len(data)) <= h.cfg.MaxBodyBytes {
+			h.respBuf = append(h.respBuf, data...)
+		}
+		if endOfStream {
+			if resp, err := llm.ParseResponse(h.format, h.respBuf); err == nil {
+				h.usage = resp.Usage
+				for i := range resp.Segments {
+					h.outText += budget.EstimateTokens(resp.Segments[i].Text)
+				}
+			}
+			h.respBuf = nil
+		}
+		return types.ActionContinue
+	}
+	if h.cut {
+		// The stream was ended for the client; swallow what the upstream still sends.
+		_ = proxywasm.ReplaceHttpResponseBody(nil)
+		return types.ActionContinue
+	}
+	out := make([]byte, 0, len(data))
+	changed := false
+	for _, ev := range h.dec.Feed(data) {
+		if h.hideUsage && llm.IsUsageOnlyChunk(ev) {
+			h.readUsage(ev)
+			changed = true
+			continue
+		}
+		h.readUsage(ev)
+		if h.overBudget() {
+			out = append(out, reply.StreamErrorStatus(h.format, 429, reasonCutOff,
+				"the token budget was exhausted during the response", h.ri.RequestID)...)
+			h.cut = true
+			changed = true
+			h.p.m.cutOff.Increment(1)
+			h.log("truncate", reasonCutOff, []telemetry.Attr{{Key: "output_tokens", Value: float64(h.outText)}})
+			break
+		}
+		out = append(out, ev.Raw...)
+	}
+	if endOfStream && !h.cut {
+		if ev, ok := h.dec.Flush(); ok {
+			out = append(out, ev.Raw...)
+		}
+	}
+	if changed || len(out) != len(data) {
+		_ = proxywasm.ReplaceHttpResponseBody(out)
+	}
+	return types.ActionContinue
+}
+
+func (h *httpContext) readUsage(ev sse.Event) {
+	if h.parser == nil || !ev.HasData {
+		return
+	}
+	deltas, err := h.parser.Parse(ev)
+	if err != nil {
+		return
+	}
+	for i := range deltas {
+		d := &deltas[i]
+		switch d.Kind {
+		case llm.DeltaText, llm.DeltaToolArgs:
+			h.outText += budget.EstimateTokens(d.Text)
+		case llm.DeltaUsage:
+			mergeUsage(&h.usage, d.Usage)
+		}
+	}
+}
+
+// mergeUsage keeps the largest value seen for each field (Anthropic sends input in message_start and output
+// in message_delta).
+func mergeUsage(dst *llm.Usage, u llm.Usage) {
+	if !u.Present {
+		return
+	}
+	dst.Present = true
+	dst.Input = max(dst.Input, u.Input)
+	dst.Output = max(dst.Output, u.Output)
+	dst.Cached = max(dst.Cached, u.Cached)
+	dst.Reasoning = max(dst.Reasoning, u.Reasoning)
+	dst.Total = max(dst.Total, u.Total)
+}
+
+// overBudget reports whether the stream has produced more output than reserved and the reservation could
+// not be extended (a hard budget was crossed).
+func (h *httpContext) overBudget() bool {
+	seen := max(h.outText, h.usage.Output)
+	if seen <= h.plan.Output {
+		return false
+	}
+	extra := max(seen-h.plan.Output, defaultStreamChunk)
+	ok, err := h.plan.Extend(sharedStore{}, &h.p.pending, extra)
+	if err != nil {
+		return false
+	}
+	return !ok && h.cfg.CutOffStreams && h.cfg.Enforce()
+}
+
+func (h *httpContext) OnHttpStreamDone() {
+	if h.plan == nil {
+		return
+	}
+	var actual budget.Tokens
+	switch {
+	case !h.respStarted || h.status >= 300:
+		// Not forwarded, or the provider refused it: providers do not bill failed requests.
+	case h.usage.Present && !h.cut:
+		actual = budget.Tokens{Input: h.usage.Input, Cached: h.usage.Cached, Output: h.usage.Output, Reasoning: h.usage.Reasoning}
+		if actual.Input == 0 {
+			actual.Input = h.plan.Input
+		}
+	default:
+		// No usage: charge the estimated input and the output counted in the response.
+		actual = budget.Tokens{Input: h.plan.Input, Output: max(h.outText, h.usage.Output)}
+	}
+	before := h.plan.Input + h.plan.Output
+	if err := h.plan.Settle(sharedStore{}, &h.p.pending, actual); err != nil {
+		proxywasm.LogWarnf("%s: settle: %v", filterName, err)
+	}
+	if d := before - actual.Input - actual.Output; d > 0 {
+		h.p.m.refunded.Increment(uint64(d))
+	}
+	if t := actual.Input + actual.Output; t > 0 {
+		h.p.m.charged.Increment(uint64(t))
+	}
+	h.plan = nil
+}

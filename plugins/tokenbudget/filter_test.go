@@ -1,0 +1,546 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmguard/wasmguard/hostsim"
+	"github.com/wasmguard/wasmguard/plugins/tokenbudget/budget"
+)
+
+// These tests run the BUILT dist/tokenbudget.wasm in hostsim (`make tokenbudget` first).
+
+const prefix = defaultKeyPrefix
+
+func newHost(t *testing.T, workers int, cfg string, callouts map[string]hostsim.CalloutHandler) *hostsim.Host {
+	t.Helper()
+	return hostsim.New(t, hostsim.Config{
+		Workers:  workers,
+		Plugins:  []hostsim.PluginSpec{{Name: "tokenbudget", Wasm: hostsim.DistWasm(t, "tokenbudget"), Config: []byte(cfg)}},
+		Callouts: callouts,
+	})
+}
+
+// used reads a local counter straight from the host's shared data.
+func used(t *testing.T, h *hostsim.Host, key string) int64 {
+	t.Helper()
+	v, _, ok := h.SharedData("", key)
+	if !ok {
+		return 0
+	}
+	if len(v) != 16 {
+		t.Fatalf("counter %s: %d bytes", key, len(v))
+	}
+	return int64(binary.LittleEndian.Uint64(v[8:]))
+}
+
+func modelKey(budgetName, model string, p budget.Period) string {
+	return budget.CounterKey(prefix, budgetName, []string{model}, p)
+}
+
+func chatReq(model string, maxTokens int, stream bool, extra ...[2]string) hostsim.Request {
+	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the team and wish them a good week."}]`, model)
+	if maxTokens > 0 {
+		body += fmt.Sprintf(`,"max_tokens":%d`, maxTokens)
+	}
+	if stream {
+		body += `,"stream":true`
+	}
+	body += "}"
+	return hostsim.Request{Method: "POST", Path: "/v1/chat/completions", Headers: append([][2]string{{"content-type", "application/json"}}, extra...), Body: []byte(body)}
+}
+
+func jsonResp(body string) hostsim.Response {
+	return hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(body)}
+}
+
+func sseResp(events ...string) hostsim.Response {
+	chunks := make([][]byte, len(events))
+	for i, e := range events {
+		chunks[i] = []byte(e)
+	}
+	return hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunks}
+}
+
+const chatJSON = `{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hello team, have a good week!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`
+
+func chatUsage(in, out int) hostsim.Response {
+	return jsonResp(fmt.Sprintf(chatJSON, in, out, in+out))
+}
+
+func chatChunk(text string) string {
+	return `data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"content":` + strconv.Quote(text) + `},"finish_reason":null}]}` + "\n\n"
+}
+
+func chatUsageChunk(in, out int) string {
+	return fmt.Sprintf(`data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`+"\n\n", in, out, in+out)
+}
+
+const localTotal = `{"budgets":[{"name":"m","key":["model"],"windows":{"minute":%d}}]%s}`
+
+// TestReserveBeforeSpend: a request reserves its estimated input plus max_tokens before it is forwarded,
+// so a second concurrent request that would cross the limit is refused with 429 and rate-limit headers
+// even though nothing has been spent yet; when the first one completes, its unused reservation is refunded.
+func TestReserveBeforeSpend(t *testing.T) {
+	h := newHost(t, 2, fmt.Sprintf(localTotal, 1000, ""), nil)
+	key := modelKey("m", "gpt-4o", budget.Minute)
+
+	first := h.OpenStream(0, chatReq("gpt-4o", 600, false))
+	first.SendRequest()
+	if first.UpstreamRequest() == nil {
+		t.Fatal("first request not forwarded")
+	}
+	reserved := used(t, h, key)
+	if reserved < 600+20 || reserved > 600+60 {
+		t.Fatalf("reserved %d, want 600 + an input estimate of ~20-60", reserved)
+	}
+
+	// Concurrent second request on the other worker: 2×~640 > 1000.
+	r := h.DoOn(1, chatReq("gpt-4o", 600, false), func(*hostsim.UpstreamRequest) hostsim.Response { return chatUsage(20, 10) })
+	if r.Status != 429 || r.Upstream != nil {
+		t.Fatalf("second: status %d upstream %v", r.Status, r.Upstream != nil)
+	}
+	hdr := func(n string) string { v, _ := r.Header(n); return v }
+	if hdr("x-ratelimit-limit-tokens") != "1000" || hdr("x-ratelimit-remaining-tokens") != strconv.FormatInt(1000-reserved, 10) {
+		t.Fatalf("headers: limit %q remaining %q (reserved %d)", hdr("x-ratelimit-limit-tokens"), hdr("x-ratelimit-remaining-tokens"), reserved)
+	}
+	ra, err := strconv.Atoi(hdr("retry-after"))
+	if err != nil || ra < 1 || ra > 60 || !strings.HasSuffix(hdr("x-ratelimit-reset-tokens"), "s") {
+		t.Fatalf("retry-after %q reset %q", hdr("retry-after"), hdr("x-ratelimit-reset-tokens"))
+	}
+	if code := gjson.GetBytes(r.Body, "error.code").String(); code != reasonExceeded {
+		t.Fatalf("error body %s", r.Body)
+	}
+	if gjson.GetBytes(r.Body, "error.type").String() != "rate_limit_error" {
+		t.Fatalf("error type in %s", r.Body)
+	}
+	if used(t, h, key) != reserved {
+		t.Fatalf("a refused request left a charge: %d", used(t, h, key))
+	}
+
+	// The first request completes using 20 + 10 tokens: the rest of its reservation comes back.
+	first.Respond(chatUsage(20, 10))
+	res := first.Close()
+	if res.Status != 200 {
+		t.Fatalf("first status %d", res.Status)
+	}
+	if v, _ := res.Header("x-ratelimit-limit-tokens"); v != "1000" {
+		t.Fatalf("allowed response lacks rate headers: %v", res.Headers)
+	}
+	if got := used(t, h, key); got != 30 {
+		t.Fatalf("after reconciliation the counter is %d, want the real usage 30", got)
+	}
+	r = h.DoOn(1, chatReq("gpt-4o", 600, false), func(*hostsim.UpstreamRequest) hostsim.Response { return chatUsage(20, 10) })
+	if r.Status != 200 {
+		t.Fatalf("after refund: %d", r.Status)
+	}
+	if n, _ := h.Metric("wasmguard_tokenbudget_requests_total.action.deny"); n != 1 {
+		t.Fatalf("deny metric %d", n)
+	}
+}
+
+// TestClamp lowers max_tokens to what is left instead of refusing.
+func TestClamp(t *testing.T) {
+	h := newHost(t, 1, fmt.Sprintf(localTotal, 1000, `,"clamp_max_tokens":true`), nil)
+	key := modelKey("m", "gpt-4o", budget.Minute)
+	first := h.OpenStream(0, chatReq("gpt-4o", 600, false))
+	first.SendRequest()
+	reservedFirst := used(t, h, key)
+	var upstreamMax int64
+	r := h.DoOn(0, chatReq("gpt-4o", 600, false), func(u *hostsim.UpstreamRequest) hostsim.Response {
+		upstreamMax = gjson.GetBytes(u.Body, "max_tokens").Int()
+		return chatUsage(20, 10)
+	})
+	if r.Status != 200 {
+		t.Fatalf("clamped request: %d %s", r.Status, r.Body)
+	}
+	input := reservedFirst - 600
+	if upstreamMax != 1000-reservedFirst-input {
+		t.Fatalf("upstream max_tokens %d, want %d", upstreamMax, 1000-reservedFirst-input)
+	}
+	afterSecond := used(t, h, key)
+	if afterSecond != reservedFirst+30 {
+		t.Fatalf("after the clamped request settled: %d, want %d", afterSecond, reservedFirst+30)
+	}
+	// A third request is clamped to the new room; a fourth finds less than min_clamp_tokens and is refused.
+	third := h.OpenStream(0, chatReq("gpt-4o", 600, false))
+	third.SendRequest()
+	if third.UpstreamRequest() == nil {
+		t.Fatal("third request not forwarded")
+	}
+	if got := gjson.GetBytes(third.UpstreamRequest().Body, "max_tokens").Int(); got != 1000-afterSecond-input {
+		t.Fatalf("third clamped to %d, want %d", got, 1000-afterSecond-input)
+	}
+	r = h.DoOn(0, chatReq("gpt-4o", 600, false), func(*hostsim.UpstreamRequest) hostsim.Response { return chatUsage(20, 10) })
+	if r.Status != 429 {
+		t.Fatalf("fourth: %d (counter %d)", r.Status, used(t, h, key))
+	}
+	third.Respond(chatUsage(20, 10))
+	third.Close()
+	first.Respond(chatUsage(20, 10))
+	first.Close()
+	if got := used(t, h, key); got != 90 {
+		t.Fatalf("final counter %d", got)
+	}
+	if n, _ := h.Metric("wasmguard_tokenbudget_requests_total.action.clamp"); n != 2 {
+		t.Fatalf("clamp metric %d", n)
+	}
+}
+
+type providerCase struct {
+	name     string
+	req      hostsim.Request
+	model    string
+	json     hostsim.Response
+	stream   hostsim.Response
+	streamRq hostsim.Request
+}
+
+func providerCases() []providerCase {
+	anthropicReq := func(stream bool) hostsim.Request {
+		b := `{"model":"claude-sonnet-4","max_tokens":300,"system":"Be terse.","messages":[{"role":"user","content":"Say hello to the team."}]`
+		if stream {
+			b += `,"stream":true`
+		}
+		return hostsim.Request{Method: "POST", Path: "/v1/messages", Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(b + "}")}
+	}
+	geminiReq := func(stream bool) hostsim.Request {
+		p := "/v1beta/models/gemini-2.0-flash:generateContent"
+		if stream {
+			p = "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse"
+		}
+		return hostsim.Request{Method: "POST", Path: p, Headers: [][2]string{{"content-type", "application/json"}},
+			Body: []byte(`{"contents":[{"role":"user","parts":[{"text":"Say hello to the team."}]}],"generationConfig":{"maxOutputTokens":300}}`)}
+	}
+	respReq := func(stream bool) hostsim.Request {
+		b := `{"model":"gpt-4o","input":"Say hello to the team.","max_output_tokens":300`
+		if stream {
+			b += `,"stream":true`
+		}
+		return hostsim.Request{Method: "POST", Path: "/v1/responses", Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(b + "}")}
+	}
+	return []providerCase{
+		{
+			name: "openai_chat", model: "gpt-4o", req: chatReq("gpt-4o", 300, false), json: chatUsage(40, 25),
+			streamRq: chatReq("gpt-4o", 300, true),
+			stream:   sseResp(chatChunk("Hello"), chatChunk(" team"), chatUsageChunk(40, 25), "data: [DONE]\n\n"),
+		},
+		{
+			name: "anthropic", model: "claude-sonnet-4", req: anthropicReq(false),
+			json: jsonResp(`{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4","content":[{"type":"text","text":"Hello team"}],"stop_reason":"end_turn","usage":{"input_tokens":40,"output_tokens":25}}`),
+			streamRq: anthropicReq(true),
+			stream: sseResp(
+				"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4\",\"content\":[],\"usage\":{\"input_tokens\":40,\"output_tokens\":1}}}\n\n",
+				"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+				"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello team\"}}\n\n",
+				"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+				"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":25}}\n\n",
+				"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"),
+		},
+		{
+			name: "gemini", model: "gemini-2.0-flash", req: geminiReq(false),
+			json:     jsonResp(`{"candidates":[{"content":{"role":"model","parts":[{"text":"Hello team"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":40,"candidatesTokenCount":25,"totalTokenCount":65},"modelVersion":"gemini-2.0-flash"}`),
+			streamRq: geminiReq(true),
+			stream: sseResp(
+				"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hello\"}]}}],\"usageMetadata\":{\"promptTokenCount\":40,\"totalTokenCount\":40}}\r\n\r\n",
+				"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\" team\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":40,\"candidatesTokenCount\":25,\"totalTokenCount\":65}}\r\n\r\n"),
+		},
+		{
+			name: "openai_responses", model: "gpt-4o", req: respReq(false),
+			json:     jsonResp(`{"id":"resp_1","object":"response","status":"completed","model":"gpt-4o","output":[{"type":"message","id":"m1","role":"assistant","content":[{"type":"output_text","text":"Hello team"}]}],"usage":{"input_tokens":40,"output_tokens":25,"total_tokens":65}}`),
+			streamRq: respReq(true),
+			stream: sseResp(
+				"event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\",\"model\":\"gpt-4o\"}}\n\n",
+				"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"item_id\":\"m1\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hello team\"}\n\n",
+				"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_1\",\"status\":\"completed\",\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":40,\"output_tokens\":25,\"total_tokens\":65}}}\n\n"),
+		},
+	}
+}
+
+// TestReconcilePerProvider: after a plain and a streamed response of each provider, the counter holds
+// exactly the provider's reported usage (40 + 25), whatever was reserved.
+func TestReconcilePerProvider(t *testing.T) {
+	for _, pc := range providerCases() {
+		for _, stream := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/stream=%v", pc.name, stream), func(t *testing.T) {
+				h := newHost(t, 1, fmt.Sprintf(localTotal, 100000, ""), nil)
+				req, resp := pc.req, pc.json
+				if stream {
+					req, resp = pc.streamRq, pc.stream
+				}
+				r := h.Do(req, resp)
+				if r.Status != 200 {
+					t.Fatalf("status %d %s", r.Status, r.Body)
+				}
+				key := modelKey("m", pc.model, budget.Minute)
+				if got := used(t, h, key); got != 65 {
+					t.Fatalf("counter %d after usage 40+25 (logs: %v)", got, r.LogsAt(hostsim.LogInfo))
+				}
+				if stream && len(r.Body) < len(resp.Chunks[0]) {
+					t.Fatalf("stream body lost: %q", r.Body)
+				}
+			})
+		}
+	}
+}
+
+// TestStreamUsageInjectedAndHidden: an OpenAI chat stream without stream_options gets include_usage added
+// upstream, and the extra usage-only chunk is hidden from the client; a client that asked for it keeps it.
+func TestStreamUsageInjectedAndHidden(t *testing.T) {
+	h := newHost(t, 1, fmt.Sprintf(localTotal, 100000, ""), nil)
+	up := sseResp(chatChunk("Hello"), chatChunk(" team"), chatUsageChunk(40, 25), "data: [DONE]\n\n")
+	var upBody []byte
+	r := h.DoOn(0, chatReq("gpt-4o", 300, true), func(u *hostsim.UpstreamRequest) hostsim.Response { upBody = u.Body; return up })
+	if !gjson.GetBytes(upBody, "stream_options.include_usage").Bool() {
+		t.Fatalf("include_usage not added: %s", upBody)
+	}
+	if strings.Contains(string(r.Body), `"usage"`) || !strings.Contains(string(r.Body), "data: [DONE]") || !strings.Contains(string(r.Body), " team") {
+		t.Fatalf("client body %q", r.Body)
+	}
+	req := chatReq("gpt-4o", 300, true)
+	req.Body = []byte(strings.Replace(string(req.Body), `"stream":true`, `"stream":true,"stream_options":{"include_usage":true}`, 1))
+	r = h.Do(req, up)
+	if !strings.Contains(string(r.Body), `"usage"`) {
+		t.Fatalf("usage chunk hidden from a client that asked for it: %q", r.Body)
+	}
+	if got := used(t, h, modelKey("m", "gpt-4o", budget.Minute)); got != 130 {
+		t.Fatalf("counter %d, want 2×65", got)
+	}
+}
+
+// TestNoUsageChargesCountedOutput: without usage in the stream, the filter charges its input estimate and
+// the output it counted, not the full reservation.
+func TestNoUsageChargesCountedOutput(t *testing.T) {
+	h := newHost(t, 1, fmt.Sprintf(localTotal, 100000, `,"stream_usage":false`), nil)
+	text := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 10) // ~100 tokens
+	r := h.Do(chatReq("gpt-4o", 2000, true), sseResp(chatChunk(text), "data: [DONE]\n\n"))
+	if r.Status != 200 {
+		t.Fatal(r.Status)
+	}
+	got := used(t, h, modelKey("m", "gpt-4o", budget.Minute))
+	if got < 100 || got > 200 {
+		t.Fatalf("charged %d for ~100 output tokens plus a short prompt", got)
+	}
+}
+
+// TestMidStreamCutOff: a request without max_tokens reserves default_max_tokens; when the stream outgrows
+// it and the budget cannot extend, the client gets the provider's terminal error frame and nothing more.
+func TestMidStreamCutOff(t *testing.T) {
+	cfg := `{"default_max_tokens":50,"budgets":[{"name":"m","key":["model"],"windows":{"minute":400}}]}`
+	h := newHost(t, 1, cfg, nil)
+	var chunks []string
+	for range 40 {
+		chunks = append(chunks, chatChunk("The quick brown fox jumps over the lazy dog. "))
+	}
+	chunks = append(chunks, chatUsageChunk(30, 400), "data: [DONE]\n\n")
+	r := h.Do(chatReq("gpt-4o", 0, true), sseResp(chunks...))
+	body := string(r.Body)
+	if !strings.Contains(body, reasonCutOff) || !strings.HasSuffix(body, "data: [DONE]\n\n") {
+		t.Fatalf("no terminal frame: %q", body[max(0, len(body)-300):])
+	}
+	if n := strings.Count(body, "quick brown fox"); n >= 40 || n < 5 {
+		t.Fatalf("%d content chunks reached the client", n)
+	}
+	if c, _ := h.Metric("wasmguard_tokenbudget_stream_cutoffs_total"); c != 1 {
+		t.Fatalf("cutoff metric %d", c)
+	}
+	if got := used(t, h, modelKey("m", "gpt-4o", budget.Minute)); got > 400 {
+		t.Fatalf("counter %d over the limit", got)
+	}
+}
+
+// TestNVMConcurrency: four worker VMs interleave reservations on one shared counter (step by step, then
+// truly in parallel); the admitted reservations never exceed the limit and the counter equals their sum.
+func TestNVMConcurrency(t *testing.T) {
+	const limit = 5000
+	h := newHost(t, 4, fmt.Sprintf(localTotal, limit, ""), nil)
+	key := modelKey("m", "gpt-4o", budget.Minute)
+	// Interleaved: open 12 streams round-robin over the workers, send all requests before any response.
+	var streams []*hostsim.Stream
+	for i := range 12 {
+		s := h.OpenStream(i%4, chatReq("gpt-4o", 1000, false))
+		s.SendRequest()
+		streams = append(streams, s)
+	}
+	admitted := 0
+	for _, s := range streams {
+		if s.UpstreamRequest() != nil {
+			admitted++
+		}
+	}
+	per := used(t, h, key) / int64(max(admitted, 1))
+	if admitted == 0 || int64(admitted)*per > limit || int64(admitted+1)*per <= limit {
+		t.Fatalf("admitted %d reservations of %d on a limit of %d", admitted, per, limit)
+	}
+	for _, s := range streams {
+		if s.UpstreamRequest() != nil {
+			s.Respond(chatUsage(20, 10))
+		}
+		s.Close()
+	}
+	if got := used(t, h, key); got != int64(admitted)*30 {
+		t.Fatalf("after settling: %d, want %d", got, admitted*30)
+	}
+
+	// Parallel: 4 goroutines, one per worker, 25 requests each; responses use 120 tokens, no more than
+	// reserved (an input estimate of ~30 plus max_tokens 100), so the counter can never pass the limit.
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				r := h.DoOn(w, chatReq("gpt-4o", 100, false), func(*hostsim.UpstreamRequest) hostsim.Response { return chatUsage(20, 100) })
+				if r.Status == 200 {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	final := used(t, h, key)
+	if final > limit || final != int64(admitted)*30+ok.Load()*120 {
+		t.Fatalf("final counter %d with %d admitted (limit %d)", final, ok.Load(), limit)
+	}
+	if ok.Load() < (limit-int64(admitted)*30)/160 {
+		t.Fatalf("only %d admitted: contention lost requests", ok.Load())
+	}
+}
+
+const clusterCfg = `{"engine":{"cluster":"webdis","timeout_ms":100,"flush_interval_ms":50},
+ "budgets":[{"name":"c","key":["model"],"scope":"cluster","on_engine_error":%q,"windows":{"minute":1000}}]}`
+
+// TestEngineDown: with the engine unreachable, a fail-open budget lets the request through and a
+// fail-closed one answers 503.
+func TestEngineDown(t *testing.T) {
+	down := map[string]hostsim.CalloutHandler{"webdis": func(hostsim.CalloutRequest) hostsim.CalloutResponse {
+		return hostsim.CalloutResponse{Reset: true}
+	}}
+	h := newHost(t, 1, fmt.Sprintf(clusterCfg, "allow"), down)
+	r := h.Do(chatReq("gpt-4o", 100, false), chatUsage(20, 10))
+	if r.Status != 200 || r.Upstream == nil {
+		t.Fatalf("fail-open: %d", r.Status)
+	}
+	h = newHost(t, 1, fmt.Sprintf(clusterCfg, "deny"), down)
+	r = h.Do(chatReq("gpt-4o", 100, false), chatUsage(20, 10))
+	if r.Status != 503 || r.Upstream != nil || gjson.GetBytes(r.Body, "error.code").String() != reasonEngineDown {
+		t.Fatalf("fail-closed: %d %s", r.Status, r.Body)
+	}
+	if n, _ := h.Metric("wasmguard_tokenbudget_engine_errors_total"); n < 1 {
+		t.Fatal("engine error not counted")
+	}
+	// A timeout (Envoy's synthetic 504) is an engine failure too.
+	h = newHost(t, 1, fmt.Sprintf(clusterCfg, "deny"), map[string]hostsim.CalloutHandler{"webdis": func(hostsim.CalloutRequest) hostsim.CalloutResponse {
+		return hostsim.CalloutResponse{Timeout: true}
+	}})
+	if r = h.Do(chatReq("gpt-4o", 100, false), chatUsage(20, 10)); r.Status != 503 {
+		t.Fatalf("timeout: %d", r.Status)
+	}
+}
+
+// TestClusterReserveAndFlush scripts the engine: the reservation command carries the counter key, amount,
+// limit and TTL; an engine refusal becomes a 429; after responses, the refunds of this VM are aggregated
+// and sent in one adjust command on the next tick.
+func TestClusterReserveAndFlush(t *testing.T) {
+	var mu sync.Mutex
+	var cmds []string
+	deny := false
+	h := newHost(t, 1, fmt.Sprintf(clusterCfg, "deny"), map[string]hostsim.CalloutHandler{"webdis": func(c hostsim.CalloutRequest) hostsim.CalloutResponse {
+		mu.Lock()
+		defer mu.Unlock()
+		cmds = append(cmds, string(c.Body))
+		if strings.Contains(string(c.Body), "EXISTS") {
+			return hostsim.CalloutResponse{Status: 200, Body: []byte(`{"EVAL":1}`)}
+		}
+		if deny {
+			return hostsim.CalloutResponse{Status: 200, Body: []byte(`{"EVAL":[1,990]}`)}
+		}
+		return hostsim.CalloutResponse{Status: 200, Body: []byte(`{"EVAL":[0,400]}`)}
+	}})
+	for range 2 {
+		if r := h.Do(chatReq("gpt-4o", 300, false), chatUsage(20, 10)); r.Status != 200 {
+			t.Fatalf("status %d %s", r.Status, r.Body)
+		}
+	}
+	mu.Lock()
+	if len(cmds) != 2 || !strings.HasPrefix(cmds[0], "EVAL/") {
+		t.Fatalf("commands %q", cmds)
+	}
+	parts := strings.Split(cmds[0], "/")
+	mu.Unlock()
+	wantKey := budget.ClusterKey(budget.CounterKey(prefix, "c", []string{"gpt-4o"}, budget.Minute), time.Now().Unix()/60)
+	if len(parts) != 7 || parts[2] != "1" || !strings.HasPrefix(parts[3], strings.ReplaceAll(wantKey[:len(wantKey)-3], "|", "|")) || parts[5] != "1000" {
+		t.Fatalf("reserve command %q (key %q)", parts, wantKey)
+	}
+	amount, _ := strconv.Atoi(parts[4])
+	if amount < 300 {
+		t.Fatalf("reserved %d < max_tokens", amount)
+	}
+	h.Tick()
+	mu.Lock()
+	flush := cmds[len(cmds)-1]
+	mu.Unlock()
+	if !strings.Contains(flush, "EXISTS") || !strings.HasSuffix(flush, "/"+strconv.Itoa(2*(30-amount))) {
+		t.Fatalf("flush command %q, want one aggregated delta %d", flush, 2*(30-amount))
+	}
+	mu.Lock()
+	deny = true
+	mu.Unlock()
+	r := h.Do(chatReq("gpt-4o", 300, false), chatUsage(20, 10))
+	if r.Status != 429 {
+		t.Fatalf("engine refusal: %d", r.Status)
+	}
+	if v, _ := r.Header("x-ratelimit-remaining-tokens"); v != "10" {
+		t.Fatalf("remaining %q", v)
+	}
+}
+
+// TestMonitorMode: over budget in monitor mode, the request passes and the decision says what would have
+// happened.
+func TestMonitorMode(t *testing.T) {
+	h := newHost(t, 1, fmt.Sprintf(localTotal, 100, `,"mode":"monitor"`), nil)
+	r := h.Do(chatReq("gpt-4o", 600, false), chatUsage(20, 10))
+	if r.Status != 200 {
+		t.Fatalf("monitor blocked: %d", r.Status)
+	}
+	found := false
+	for _, l := range r.LogsAt(hostsim.LogInfo) {
+		if strings.Contains(l, `"mode":"monitor"`) && strings.Contains(l, reasonExceeded) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no monitor decision in %v", r.LogsAt(hostsim.LogInfo))
+	}
+	if got := used(t, h, modelKey("m", "gpt-4o", budget.Minute)); got != 30 {
+		t.Fatalf("monitor mode did not count the real usage: %d", got)
+	}
+}
+
+// TestConsumerKeyHashed: the consumer key is a salted hash; the API key never appears in shared data.
+func TestConsumerKeyHashed(t *testing.T) {
+	cfg := `{"consumer_header":"authorization","key_salt":"pepper","budgets":[{"name":"u","windows":{"day":100000}}]}`
+	h := newHost(t, 1, cfg, nil)
+	r := h.Do(chatReq("gpt-4o", 100, false, [2]string{"authorization", "Bearer sk-secret-123"}), chatUsage(20, 10))
+	if r.Status != 200 {
+		t.Fatal(r.Status)
+	}
+	for _, k := range h.SharedDataKeys("") {
+		if strings.Contains(k, "sk-secret") {
+			t.Fatalf("clear key in %q", k)
+		}
+	}
+	key := budget.CounterKey(prefix, "u", []string{budget.HashConsumer("pepper", "sk-secret-123")}, budget.Day)
+	if got := used(t, h, key); got != 30 {
+		t.Fatalf("hashed consumer counter %d (keys %v)", got, h.SharedDataKeys(""))
+	}
+}
