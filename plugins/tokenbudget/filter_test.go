@@ -235,7 +235,7 @@ func providerCases() []providerCase {
 		},
 		{
 			name: "anthropic", model: "claude-sonnet-4", req: anthropicReq(false),
-			json: jsonResp(`{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4","content":[{"type":"text","text":"Hello team"}],"stop_reason":"end_turn","usage":{"input_tokens":40,"output_tokens":25}}`),
+			json:     jsonResp(`{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4","content":[{"type":"text","text":"Hello team"}],"stop_reason":"end_turn","usage":{"input_tokens":40,"output_tokens":25}}`),
 			streamRq: anthropicReq(true),
 			stream: sseResp(
 				"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4\",\"content\":[],\"usage\":{\"input_tokens\":40,\"output_tokens\":1}}}\n\n",

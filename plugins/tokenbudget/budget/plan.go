@@ -15,7 +15,7 @@ type Plan struct {
 	// Used is, per slot, the amount the counter had used right after this request's reservation (nil
 	// until a reservation succeeded); it feeds the x-ratelimit-remaining-tokens header.
 	Used []int64
-	conc    []Counter
+	conc []Counter
 	// LocalHeld and ClusterHeld say whether the local / cluster reservations are in force.
 	LocalHeld, ClusterHeld bool
 	concHeld               bool
