@@ -202,6 +202,7 @@ type httpContext struct {
 	outText     int64 // estimated output tokens seen in the stream / body
 	respBuf     []byte
 	cut         bool
+	rawStream   bool // the SSE decoder gave up: pass the rest through
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
@@ -656,13 +657,33 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		return types.ActionContinue
 	}
 	if h.cut {
-		// The stream was ended for the client; swallow what the upstream still sends.
+		// The stream was ended for the client; swallow what the upstream still sends, but keep reading its
+		// usage: the provider bills the whole generation, and that is what the budget is charged.
+		for _, ev := range h.dec.Feed(data) {
+			h.readUsage(ev)
+		}
 		_ = proxywasm.ReplaceHttpResponseBody(nil)
+		return types.ActionContinue
+	}
+	if h.rawStream {
 		return types.ActionContinue
 	}
 	out := make([]byte, 0, len(data))
 	changed := false
-	for _, ev := range h.dec.Feed(data) {
+	events := h.dec.Feed(data)
+	if h.dec.Err() != nil {
+		// An event larger than the decoder's bound: stop parsing, forward everything as received (the
+		// output of this stream is then charged at its reservation).
+		h.rawStream = true
+		h.p.m.errors.Increment(1)
+		for _, ev := range events {
+			out = append(out, ev.Raw...)
+		}
+		out = append(out, h.dec.Pending()...)
+		_ = proxywasm.ReplaceHttpResponseBody(out)
+		return types.ActionContinue
+	}
+	for _, ev := range events {
 		if h.hideUsage && llm.IsUsageOnlyChunk(ev) {
 			h.readUsage(ev)
 			changed = true
@@ -747,7 +768,10 @@ func (h *httpContext) OnHttpStreamDone() {
 	switch {
 	case !h.respStarted || h.status >= 300:
 		// Not forwarded, or the provider refused it: providers do not bill failed requests.
-	case h.usage.Present && !h.cut:
+	case h.rawStream && !h.usage.Present:
+		// Could not follow the stream: keep the reservation as the charge.
+		actual = budget.Tokens{Input: h.plan.Input, Output: h.plan.Output}
+	case h.usage.Present:
 		actual = budget.Tokens{Input: h.usage.Input, Cached: h.usage.Cached, Output: h.usage.Output, Reasoning: h.usage.Reasoning}
 		if actual.Input == 0 {
 			actual.Input = h.plan.Input
