@@ -60,8 +60,16 @@ var ChatAnswer = []byte(`{"id":"chatcmpl-bench","object":"chat.completion","crea
 	`"choices":[{"index":0,"message":{"role":"assistant","content":"Bridges evolved from stone arches to steel suspension spans."},` +
 	`"finish_reason":"stop"}],"usage":{"prompt_tokens":300,"completion_tokens":12,"total_tokens":312}}`)
 
-// FilterConfig is the configuration a filter is measured with: the one of e2e/configs/local.json (enforce mode).
+// benchBudget is tokenbudget's configuration in the measurements: local.json's budget shape with limits no
+// benchmark reaches, so every request takes the full reserve-and-settle path and none is refused.
+const benchBudget = `{"mode": "enforce", "on_error": "allow", "consumer_header": "authorization", "budgets": [{"name": "per_key", "key": ["consumer"], "windows": {"minute": 1000000000000, "day": 1000000000000}}]}`
+
+// FilterConfig is the configuration a filter is measured with: the one of e2e/configs/local.json (enforce mode),
+// except tokenbudget's limits (benchBudget).
 func FilterConfig(name string) ([]byte, error) {
+	if name == "tokenbudget" {
+		return []byte(benchBudget), nil
+	}
 	var local struct {
 		Plugins []struct {
 			Name   string          `json:"name"`

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/wasmguard/wasmguard/hostsim"
 	"github.com/wasmguard/wasmguard/hostsim/gateway"
 )
 
@@ -165,6 +166,24 @@ func TestConfigsChainTheSameFilters(t *testing.T) {
 			if !reflect.DeepEqual(got[i].config, local[i].config) {
 				t.Errorf("%s: %s config %v differs from local.json's %v", name, got[i].name, got[i].config, local[i].config)
 			}
+		}
+	}
+}
+
+// TestFiltersAcceptTheConfigs loads each built filter with its configuration from local.json (the same as in
+// envoy.yaml and kong.yaml, see above) on both host profiles: a key the filter does not know, or a value it
+// rejects, makes its configure fail and this test with it.
+func TestFiltersAcceptTheConfigs(t *testing.T) {
+	for _, f := range localChain(t) {
+		raw, _ := json.Marshal(f.config)
+		for _, prof := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
+			h, err := hostsim.Start(hostsim.Config{Profile: prof, Workers: 1, NoCanary: true, KongSharedKV: true,
+				Plugins: []hostsim.PluginSpec{{Name: f.name, Wasm: hostsim.DistWasm(t, f.name), Config: raw}}})
+			if err != nil {
+				t.Errorf("%s (%s) refuses its config %s: %v", f.name, prof, raw, err)
+				continue
+			}
+			h.Close()
 		}
 	}
 }

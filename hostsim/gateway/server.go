@@ -172,16 +172,42 @@ func (s *Server) Metrics() []Metric {
 }
 
 // WritePrometheus writes every metric in the Prometheus text exposition format, plus the gateway's request
-// latency histogram.
+// latency histogram. Tagged filter metrics ("wasmguard_x_total.action.block", sdk/telemetry.Tagged) become
+// labels (wasmguard_x_total{action="block"}), as Envoy's stats_tags would make them.
 func (s *Server) WritePrometheus(w io.Writer) {
+	typed := map[string]bool{}
 	for _, m := range s.Metrics() {
+		name, labels := splitTags(m.Name)
 		typ := m.Type
 		if typ == "histogram" { // proxy-wasm histograms have no readable value; expose the last recorded one
 			typ = "gauge"
 		}
-		fmt.Fprintf(w, "# TYPE %s %s\n%s %d\n", promName(m.Name), typ, promName(m.Name), m.Value)
+		if !typed[name] {
+			typed[name] = true
+			fmt.Fprintf(w, "# TYPE %s %s\n", name, typ)
+		}
+		fmt.Fprintf(w, "%s%s %d\n", name, labels, m.Value)
 	}
 	s.latency.writePrometheus(w, "hostsim_gateway_request_duration_seconds")
+}
+
+// splitTags turns "name.k1.v1.k2.v2" into a Prometheus name and label set.
+func splitTags(n string) (string, string) {
+	parts := strings.Split(n, ".")
+	name := promName(parts[0])
+	if len(parts) < 3 || len(parts)%2 == 0 {
+		return promName(n), ""
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := 1; i+1 < len(parts); i += 2 {
+		if i > 1 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s=%q", promName(parts[i]), parts[i+1])
+	}
+	b.WriteByte('}')
+	return name, b.String()
 }
 
 // promName turns a proxy-wasm metric name (any bytes) into a Prometheus one.

@@ -143,3 +143,16 @@ func TestConfigErrorsNamePaths(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitTags(t *testing.T) {
+	for in, want := range map[string]string{
+		"wasmguard_promptguard_decisions_total.action.block.reason.prompt_injection_detected": `wasmguard_promptguard_decisions_total{action="block",reason="prompt_injection_detected"}`,
+		"wasmguard_piimask_requests_total": "wasmguard_piimask_requests_total",
+		"odd.name":                         "odd_name",
+	} {
+		n, l := splitTags(in)
+		if n+l != want {
+			t.Errorf("%s → %s%s, want %s", in, n, l, want)
+		}
+	}
+}

@@ -90,19 +90,12 @@ func (e *wasmEngine) metrics() []Metric {
 	var out []Metric
 	for name, v := range e.host.Metrics() {
 		typ := "gauge"
-		if strings.HasSuffix(name, "_total") || strings.Contains(name, "_total.") {
+		if base, _, _ := strings.Cut(name, "."); strings.HasSuffix(base, "_total") {
 			typ = "counter"
 		}
 		out = append(out, Metric{Name: name, Type: typ, Value: v})
 	}
 	return out
-}
-
-// responseStepper is the incremental response API of a hostsim Stream (headers, then chunk by chunk as the
-// upstream sends them). Without it the gateway falls back to Stream.Respond with the whole response.
-type responseStepper interface {
-	SendResponseHeaders(status int, headers [][2]string, endOfStream bool)
-	SendResponseBody(chunk []byte, endOfStream bool)
 }
 
 type wasmStream struct {
@@ -111,9 +104,6 @@ type wasmStream struct {
 	s     *hostsim.Stream
 
 	// response side
-	status     int
-	respH      [][2]string
-	chunks     [][]byte // buffered upstream chunks when the Stream cannot take them one by one
 	headersOut bool
 	sent       int // chunks of Result.Chunks already released
 }
@@ -164,39 +154,21 @@ func (w *wasmStream) upstreamRequest() ([][2]string, []byte, bool) {
 }
 
 func (w *wasmStream) responseHeaders(h [][2]string, eos bool) (released, error) {
-	w.status = 200
+	status := 200
+	var rest [][2]string
 	for _, kv := range h {
 		if kv[0] == ":status" {
-			w.status, _ = strconv.Atoi(kv[1])
+			status, _ = strconv.Atoi(kv[1])
 		} else {
-			w.respH = append(w.respH, kv)
+			rest = append(rest, kv)
 		}
 	}
-	if rs, ok := any(w.s).(responseStepper); ok {
-		rs.SendResponseHeaders(w.status, w.respH, eos)
-		return w.released(eos), nil
-	}
-	if eos {
-		w.s.Respond(hostsim.Response{Status: w.status, Headers: w.respH})
-	}
+	w.s.SendResponseHeaders(status, rest, eos)
 	return w.released(eos), nil
 }
 
 func (w *wasmStream) responseBody(chunk []byte, eos bool) (released, error) {
-	if rs, ok := any(w.s).(responseStepper); ok {
-		rs.SendResponseBody(chunk, eos)
-		return w.released(eos), nil
-	}
-	if len(chunk) > 0 {
-		w.chunks = append(w.chunks, append([]byte(nil), chunk...))
-	}
-	if eos {
-		chunks := w.chunks
-		if chunks == nil {
-			chunks = [][]byte{}
-		}
-		w.s.Respond(hostsim.Response{Status: w.status, Headers: w.respH, Chunks: chunks})
-	}
+	w.s.SendResponseBody(chunk, eos)
 	return w.released(eos), nil
 }
 
@@ -212,7 +184,8 @@ func (w *wasmStream) released(eos bool) released {
 		out.Data = append(out.Data, r.Chunks[w.sent]...)
 	}
 	out.Reset = r.Reset
-	out.Done = eos
+	// After a local reply replaced the upstream's answer, the rest of the upstream body is not wanted.
+	out.Done = eos || (w.s.ResponseAbandoned() && !r.Reset)
 	return out
 }
 
