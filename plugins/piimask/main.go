@@ -1,23 +1,11 @@
-// Command piimask is the wasmguard piimask proxy-wasm filter. Build it with
-// `make build`; it lands in dist/piimask.wasm.
+// Command piimask is the wasmguard piimask proxy-wasm filter: it masks personal data and secrets in LLM
+// requests (redact, mask, hash, reversible tokenize, block) and puts tokenized values back into the response
+// of the same stream, streamed responses included. Build it with `make piimask`; it lands in
+// dist/piimask.wasm. See README.md.
 package main
 
-import (
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
-)
+import "github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 
 func main() {}
 
 func init() { proxywasm.SetVMContext(&vmContext{}) }
-
-type vmContext struct{ types.DefaultVMContext }
-
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
-
-type pluginContext struct{ types.DefaultPluginContext }
-
-func (*pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	proxywasm.LogInfo("piimask: started (placeholder filter)")
-	return types.OnPluginStartStatusOK
-}

@@ -1,0 +1,633 @@
+package main
+
+import (
+	"errors"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
+	"github.com/wasmguard/wasmguard/sdk/body"
+	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/reply"
+	"github.com/wasmguard/wasmguard/sdk/sse"
+	"github.com/wasmguard/wasmguard/sdk/telemetry"
+)
+
+const filterName = "piimask"
+
+// Reason codes.
+const (
+	reasonMasked      = "pii_masked"
+	reasonBlocked     = "pii_blocked"
+	reasonClean       = "pii_none"
+	reasonRestored    = "pii_restored"
+	reasonRespMasked  = "pii_masked_in_response"
+	reasonUnparseable = "request_body_unparseable"
+	reasonTooLarge    = "request_body_too_large"
+	reasonUndecodable = "body_undecodable"
+	reasonInternal    = "piimask_internal_error"
+)
+
+type vmContext struct{ types.DefaultVMContext }
+
+func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+
+type metrics struct {
+	masked, blocked, clean, monitored, errors proxywasm.MetricCounter
+	entities, restored, respMasked            proxywasm.MetricCounter
+}
+
+func metricName(what string) string { return telemetry.MetricName(filterName, what) }
+
+type pluginContext struct {
+	types.DefaultPluginContext
+	routed *config.Routed[Config]
+	m      metrics
+}
+
+func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+	raw, err := proxywasm.GetPluginConfiguration()
+	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
+		proxywasm.LogCriticalf("%s: config: read: %v", filterName, err)
+		return types.OnPluginStartStatusFailed
+	}
+	r, err := parseConfig(raw)
+	if err != nil {
+		var cerr *config.Errors
+		if errors.As(err, &cerr) {
+			for _, is := range cerr.Issues {
+				proxywasm.LogCriticalf("%s: config: %s", filterName, is)
+			}
+		} else {
+			proxywasm.LogCriticalf("%s: config: %v", filterName, err)
+		}
+		return types.OnPluginStartStatusFailed
+	}
+	p.routed = r
+	req := metricName("requests_total")
+	p.m = metrics{
+		masked:     proxywasm.DefineCounterMetric(telemetry.Tagged(req, "action", "mask")),
+		blocked:    proxywasm.DefineCounterMetric(telemetry.Tagged(req, "action", "block")),
+		clean:      proxywasm.DefineCounterMetric(telemetry.Tagged(req, "action", "allow")),
+		monitored:  proxywasm.DefineCounterMetric(telemetry.Tagged(req, "action", "monitor")),
+		errors:     proxywasm.DefineCounterMetric(metricName("errors_total")),
+		entities:   proxywasm.DefineCounterMetric(metricName("entities_total")),
+		restored:   proxywasm.DefineCounterMetric(metricName("restored_total")),
+		respMasked: proxywasm.DefineCounterMetric(metricName("response_entities_total")),
+	}
+	return types.OnPluginStartStatusOK
+}
+
+func (p *pluginContext) NewHttpContext(uint32) types.HttpContext { return &httpContext{p: p} }
+
+type httpContext struct {
+	types.DefaultHttpContext
+	p    *pluginContext
+	cfg  *Config
+	rule string
+	ri   config.RequestInfo
+	skip bool
+
+	reqEncoding string
+	format      llm.Format
+	vault       mask.Vault
+
+	// response
+	resp        bool // process the response body
+	sseResp     bool
+	respEnc     string
+	buffered    []byte // whole body (JSON, or any compressed body)
+	dec         sse.Decoder
+	parser      *llm.StreamParser
+	pipes       map[pipeKey]*pipe
+	pipeOrder   []pipeKey
+	restoredN   int
+	respFinds   int
+	respSegment int
+}
+
+func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
+	hs, err := proxywasm.GetHttpRequestHeaders()
+	if err != nil {
+		h.skip = true
+		return types.ActionContinue
+	}
+	h.ri = requestInfo(hs, h.p.routed.Default.ConsumerHeader)
+	h.cfg, h.rule = h.p.routed.Select(&h.ri)
+	if endOfStream {
+		h.skip = true
+		return types.ActionContinue
+	}
+	h.reqEncoding, _ = h.ri.Header("content-encoding")
+	// The body may change length.
+	_ = proxywasm.RemoveHttpRequestHeader("content-length")
+	return types.ActionContinue
+}
+
+// requestInfo fills the rule-matching view of a request. TODO(sdk): move to sdk/filter once it lands.
+func requestInfo(hs [][2]string, consumerHeader string) config.RequestInfo {
+	ri := config.RequestInfo{Headers: hs}
+	for _, kv := range hs {
+		switch kv[0] {
+		case ":path":
+			ri.Path = kv[1]
+		case ":authority", "host":
+			if ri.Host == "" {
+				ri.Host = kv[1]
+			}
+		case ":method":
+			ri.Method = kv[1]
+		case "x-request-id":
+			ri.RequestID = kv[1]
+		}
+		if consumerHeader != "" && kv[0] == consumerHeader && ri.Consumer == "" {
+			ri.Consumer = kv[1]
+		}
+	}
+	if v, err := proxywasm.GetProperty([]string{"xds", "route_name"}); err == nil {
+		ri.Route = string(v)
+	}
+	return ri
+}
+
+func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+	if h.skip {
+		return types.ActionContinue
+	}
+	if int64(bodySize) > h.cfg.MaxBodyBytes {
+		return h.fail(reasonTooLarge, "request body over max_body_bytes")
+	}
+	if !endOfStream {
+		return types.ActionPause
+	}
+	raw, err := proxywasm.GetHttpRequestBody(0, bodySize)
+	if err != nil {
+		return h.fail(reasonInternal, "read request body: "+err.Error())
+	}
+	plain := raw
+	if h.reqEncoding != "" {
+		plain, err = body.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes)
+		if err != nil {
+			if errors.Is(err, body.ErrTooLarge) {
+				return h.fail(reasonTooLarge, "decoded request body over max_body_bytes")
+			}
+			return h.fail(reasonUndecodable, "decode request body: "+err.Error())
+		}
+	}
+	h.format = llm.DetectFormat(h.ri.Path, plain)
+	req, err := llm.ParseRequestWith(h.format, plain, llm.Options{Path: h.ri.Path})
+	if err != nil {
+		return h.fail(reasonUnparseable, "parse request: "+err.Error())
+	}
+	if h.format == "" {
+		h.format = req.Format
+	}
+	enforce := h.cfg.Enforce()
+	var edits []llm.Edit
+	var findings []telemetry.Finding
+	blocked := false
+	for i := range req.Segments {
+		s := &req.Segments[i]
+		if !h.cfg.masks(s.Provenance) {
+			continue
+		}
+		res := h.cfg.masker.Apply([]byte(s.Text), &h.vault, !enforce)
+		for _, f := range res.Findings {
+			findings = append(findings, finding(s.Text, s.Index, f))
+		}
+		if res.Blocked {
+			blocked = true
+		}
+		if res.Changed {
+			edits = append(edits, llm.Edit{Loc: s.Loc, Text: string(res.Text)})
+		}
+	}
+	if len(findings) > 0 {
+		h.p.m.entities.Increment(uint64(len(findings)))
+	}
+	switch {
+	case blocked && enforce:
+		h.p.m.blocked.Increment(1)
+		h.log("block", reasonBlocked, findings, nil)
+		hdrs, b := reply.Error(h.format, h.cfg.BlockStatus, reasonBlocked,
+			"the request contains personal data or secrets that may not be sent", h.ri.RequestID)
+		if err := proxywasm.SendHttpResponse(uint32(h.cfg.BlockStatus), hdrs, b, -1); err != nil {
+			proxywasm.LogErrorf("%s: send local reply: %v", filterName, err)
+		}
+		return types.ActionPause
+	case len(findings) == 0:
+		h.p.m.clean.Increment(1)
+		h.log("allow", reasonClean, nil, nil)
+	case !enforce:
+		h.p.m.monitored.Increment(1)
+		action := "mask"
+		reason := reasonMasked
+		if blocked {
+			action, reason = "block", reasonBlocked
+		}
+		h.log(action, reason, findings, nil)
+	default:
+		h.p.m.masked.Increment(1)
+		h.log("mask", reasonMasked, findings, []telemetry.Attr{{Key: "placeholders", Value: float64(h.vault.Len())}})
+	}
+	if len(edits) > 0 && enforce {
+		out, err := llm.ApplyEditsStrict(plain, edits)
+		if err != nil {
+			return h.fail(reasonInternal, "apply edits: "+err.Error())
+		}
+		if h.reqEncoding != "" {
+			if out, err = body.Encode(h.reqEncoding, out); err != nil {
+				return h.fail(reasonInternal, "encode request body: "+err.Error())
+			}
+		}
+		if err := proxywasm.ReplaceHttpRequestBody(out); err != nil {
+			return h.fail(reasonInternal, "replace request body: "+err.Error())
+		}
+	}
+	return types.ActionContinue
+}
+
+// finding converts a byte-offset finding in text to a telemetry finding with code-point offsets.
+func finding(text string, segment int, f mask.Finding) telemetry.Finding {
+	start := utf8.RuneCountInString(text[:f.Start])
+	end := start + utf8.RuneCountInString(text[f.Start:f.End])
+	return telemetry.Finding{Type: f.Name, Segment: segment, Start: start, End: end, Score: 1}
+}
+
+// fail takes the on_error path.
+func (h *httpContext) fail(reason, detail string) types.Action {
+	h.p.m.errors.Increment(1)
+	proxywasm.LogWarnf("%s: %s: %s", filterName, reason, detail)
+	if h.cfg.FailOpen() || !h.cfg.Enforce() {
+		h.log("allow", reason, nil, nil)
+		h.skip = true
+		return types.ActionContinue
+	}
+	h.log("block", reason, nil, nil)
+	status := 400
+	if reason == reasonTooLarge {
+		status = 413
+	} else if reason == reasonInternal {
+		status = 500
+	}
+	hdrs, b := reply.Error(h.format, status, reason, "the request could not be checked for personal data", h.ri.RequestID)
+	if err := proxywasm.SendHttpResponse(uint32(status), hdrs, b, -1); err != nil {
+		proxywasm.LogErrorf("%s: send local reply: %v", filterName, err)
+	}
+	return types.ActionPause
+}
+
+func (h *httpContext) log(action, reason string, findings []telemetry.Finding, attrs []telemetry.Attr) {
+	d := telemetry.Decision{
+		Filter: filterName, Rule: h.rule, Action: action, Reason: reason, RequestID: h.ri.RequestID,
+		Findings: findings, Attrs: attrs,
+	}
+	if len(findings) > 0 {
+		d.Score = 1
+		seen := map[string]bool{}
+		for _, f := range findings {
+			if !seen[f.Type] {
+				seen[f.Type] = true
+				d.Signals = append(d.Signals, f.Type)
+			}
+		}
+	}
+	if h.cfg != nil && !h.cfg.Enforce() {
+		d.Mode = string(config.ModeMonitor)
+	}
+	proxywasm.LogInfo(d.String())
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// responses
+
+func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
+	if h.cfg == nil || endOfStream {
+		return types.ActionContinue
+	}
+	restore := h.cfg.RestoreResponses && h.vault.Len() > 0
+	maskResp := h.cfg.MaskResponses
+	if !restore && !maskResp {
+		return types.ActionContinue
+	}
+	hs, err := proxywasm.GetHttpResponseHeaders()
+	if err != nil {
+		return types.ActionContinue
+	}
+	ctype, status := "", 0
+	for _, kv := range hs {
+		switch kv[0] {
+		case "content-type":
+			ctype = kv[1]
+		case "content-encoding":
+			h.respEnc = kv[1]
+		case ":status":
+			status, _ = strconv.Atoi(kv[1])
+		}
+	}
+	if status >= 300 || !(body.IsJSON(ctype) || body.IsSSE(ctype)) {
+		return types.ActionContinue
+	}
+	if h.respEnc != "" && !body.Supported(h.respEnc) {
+		return types.ActionContinue
+	}
+	h.resp = true
+	h.sseResp = body.IsSSE(ctype)
+	if h.format == "" {
+		h.format = llm.DetectFormat(h.ri.Path, nil)
+	}
+	h.parser = llm.NewStreamParser(h.format)
+	_ = proxywasm.RemoveHttpResponseHeader("content-length")
+	return types.ActionContinue
+}
+
+func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+	if !h.resp {
+		return types.ActionContinue
+	}
+	data, err := proxywasm.GetHttpResponseBody(0, bodySize)
+	if err != nil {
+		return types.ActionContinue
+	}
+	if !h.sseResp || h.respEnc != "" {
+		// JSON bodies, and compressed streams, are handled whole.
+		h.buffered = append(h.buffered, data...)
+		if !endOfStream {
+			if int64(len(h.buffered)) > h.cfg.MaxBodyBytes {
+				h.resp = false // give up: pass through unchanged
+				proxywasm.LogWarnf("%s: response over max_body_bytes: not restored", filterName)
+				_ = proxywasm.ReplaceHttpResponseBody(h.buffered)
+				h.buffered = nil
+				return types.ActionContinue
+			}
+			_ = proxywasm.ReplaceHttpResponseBody(nil)
+			return types.ActionContinue
+		}
+		out := h.wholeResponse(h.buffered)
+		h.buffered = nil
+		_ = proxywasm.ReplaceHttpResponseBody(out)
+		h.logResponse()
+		return types.ActionContinue
+	}
+	out := h.streamChunk(data, endOfStream)
+	_ = proxywasm.ReplaceHttpResponseBody(out)
+	if endOfStream {
+		h.logResponse()
+	}
+	return types.ActionContinue
+}
+
+// wholeResponse decodes, rewrites and re-encodes a complete response body.
+func (h *httpContext) wholeResponse(raw []byte) []byte {
+	plain := raw
+	var err error
+	if h.respEnc != "" {
+		if plain, err = body.Decode(h.respEnc, raw, h.cfg.MaxBodyBytes); err != nil {
+			proxywasm.LogWarnf("%s: %s: decode response: %v", filterName, reasonUndecodable, err)
+			return raw
+		}
+	}
+	var out []byte
+	if h.sseResp {
+		out = h.streamChunk(plain, true)
+	} else {
+		out = h.jsonResponse(plain)
+	}
+	if h.respEnc != "" {
+		enc, err := body.Encode(h.respEnc, out)
+		if err != nil {
+			proxywasm.LogWarnf("%s: encode response: %v", filterName, err)
+			return raw
+		}
+		return enc
+	}
+	return out
+}
+
+func (h *httpContext) jsonResponse(b []byte) []byte {
+	resp, err := llm.ParseResponse(h.format, b)
+	if err != nil {
+		// Not a response we can read: restore placeholders in place (they are JSON-safe; values are escaped).
+		return h.restoreRaw(b)
+	}
+	var edits []llm.Edit
+	for i := range resp.Segments {
+		s := &resp.Segments[i]
+		text := []byte(s.Text)
+		changed := false
+		if h.cfg.MaskResponses {
+			res := h.cfg.masker.Apply(text, nil, !h.cfg.Enforce())
+			h.respFinds += len(res.Findings)
+			if res.Changed {
+				text, changed = res.Text, true
+			}
+		}
+		if h.cfg.RestoreResponses {
+			if r, n := mask.Restore(text, &h.vault); n > 0 {
+				text, changed = r, true
+				h.restoredN += n
+			}
+		}
+		if changed {
+			edits = append(edits, llm.Edit{Loc: s.Loc, Text: string(text)})
+		}
+	}
+	if len(edits) == 0 {
+		return b
+	}
+	out, err := llm.ApplyEditsStrict(b, edits)
+	if err != nil {
+		proxywasm.LogWarnf("%s: apply response edits: %v", filterName, err)
+		return b
+	}
+	return out
+}
+
+func (h *httpContext) restoreRaw(b []byte) []byte {
+	if !h.cfg.RestoreResponses {
+		return b
+	}
+	out, n := mask.Restore(b, &h.vault)
+	h.restoredN += n
+	return out
+}
+
+// pipeKey identifies one text stream inside a response (a choice's text, a tool call's arguments).
+type pipeKey struct {
+	kind   llm.DeltaKind
+	choice int
+	index  int
+}
+
+// pipe masks and/or restores one text stream; last is the last event that carried its text (a template for
+// flushing held-back text).
+type pipe struct {
+	masker   *mask.Streamer
+	restorer *mask.Restorer
+	last     sse.Event
+	lastLoc  llm.Loc
+}
+
+func (h *httpContext) pipeFor(k pipeKey) *pipe {
+	if h.pipes == nil {
+		h.pipes = map[pipeKey]*pipe{}
+	}
+	p := h.pipes[k]
+	if p == nil {
+		p = &pipe{}
+		if h.cfg.MaskResponses {
+			p.masker = mask.NewStreamer(h.cfg.masker, nil, !h.cfg.Enforce())
+		}
+		if h.cfg.RestoreResponses && h.vault.Len() > 0 {
+			p.restorer = mask.NewRestorer(&h.vault)
+		}
+		h.pipes[k] = p
+		h.pipeOrder = append(h.pipeOrder, k)
+	}
+	return p
+}
+
+func (p *pipe) write(b []byte) []byte {
+	if p.masker != nil {
+		b = p.masker.Write(b)
+	}
+	if p.restorer != nil {
+		b = p.restorer.Write(b)
+	}
+	return b
+}
+
+func (p *pipe) flush() []byte {
+	var b []byte
+	if p.masker != nil {
+		b = p.masker.Flush()
+	}
+	if p.restorer != nil {
+		b = append(p.restorer.Write(b), p.restorer.Flush()...)
+	}
+	return b
+}
+
+// streamChunk rewrites the SSE events completed by data; at the end of the stream every pipe is flushed.
+func (h *httpContext) streamChunk(data []byte, end bool) []byte {
+	out := make([]byte, 0, len(data)+64)
+	evs := h.dec.Feed(data)
+	if end {
+		if ev, ok := h.dec.Flush(); ok {
+			evs = append(evs, ev)
+		}
+	}
+	for _, ev := range evs {
+		if !ev.HasData {
+			out = append(out, ev.Raw...)
+			continue
+		}
+		deltas, err := h.parser.Parse(ev)
+		if err != nil {
+			out = append(out, ev.Raw...)
+			continue
+		}
+		var edits []llm.Edit
+		touched := map[*pipe]int{} // pipe → index of its edit in this event
+		finishing := false
+		for i := range deltas {
+			d := &deltas[i]
+			switch d.Kind {
+			case llm.DeltaText, llm.DeltaToolArgs:
+				p := h.pipeFor(pipeKey{d.Kind, d.Choice, d.Index})
+				got := p.write([]byte(d.Text))
+				p.last, p.lastLoc = ev, d.Loc
+				touched[p] = len(edits)
+				edits = append(edits, llm.Edit{Loc: d.Loc, Text: string(got)})
+			case llm.DeltaFinish, llm.DeltaDone:
+				finishing = true
+			}
+		}
+		if finishing {
+			// Held-back text goes out before the answer ends: appended to this event's own delta, or as a copy
+			// of the pipe's last text event placed before this one.
+			for _, k := range h.pipeOrder {
+				p := h.pipes[k]
+				if idx, ok := touched[p]; ok {
+					edits[idx].Text += string(p.flush())
+					h.collect(p)
+					continue
+				}
+				out = h.flushPipe(out, p)
+			}
+		}
+		changed := false
+		for i := range deltas {
+			if deltas[i].Kind == llm.DeltaText || deltas[i].Kind == llm.DeltaToolArgs {
+				if p := h.pipes[pipeKey{deltas[i].Kind, deltas[i].Choice, deltas[i].Index}]; p != nil {
+					if edits[touched[p]].Text != deltas[i].Text {
+						changed = true
+					}
+				}
+			}
+		}
+		if changed {
+			ev = llm.RewriteEvent(ev, edits)
+		}
+		out = append(out, ev.Raw...)
+	}
+	if end {
+		out = h.flushPipes(out)
+	}
+	return out
+}
+
+// flushPipes emits each pipe's held-back text as a copy of the last event that carried text for it.
+func (h *httpContext) flushPipes(out []byte) []byte {
+	for _, k := range h.pipeOrder {
+		out = h.flushPipe(out, h.pipes[k])
+	}
+	return out
+}
+
+func (h *httpContext) flushPipe(out []byte, p *pipe) []byte {
+	rest := p.flush()
+	h.collect(p)
+	if len(rest) == 0 || p.last.Raw == nil {
+		return out
+	}
+	ev := llm.RewriteEvent(p.last, []llm.Edit{{Loc: p.lastLoc, Text: string(rest)}})
+	return append(out, ev.Raw...)
+}
+
+func (h *httpContext) collect(p *pipe) {
+	if p.masker != nil {
+		h.respFinds += len(p.masker.Findings)
+		p.masker.Findings = p.masker.Findings[:0]
+	}
+	if p.restorer != nil {
+		h.restoredN += p.restorer.Restored
+		p.restorer.Restored = 0
+	}
+}
+
+func (h *httpContext) logResponse() {
+	for _, k := range h.pipeOrder {
+		h.collect(h.pipes[k])
+	}
+	if h.restoredN > 0 {
+		h.p.m.restored.Increment(uint64(h.restoredN))
+	}
+	if h.respFinds > 0 {
+		h.p.m.respMasked.Increment(uint64(h.respFinds))
+	}
+	if h.restoredN == 0 && h.respFinds == 0 {
+		return
+	}
+	reason, action := reasonRestored, "restore"
+	if h.respFinds > 0 {
+		reason, action = reasonRespMasked, "mask"
+	}
+	h.log(action, reason, nil, []telemetry.Attr{
+		{Key: "restored", Value: float64(h.restoredN)}, {Key: "response_entities", Value: float64(h.respFinds)},
+	})
+}
