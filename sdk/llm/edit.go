@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Edit replaces the JSON string token at Loc with Text, escaped as a JSON string.
@@ -89,7 +91,73 @@ func sameText(body []byte, l Loc, text string) bool {
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw) == text
 	}
-	return unquote(body, val{s: l.Start, e: l.End, k: kString}) == text
+	return decodedEquals(raw, text)
+}
+
+// decodedEquals reports whether the JSON string content raw (validated, escapes included) decodes to text,
+// without allocating.
+func decodedEquals(raw []byte, text string) bool {
+	var tmp [8]byte
+	t := 0
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			if t >= len(text) || text[t] != c {
+				return false
+			}
+			t++
+			i++
+			continue
+		}
+		if i+1 >= len(raw) {
+			return false
+		}
+		var enc []byte
+		switch raw[i+1] {
+		case 'b':
+			tmp[0], enc = '\b', tmp[:1]
+		case 'f':
+			tmp[0], enc = '\f', tmp[:1]
+		case 'n':
+			tmp[0], enc = '\n', tmp[:1]
+		case 'r':
+			tmp[0], enc = '\r', tmp[:1]
+		case 't':
+			tmp[0], enc = '\t', tmp[:1]
+		case 'u':
+			if i+6 > len(raw) {
+				return false
+			}
+			r := rune(hex4(raw[i+2 : i+6]))
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					if d := utf16.DecodeRune(r, rune(hex4(raw[i+2:i+6]))); d != utf8.RuneError {
+						r = d
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			enc = utf8.AppendRune(tmp[:0], r)
+			if len(text)-t < len(enc) || text[t:t+len(enc)] != string(enc) {
+				return false
+			}
+			t += len(enc)
+			continue
+		default:
+			tmp[0], enc = raw[i+1], tmp[:1]
+		}
+		if t >= len(text) || text[t] != enc[0] {
+			return false
+		}
+		t++
+		i += 2
+	}
+	return t == len(text)
 }
 
 // isStringToken reports whether l is exactly one valid JSON string token in body.

@@ -156,3 +156,20 @@ func FuzzParseRequest(f *testing.F) {
 		EnsureStreamUsage(body)
 	})
 }
+
+func TestDecodedEquals(t *testing.T) {
+	tokens := []string{`""`, `"abc"`, `"a\"b\\c\/d"`, `"\n\r\t\b\f"`, `"caf\u00e9"`, `"\ud83d\ude00"`, `"\ud800x"`, `"\u0000"`}
+	for _, tok := range tokens {
+		b := []byte(tok)
+		v := val{s: 0, e: len(b), k: kString}
+		dec := unquote(b, v)
+		if !decodedEquals(b[1:len(b)-1], dec) {
+			t.Errorf("%s: not equal to its decoding %q", tok, dec)
+		}
+		for _, other := range []string{dec + "x", "x" + dec, strings.TrimSuffix(dec, dec[len(dec)/2:])} {
+			if other != dec && decodedEquals(b[1:len(b)-1], other) {
+				t.Errorf("%s: equal to %q", tok, other)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -273,18 +274,24 @@ func skipValue(b []byte, i int) int {
 
 // skipString returns the offset after the closing quote of the (validated) string at b[i].
 func skipString(b []byte, i int) int {
+	start := i
 	i++
 	for i < len(b) {
-		switch b[i] {
-		case '"':
-			return i + 1
-		case '\\':
-			i += 2
-			continue
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b)
 		}
-		i++
+		j := i + q
+		n := 0
+		for k := j - 1; k > start && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 1
+		}
+		i = j + 1
 	}
-	return i
+	return len(b)
 }
 
 // kind reports the JSON type of the value at b[i].
@@ -619,4 +626,13 @@ func getInt(b []byte, v val, key string) (int64, bool) {
 		return 0, false
 	}
 	return intValue(b, x)
+}
+
+// getOr returns the member key of v, or a null value when absent.
+func getOr(b []byte, v val, key string) val {
+	x, ok := get(b, v, key)
+	if !ok {
+		return val{k: kNull}
+	}
+	return x
 }

@@ -158,6 +158,28 @@ func (s *segs) text(v val, msg, part int, role string, prov Provenance, tool str
 	return fmt.Errorf("%s: expected string, got %s", path(), v.k)
 }
 
+// roleStr decodes a role, without allocating for the common ones.
+func roleStr(b []byte, v val) string {
+	if v.k != kString {
+		return ""
+	}
+	switch string(b[v.s+1 : v.e-1]) {
+	case "user":
+		return "user"
+	case "assistant":
+		return "assistant"
+	case "system":
+		return "system"
+	case "tool":
+		return "tool"
+	case "developer":
+		return "developer"
+	case "model":
+		return "model"
+	}
+	return unquote(b, v)
+}
+
 func roleProv(role string) Provenance {
 	switch role {
 	case "system", "developer":
@@ -301,21 +323,40 @@ func (p *reqParser) chatMessage(s *segs, m val, i int) error {
 	if m.k != kObject {
 		return fmt.Errorf("messages[%d]: expected object, got %s", i, m.k)
 	}
-	role := getStr(b, m, "role")
-	prov := roleProv(role)
-	var tool string
-	if prov == ProvToolResult {
-		tool = getStr(b, m, "name")
-		if tool == "" && p.tools != nil {
-			tool = p.tools[getStr(b, m, "tool_call_id")]
-		}
+	// One pass collects the role (last wins) and the members to read; the role may come after the content.
+	type member struct {
+		k, v val
 	}
+	var buf [4]member
+	members := buf[:0]
+	var role, name, callID string
 	it := m.iter(b)
 	for {
 		k, v, ok := it.next()
 		if !ok {
-			return nil
+			break
 		}
+		switch string(keyBytes(b, k)) {
+		case "role":
+			role = roleStr(b, v)
+		case "name":
+			name = str(b, v)
+		case "tool_call_id":
+			callID = str(b, v)
+		case "content", "tool_calls", "function_call":
+			members = append(members, member{k, v})
+		}
+	}
+	prov := roleProv(role)
+	var tool string
+	if prov == ProvToolResult {
+		tool = name
+		if tool == "" && p.tools != nil {
+			tool = p.tools[callID]
+		}
+	}
+	for _, mb := range members {
+		k, v := mb.k, mb.v
 		switch string(keyBytes(b, k)) {
 		case "content":
 			switch v.k {
@@ -364,6 +405,7 @@ func (p *reqParser) chatMessage(s *segs, m val, i int) error {
 			}
 		}
 	}
+	return nil
 }
 
 // chatPart handles one content part of an OpenAI chat message (also used for response messages).
@@ -456,7 +498,7 @@ func (p *reqParser) responsesItem(s *segs, item val, i int) error {
 	typ := getStr(b, item, "type")
 	switch typ {
 	case "", "message":
-		role := getStr(b, item, "role")
+		role := roleStr(b, getOr(b, item, "role"))
 		prov := roleProv(role)
 		content, ok := get(b, item, "content")
 		if !ok {
@@ -591,7 +633,7 @@ func (p *reqParser) anthropic(r val) error {
 			if m.k != kObject {
 				return fmt.Errorf("messages[%d]: expected object, got %s", n, m.k)
 			}
-			role := getStr(b, m, "role")
+			role := roleStr(b, getOr(b, m, "role"))
 			prov := roleProv(role)
 			if content, ok := get(b, m, "content"); ok {
 				switch content.k {
@@ -820,7 +862,7 @@ func (p *reqParser) gemini(r val) error {
 			if c.k != kObject {
 				return fmt.Errorf("contents[%d]: expected object, got %s", n, c.k)
 			}
-			role := getStr(b, c, "role")
+			role := roleStr(b, getOr(b, c, "role"))
 			if role == "" {
 				role = "user"
 			}
