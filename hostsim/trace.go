@@ -55,7 +55,11 @@ func (t *tracer) hostCall(v *vm, module, name string, sg sig, stack []uint64) {
 		if i < len(sg.names) {
 			n = sg.names[i]
 		}
-		parts[i] = fmt.Sprintf("%s=%d", n, stack[i])
+		val := stack[i]
+		if sg.params[i] == i32 {
+			val = uint64(uint32(val))
+		}
+		parts[i] = fmt.Sprintf("%s=%d", n, val)
 	}
 	t.add(fmt.Sprintf("%s   ==> %s.%s(%s)", who(v), module, name, strings.Join(parts, ",")))
 }
