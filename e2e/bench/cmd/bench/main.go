@@ -1,0 +1,457 @@
+// Command bench is `make bench`: wasmguard's overhead figures, measured in one run and written to dist/bench/
+// (bench.json, bench.md, latency.svg, load.svg). See package e2e/bench.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wasmguard/wasmguard/e2e/bench"
+	"github.com/wasmguard/wasmguard/e2e/configs"
+	"github.com/wasmguard/wasmguard/e2e/eval"
+	"github.com/wasmguard/wasmguard/hostsim"
+	"github.com/wasmguard/wasmguard/hostsim/gateway"
+)
+
+type module struct {
+	Filter        string  `json:"filter"`
+	SizeBytes     int     `json:"size_bytes"`
+	FirstStartMS  float64 `json:"first_start_ms"` // compile (cold cache) + instantiate + start
+	InstantiateMS float64 `json:"instantiate_ms"` // instantiate + _initialize + configure, module already compiled
+}
+
+type latency struct {
+	Target string  `json:"target"`
+	KiB    int     `json:"kib"`
+	N      int     `json:"n"`
+	P50US  float64 `json:"p50_us"`
+	P99US  float64 `json:"p99_us"`
+	MBps   float64 `json:"mb_per_s"` // body bytes / p50
+}
+
+type memory struct {
+	Target      string `json:"target"`
+	Requests    int    `json:"requests"`
+	WarmBytes   uint64 `json:"warm_bytes"`
+	AfterBytes  uint64 `json:"after_bytes"`
+	Grew        bool   `json:"grew"`
+	Unavailable string `json:"unavailable,omitempty"`
+}
+
+type native struct {
+	Filter string  `json:"filter"`
+	Pkg    string  `json:"package"`
+	Name   string  `json:"name"`
+	NsOp   float64 `json:"ns_per_op"`
+	MBps   float64 `json:"mb_per_s,omitempty"`
+	BOp    float64 `json:"bytes_per_op"`
+	Allocs float64 `json:"allocs_per_op"`
+}
+
+type loadCmp struct {
+	BodyKiB  int          `json:"body_kib"`
+	Rounds   int          `json:"rounds"`
+	Base     []bench.Load `json:"no_filters"`
+	Chain    []bench.Load `json:"chain"`
+	RPSRatio float64      `json:"rps_ratio"` // chain / no filters (1 = no overhead)
+	P50Ratio float64      `json:"p50_ratio"` // chain / no filters
+	P99Ratio float64      `json:"p99_ratio"`
+	Error    string       `json:"error,omitempty"`
+}
+
+type report struct {
+	Date    string    `json:"date"`
+	Go      string    `json:"go"`
+	CPUs    int       `json:"cpus"`
+	Modules []module  `json:"modules"`
+	Wasm    []latency `json:"wasm"`
+	Memory  []memory  `json:"memory"`
+	Native  []native  `json:"native"`
+	Load    *loadCmp  `json:"load,omitempty"`
+}
+
+func main() {
+	dist := flag.String("dist", "dist", "directory holding the built .wasm files")
+	out := flag.String("out", filepath.Join("dist", "bench"), "output directory")
+	perCell := flag.Duration("cell", 1500*time.Millisecond, "time spent measuring one filter × body size")
+	memReqs := flag.Int("memory-requests", 10000, "requests between the two linear-memory readings")
+	loadDur := flag.Duration("load", 10*time.Second, "duration of each load run (0 skips the load test)")
+	conc := flag.Int("conc", 8, "concurrent clients in the load test")
+	rounds := flag.Int("rounds", 2, "load rounds (each: no filters, then the chain)")
+	nativeTime := flag.String("benchtime", "300ms", "go test -benchtime of the native benchmarks")
+	flag.Parse()
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	rep := &report{Date: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), CPUs: runtime.NumCPU()}
+	say := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+
+	// Modules: size, cold start (compile + instantiate), warm instantiate.
+	specs := map[string]hostsim.PluginSpec{}
+	for _, f := range bench.Filters {
+		s, err := bench.Specs(*dist, f)
+		if err != nil {
+			log.Fatal(err)
+		}
+		specs[f] = s[0]
+		m := module{Filter: f, SizeBytes: len(s[0].Wasm)}
+		t0 := time.Now()
+		h, err := bench.StartChain(s)
+		if err != nil {
+			log.Fatalf("bench: %s: %v", f, err)
+		}
+		m.FirstStartMS = ms(time.Since(t0))
+		h.Close()
+		var best time.Duration = math.MaxInt64
+		for i := 0; i < 5; i++ {
+			t0 = time.Now()
+			h, err := bench.StartChain(s)
+			if err != nil {
+				log.Fatal(err)
+			}
+			best = min(best, time.Since(t0))
+			h.Close()
+		}
+		m.InstantiateMS = ms(best)
+		rep.Modules = append(rep.Modules, m)
+		say("module %-12s %7.0f KiB  cold start %6.0f ms  instantiate %6.1f ms", f, float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
+	}
+
+	// Wasm latency per target and body size, then linear memory over many requests.
+	targets := [][]string{}
+	for _, f := range bench.Filters {
+		targets = append(targets, []string{f})
+	}
+	targets = append(targets, bench.Filters)
+	for _, tg := range targets {
+		name := tg[0]
+		if len(tg) > 1 {
+			name = "chain"
+		}
+		var ss []hostsim.PluginSpec
+		for _, f := range tg {
+			ss = append(ss, specs[f])
+		}
+		h, err := bench.StartChain(ss)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, kib := range bench.Sizes {
+			body := bench.ChatBody(kib)
+			if _, err := bench.Latencies(h, body, 20); err != nil { // warm-up
+				log.Fatalf("bench: %s %d KiB: %v", name, kib, err)
+			}
+			var lats []time.Duration
+			t0 := time.Now()
+			for (time.Since(t0) < *perCell || len(lats) < 30) && len(lats) < 5000 {
+				l, err := bench.Latencies(h, body, 10)
+				if err != nil {
+					log.Fatal(err)
+				}
+				lats = append(lats, l...)
+			}
+			p50, p99 := bench.Percentile(lats, 50), bench.Percentile(lats, 99)
+			c := latency{Target: name, KiB: kib, N: len(lats), P50US: us(p50), P99US: us(p99), MBps: float64(len(body)) / p50.Seconds() / 1e6}
+			rep.Wasm = append(rep.Wasm, c)
+			say("wasm %-12s %4d KiB  p50 %8.0f µs  p99 %8.0f µs  %6.1f MB/s  (n=%d)", name, kib, c.P50US, c.P99US, c.MBps, c.N)
+		}
+		rep.Memory = append(rep.Memory, measureMemory(h, tg, name, *memReqs, say))
+		h.Close()
+	}
+
+	// Native benchmarks of each filter's pure packages.
+	for _, f := range bench.Filters {
+		rep.Native = append(rep.Native, runNative(f, *nativeTime, say)...)
+	}
+
+	// Load: the chain through the gateway against the same gateway without filters, alternated.
+	if *loadDur > 0 {
+		rep.Load = runLoadCompare(*dist, *loadDur, *conc, *rounds, say)
+	}
+
+	writeOutputs(rep, *out)
+	say("wrote %s", filepath.Join(*out, "bench.json"))
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
+func us(d time.Duration) float64 { return math.Round(float64(d.Nanoseconds())/100) / 10 }
+
+// memSizer is the hostsim API that reports a VM's linear memory size, when hostsim has it.
+type memSizer interface {
+	MemorySize(plugin string, worker int) (uint32, bool)
+}
+
+func measureMemory(h *hostsim.Host, tg []string, name string, n int, say func(string, ...any)) memory {
+	m := memory{Target: name, Requests: n}
+	ms, ok := any(h).(memSizer)
+	if !ok {
+		m.Unavailable = "hostsim.Host has no MemorySize(plugin, worker)"
+		say("memory %-12s not measured: %s", name, m.Unavailable)
+		return m
+	}
+	total := func() uint64 {
+		var s uint64
+		for _, f := range tg {
+			if v, ok := ms.MemorySize(f, 0); ok {
+				s += uint64(v)
+			}
+		}
+		return s
+	}
+	body := bench.ChatBody(16)
+	m.WarmBytes = total()
+	for i := 0; i < n; i++ {
+		if err := bench.Exchange(h, body); err != nil {
+			m.Unavailable = err.Error()
+			return m
+		}
+	}
+	m.AfterBytes = total()
+	m.Grew = m.AfterBytes > m.WarmBytes
+	say("memory %-12s warm %6.1f MiB  after %d × 16 KiB %6.1f MiB  grew=%v", name, mib(m.WarmBytes), n, mib(m.AfterBytes), m.Grew)
+	return m
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+var reBench = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op(?:\s+([0-9.]+) MB/s)?(?:\s+([0-9.]+) B/op)?(?:\s+([0-9.]+) allocs/op)?`)
+
+func runNative(filter, benchtime string, say func(string, ...any)) []native {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime, "./plugins/"+filter+"/...")
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		say("native %s: %v", filter, err)
+		return nil
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		say("native %s: %v", filter, err)
+		return nil
+	}
+	var res []native
+	pkg := ""
+	sc := bufio.NewScanner(outp)
+	for sc.Scan() {
+		line := sc.Text()
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = strings.TrimPrefix(p, "github.com/wasmguard/wasmguard/")
+			continue
+		}
+		m := reBench.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		n := native{Filter: filter, Pkg: pkg, Name: m[1]}
+		n.NsOp, _ = strconv.ParseFloat(m[2], 64)
+		n.MBps, _ = strconv.ParseFloat(m[3], 64)
+		n.BOp, _ = strconv.ParseFloat(m[4], 64)
+		n.Allocs, _ = strconv.ParseFloat(m[5], 64)
+		res = append(res, n)
+		say("native %-12s %-50s %10.0f ns/op %8.1f MB/s %6.0f allocs/op", filter, n.Pkg+"."+n.Name, n.NsOp, n.MBps, n.Allocs)
+	}
+	if err := cmd.Wait(); err != nil {
+		say("native %s: go test: %v", filter, err)
+	}
+	return res
+}
+
+// startGateway serves the local.json chain (or no filters) in front of the mock upstream without delays.
+func startGateway(dist string, noFilters bool) (string, func(), error) {
+	cfg, err := gateway.ParseConfig(configs.Local, "")
+	if err != nil {
+		return "", nil, err
+	}
+	cfg.AdminListen = "off"
+	cfg.Mock.ChunkDelayMS = -1
+	for i := range cfg.Plugins {
+		if cfg.Plugins[i].Name == "tokenbudget" {
+			c, _ := bench.FilterConfig("tokenbudget")
+			cfg.Plugins[i].Config = c
+		}
+	}
+	srv, err := gateway.New(cfg, gateway.Options{Dist: dist, NoFilters: noFilters, Logger: log.New(io.Discard, "", 0)})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		return "", nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(ctx, ln, nil, 5*time.Second); close(done) }()
+	return "http://" + ln.Addr().String() + "/v1/chat/completions", func() { cancel(); <-done; srv.Close() }, nil
+}
+
+func runLoadCompare(dist string, dur time.Duration, conc, rounds int, say func(string, ...any)) *loadCmp {
+	lc := &loadCmp{BodyKiB: 4, Rounds: rounds}
+	body := bench.ChatBody(lc.BodyKiB)
+	baseURL, stopBase, err := startGateway(dist, true)
+	if err != nil {
+		lc.Error = err.Error()
+		return lc
+	}
+	defer stopBase()
+	chainURL, stopChain, err := startGateway(dist, false)
+	if err != nil {
+		lc.Error = err.Error()
+		return lc
+	}
+	defer stopChain()
+	tool := bench.LoadTool()
+	say("load: %s, %d clients, %s per run, %d KiB bodies, %d rounds", tool, conc, dur, lc.BodyKiB, rounds)
+	ctx := context.Background()
+	for r := 0; r < rounds; r++ {
+		for _, side := range []struct {
+			name string
+			url  string
+			dst  *[]bench.Load
+		}{{"no filters", baseURL, &lc.Base}, {"chain", chainURL, &lc.Chain}} {
+			l, err := bench.RunLoad(ctx, tool, side.url, body, dur, conc)
+			if err != nil {
+				lc.Error = err.Error()
+				say("load %s: %v", side.name, err)
+				return lc
+			}
+			*side.dst = append(*side.dst, l)
+			say("load %-10s %8.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d/%d", side.name, l.RPS, ms(l.P50), ms(l.P99), l.Errors, l.Requests)
+		}
+	}
+	sum := func(ls []bench.Load, f func(bench.Load) float64) float64 {
+		s := 0.0
+		for _, l := range ls {
+			s += f(l)
+		}
+		return s
+	}
+	rps := func(l bench.Load) float64 { return l.RPS }
+	p50 := func(l bench.Load) float64 { return float64(l.P50) }
+	p99 := func(l bench.Load) float64 { return float64(l.P99) }
+	lc.RPSRatio = round3(sum(lc.Chain, rps) / sum(lc.Base, rps))
+	lc.P50Ratio = round3(sum(lc.Chain, p50) / sum(lc.Base, p50))
+	lc.P99Ratio = round3(sum(lc.Chain, p99) / sum(lc.Base, p99))
+	say("load: chain/no-filters throughput %.2f×, p50 %.2f×, p99 %.2f×", lc.RPSRatio, lc.P50Ratio, lc.P99Ratio)
+	return lc
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+func writeOutputs(rep *report, out string) {
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(filepath.Join(out, "bench.json"), append(b, '\n'), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# wasmguard benchmarks (%s, %s, %d CPUs)\n\n", rep.Date, rep.Go, rep.CPUs)
+	md.WriteString("## Modules\n\n| filter | size | cold start (compile + start) | instantiate + start |\n|---|---:|---:|---:|\n")
+	for _, m := range rep.Modules {
+		fmt.Fprintf(&md, "| %s | %.0f KiB | %.0f ms | %.1f ms |\n", m.Filter, float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
+	}
+	md.WriteString("\n## Per-request latency in wasm (hostsim, Envoy profile, one VM)\n\n| target | body | p50 | p99 | MB/s at p50 |\n|---|---:|---:|---:|---:|\n")
+	for _, l := range rep.Wasm {
+		fmt.Fprintf(&md, "| %s | %d KiB | %.0f µs | %.0f µs | %.1f |\n", l.Target, l.KiB, l.P50US, l.P99US, l.MBps)
+	}
+	md.WriteString("\n## Linear memory\n\n| target | after warm-up | after N × 16 KiB | grew |\n|---|---:|---:|---|\n")
+	for _, m := range rep.Memory {
+		if m.Unavailable != "" {
+			fmt.Fprintf(&md, "| %s | – | – | not measured: %s |\n", m.Target, m.Unavailable)
+			continue
+		}
+		fmt.Fprintf(&md, "| %s | %.1f MiB | %.1f MiB (N=%d) | %v |\n", m.Target, mib(m.WarmBytes), mib(m.AfterBytes), m.Requests, m.Grew)
+	}
+	md.WriteString("\n## Native benchmarks (pure packages)\n\n| filter | benchmark | ns/op | MB/s | allocs/op |\n|---|---|---:|---:|---:|\n")
+	for _, n := range rep.Native {
+		fmt.Fprintf(&md, "| %s | %s.%s | %.0f | %.1f | %.0f |\n", n.Filter, n.Pkg, n.Name, n.NsOp, n.MBps, n.Allocs)
+	}
+	if l := rep.Load; l != nil {
+		fmt.Fprintf(&md, "\n## Under load (hostsim serve, %d KiB requests, mock upstream)\n\n", l.BodyKiB)
+		if l.Error != "" {
+			fmt.Fprintf(&md, "load test failed: %s\n", l.Error)
+		} else {
+			md.WriteString("| gateway | tool | req/s | p50 | p99 | errors |\n|---|---|---:|---:|---:|---:|\n")
+			for i := range l.Base {
+				for _, x := range []struct {
+					n string
+					l bench.Load
+				}{{"no filters", l.Base[i]}, {"four-filter chain", l.Chain[i]}} {
+					fmt.Fprintf(&md, "| %s | %s | %.0f | %.2f ms | %.2f ms | %d/%d |\n", x.n, x.l.Tool, x.l.RPS, ms(x.l.P50), ms(x.l.P99), x.l.Errors, x.l.Requests)
+				}
+			}
+			fmt.Fprintf(&md, "\nChain vs no filters, same run: throughput %.2f×, p50 latency %.2f×, p99 latency %.2f×.\n", l.RPSRatio, l.P50Ratio, l.P99Ratio)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, "bench.md"), []byte(md.String()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	// Charts: p50 per body size for each target; load throughput.
+	var cats []string
+	for _, k := range bench.Sizes {
+		cats = append(cats, fmt.Sprintf("%d KiB", k))
+	}
+	colors := []string{"#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756"}
+	var series []eval.Series
+	maxV := 0.0
+	for i, tg := range append(append([]string{}, bench.Filters...), "chain") {
+		s := eval.Series{Name: tg, Color: colors[i%len(colors)]}
+		for _, k := range bench.Sizes {
+			v := math.NaN()
+			for _, l := range rep.Wasm {
+				if l.Target == tg && l.KiB == k {
+					v = l.P50US / 1000
+				}
+			}
+			s.Values = append(s.Values, v)
+			if !math.IsNaN(v) {
+				maxV = math.Max(maxV, v)
+			}
+		}
+		series = append(series, s)
+	}
+	_ = os.WriteFile(filepath.Join(out, "latency.svg"), eval.BarChart("p50 latency per request in wasm (ms)", cats, series, niceMax(maxV), false, " ms"), 0o644)
+	if l := rep.Load; l != nil && l.Error == "" && len(l.Base) > 0 {
+		var b, c []float64
+		for i := range l.Base {
+			b, c = append(b, l.Base[i].RPS), append(c, l.Chain[i].RPS)
+		}
+		var rc []string
+		for i := range l.Base {
+			rc = append(rc, fmt.Sprintf("round %d", i+1))
+		}
+		mx := 0.0
+		for _, v := range append(b, c...) {
+			mx = math.Max(mx, v)
+		}
+		_ = os.WriteFile(filepath.Join(out, "load.svg"), eval.BarChart("throughput under load (req/s)", rc,
+			[]eval.Series{{Name: "no filters", Color: "#999999", Values: b}, {Name: "four-filter chain", Color: "#4c78a8", Values: c}}, niceMax(mx), false, ""), 0o644)
+	}
+}
+
+// niceMax rounds v up to 1, 2 or 5 times a power of ten.
+func niceMax(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
