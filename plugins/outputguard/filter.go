@@ -1,0 +1,374 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
+	"github.com/wasmguard/wasmguard/sdk/body"
+	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/reply"
+	"github.com/wasmguard/wasmguard/sdk/telemetry"
+)
+
+// TODO(sdk): move the request-info, body-collection and metric helpers below to sdk/filter once it lands.
+
+type vmContext struct{ types.DefaultVMContext }
+
+func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+
+type metrics struct {
+	responses, blocked, redacted, annotated, monitored, errors proxywasm.MetricCounter
+	perCheck                                                   map[string]proxywasm.MetricCounter
+}
+
+type pluginContext struct {
+	types.DefaultPluginContext
+	cfg *config.Routed[Config]
+	m   metrics
+}
+
+func metricName(what string) string { return telemetry.MetricName(filterName, what) }
+
+func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+	raw, err := proxywasm.GetPluginConfiguration()
+	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
+		proxywasm.LogCriticalf("%s: config: read: %v", filterName, err)
+		return types.OnPluginStartStatusFailed
+	}
+	cfg, err := parseConfig(raw)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			proxywasm.LogCriticalf("%s: config: %s", filterName, line)
+		}
+		return types.OnPluginStartStatusFailed
+	}
+	p.cfg = cfg
+	p.m = metrics{
+		responses: proxywasm.DefineCounterMetric(metricName("responses_checked")),
+		blocked:   proxywasm.DefineCounterMetric(metricName("blocked")),
+		redacted:  proxywasm.DefineCounterMetric(metricName("redacted")),
+		annotated: proxywasm.DefineCounterMetric(metricName("annotated")),
+		monitored: proxywasm.DefineCounterMetric(metricName("monitored")),
+		errors:    proxywasm.DefineCounterMetric(metricName("errors")),
+		perCheck:  map[string]proxywasm.MetricCounter{},
+	}
+	for _, r := range []string{reasonExfil, reasonMarkup, reasonSecret, reasonLeak, reasonSchema, reasonNotJSON} {
+		p.m.perCheck[r] = proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("findings"), "reason", r))
+	}
+	proxywasm.LogInfof("%s: started: %s (%d rules)", filterName, cfg.Default.describe(), len(cfg.Rules))
+	return types.OnPluginStartStatusOK
+}
+
+func (p *pluginContext) NewHttpContext(uint32) types.HttpContext { return &httpContext{p: p} }
+
+type httpContext struct {
+	types.DefaultHttpContext
+	p         *pluginContext
+	cfg       *Config
+	rule      string
+	k         *check.Checker
+	requestID string
+	path      string
+	format    llm.Format
+
+	readRequest bool
+	reqBody     []byte
+	system      []string
+
+	active   bool // the response is inspected
+	stream   *streamProc
+	encoding string
+	buf      []byte
+	done     bool
+	logged   bool
+}
+
+func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
+	hdrs, err := proxywasm.GetHttpRequestHeaders()
+	if err != nil {
+		return types.ActionContinue
+	}
+	ri := config.RequestInfo{Headers: make([][2]string, 0, len(hdrs))}
+	for _, kv := range hdrs {
+		name := strings.ToLower(kv[0])
+		ri.Headers = append(ri.Headers, [2]string{name, kv[1]})
+		switch name {
+		case ":path":
+			ri.Path = kv[1]
+		case ":authority", "host":
+			if ri.Host == "" {
+				ri.Host = kv[1]
+			}
+		case ":method":
+			ri.Method = kv[1]
+		case "x-request-id":
+			ri.RequestID = kv[1]
+		}
+	}
+	if ch := h.p.cfg.Default.ConsumerHeader; ch != "" {
+		ri.Consumer, _ = ri.Header(ch)
+	}
+	if len(h.p.cfg.Rules) > 0 {
+		if v, err := proxywasm.GetProperty([]string{"xds", "route_name"}); err == nil {
+			ri.Route = string(v)
+		} else if v, err := proxywasm.GetProperty([]string{"kong", "route_name"}); err == nil {
+			ri.Route = string(v)
+		}
+	}
+	h.cfg, h.rule = h.p.cfg.Select(&ri)
+	h.k = h.cfg.checker
+	h.requestID = ri.RequestID
+	h.path = ri.Path
+	h.format = llm.DetectFormat(pathOnly(ri.Path), nil)
+	h.readRequest = !endOfStream && h.k.FromRequest() && ri.Method == "POST"
+	return types.ActionContinue
+}
+
+func pathOnly(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// OnHttpRequestBody reads the request once (only when the prompt-leak check fingerprints the request's system
+// prompt) and lets it through unchanged.
+func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+	if !h.readRequest {
+		return types.ActionContinue
+	}
+	if int64(bodySize) > h.cfg.MaxBodyBytes {
+		// too large to fingerprint; the configured canaries and system prompt still apply
+		h.readRequest = false
+		return types.ActionContinue
+	}
+	if !endOfStream {
+		return types.ActionPause
+	}
+	h.readRequest = false
+	b, err := proxywasm.GetHttpRequestBody(0, bodySize)
+	if err != nil || len(b) == 0 {
+		return types.ActionContinue
+	}
+	h.learnRequest(b)
+	return types.ActionContinue
+}
+
+func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
+	if h.readRequest {
+		h.readRequest = false
+		if b, err := proxywasm.GetHttpRequestBody(0, int(h.cfg.MaxBodyBytes)); err == nil {
+			h.learnRequest(b)
+		}
+	}
+	return types.ActionContinue
+}
+
+func (h *httpContext) learnRequest(b []byte) {
+	f := llm.DetectFormat(pathOnly(h.path), b)
+	if f != llm.FormatUnknown {
+		h.format = f
+	}
+	req, err := llm.ParseRequest(f, b)
+	if err != nil {
+		return
+	}
+	for _, s := range req.Segments {
+		if s.Provenance == llm.ProvSystem && s.Text != "" {
+			h.system = append(h.system, s.Text)
+		}
+	}
+	if len(h.system) > 0 {
+		h.k = h.k.ForRequest(h.system)
+	}
+}
+
+func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
+	if h.cfg == nil || endOfStream {
+		return types.ActionContinue
+	}
+	status, _ := proxywasm.GetHttpResponseHeader(":status")
+	if len(status) != 3 || status[0] != '2' {
+		return types.ActionContinue
+	}
+	ct, _ := proxywasm.GetHttpResponseHeader("content-type")
+	h.encoding, _ = proxywasm.GetHttpResponseHeader("content-encoding")
+	enforce := h.cfg.Enforce()
+	switch {
+	case body.IsSSE(ct):
+		h.stream = newStreamProc(h.cfg, h.k, h.format, enforce, h.requestID)
+		if h.encoding != "" && !strings.EqualFold(h.encoding, "identity") {
+			// compressed event streams are not inspected
+			h.onError(reasonBadEncoding)
+			h.stream = nil
+			return types.ActionContinue
+		}
+	case body.IsJSON(ct):
+		if !body.Supported(h.encoding) {
+			h.onError(reasonBadEncoding)
+			return types.ActionContinue
+		}
+	default:
+		return types.ActionContinue
+	}
+	if !h.k.Enabled() && h.cfg.Schema == nil {
+		h.stream = nil
+		return types.ActionContinue
+	}
+	h.active = true
+	if enforce {
+		// the body may change length
+		_ = proxywasm.RemoveHttpResponseHeader("content-length")
+	}
+	return types.ActionContinue
+}
+
+func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+	if !h.active || h.done {
+		return types.ActionContinue
+	}
+	var chunk []byte
+	if bodySize > 0 {
+		b, err := proxywasm.GetHttpResponseBody(0, bodySize)
+		if err != nil {
+			h.active = false
+			h.onError(reasonUnparseable)
+			return types.ActionContinue
+		}
+		chunk = b
+	}
+	if h.stream != nil {
+		out := h.stream.feed(chunk, endOfStream)
+		if endOfStream {
+			h.done = true
+			h.finishDecision()
+		}
+		if h.cfg.Enforce() {
+			_ = proxywasm.ReplaceHttpResponseBody(out)
+		}
+		return types.ActionContinue
+	}
+	// non-streamed: collect the whole body ourselves (Kong hands out 16 KiB slices; Envoy resets a response
+	// whose buffer overflows once headers went), sending nothing until the end
+	if int64(len(h.buf)+len(chunk)) > h.cfg.MaxBodyBytes {
+		h.active = false
+		h.onError(reasonTooLarge)
+		if h.cfg.Enforce() {
+			// what was held back goes out unchecked (on_error allow) or is replaced (deny)
+			_ = proxywasm.ReplaceHttpResponseBody(h.failBody(append(h.buf, chunk...), reasonTooLarge))
+		}
+		h.buf = nil
+		return types.ActionContinue
+	}
+	h.buf = append(h.buf, chunk...)
+	if !endOfStream {
+		if h.cfg.Enforce() {
+			_ = proxywasm.ReplaceHttpResponseBody(nil)
+		}
+		return types.ActionContinue
+	}
+	h.done = true
+	out := h.processWhole(h.buf)
+	h.buf = nil
+	if h.cfg.Enforce() {
+		_ = proxywasm.ReplaceHttpResponseBody(out)
+	}
+	return types.ActionContinue
+}
+
+// processWhole inspects a complete non-streamed body and returns the bytes to send.
+func (h *httpContext) processWhole(raw []byte) []byte {
+	decoded, err := body.Decode(h.encoding, raw, h.cfg.MaxBodyBytes)
+	if err != nil {
+		reason := reasonBadEncoding
+		if errors.Is(err, body.ErrTooLarge) {
+			reason = reasonTooLarge
+		}
+		h.onError(reason)
+		return h.failBody(raw, reason)
+	}
+	out, changed, v, err := processJSON(h.cfg, h.k, h.format, decoded, h.cfg.Enforce())
+	if err != nil {
+		h.onError(reasonUnparseable)
+		return h.failBody(raw, reasonUnparseable)
+	}
+	h.logDecision(&v)
+	if !changed {
+		return raw
+	}
+	enc, err := body.Encode(h.encoding, out)
+	if err != nil {
+		return out // identity fallback cannot happen for supported encodings
+	}
+	return enc
+}
+
+// failBody is what a body we could not inspect becomes: unchanged under on_error allow, the provider's error
+// under deny.
+func (h *httpContext) failBody(raw []byte, reason string) []byte {
+	if h.cfg.FailOpen() || !h.cfg.Enforce() {
+		return raw
+	}
+	_, b := reply.Error(h.format, 502, reason, "the gateway could not inspect the response", h.requestID)
+	return b
+}
+
+func (h *httpContext) onError(reason string) {
+	h.p.m.errors.Increment(1)
+	action := "allow"
+	if !h.cfg.FailOpen() {
+		action = actionBlock
+	}
+	d := telemetry.Decision{Filter: filterName, Rule: h.rule, Action: action, Reason: reason, RequestID: h.requestID}
+	if !h.cfg.Enforce() {
+		d.Mode = "monitor"
+	}
+	proxywasm.LogWarn(d.String())
+}
+
+func (h *httpContext) finishDecision() {
+	if h.stream != nil {
+		h.logDecision(&h.stream.v)
+	}
+}
+
+func (h *httpContext) logDecision(v *verdict) {
+	if h.logged {
+		return
+	}
+	h.logged = true
+	h.p.m.responses.Increment(1)
+	if v.action == "" {
+		return
+	}
+	for _, s := range v.signals {
+		if c, ok := h.p.m.perCheck[s]; ok {
+			c.Increment(1)
+		}
+	}
+	if !h.cfg.Enforce() {
+		h.p.m.monitored.Increment(1)
+	} else {
+		switch v.action {
+		case actionBlock:
+			h.p.m.blocked.Increment(1)
+		case actionRedact:
+			h.p.m.redacted.Increment(1)
+		case actionAnnotate:
+			h.p.m.annotated.Increment(1)
+		}
+	}
+	proxywasm.LogInfo(v.decision(h.rule, h.requestID, !h.cfg.Enforce()).String())
+}
+
+func (h *httpContext) OnHttpStreamDone() {
+	// a stream cut short (client gone, upstream reset) still logs what was found so far
+	if h.active && !h.done && h.stream != nil {
+		h.finishDecision()
+	}
+}

@@ -1,0 +1,461 @@
+package main
+
+import (
+	"unicode/utf8"
+
+	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
+	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/reply"
+	"github.com/wasmguard/wasmguard/sdk/sse"
+	"github.com/wasmguard/wasmguard/sdk/telemetry"
+)
+
+// This file holds the response processing without host calls (filter.go feeds it), so it is testable natively.
+
+const filterName = "outputguard"
+
+// Reason codes (stable).
+const (
+	reasonExfil          = "output_exfiltration_link"
+	reasonMarkup         = "output_unsafe_markup"
+	reasonSecret         = "output_secret_leak"
+	reasonLeak           = "output_prompt_leak"
+	reasonSchema         = "output_json_schema_violation"
+	reasonNotJSON        = "output_not_json"
+	reasonTooLarge       = "response_body_too_large"
+	reasonUnparseable    = "response_body_unparseable"
+	reasonBadEncoding    = "response_encoding_unsupported"
+	blockedMessage       = "the response was blocked by the gateway's output policy"
+	blockedTextForClient = "[The response was blocked by the gateway's output policy (reason: "
+)
+
+func reasonOf(c check.Check) string {
+	switch c {
+	case check.CheckExfil:
+		return reasonExfil
+	case check.CheckMarkup:
+		return reasonMarkup
+	case check.CheckSecret:
+		return reasonSecret
+	case check.CheckPromptLeak:
+		return reasonLeak
+	}
+	return reasonSchema
+}
+
+// verdict accumulates what was found in one response and what to do about it.
+type verdict struct {
+	action   string // strongest action: block > redact > annotate > "" (nothing)
+	reason   string // reason code of the finding that set action
+	score    float64
+	findings []telemetry.Finding
+	signals  []string
+	schema   []string // JSON Schema violations (for the log count only)
+}
+
+func actionRank(a string) int {
+	switch a {
+	case actionBlock:
+		return 3
+	case actionRedact:
+		return 2
+	case actionAnnotate:
+		return 1
+	}
+	return 0
+}
+
+func (v *verdict) raise(action, reason string, score float64) {
+	if actionRank(action) > actionRank(v.action) {
+		v.action, v.reason = action, reason
+	}
+	if score > v.score {
+		v.score = score
+	}
+	for _, s := range v.signals {
+		if s == reason {
+			return
+		}
+	}
+	v.signals = append(v.signals, reason)
+}
+
+// effectiveAction is the action a finding gets: redact falls back to block for findings without a span to
+// neutralise (leak phrasing).
+func effectiveAction(k *check.Checker, f check.Finding) string {
+	a := string(k.Action(f.Check))
+	if a == actionRedact && !f.CanRedact {
+		return actionBlock
+	}
+	return a
+}
+
+// add records findings of one segment (offsets are bytes into text; the log gets code points).
+func (v *verdict) add(k *check.Checker, seg int, text string, fs []check.Finding) {
+	for _, f := range fs {
+		v.raise(effectiveAction(k, f), reasonOf(f.Check), f.Score)
+		if len(v.findings) < 64 {
+			v.findings = append(v.findings, telemetry.Finding{
+				Type: string(f.Check) + "." + f.Type, Segment: seg,
+				Start: runeOffset(text, f.Start), End: runeOffset(text, f.End), Score: min(f.Score, 1),
+			})
+		}
+	}
+}
+
+func runeOffset(s string, b int) int {
+	if b > len(s) {
+		b = len(s)
+	}
+	return utf8.RuneCountInString(s[:b])
+}
+
+func (v *verdict) decision(rule, requestID string, monitor bool) telemetry.Decision {
+	d := telemetry.Decision{Filter: filterName, Rule: rule, Action: v.action, Reason: v.reason, RequestID: requestID,
+		Score: min(v.score, 1), Signals: v.signals, Findings: v.findings}
+	if d.Action == "" {
+		d.Action = "allow"
+	}
+	if monitor {
+		d.Mode = "monitor"
+	}
+	if len(v.schema) > 0 {
+		d.Attrs = append(d.Attrs, telemetry.Attr{Key: "schema_violations", Value: float64(len(v.schema))})
+	}
+	return d
+}
+
+// redactPolicy says which findings are neutralised in place.
+func redactPolicy(k *check.Checker) func(check.Finding) bool {
+	return func(f check.Finding) bool { return f.CanRedact && k.Action(f.Check) == check.ActionRedact }
+}
+
+// processJSON inspects a whole (decoded) non-streamed response. It returns the new body when it changed.
+func processJSON(cfg *Config, k *check.Checker, f llm.Format, body []byte, enforce bool) (out []byte, changed bool, v verdict, err error) {
+	resp, err := llm.ParseResponse(f, body)
+	if err != nil {
+		return nil, false, v, err
+	}
+	var edits []llm.Edit
+	redact := redactPolicy(k)
+	for _, s := range resp.Segments {
+		if !k.Enabled() || s.Text == "" {
+			continue
+		}
+		fs := k.Scan(s.Text)
+		if len(fs) == 0 {
+			continue
+		}
+		v.add(k, s.Index, s.Text, fs)
+		if nt := check.Apply(s.Text, fs, redact); nt != s.Text {
+			edits = append(edits, llm.Edit{Loc: s.Loc, Text: nt})
+		}
+	}
+	if cfg.Schema != nil {
+		text := firstChoiceText(resp)
+		viol, verr := cfg.Schema.ValidateText(text)
+		if verr != nil {
+			viol = []string{"/: " + verr.Error()}
+		}
+		if len(viol) > 0 {
+			v.schema = viol
+			reason := reasonSchema
+			if verr != nil {
+				reason = reasonNotJSON
+			}
+			v.raise(cfg.SchemaAction, reason, 1)
+		}
+	}
+	if !enforce {
+		return nil, false, v, nil
+	}
+	if v.action == actionBlock {
+		// headers already went downstream: keep the provider's shape and replace the model's output by a notice
+		edits = edits[:0]
+		for _, s := range resp.Segments {
+			t := ""
+			if s.Provenance == llm.ProvAssistant {
+				t = blockedTextForClient + v.reason + ")]"
+			}
+			edits = append(edits, llm.Edit{Loc: s.Loc, Text: t})
+		}
+	}
+	if len(edits) == 0 {
+		return nil, false, v, nil
+	}
+	return llm.ApplyEdits(body, edits), true, v, nil
+}
+
+// firstChoiceText is the assistant text of the first choice/candidate (what JSON mode returns).
+func firstChoiceText(r *llm.Response) string {
+	out := ""
+	first := -1
+	for _, s := range r.Segments {
+		if s.Provenance != llm.ProvAssistant {
+			continue
+		}
+		if first < 0 {
+			first = s.Message
+		}
+		if s.Message == first {
+			out += s.Text
+		}
+	}
+	return out
+}
+
+// streamProc rewrites one SSE response stream event by event.
+type streamProc struct {
+	cfg       *Config
+	k         *check.Checker
+	format    llm.Format
+	enforce   bool
+	requestID string
+
+	dec    sse.Decoder
+	sp     *llm.StreamParser
+	chans  map[chanKey]*channel
+	order  []*channel
+	queue  []*qEvent
+	pieces map[int]pieceRef
+	nextID int
+	v      verdict
+
+	ended   bool   // the stream was ended with an error event; everything after is dropped
+	held    []byte // buffer_streams: output held until the end
+	errText string // the terminal error event
+	errSent bool
+}
+
+type chanKey struct {
+	choice, index int
+	tool          bool
+}
+
+type channel struct {
+	st  *check.Stream
+	seg int
+}
+
+type qEvent struct {
+	ev      sse.Event
+	pending int
+	edits   []llm.Edit
+	hasText bool
+}
+
+type pieceRef struct {
+	ev  *qEvent
+	loc llm.Loc
+	orig string
+}
+
+func newStreamProc(cfg *Config, k *check.Checker, f llm.Format, enforce bool, requestID string) *streamProc {
+	return &streamProc{cfg: cfg, k: k, format: f, enforce: enforce, requestID: requestID,
+		sp: llm.NewStreamParser(f), chans: map[chanKey]*channel{}, pieces: map[int]pieceRef{}}
+}
+
+// feed processes a body chunk and returns the bytes to send downstream now.
+func (p *streamProc) feed(chunk []byte, eos bool) []byte {
+	var out []byte
+	if !p.ended {
+		for _, ev := range p.dec.Feed(chunk) {
+			p.event(ev)
+			if p.ended {
+				break
+			}
+		}
+		if err := p.dec.Err(); err != nil && !p.ended {
+			p.fail(reasonUnparseable)
+		}
+	}
+	if eos && !p.ended {
+		if ev, ok := p.dec.Flush(); ok {
+			p.event(ev)
+		}
+		if !p.ended {
+			p.finish()
+		}
+	}
+	out = p.drain(eos)
+	if p.cfg.BufferStreams && p.enforce {
+		p.held = append(p.held, out...)
+		if !eos {
+			return nil
+		}
+		out, p.held = p.held, nil
+		if p.ended {
+			// a blocked buffered stream sends the terminal error only
+			out = []byte(p.errText)
+		}
+	}
+	return out
+}
+
+func (p *streamProc) event(ev sse.Event) {
+	q := &qEvent{ev: ev}
+	p.queue = append(p.queue, q)
+	if !ev.HasData {
+		return
+	}
+	deltas, err := p.sp.Parse(ev)
+	if err != nil {
+		return // an event we cannot read is forwarded unchanged
+	}
+	for _, d := range deltas {
+		switch d.Kind {
+		case llm.DeltaText, llm.DeltaToolArgs:
+			if d.Text == "" || !p.k.Enabled() {
+				continue
+			}
+			key := chanKey{d.Choice, d.Index, d.Kind == llm.DeltaToolArgs}
+			c := p.chans[key]
+			if c == nil {
+				var redact func(check.Finding) bool
+				if p.enforce {
+					redact = redactPolicy(p.k)
+				}
+				c = &channel{st: p.k.NewStream(redact), seg: len(p.order)}
+				p.chans[key] = c
+				p.order = append(p.order, c)
+			}
+			id := p.nextID
+			p.nextID++
+			p.pieces[id] = pieceRef{ev: q, loc: d.Loc, orig: d.Text}
+			q.pending++
+			q.hasText = true
+			ready, found := c.st.Push(id, d.Text)
+			p.release(c, ready, found)
+			if p.ended {
+				return
+			}
+		case llm.DeltaSnapshot:
+			// text repeated whole (Responses *.done, response.completed): neutralise it the same way, statelessly
+			if p.enforce && p.k.Enabled() && d.Text != "" {
+				if nt := check.Apply(d.Text, p.k.Scan(d.Text), redactPolicy(p.k)); nt != d.Text {
+					q.edits = append(q.edits, llm.Edit{Loc: d.Loc, Text: nt})
+				}
+			}
+		}
+	}
+}
+
+func (p *streamProc) release(c *channel, ready []check.Piece, found []check.Finding) {
+	if len(found) > 0 {
+		text := c.st.Text()
+		p.v.add(p.k, c.seg, text, found)
+		if p.enforce && p.v.action == actionBlock {
+			p.fail(p.v.reason)
+			return
+		}
+	}
+	for _, r := range ready {
+		ref, ok := p.pieces[r.ID]
+		if !ok {
+			continue
+		}
+		delete(p.pieces, r.ID)
+		if r.Text != ref.orig {
+			ref.ev.edits = append(ref.ev.edits, llm.Edit{Loc: ref.loc, Text: r.Text})
+		}
+		ref.ev.pending--
+	}
+}
+
+// finish closes the text channels at the end of the stream and validates the JSON Schema.
+func (p *streamProc) finish() {
+	for _, c := range p.order {
+		ready, found := c.st.Close()
+		p.release(c, ready, found)
+		if p.ended {
+			return
+		}
+	}
+	if p.cfg.Schema == nil {
+		return
+	}
+	text := ""
+	for key, c := range p.chans {
+		if key.choice == 0 && !key.tool {
+			text += c.st.Text()
+		}
+	}
+	viol, err := p.cfg.Schema.ValidateText(text)
+	if err != nil {
+		viol = []string{"/: " + err.Error()}
+	}
+	if len(viol) == 0 {
+		return
+	}
+	p.v.schema = viol
+	reason := reasonSchema
+	if err != nil {
+		reason = reasonNotJSON
+	}
+	p.v.raise(p.cfg.SchemaAction, reason, 1)
+	if p.enforce && p.cfg.SchemaAction == actionBlock {
+		// the text went out already (unless buffer_streams): drop the stream's tail (finish/usage/done events)
+		// and end with the provider's error event
+		last := -1
+		for i, q := range p.queue {
+			if q.hasText {
+				last = i
+			}
+		}
+		p.queue = p.queue[:last+1]
+		p.fail(reason)
+	}
+}
+
+// fail ends the stream: events not yet sent are dropped (except, at the end of a stream, the released text) and
+// the provider's terminal error event follows.
+func (p *streamProc) fail(reason string) {
+	if p.ended {
+		return
+	}
+	p.ended = true
+	if p.v.action == "" {
+		p.v.raise(actionBlock, reason, 1)
+	}
+	// keep only events fully released (everything held contains or follows the violation)
+	keep := 0
+	for keep < len(p.queue) && p.queue[keep].pending == 0 {
+		keep++
+	}
+	p.queue = p.queue[:keep]
+	p.errText = string(reply.StreamError(p.format, reason, blockedMessage, p.requestID))
+}
+
+// drain returns the bytes of the events at the head of the queue that are complete.
+func (p *streamProc) drain(eos bool) []byte {
+	var out []byte
+	n := 0
+	for n < len(p.queue) && p.queue[n].pending == 0 {
+		q := p.queue[n]
+		ev := q.ev
+		if len(q.edits) > 0 {
+			ev = llm.RewriteEvent(ev, q.edits)
+		}
+		out = append(out, ev.Raw...)
+		n++
+	}
+	p.queue = p.queue[n:]
+	if p.ended {
+		p.queue = nil
+		if !p.errSent {
+			out = append(out, p.errText...)
+			p.errSent = true
+		}
+	}
+	if eos && len(p.queue) > 0 {
+		// should not happen (everything is released at the end); never lose bytes
+		for _, q := range p.queue {
+			out = append(out, q.ev.Raw...)
+		}
+		p.queue = nil
+	}
+	if eos {
+		out = append(out, p.dec.Pending()...)
+	}
+	return out
+}
