@@ -10,7 +10,8 @@ import "strings"
 //	…/responses                                  openai_responses (OpenAI, Azure /openai/responses, /openai/v1/…)
 //	…/v1/messages                                anthropic (also Bedrock-style bodies with anthropic_version)
 //	…/models/{m}:generateContent, :streamGenerateContent   gemini (Generative Language API and Vertex AI)
-//	/api/chat                                    ollama
+//	/api/chat, /api/generate                     ollama
+//	…/v1/completions                             openai_chat (legacy completions: "prompt" is read as user text)
 //
 // A path with an unknown suffix falls back to the body shape: "contents" → gemini; "input" or "instructions"
 // without "messages" → openai_responses; "messages" with a top-level "system", "anthropic_version" or Anthropic
@@ -38,8 +39,10 @@ func formatFromPath(path string) Format {
 		return FormatAnthropic
 	case strings.HasSuffix(p, "/responses"):
 		return FormatOpenAIResponses
-	case p == "/api/chat" || strings.HasSuffix(p, "/ollama/api/chat"):
+	case p == "/api/chat" || p == "/api/generate" || strings.HasSuffix(p, "/ollama/api/chat") || strings.HasSuffix(p, "/ollama/api/generate"):
 		return FormatOllama
+	case strings.HasSuffix(p, "/v1/completions") || strings.HasSuffix(p, "/openai/deployments/"+lastSeg(p, 2)+"/completions"):
+		return FormatOpenAIChat // legacy completions: "prompt" instead of "messages", same errors and usage
 	}
 	return FormatUnknown
 }
@@ -148,4 +151,16 @@ func IsStreamPath(path string) bool {
 		path = path[:i]
 	}
 	return strings.HasSuffix(strings.ToLower(path), ":streamgeneratecontent")
+}
+
+// lastSeg returns the path segment n places from the end (1: the last one).
+func lastSeg(p string, n int) string {
+	for ; n > 1; n-- {
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return ""
+		}
+		p = p[:i]
+	}
+	return p[strings.LastIndexByte(p, '/')+1:]
 }

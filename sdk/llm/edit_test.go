@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestApplyEdits(t *testing.T) {
@@ -124,6 +125,13 @@ func FuzzParseRequest(f *testing.F) {
 		if !json.Valid(body) {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}
+		// Each Loc is a string token that an independent decoder decodes to the segment text.
+		for _, s := range req.Segments {
+			var dec string
+			if err := json.Unmarshal(body[s.Loc.Start:s.Loc.End], &dec); err != nil || dec != s.Text {
+				t.Fatalf("segment %d: token %q decodes to %q (%v), text %q", s.Index, body[s.Loc.Start:s.Loc.End], dec, err, s.Text)
+			}
+		}
 		// Identity edits reproduce the body byte for byte.
 		var ident, change []Edit
 		for _, s := range req.Segments {
@@ -172,4 +180,21 @@ func TestDecodedEquals(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzValidate: the scanner accepts exactly the valid JSON documents (valid UTF-8, nesting within MaxDepth).
+func FuzzValidate(f *testing.F) {
+	for _, s := range []string{`{}`, `[1,-0.5e+3,"a\u00e9",true,false,null,{"a":[{}]}]`, ` "x" `, `{"a":1,}`, `[01]`, `"\ud800"`, "\"\xff\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := validate(b)
+		want := json.Valid(b) && utf8.Valid(b)
+		if err != nil && strings.Contains(err.Error(), "nesting too deep") {
+			return
+		}
+		if (err == nil) != want {
+			t.Fatalf("validate(%q) = %v, encoding/json+utf8 valid = %v", b, err, want)
+		}
+	})
 }

@@ -281,14 +281,27 @@ func (p *reqParser) chat(r val) error {
 				return fmt.Errorf("messages: expected array, got %s", v.k)
 			}
 			lists = append(lists, v)
-		case "prompt", "system": // Ollama /api/generate
-			if p.req.Format == FormatOllama {
-				prov, role := ProvUser, "user"
-				if k := string(keyBytes(b, k)); k == "system" {
-					prov, role = ProvSystem, "system"
+		case "prompt", "suffix": // legacy completions, Ollama /api/generate
+			s := p.sg()
+			if v.k == kArray { // a list of prompts
+				pit := v.iter(b)
+				for {
+					_, x, ok := pit.next()
+					if !ok {
+						break
+					}
+					if x.k == kString {
+						s.add(-1, -1, "user", ProvUser, x, "", "")
+					}
 				}
+			} else if err := s.text(v, -1, -1, "user", ProvUser, "", func() string { return "prompt" }); err != nil {
+				return err
+			}
+			p.req.Segments = s.list
+		case "system": // Ollama /api/generate
+			if p.req.Format == FormatOllama {
 				s := p.sg()
-				if err := s.text(v, -1, -1, role, prov, "", func() string { return role }); err != nil {
+				if err := s.text(v, -1, -1, "system", ProvSystem, "", func() string { return "system" }); err != nil {
 					return err
 				}
 				p.req.Segments = s.list

@@ -219,6 +219,10 @@ func TestDetectFormat(t *testing.T) {
 		{"/v1beta/models/gemini-2.0-flash:generateContent", "", FormatGemini},
 		{"/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse", "", FormatGemini},
 		{"/api/chat", "", FormatOllama},
+		{"/api/generate", "", FormatOllama},
+		{"/v1/completions", "", FormatOpenAIChat},
+		{"/openai/deployments/davinci/completions?api-version=2024-10-21", "", FormatOpenAIChat},
+		{"/v1/embeddings", "", FormatUnknown},
 		{"/proxy/llm", `{"model":"x","messages":[{"role":"user","content":"hi"}]}`, FormatOpenAIChat},
 		{"/proxy/llm", `{"model":"x","system":"s","messages":[{"role":"user","content":"hi"}]}`, FormatAnthropic},
 		{"/proxy/llm", `{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[]}`, FormatAnthropic},
@@ -337,5 +341,22 @@ func TestLargeRequestIsLinear(t *testing.T) {
 	}
 	if req.Messages != n || len(req.Segments) != n || req.Segments[n-1].Text != "hello number 99999" {
 		t.Fatalf("messages %d segments %d", req.Messages, len(req.Segments))
+	}
+}
+
+func TestLegacyPrompts(t *testing.T) {
+	req, err := ParseRequest(FormatOpenAIChat, []byte(`{"model":"gpt-3.5-turbo-instruct","prompt":["Say this is a test","again"],"max_tokens":7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Segments) != 2 || req.Segments[1].Text != "again" || req.Segments[0].Provenance != ProvUser || req.MaxTokens != 7 {
+		t.Fatalf("segments %+v", req.Segments)
+	}
+	req, err = ParseRequestWith(FormatUnknown, []byte(`{"model":"llama3.2","system":"be terse","prompt":"Why is the sky blue?"}`), Options{Path: "/api/generate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Format != FormatOllama || !req.Stream || len(req.Segments) != 2 || req.Segments[0].Provenance != ProvSystem || req.Segments[1].Text != "Why is the sky blue?" {
+		t.Fatalf("ollama generate: %+v", req)
 	}
 }
