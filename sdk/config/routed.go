@@ -366,3 +366,14 @@ func (o Obj) overlay(path string, rule *node, skip ...string) Obj {
 	o.n.doc.nodes = append(o.n.doc.nodes, n)
 	return Obj{n}
 }
+
+// UsesRoute reports whether any rule matches on the route name, i.e. whether the filter needs to read
+// the route property for each request.
+func (r *Routed[T]) UsesRoute() bool {
+	for i := range r.Rules {
+		if len(r.Rules[i].Match.Routes) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,78 @@
+// Package filter is the proxy-wasm glue every wasmguard filter shares, and the only sdk package that
+// imports proxywasm. It keeps the host-facing parts thin and identical across filters: configuration
+// loading in OnPluginStart, request information, body accumulation, SSE rewriting, local replies,
+// metrics and decision logs. Pure logic lives in the filters' own packages and in sdk/config, sdk/llm,
+// sdk/sse, sdk/body, sdk/reply and sdk/telemetry.
+//
+// A filter's glue, in outline:
+//
+//	type pluginContext struct {
+//		types.DefaultPluginContext
+//		cfg     *config.Routed[Config]
+//		metrics *filter.Metrics
+//		blocked filter.CounterVec
+//	}
+//
+//	func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+//		cfg, ok := filter.LoadConfig("promptguard", parseConfig) // logs "promptguard: config: ..." on error
+//		if !ok {
+//			return types.OnPluginStartStatusFailed
+//		}
+//		p.cfg = cfg
+//		p.metrics = filter.NewMetrics("promptguard") // metrics are defined here, never in init()
+//		p.blocked = p.metrics.CounterVec("blocked_total", "reason")
+//		return types.OnPluginStartStatusOK
+//	}
+//
+//	type httpContext struct {
+//		types.DefaultHttpContext
+//		p   *pluginContext
+//		s   filter.Stream
+//		cfg *Config
+//		req filter.RequestBody
+//	}
+//
+//	func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
+//		ri := filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
+//		h.s.Info = ri
+//		var rule string
+//		h.cfg, rule = h.p.cfg.Select(ri)
+//		h.req.Limit = h.cfg.MaxBodyBytes
+//		filter.DropRequestContentLength() // the body may be rewritten later
+//		return types.ActionContinue
+//	}
+//
+//	func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+//		raw, done, err := h.req.Collect(bodySize, endOfStream)
+//		if err != nil {
+//			return h.onError("body_too_large", err) // on_error: allow → Continue, deny → h.s.Reply(...)
+//		}
+//		if !done {
+//			return types.ActionPause
+//		}
+//		... inspect raw, maybe filter.ReplaceRequestBody(newBody) ...
+//		return types.ActionContinue
+//	}
+//
+//	func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
+//		raw, err := h.req.CollectAtTrailers() // the body ended with trailers: inspect it here
+//		...
+//	}
+//
+// # Host differences handled here
+//
+//   - Request bodies: Envoy delivers chunks and, while the filter returns Pause, re-delivers the
+//     cumulative buffer; a body may end with trailers instead of end_of_stream. Kong delivers the
+//     whole body once (and cannot read bodies it spilled to disk: ErrBodyUnreadable).
+//   - Response bodies: ResponseBody buffers inside the filter instead of asking the host to (Kong
+//     only buffers 16 KiB when asked, Envoy resets the stream past its buffer limit once headers
+//     went downstream).
+//   - Properties: Envoy encodes integers as 8 little-endian bytes and booleans as one byte, Kong as
+//     decimal strings and "true"/"false"; PropertyInt and PropertyBool read both. The route name is
+//     xds.route_name on Envoy and kong.route_name on Kong.
+//   - Local replies: Kong traps on a second local reply and Envoy re-enters the filter's own response
+//     callbacks with the reply; Stream.Reply guards the first and Stream.Replied lets the filter skip
+//     the second.
+//   - Metrics: Envoy rejects an increment of 0 and the SDK panics on any rejected metric call; the
+//     helpers never increment by 0.
+package filter

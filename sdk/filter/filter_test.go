@@ -1,0 +1,495 @@
+//go:build !wasm
+
+// The lifecycle tests drive the helpers through the SDK's proxytest host emulator, which only exists in
+// native builds.
+
+package filter
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/sse"
+	"github.com/wasmguard/wasmguard/sdk/telemetry"
+)
+
+// testHTTP is an HttpContext whose callbacks are set per test.
+type testHTTP struct {
+	types.DefaultHttpContext
+	reqHeaders  func(eos bool) types.Action
+	reqBody     func(size int, eos bool) types.Action
+	reqTrailers func() types.Action
+	respBody    func(size int, eos bool) types.Action
+}
+
+func (h *testHTTP) OnHttpRequestHeaders(_ int, eos bool) types.Action {
+	if h.reqHeaders != nil {
+		return h.reqHeaders(eos)
+	}
+	return types.ActionContinue
+}
+
+func (h *testHTTP) OnHttpRequestBody(size int, eos bool) types.Action {
+	if h.reqBody != nil {
+		return h.reqBody(size, eos)
+	}
+	return types.ActionContinue
+}
+
+func (h *testHTTP) OnHttpRequestTrailers(int) types.Action {
+	if h.reqTrailers != nil {
+		return h.reqTrailers()
+	}
+	return types.ActionContinue
+}
+
+func (h *testHTTP) OnHttpResponseBody(size int, eos bool) types.Action {
+	if h.respBody != nil {
+		return h.respBody(size, eos)
+	}
+	return types.ActionContinue
+}
+
+func newHost(t *testing.T, h *testHTTP, opts ...func(*proxytest.EmulatorOption)) (proxytest.HostEmulator, uint32) {
+	t.Helper()
+	opt := proxytest.NewEmulatorOption().WithHttpContext(func(uint32) types.HttpContext { return h })
+	for _, o := range opts {
+		o(opt)
+	}
+	host, reset := proxytest.NewHostEmulator(opt)
+	t.Cleanup(reset)
+	if st := host.StartPlugin(); st != types.OnPluginStartStatusOK {
+		t.Fatalf("StartPlugin = %v", st)
+	}
+	return host, host.InitializeHttpContext()
+}
+
+type startPlugin struct {
+	types.DefaultPluginContext
+	cfg *config.Routed[testConfig]
+}
+
+type testConfig struct {
+	config.Common
+	Threshold float64
+}
+
+func parseTestConfig(raw []byte) (*config.Routed[testConfig], error) {
+	return config.ParseRouted(raw, func(o config.Obj) testConfig {
+		return testConfig{Common: config.ReadCommon(o), Threshold: o.Float("threshold", 0.5, 0, 1)}
+	})
+}
+
+func (p *startPlugin) OnPluginStart(int) types.OnPluginStartStatus {
+	return StartPlugin("testf", parseTestConfig, &p.cfg)
+}
+
+func TestStartPlugin(t *testing.T) {
+	tests := []struct {
+		name     string
+		config   string
+		want     types.OnPluginStartStatus
+		wantLogs []string
+	}{
+		{"empty", "", types.OnPluginStartStatusOK, nil},
+		{"valid", `{"threshold":0.9,"mode":"monitor"}`, types.OnPluginStartStatusOK, nil},
+		{"invalid json", `{"threshold":`, types.OnPluginStartStatusFailed, []string{"testf: config: must be valid JSON; got invalid JSON at line 1, column 14"}},
+		{"bad values", `{"threshold":"high","mode":"block","extra":1}`, types.OnPluginStartStatusFailed, []string{
+			`testf: config: extra: unknown key`,
+			`testf: config: mode: must be one of enforce, monitor; got "block"`,
+			`testf: config: threshold: must be a number between 0 and 1; got "high"`,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &startPlugin{}
+			opt := proxytest.NewEmulatorOption().
+				WithPluginContext(func(uint32) types.PluginContext { return p }).
+				WithPluginConfiguration([]byte(tc.config))
+			host, reset := proxytest.NewHostEmulator(opt)
+			defer reset()
+			if got := host.StartPlugin(); got != tc.want {
+				t.Fatalf("StartPlugin = %v, want %v", got, tc.want)
+			}
+			logs := host.GetCriticalLogs()
+			if strings.Join(logs, "\n") != strings.Join(tc.wantLogs, "\n") {
+				t.Fatalf("critical logs\n got: %q\nwant: %q", logs, tc.wantLogs)
+			}
+			if tc.want == types.OnPluginStartStatusOK && p.cfg == nil {
+				t.Fatal("config not stored")
+			}
+		})
+	}
+}
+
+func TestReadRequestInfo(t *testing.T) {
+	var ri *config.RequestInfo
+	h := &testHTTP{reqHeaders: func(bool) types.Action {
+		ri = ReadRequestInfo("x-consumer-id", true)
+		return types.ActionContinue
+	}}
+	host, id := newHost(t, h, func(o *proxytest.EmulatorOption) {
+		o.WithProperty([]string{"xds", "route_name"}, []byte("chat-route"))
+	})
+	host.CallOnRequestHeaders(id, [][2]string{
+		{":authority", "api.example.com"}, {":path", "/v1/chat/completions?x=1"}, {":method", "POST"},
+		{"x-request-id", "req-42"}, {"x-consumer-id", "alice"}, {"x-consumer-id", "mallory"}, {"host", "other"},
+	}, false)
+	if ri == nil || ri.Host != "api.example.com" || ri.Path != "/v1/chat/completions?x=1" || ri.Method != "POST" ||
+		ri.RequestID != "req-42" || ri.Consumer != "alice" || ri.Route != "chat-route" || len(ri.Headers) != 7 {
+		t.Fatalf("RequestInfo = %+v", ri)
+	}
+}
+
+func TestReadRequestInfoKongFallbacks(t *testing.T) {
+	var ri *config.RequestInfo
+	h := &testHTTP{reqHeaders: func(bool) types.Action {
+		ri = ReadRequestInfo("", true)
+		return types.ActionContinue
+	}}
+	// a host without pseudo-headers in the pairs and with Kong's properties
+	host, id := newHost(t, h, func(o *proxytest.EmulatorOption) {
+		o.WithProperty([]string{"kong", "route_name"}, []byte("kong-route")).
+			WithProperty([]string{"request", "path"}, []byte("/v1/messages")).
+			WithProperty([]string{"request", "method"}, []byte("POST"))
+	})
+	host.CallOnRequestHeaders(id, [][2]string{{"host", "llm.internal:8000"}}, false)
+	if ri.Host != "llm.internal:8000" || ri.Path != "/v1/messages" || ri.Method != "POST" || ri.Route != "kong-route" {
+		t.Fatalf("RequestInfo = %+v", ri)
+	}
+}
+
+func TestDecodeProperties(t *testing.T) {
+	ints := []struct {
+		in   []byte
+		want int64
+		ok   bool
+	}{
+		{[]byte{0x90, 0x1f, 0, 0, 0, 0, 0, 0}, 8080, true}, // Envoy
+		{[]byte("8080"), 8080, true},                      // Kong
+		{[]byte("-3"), -3, true},
+		{[]byte("12345678"), 12345678, true}, // 8 digits: decimal, not little-endian
+		{[]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, -1, true},
+		{[]byte("80a"), 0, false},
+		{[]byte{}, 0, false},
+		{[]byte("-"), 0, false},
+	}
+	for _, tc := range ints {
+		got, ok := DecodeInt(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("DecodeInt(%q) = %d, %v", tc.in, got, ok)
+		}
+	}
+	for in, want := range map[string][2]bool{"\x01": {true, true}, "true": {true, true}, "\x00": {false, true}, "false": {false, true}, "yes": {false, false}} {
+		got, ok := DecodeBool([]byte(in))
+		if got != want[0] || ok != want[1] {
+			t.Errorf("DecodeBool(%q) = %v, %v", in, got, ok)
+		}
+	}
+}
+
+func TestRequestBodyChunks(t *testing.T) {
+	var rb RequestBody
+	rb.Limit = 100
+	var got []byte
+	var calls int
+	h := &testHTTP{reqBody: func(size int, eos bool) types.Action {
+		calls++
+		body, step, err := rb.Collect(size, eos)
+		if err != nil {
+			t.Fatalf("Collect: %v", err)
+		}
+		switch step {
+		case StepMore:
+			return types.ActionPause
+		case StepReady:
+			got = append([]byte(nil), body...)
+		}
+		return types.ActionContinue
+	}}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, [][2]string{{":path", "/"}}, false)
+	chunks := []string{`{"model":"gpt-4o",`, `"messages":[{"role":"user",`, `"content":"hi"}]}`}
+	for i, c := range chunks {
+		act := host.CallOnRequestBody(id, []byte(c), i == len(chunks)-1)
+		want := types.ActionPause
+		if i == len(chunks)-1 {
+			want = types.ActionContinue
+		}
+		if act != want {
+			t.Fatalf("chunk %d: action %v, want %v", i, act, want)
+		}
+	}
+	if string(got) != strings.Join(chunks, "") {
+		t.Fatalf("body %q", got)
+	}
+	if !rb.Handled() {
+		t.Fatal("not handled")
+	}
+}
+
+func TestRequestBodyTooLarge(t *testing.T) {
+	rb := RequestBody{Limit: 10}
+	var gotErr error
+	h := &testHTTP{reqBody: func(size int, eos bool) types.Action {
+		_, step, err := rb.Collect(size, eos)
+		if err != nil {
+			gotErr = err
+			return types.ActionContinue
+		}
+		if step == StepMore {
+			return types.ActionPause
+		}
+		return types.ActionContinue
+	}}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, nil, false)
+	if act := host.CallOnRequestBody(id, []byte("123456"), false); act != types.ActionPause {
+		t.Fatalf("first chunk: %v", act)
+	}
+	if act := host.CallOnRequestBody(id, []byte("7890AB"), false); act != types.ActionContinue {
+		t.Fatalf("second chunk: %v", act)
+	}
+	if !errors.Is(gotErr, ErrBodyTooLarge) || gotErr.Error() != "request body of 12 bytes: body exceeds max_body_bytes (10)" {
+		t.Fatalf("err = %v", gotErr)
+	}
+	// later chunks are skipped, not re-reported
+	gotErr = nil
+	host.CallOnRequestBody(id, []byte("x"), true)
+	if gotErr != nil {
+		t.Fatalf("error reported twice: %v", gotErr)
+	}
+}
+
+func TestRequestBodyEndsWithTrailers(t *testing.T) {
+	var rb RequestBody
+	var got []byte
+	h := &testHTTP{
+		reqBody: func(size int, eos bool) types.Action {
+			if _, step, _ := rb.Collect(size, eos); step == StepMore {
+				return types.ActionPause
+			}
+			return types.ActionContinue
+		},
+		reqTrailers: func() types.Action {
+			body, step, err := rb.CollectAtTrailers()
+			if err != nil || step != StepReady {
+				t.Fatalf("CollectAtTrailers: %v %v", step, err)
+			}
+			got = append([]byte(nil), body...)
+			return types.ActionContinue
+		},
+	}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, nil, false)
+	host.CallOnRequestBody(id, []byte("part one, "), false)
+	host.CallOnRequestBody(id, []byte("part two"), false)
+	host.CallOnRequestTrailers(id, [][2]string{{"grpc-status", "0"}})
+	if string(got) != "part one, part two" {
+		t.Fatalf("body at trailers %q", got)
+	}
+}
+
+func TestResponseBodyCollect(t *testing.T) {
+	var rb ResponseBody
+	var got []byte
+	var emitted [][]byte
+	var host proxytest.HostEmulator
+	var id uint32
+	h := &testHTTP{respBody: func(size int, eos bool) types.Action {
+		body, step, err := rb.Collect(size, eos)
+		if err != nil {
+			t.Fatalf("Collect: %v", err)
+		}
+		if step == StepReady {
+			got = append([]byte(nil), body...)
+		}
+		return types.ActionContinue
+	}}
+	host, id = newHost(t, h)
+	host.CallOnRequestHeaders(id, nil, true)
+	host.CallOnResponseHeaders(id, [][2]string{{":status", "200"}}, false)
+	chunks := []string{`{"id":"chatcmpl-1",`, `"choices":[{"message":{"content":"hello"}}]`, `}`}
+	for i, c := range chunks {
+		if act := host.CallOnResponseBody(id, []byte(c), i == len(chunks)-1); act != types.ActionContinue {
+			t.Fatalf("chunk %d: action %v", i, act)
+		}
+		emitted = append(emitted, append([]byte(nil), host.GetCurrentResponseBody(id)...))
+	}
+	full := strings.Join(chunks, "")
+	if string(got) != full {
+		t.Fatalf("collected %q", got)
+	}
+	if len(emitted[0]) != 0 || len(emitted[1]) != 0 || string(emitted[2]) != full {
+		t.Fatalf("client saw %q", emitted)
+	}
+}
+
+func TestResponseBodyOverLimitPassesThrough(t *testing.T) {
+	rb := ResponseBody{Limit: 8}
+	var errs []error
+	h := &testHTTP{respBody: func(size int, eos bool) types.Action {
+		if _, _, err := rb.Collect(size, eos); err != nil {
+			errs = append(errs, err)
+		}
+		return types.ActionContinue
+	}}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, nil, true)
+	host.CallOnResponseBody(id, []byte("12345"), false)
+	if len(host.GetCurrentResponseBody(id)) != 0 {
+		t.Fatal("first chunk not held")
+	}
+	host.CallOnResponseBody(id, []byte("6789"), false)
+	if got := string(host.GetCurrentResponseBody(id)); got != "123456789" {
+		t.Fatalf("held bytes not written back in front of the chunk: %q", got)
+	}
+	host.CallOnResponseBody(id, []byte("tail"), true)
+	if got := string(host.GetCurrentResponseBody(id)); got != "tail" {
+		t.Fatalf("later chunk changed: %q", got)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], ErrBodyTooLarge) {
+		t.Fatalf("errors %v", errs)
+	}
+}
+
+func TestResponseBodyDrop(t *testing.T) {
+	rb := ResponseBody{Limit: 4}
+	h := &testHTTP{respBody: func(size int, eos bool) types.Action {
+		if _, _, err := rb.Collect(size, eos); err != nil {
+			rb.Drop()
+			_ = ReplaceResponseBody([]byte(`{"error":"blocked"}`))
+		}
+		return types.ActionContinue
+	}}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, nil, true)
+	host.CallOnResponseBody(id, []byte("secret-1"), false)
+	if got := string(host.GetCurrentResponseBody(id)); got != `{"error":"blocked"}` {
+		t.Fatalf("got %q", got)
+	}
+	host.CallOnResponseBody(id, []byte("secret-2"), true)
+	if got := host.GetCurrentResponseBody(id); len(got) != 0 {
+		t.Fatalf("dropped chunk leaked: %q", got)
+	}
+}
+
+func TestStreamReplyOnce(t *testing.T) {
+	s := Stream{Format: llm.FormatAnthropic}
+	h := &testHTTP{reqHeaders: func(bool) types.Action {
+		s.Info = ReadRequestInfo("", false)
+		if err := s.Reply(403, "prompt_injection_detected", "blocked by policy"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Reply(500, "other", "second"); err != nil {
+			t.Fatal(err)
+		}
+		return types.ActionPause
+	}}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, [][2]string{{"x-request-id", "r-7"}}, false)
+	lr := host.GetSentLocalResponse(id)
+	if lr == nil || lr.StatusCode != 403 {
+		t.Fatalf("local response %+v", lr)
+	}
+	if gjson.GetBytes(lr.Data, "error.type").String() != "permission_error" || gjson.GetBytes(lr.Data, "request_id").String() != "r-7" {
+		t.Fatalf("body %s", lr.Data)
+	}
+	if !s.Replied() {
+		t.Fatal("Replied false")
+	}
+	var reason string
+	for _, hd := range lr.Headers {
+		if hd[0] == "x-wasmguard-reason" {
+			reason = hd[1]
+		}
+	}
+	if reason != "prompt_injection_detected" {
+		t.Fatalf("headers %v", lr.Headers)
+	}
+}
+
+func TestMetricsAndDecisionLog(t *testing.T) {
+	var m *Metrics
+	h := &testHTTP{reqHeaders: func(bool) types.Action {
+		m = NewMetrics("testf")
+		c := m.Counter("requests_total")
+		c.Inc()
+		c.Add(0) // Envoy rejects 0: must not reach the host
+		c.Add(2)
+		v := m.CounterVec("decisions_total", "action", "reason")
+		v.Inc("block", "prompt_injection_detected")
+		v.Inc("block", "prompt_injection_detected")
+		v.Add(0, "allow", "")
+		v.Inc("allow")
+		m.Histogram("score_pct").Record(93)
+		g := m.Gauge("inflight")
+		g.Add(0)
+		g.Add(3)
+		LogDecision(telemetry.Decision{Filter: "testf", Action: "block", Reason: "prompt_injection_detected", RequestID: "r1"})
+		return types.ActionContinue
+	}}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, nil, true)
+	for name, want := range map[string]uint64{
+		"wasmguard_testf_requests_total": 3,
+		"wasmguard_testf_decisions_total.action.block.reason.prompt_injection_detected": 2,
+		"wasmguard_testf_decisions_total.action.allow.reason.none":                      1,
+	} {
+		got, err := host.GetCounterMetric(name)
+		if err != nil || got != want {
+			t.Errorf("%s = %d, %v; want %d", name, got, err, want)
+		}
+	}
+	if v, err := host.GetGaugeMetric("wasmguard_testf_inflight"); err != nil || v != 3 {
+		t.Errorf("gauge = %d, %v", v, err)
+	}
+	logs := host.GetInfoLogs()
+	var found bool
+	for _, l := range logs {
+		if d, ok := telemetry.ParseDecision(l); ok && d.Reason == "prompt_injection_detected" && d.RequestID == "r1" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no decision line in %q", logs)
+	}
+}
+
+func TestSSEStreamOnBody(t *testing.T) {
+	s := SSEStream{}
+	h := &testHTTP{respBody: func(size int, eos bool) types.Action {
+		err := s.OnBody(size, eos, func(ev *sse.Event, out []byte) []byte {
+			if ev == nil {
+				return append(out, ": end\n\n"...)
+			}
+			if strings.Contains(ev.Data, "secret") {
+				return append(out, "data: [redacted]\n\n"...)
+			}
+			return append(out, ev.Raw...)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return types.ActionContinue
+	}}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, nil, true)
+	var client bytes.Buffer
+	for i, c := range []string{"data: {\"a\":1}\n\ndata: par", "tial secret\n\n", "data: last"} {
+		host.CallOnResponseBody(id, []byte(c), i == 2)
+		client.Write(host.GetCurrentResponseBody(id))
+	}
+	want := "data: {\"a\":1}\n\ndata: [redacted]\n\ndata: last: end\n\n"
+	if client.String() != want {
+		t.Fatalf("client got %q, want %q", client.String(), want)
+	}
+}

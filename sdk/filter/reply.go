@@ -1,0 +1,55 @@
+package filter
+
+import (
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
+
+	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/reply"
+	"github.com/wasmguard/wasmguard/sdk/telemetry"
+)
+
+// SendReply answers the request locally with a provider-shaped error (see sdk/reply). The callback
+// that calls it must then return types.ActionPause. Prefer Stream.Reply, which also guards against a
+// second reply (Kong traps on it).
+func SendReply(f llm.Format, status int, code, message, requestID string) error {
+	headers, body := reply.Error(f, status, code, message, requestID)
+	return proxywasm.SendHttpResponse(uint32(status), headers, body, -1)
+}
+
+// Stream is the per-request state most filters keep: what the request is, which format it speaks,
+// and whether the filter already replied locally. Embed or hold one in the HttpContext.
+type Stream struct {
+	Info   *config.RequestInfo // from ReadRequestInfo in OnHttpRequestHeaders
+	Format llm.Format          // once known (llm.DetectFormat)
+	Rule   string              // the config rule that applies
+
+	replied bool
+}
+
+// RequestID returns the request id ("" before Info is set).
+func (s *Stream) RequestID() string {
+	if s.Info == nil {
+		return ""
+	}
+	return s.Info.RequestID
+}
+
+// Reply sends a provider-shaped local reply once; later calls do nothing and return nil. The callback
+// must then return types.ActionPause.
+func (s *Stream) Reply(status int, code, message string) error {
+	if s.replied {
+		return nil
+	}
+	s.replied = true
+	return SendReply(s.Format, status, code, message, s.RequestID())
+}
+
+// Replied reports whether this filter sent a local reply. Envoy runs the filter's own response
+// callbacks for that reply: skip response processing when Replied is true.
+func (s *Stream) Replied() bool { return s.replied }
+
+// LogDecision writes d as one info-level line (telemetry.Decision.String: "wasmguard decision {...}").
+func LogDecision(d telemetry.Decision) {
+	proxywasm.LogInfo(d.String())
+}

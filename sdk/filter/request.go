@@ -1,0 +1,192 @@
+package filter
+
+import (
+	"strconv"
+
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
+
+	"github.com/wasmguard/wasmguard/sdk/config"
+)
+
+// RequestInfo reads what rules match on, including the route name. See ReadRequestInfo.
+func RequestInfo(consumerHeader string) *config.RequestInfo {
+	return ReadRequestInfo(consumerHeader, true)
+}
+
+// ReadRequestInfo reads the request headers with one pairs call and fills a config.RequestInfo:
+// Host from :authority (or host), Path from :path, Method from :method, RequestID from x-request-id,
+// Consumer from consumerHeader (lower-case; "" for none). With withRoute it also reads the route name
+// (property xds.route_name on Envoy, kong.route_name on Kong), one more host call; pass
+// routed.UsesRoute() to skip it when no rule matches on routes. Call it in OnHttpRequestHeaders (the
+// only phase in which every host exposes the request headers).
+//
+// Hosts that do not list pseudo-headers in the pairs (some Kong versions) fall back to the
+// request.path and request.method properties. A failing header read gives an empty Headers list, not
+// an error: rules then match on what is known, and the filter's checks still run.
+func ReadRequestInfo(consumerHeader string, withRoute bool) *config.RequestInfo {
+	hs, _ := proxywasm.GetHttpRequestHeaders()
+	ri := RequestInfoFromHeaders(hs, consumerHeader)
+	if ri.Path == "" {
+		if v, ok := PropertyString("request", "path"); ok {
+			ri.Path = v
+		}
+	}
+	if ri.Method == "" {
+		if v, ok := PropertyString("request", "method"); ok {
+			ri.Method = v
+		}
+	}
+	if withRoute {
+		ri.Route = RouteName()
+	}
+	return ri
+}
+
+// RequestInfoFromHeaders fills a config.RequestInfo from a header list (names lower-case, as every
+// host returns them) without any host call. Host prefers :authority over host; the first value of a
+// repeated header wins.
+func RequestInfoFromHeaders(hs [][2]string, consumerHeader string) *config.RequestInfo {
+	ri := &config.RequestInfo{Headers: hs}
+	var host string
+	for i := range hs {
+		k, v := hs[i][0], hs[i][1]
+		switch {
+		case k == ":authority":
+			if ri.Host == "" {
+				ri.Host = v
+			}
+		case k == "host":
+			if host == "" {
+				host = v
+			}
+		case k == ":path":
+			if ri.Path == "" {
+				ri.Path = v
+			}
+		case k == ":method":
+			if ri.Method == "" {
+				ri.Method = v
+			}
+		case k == "x-request-id":
+			if ri.RequestID == "" {
+				ri.RequestID = v
+			}
+		}
+		if consumerHeader != "" && k == consumerHeader && ri.Consumer == "" {
+			ri.Consumer = v
+		}
+	}
+	if ri.Host == "" {
+		ri.Host = host
+	}
+	return ri
+}
+
+// RouteName returns the name of the route the request matched: Envoy's xds.route_name, else Kong's
+// kong.route_name; "" when the host knows none.
+func RouteName() string {
+	if v, ok := PropertyString("xds", "route_name"); ok && v != "" {
+		return v
+	}
+	if v, ok := PropertyString("kong", "route_name"); ok {
+		return v
+	}
+	return ""
+}
+
+// PropertyString reads a string property; ok is false when the host does not have it.
+func PropertyString(path ...string) (string, bool) {
+	b, err := proxywasm.GetProperty(path)
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+// PropertyInt reads an integer property in either host encoding: Envoy's 8-byte little-endian int64
+// or Kong's decimal string. ok is false when absent or not an integer.
+func PropertyInt(path ...string) (int64, bool) {
+	b, err := proxywasm.GetProperty(path)
+	if err != nil {
+		return 0, false
+	}
+	return DecodeInt(b)
+}
+
+// PropertyBool reads a boolean property in either host encoding: Envoy's single byte 0/1 or Kong's
+// "true"/"false".
+func PropertyBool(path ...string) (bool, bool) {
+	b, err := proxywasm.GetProperty(path)
+	if err != nil {
+		return false, false
+	}
+	return DecodeBool(b)
+}
+
+// DecodeInt decodes an integer property value: a decimal string (Kong; optional leading '-') or 8
+// little-endian bytes (Envoy). Eight bytes that are all ASCII digits are read as a decimal string; as
+// a little-endian integer they would be above 3.4e18, which no property holds.
+func DecodeInt(b []byte) (int64, bool) {
+	if isDecimal(b) {
+		v, err := strconv.ParseInt(string(b), 10, 64)
+		return v, err == nil
+	}
+	if len(b) == 8 {
+		var v uint64
+		for i := 7; i >= 0; i-- {
+			v = v<<8 | uint64(b[i])
+		}
+		return int64(v), true
+	}
+	return 0, false
+}
+
+func isDecimal(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	start := 0
+	if b[0] == '-' {
+		start = 1
+	}
+	if start == len(b) {
+		return false
+	}
+	for _, c := range b[start:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// DecodeBool decodes a boolean property value: one byte 0/1 (Envoy) or "true"/"false" (Kong).
+func DecodeBool(b []byte) (bool, bool) {
+	switch string(b) {
+	case "\x01", "true":
+		return true, true
+	case "\x00", "false":
+		return false, true
+	}
+	return false, false
+}
+
+// DropRequestContentLength removes content-length from the request headers so the body can be
+// replaced with one of a different size. Call it in OnHttpRequestHeaders: Envoy forwards the headers
+// when that callback returns Continue, and later changes fail.
+func DropRequestContentLength() error {
+	return proxywasm.RemoveHttpRequestHeader("content-length")
+}
+
+// DropResponseContentLength removes content-length from the response headers; call it in
+// OnHttpResponseHeaders when the response body may be rewritten.
+func DropResponseContentLength() error {
+	return proxywasm.RemoveHttpResponseHeader("content-length")
+}
+
+// AskIdentityEncoding removes accept-encoding from the request so the upstream answers uncompressed.
+// Call it in OnHttpRequestHeaders when the filter must read a streamed (SSE) response: a compressed
+// stream cannot be decoded chunk by chunk inside the filter.
+func AskIdentityEncoding() error {
+	return proxywasm.RemoveHttpRequestHeader("accept-encoding")
+}

@@ -1,0 +1,160 @@
+package filter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmguard/wasmguard/sdk/sse"
+)
+
+// EventFunc decides what the client receives in place of one server-sent event: append it to out and
+// return out. Append ev.Raw to keep the event byte-exact, sse.Encode(changed) to rewrite it, nothing
+// to drop it, and further encoded events to insert them. ev == nil marks the end of the stream: append
+// whatever must come before the stream ends (or nothing).
+type EventFunc func(ev *sse.Event, out []byte) []byte
+
+// SSEStream rewrites a streamed (text/event-stream) response body chunk by chunk: each chunk is fed to
+// an sse.Decoder, each complete event goes through the filter's EventFunc, and the bytes it returns
+// replace the chunk. An event split across chunks is held back until it is complete, so the client
+// may get it one chunk later; at the end of the stream the held-back bytes are flushed as a final
+// event. A chunk whose events all come back unchanged is left in place without a host call.
+//
+//	func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+//		if err := h.stream.OnBody(bodySize, endOfStream, h.onEvent); err != nil {
+//			h.logError(err) // the stream already applied FailOpen / ErrorTail
+//		}
+//		return types.ActionContinue
+//	}
+//
+//	func (h *httpContext) onEvent(ev *sse.Event, out []byte) []byte {
+//		if ev == nil {
+//			return out
+//		}
+//		if h.mustBlock(ev) {
+//			out = append(out, reply.StreamError(h.format, "output_blocked", "blocked by policy", h.id)...)
+//			h.stream.Stop() // drop the rest of the upstream stream
+//			return out
+//		}
+//		return append(out, ev.Raw...)
+//	}
+//
+// The upstream must send the stream uncompressed (see AskIdentityEncoding): a gzip stream cannot be
+// decoded chunk by chunk here.
+type SSEStream struct {
+	// MaxPending bounds one incomplete event (0: sse.DefaultMaxPending, 1 MiB).
+	MaxPending int
+	// FailOpen chooses what happens when an event exceeds MaxPending: true forwards the rest of the
+	// stream unparsed; false ends it with ErrorTail(err) and drops the rest.
+	FailOpen bool
+	// ErrorTail returns the bytes that end a failed stream when FailOpen is false (typically
+	// reply.StreamError(...)); nil ends it without a final event.
+	ErrorTail func(err error) []byte
+
+	dec  sse.Decoder
+	mode uint8
+	out  []byte
+}
+
+const (
+	sseParsing = iota
+	ssePassthrough
+	sseDropping
+)
+
+// Stop drops the rest of the stream: the remaining events of the current chunk and every later chunk.
+// Call it from the EventFunc after appending the final bytes the client should get.
+func (s *SSEStream) Stop() { s.mode = sseDropping }
+
+// Passthrough forwards the rest of the stream unparsed, starting with the remaining events of the
+// current chunk. Call it when nothing more needs checking.
+func (s *SSEStream) Passthrough() {
+	if s.mode == sseParsing {
+		s.mode = ssePassthrough
+	}
+}
+
+// Stopped reports whether Stop was called (or the stream failed closed).
+func (s *SSEStream) Stopped() bool { return s.mode == sseDropping }
+
+// OnBody is called from OnHttpResponseBody with its arguments; the callback then returns
+// types.ActionContinue. The returned error is for logging and metrics only: FailOpen and ErrorTail
+// have already been applied.
+func (s *SSEStream) OnBody(bodySize int, endOfStream bool, fn EventFunc) error {
+	if s.mode == ssePassthrough {
+		return nil
+	}
+	var chunk []byte
+	if bodySize > 0 {
+		var err error
+		chunk, err = proxywasm.GetHttpResponseBody(0, bodySize)
+		if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
+			return fmt.Errorf("read response chunk: %w", err)
+		}
+	}
+	out, perr := s.Process(chunk, endOfStream, fn)
+	if !bytes.Equal(out, chunk) {
+		if err := proxywasm.ReplaceHttpResponseBody(out); err != nil {
+			return fmt.Errorf("replace response chunk: %w", err)
+		}
+	}
+	return perr
+}
+
+// Process is the host-free core of OnBody: it returns the bytes that replace chunk. The result is valid
+// until the next call. The error reports an event over MaxPending (after FailOpen/ErrorTail were
+// applied).
+func (s *SSEStream) Process(chunk []byte, endOfStream bool, fn EventFunc) ([]byte, error) {
+	switch s.mode {
+	case ssePassthrough:
+		return chunk, nil
+	case sseDropping:
+		return s.out[:0], nil
+	}
+	if s.MaxPending != 0 {
+		s.dec.MaxPending = s.MaxPending
+	}
+	out := s.out[:0]
+	evs := s.dec.Feed(chunk)
+	var err error
+	for i := range evs {
+		if s.mode != sseParsing {
+			if s.mode == ssePassthrough {
+				out = append(out, evs[i].Raw...)
+			}
+			continue
+		}
+		out = fn(&evs[i], out)
+	}
+	if derr := s.dec.Err(); derr != nil && s.mode == sseParsing {
+		err = fmt.Errorf("sse stream: %w", derr)
+		if s.FailOpen {
+			s.mode = ssePassthrough
+		} else {
+			if s.ErrorTail != nil {
+				out = append(out, s.ErrorTail(derr)...)
+			}
+			s.mode = sseDropping
+		}
+	}
+	switch s.mode {
+	case ssePassthrough:
+		out = append(out, s.dec.Pending()...)
+		s.dec.Reset()
+	case sseDropping:
+		s.dec.Reset()
+	}
+	if endOfStream && s.mode == sseParsing {
+		if ev, ok := s.dec.Flush(); ok {
+			out = fn(&ev, out)
+		}
+		if s.mode == sseParsing {
+			out = fn(nil, out)
+		}
+	}
+	s.out = out
+	return out, err
+}
