@@ -15,6 +15,7 @@ const (
 	defaultStatus       = 400
 	defaultMaxScanBytes = 256 << 10
 	defaultPayloadSplit = true
+	defaultMaxSegments  = 256
 	maxPhrases          = 1000
 )
 
@@ -85,6 +86,7 @@ func parseOne(o config.Obj) Config {
 	c.Policy.Threshold = o.Float("threshold", detect.DefaultThreshold, 0, 1)
 	c.Policy.DataThreshold = o.Float("data_threshold", detect.DefaultDataThreshold, 0, 1)
 	c.Policy.MaxScanBytes = int(o.Int("max_scan_bytes", defaultMaxScanBytes, 1024, config.MaxMaxBodyBytes))
+	c.Policy.MaxSegments = int(o.Int("max_scan_segments", defaultMaxSegments, 1, 100000))
 	c.Policy.PayloadSplit = o.Bool("payload_split", defaultPayloadSplit)
 	c.DenyPhrases = phrases(o, "deny_phrases")
 	c.AllowPhrases = phrases(o, "allow_phrases")

@@ -22,6 +22,7 @@ func defaultConfig() Config {
 			Threshold:     detect.DefaultThreshold,
 			DataThreshold: detect.DefaultDataThreshold,
 			MaxScanBytes:  defaultMaxScanBytes,
+			MaxSegments:   defaultMaxSegments,
 			PayloadSplit:  true,
 		},
 	}
@@ -45,12 +46,13 @@ func TestParseConfig(t *testing.T) {
 				c.Policy.Threshold = 0.7
 				c.Policy.DataThreshold = 0.4
 			}},
-		{name: "scan system too", json: `{"scan":["system","user"],"payload_split":false,"status":403,"max_scan_bytes":4096}`,
+		{name: "scan system too", json: `{"scan":["system","user"],"payload_split":false,"status":403,"max_scan_bytes":4096,"max_scan_segments":10}`,
 			want: func(c *Config) {
 				c.Policy.Scan = []llm.Provenance{llm.ProvSystem, llm.ProvUser}
 				c.Policy.PayloadSplit = false
 				c.Status = 403
 				c.Policy.MaxScanBytes = 4096
+				c.Policy.MaxSegments = 10
 			}},
 		{name: "phrases and markers", json: `{"deny_phrases":["launch codes"],"allow_phrases":["ignore the previous slide"],"document_markers":["<doc>"]}`,
 			want: func(c *Config) {

@@ -1,23 +1,11 @@
-// Command promptguard is the wasmguard promptguard proxy-wasm filter. Build it with
-// `make build`; it lands in dist/promptguard.wasm.
+// Command promptguard is the wasmguard prompt-injection filter: it inspects the text segments of LLM API
+// requests (user turns, tool results, retrieved documents; optionally the system prompt) and blocks or annotates
+// requests whose injection score crosses the configured threshold. Build it with `make promptguard`; it lands
+// in dist/promptguard.wasm. The detection logic lives in plugins/promptguard/detect.
 package main
 
-import (
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
-)
+import "github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 
 func main() {}
 
 func init() { proxywasm.SetVMContext(&vmContext{}) }
-
-type vmContext struct{ types.DefaultVMContext }
-
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
-
-type pluginContext struct{ types.DefaultPluginContext }
-
-func (*pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	proxywasm.LogInfo("promptguard: started (placeholder filter)")
-	return types.OnPluginStartStatusOK
-}

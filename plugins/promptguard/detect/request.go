@@ -20,6 +20,9 @@ type Policy struct {
 	// MaxScanBytes bounds the text inspected per request; segments are inspected newest first, and the rest is
 	// skipped (Verdict.Truncated). 0 means no bound.
 	MaxScanBytes int
+	// MaxSegments bounds the number of segments inspected per request (newest first; Verdict.Truncated).
+	// 0 means no bound.
+	MaxSegments int
 	// PayloadSplit also scores the concatenation of the inspected user segments (an attack split across
 	// messages).
 	PayloadSplit bool
@@ -64,6 +67,10 @@ func (d *Detector) ScanRequest(req *llm.Request, pol *Policy) Verdict {
 		s := &req.Segments[i]
 		if !scans(pol.Scan, s.Provenance) || len(s.Text) == 0 {
 			continue
+		}
+		if pol.MaxSegments > 0 && v.Inspected >= pol.MaxSegments {
+			v.Truncated = true
+			break
 		}
 		if pol.MaxScanBytes > 0 {
 			if budget <= 0 {
