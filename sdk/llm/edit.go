@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -42,10 +42,10 @@ func applyEdits(body []byte, edits []Edit, strict bool) ([]byte, error) {
 		return out, nil
 	}
 	sorted := edits
-	if !sort.SliceIsSorted(edits, func(i, j int) bool { return edits[i].Loc.Start < edits[j].Loc.Start }) {
-		sorted = make([]Edit, len(edits))
-		copy(sorted, edits)
-		sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Loc.Start < sorted[j].Loc.Start })
+	byStart := func(a, b Edit) int { return a.Loc.Start - b.Loc.Start }
+	if !slices.IsSortedFunc(edits, byStart) {
+		sorted = slices.Clone(edits)
+		slices.SortStableFunc(sorted, byStart)
 	}
 	n := len(body)
 	for _, e := range sorted {
@@ -354,7 +354,7 @@ func insertMember(b []byte, o val, name, raw string) replace {
 }
 
 func splice(b []byte, reps []replace) []byte {
-	sort.SliceStable(reps, func(i, j int) bool { return reps[i].v.s < reps[j].v.s })
+	slices.SortStableFunc(reps, func(a, b replace) int { return a.v.s - b.v.s })
 	n := len(b)
 	for _, r := range reps {
 		n += len(r.text) - (r.v.e - r.v.s)

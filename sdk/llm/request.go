@@ -239,9 +239,7 @@ func keyBytes(b []byte, k val) []byte {
 	return raw
 }
 
-func idx(name string, i int) func() string {
-	return func() string { return name + "[" + strconv.Itoa(i) + "]" }
-}
+func idx(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
 
 // ---- OpenAI Chat Completions (and Ollama /api/chat, which shares the message shape) ----
 
@@ -842,7 +840,7 @@ func (p *reqParser) gemini(r val) error {
 			case kString:
 				s.add(-1, -1, "system", ProvSystem, v, "", "")
 			case kObject:
-				err = p.geminiParts(s, v, -1, "system", "systemInstruction")
+				err = p.geminiParts(s, v, -1, "system", func() string { return "systemInstruction" })
 			}
 		case "contents":
 			switch v.k {
@@ -860,7 +858,7 @@ func (p *reqParser) gemini(r val) error {
 	n := 0
 	for _, list := range lists {
 		if list.k == kObject { // a single Content instead of a list
-			if err := p.geminiParts(s, list, n, getStr(b, list, "role"), "contents"); err != nil {
+			if err := p.geminiParts(s, list, n, roleStr(b, getOr(b, list, "role")), func() string { return "contents" }); err != nil {
 				return err
 			}
 			n++
@@ -879,7 +877,7 @@ func (p *reqParser) gemini(r val) error {
 			if role == "" {
 				role = "user"
 			}
-			if err := p.geminiParts(s, c, n, role, fmt.Sprintf("contents[%d]", n)); err != nil {
+			if err := p.geminiParts(s, c, n, role, func() string { return idx("contents", n) }); err != nil {
 				return err
 			}
 			n++
@@ -891,7 +889,7 @@ func (p *reqParser) gemini(r val) error {
 }
 
 // geminiParts handles the parts of one Content (or of systemInstruction).
-func (p *reqParser) geminiParts(s *segs, c val, i int, role, path string) error {
+func (p *reqParser) geminiParts(s *segs, c val, i int, role string, path func() string) error {
 	b := p.b
 	prov := roleProv(role)
 	if i < 0 {
@@ -902,12 +900,12 @@ func (p *reqParser) geminiParts(s *segs, c val, i int, role, path string) error 
 		return nil
 	}
 	if parts.k != kArray {
-		return fmt.Errorf("%s.parts: expected array, got %s", path, parts.k)
+		return fmt.Errorf("%s.parts: expected array, got %s", path(), parts.k)
 	}
 	return geminiPartList(s, parts, i, role, prov, path)
 }
 
-func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, path string) error {
+func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, path func() string) error {
 	b := s.b
 	pit := parts.iter(b)
 	for j := 0; ; j++ {
@@ -916,7 +914,7 @@ func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, pat
 			return nil
 		}
 		if part.k != kObject {
-			return fmt.Errorf("%s.parts[%d]: expected object, got %s", path, j, part.k)
+			return fmt.Errorf("%s.parts[%d]: expected object, got %s", path(), j, part.k)
 		}
 		it := part.iter(b)
 		for {
@@ -926,7 +924,7 @@ func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, pat
 			}
 			switch string(keyBytes(b, k)) {
 			case "text":
-				if err := s.text(v, i, j, role, prov, "", func() string { return fmt.Sprintf("%s.parts[%d].text", path, j) }); err != nil {
+				if err := s.text(v, i, j, role, prov, "", func() string { return fmt.Sprintf("%s.parts[%d].text", path(), j) }); err != nil {
 					return err
 				}
 			case "functionCall", "function_call":

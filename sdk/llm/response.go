@@ -446,7 +446,7 @@ func geminiResponse(s *segs, r val, resp *Response) error {
 		}
 		content, _ := get(b, c, "content")
 		if parts, ok := get(b, content, "parts"); ok && parts.k == kArray {
-			if err := geminiPartList(s, parts, ci, "model", ProvAssistant, fmt.Sprintf("candidates[%d].content", i)); err != nil {
+			if err := geminiPartList(s, parts, ci, "model", ProvAssistant, func() string { return fmt.Sprintf("candidates[%d].content", i) }); err != nil {
 				return err
 			}
 		}

@@ -481,7 +481,7 @@ func (p *StreamParser) gemini(b []byte, r val, out []Delta) []Delta {
 		content, _ := get(b, c, "content")
 		if parts, ok := get(b, content, "parts"); ok && parts.k == kArray {
 			s := segs{b: b}
-			if geminiPartList(&s, parts, ci, "model", ProvAssistant, "candidates") == nil {
+			if geminiPartList(&s, parts, ci, "model", ProvAssistant, func() string { return idx("candidates", i) }) == nil {
 				for _, seg := range s.list {
 					d := Delta{Kind: DeltaText, Choice: ci, Index: seg.Part, Text: seg.Text, Loc: seg.Loc}
 					if seg.Provenance == ProvToolCall {
