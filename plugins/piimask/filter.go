@@ -9,7 +9,6 @@ import (
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
-	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
@@ -125,6 +124,14 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	h.reqEncoding, _ = h.ri.Header("content-encoding")
 	// The body may change length.
 	_ = proxywasm.RemoveHttpRequestHeader("content-length")
+	// Responses are restored: ask only for codings piimask can undo.
+	if ae, ok := h.ri.Header("accept-encoding"); ok && (h.cfg.RestoreResponses || h.cfg.MaskResponses) {
+		if keep := acceptEncoding(ae); keep == "" {
+			_ = proxywasm.RemoveHttpRequestHeader("accept-encoding")
+		} else if keep != ae {
+			_ = proxywasm.ReplaceHttpRequestHeader("accept-encoding", keep)
+		}
+	}
 	return types.ActionContinue
 }
 
@@ -170,9 +177,12 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	}
 	plain := raw
 	if h.reqEncoding != "" {
-		plain, err = body.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes)
+		if !supportedEncoding(h.reqEncoding) {
+			return h.fail(reasonUndecodable, "unsupported request content-encoding "+h.reqEncoding)
+		}
+		plain, err = decodeBody(h.reqEncoding, raw, h.cfg.MaxBodyBytes)
 		if err != nil {
-			if errors.Is(err, body.ErrTooLarge) {
+			if errors.Is(err, errTooLarge) {
 				return h.fail(reasonTooLarge, "decoded request body over max_body_bytes")
 			}
 			return h.fail(reasonUndecodable, "decode request body: "+err.Error())
@@ -240,7 +250,7 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 			return h.fail(reasonInternal, "apply edits: "+err.Error())
 		}
 		if h.reqEncoding != "" {
-			if out, err = body.Encode(h.reqEncoding, out); err != nil {
+			if out, err = encodeBody(h.reqEncoding, out); err != nil {
 				return h.fail(reasonInternal, "encode request body: "+err.Error())
 			}
 		}
@@ -329,14 +339,14 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 			status, _ = strconv.Atoi(kv[1])
 		}
 	}
-	if status >= 300 || !(body.IsJSON(ctype) || body.IsSSE(ctype)) {
+	if status >= 300 || !(isJSON(ctype) || isSSE(ctype)) {
 		return types.ActionContinue
 	}
-	if h.respEnc != "" && !body.Supported(h.respEnc) {
+	if h.respEnc != "" && !supportedEncoding(h.respEnc) {
 		return types.ActionContinue
 	}
 	h.resp = true
-	h.sseResp = body.IsSSE(ctype)
+	h.sseResp = isSSE(ctype)
 	if h.format == "" {
 		h.format = llm.DetectFormat(h.ri.Path, nil)
 	}
@@ -386,7 +396,7 @@ func (h *httpContext) wholeResponse(raw []byte) []byte {
 	plain := raw
 	var err error
 	if h.respEnc != "" {
-		if plain, err = body.Decode(h.respEnc, raw, h.cfg.MaxBodyBytes); err != nil {
+		if plain, err = decodeBody(h.respEnc, raw, h.cfg.MaxBodyBytes); err != nil {
 			proxywasm.LogWarnf("%s: %s: decode response: %v", filterName, reasonUndecodable, err)
 			return raw
 		}
@@ -398,7 +408,7 @@ func (h *httpContext) wholeResponse(raw []byte) []byte {
 		out = h.jsonResponse(plain)
 	}
 	if h.respEnc != "" {
-		enc, err := body.Encode(h.respEnc, out)
+		enc, err := encodeBody(h.respEnc, out)
 		if err != nil {
 			proxywasm.LogWarnf("%s: encode response: %v", filterName, err)
 			return raw
