@@ -17,7 +17,7 @@ import (
 // whatever must come before the stream ends (or nothing).
 type EventFunc func(ev *sse.Event, out []byte) []byte
 
-// SSEStream rewrites a streamed (text/event-stream) response body chunk by chunk: each chunk is fed to
+// SSEStream rewrites a streamed (text/event-stream, or NDJSON with the NDJSON field) response body chunk by chunk: each chunk is fed to
 // an sse.Decoder, each complete event goes through the filter's EventFunc, and the bytes it returns
 // replace the chunk. An event split across chunks is held back until it is complete, so the client
 // may get it one chunk later; at the end of the stream the held-back bytes are flushed as a final
@@ -53,10 +53,25 @@ type SSEStream struct {
 	// ErrorTail returns the bytes that end a failed stream when FailOpen is false (typically
 	// reply.StreamError(...)); nil ends it without a final event.
 	ErrorTail func(err error) []byte
+	// NDJSON switches the framing to newline-delimited JSON (Ollama's native streams): each line is
+	// one event with Data = the line without its line end, Raw = the line with it, HasData = true.
+	// Rewrite events with Encode, which frames them to match.
+	NDJSON bool
 
 	dec  sse.Decoder
+	nd   lineDecoder
 	mode uint8
 	out  []byte
+}
+
+// Encode frames a changed event for this stream: sse.Encode for SSE, Data + "\n" for NDJSON.
+func (s *SSEStream) Encode(ev sse.Event) []byte {
+	if s.NDJSON {
+		b := make([]byte, 0, len(ev.Data)+1)
+		b = append(b, ev.Data...)
+		return append(b, '\n')
+	}
+	return sse.Encode(ev)
 }
 
 const (
@@ -116,9 +131,15 @@ func (s *SSEStream) Process(chunk []byte, endOfStream bool, fn EventFunc) ([]byt
 	}
 	if s.MaxPending != 0 {
 		s.dec.MaxPending = s.MaxPending
+		s.nd.max = s.MaxPending
 	}
 	out := s.out[:0]
-	evs := s.dec.Feed(chunk)
+	var evs []sse.Event
+	if s.NDJSON {
+		evs = s.nd.feed(chunk)
+	} else {
+		evs = s.dec.Feed(chunk)
+	}
 	var err error
 	for i := range evs {
 		if s.mode != sseParsing {
@@ -129,7 +150,11 @@ func (s *SSEStream) Process(chunk []byte, endOfStream bool, fn EventFunc) ([]byt
 		}
 		out = fn(&evs[i], out)
 	}
-	if derr := s.dec.Err(); derr != nil && s.mode == sseParsing {
+	derr := s.dec.Err()
+	if s.NDJSON {
+		derr = s.nd.err
+	}
+	if derr != nil && s.mode == sseParsing {
 		err = fmt.Errorf("sse stream: %w", derr)
 		if s.FailOpen {
 			s.mode = ssePassthrough
@@ -142,13 +167,26 @@ func (s *SSEStream) Process(chunk []byte, endOfStream bool, fn EventFunc) ([]byt
 	}
 	switch s.mode {
 	case ssePassthrough:
-		out = append(out, s.dec.Pending()...)
+		if s.NDJSON {
+			out = append(out, s.nd.buf...)
+		} else {
+			out = append(out, s.dec.Pending()...)
+		}
 		s.dec.Reset()
+		s.nd.reset()
 	case sseDropping:
 		s.dec.Reset()
+		s.nd.reset()
 	}
 	if endOfStream && s.mode == sseParsing {
-		if ev, ok := s.dec.Flush(); ok {
+		var ev sse.Event
+		var ok bool
+		if s.NDJSON {
+			ev, ok = s.nd.flush()
+		} else {
+			ev, ok = s.dec.Flush()
+		}
+		if ok {
 			out = fn(&ev, out)
 		}
 		if s.mode == sseParsing {
@@ -158,3 +196,74 @@ func (s *SSEStream) Process(chunk []byte, endOfStream bool, fn EventFunc) ([]byt
 	s.out = out
 	return out, err
 }
+
+// lineDecoder frames newline-delimited JSON: complete lines become events; a partial line is held back
+// (bounded by max, default sse.DefaultMaxPending). Empty lines are forwarded as events with no data.
+type lineDecoder struct {
+	buf []byte
+	max int
+	err error
+}
+
+func (d *lineDecoder) feed(p []byte) []sse.Event {
+	if d.err != nil {
+		return nil
+	}
+	d.buf = append(d.buf, p...)
+	var evs []sse.Event
+	start := 0
+	for {
+		i := bytes.IndexByte(d.buf[start:], '\n')
+		if i < 0 {
+			break
+		}
+		end := start + i + 1
+		evs = append(evs, lineEvent(d.buf[start:end]))
+		start = end
+	}
+	if start > 0 {
+		// the events keep their own copy; the decoder keeps only the partial line
+		raw := make([]byte, start)
+		copy(raw, d.buf[:start])
+		off := 0
+		for k := range evs {
+			n := len(evs[k].Raw)
+			evs[k] = lineEvent(raw[off : off+n])
+			off += n
+		}
+		d.buf = append(d.buf[:0], d.buf[start:]...)
+	}
+	max := d.max
+	if max == 0 {
+		max = sse.DefaultMaxPending
+	}
+	if len(d.buf) > max {
+		d.err = fmt.Errorf("%w: %d bytes held back, limit %d", sse.ErrTooLarge, len(d.buf), max)
+	}
+	return evs
+}
+
+func lineEvent(raw []byte) sse.Event {
+	line := raw
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	ev := sse.Event{Raw: raw}
+	if len(bytes.TrimSpace(line)) > 0 {
+		ev.Data = string(line)
+		ev.HasData = true
+	}
+	return ev
+}
+
+func (d *lineDecoder) flush() (sse.Event, bool) {
+	if d.err != nil || len(d.buf) == 0 {
+		d.reset()
+		return sse.Event{}, false
+	}
+	raw := make([]byte, len(d.buf))
+	copy(raw, d.buf)
+	d.reset()
+	return lineEvent(raw), true
+}
+
+func (d *lineDecoder) reset() { d.buf = d.buf[:0]; d.err = nil }

@@ -151,10 +151,12 @@ func FuzzProcessChunking(f *testing.F) {
 		for i := 0; i < len(input)/n+1; i++ {
 			sizes = append(sizes, n)
 		}
-		var s SSEStream
-		got, errs := runChunks(&s, string(input), sizes, identity)
-		if len(errs) == 0 && got != string(input) {
-			t.Fatalf("identity changed the stream\n in: %q\nout: %q", input, got)
+		for _, nd := range []bool{false, true} {
+			s := SSEStream{NDJSON: nd}
+			got, errs := runChunks(&s, string(input), sizes, identity)
+			if len(errs) == 0 && got != string(input) {
+				t.Fatalf("identity (ndjson=%v) changed the stream\n in: %q\nout: %q", nd, input, got)
+			}
 		}
 	})
 }
@@ -168,5 +170,41 @@ func BenchmarkProcessIdentity(b *testing.B) {
 		if _, err := s.Process(chunk, false, identity); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+const ollamaStream = `{"model":"llama3","message":{"role":"assistant","content":"Mail bob@example.com"},"done":false}` + "\n" +
+	`{"model":"llama3","message":{"role":"assistant","content":" ok"},"done":false}` + "\r\n" +
+	`{"model":"llama3","done":true,"eval_count":12}`
+
+func TestProcessNDJSON(t *testing.T) {
+	for _, sizes := range [][]int{nil, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30}, {50, 50, 50}} {
+		s := SSEStream{NDJSON: true}
+		var lines []string
+		got, errs := runChunks(&s, ollamaStream, sizes, func(ev *sse.Event, out []byte) []byte {
+			if ev == nil {
+				return out
+			}
+			lines = append(lines, ev.Data)
+			if strings.Contains(ev.Data, "bob@") {
+				c := *ev
+				c.Data = strings.Replace(ev.Data, "bob@example.com", "[EMAIL]", 1)
+				return append(out, s.Encode(c)...)
+			}
+			return append(out, ev.Raw...)
+		})
+		want := strings.Replace(ollamaStream, "bob@example.com", "[EMAIL]", 1)
+		if got != want || len(errs) != 0 {
+			t.Fatalf("sizes %v:\n got %q\nwant %q", sizes, got, want)
+		}
+		if len(lines) != 3 || lines[1] != `{"model":"llama3","message":{"role":"assistant","content":" ok"},"done":false}` ||
+			lines[2] != `{"model":"llama3","done":true,"eval_count":12}` {
+			t.Fatalf("lines %q", lines)
+		}
+	}
+	s := SSEStream{NDJSON: true, MaxPending: 10, FailOpen: true}
+	got, errs := runChunks(&s, ollamaStream, []int{30, 30}, identity)
+	if got != ollamaStream || len(errs) != 1 {
+		t.Fatalf("fail open NDJSON: %q %v", got, errs)
 	}
 }
