@@ -296,7 +296,9 @@ func (h *Host) Metrics() map[string]int64 { return h.metrics.all() }
 func (h *Host) SharedData(vmID, key string) ([]byte, uint32, bool) { return h.shared.get(vmID, key) }
 
 // SetSharedData writes a shared-data value (CAS ignored) as another process would.
-func (h *Host) SetSharedData(vmID, key string, value []byte) { h.shared.set(vmID, key, value, 0, false) }
+func (h *Host) SetSharedData(vmID, key string, value []byte) {
+	h.shared.set(vmID, key, value, 0, false)
+}
 
 // SharedDataKeys lists the keys of a vm_id namespace, sorted.
 func (h *Host) SharedDataKeys(vmID string) []string { return h.shared.keys(vmID) }

@@ -262,4 +262,3 @@ func defaultForeign(p Profile) map[string]func([]byte) ([]byte, error) {
 	}
 	return m
 }
-

@@ -16,10 +16,10 @@ const (
 
 // header-phase states of one filter in one direction.
 const (
-	hdrNone      = iota // headers not seen yet
-	hdrStopAll          // Pause: StopAllIterationAndWatermark (body held, not delivered)
-	hdrStopIter         // Pause with allow_on_headers_stop_iteration: body still delivered
-	hdrPassed           // headers went on to the next filter
+	hdrNone     = iota // headers not seen yet
+	hdrStopAll         // Pause: StopAllIterationAndWatermark (body held, not delivered)
+	hdrStopIter        // Pause with allow_on_headers_stop_iteration: body still delivered
+	hdrPassed          // headers went on to the next filter
 )
 
 type dirState struct {

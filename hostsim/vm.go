@@ -88,9 +88,9 @@ type vm struct {
 	ctx    context.Context
 	mu     sync.Mutex
 
-	fnAlloc, fnContextCreate, fnVMStart, fnConfigure        api.Function
-	fnReqHeaders, fnReqBody, fnReqTrailers                  api.Function
-	fnRespHeaders, fnRespBody, fnRespTrailers               api.Function
+	fnAlloc, fnContextCreate, fnVMStart, fnConfigure         api.Function
+	fnReqHeaders, fnReqBody, fnReqTrailers                   api.Function
+	fnRespHeaders, fnRespBody, fnRespTrailers                api.Function
 	fnLog, fnDone, fnDelete, fnHTTPCallResp, fnTick, fnQueue api.Function
 
 	stack      [8]uint64
@@ -110,14 +110,14 @@ type vm struct {
 	stderr    []string // stderr lines written during the current call
 	callout   *calloutState
 
-	failed   bool
-	trapMsg  string
-	tickMs   uint32
-	done     bool // root context finished (proxy_done)
-	lineBuf  [3][]byte
-	tokens   uint32
-	pending  map[uint32]*calloutState
-	localCnt int // Kong: local responses in this call
+	failed     bool
+	trapMsg    string
+	tickMs     uint32
+	done       bool // root context finished (proxy_done)
+	lineBuf    [3][]byte
+	tokens     uint32
+	pending    map[uint32]*calloutState
+	localCnt   int // Kong: local responses in this call
 	lastStatus struct {
 		code uint32
 		msg  string

@@ -19,4 +19,7 @@ func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginC
 
 type pluginContext struct{ types.DefaultPluginContext }
 
-func (*pluginContext) NewHttpContext(uint32) types.HttpContext { requests.Increment(1); return &types.DefaultHttpContext{} }
+func (*pluginContext) NewHttpContext(uint32) types.HttpContext {
+	requests.Increment(1)
+	return &types.DefaultHttpContext{}
+}
