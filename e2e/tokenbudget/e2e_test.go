@@ -226,7 +226,7 @@ func TestTwoGatewaysShareOneBudget(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range 25 {
+			for i := range 40 {
 				g := gws[(w+i)%2]
 				stream := (w+i)%3 == 0
 				o, err := fire(client, g.url, tenant, stream, 200+rand.IntN(600), prompts[(w+i)%3])
@@ -258,7 +258,16 @@ func TestTwoGatewaysShareOneBudget(t *testing.T) {
 	up.mu.Lock()
 	served, n := up.in+up.out, up.n
 	up.mu.Unlock()
-	t.Logf("200: %d, 429: %d, upstream served %d requests, %d tokens (limit %d)", ok200, n429, n, served, e2eLimit)
+	hour := time.Now().Unix() / 3600
+	key := budget.ClusterKey(budget.CounterKey("wgtb:", "tenant", []string{tenant}, budget.Hour), hour)
+	readCounter := func() int64 {
+		var r struct{ GET string }
+		json.Unmarshal(e.Do(t, []byte("GET/"+escapePath(key))), &r)
+		v, _ := strconv.ParseInt(r.GET, 10, 64)
+		return v
+	}
+	t.Logf("200: %d, 429: %d, upstream served %d requests, %d tokens (limit %d); redis counter right after the load %d",
+		ok200, n429, n, served, e2eLimit, readCounter())
 	if n != ok200 {
 		t.Fatalf("upstream saw %d requests, clients got %d OKs", n, ok200)
 	}
@@ -268,17 +277,23 @@ func TestTwoGatewaysShareOneBudget(t *testing.T) {
 	if served > e2eLimit*102/100 {
 		t.Fatalf("served %d tokens, over the limit %d + 2%% tolerance", served, e2eLimit)
 	}
-	if served < e2eLimit*60/100 {
+	// Reserve-first leaves part of the budget unused when the load stops: up to 16 in-flight reservations of
+	// ~530 tokens (max_tokens up to 800, real output about a quarter of it) and the refunds of the last
+	// ~100 ms not yet flushed. Well under half used would mean refunds are not applied while the load runs.
+	if served < e2eLimit*40/100 {
 		t.Fatalf("served only %d of %d: refunds are not coming back", served, e2eLimit)
 	}
 	// After the flush interval the Redis counter equals the served usage (all refunds and charges applied).
-	hour := time.Now().Unix() / 3600
-	key := budget.ClusterKey(budget.CounterKey("wgtb:", "tenant", []string{tenant}, budget.Hour), hour)
+	// Each worker VM sends its aggregated deltas on its tick and, under load, from the next request that
+	// reaches it; small requests for another tenant nudge every VM in case the host's ticks are sparse.
 	var counter int64
 	waitFor(t, "reconciled counter", func() error {
-		var r struct{ GET string }
-		json.Unmarshal(e.Do(t, []byte("GET/"+escapePath(key))), &r)
-		counter, _ = strconv.ParseInt(r.GET, 10, 64)
+		for _, g := range gws {
+			for range 4 {
+				fire(client, g.url, "nudge", false, 10, "hi")
+			}
+		}
+		counter = readCounter()
 		if counter != served {
 			return fmt.Errorf("redis counter %d, served %d", counter, served)
 		}

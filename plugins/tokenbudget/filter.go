@@ -67,8 +67,9 @@ type pluginContext struct {
 	routed   *config.Routed[Config]
 	global   *Config
 	m        metrics
-	pending  budget.Pending
-	flushing bool
+	pending   budget.Pending
+	flushing  bool
+	lastFlush time.Time
 }
 
 func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
@@ -122,10 +123,19 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 // OnTick sends this VM's aggregated reconciliation deltas to the engine in one command.
 func (p *pluginContext) OnTick() { p.flush() }
 
+// maybeFlush flushes from a request (both Envoy and Kong allow http_call in request phases) when the last
+// flush is older than the flush interval, so refunds keep flowing under load even when ticks are late.
+func (p *pluginContext) maybeFlush() {
+	if p.pending.Len() > 0 && time.Since(p.lastFlush) >= time.Duration(p.global.Engine.FlushMS)*time.Millisecond {
+		p.flush()
+	}
+}
+
 func (p *pluginContext) flush() {
 	if p.flushing || p.pending.Len() == 0 {
 		return
 	}
+	p.lastFlush = time.Now()
 	e := &p.global.Engine
 	keys, deltas := p.pending.Drain(e.FlushKeys)
 	_, err := proxywasm.DispatchHttpCall(e.Cluster, engineHeaders(e), budget.AdjustCommand(keys, deltas), nil, e.TimeoutMS,
@@ -354,6 +364,7 @@ func (h *httpContext) admit(body []byte) types.Action {
 		h.log("clamp", reasonClamped, nil)
 	}
 	if h.plan.HasCluster() {
+		h.p.maybeFlush()
 		return h.reserveCluster()
 	}
 	h.admitted()
