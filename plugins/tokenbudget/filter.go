@@ -104,6 +104,7 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 		refunded:     proxywasm.DefineCounterMetric(metricName("refunded_tokens_total")),
 		charged:      proxywasm.DefineCounterMetric(metricName("charged_tokens_total")),
 	}
+	p.lastFlush = time.Now()
 	if p.global.Engine.Cluster != "" {
 		if err := proxywasm.SetTickPeriodMilliSeconds(p.global.Engine.FlushMS); err != nil {
 			proxywasm.LogCriticalf("%s: set tick period: %v", filterName, err)

@@ -456,7 +456,9 @@ func TestClusterReserveAndFlush(t *testing.T) {
 	var mu sync.Mutex
 	var cmds []string
 	deny := false
-	h := newHost(t, 1, fmt.Sprintf(clusterCfg, "deny"), map[string]hostsim.CalloutHandler{"webdis": func(c hostsim.CalloutRequest) hostsim.CalloutResponse {
+	// A long flush interval: only the explicit Tick below flushes (requests flush only once an interval passed).
+	cfg := strings.Replace(fmt.Sprintf(clusterCfg, "deny"), `"flush_interval_ms":50`, `"flush_interval_ms":60000`, 1)
+	h := newHost(t, 1, cfg, map[string]hostsim.CalloutHandler{"webdis": func(c hostsim.CalloutRequest) hostsim.CalloutResponse {
 		mu.Lock()
 		defer mu.Unlock()
 		cmds = append(cmds, string(c.Body))
