@@ -224,10 +224,18 @@ func (o Obj) Err() error {
 	d := o.n.doc
 	issues := make([]Issue, 0, len(d.issues)+2)
 	issues = append(issues, d.issues...)
+	// A value copied into several rule overlays is unknown only when no parse read it anywhere.
+	var used map[valueKey]bool
 	for _, n := range d.nodes {
 		for i := range n.fields {
 			f := &n.fields[i]
-			if !f.used && !f.moved && !inheritedUsed(d, f) {
+			if f.used || f.moved {
+				continue
+			}
+			if used == nil {
+				used = usedValues(d)
+			}
+			if !used[keyOf(f)] {
 				issues = append(issues, Issue{Path: f.path, Msg: "unknown key"})
 			}
 		}
@@ -235,18 +243,24 @@ func (o Obj) Err() error {
 	return newErrors(issues)
 }
 
-// inheritedUsed reports whether a top-level key that an overlay copied is used somewhere else: a key is
-// unknown only when no parse (default or rule) read it.
-func inheritedUsed(d *document, f *field) bool {
+// valueKey identifies one written value of the document: where it was written and where it starts.
+type valueKey struct {
+	path  string
+	index int
+}
+
+func keyOf(f *field) valueKey { return valueKey{f.path, f.val.Index} }
+
+func usedValues(d *document) map[valueKey]bool {
+	m := map[valueKey]bool{}
 	for _, n := range d.nodes {
 		for i := range n.fields {
-			g := &n.fields[i]
-			if g != f && g.used && !g.moved && g.path == f.path && g.val.Index == f.val.Index && g.val.Raw == f.val.Raw {
-				return true
+			if f := &n.fields[i]; f.used && !f.moved {
+				m[keyOf(f)] = true
 			}
 		}
 	}
-	return false
+	return m
 }
 
 func (o Obj) find(key string) *field {
