@@ -43,14 +43,15 @@ fuzz: ## run every Fuzz target briefly (FUZZTIME=3s each)
 	  done; \
 	done
 
-bench: build ## benchmarks: wasm vs native per body size, scanners, chain under load
-	WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) test -run='^$$' -bench=. -benchmem -count=1 ./... | tee $(DIST)/bench.txt
+bench: build ## benchmarks: wasm vs native per body size, scanners, chain under load (dist/bench/)
+	@command -v hey >/dev/null || command -v wrk >/dev/null || echo "bench: neither hey nor wrk is installed (apt-get install -y hey); using the built-in load generator"
+	WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) run ./e2e/bench/cmd/bench -dist $(DIST) -out $(DIST)/bench
 
-eval: build ## quality figures through the built .wasm (FILTER=..., DATASET=...)
-	@echo "eval: not wired yet"; exit 1
+eval: build ## quality figures through the built .wasm (FILTER=..., DATASET=...; dist/eval/)
+	$(GO) run ./e2e/eval/cmd/eval -dist $(DIST) -out $(DIST)/eval $(if $(FILTER),-filter $(FILTER)) $(if $(DATASET),-dataset $(DATASET))
 
-run: build ## build the filters and serve them in a local development gateway
-	@echo "run: not wired yet"; exit 1
+run: build ## build the filters and serve them in a local development gateway (127.0.0.1:8080, mock upstream)
+	$(GO) run ./hostsim/cmd/hostsim serve --dist $(DIST) --examples
 
 clean: ## remove build outputs
 	rm -rf $(DIST)/*.wasm $(DIST)/eval $(DIST)/bench $(DIST)/bench.txt

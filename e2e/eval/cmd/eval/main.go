@@ -47,11 +47,13 @@ func main() {
 		}
 	}
 	var reps []*replay.Report
+	failed := 0
 	for _, j := range jobs {
 		rep, err := eval.Run(j, eval.Options{Dist: *dist, Out: *out, Progress: os.Stderr})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "eval:", err)
-			os.Exit(1)
+		if err != nil { // go on with the other filters; fail at the end
+			fmt.Fprintf(os.Stderr, "eval: %s on %s: %v\n\n", j.Filter, filepath.Base(j.Dataset), err)
+			failed++
+			continue
 		}
 		reps = append(reps, rep)
 		fmt.Fprintf(os.Stderr, "wrote %s\n\n", filepath.Join(*out, j.Name+".json"))
@@ -62,4 +64,8 @@ func main() {
 		f.Close()
 	}
 	eval.Summary(os.Stdout, reps)
+	if failed > 0 {
+		fmt.Fprintf(os.Stderr, "eval: %d of %d evaluations failed\n", failed, len(jobs))
+		os.Exit(1)
+	}
 }
