@@ -8,7 +8,6 @@ import (
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
-	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
@@ -200,7 +199,7 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	h.encoding, _ = proxywasm.GetHttpResponseHeader("content-encoding")
 	enforce := h.cfg.Enforce()
 	switch {
-	case body.IsSSE(ct):
+	case isSSE(ct):
 		h.stream = newStreamProc(h.cfg, h.k, h.format, enforce, h.requestID)
 		if h.encoding != "" && !strings.EqualFold(h.encoding, "identity") {
 			// compressed event streams are not inspected
@@ -208,8 +207,8 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 			h.stream = nil
 			return types.ActionContinue
 		}
-	case body.IsJSON(ct):
-		if !body.Supported(h.encoding) {
+	case isJSON(ct):
+		if !encodingSupported(h.encoding) {
 			h.onError(reasonBadEncoding)
 			return types.ActionContinue
 		}
@@ -283,10 +282,10 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 
 // processWhole inspects a complete non-streamed body and returns the bytes to send.
 func (h *httpContext) processWhole(raw []byte) []byte {
-	decoded, err := body.Decode(h.encoding, raw, h.cfg.MaxBodyBytes)
+	decoded, err := decodeBody(h.encoding, raw, h.cfg.MaxBodyBytes)
 	if err != nil {
 		reason := reasonBadEncoding
-		if errors.Is(err, body.ErrTooLarge) {
+		if errors.Is(err, errTooLarge) {
 			reason = reasonTooLarge
 		}
 		h.onError(reason)
@@ -301,7 +300,7 @@ func (h *httpContext) processWhole(raw []byte) []byte {
 	if !changed {
 		return raw
 	}
-	enc, err := body.Encode(h.encoding, out)
+	enc, err := encodeBody(h.encoding, out)
 	if err != nil {
 		return out // identity fallback cannot happen for supported encodings
 	}

@@ -454,7 +454,7 @@ func (p *streamProc) drain(eos bool) []byte {
 		}
 		p.queue = nil
 	}
-	if eos {
+	if eos && !p.ended {
 		out = append(out, p.dec.Pending()...)
 	}
 	return out
