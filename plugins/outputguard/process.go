@@ -245,8 +245,8 @@ type qEvent struct {
 }
 
 type pieceRef struct {
-	ev  *qEvent
-	loc llm.Loc
+	ev   *qEvent
+	loc  llm.Loc
 	orig string
 }
 
