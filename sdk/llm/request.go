@@ -38,6 +38,9 @@ func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 	if err := validate(body); err != nil {
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
+	if err := checkKeys(body); err != nil {
+		return nil, fmt.Errorf("parse request: %w", err)
+	}
 	r := root(body)
 	if r.k != kObject {
 		return nil, fmt.Errorf("parse request: %w: body is a JSON %s, not an object", ErrInvalidJSON, r.k)
