@@ -272,7 +272,7 @@ func (s *Stream) SendRequestBody(chunk []byte, endOfStream bool) {
 	if s.stopDec {
 		return
 	}
-	s.data(dec, 0, append([]byte(nil), chunk...), endOfStream)
+	s.data(dec, 0, chunk[:len(chunk):len(chunk)], endOfStream) // clipped: appends never write into the caller's array
 	s.RunPending()
 }
 
@@ -346,7 +346,7 @@ func (s *Stream) SendResponseBody(chunk []byte, endOfStream bool) {
 	if s.upAbandoned || s.res.Reset || !s.upDone {
 		return
 	}
-	s.data(enc, len(s.filters)-1, append([]byte(nil), chunk...), endOfStream)
+	s.data(enc, len(s.filters)-1, chunk[:len(chunk):len(chunk)], endOfStream)
 	s.RunPending()
 }
 
