@@ -14,20 +14,28 @@ type matcher struct {
 	dict   []int32 // per state: nearest state on the failure chain with an output, -1 if none
 	outs   []int32 // pattern ids, grouped by state, each group terminated by -1
 
-	// Dense DFA (built when small enough): delta[state*nclass+class[b]], and whether a state or any state on
-	// its failure chain has an output.
+	// Dense DFA (built when small enough): delta[state*nclass+class[b]] holds next*nclass, with dfaOut set
+	// when the next state or a state on its failure chain has an output.
 	class  [256]uint8
 	nclass int
-	delta  []uint16
-	hasOut []bool
+	delta  []uint32
 }
 
-// maxDFAEntries bounds the dense transition table (entries of 2 bytes).
+const (
+	dfaOut  = 1 << 31
+	dfaMask = dfaOut - 1
+)
+
+// maxDFAEntries bounds the dense transition table (entries of 4 bytes).
 const maxDFAEntries = 1 << 20
 
 // buildMatcher compiles patterns (non-empty byte strings; empty ones never match). Pattern ids are their
 // indexes.
-func buildMatcher(patterns []string) *matcher {
+func buildMatcher(patterns []string) *matcher { return buildMatcherFold(patterns, false) }
+
+// buildMatcherFold is buildMatcher; with foldCase (and lower-case ASCII patterns) the dense automaton also
+// matches upper-case ASCII text, so the text needs no lower-casing copy.
+func buildMatcherFold(patterns []string, foldCase bool) *matcher {
 	// Build a trie with map-free sparse children first.
 	type node struct {
 		kids map[byte]int32
@@ -121,13 +129,13 @@ func buildMatcher(patterns []string) *matcher {
 			queue = append(queue, t)
 		}
 	}
-	m.buildDFA(patterns, queue)
+	m.buildDFA(patterns, queue, foldCase)
 	return m
 }
 
 // buildDFA fills the dense transition table when the automaton is small enough (states fit uint16 and the
 // table fits maxDFAEntries); order is the breadth-first order of the non-root states.
-func (m *matcher) buildDFA(patterns []string, order []int32) {
+func (m *matcher) buildDFA(patterns []string, order []int32, foldCase bool) {
 	n := len(m.fail)
 	var used [256]bool
 	for _, p := range patterns {
@@ -145,42 +153,36 @@ func (m *matcher) buildDFA(patterns []string, order []int32) {
 			nc++
 		}
 	}
-	if n > 65535 || n*nc > maxDFAEntries {
+	if n*nc > maxDFAEntries {
 		return
 	}
+	if foldCase {
+		for b := 'A'; b <= 'Z'; b++ {
+			m.class[b] = m.class[b+32]
+		}
+	}
 	m.nclass = nc
-	m.delta = make([]uint16, n*nc)
-	m.hasOut = make([]bool, n)
+	next := make([]int32, n*nc) // plain next-state table first
 	for b := 0; b < 256; b++ {
-		m.delta[int(m.class[b])] = uint16(m.root[b])
+		next[int(m.class[b])] = m.root[b]
 	}
 	for _, s := range order {
 		f := m.fail[s]
 		for c := 0; c < nc; c++ {
-			m.delta[int(s)*nc+c] = m.delta[int(f)*nc+c]
+			next[int(s)*nc+c] = next[int(f)*nc+c]
 		}
 		for e := m.first[s]; e < m.first[s]+int32(m.count[s]); e++ {
-			m.delta[int(s)*nc+int(m.class[m.edgeB[e]])] = uint16(m.edgeTo[e])
-		}
-		m.hasOut[s] = m.out[s] >= 0 || m.dict[s] >= 0
-	}
-}
-
-// step returns the goto transition of s on b, or -1 when there is none (s != 0).
-func (m *matcher) step(s int32, b byte) int32 {
-	if s == 0 {
-		return m.root[b]
-	}
-	lo, hi := m.first[s], m.first[s]+int32(m.count[s])
-	for e := lo; e < hi; e++ {
-		if m.edgeB[e] == b {
-			return m.edgeTo[e]
-		}
-		if m.edgeB[e] > b {
-			break
+			next[int(s)*nc+int(m.class[m.edgeB[e]])] = m.edgeTo[e]
 		}
 	}
-	return -1
+	m.delta = make([]uint32, n*nc)
+	for i, t := range next {
+		v := uint32(int(t) * nc)
+		if m.out[t] >= 0 || m.dict[t] >= 0 {
+			v |= dfaOut
+		}
+		m.delta[i] = v
+	}
 }
 
 // scan appends to hits the id of every occurrence of every pattern in text.
@@ -214,22 +216,71 @@ func (m *matcher) scan(text []byte, hits []int32) []int32 {
 }
 
 func (m *matcher) scanDFA(text []byte, hits []int32) []int32 {
-	nc := m.nclass
-	delta, class, hasOut := m.delta, &m.class, m.hasOut
-	s := 0
+	delta, class := m.delta, &m.class
+	s := uint32(0)
 	for i := 0; i < len(text); i++ {
-		s = int(delta[s*nc+int(class[text[i]])])
-		if !hasOut[s] {
-			continue
-		}
-		for o := int32(s); o >= 0; o = m.dict[o] {
-			if m.out[o] < 0 {
-				continue
-			}
-			for k := m.out[o]; m.outs[k] >= 0; k++ {
-				hits = append(hits, m.outs[k])
-			}
+		e := delta[s+uint32(class[text[i]])]
+		s = e & dfaMask
+		if e&dfaOut != 0 {
+			hits = m.emit(int32(int(s)/m.nclass), hits)
 		}
 	}
 	return hits
+}
+
+func (m *matcher) emit(st int32, hits []int32) []int32 {
+	for o := st; o >= 0; o = m.dict[o] {
+		if m.out[o] < 0 {
+			continue
+		}
+		for k := m.out[o]; m.outs[k] >= 0; k++ {
+			hits = append(hits, m.outs[k])
+		}
+	}
+	return hits
+}
+
+// stateAfter returns the DFA state (pre-multiplied) after text (0 when the matcher has no DFA).
+func (m *matcher) stateAfter(text []byte) uint32 {
+	if m.delta == nil {
+		return 0
+	}
+	s := uint32(0)
+	for _, b := range text {
+		s = m.delta[s+uint32(m.class[b])] & dfaMask
+	}
+	return s
+}
+
+// scanFrom is scan over a string, starting in DFA state s (falls back to scan from the root without a DFA).
+func (m *matcher) scanFrom(s uint32, text string, hits []int32) []int32 {
+	if m.delta == nil {
+		return m.scan([]byte(text), hits)
+	}
+	delta, class := m.delta, &m.class
+	for i := 0; i < len(text); i++ {
+		e := delta[s+uint32(class[text[i]])]
+		s = e & dfaMask
+		if e&dfaOut != 0 {
+			hits = m.emit(int32(int(s)/m.nclass), hits)
+		}
+	}
+	return hits
+}
+
+// step returns the goto transition of s on b, or -1 when there is none (s != 0).
+func (m *matcher) step(s int32, b byte) int32 {
+	if s == 0 {
+		return m.root[b]
+	}
+	lo, hi := m.first[s], m.first[s]+int32(m.count[s])
+	for e := lo; e < hi; e++ {
+		if m.edgeB[e] == b {
+			return m.edgeTo[e]
+		}
+		if m.edgeB[e] > b {
+			break
+		}
+	}
+	return -1
 }

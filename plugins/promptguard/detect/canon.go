@@ -112,17 +112,58 @@ func (c *canon) addHidden() {
 	c.add(h, maxDecodeDepth-1)
 }
 
+// asciiClass: 0 separator, 1 letter, 2 digit or leet symbol.
+var asciiClass = func() (t [256]uint8) {
+	for b := 'a'; b <= 'z'; b++ {
+		t[b] = 1
+		t[b-32] = 1
+	}
+	for b := '0'; b <= '9'; b++ {
+		t[b] = 2
+	}
+	t['@'], t['$'] = 2, 2
+	return t
+}()
+
+// foldASCII handles ASCII text. Words made only of letters (nearly all of them) are lower-cased straight into
+// the output; words with digits or leet symbols go through flushWord.
 func (c *canon) foldASCII(s string) {
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case b >= 'A' && b <= 'Z':
-			c.word = append(c.word, rune(b+32))
-		case b >= 'a' && b <= 'z', b >= '0' && b <= '9', b == '@', b == '$':
-			c.word = append(c.word, rune(b))
-		default:
-			c.flushWord()
+	for i := 0; i < len(s); {
+		if asciiClass[s[i]] == 0 {
+			i++
+			continue
 		}
+		j, mixed := i, false
+		for j < len(s) && asciiClass[s[j]] != 0 {
+			mixed = mixed || asciiClass[s[j]] == 2
+			j++
+		}
+		if mixed {
+			for k := i; k < j; k++ {
+				b := s[k]
+				if b >= 'A' && b <= 'Z' {
+					b += 32
+				}
+				c.word = append(c.word, rune(b))
+			}
+			c.flushWord()
+		} else {
+			for k := i; k < j; k++ {
+				b := s[k] | 0x20 // letters only: lower-case
+				c.words = append(c.words, b)
+				c.squash = append(c.squash, b)
+			}
+			c.words = append(c.words, ' ')
+			if j-i == 1 {
+				c.singles++
+				if c.singles == 5 {
+					c.flags |= FlagSpaced
+				}
+			} else {
+				c.singles = 0
+			}
+		}
+		i = j
 	}
 }
 

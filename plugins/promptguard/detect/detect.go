@@ -15,7 +15,8 @@ type lexicon struct {
 	wideCat   []Signal
 	words     *matcher // short phrases, matched with word boundaries on the words text
 	wordsCat  []Signal
-	raw       *matcher // role-spoof markers on the ASCII-lower-cased raw text
+	raw       *matcher // role-spoof markers on the raw text (ASCII case-insensitive)
+	nSquash   int      // squash pattern ids below nSquash are phrases; the rest are rot13 forms of strong phrases
 }
 
 // minSquashLen is the squashed length from which a phrase is matched without word boundaries.
@@ -60,10 +61,18 @@ func compileLexicon() *lexicon {
 	add(lexRestrictionRemoval, SigRestrictionRemoval)
 	add(lexRolePlay, SigRolePlay)
 	add(lexDataInstruction, SigDataInstruction)
+	// The rot13 forms of the strong long phrases join the same automaton (one pass over the squashed text).
+	l.nSquash = len(sq)
+	for i := 0; i < l.nSquash; i++ {
+		if strongSignal(l.squashCat[i]) {
+			sq = append(sq, string(rot13(nil, []byte(sq[i]))))
+			l.squashCat = append(l.squashCat, l.squashCat[i])
+		}
+	}
 	l.squash = buildMatcher(sq)
 	l.wide = buildMatcher(wide)
 	l.words = buildMatcher(wd)
-	l.raw = buildMatcher(roleSpoofMarkers)
+	l.raw = buildMatcherFold(roleSpoofMarkers, true)
 	return l
 }
 
@@ -185,7 +194,7 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	// Phrases in the top-level text.
 	d.hits = l.squash.scan(c.squash[:c.mainSq], d.hits[:0])
 	for _, id := range d.hits {
-		bump(counts, l.squashCat[id])
+		d.squashHit(counts, id, false)
 	}
 	if c.nonASCII {
 		d.hits = l.wide.scan(c.squash, d.hits[:0])
@@ -201,34 +210,24 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	if c.mainSq < len(c.squash) {
 		d.hits = l.squash.scan(c.squash[c.mainSq:], d.hits[:0])
 		for _, id := range d.hits {
-			cat := l.squashCat[id]
-			bump(counts, cat)
-			if strongSignal(cat) {
-				bump(counts, SigEncodedInstruction)
-			}
+			d.squashHit(counts, id, true)
 		}
 		d.hits = l.words.scan(c.words[c.mainWd:], d.hits[:0])
 		for _, id := range d.hits {
 			bump(counts, l.wordsCat[id])
 		}
 	}
-	// rot13 of the whole squashed text: only long ASCII phrases of the strong categories count.
-	d.buf = rot13(d.buf[:0], c.squash)
-	d.hits = l.squash.scan(d.buf, d.hits[:0])
-	for _, id := range d.hits {
-		if cat := l.squashCat[id]; strongSignal(cat) {
-			bump(counts, cat)
-			bump(counts, SigROT13)
-			bump(counts, SigEncodedInstruction)
-		}
+	// Role-spoof markers on the raw text (a leading newline so that line-start markers match at offset 0).
+	raw := text
+	if len(raw) > maxCanonInput {
+		raw = raw[:maxCanonInput]
 	}
-	// Role-spoof markers on the raw text.
-	d.buf = lowerASCII(append(d.buf[:0], '\n'), text)
-	d.hits = l.raw.scan(d.buf, d.hits[:0])
+	d.hits = l.raw.scan(nlPrefix, d.hits[:0])
+	d.hits = l.raw.scanFrom(l.raw.stateAfter(nlPrefix), raw, d.hits)
 	for range d.hits {
 		bump(counts, SigRoleSpoof)
 	}
-	if gib := adversarialSuffix(text); gib > 0 {
+	if gib := adversarialSuffix(raw); gib > 0 {
 		counts[SigAdversarialSuffix] = uint16(gib)
 	}
 	flagSignal(counts, c.flags, FlagInvisible, SigInvisibleChars)
@@ -250,6 +249,20 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	return f
 }
 
+// squashHit counts one hit of the squash automaton: a phrase (in a decoded payload it is also an encoded
+// instruction when strong) or the rot13 form of a strong phrase.
+func (d *Detector) squashHit(counts *[NumSignals]uint16, id int32, decoded bool) {
+	cat := d.lex.squashCat[id]
+	bump(counts, cat)
+	switch {
+	case int(id) >= d.lex.nSquash:
+		bump(counts, SigROT13)
+		bump(counts, SigEncodedInstruction)
+	case decoded && strongSignal(cat):
+		bump(counts, SigEncodedInstruction)
+	}
+}
+
 func strongSignal(s Signal) bool {
 	switch s {
 	case SigInstructionOverride, SigPromptExtraction, SigJailbreakPersona, SigRestrictionRemoval:
@@ -268,17 +281,6 @@ func flagSignal(counts *[NumSignals]uint16, flags, f uint32, s Signal) {
 	if flags&f != 0 {
 		bump(counts, s)
 	}
-}
-
-func lowerASCII(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b >= 'A' && b <= 'Z' {
-			b += 32
-		}
-		dst = append(dst, b)
-	}
-	return dst
 }
 
 // TopSignals returns up to n names of the signals present in a, strongest contribution first (ties by name).
@@ -429,3 +431,5 @@ func codeLike(text string) bool {
 	}
 	return sym*8 >= len(text) && quotes*8 >= len(text)
 }
+
+var nlPrefix = []byte{'\n'}
