@@ -64,9 +64,9 @@ func metricName(what string) string { return telemetry.MetricName(filterName, wh
 
 type pluginContext struct {
 	types.DefaultPluginContext
-	routed   *config.Routed[Config]
-	global   *Config
-	m        metrics
+	routed    *config.Routed[Config]
+	global    *Config
+	m         metrics
 	pending   budget.Pending
 	flushing  bool
 	lastFlush time.Time

@@ -575,3 +575,37 @@ func TestKongProfile(t *testing.T) {
 		t.Fatalf("over budget on Kong: %d", r.Status)
 	}
 }
+
+// TestCostBudget: a cost_usd budget charges the provider's usage at the model's prices, cached input and
+// reasoning tokens at their own rates, and refuses once the money is spent.
+func TestCostBudget(t *testing.T) {
+	cfg := `{"prices":{"gpt-4o*":{"input":2.5,"cached_input":1.25,"output":10,"reasoning":20}},
+	 "budgets":[{"name":"spend","key":["model"],"metric":"cost_usd","windows":{"day":0.02}}]}`
+	h := newHost(t, 1, cfg, nil)
+	// 1000 prompt tokens of which 400 cached, 300 completion tokens of which 100 reasoning:
+	// 600×2.5 + 400×1.25 + 200×10 + 100×20 = 1500 + 500 + 2000 + 2000 = 6000 µ$.
+	body := `{"id":"c","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],
+	 "usage":{"prompt_tokens":1000,"completion_tokens":300,"total_tokens":1300,"prompt_tokens_details":{"cached_tokens":400},"completion_tokens_details":{"reasoning_tokens":100}}}`
+	if r := h.Do(chatReq("gpt-4o", 500, false), jsonResp(body)); r.Status != 200 {
+		t.Fatalf("status %d %s", r.Status, r.Body)
+	}
+	key := budget.CounterKey(prefix, "spend", []string{"gpt-4o"}, budget.Day)
+	if got := used(t, h, key); got != 6000 {
+		t.Fatalf("charged %d µ$, want 6000", got)
+	}
+	// 20000 µ$ limit: two more such responses fit (18000), a fourth reservation (~5000 µ$ for 500 output
+	// tokens plus input) does not.
+	h.Do(chatReq("gpt-4o", 500, false), jsonResp(body))
+	h.Do(chatReq("gpt-4o", 500, false), jsonResp(body))
+	r := h.Do(chatReq("gpt-4o", 500, false), jsonResp(body))
+	if r.Status != 429 {
+		t.Fatalf("over the spend: %d (counter %d)", r.Status, used(t, h, key))
+	}
+	if v, _ := r.Header("x-ratelimit-limit-tokens"); v != "20000" {
+		t.Fatalf("limit header %q (micro-dollars)", v)
+	}
+	// A model without a price cannot be metered on a cost budget: on_error (deny) refuses it.
+	if r := h.Do(chatReq("claude-x", 10, false), chatUsage(1, 1)); r.Status == 200 {
+		t.Fatal("unpriced model passed a cost budget with on_error deny")
+	}
+}

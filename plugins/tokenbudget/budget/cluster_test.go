@@ -163,3 +163,15 @@ func TestWindows(t *testing.T) {
 		t.Fatal("FormatReset")
 	}
 }
+
+func FuzzParseReserveReply(f *testing.F) {
+	f.Add([]byte(`{"EVAL":[0,60,70]}`), 2)
+	f.Add([]byte(`{"EVAL":[2,140]}`), 2)
+	f.Fuzz(func(t *testing.T, body []byte, n int) {
+		n = n & 15
+		ok, denied, used, err := ParseReserveReply(body, n)
+		if err == nil && (len(used) != n || (ok && denied != -1) || (!ok && (denied < 0 || denied >= n))) {
+			t.Fatalf("inconsistent: ok=%v denied=%d used=%v", ok, denied, used)
+		}
+	})
+}
