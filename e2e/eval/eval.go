@@ -11,6 +11,7 @@ import (
 
 	"github.com/wasmguard/wasmguard/hostsim"
 	"github.com/wasmguard/wasmguard/hostsim/replay"
+	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
 )
 
 // Job is one filter evaluated on one dataset, written to Out (dist/eval/<name>.json and .svg).
@@ -45,15 +46,32 @@ func DefaultJobs(dir string) []Job {
 	return jobs
 }
 
+// SupportedGroups names the groups a filter claims to detect, for the report's overall_supported figures:
+// piimask's built-in entity types (the PII files also label names, addresses and dates, which no pattern
+// scanner finds). Nil for the other filters.
+func SupportedGroups(filter string) []string {
+	if filter != "piimask" {
+		return nil
+	}
+	var out []string
+	for _, t := range scan.AllTypes() {
+		if !t.IsSecret() {
+			out = append(out, t.String())
+		}
+	}
+	return out
+}
+
 // FilterConfig is the configuration a filter is evaluated with: its defaults in monitor mode, so every record
 // is forwarded and only the decision log tells what the filter would have done.
 func FilterConfig(filter string) []byte { return []byte(`{"mode":"monitor"}`) }
 
 // Options control a run.
 type Options struct {
-	Dist     string    // where <filter>.wasm is
-	Out      string    // where reports and charts go (dist/eval)
-	Progress io.Writer // progress and tables (nil: silent)
+	Dist     string          // where <filter>.wasm is
+	Out      string          // where reports and charts go (dist/eval)
+	Progress io.Writer       // progress and tables (nil: silent)
+	Profile  hostsim.Profile // host profile (default: Envoy, the strictest)
 }
 
 // Run evaluates one job: it loads the filter, replays the dataset, writes <Out>/<Name>.json and .svg, and
@@ -68,7 +86,10 @@ func Run(job Job, o Options) (*replay.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eval %s: %w (run make build)", job.Filter, err)
 	}
-	r, err := replay.NewRunner(job.Filter, wasm, FilterConfig(job.Filter), hostsim.ProfileEnvoy)
+	if o.Profile == "" {
+		o.Profile = hostsim.ProfileEnvoy
+	}
+	r, err := replay.NewRunner(job.Filter, wasm, FilterConfig(job.Filter), o.Profile)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +99,7 @@ func Run(job Job, o Options) (*replay.Report, error) {
 		prog = replay.TextProgress(o.Progress, job.Filter+" on "+filepath.Base(job.Dataset))
 	}
 	results := r.RunAll(schema, recs, prog)
-	rep := replay.NewReport(job.Filter, filepath.Base(job.Dataset), schema, recs, replay.Outcomes(results))
+	rep := replay.NewReportSupported(job.Filter, filepath.Base(job.Dataset), schema, recs, replay.Outcomes(results), SupportedGroups(job.Filter))
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, err
 	}
@@ -139,6 +160,7 @@ func Chart(rep *replay.Report) []byte {
 func Summary(w io.Writer, reps []*replay.Report) {
 	fmt.Fprintln(w, "| filter | dataset | records | precision | recall | FPR |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	defer fmt.Fprintln(w, "\n(*) only the entity types the filter has a detector for; the PII files also label names, addresses, dates.")
 	f := func(p *float64) string {
 		if p == nil {
 			return "–"
@@ -147,5 +169,8 @@ func Summary(w io.Writer, reps []*replay.Report) {
 	}
 	for _, r := range reps {
 		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s |\n", r.Filter, r.Dataset, r.Records, f(r.Overall.Precision), f(r.Overall.Recall), f(r.Overall.FPR))
+		if s := r.OverallSupported; s != nil && len(r.SupportedGroups) < len(r.Groups) {
+			fmt.Fprintf(w, "| %s | %s (*) | %d | %s | %s | %s |\n", r.Filter, r.Dataset, r.Records, f(s.Precision), f(s.Recall), f(s.FPR))
+		}
 	}
 }

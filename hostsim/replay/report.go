@@ -19,17 +19,39 @@ type Report struct {
 	Errors  int              `json:"errors"` // exchanges that failed (counted as not flagged)
 	Groups  map[string]Stats `json:"groups"`
 	Overall Stats            `json:"overall"`
+	// OverallSupported sums only the groups the filter claims to detect (entity types it has a detector for),
+	// when the caller names them: the PII files label many types (names, addresses) no pattern scanner covers.
+	OverallSupported *Stats   `json:"overall_supported,omitempty"`
+	SupportedGroups  []string `json:"supported_groups,omitempty"`
 	// Placement says how records were wrapped, so the figures can be reproduced.
 	Placement string `json:"wrapping"`
 }
 
 // NewReport scores outcomes into a report.
 func NewReport(filter, dataset string, s Schema, recs []Record, outs []Outcome) *Report {
+	return NewReportSupported(filter, dataset, s, recs, outs, nil)
+}
+
+// NewReportSupported is NewReport plus OverallSupported over the groups in supported (none: left out).
+func NewReportSupported(filter, dataset string, s Schema, recs []Record, outs []Outcome, supported []string) *Report {
 	groups, overall := Score(s, recs, outs)
 	r := &Report{Filter: filter, Dataset: dataset, Schema: s, Records: len(recs), Groups: map[string]Stats{},
 		Overall: overall.Stats(), Placement: wrappingDoc(s)}
 	for g, c := range groups {
 		r.Groups[g] = c.Stats()
+	}
+	if len(supported) > 0 {
+		var sum Counts
+		for _, g := range supported {
+			if c, ok := groups[g]; ok {
+				sum.add(c)
+				r.SupportedGroups = append(r.SupportedGroups, g)
+			}
+		}
+		if len(r.SupportedGroups) > 0 {
+			st := sum.Stats()
+			r.OverallSupported = &st
+		}
 	}
 	for i := range outs {
 		if outs[i].Err != "" {
@@ -88,4 +110,7 @@ func (r *Report) WriteTable(w io.Writer) {
 		row(g, r.Groups[g])
 	}
 	row("(overall)", r.Overall)
+	if r.OverallSupported != nil {
+		row("(overall, supported types)", *r.OverallSupported)
+	}
 }

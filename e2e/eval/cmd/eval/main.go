@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/wasmguard/wasmguard/e2e/eval"
+	"github.com/wasmguard/wasmguard/hostsim/gateway"
 	"github.com/wasmguard/wasmguard/hostsim/replay"
 )
 
@@ -19,7 +20,13 @@ func main() {
 	dataset := flag.String("dataset", "", "JSONL file in the schema of shared/datasets (requires -filter)")
 	dist := flag.String("dist", "dist", "directory holding <filter>.wasm")
 	out := flag.String("out", filepath.Join("dist", "eval"), "directory for <filter>.json, .svg and summary.md")
+	profile := flag.String("profile", "envoy", "host profile: envoy, envoy_full_wasi, kong")
 	flag.Parse()
+	prof, ok := gateway.HostProfile(*profile)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "eval: -profile: must be one of envoy, envoy_full_wasi, kong; got %q\n", *profile)
+		os.Exit(2)
+	}
 	var jobs []eval.Job
 	switch {
 	case *filter == "" && *dataset == "":
@@ -49,7 +56,7 @@ func main() {
 	var reps []*replay.Report
 	failed := 0
 	for _, j := range jobs {
-		rep, err := eval.Run(j, eval.Options{Dist: *dist, Out: *out, Progress: os.Stderr})
+		rep, err := eval.Run(j, eval.Options{Dist: *dist, Out: *out, Progress: os.Stderr, Profile: prof})
 		if err != nil { // go on with the other filters; fail at the end
 			fmt.Fprintf(os.Stderr, "eval: %s on %s: %v\n\n", j.Filter, filepath.Base(j.Dataset), err)
 			failed++
