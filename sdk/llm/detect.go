@@ -63,7 +63,7 @@ func formatFromBody(body []byte) Format {
 		if !ok {
 			break
 		}
-		switch keyName(body, k) {
+		switch keyCanon(body, k) {
 		case "messages":
 			hasMessages, messages = v.k == kArray, v
 		case "contents":

@@ -399,20 +399,6 @@ func (it *iter) next() (key val, v val, ok bool) {
 	return key, v, true
 }
 
-// keyIs reports whether the key token equals name (decoding escapes when the key has any).
-func keyIs(b []byte, key val, name string) bool {
-	raw := b[key.s+1 : key.e-1]
-	if len(raw) == len(name) && string(raw) == name {
-		return true
-	}
-	for _, c := range raw {
-		if c == '\\' {
-			return unquote(b, key) == name
-		}
-	}
-	return false
-}
-
 // keyName returns the decoded key.
 func keyName(b []byte, key val) string {
 	raw := b[key.s+1 : key.e-1]

@@ -2,22 +2,18 @@ package llm
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"unicode"
 	"unicode/utf8"
 )
 
-// ErrAmbiguousKey is wrapped by request errors for keys that differ only in letter case from a field this package
-// reads ("Content", "MESSAGES", or "me\u017fsages" with a long s). Upstreams written in Go (Ollama, LocalAI, Go
-// proxies) decode JSON field names case-insensitively (bytes.EqualFold), so such a key would be read upstream as
-// the real field while a case-sensitive parser skipped it: a way to smuggle text past the filters. No legitimate
-// client sends them.
-var ErrAmbiguousKey = errors.New("key differs only in case from a known field")
+// Key matching is case-insensitive, the way Go's encoding/json matches field names (bytes.EqualFold, including
+// the long s "ſ" and the Kelvin sign "K"). Upstreams written in Go (Ollama, LocalAI, Go proxies) read "Content" or
+// "meſſages" as the real fields; a case-sensitive parser would skip them and let text reach the model unseen.
+// Python upstreams ignore or reject such keys, so reading them too costs nothing there.
 
-// knownKeys maps the folded form of each field name the request parsers read to its spelling; knownExact holds
-// the exact spellings (a key spelled exactly like a field is fine, even when another field folds the same).
-var knownKeys, knownExact = func() (map[string]string, map[string]struct{}) {
+// knownKeys maps the folded form of each field name the parsers switch on to its canonical spelling; knownExact
+// maps each canonical spelling to itself (so a lookup returns a string without allocating).
+var knownKeys, knownExact = func() (map[string]string, map[string]string) {
 	names := []string{
 		"model", "messages", "role", "content", "name", "tool_calls", "tool_call_id", "function", "function_call",
 		"arguments", "type", "text", "refusal", "stream", "stream_options", "include_usage", "max_tokens",
@@ -26,19 +22,20 @@ var knownKeys, knownExact = func() (map[string]string, map[string]struct{}) {
 		"tool_use_id", "thinking", "contents", "parts", "systemInstruction", "system_instruction",
 		"generationConfig", "generation_config", "maxOutputTokens", "functionCall", "functionResponse",
 		"function_response", "args", "response", "executableCode", "executable_code", "code",
-		"codeExecutionResult", "code_execution_result", "tool_name", "images",
+		"codeExecutionResult", "code_execution_result", "tool_name", "images", "anthropic_version", "stop_sequences",
+		"top_k",
 	}
 	folded := make(map[string]string, len(names))
-	exact := make(map[string]struct{}, len(names))
+	exact := make(map[string]string, len(names))
 	for _, n := range names {
 		folded[string(foldKey(nil, []byte(n)))] = n
-		exact[n] = struct{}{}
+		exact[n] = n
 	}
 	return folded, exact
 }()
 
-// foldKey appends the case-folded form of key: each rune is mapped to the smallest rune of its simple case-folding
-// orbit and then lower-cased, so keys equal under bytes.EqualFold (Go's encoding/json rule) fold the same.
+// foldKey appends the case-folded form of key: each rune becomes the smallest rune of its simple case-folding
+// orbit, lower-cased, so keys equal under bytes.EqualFold fold to the same bytes.
 func foldKey(out, key []byte) []byte {
 	for i := 0; i < len(key); {
 		c := key[i]
@@ -52,39 +49,62 @@ func foldKey(out, key []byte) []byte {
 		}
 		r, n := utf8.DecodeRune(key[i:])
 		i += n
-		min := r
+		low := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < min {
-				min = f
+			if f < low {
+				low = f
 			}
 		}
-		out = utf8.AppendRune(out, unicode.ToLower(min))
+		out = utf8.AppendRune(out, unicode.ToLower(low))
 	}
 	return out
 }
 
-// checkKeys walks every object key of the validated body and rejects keys that fold to a known field name without
-// being spelled exactly like one.
-func checkKeys(b []byte) error {
-	var scratch [64]byte
-	for i := 0; i < len(b); {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return nil
+// plainLower reports whether raw has only lower-case ASCII letters and no escapes or non-ASCII bytes, so it folds
+// to itself.
+func plainLower(raw []byte) bool {
+	for _, c := range raw {
+		if ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf || c == '\\' {
+			return false
 		}
-		i += q
-		e := skipString(b, i)
-		j := skipWS(b, e)
-		if j < len(b) && b[j] == ':' && e-i-2 <= len(scratch) {
-			k := val{s: i, e: e, k: kString}
-			raw := keyBytes(b, k)
-			if _, exact := knownExact[string(raw)]; !exact {
-				if known, ok := knownKeys[string(foldKey(scratch[:0], raw))]; ok {
-					return fmt.Errorf("key %q at offset %d: %w %q", raw, i, ErrAmbiguousKey, known)
-				}
-			}
-		}
-		i = e
 	}
-	return nil
+	return true
+}
+
+// keyCanon returns the canonical spelling of a known field name the key matches case-insensitively, or "" for
+// any other key. It does not allocate for keys spelled canonically.
+func keyCanon(b []byte, k val) string {
+	raw := b[k.s+1 : k.e-1]
+	if n, ok := knownExact[string(raw)]; ok {
+		return n
+	}
+	if plainLower(raw) || len(raw) > 64 {
+		return ""
+	}
+	raw = keyBytes(b, k)
+	var scratch [96]byte
+	return knownKeys[string(foldKey(scratch[:0], raw))]
+}
+
+// keyBytes returns the raw key without quotes, decoded when it has escapes.
+func keyBytes(b []byte, k val) []byte {
+	raw := b[k.s+1 : k.e-1]
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		return []byte(unquote(b, k))
+	}
+	return raw
+}
+
+// keyIs reports whether the key token matches name case-insensitively (escapes decoded).
+func keyIs(b []byte, key val, name string) bool {
+	raw := b[key.s+1 : key.e-1]
+	if string(raw) == name {
+		return true
+	}
+	if plainLower(raw) && plainLower([]byte(name)) || len(raw) > 4*len(name)+8 {
+		return false
+	}
+	raw = keyBytes(b, key)
+	var s1, s2 [96]byte
+	return bytes.Equal(foldKey(s1[:0], raw), foldKey(s2[:0], []byte(name)))
 }

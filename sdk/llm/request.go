@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -36,9 +35,6 @@ func ParseRequest(f Format, body []byte) (*Request, error) {
 // ParseRequestWith is ParseRequest with options.
 func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 	if err := validate(body); err != nil {
-		return nil, fmt.Errorf("parse request: %w", err)
-	}
-	if err := checkKeys(body); err != nil {
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
 	r := root(body)
@@ -183,6 +179,41 @@ func roleStr(b []byte, v val) string {
 	return unquote(b, v)
 }
 
+// getRole returns the role of a message object. With several "role" keys (duplicates, or spellings that differ
+// in case, which Go upstreams also read) the least trusted one wins, so a second key cannot promote user text.
+func getRole(b []byte, m val) string {
+	role := ""
+	it := m.iter(b)
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			return role
+		}
+		if m.k == kObject && keyIs(b, k, "role") {
+			role = mergeRole(role, roleStr(b, v))
+		}
+	}
+}
+
+func mergeRole(prev, next string) string {
+	if prev == "" || trust(roleProv(next)) <= trust(roleProv(prev)) {
+		return next
+	}
+	return prev
+}
+
+func trust(p Provenance) int {
+	switch p {
+	case ProvSystem:
+		return 3
+	case ProvAssistant:
+		return 2
+	case ProvUser:
+		return 1
+	}
+	return 0
+}
+
 func roleProv(role string) Provenance {
 	switch role {
 	case "system", "developer":
@@ -233,15 +264,6 @@ func (p *reqParser) setModel(field string, v val) error {
 	return nil
 }
 
-// keyBytes returns the raw key without quotes, decoded when it has escapes.
-func keyBytes(b []byte, k val) []byte {
-	raw := b[k.s+1 : k.e-1]
-	if bytes.IndexByte(raw, '\\') >= 0 {
-		return []byte(unquote(b, k))
-	}
-	return raw
-}
-
 func idx(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
 
 // ---- OpenAI Chat Completions (and Ollama /api/chat, which shares the message shape) ----
@@ -259,13 +281,13 @@ func (p *reqParser) chat(r val) error {
 			break
 		}
 		var err error
-		switch string(keyBytes(b, k)) {
+		switch keyCanon(b, k) {
 		case "model":
 			err = p.setModel("model", v)
 		case "stream":
 			err = p.setBool(&p.req.Stream, "stream", v)
 		case "max_tokens", "max_completion_tokens":
-			err = p.setMax(string(keyBytes(b, k)), v)
+			err = p.setMax(keyCanon(b, k), v)
 		case "stream_options":
 			if x, ok := get(b, v, "include_usage"); ok {
 				err = p.setBool(&p.req.StreamUsage, "stream_options.include_usage", x)
@@ -350,9 +372,9 @@ func (p *reqParser) chatMessage(s *segs, m val, i int) error {
 		if !ok {
 			break
 		}
-		switch string(keyBytes(b, k)) {
+		switch keyCanon(b, k) {
 		case "role":
-			role = roleStr(b, v)
+			role = mergeRole(role, roleStr(b, v))
 		case "name":
 			name = str(b, v)
 		case "tool_call_id":
@@ -371,7 +393,7 @@ func (p *reqParser) chatMessage(s *segs, m val, i int) error {
 	}
 	for _, mb := range members {
 		k, v := mb.k, mb.v
-		switch string(keyBytes(b, k)) {
+		switch keyCanon(b, k) {
 		case "content":
 			switch v.k {
 			case kString:
@@ -460,7 +482,7 @@ func (p *reqParser) responses(r val) error {
 			break
 		}
 		var err error
-		switch string(keyBytes(b, k)) {
+		switch keyCanon(b, k) {
 		case "model":
 			err = p.setModel("model", v)
 		case "stream":
@@ -512,7 +534,7 @@ func (p *reqParser) responsesItem(s *segs, item val, i int) error {
 	typ := getStr(b, item, "type")
 	switch typ {
 	case "", "message":
-		role := roleStr(b, getOr(b, item, "role"))
+		role := getRole(b, item)
 		prov := roleProv(role)
 		content, ok := get(b, item, "content")
 		if !ok {
@@ -609,7 +631,7 @@ func (p *reqParser) anthropic(r val) error {
 			break
 		}
 		var err error
-		switch string(keyBytes(b, k)) {
+		switch keyCanon(b, k) {
 		case "model":
 			err = p.setModel("model", v)
 		case "stream":
@@ -647,7 +669,7 @@ func (p *reqParser) anthropic(r val) error {
 			if m.k != kObject {
 				return fmt.Errorf("messages[%d]: expected object, got %s", n, m.k)
 			}
-			role := roleStr(b, getOr(b, m, "role"))
+			role := getRole(b, m)
 			prov := roleProv(role)
 			if content, ok := get(b, m, "content"); ok {
 				switch content.k {
@@ -827,7 +849,7 @@ func (p *reqParser) gemini(r val) error {
 			break
 		}
 		var err error
-		switch string(keyBytes(b, k)) {
+		switch keyCanon(b, k) {
 		case "model":
 			err = p.setModel("model", v)
 		case "generationConfig", "generation_config":
@@ -861,7 +883,7 @@ func (p *reqParser) gemini(r val) error {
 	n := 0
 	for _, list := range lists {
 		if list.k == kObject { // a single Content instead of a list
-			if err := p.geminiParts(s, list, n, roleStr(b, getOr(b, list, "role")), func() string { return "contents" }); err != nil {
+			if err := p.geminiParts(s, list, n, getRole(b, list), func() string { return "contents" }); err != nil {
 				return err
 			}
 			n++
@@ -876,7 +898,7 @@ func (p *reqParser) gemini(r val) error {
 			if c.k != kObject {
 				return fmt.Errorf("contents[%d]: expected object, got %s", n, c.k)
 			}
-			role := roleStr(b, getOr(b, c, "role"))
+			role := getRole(b, c)
 			if role == "" {
 				role = "user"
 			}
@@ -925,7 +947,7 @@ func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, pat
 			if !ok {
 				break
 			}
-			switch string(keyBytes(b, k)) {
+			switch keyCanon(b, k) {
 			case "text":
 				if err := s.text(v, i, j, role, prov, "", func() string { return fmt.Sprintf("%s.parts[%d].text", path(), j) }); err != nil {
 					return err

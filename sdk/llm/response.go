@@ -262,7 +262,7 @@ func chatResponseMessage(s *segs, m val, ci int) error {
 		if !ok {
 			return nil
 		}
-		switch string(keyBytes(b, k)) {
+		switch keyCanon(b, k) {
 		case "content":
 			switch v.k {
 			case kString:

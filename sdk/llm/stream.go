@@ -220,7 +220,7 @@ func (p *StreamParser) chatDelta(b []byte, d val, ci int, out []Delta) []Delta {
 		if !ok {
 			return out
 		}
-		switch string(keyBytes(b, k)) {
+		switch keyCanon(b, k) {
 		case "content", "refusal":
 			if v.k == kString {
 				x := strDelta(DeltaText, b, v)
