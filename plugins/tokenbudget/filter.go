@@ -229,6 +229,11 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 		h.skip = true
 		return types.ActionContinue
 	}
+	// Only JSON bodies are LLM calls; multipart uploads and the like pass unmetered (and unbuffered).
+	if ct, ok := h.ri.Header("content-type"); ok && !strings.Contains(strings.ToLower(ct), "json") {
+		h.skip = true
+		return types.ActionContinue
+	}
 	// The body may be rewritten (max_tokens, include_usage): let the host recompute its length. Ask the
 	// upstream for an identity-encoded answer so its usage can be read.
 	_ = proxywasm.RemoveHttpRequestHeader("content-length")
@@ -284,6 +289,11 @@ func (h *httpContext) admit(body []byte) types.Action {
 	cfg := h.cfg
 	path := h.ri.Path
 	h.format = llm.DetectFormat(path, body)
+	if h.format == llm.FormatUnknown || notGeneration(path) {
+		// Not an LLM generation call (embeddings, files, moderation, ...): budgets do not apply.
+		h.skip = true
+		return types.ActionContinue
+	}
 	req, err := llm.ParseRequest(h.format, body)
 	if err != nil {
 		return h.failRequest(reasonUnparseable, "parse request: "+err.Error())
@@ -370,6 +380,28 @@ func (h *httpContext) admit(body []byte) types.Action {
 	}
 	h.admitted()
 	return types.ActionContinue
+}
+
+// nonGeneration are path fragments of provider APIs that do not generate tokens from a prompt.
+var nonGeneration = []string{"/embeddings", "/moderations", "/files", "/uploads", "/batches", "/fine_tuning",
+	"/audio/", "/images/", "/models", ":embedcontent", ":batchembedcontents", ":counttokens", "/count_tokens", "/api/embed"}
+
+// notGeneration reports whether path is an embeddings/files/... endpoint (whose JSON body may look like a
+// Responses request) rather than a generation call.
+func notGeneration(path string) bool {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	p := strings.ToLower(path)
+	if strings.Contains(p, ":generatecontent") || strings.Contains(p, ":streamgeneratecontent") {
+		return false
+	}
+	for _, s := range nonGeneration {
+		if strings.Contains(p, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // estimateInput is the local input-token estimate: the text of every segment plus the per-message framing.

@@ -609,3 +609,22 @@ func TestCostBudget(t *testing.T) {
 		t.Fatal("unpriced model passed a cost budget with on_error deny")
 	}
 }
+
+// TestNonLLMTrafficPasses: uploads and unknown JSON APIs are not metered and never refused by on_error.
+func TestNonLLMTrafficPasses(t *testing.T) {
+	h := newHost(t, 1, fmt.Sprintf(localTotal, 10, ""), nil)
+	up := hostsim.Request{Method: "POST", Path: "/v1/files", Headers: [][2]string{{"content-type", "multipart/form-data; boundary=x"}}, Body: []byte("--x\r\n\r\nhello\r\n--x--\r\n")}
+	if r := h.Do(up, jsonResp(`{"id":"file-1"}`)); r.Status != 200 || string(r.Upstream.Body) != string(up.Body) {
+		t.Fatalf("upload: %d", r.Status)
+	}
+	emb := hostsim.Request{Method: "POST", Path: "/v1/embeddings", Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(`{"model":"text-embedding-3-small","input":["a"]}`)}
+	if r := h.Do(emb, jsonResp(`{"data":[]}`)); r.Status != 200 {
+		t.Fatalf("embeddings: %d %s", r.Status, r.Body)
+	}
+	// A chat call with a broken body is an error: on_error deny refuses it.
+	bad := chatReq("gpt-4o", 10, false)
+	bad.Body = []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":`)
+	if r := h.Do(bad, chatUsage(1, 1)); r.Status != 400 {
+		t.Fatalf("broken chat body: %d", r.Status)
+	}
+}
