@@ -4,5 +4,6 @@
 //
 // The tests need /usr/bin/redis-server and /usr/bin/webdis (Debian packages redis-server and webdis; or
 // set REDIS_SERVER and WEBDIS to their paths). When they are missing the tests skip locally and fail when
-// CI=true or HOSTSIM_REQUIRE_WASM=1.
+// CI=true (or WASMGUARD_REQUIRE_E2E=1). The gateway test builds hostsim/cmd/hostsim (or uses $HOSTSIM_BIN) and
+// needs dist/tokenbudget.wasm (`make tokenbudget`).
 package tokenbudget

@@ -15,9 +15,11 @@ import (
 	"time"
 )
 
-// required reports whether missing tools must fail the test instead of skipping it.
+// required reports whether missing servers must fail the test instead of skipping it: in CI (CI=true, as
+// GitHub Actions and most CI systems set it), or when WASMGUARD_REQUIRE_E2E=1.
 func required() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("CI") == "1" || os.Getenv("HOSTSIM_REQUIRE_WASM") == "1"
+	ci := os.Getenv("CI")
+	return ci == "true" || ci == "1" || os.Getenv("WASMGUARD_REQUIRE_E2E") == "1"
 }
 
 // needBinary finds a server binary (env override, then PATH, then /usr/bin and /usr/sbin).
