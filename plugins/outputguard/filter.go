@@ -243,6 +243,10 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	}
 	if h.stream != nil {
 		out := h.stream.feed(chunk, endOfStream)
+		if h.stream.over && !h.stream.overLogged {
+			h.stream.overLogged = true
+			h.onError(reasonTooLarge)
+		}
 		if endOfStream {
 			h.done = true
 			h.finishDecision()

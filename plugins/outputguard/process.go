@@ -221,10 +221,14 @@ type streamProc struct {
 	nextID int
 	v      verdict
 
-	ended   bool   // the stream was ended with an error event; everything after is dropped
-	held    []byte // buffer_streams: output held until the end
-	errText string // the terminal error event
-	errSent bool
+	ended      bool   // the stream was ended with an error event; everything after is dropped
+	held       []byte // buffer_streams: output held until the end
+	errText    string // the terminal error event
+	errSent    bool
+	total      int64 // body bytes seen
+	bypass     bool  // over max_body_bytes with on_error allow: the rest passes unchecked
+	over       bool  // max_body_bytes was exceeded
+	overLogged bool
 }
 
 type chanKey struct {
@@ -257,7 +261,28 @@ func newStreamProc(cfg *Config, k *check.Checker, f llm.Format, enforce bool, re
 
 // feed processes a body chunk and returns the bytes to send downstream now.
 func (p *streamProc) feed(chunk []byte, eos bool) []byte {
-	var out []byte
+	if p.bypass {
+		return chunk
+	}
+	p.total += int64(len(chunk))
+	if p.total > p.cfg.MaxBodyBytes && !p.ended {
+		// the inspected text is held in memory: past max_body_bytes take the on_error path
+		p.over = true
+		if p.cfg.FailOpen() || !p.enforce {
+			// release everything held so far (redactions still apply to it) and stop inspecting
+			p.bypass = true
+			for _, c := range p.order {
+				ready, found := c.st.Close()
+				p.release(c, ready, found)
+			}
+			out := p.drainAll()
+			out = append(out, p.dec.Pending()...)
+			p.bypass = true
+			return p.bufferedOut(append(out, chunk...), true)
+		}
+		p.fail(reasonTooLarge)
+		return p.bufferedOut(p.drain(eos), true)
+	}
 	if !p.ended {
 		for _, ev := range p.dec.Feed(chunk) {
 			p.event(ev)
@@ -277,18 +302,37 @@ func (p *streamProc) feed(chunk []byte, eos bool) []byte {
 			p.finish()
 		}
 	}
-	out = p.drain(eos)
-	if p.cfg.BufferStreams && p.enforce {
-		p.held = append(p.held, out...)
-		if !eos {
-			return nil
-		}
-		out, p.held = p.held, nil
-		if p.ended {
-			// a blocked buffered stream sends the terminal error only
-			out = []byte(p.errText)
-		}
+	return p.bufferedOut(p.drain(eos), eos)
+}
+
+// bufferedOut applies buffer_streams: output is held until the end (flush), and a blocked buffered stream sends
+// the terminal error only.
+func (p *streamProc) bufferedOut(out []byte, flush bool) []byte {
+	if !(p.cfg.BufferStreams && p.enforce) {
+		return out
 	}
+	p.held = append(p.held, out...)
+	if !flush {
+		return nil
+	}
+	out, p.held = p.held, nil
+	if p.ended {
+		out = []byte(p.errText)
+	}
+	return out
+}
+
+// drainAll returns every queued event regardless of pending pieces (used when inspection stops).
+func (p *streamProc) drainAll() []byte {
+	var out []byte
+	for _, q := range p.queue {
+		ev := q.ev
+		if len(q.edits) > 0 {
+			ev = llm.RewriteEvent(ev, q.edits)
+		}
+		out = append(out, ev.Raw...)
+	}
+	p.queue = nil
 	return out
 }
 
@@ -344,7 +388,7 @@ func (p *streamProc) release(c *channel, ready []check.Piece, found []check.Find
 	if len(found) > 0 {
 		text := c.st.Text()
 		p.v.add(p.k, c.seg, text, found)
-		if p.enforce && p.v.action == actionBlock {
+		if p.enforce && !p.bypass && p.v.action == actionBlock {
 			p.fail(p.v.reason)
 			return
 		}

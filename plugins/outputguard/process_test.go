@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wasmguard/wasmguard/sdk/llm"
+)
+
+// Native tests of the stream processor (the hostsim tests run the same code inside the built .wasm).
+
+func openAIStream(parts []string) string { return streamCases[0].build(parts) }
+
+func runProc(t *testing.T, cfgJSON string, stream string, chunk int) (*streamProc, string) {
+	t.Helper()
+	r, err := parseConfig([]byte(cfgJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &r.Default
+	p := newStreamProc(c, c.checker, llm.FormatOpenAIChat, c.Enforce(), "rid")
+	var out strings.Builder
+	chunks := chunkBytes(stream, chunk)
+	for i, ch := range chunks {
+		out.Write(p.feed(ch, i == len(chunks)-1))
+	}
+	return p, out.String()
+}
+
+func TestStreamProcOverLimitFailOpen(t *testing.T) {
+	text := strings.Repeat("plain words here ", 200) + exfilImage
+	stream := openAIStream(splitTokens(text))
+	p, out := runProc(t, `{"max_body_bytes":4096,"on_error":"allow"}`, stream, 100)
+	if !p.over || !p.bypass {
+		t.Fatalf("over=%v bypass=%v", p.over, p.bypass)
+	}
+	got, _, errored := clientStream(t, llm.FormatOpenAIChat, []byte(out))
+	if got != text || errored {
+		t.Errorf("fail-open stream changed: errored=%v len %d vs %d", errored, len(got), len(text))
+	}
+}
+
+func TestStreamProcOverLimitFailClosed(t *testing.T) {
+	text := strings.Repeat("plain words here ", 200)
+	p, out := runProc(t, `{"max_body_bytes":4096}`, openAIStream(splitTokens(text)), 100)
+	got, _, errored := clientStream(t, llm.FormatOpenAIChat, []byte(out))
+	if !p.over || !errored || len(got) == 0 || len(got) >= len(text) || !strings.HasPrefix(text, got) {
+		t.Errorf("over=%v errored=%v got %d bytes", p.over, errored, len(got))
+	}
+}
+
+func TestStreamProcHoldBackSmall(t *testing.T) {
+	// benign text: bytes go out while the stream is running, not at the end
+	text := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 40)
+	stream := openAIStream(splitTokens(text))
+	r, _ := parseConfig([]byte(`{}`))
+	c := &r.Default
+	p := newStreamProc(c, c.checker, llm.FormatOpenAIChat, true, "")
+	chunks := chunkBytes(stream, 50)
+	sent := 0
+	for i, ch := range chunks[:len(chunks)-1] {
+		sent += len(p.feed(ch, false))
+		if i > 20 && sent == 0 {
+			t.Fatal("nothing released mid-stream")
+		}
+	}
+	if held := len(stream) - sent; held > 2000 {
+		t.Errorf("held %d bytes before the last chunk", held)
+	}
+}
