@@ -437,6 +437,10 @@ func (h *httpContext) keyParts(d *budget.Def, model string) []string {
 // consumer is the caller's identity as stored: a salted hash of the header value or JWT claim.
 func (h *httpContext) consumer() string {
 	v := h.ri.Consumer
+	if h.cfg.ConsumerHeader != h.p.global.ConsumerHeader {
+		// A rule reads the consumer from another header than the top level.
+		v, _ = h.ri.Header(h.cfg.ConsumerHeader)
+	}
 	if v == "" {
 		return ""
 	}
