@@ -43,6 +43,7 @@ func runServe(args []string) int {
 	admin := fs.String("admin", "", `override the admin address ("off" disables it)`)
 	upstream := fs.String("upstream", "", `override the upstream base URL ("mock" for the built-in mock LLM)`)
 	mock := fs.Bool("mock-upstream", false, "serve in front of the built-in mock LLM upstream (same as --upstream mock)")
+	profile := fs.String("profile", "", "override the host profile: envoy, envoy_full_wasi, kong")
 	workers := fs.Int("workers", 0, "override the number of worker VMs")
 	noFilters := fs.Bool("no-filters", false, "forward without running any filter (the baseline for overhead measurements)")
 	quiet := fs.Bool("quiet", false, "do not print the filters' logs")
@@ -76,6 +77,9 @@ func runServe(args []string) int {
 	}
 	if *upstream != "" {
 		cfg.Upstream = *upstream
+	}
+	if *profile != "" {
+		cfg.Profile = *profile
 	}
 	if *workers > 0 {
 		cfg.Workers = *workers
