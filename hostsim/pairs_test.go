@@ -27,8 +27,8 @@ func TestDecodePairsRejectsMalformed(t *testing.T) {
 	bad := map[string][]byte{
 		"short":         {1, 0},
 		"count overrun": {5, 0, 0, 0},
-		"len overrun":   append(append([]byte{1, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0}), "a\x00b\x00"...),
-		"missing nul":   append(append([]byte{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}), "axb\x00"...),
+		"len overrun":   append([]byte{1, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0}, "a\x00b\x00"...),
+		"missing nul":   append([]byte{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}, "axb\x00"...),
 		"trailing":      append(append([]byte(nil), good...), 'x'),
 		"over count": func() []byte {
 			b := make([]byte, 4)

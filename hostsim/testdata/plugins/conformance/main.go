@@ -5,6 +5,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"strconv"
 	"strings"
@@ -117,7 +118,11 @@ type httpContext struct {
 func (h *httpContext) has(a string) bool { _, ok := h.acts[a]; return ok }
 
 func (h *httpContext) OnHttpRequestHeaders(n int, eos bool) types.Action {
-	act, _ := proxywasm.GetHttpRequestHeader("x-act")
+	hdr := "x-act"
+	if v, ok := h.p.flags["hdr"]; ok {
+		hdr = v
+	}
+	act, _ := proxywasm.GetHttpRequestHeader(hdr)
 	h.acts = parseFlags(strings.ReplaceAll(act, ";", ","))
 	h.p.reqs.Increment(1)
 	h.p.gauge.Add(1)
@@ -133,6 +138,19 @@ func (h *httpContext) OnHttpRequestHeaders(n int, eos bool) types.Action {
 	}
 	if h.has("timer") {
 		startTimerAndGC()
+	}
+	if h.has("rand-big") {
+		buf := make([]byte, 100<<10) // > 64 KiB in one call: Envoy answers EINVAL
+		_, _ = rand.Read(buf)
+	}
+	if h.has("goroutine") {
+		startGoroutine()
+	}
+	if h.has("goroutine-count") {
+		_ = proxywasm.AddHttpRequestHeader("x-goroutine-runs", strconv.Itoa(goroutineRuns))
+	}
+	if h.has("tick-again") {
+		_ = proxywasm.SetTickPeriodMilliSeconds(50)
 	}
 	if h.has("pairs") {
 		hs, err := proxywasm.GetHttpRequestHeaders()

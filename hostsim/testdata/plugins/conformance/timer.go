@@ -14,3 +14,16 @@ func startTimerAndGC() {
 	}
 	sink = nil
 }
+
+var goroutineRuns int
+
+// startGoroutine starts a background goroutine; between callbacks it never runs
+// (the scheduler only runs inside a callback), so plugins must use proxy_on_tick.
+func startGoroutine() {
+	go func() {
+		for {
+			goroutineRuns++
+			time.Sleep(time.Millisecond)
+		}
+	}()
+}
