@@ -156,3 +156,24 @@ func TestSplitTags(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseConfig: any input is either a valid config or an error naming what is wrong; never a panic.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(`{"upstream":"mock","plugins":[{"name":"a","wasm":"a.wasm","config":{"mode":"monitor"}}]}`))
+	f.Add([]byte(`{"upstream":"http://127.0.0.1:1","clusters":{"c":{"url":"http://x"}},"workers":3}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := ParseConfig(raw, "")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "gateway config: ") {
+				t.Fatalf("error without context: %v", err)
+			}
+			return
+		}
+		if c.Workers < 1 || c.Listen == "" || c.Upstream == "" {
+			t.Fatalf("accepted config without defaults: %+v", c)
+		}
+		for i := range c.Plugins {
+			_, _ = c.RawConfig(&c.Plugins[i])
+		}
+	})
+}

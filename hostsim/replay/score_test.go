@@ -184,3 +184,26 @@ func TestReadSharedDevFiles(t *testing.T) {
 		t.Logf("%s: %d records, %d spans, schema %s", filepath.Base(f), len(recs), spans, DetectSchema(f, recs))
 	}
 }
+
+// FuzzParseRecord: any line either parses or returns an error; it never panics, and a parsed record's spans
+// are what the line said.
+func FuzzParseRecord(f *testing.F) {
+	f.Add([]byte(`{"text":"a@b.co","entities":[{"type":"EMAIL","start":0,"end":6}],"labelled_types":"['EMAIL']"}`))
+	f.Add([]byte(`{"value":"+3312","type":"PHONE","label":1}`))
+	f.Add([]byte(`{"text":"x","label":"1","tags":["document"]}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		recs, err := ReadRecords(strings.NewReader(string(line)))
+		if err != nil {
+			return
+		}
+		for _, r := range recs {
+			x := Wrap(SchemaInjection, &r)
+			if !json.Valid(x.Body) || !json.Valid(x.Response) {
+				t.Fatalf("wrapped exchange is not JSON: %s", x.Body)
+			}
+			outs := []Outcome{{Flagged: true, Spans: []Span{{Type: "EMAIL", Start: 0, End: 1}}}}
+			Score(SchemaPII, []Record{r}, outs)
+			Score(SchemaSecrets, []Record{r}, outs)
+		}
+	})
+}
