@@ -53,6 +53,9 @@ type Config struct {
 	MaxRequestBytes int64 `json:"max_request_bytes"`
 	// Mock tunes the built-in mock upstream.
 	Mock MockConfig `json:"mock"`
+	// Routes name requests by path prefix, first match wins; the name is the route property plugins read
+	// (Envoy xds.route_name, Kong kong.route_name), as an Envoy route config's route names would.
+	Routes []RouteConfig `json:"routes"`
 
 	dir string // directory of the config file ("" when embedded)
 }
@@ -69,6 +72,22 @@ type PluginConfig struct {
 type ClusterConfig struct {
 	URL       string `json:"url"`
 	TimeoutMS int    `json:"timeout_ms"` // default 5000; the plugin's own timeout applies too when shorter
+}
+
+// RouteConfig names the requests whose path starts with PathPrefix.
+type RouteConfig struct {
+	Name       string `json:"name"`
+	PathPrefix string `json:"path_prefix"`
+}
+
+// RouteFor returns the name of the first route whose prefix matches path ("" when none does).
+func (c *Config) RouteFor(path string) string {
+	for _, r := range c.Routes {
+		if strings.HasPrefix(path, r.PathPrefix) {
+			return r.Name
+		}
+	}
+	return ""
 }
 
 // MockConfig tunes the mock upstream.
@@ -152,6 +171,14 @@ func ParseConfig(raw []byte, dir string) (*Config, error) {
 		}
 		if cl.TimeoutMS < 0 {
 			bad("clusters."+name+".timeout_ms", "must be >= 0; got %d", cl.TimeoutMS)
+		}
+	}
+	for i, r := range c.Routes {
+		if r.Name == "" {
+			bad(fmt.Sprintf("routes[%d].name", i), "must be set")
+		}
+		if !strings.HasPrefix(r.PathPrefix, "/") {
+			bad(fmt.Sprintf("routes[%d].path_prefix", i), "must start with /; got %q", r.PathPrefix)
 		}
 	}
 	if c.MaxRequestBytes < 0 {

@@ -269,7 +269,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	s.requests.Add(1)
 	defer func() { s.latency.observe(time.Since(start)) }()
-	st, err := s.eng.open(r.Header.Get("x-hostsim-route"))
+	st, err := s.eng.open(s.cfg.RouteFor(r.URL.Path))
 	if err != nil {
 		s.logger.Printf("gateway: open stream: %v", err)
 		s.writeReply(w, &LocalReply{Status: 503, Body: []byte("hostsim: no filter VM available\n")})

@@ -177,3 +177,15 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestRouteFor(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"upstream":"mock","routes":[{"name":"batch","path_prefix":"/v1/batches"},{"name":"openai","path_prefix":"/v1/"}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/v1/batches/x": "batch", "/v1/chat/completions": "openai", "/healthz": ""} {
+		if got := c.RouteFor(path); got != want {
+			t.Errorf("RouteFor(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
