@@ -182,14 +182,14 @@ func readBudget(o config.Obj, failOpen bool, c *Config) budget.Def {
 	if o.Has("key") {
 		d.Key = o.StringList("key")
 		if len(d.Key) == 0 {
-			o.Errorf("key", "must list at least one part (consumer, model, route, host, header:<name>)")
+			o.Errorf("key", "must list at least one part (consumer, model, route, host, header:<name>, property:<path>)")
 		}
 	} else {
 		d.Key = []string{"consumer"}
 	}
 	for i, p := range d.Key {
 		if !validKeyPart(p) {
-			o.Errorf("key", "key[%d] must be consumer, model, route, host or header:<name>; got %q", i, p)
+			o.Errorf("key", "key[%d] must be consumer, model, route, host, header:<name> or property:<path>; got %q", i, p)
 		}
 	}
 	if d.Metric == budget.MetricCost && len(c.Prices) == 0 {
@@ -234,6 +234,9 @@ func validKeyPart(p string) bool {
 	switch p {
 	case "consumer", "model", "route", "host":
 		return true
+	}
+	if path, ok := strings.CutPrefix(p, "property:"); ok {
+		return path != "" && !strings.HasPrefix(path, ".") && !strings.HasSuffix(path, ".") && !strings.Contains(path, "..")
 	}
 	name, ok := strings.CutPrefix(p, "header:")
 	if !ok || name == "" {

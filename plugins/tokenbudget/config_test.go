@@ -62,7 +62,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad metric", json: `{"budgets":[{"name":"b","metric":"tokens","windows":{"day":5}}]}`, wantErr: `budgets[0].metric: must be one of total_tokens, input_tokens, output_tokens, cost_usd; got "tokens"`},
 		{name: "cost without prices", json: `{"budgets":[{"name":"b","metric":"cost_usd","windows":{"day":5}}]}`, wantErr: "budgets[0].metric: cost_usd needs a top-level prices table"},
 		{name: "cluster without engine", json: `{"budgets":[{"name":"b","scope":"cluster","windows":{"day":5}}]}`, wantErr: "budgets[0].scope: cluster needs the top-level engine (webdis) to be configured"},
-		{name: "bad key part", json: `{"budgets":[{"name":"b","key":["user"],"windows":{"day":5}}]}`, wantErr: `budgets[0].key: key[0] must be consumer, model, route, host or header:<name>; got "user"`},
+		{name: "bad key part", json: `{"budgets":[{"name":"b","key":["user"],"windows":{"day":5}}]}`, wantErr: `budgets[0].key: key[0] must be consumer, model, route, host, header:<name> or property:<path>; got "user"`},
 		{name: "dup names", json: `{"budgets":[{"name":"b","windows":{"day":5}},{"name":"b","windows":{"day":5}}]}`, wantErr: `budgets[1].name: must be unique; "b" is also budgets[0].name`},
 		{name: "bad name", json: `{"budgets":[{"name":"B c","windows":{"day":5}}]}`, wantErr: `budgets[0].name: must use only a-z, 0-9, _ and -; got "B c"`},
 		{name: "jwt without header", json: `{"consumer_jwt_claim":"sub","budgets":[{"name":"b","windows":{"day":5}}]}`, wantErr: "consumer_jwt_claim: needs consumer_header (the header carrying the JWT)"},

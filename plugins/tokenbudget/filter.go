@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -428,10 +429,28 @@ func (h *httpContext) keyParts(d *budget.Def, model string) []string {
 		default:
 			if name, ok := strings.CutPrefix(k, "header:"); ok {
 				parts[i], _ = h.ri.Header(name)
+			} else if path, ok := strings.CutPrefix(k, "property:"); ok {
+				parts[i] = propertyPart(path)
 			}
 		}
 	}
 	return parts
+}
+
+// propertyPart reads a host property (dot-separated path, e.g. "metadata.filter_metadata.auth.tenant" on
+// Envoy or "kong.route_name" on Kong) as a key part: printable values as they are, binary ones (Envoy
+// encodes integers as 8 bytes) in hex, so that distinct values never share a counter.
+func propertyPart(path string) string {
+	v, err := proxywasm.GetProperty(strings.Split(path, "."))
+	if err != nil || len(v) == 0 {
+		return ""
+	}
+	for _, c := range v {
+		if c < 0x20 || c >= 0x7f {
+			return "x:" + hex.EncodeToString(v)
+		}
+	}
+	return string(v)
 }
 
 // consumer is the caller's identity as stored: a salted hash of the header value or JWT claim.

@@ -628,3 +628,16 @@ func TestNonLLMTrafficPasses(t *testing.T) {
 		t.Fatalf("broken chat body: %d", r.Status)
 	}
 }
+
+// TestPropertyKey: a budget keyed on a host property (here an Envoy metadata string set by an auth filter).
+func TestPropertyKey(t *testing.T) {
+	h := newHost(t, 1, `{"budgets":[{"name":"p","key":["property:metadata.tenant"],"windows":{"day":100000}}]}`, nil)
+	req := chatReq("gpt-4o", 100, false)
+	req.Properties = map[string][]byte{"metadata.tenant": []byte("acme")}
+	if r := h.Do(req, chatUsage(20, 10)); r.Status != 200 {
+		t.Fatal(r.Status)
+	}
+	if got := used(t, h, budget.CounterKey(prefix, "p", []string{"acme"}, budget.Day)); got != 30 {
+		t.Fatalf("property-keyed counter %d (keys %v)", got, h.SharedDataKeys(""))
+	}
+}
