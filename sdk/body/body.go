@@ -14,8 +14,13 @@
 //	out, err := body.Encode(contentEncoding, rewritten) // same encoding as the client used
 //
 // Supported codings: identity (or empty), gzip (x-gzip), deflate (zlib-wrapped as RFC 9110 says, and
-// raw deflate as some clients send it), br, zstd. A comma-separated list ("gzip, br") is decoded in
-// reverse order and encoded in order, as the header describes.
+// raw deflate as some clients send it), br (decode only), zstd. A comma-separated list ("gzip, zstd")
+// is decoded in reverse order and encoded in order, as the header describes.
+//
+// Brotli is decode-only: its encoder would add megabytes to every filter. A filter that may rewrite a
+// response asks the upstream only for codings it can re-encode (AcceptEncoding) or for none
+// (filter.AskIdentityEncoding); a br-encoded request body it must rewrite goes to its on_error path
+// (Encode returns ErrUnsupported).
 //
 // # Notes
 //
@@ -25,8 +30,10 @@
 //   - Every call builds a fresh decompressor; compressed LLM bodies are rare enough that caching
 //     state across requests is not worth the memory it would pin.
 //   - Encode favours speed and low memory (gzip and deflate use klauspost's stateless compressor, ~1 KiB
-//     of allocations instead of ~800 KiB for level 1; brotli quality 4; zstd fastest): compute inside
-//     wasm is 3-9x slower than native, and every allocation is GC work.
+//     of allocations instead of ~800 KiB for level 1; zstd fastest): compute inside wasm is 3-9x slower
+//     than native, and every allocation is GC work.
+//   - The brotli decoder is a copy of github.com/andybalholm/brotli's decoder (internal/brotli): the
+//     upstream package imports net/http, which makes a wasm module unloadable on Envoy and Kong.
 package body
 
 import (
@@ -37,11 +44,12 @@ import (
 	"io"
 	"strings"
 
-	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/wasmguard/wasmguard/sdk/body/internal/brotli"
 )
 
 // ErrTooLarge is returned (wrapped) when the decoded body would exceed the limit.
@@ -203,7 +211,7 @@ func encodeOne(coding string, data []byte) ([]byte, error) {
 	case "deflate":
 		return encodeZlib(data)
 	case "br":
-		w = brotli.NewWriterLevel(&buf, 4)
+		return nil, fmt.Errorf("%w %q: decode only (no brotli encoder in the filters)", ErrUnsupported, coding)
 	case "zstd":
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest),
 			zstd.WithLowerEncoderMem(true))

@@ -54,3 +54,31 @@ func FixHeaders(headers [][2]string, contentEncoding string) [][2]string {
 	}
 	return out
 }
+
+// AcceptEncoding filters a client's Accept-Encoding value down to the codings Encode can produce
+// (gzip, deflate, zstd, identity), keeping the client's order and q-values; "" when none is left (the
+// upstream then answers uncompressed). A filter that may rewrite responses sets the request's
+// accept-encoding to this value in OnHttpRequestHeaders, so it never receives a body it could decode
+// but not re-encode (br).
+//
+//	body.AcceptEncoding("br, gzip;q=0.8, zstd") // "gzip;q=0.8, zstd"
+func AcceptEncoding(clientValue string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(clientValue, ",") {
+		p := strings.TrimSpace(part)
+		name := p
+		if i := strings.IndexByte(p, ';'); i >= 0 {
+			name = strings.TrimSpace(p[:i])
+		}
+		switch strings.ToLower(name) {
+		case "gzip", "x-gzip", "deflate", "zstd", "identity":
+		default:
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}

@@ -1,0 +1,205 @@
+// Command probe is a test-only proxy-wasm filter that exercises every sdk/filter helper, so
+// sdk/filter's hostsim tests can run the helpers inside a real wasm VM under the Envoy and Kong host
+// profiles. It is built by those tests (hostsim_test.go) and never shipped.
+//
+// Behaviour: request bodies containing "BLOCKME" get a 403 local reply (reason probe_blocked);
+// "REWRITE" is replaced by "rewritten" in request bodies; "secret" is replaced by "[redacted]" in
+// response bodies, JSON or SSE/NDJSON streams.
+package main
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/wasmguard/wasmguard/sdk/body"
+	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/filter"
+	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/reply"
+	"github.com/wasmguard/wasmguard/sdk/sse"
+	"github.com/wasmguard/wasmguard/sdk/telemetry"
+)
+
+func main() {}
+
+func init() { proxywasm.SetVMContext(&vm{}) }
+
+type vm struct{ types.DefaultVMContext }
+
+func (*vm) NewPluginContext(uint32) types.PluginContext { return &plugin{} }
+
+type probeConfig struct {
+	config.Common
+	Threshold float64
+}
+
+func parse(raw []byte) (*config.Routed[probeConfig], error) {
+	return config.ParseRouted(raw, func(o config.Obj) probeConfig {
+		return probeConfig{Common: config.ReadCommon(o), Threshold: o.Float("threshold", 0.5, 0, 1)}
+	})
+}
+
+type plugin struct {
+	types.DefaultPluginContext
+	cfg       *config.Routed[probeConfig]
+	metrics   *filter.Metrics
+	requests  *filter.CounterVec
+	redacted  filter.Counter
+	bodyBytes filter.Histogram
+}
+
+func (p *plugin) OnPluginStart(int) types.OnPluginStartStatus {
+	if st := filter.StartPlugin("probe", parse, &p.cfg); st != types.OnPluginStartStatusOK {
+		return st
+	}
+	p.metrics = filter.NewMetrics("probe")
+	p.requests = p.metrics.CounterVec("requests_total", "rule")
+	p.redacted = p.metrics.Counter("redacted_total")
+	p.bodyBytes = p.metrics.Histogram("request_body_bytes")
+	return types.OnPluginStartStatusOK
+}
+
+func (p *plugin) NewHttpContext(uint32) types.HttpContext { return &httpCtx{p: p} }
+
+type httpCtx struct {
+	types.DefaultHttpContext
+	p      *plugin
+	s      filter.Stream
+	cfg    *probeConfig
+	req    filter.RequestBody
+	resp   filter.ResponseBody
+	stream filter.SSEStream
+	sse    bool
+}
+
+func (h *httpCtx) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
+	h.s.Info = filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
+	h.cfg, h.s.Rule = h.p.cfg.Select(h.s.Info)
+	h.s.Format = llm.DetectFormat(h.s.Info.Path, nil)
+	h.p.requests.Inc(h.s.Rule)
+	h.req.Limit = h.cfg.MaxBodyBytes
+	h.resp.Limit = h.cfg.MaxBodyBytes
+	_ = filter.DropRequestContentLength()
+	_ = filter.AskIdentityEncoding()
+	return types.ActionContinue
+}
+
+func (h *httpCtx) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+	raw, step, err := h.req.Collect(bodySize, endOfStream)
+	return h.request(raw, step, err)
+}
+
+func (h *httpCtx) OnHttpRequestTrailers(int) types.Action {
+	raw, step, err := h.req.CollectAtTrailers()
+	return h.request(raw, step, err)
+}
+
+func (h *httpCtx) request(raw []byte, step filter.Step, err error) types.Action {
+	switch {
+	case err != nil:
+		h.log("error", "body_too_large")
+		if h.cfg.FailOpen() {
+			return types.ActionContinue
+		}
+		_ = h.s.Reply(413, "body_too_large", "the request body is larger than the filter accepts")
+		return types.ActionPause
+	case step == filter.StepMore:
+		return types.ActionPause
+	case step == filter.StepSkip:
+		return types.ActionContinue
+	}
+	h.p.bodyBytes.Record(uint64(len(raw)))
+	plain, err := body.Decode(header(h.s.Info, "content-encoding"), raw, h.cfg.MaxBodyBytes)
+	if err != nil {
+		_ = h.s.Reply(400, "body_undecodable", "the request body could not be decoded")
+		return types.ActionPause
+	}
+	if bytes.Contains(plain, []byte("BLOCKME")) {
+		h.log("block", "probe_blocked")
+		if h.cfg.Enforce() {
+			_ = h.s.Reply(403, "probe_blocked", "blocked by the probe policy")
+			return types.ActionPause
+		}
+		return types.ActionContinue
+	}
+	if bytes.Contains(plain, []byte("REWRITE")) {
+		out, err := body.Encode(header(h.s.Info, "content-encoding"), bytes.ReplaceAll(plain, []byte("REWRITE"), []byte("rewritten")))
+		if err == nil {
+			_ = filter.ReplaceRequestBody(out)
+		}
+		h.log("rewrite", "probe_rewritten")
+	}
+	return types.ActionContinue
+}
+
+func header(ri *config.RequestInfo, name string) string {
+	v, _ := ri.Header(name)
+	return v
+}
+
+func (h *httpCtx) OnHttpResponseHeaders(int, bool) types.Action {
+	if h.s.Replied() {
+		return types.ActionContinue
+	}
+	ct, _ := proxywasm.GetHttpResponseHeader("content-type")
+	h.sse = body.IsSSE(ct) || body.IsNDJSON(ct)
+	h.stream.NDJSON = body.IsNDJSON(ct)
+	h.stream.FailOpen = h.cfg.FailOpen()
+	h.stream.MaxPending = int(h.cfg.MaxBodyBytes)
+	h.stream.ErrorTail = func(error) []byte {
+		return reply.StreamError(h.s.Format, "event_too_large", "a streamed event was too large to check", h.s.RequestID())
+	}
+	_ = filter.DropResponseContentLength()
+	return types.ActionContinue
+}
+
+func (h *httpCtx) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+	if h.s.Replied() {
+		return types.ActionContinue
+	}
+	if h.sse {
+		if err := h.stream.OnBody(bodySize, endOfStream, h.onEvent); err != nil {
+			h.log("error", "stream_event_too_large")
+		}
+		return types.ActionContinue
+	}
+	raw, step, err := h.resp.Collect(bodySize, endOfStream)
+	if err != nil {
+		h.log("error", "response_too_large")
+		if !h.cfg.FailOpen() {
+			h.resp.Drop()
+			_, b := reply.Error(h.s.Format, 502, "response_too_large", "the response was too large to check", h.s.RequestID())
+			_ = filter.ReplaceResponseBody(b)
+		}
+		return types.ActionContinue
+	}
+	if step == filter.StepReady && bytes.Contains(raw, []byte("secret")) {
+		h.p.redacted.Inc()
+		_ = filter.ReplaceResponseBody(bytes.ReplaceAll(raw, []byte("secret"), []byte("[redacted]")))
+	}
+	return types.ActionContinue
+}
+
+func (h *httpCtx) onEvent(ev *sse.Event, out []byte) []byte {
+	if ev == nil {
+		return out
+	}
+	if strings.Contains(ev.Data, "secret") {
+		h.p.redacted.Inc()
+		c := *ev
+		c.Data = strings.ReplaceAll(ev.Data, "secret", "[redacted]")
+		return append(out, h.stream.Encode(c)...)
+	}
+	return append(out, ev.Raw...)
+}
+
+func (h *httpCtx) log(action, reason string) {
+	d := telemetry.Decision{Filter: "probe", Rule: h.s.Rule, Action: action, Reason: reason, RequestID: h.s.RequestID()}
+	if !h.cfg.Enforce() {
+		d.Mode = string(config.ModeMonitor)
+	}
+	filter.LogDecision(d)
+}
