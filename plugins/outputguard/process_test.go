@@ -68,3 +68,33 @@ func TestStreamProcHoldBackSmall(t *testing.T) {
 		t.Errorf("held %d bytes before the last chunk", held)
 	}
 }
+
+func BenchmarkNativeProcessJSON16K(b *testing.B) {
+	r, _ := parseConfig([]byte(`{}`))
+	c := &r.Default
+	k := c.checker.ForRequest([]string{"You are a helpful assistant. The access code is zenith42."})
+	text := benchAnswer()
+	body := chatCompletion(text)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		processJSON(c, k, llm.FormatOpenAIChat, body, true)
+	}
+}
+
+func BenchmarkNativeStream16K(b *testing.B) {
+	r, _ := parseConfig([]byte(`{}`))
+	c := &r.Default
+	k := c.checker.ForRequest([]string{"You are a helpful assistant. The access code is zenith42."})
+	text := benchAnswer()
+	stream := openAIStream(splitTokens(text))
+	chunks := chunkBytes(stream, 1024)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		p := newStreamProc(c, k, llm.FormatOpenAIChat, true, "")
+		for j, ch := range chunks {
+			p.feed(ch, j == len(chunks)-1)
+		}
+	}
+}

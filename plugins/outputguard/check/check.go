@@ -122,18 +122,20 @@ type LeakConfig struct {
 
 // Checker is a compiled Config. It is immutable and safe to share between requests.
 type Checker struct {
-	cfg          Config
-	maxConstruct int
-	allow        []domainRule
-	canaries     []canary
-	canaryFirst  [256]bool
-	splitCanary  [][]string
-	splitOf      []int // index into splitCanary of each canary, or -1
-	ngram        int
-	ngrams       map[uint64]struct{}
-	reqNGrams    map[uint64]struct{} // from the request's system prompt (ForRequest)
-	trigger      [256]bool           // bytes at which some stage may act
-	wordStarts   bool                // some stage acts at word starts
+	cfg           Config
+	maxConstruct  int
+	allow         []domainRule
+	canaries      []canary
+	canaryFirst   [256]bool
+	splitCanary   [][]string
+	splitOf       []int // index into splitCanary of each canary, or -1
+	ngram         int
+	ngrams        map[uint64]struct{}
+	reqNGrams     map[uint64]struct{} // from the request's system prompt (ForRequest)
+	ngramFirst    map[uint64]struct{} // hashes of the first words of the n-grams
+	reqNGramFirst map[uint64]struct{}
+	trigger       [256]bool // bytes at which some stage may act
+	wordStarts    bool      // some stage acts at word starts
 }
 
 type canary struct {
@@ -188,6 +190,7 @@ func Compile(c Config) (*Checker, error) {
 		errs = append(errs, fmt.Errorf("system_prompt: at most %d bytes; got %d", maxSystemPromptBytes, len(c.Leak.SystemPrompt)))
 	} else if c.Leak.SystemPrompt != "" {
 		k.ngrams = buildNGrams(c.Leak.SystemPrompt, k.ngram)
+		k.ngramFirst = ngramFirsts(c.Leak.SystemPrompt, k.ngram)
 		if len(k.ngrams) == 0 {
 			errs = append(errs, fmt.Errorf("system_prompt: needs at least %d words (the n-gram size)", k.ngram))
 		}
@@ -247,7 +250,9 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	d.canaries = append([]canary(nil), k.canaries...)
 	d.splitCanary = append([][]string(nil), k.splitCanary...)
 	d.splitOf = append([]int(nil), k.splitOf...)
-	d.reqNGrams = buildNGrams(strings.Join(systemPrompts, "\n"), d.ngram)
+	joined := strings.Join(systemPrompts, "\n")
+	d.reqNGrams = buildNGrams(joined, d.ngram)
+	d.reqNGramFirst = ngramFirsts(joined, d.ngram)
 	for _, sp := range systemPrompts {
 		for _, sec := range DeclaredSecrets(sp) {
 			if len(d.canaries) >= maxCanaries {

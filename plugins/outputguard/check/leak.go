@@ -107,7 +107,7 @@ func (s *scanner) leakWords(p int) bool {
 	}
 	var ngramEnd int
 	ngramHit := false
-	if k.ngrams != nil || k.reqNGrams != nil {
+	if (k.ngrams != nil || k.reqNGrams != nil) && k.firstWordIn(wordHash(t[p:min(we, p+64)])) {
 		h, end, ok, undecided := s.ngramAt(p)
 		if undecided {
 			return false
@@ -187,6 +187,38 @@ func wordHash(w []byte) uint64 {
 }
 
 func chain(h, w uint64) uint64 { return (h ^ w) * 0x100000001b3 * 31 }
+
+// firstWordIn reports whether a word starts some n-gram of the prompt(s): only then is the n-gram ahead hashed.
+func (k *Checker) firstWordIn(h uint64) bool {
+	if _, ok := k.ngramFirst[h]; ok {
+		return true
+	}
+	_, ok := k.reqNGramFirst[h]
+	return ok
+}
+
+// ngramFirsts returns the hashes of the words that start an n-gram of prompt.
+func ngramFirsts(prompt string, n int) map[uint64]struct{} {
+	t := []byte(prompt)
+	var hs []uint64
+	for p := 0; p < len(t); {
+		if !isWordByte(t[p]) {
+			p++
+			continue
+		}
+		e := p
+		for e < len(t) && isWordByte(t[e]) {
+			e++
+		}
+		hs = append(hs, wordHash(t[p:min(e, p+64)]))
+		p = e
+	}
+	set := map[uint64]struct{}{}
+	for i := 0; i+n <= len(hs); i++ {
+		set[hs[i]] = struct{}{}
+	}
+	return set
+}
 
 func buildNGrams(prompt string, n int) map[uint64]struct{} {
 	t := []byte(prompt)
