@@ -174,7 +174,7 @@ func TestDecodeProperties(t *testing.T) {
 		ok   bool
 	}{
 		{[]byte{0x90, 0x1f, 0, 0, 0, 0, 0, 0}, 8080, true}, // Envoy
-		{[]byte("8080"), 8080, true},                      // Kong
+		{[]byte("8080"), 8080, true},                       // Kong
 		{[]byte("-3"), -3, true},
 		{[]byte("12345678"), 12345678, true}, // 8 digits: decimal, not little-endian
 		{[]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, -1, true},
@@ -440,7 +440,7 @@ func TestMetricsAndDecisionLog(t *testing.T) {
 	host, id := newHost(t, h)
 	host.CallOnRequestHeaders(id, nil, true)
 	for name, want := range map[string]uint64{
-		"wasmguard_testf_requests_total": 3,
+		"wasmguard_testf_requests_total":                                                3,
 		"wasmguard_testf_decisions_total.action.block.reason.prompt_injection_detected": 2,
 		"wasmguard_testf_decisions_total.action.allow.reason.none":                      1,
 	} {

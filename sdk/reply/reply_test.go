@@ -60,7 +60,9 @@ func TestErrorShapes(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)) }
+func itoa(i int) string {
+	return string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
+}
 
 func TestOpenAIParamIsNull(t *testing.T) {
 	_, body := Error(llm.FormatOpenAIChat, 400, "c", "m", "")

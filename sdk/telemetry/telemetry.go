@@ -244,4 +244,3 @@ func appendString(b []byte, s string) []byte {
 	}
 	return append(b, '"')
 }
-
