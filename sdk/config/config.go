@@ -469,6 +469,69 @@ func (o Obj) stringArray(f *field, expect string) []string {
 	return out
 }
 
+// EnumList reads an array whose elements must each be one of allowed. Absent or null gives nil; each
+// bad element is reported at its own path ("detectors[2]: must be one of email, phone; got \"ssn\"").
+// Duplicates are kept as written.
+func (o Obj) EnumList(key string, allowed ...string) []string {
+	f := o.get(key)
+	if f == nil {
+		return nil
+	}
+	if !f.val.IsArray() {
+		o.fail(f, "must be an array of "+strings.Join(allowed, ", "))
+		return nil
+	}
+	out := []string{}
+	i := 0
+	f.val.ForEach(func(_, v gjson.Result) bool {
+		ok := false
+		if v.Type == gjson.String {
+			for _, a := range allowed {
+				if v.Str == a {
+					out = append(out, a)
+					ok = true
+					break
+				}
+			}
+		}
+		if !ok {
+			o.n.doc.add(f.path+"["+strconv.Itoa(i)+"]", "must be one of "+strings.Join(allowed, ", ")+"; got "+describe(v))
+		}
+		i++
+		return true
+	})
+	return out
+}
+
+// StringMap reads an object whose values are all strings ({"x-team": "red"}). Absent or null gives
+// nil; a non-string value is reported at its path ("labels.team: must be a string; got 3").
+func (o Obj) StringMap(key string) map[string]string {
+	f := o.get(key)
+	if f == nil {
+		return nil
+	}
+	if !f.val.IsObject() {
+		o.fail(f, "must be an object of strings")
+		return nil
+	}
+	out := map[string]string{}
+	f.val.ForEach(func(k, v gjson.Result) bool {
+		name := k.String()
+		p := join(f.path, name)
+		if _, dup := out[name]; dup {
+			o.n.doc.add(p, "duplicate key")
+			return true
+		}
+		if v.Type != gjson.String {
+			o.n.doc.add(p, "must be a string; got "+describe(v))
+			return true
+		}
+		out[name] = v.Str
+		return true
+	})
+	return out
+}
+
 // Object reads a nested object. ok is false when the key is absent, null or not an object (the last is
 // an error); the returned Obj is then empty but usable, so readers on it return their defaults.
 func (o Obj) Object(key string) (Obj, bool) {

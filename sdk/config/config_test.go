@@ -181,3 +181,32 @@ func TestKeysMapShape(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestEnumListAndStringMap(t *testing.T) {
+	o, _ := Parse([]byte(`{"detectors":["email","ssn","phone",3],"labels":{"team":"red","tier":3},"ok":["a"],"m":{"a":"b"}}`))
+	got := o.EnumList("detectors", "email", "phone")
+	if len(got) != 2 || got[0] != "email" || got[1] != "phone" {
+		t.Fatalf("EnumList = %v", got)
+	}
+	m := o.StringMap("labels")
+	if m["team"] != "red" || len(m) != 1 {
+		t.Fatalf("StringMap = %v", m)
+	}
+	if v := o.EnumList("ok", "a"); len(v) != 1 {
+		t.Fatal(v)
+	}
+	if v := o.StringMap("m"); v["a"] != "b" {
+		t.Fatal(v)
+	}
+	want := "detectors[1]: must be one of email, phone; got \"ssn\"\ndetectors[3]: must be one of email, phone; got 3\nlabels.tier: must be a string; got 3"
+	if err := o.Err(); err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	o2, _ := Parse([]byte(`{"detectors":"email","labels":[1]}`))
+	o2.EnumList("detectors", "email")
+	o2.StringMap("labels")
+	want2 := "detectors: must be an array of email; got \"email\"\nlabels: must be an object of strings; got [1]"
+	if err := o2.Err(); err == nil || err.Error() != want2 {
+		t.Fatalf("got %v\nwant %s", err, want2)
+	}
+}
