@@ -1,6 +1,7 @@
 package hostsim
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -276,6 +277,16 @@ func (v *vm) buffer(t uint32) ([]byte, uint32) {
 		f := v.current()
 		if f == nil {
 			return nil, statusNotFound
+		}
+		if kong && dir == dec && v.h.cfg.KongClientBodyBufferSize >= 0 {
+			limit := v.h.cfg.KongClientBodyBufferSize
+			if limit == 0 {
+				limit = 8 << 10
+			}
+			if len(f.ds[dir].buf) > limit {
+				v.log(LogEntry{Level: LogError, Message: fmt.Sprintf("cannot read request body: %d bytes were buffered to a file (client_body_buffer_size %d; raise nginx_http_client_body_buffer_size)", len(f.ds[dir].buf), limit), Source: "hostsim"})
+				return nil, statusNotFound
+			}
 		}
 		return f.ds[dir].buf, statusOK
 	case bufHTTPCallResponse:
@@ -586,10 +597,6 @@ func abiContinueStream(v *vm, stack []uint64) {
 		return
 	case t == 2:
 		stack[0] = statusOK
-		return
-	}
-	if v.h.cfg.Profile.isKong() && t == 1 {
-		stack[0] = statusBadArgument
 		return
 	}
 	if f := v.current(); f != nil {

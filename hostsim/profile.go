@@ -318,6 +318,12 @@ func loadError(name string, cm wazero.CompiledModule, p Profile) error {
 	var parts []string
 	if len(pr.Missing) > 0 {
 		parts = append(parts, "missing imports: "+strings.Join(pr.Missing, ", "))
+		for _, m := range pr.Missing {
+			if strings.Contains(m, ".path_") || strings.Contains(m, ".fd_filestat") || strings.Contains(m, ".fd_readdir") {
+				parts = append(parts, "(WASI file-system imports come from Go code using os/io/fs file APIs, often pulled in through net/http; the real gateway refuses to load such a module)")
+				break
+			}
+		}
 	}
 	parts = append(parts, pr.Problems...)
 	return fmt.Errorf("hostsim: plugin %q cannot load on profile %s: %s", name, p, strings.Join(parts, "; "))

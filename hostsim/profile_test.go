@@ -97,3 +97,39 @@ func TestMetricsRules(t *testing.T) {
 		t.Fatalf("Kong metric lookup without prefix: %d %v", n, ok)
 	}
 }
+
+// TestKongBodySemantics: request bodies over client_body_buffer_size (8 KiB) are
+// unreadable; a paused response body is re-delivered only when 16 KiB are buffered
+// (eof=false), and pausing again then is ignored.
+func TestKongBodySemantics(t *testing.T) {
+	big := []byte(strings.Repeat("a", 10<<10))
+	k := conformance(t, ProfileKong, "")
+	res := k.Do(Request{Body: big, Headers: act("buffer")}, Response{})
+	if !strings.Contains(strings.Join(res.LogsAt(LogError), " "), "client_body_buffer_size") {
+		t.Fatalf("Kong: a 10 KiB body must be unreadable by default: %v", res.LogsAt(LogError))
+	}
+	k = conformance(t, ProfileKong, "", func(c *Config) { c.KongClientBodyBufferSize = -1 })
+	res = k.Do(Request{Body: big, Headers: act("buffer")}, Response{})
+	if errs := res.LogsAt(LogError); len(errs) > 0 {
+		t.Fatalf("raised limit: %v", errs)
+	}
+	chunk := []byte(strings.Repeat("b", 10<<10))
+	res = k.Do(Request{Headers: act("resp-rewrite")}, Response{Chunks: [][]byte{chunk, chunk, chunk}})
+	var calls []uint64
+	for _, c := range res.Callbacks {
+		if c.Name == "proxy_on_response_body" {
+			calls = append(calls, c.Args[0])
+		}
+	}
+	if len(calls) != 3 || calls[1] != 20<<10 {
+		t.Fatalf("Kong response body calls = %v, want [10240 20480 10240]", calls)
+	}
+	if !strings.Contains(strings.Join(res.LogsAt(LogError), " "), "pause after response body buffering is ignored") {
+		t.Fatalf("logs: %v", res.LogsAt(LogError))
+	}
+	// Pause from on_response_headers is ignored by Kong (treated as Continue).
+	e := conformance(t, ProfileEnvoy, "")
+	if res := e.Do(Request{Headers: act("resp-rewrite")}, Response{Chunks: [][]byte{chunk, chunk, chunk}}); len(res.Body) != 3*len(chunk)+2 {
+		t.Fatalf("Envoy buffers the whole response: %d bytes", len(res.Body))
+	}
+}

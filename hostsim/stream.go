@@ -8,6 +8,9 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
+// kongResponseBuffers is ngx_wasm_module's default response buffering (4 × 4 KiB).
+const kongResponseBuffers = 16 << 10
+
 // Directions through the filter chain.
 const (
 	dec = 0 // request path: plugins in order, then the upstream
@@ -496,6 +499,8 @@ func (s *Stream) headers(dir, i int, eos bool) {
 		f.pending = nil
 		if lr != nil {
 			act = 1
+		} else if dir == enc && s.h.cfg.Profile.isKong() {
+			act = 0 // Kong ignores Pause from on_response_headers
 		}
 		if act == 0 || act == 2 { // Continue (2 = ContinueAndEndStream, treated as Continue)
 			ds.hdr = hdrPassed
@@ -532,16 +537,34 @@ func (s *Stream) data(dir, i int, chunk []byte, eos bool) {
 			ds.heldEOS = eos
 			return
 		}
-		if ds.buffer {
+		kong := s.h.cfg.Profile.isKong()
+		kongBuffered := false
+		if ds.buffer || (kong && dir == dec) {
 			if len(ds.buf)+len(chunk) > s.h.cfg.BufferLimit {
 				s.overflow(dir, i)
 				return
 			}
+			kongBuffered = kong && ds.buffer
 			ds.buf = append(ds.buf, chunk...)
 		} else {
 			ds.buf = chunk
 		}
 		ds.eos = eos
+		if kong {
+			// Kong reads the whole request body before on_request_body (called once, with
+			// eof, never for an empty body); a paused response body is re-delivered only
+			// at eof or when its 16 KiB of buffers are full.
+			if dir == dec && (!eos || len(ds.buf) == 0) {
+				if eos {
+					ds.buf = nil
+					s.data(dir, next(dir, i), nil, true)
+				}
+				return
+			}
+			if kongBuffered && !eos && len(ds.buf) < kongResponseBuffers {
+				return
+			}
+		}
 		ds.inBody = true
 		act, ok := s.invoke(f, bodyCb[dir], bodyFn(f.v, dir), uint64(len(ds.buf)), b2u(eos))
 		ds.inBody = false
@@ -552,6 +575,10 @@ func (s *Stream) data(dir, i int, chunk []byte, eos bool) {
 		f.pending = nil
 		if lr != nil {
 			act = 3
+		}
+		if kongBuffered && act != 0 && lr == nil {
+			s.h.addLog(LogEntry{Level: LogError, Message: "pause after response body buffering is ignored (Kong)", Plugin: f.v.p.spec.Name, Worker: s.worker, Source: "hostsim"}, s)
+			act = 0
 		}
 		switch act {
 		case 0:

@@ -93,6 +93,10 @@ type Config struct {
 	// KongSharedKV says a Kong shm_kv zone is configured (nginx_wasm_shm_kv). Without it
 	// the Kong profile traps on shared-data calls, as Kong does.
 	KongSharedKV bool
+	// KongClientBodyBufferSize is Kong's nginx_http_client_body_buffer_size: request
+	// bodies larger than it are spilled to a file and unreadable by filters (Kong's
+	// default 8 KiB when 0; -1 = unlimited).
+	KongClientBodyBufferSize int
 	// Callouts registers http_call handlers per cluster (Envoy) or host:port (Kong)
 	// before the plugins start; see Host.HandleCallouts.
 	Callouts map[string]CalloutHandler
