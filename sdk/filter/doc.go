@@ -10,7 +10,7 @@
 //		types.DefaultPluginContext
 //		cfg     *config.Routed[Config]
 //		metrics *filter.Metrics
-//		blocked filter.CounterVec
+//		blocked *filter.CounterVec
 //	}
 //
 //	func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
@@ -33,31 +33,43 @@
 //	}
 //
 //	func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-//		ri := filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
-//		h.s.Info = ri
-//		var rule string
-//		h.cfg, rule = h.p.cfg.Select(ri)
+//		h.s.Info = filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
+//		h.cfg, h.s.Rule = h.p.cfg.Select(h.s.Info)
+//		h.s.Format = llm.DetectFormat(h.s.Info.Path, nil)
 //		h.req.Limit = h.cfg.MaxBodyBytes
-//		filter.DropRequestContentLength() // the body may be rewritten later
+//		_ = filter.DropRequestContentLength() // the body may be rewritten later
 //		return types.ActionContinue
 //	}
 //
 //	func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
-//		raw, done, err := h.req.Collect(bodySize, endOfStream)
-//		if err != nil {
-//			return h.onError("body_too_large", err) // on_error: allow → Continue, deny → h.s.Reply(...)
-//		}
-//		if !done {
-//			return types.ActionPause
-//		}
-//		... inspect raw, maybe filter.ReplaceRequestBody(newBody) ...
-//		return types.ActionContinue
+//		raw, step, err := h.req.Collect(bodySize, endOfStream)
+//		return h.request(raw, step, err)
 //	}
 //
 //	func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
-//		raw, err := h.req.CollectAtTrailers() // the body ended with trailers: inspect it here
-//		...
+//		raw, step, err := h.req.CollectAtTrailers() // a body that ended with trailers
+//		return h.request(raw, step, err)
 //	}
+//
+//	func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
+//		switch {
+//		case err != nil: // filter.ErrBodyTooLarge, filter.ErrBodyUnreadable, host errors
+//			if h.cfg.FailOpen() {
+//				return types.ActionContinue
+//			}
+//			_ = h.s.Reply(413, "body_too_large", "the request body is larger than the filter accepts")
+//			return types.ActionPause
+//		case step == filter.StepMore:
+//			return types.ActionPause
+//		case step == filter.StepSkip:
+//			return types.ActionContinue
+//		}
+//		... decode (sdk/body), inspect, maybe filter.ReplaceRequestBody(newBody) or h.s.Reply(403, ...) ...
+//		return types.ActionContinue
+//	}
+//
+// testdata/probe/main.go is a complete filter using every helper; the package's hostsim tests run it
+// under the Envoy and Kong host profiles.
 //
 // # Host differences handled here
 //
