@@ -130,22 +130,38 @@ func val(p *float64) float64 {
 	return *p
 }
 
-// Chart draws a report: precision, recall and false-positive rate per group, then overall. Groups with many
-// members (PII types) are limited to the 24 largest.
+// Chart draws a report: precision, recall and false-positive rate per group, then overall. When the report
+// names the groups the filter supports (piimask's entity types), only those with labelled spans are drawn, with
+// the overall figures over them and over every type.
 func Chart(rep *replay.Report) []byte {
 	names := rep.GroupNames()
-	sort.SliceStable(names, func(i, j int) bool { return rep.Groups[names[i]].N > rep.Groups[names[j]].N })
-	if len(names) > 24 {
-		names = names[:24]
-	}
-	sort.Strings(names)
-	cats := append(names, "overall")
-	var p, r, f []float64
-	for _, g := range cats {
-		s := rep.Overall
-		if g != "overall" {
-			s = rep.Groups[g]
+	if len(rep.SupportedGroups) > 0 && len(rep.SupportedGroups) < len(rep.Groups) {
+		names = names[:0]
+		for _, g := range rep.SupportedGroups {
+			if s := rep.Groups[g]; s.TP+s.FN > 0 {
+				names = append(names, g)
+			}
 		}
+		sort.Strings(names)
+	}
+	if len(names) > 30 {
+		sort.SliceStable(names, func(i, j int) bool { return rep.Groups[names[i]].N > rep.Groups[names[j]].N })
+		names = names[:30]
+		sort.Strings(names)
+	}
+	cats := append([]string{}, names...)
+	stats := []replay.Stats{}
+	for _, g := range names {
+		stats = append(stats, rep.Groups[g])
+	}
+	if rep.OverallSupported != nil && len(rep.SupportedGroups) < len(rep.Groups) {
+		cats = append(cats, "overall (supported types)")
+		stats = append(stats, *rep.OverallSupported)
+	}
+	cats = append(cats, "overall")
+	stats = append(stats, rep.Overall)
+	var p, r, f []float64
+	for _, s := range stats {
 		p, r, f = append(p, val(s.Precision)), append(r, val(s.Recall)), append(f, val(s.FPR))
 	}
 	title := fmt.Sprintf("%s on %s (%d records)", rep.Filter, rep.Dataset, rep.Records)

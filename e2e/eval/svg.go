@@ -19,16 +19,26 @@ type Series struct {
 // dependency.
 func BarChart(title string, categories []string, series []Series, max float64, percent bool, unit string) []byte {
 	const (
-		left, right, top, bottom = 60.0, 20.0, 50.0, 110.0
-		barW, gap                = 14.0, 18.0
+		right, top = 20.0, 50.0
+		barW, gap  = 14.0, 18.0
 	)
 	if max <= 0 || math.IsNaN(max) {
 		max = 1
 	}
 	groupW := barW*float64(len(series)) + gap
+	// Category labels are rotated by 40°: make room for the longest below the axis and for the first on the left.
+	longest := 0
+	for _, c := range categories {
+		longest = int(math.Max(float64(longest), float64(len(c))))
+	}
+	bottom := 30 + 6.5*float64(longest)*0.65
+	left := 60.0
+	if len(categories) > 0 {
+		left = math.Max(left, 6.5*float64(len(categories[0]))*0.77-groupW/2+10)
+	}
 	plotW := math.Max(groupW*float64(len(categories)), 300)
 	plotH := 260.0
-	w, h := left+plotW+right, top+plotH+bottom
+	w, h := math.Max(left+plotW+right, left+8*float64(len(title))), top+plotH+bottom
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="11">`+"\n", w, h, w, h)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
@@ -67,12 +77,22 @@ func BarChart(title string, categories []string, series []Series, max float64, p
 			bh := plotH * math.Min(v, max) / max
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
 				bx, top+plotH-bh, barW-2, bh, s.Color, html.EscapeString(c), html.EscapeString(s.Name), fmtValue(v, percent, unit))
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="7" text-anchor="middle" fill="#333">%s</text>`+"\n",
+				bx+(barW-2)/2, top+plotH-bh-2, shortValue(v, percent))
 		}
 		lx, ly := gx+groupW/2-gap/2, top+plotH+10
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end" transform="rotate(-40 %.1f %.1f)">%s</text>`+"\n", lx, ly, lx, ly, html.EscapeString(c))
 	}
 	b.WriteString("</svg>\n")
 	return []byte(b.String())
+}
+
+// shortValue is the label over a bar: a whole percentage, or three significant digits.
+func shortValue(v float64, percent bool) string {
+	if percent {
+		return fmt.Sprintf("%.0f", v*100)
+	}
+	return fmt.Sprintf("%.3g", v)
 }
 
 func fmtValue(v float64, percent bool, unit string) string {

@@ -231,8 +231,25 @@ func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
 var reBench = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op(?:\s+([0-9.]+) MB/s)?(?:\s+([0-9.]+) B/op)?(?:\s+([0-9.]+) allocs/op)?`)
 
+// runNative runs the benchmarks of a filter's pure packages (every package under plugins/<filter> except the
+// proxy-wasm glue package itself, whose benchmarks drive the .wasm).
 func runNative(filter, benchtime string, say func(string, ...any)) []native {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime, "./plugins/"+filter+"/...")
+	list, err := exec.Command("go", "list", "./plugins/"+filter+"/...").Output()
+	if err != nil {
+		say("native %s: go list: %v", filter, err)
+		return nil
+	}
+	var pkgs []string
+	for _, p := range strings.Fields(string(list)) {
+		if !strings.HasSuffix(p, "/plugins/"+filter) {
+			pkgs = append(pkgs, p)
+		}
+	}
+	if len(pkgs) == 0 {
+		return nil
+	}
+	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime}, pkgs...)
+	cmd := exec.Command("go", args...)
 	outp, err := cmd.StdoutPipe()
 	if err != nil {
 		say("native %s: %v", filter, err)
@@ -377,7 +394,11 @@ func writeOutputs(rep *report, out string) {
 	}
 	md.WriteString("\n## Native benchmarks (pure packages)\n\n| filter | benchmark | ns/op | MB/s | allocs/op |\n|---|---|---:|---:|---:|\n")
 	for _, n := range rep.Native {
-		fmt.Fprintf(&md, "| %s | %s.%s | %.0f | %.1f | %.0f |\n", n.Filter, n.Pkg, n.Name, n.NsOp, n.MBps, n.Allocs)
+		mbps := "–"
+		if n.MBps > 0 {
+			mbps = fmt.Sprintf("%.1f", n.MBps)
+		}
+		fmt.Fprintf(&md, "| %s | %s.%s | %.0f | %s | %.0f |\n", n.Filter, n.Pkg, n.Name, n.NsOp, mbps, n.Allocs)
 	}
 	if l := rep.Load; l != nil {
 		fmt.Fprintf(&md, "\n## Under load (hostsim serve, %d KiB requests, mock upstream)\n\n", l.BodyKiB)
