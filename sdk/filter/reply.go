@@ -36,7 +36,9 @@ func (s *Stream) RequestID() string {
 }
 
 // Reply sends a provider-shaped local reply once; later calls do nothing and return nil. The callback
-// must then return types.ActionPause.
+// must then return types.ActionPause. Use it from request callbacks (or before response headers were
+// forwarded): once response headers went downstream Envoy can only reset the stream, so a response
+// filter rewrites the body instead (reply.Error's body, or reply.StreamError for a stream).
 func (s *Stream) Reply(status int, code, message string) error {
 	if s.replied {
 		return nil
