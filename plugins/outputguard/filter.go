@@ -317,7 +317,7 @@ func (h *httpContext) failBody(raw []byte, reason string) []byte {
 	if h.cfg.FailOpen() || !h.cfg.Enforce() {
 		return raw
 	}
-	_, b := reply.Error(h.format, 502, reason, "the gateway could not inspect the response", h.requestID)
+	_, b := reply.Error(h.format, h.cfg.Status, reason, "the gateway could not inspect the response", h.requestID)
 	return b
 }
 

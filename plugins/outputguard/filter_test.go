@@ -103,6 +103,7 @@ func TestNonStreamedRedact(t *testing.T) {
 			if d.Action != "redact" || len(d.Findings) != 3 {
 				t.Errorf("decision: %+v", d)
 			}
+			t.Logf("decision line: %s", d.String())
 			if n, _ := h.Metric("wasmguard_outputguard_redacted"); n != 1 {
 				t.Errorf("redacted metric = %d", n)
 			}
