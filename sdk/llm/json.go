@@ -622,3 +622,32 @@ func getOr(b []byte, v val, key string) val {
 	}
 	return x
 }
+
+// fields scans object v once and stores in out[i] the value of the last member matching names[i] (a zero val,
+// kind kNone, when absent). It replaces several get calls, each of which would scan the whole object.
+func fields(b []byte, v val, out []val, names ...string) {
+	for i := range out {
+		out[i] = val{}
+	}
+	if v.k != kObject {
+		return
+	}
+	it := v.iter(b)
+	for {
+		k, x, ok := it.next()
+		if !ok {
+			return
+		}
+		raw := b[k.s+1 : k.e-1]
+		simple := simpleKey(raw)
+		for i, n := range names {
+			if simple && asciiFoldEq(raw, n) || !simple && slowKeyIs(b, k, n) {
+				out[i] = x
+				break
+			}
+		}
+	}
+}
+
+// present reports whether a val from fields was found.
+func (v val) present() bool { return v.k != kNone }

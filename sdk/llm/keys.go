@@ -95,16 +95,51 @@ func keyBytes(b []byte, k val) []byte {
 	return raw
 }
 
-// keyIs reports whether the key token matches name case-insensitively (escapes decoded).
+// keyIs reports whether the key token matches name (ASCII) case-insensitively, escapes decoded.
 func keyIs(b []byte, key val, name string) bool {
 	raw := b[key.s+1 : key.e-1]
-	if string(raw) == name {
-		return true
+	if simpleKey(raw) {
+		return asciiFoldEq(raw, name)
 	}
-	if plainLower(raw) && plainLower([]byte(name)) || len(raw) > 4*len(name)+8 {
+	return slowKeyIs(b, key, name)
+}
+
+// simpleKey reports whether raw is plain ASCII without escapes, the case asciiFoldEq decides alone.
+func simpleKey(raw []byte) bool {
+	for _, c := range raw {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiFoldEq(raw []byte, name string) bool {
+	if len(raw) != len(name) {
 		return false
 	}
-	raw = keyBytes(b, key)
+	for i := 0; i < len(raw); i++ {
+		c, d := raw[i], name[i]
+		if c == d {
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}
+
+func slowKeyIs(b []byte, key val, name string) bool {
+	if key.e-key.s > 6*len(name)+8 {
+		return false
+	}
 	var s1, s2 [96]byte
-	return bytes.Equal(foldKey(s1[:0], raw), foldKey(s2[:0], []byte(name)))
+	return bytes.Equal(foldKey(s1[:0], keyBytes(b, key)), foldKey(s2[:0], []byte(name)))
 }

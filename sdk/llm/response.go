@@ -80,8 +80,13 @@ func has(b []byte, v val, key string) bool { _, ok := get(b, v, key); return ok 
 
 // errorMessage returns the message of an error member ({"error":{"message":...}} or {"error":"..."}).
 func errorMessage(b []byte, r val) (string, bool) {
-	e, ok := get(b, r, "error")
-	if !ok || e.k == kNull {
+	e, _ := get(b, r, "error")
+	return errorText(b, e)
+}
+
+// errorText returns the message of an error value (an object with message/type, or a string).
+func errorText(b []byte, e val) (string, bool) {
+	if !e.present() || e.k == kNull {
 		return "", false
 	}
 	if e.k == kString {
@@ -105,14 +110,16 @@ func chatUsage(b []byte, u val) Usage {
 		return out
 	}
 	out.Present = true
-	out.Input, _ = getInt(b, u, "prompt_tokens")
-	out.Output, _ = getInt(b, u, "completion_tokens")
-	out.Total, _ = getInt(b, u, "total_tokens")
-	if d, ok := get(b, u, "prompt_tokens_details"); ok {
-		out.Cached, _ = getInt(b, d, "cached_tokens")
+	var f [5]val
+	fields(b, u, f[:], "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details")
+	out.Input, _ = intValue(b, f[0])
+	out.Output, _ = intValue(b, f[1])
+	out.Total, _ = intValue(b, f[2])
+	if f[3].k == kObject {
+		out.Cached, _ = getInt(b, f[3], "cached_tokens")
 	}
-	if d, ok := get(b, u, "completion_tokens_details"); ok {
-		out.Reasoning, _ = getInt(b, d, "reasoning_tokens")
+	if f[4].k == kObject {
+		out.Reasoning, _ = getInt(b, f[4], "reasoning_tokens")
 	}
 	if out.Total == 0 {
 		out.Total = out.Input + out.Output
@@ -126,14 +133,16 @@ func responsesUsage(b []byte, u val) Usage {
 		return out
 	}
 	out.Present = true
-	out.Input, _ = getInt(b, u, "input_tokens")
-	out.Output, _ = getInt(b, u, "output_tokens")
-	out.Total, _ = getInt(b, u, "total_tokens")
-	if d, ok := get(b, u, "input_tokens_details"); ok {
-		out.Cached, _ = getInt(b, d, "cached_tokens")
+	var f [5]val
+	fields(b, u, f[:], "input_tokens", "output_tokens", "total_tokens", "input_tokens_details", "output_tokens_details")
+	out.Input, _ = intValue(b, f[0])
+	out.Output, _ = intValue(b, f[1])
+	out.Total, _ = intValue(b, f[2])
+	if f[3].k == kObject {
+		out.Cached, _ = getInt(b, f[3], "cached_tokens")
 	}
-	if d, ok := get(b, u, "output_tokens_details"); ok {
-		out.Reasoning, _ = getInt(b, d, "reasoning_tokens")
+	if f[4].k == kObject {
+		out.Reasoning, _ = getInt(b, f[4], "reasoning_tokens")
 	}
 	if out.Total == 0 {
 		out.Total = out.Input + out.Output
@@ -152,16 +161,18 @@ func (a *anthUsage) merge(b []byte, u val) {
 		return
 	}
 	a.present = true
-	if n, ok := getInt(b, u, "input_tokens"); ok {
+	var f [4]val
+	fields(b, u, f[:], "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+	if n, ok := intValue(b, f[0]); ok {
 		a.in = n
 	}
-	if n, ok := getInt(b, u, "output_tokens"); ok {
+	if n, ok := intValue(b, f[1]); ok {
 		a.out = n
 	}
-	if n, ok := getInt(b, u, "cache_read_input_tokens"); ok {
+	if n, ok := intValue(b, f[2]); ok {
 		a.cacheRead = n
 	}
-	if n, ok := getInt(b, u, "cache_creation_input_tokens"); ok {
+	if n, ok := intValue(b, f[3]); ok {
 		a.cacheWrite = n
 	}
 }
@@ -180,14 +191,17 @@ func geminiUsage(b []byte, u val) Usage {
 		return out
 	}
 	out.Present = true
-	out.Input, _ = getInt(b, u, "promptTokenCount")
-	tool, _ := getInt(b, u, "toolUsePromptTokenCount")
+	var f [6]val
+	fields(b, u, f[:], "promptTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+		"cachedContentTokenCount", "totalTokenCount")
+	out.Input, _ = intValue(b, f[0])
+	tool, _ := intValue(b, f[1])
 	out.Input += tool
-	cand, _ := getInt(b, u, "candidatesTokenCount")
-	out.Reasoning, _ = getInt(b, u, "thoughtsTokenCount")
+	cand, _ := intValue(b, f[2])
+	out.Reasoning, _ = intValue(b, f[3])
 	out.Output = cand + out.Reasoning
-	out.Cached, _ = getInt(b, u, "cachedContentTokenCount")
-	out.Total, _ = getInt(b, u, "totalTokenCount")
+	out.Cached, _ = intValue(b, f[4])
+	out.Total, _ = intValue(b, f[5])
 	if out.Total == 0 {
 		out.Total = out.Input + out.Output
 	}
@@ -207,15 +221,17 @@ func ollamaUsage(b []byte, r val) Usage {
 
 func chatResponse(s *segs, r val, resp *Response) error {
 	b := s.b
-	resp.Model = getStr(b, r, "model")
-	if msg, ok := errorMessage(b, r); ok {
+	var f [4]val
+	fields(b, r, f[:], "model", "error", "usage", "choices")
+	resp.Model = str(b, f[0])
+	if msg, ok := errorText(b, f[1]); ok {
 		resp.Error = msg
 	}
-	if u, ok := get(b, r, "usage"); ok {
-		resp.Usage = chatUsage(b, u)
+	if f[2].present() {
+		resp.Usage = chatUsage(b, f[2])
 	}
-	choices, ok := get(b, r, "choices")
-	if !ok || choices.k == kNull {
+	choices := f[3]
+	if !choices.present() || choices.k == kNull {
 		return nil
 	}
 	if choices.k != kArray {
@@ -230,24 +246,30 @@ func chatResponse(s *segs, r val, resp *Response) error {
 		if c.k != kObject {
 			return fmt.Errorf("choices[%d]: expected object, got %s", i, c.k)
 		}
-		ci := i
-		if n, ok := getInt(b, c, "index"); ok && n >= 0 && n < 1<<20 {
-			ci = int(n)
-		}
+		var cf [4]val
+		fields(b, c, cf[:], "index", "finish_reason", "text", "message")
+		ci := choiceIndex(b, cf[0], i)
 		if i == 0 {
-			resp.FinishReason = getStr(b, c, "finish_reason")
+			resp.FinishReason = str(b, cf[1])
 		}
-		if t, ok := get(b, c, "text"); ok && t.k == kString { // legacy completions
-			s.add(ci, -1, "assistant", ProvAssistant, t, "", "")
+		if cf[2].k == kString { // legacy completions
+			s.add(ci, -1, "assistant", ProvAssistant, cf[2], "", "")
 		}
-		m, ok := get(b, c, "message")
-		if !ok || m.k != kObject {
+		if cf[3].k != kObject {
 			continue
 		}
-		if err := chatResponseMessage(s, m, ci); err != nil {
+		if err := chatResponseMessage(s, cf[3], ci); err != nil {
 			return err
 		}
 	}
+}
+
+// choiceIndex returns the "index" member when it is a sane non-negative integer, else def.
+func choiceIndex(b []byte, v val, def int) int {
+	if n, ok := intValue(b, v); ok && n >= 0 && n < 1<<20 {
+		return int(n)
+	}
+	return def
 }
 
 func chatResponseMessage(s *segs, m val, ci int) error {

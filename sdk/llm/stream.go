@@ -178,37 +178,37 @@ func strDelta(kind DeltaKind, b []byte, v val) Delta {
 // ---- OpenAI chat chunks ----
 
 func (p *StreamParser) chat(b []byte, r val, out []Delta) []Delta {
-	if m := getStr(b, r, "model"); m != "" {
-		p.model = m
+	var f [4]val
+	fields(b, r, f[:], "model", "error", "choices", "usage")
+	if f[0].k == kString && f[0].e-f[0].s > 2 && p.model == "" {
+		p.model = unquote(b, f[0])
 	}
-	if msg, ok := errorMessage(b, r); ok {
+	if msg, ok := errorText(b, f[1]); ok {
 		out = append(out, Delta{Kind: DeltaError, Text: msg})
 	}
-	choices, _ := get(b, r, "choices")
-	it := choices.iter(b)
+	it := f[2].iter(b)
 	for i := 0; ; i++ {
 		_, c, ok := it.next()
 		if !ok {
 			break
 		}
-		ci := i
-		if n, ok := getInt(b, c, "index"); ok && n >= 0 && n < 1<<20 {
-			ci = int(n)
+		var cf [4]val
+		fields(b, c, cf[:], "index", "delta", "text", "finish_reason")
+		ci := choiceIndex(b, cf[0], i)
+		if cf[1].k == kObject {
+			out = p.chatDelta(b, cf[1], ci, out)
 		}
-		if d, ok := get(b, c, "delta"); ok && d.k == kObject {
-			out = p.chatDelta(b, d, ci, out)
-		}
-		if t, ok := get(b, c, "text"); ok && t.k == kString { // legacy completions stream
-			d := strDelta(DeltaText, b, t)
+		if cf[2].k == kString { // legacy completions stream
+			d := strDelta(DeltaText, b, cf[2])
 			d.Choice = ci
 			out = append(out, d)
 		}
-		if fr := getStr(b, c, "finish_reason"); fr != "" {
+		if fr := str(b, cf[3]); fr != "" {
 			out = append(out, Delta{Kind: DeltaFinish, Choice: ci, FinishReason: fr})
 		}
 	}
-	if u, ok := get(b, r, "usage"); ok && u.k == kObject {
-		out = p.setUsage(chatUsage(b, u), out)
+	if f[3].k == kObject {
+		out = p.setUsage(chatUsage(b, f[3]), out)
 	}
 	return out
 }
@@ -234,14 +234,19 @@ func (p *StreamParser) chatDelta(b []byte, d val, ci int, out []Delta) []Delta {
 				if !ok {
 					break
 				}
+				var tf [3]val
+				fields(b, tc, tf[:], "index", "id", "function")
 				ti := j
-				if n, ok := getInt(b, tc, "index"); ok && n >= 0 && n < 1<<16 {
+				if n, ok := intValue(b, tf[0]); ok && n >= 0 && n < 1<<16 {
 					ti = int(n)
 				}
 				key := ci<<16 | ti
-				fn, _ := get(b, tc, "function")
-				p.setTool(key, toolInfo{id: getStr(b, tc, "id"), name: getStr(b, fn, "name")})
-				if args, ok := get(b, fn, "arguments"); ok && args.k == kString {
+				var ff [2]val
+				fields(b, tf[2], ff[:], "name", "arguments")
+				if tf[1].k == kString || ff[0].k == kString {
+					p.setTool(key, toolInfo{id: str(b, tf[1]), name: str(b, ff[0])})
+				}
+				if args := ff[1]; args.k == kString {
 					x := strDelta(DeltaToolArgs, b, args)
 					x.Choice, x.Index = ci, ti
 					t := p.tool(key)
@@ -265,38 +270,54 @@ func (p *StreamParser) chatDelta(b []byte, d val, ci int, out []Delta) []Delta {
 // ---- OpenAI Responses events ----
 
 func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []Delta {
-	typ := getStr(b, r, "type")
+	const (
+		fType = iota
+		fOutputIndex
+		fItem
+		fDelta
+		fResponse
+		fText
+		fRefusal
+		fArguments
+		fInput
+		fPart
+		fMessage
+		fCode
+		fError
+		nFields
+	)
+	var f [nFields]val
+	fields(b, r, f[:], "type", "output_index", "item", "delta", "response", "text", "refusal", "arguments", "input",
+		"part", "message", "code", "error")
+	typ := str(b, f[fType])
 	if typ == "" {
 		typ = event
 	}
-	oi := 0
-	if n, ok := getInt(b, r, "output_index"); ok && n >= 0 && n < 1<<20 {
-		oi = int(n)
-	}
+	oi := choiceIndex(b, f[fOutputIndex], 0)
 	switch typ {
 	case "response.created", "response.in_progress", "response.queued":
-		if resp, ok := get(b, r, "response"); ok {
-			if m := getStr(b, resp, "model"); m != "" {
-				p.model = m
-			}
+		if m := getStr(b, f[fResponse], "model"); m != "" {
+			p.model = m
 		}
 	case "response.output_item.added", "response.output_item.done":
-		item, _ := get(b, r, "item")
-		switch getStr(b, item, "type") {
+		item := f[fItem]
+		var itf [3]val
+		fields(b, item, itf[:], "type", "call_id", "name")
+		switch str(b, itf[0]) {
 		case "function_call", "custom_tool_call", "mcp_call":
-			p.setTool(oi, toolInfo{id: getStr(b, item, "call_id"), name: getStr(b, item, "name")})
+			p.setTool(oi, toolInfo{id: str(b, itf[1]), name: str(b, itf[2])})
 		}
 		if typ == "response.output_item.done" {
 			out = p.snapshots(b, item, oi, out)
 		}
 	case "response.output_text.delta", "response.refusal.delta":
-		if v, ok := get(b, r, "delta"); ok && v.k == kString {
+		if v := f[fDelta]; v.k == kString {
 			d := strDelta(DeltaText, b, v)
 			d.Index = oi
 			out = append(out, d)
 		}
 	case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta", "response.mcp_call_arguments.delta":
-		if v, ok := get(b, r, "delta"); ok && v.k == kString {
+		if v := f[fDelta]; v.k == kString {
 			d := strDelta(DeltaToolArgs, b, v)
 			d.Index = oi
 			t := p.tool(oi)
@@ -306,19 +327,21 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 	case "response.output_text.done", "response.refusal.done", "response.function_call_arguments.done",
 		"response.custom_tool_call_input.done", "response.mcp_call_arguments.done", "response.content_part.done",
 		"response.content_part.added":
-		for _, key := range []string{"text", "refusal", "arguments", "input"} {
-			if v, ok := get(b, r, key); ok && v.k == kString {
+		for _, fi := range [...]int{fText, fRefusal, fArguments, fInput} {
+			if v := f[fi]; v.k == kString {
 				d := strDelta(DeltaSnapshot, b, v)
 				d.Index = oi
-				if key == "arguments" || key == "input" {
+				if fi == fArguments || fi == fInput {
 					d.ToolName = p.tool(oi).name
 				}
 				out = append(out, d)
 			}
 		}
-		if part, ok := get(b, r, "part"); ok && part.k == kObject {
-			for _, key := range []string{"text", "refusal"} {
-				if v, ok := get(b, part, key); ok && v.k == kString && v.e-v.s > 2 {
+		if part := f[fPart]; part.k == kObject {
+			var pf [2]val
+			fields(b, part, pf[:], "text", "refusal")
+			for _, v := range pf {
+				if v.k == kString && v.e-v.s > 2 {
 					d := strDelta(DeltaSnapshot, b, v)
 					d.Index = oi
 					out = append(out, d)
@@ -326,11 +349,12 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 			}
 		}
 	case "response.completed", "response.incomplete", "response.failed":
-		resp, _ := get(b, r, "response")
-		if m := getStr(b, resp, "model"); m != "" {
+		var rf [6]val
+		fields(b, f[fResponse], rf[:], "model", "output", "usage", "error", "status", "incomplete_details")
+		if m := str(b, rf[0]); m != "" {
 			p.model = m
 		}
-		if o, ok := get(b, resp, "output"); ok && o.k == kArray {
+		if o := rf[1]; o.k == kArray {
 			it := o.iter(b)
 			for i := 0; ; i++ {
 				_, item, ok := it.next()
@@ -340,17 +364,15 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 				out = p.snapshots(b, item, i, out)
 			}
 		}
-		if u, ok := get(b, resp, "usage"); ok && u.k == kObject {
-			out = p.setUsage(responsesUsage(b, u), out)
+		if rf[2].k == kObject {
+			out = p.setUsage(responsesUsage(b, rf[2]), out)
 		}
-		if msg, ok := errorMessage(b, resp); ok {
+		if msg, ok := errorText(b, rf[3]); ok {
 			out = append(out, Delta{Kind: DeltaError, Text: msg})
 		}
-		reason := getStr(b, resp, "status")
-		if d, ok := get(b, resp, "incomplete_details"); ok && d.k == kObject {
-			if x := getStr(b, d, "reason"); x != "" {
-				reason = x
-			}
+		reason := str(b, rf[4])
+		if x := getStr(b, rf[5], "reason"); x != "" {
+			reason = x
 		}
 		if reason == "" {
 			reason = strings.TrimPrefix(typ, "response.")
@@ -359,12 +381,12 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 		p.done = true
 		out = append(out, Delta{Kind: DeltaDone})
 	case "error":
-		msg := getStr(b, r, "message")
-		if m, ok := errorMessage(b, r); ok && msg == "" {
+		msg := str(b, f[fMessage])
+		if m, ok := errorText(b, f[fError]); ok && msg == "" {
 			msg = m
 		}
 		if msg == "" {
-			msg = getStr(b, r, "code")
+			msg = str(b, f[fCode])
 		}
 		out = append(out, Delta{Kind: DeltaError, Text: msg})
 	}
@@ -391,47 +413,49 @@ func (p *StreamParser) snapshots(b []byte, item val, oi int, out []Delta) []Delt
 // ---- Anthropic events ----
 
 func (p *StreamParser) anthropic(b []byte, r val, event string, out []Delta) []Delta {
-	typ := getStr(b, r, "type")
+	var f [7]val
+	fields(b, r, f[:], "type", "index", "message", "content_block", "delta", "usage", "error")
+	typ := str(b, f[0])
 	if typ == "" {
 		typ = event
 	}
-	bi := 0
-	if n, ok := getInt(b, r, "index"); ok && n >= 0 && n < 1<<20 {
-		bi = int(n)
-	}
+	bi := choiceIndex(b, f[1], 0)
 	switch typ {
 	case "message_start":
-		msg, _ := get(b, r, "message")
-		if m := getStr(b, msg, "model"); m != "" {
+		var mf [2]val
+		fields(b, f[2], mf[:], "model", "usage")
+		if m := str(b, mf[0]); m != "" {
 			p.model = m
 		}
-		if u, ok := get(b, msg, "usage"); ok && u.k == kObject {
-			p.anth.merge(b, u)
+		if mf[1].k == kObject {
+			p.anth.merge(b, mf[1])
 			out = p.setUsage(p.anth.usage(), out)
 		}
 	case "content_block_start":
-		blk, _ := get(b, r, "content_block")
-		switch getStr(b, blk, "type") {
+		var bf [4]val
+		fields(b, f[3], bf[:], "type", "id", "name", "text")
+		switch str(b, bf[0]) {
 		case "tool_use", "server_tool_use", "mcp_tool_use":
-			p.setTool(bi, toolInfo{id: getStr(b, blk, "id"), name: getStr(b, blk, "name")})
+			p.setTool(bi, toolInfo{id: str(b, bf[1]), name: str(b, bf[2])})
 		case "text":
-			if v, ok := get(b, blk, "text"); ok && v.k == kString && v.e-v.s > 2 {
+			if v := bf[3]; v.k == kString && v.e-v.s > 2 {
 				d := strDelta(DeltaText, b, v)
 				d.Index = bi
 				out = append(out, d)
 			}
 		}
 	case "content_block_delta":
-		delta, _ := get(b, r, "delta")
-		switch getStr(b, delta, "type") {
+		var df [3]val
+		fields(b, f[4], df[:], "type", "text", "partial_json")
+		switch str(b, df[0]) {
 		case "text_delta":
-			if v, ok := get(b, delta, "text"); ok && v.k == kString {
+			if v := df[1]; v.k == kString {
 				d := strDelta(DeltaText, b, v)
 				d.Index = bi
 				out = append(out, d)
 			}
 		case "input_json_delta":
-			if v, ok := get(b, delta, "partial_json"); ok && v.k == kString {
+			if v := df[2]; v.k == kString {
 				d := strDelta(DeltaToolArgs, b, v)
 				d.Index = bi
 				t := p.tool(bi)
@@ -440,19 +464,18 @@ func (p *StreamParser) anthropic(b []byte, r val, event string, out []Delta) []D
 			}
 		}
 	case "message_delta":
-		delta, _ := get(b, r, "delta")
-		if sr := getStr(b, delta, "stop_reason"); sr != "" {
+		if sr := getStr(b, f[4], "stop_reason"); sr != "" {
 			out = append(out, Delta{Kind: DeltaFinish, FinishReason: sr})
 		}
-		if u, ok := get(b, r, "usage"); ok && u.k == kObject {
-			p.anth.merge(b, u)
+		if f[5].k == kObject {
+			p.anth.merge(b, f[5])
 			out = p.setUsage(p.anth.usage(), out)
 		}
 	case "message_stop":
 		p.done = true
 		out = append(out, Delta{Kind: DeltaDone})
 	case "error":
-		msg, _ := errorMessage(b, r)
+		msg, _ := errorText(b, f[6])
 		out = append(out, Delta{Kind: DeltaError, Text: msg})
 	}
 	return out
@@ -461,25 +484,24 @@ func (p *StreamParser) anthropic(b []byte, r val, event string, out []Delta) []D
 // ---- Gemini chunks ----
 
 func (p *StreamParser) gemini(b []byte, r val, out []Delta) []Delta {
-	if m := getStr(b, r, "modelVersion"); m != "" {
-		p.model = m
+	var f [4]val
+	fields(b, r, f[:], "modelVersion", "error", "candidates", "usageMetadata")
+	if f[0].k == kString && p.model == "" {
+		p.model = unquote(b, f[0])
 	}
-	if msg, ok := errorMessage(b, r); ok {
+	if msg, ok := errorText(b, f[1]); ok {
 		out = append(out, Delta{Kind: DeltaError, Text: msg})
 	}
-	cands, _ := get(b, r, "candidates")
-	it := cands.iter(b)
+	it := f[2].iter(b)
 	for i := 0; ; i++ {
 		_, c, ok := it.next()
 		if !ok {
 			break
 		}
-		ci := i
-		if n, ok := getInt(b, c, "index"); ok && n >= 0 && n < 1<<20 {
-			ci = int(n)
-		}
-		content, _ := get(b, c, "content")
-		if parts, ok := get(b, content, "parts"); ok && parts.k == kArray {
+		var cf [3]val
+		fields(b, c, cf[:], "index", "content", "finishReason")
+		ci := choiceIndex(b, cf[0], i)
+		if parts, ok := get(b, cf[1], "parts"); ok && parts.k == kArray {
 			s := segs{b: b}
 			if geminiPartList(&s, parts, ci, "model", ProvAssistant, func() string { return idx("candidates", i) }) == nil {
 				for _, seg := range s.list {
@@ -491,12 +513,12 @@ func (p *StreamParser) gemini(b []byte, r val, out []Delta) []Delta {
 				}
 			}
 		}
-		if fr := getStr(b, c, "finishReason"); fr != "" {
+		if fr := str(b, cf[2]); fr != "" {
 			out = append(out, Delta{Kind: DeltaFinish, Choice: ci, FinishReason: fr})
 		}
 	}
-	if u, ok := get(b, r, "usageMetadata"); ok && u.k == kObject {
-		out = p.setUsage(geminiUsage(b, u), out)
+	if f[3].k == kObject {
+		out = p.setUsage(geminiUsage(b, f[3]), out)
 	}
 	return out
 }
