@@ -206,6 +206,13 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	for _, id := range d.hits {
 		bump(counts, l.wordsCat[id])
 	}
+	ov, ex := structureHits(c.words)
+	for ; ov > 0; ov-- {
+		bump(counts, SigInstructionOverride)
+	}
+	for ; ex > 0; ex-- {
+		bump(counts, SigPromptExtraction)
+	}
 	// Phrases in decoded or smuggled payloads count twice: as themselves and as encoded instructions.
 	if c.mainSq < len(c.squash) {
 		d.hits = l.squash.scan(c.squash[c.mainSq:], d.hits[:0])
@@ -322,55 +329,49 @@ func (a *Analysis) SignalNames() []string {
 	return out
 }
 
-// adversarialSuffix scores GCG-style token soup: windows of whitespace-separated tokens in which many tokens mix
-// letters with punctuation inside the token or change case inside a word ("Herezak({[HTMLsvg", "Sure,].[",
-// "similarlyNow"). It returns 0 (none), 1 or 2. Code and structured data are exempt.
+// adversarialSuffix scores GCG-style token soup at the end of a text (where optimisation attacks append it):
+// among the last suffixTokens whitespace-separated tokens, tokens with bracket/quote/operator characters inside
+// them ("Herezak({[HTMLsvg", "Sure,].[", "oppositeley.](") are summed. It returns 0 (none), 1 or 2. Code and
+// structured data are exempt.
 func adversarialSuffix(text string) int {
 	if codeLike(text) {
 		return 0
 	}
-	const win = 10
-	var ring [win]uint8
-	n, sum, best := 0, 0, 0
-	i := 0
-	for i < len(text) {
-		for i < len(text) && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r') {
-			i++
+	const suffixTokens = 24
+	sum, n := 0, 0
+	j := len(text)
+	for j > 0 && n < suffixTokens {
+		for j > 0 && isSpace(text[j-1]) {
+			j--
 		}
-		if i >= len(text) {
+		i := j
+		for i > 0 && !isSpace(text[i-1]) {
+			i--
+		}
+		if i == j {
 			break
 		}
-		j := i
-		for j < len(text) && text[j] != ' ' && text[j] != '\n' && text[j] != '\t' && text[j] != '\r' {
-			j++
-		}
-		w := weirdness(text[i:j])
-		i = j
-		sum -= int(ring[n%win])
-		ring[n%win] = w
-		sum += int(w)
+		sum += int(weirdness(text[i:j]))
 		n++
-		if sum > best {
-			best = sum
-		}
+		j = i
 	}
 	switch {
-	case best >= 10:
+	case n >= 8 && sum >= 12:
 		return 2
-	case best >= 6:
+	case n >= 8 && sum >= 7:
 		return 1
 	}
 	return 0
 }
 
-// weirdness scores one token: 2 for punctuation inside letters (two or more marks, not just trailing
-// punctuation), 1 for a case change inside a word or a single inner punctuation mark.
+func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
+
+// weirdness scores one token by the bracket, quote and operator characters inside it (trailing sentence
+// punctuation and leading quotes or parentheses excepted): 2 for two or more, 1 for one.
 func weirdness(t string) uint8 {
 	if len(t) > 40 || len(t) < 2 {
 		return 0 // URLs, hashes, long identifiers; single characters
 	}
-	var letters, inner, caseFlips int
-	prevLower := false
 	last := len(t) - 1
 	for last > 0 && (t[last] == '.' || t[last] == ',' || t[last] == '!' || t[last] == '?' || t[last] == ':' || t[last] == ';' || t[last] == '"' || t[last] == '\'' || t[last] == ')') {
 		last--
@@ -379,57 +380,63 @@ func weirdness(t string) uint8 {
 	for first < last && (t[first] == '"' || t[first] == '\'' || t[first] == '(') {
 		first++
 	}
+	weird, letters, camel := 0, 0, 0
+	prevLower := false
 	for k := first; k <= last; k++ {
 		b := t[k]
+		if b >= 'A' && b <= 'Z' && prevLower {
+			camel++
+		}
+		prevLower = b >= 'a' && b <= 'z'
 		switch {
-		case b >= 'a' && b <= 'z':
+		case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z':
 			letters++
-			prevLower = true
-		case b >= 'A' && b <= 'Z':
-			letters++
-			if prevLower {
-				caseFlips++
-			}
-			prevLower = false
-		case b >= '0' && b <= '9', b >= 0x80, b == '-', b == '\'':
-			prevLower = false
-		default:
-			inner++
-			prevLower = false
+		case b == '(' || b == ')' || b == '{' || b == '}' || b == '[' || b == ']' || b == '<' || b == '>' ||
+			b == '\\' || b == '|' || b == '*' || b == '^' || b == '~' || b == '`' || b == '"' || b == '=' ||
+			b == '+' || b == '%' || b == '&' || b == '!' || b == '?' || b == ';' || b == ',' || b == '$':
+			weird++
 		}
 	}
 	switch {
-	case letters == 0:
-		if inner >= 3 {
-			return 1
-		}
-		return 0
-	case inner >= 2:
+	case weird >= 2:
 		return 2
-	case inner == 1 || caseFlips > 0:
+	case weird == 1 && letters > 0, camel > 0:
 		return 1
 	}
 	return 0
 }
 
-// codeLike reports whether text looks like source code, markup or structured data (several lines, or dense
-// brackets and operators), where punctuation-heavy tokens are normal.
+// codeLike reports whether text looks like source code, markup or structured data, where punctuation-heavy
+// tokens are normal: code fences, common code markers, or dense brackets and operators.
 func codeLike(text string) bool {
-	var lines, sym, quotes int
+	for _, m := range codeMarkers {
+		if strings.Contains(text, m) {
+			return true
+		}
+	}
+	multiLine := strings.Count(text, "\n") >= 2
+	for _, m := range multiLineCodeMarkers {
+		if multiLine && strings.Contains(text, m) {
+			return true
+		}
+	}
+	var lines, sym int
 	for i := 0; i < len(text); i++ {
 		switch text[i] {
 		case '\n':
 			lines++
 		case '{', '}', ';', '=', '(', ')', '[', ']', '<', '>':
 			sym++
-		case '"', ':', ',':
-			quotes++
 		}
 	}
-	if strings.Contains(text, "```") || lines >= 4 && sym*40 >= len(text) {
-		return true
-	}
-	return sym*8 >= len(text) && quotes*8 >= len(text)
+	return lines >= 3 && sym*30 >= len(text) || sym*6 >= len(text)
 }
+
+// codeMarkers make any text code-like; multiLineCodeMarkers only a text of several lines (adversarial suffixes
+// are single-line and often contain "=>" or "==").
+var (
+	codeMarkers          = []string{"```", "#include", "def ", "function ", "import ", "\\n", "SELECT ", "console.", "%>%"}
+	multiLineCodeMarkers = []string{"=>", "();", ") {", "};", "$(", "<-", "</", "/>", "==", "!=", "print(", "return "}
+)
 
 var nlPrefix = []byte{'\n'}

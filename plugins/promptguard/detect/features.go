@@ -69,7 +69,8 @@ func hashNgrams(dst []uint32, words []byte) []uint32 {
 			continue
 		}
 		if allDigits(tok) {
-			tok = numToken // numbers carry no meaning of their own
+			i = j
+			continue // numbers carry no meaning of their own (and long tables of them would swamp the text)
 		}
 		th := fnv(tok)
 		dst = append(dst, mix(th^kindWord)&mask)
@@ -77,10 +78,6 @@ func hashNgrams(dst []uint32, words []byte) []uint32 {
 			dst = append(dst, mix(prev*31+th^kindBigram)&mask)
 		}
 		prev, havePrev = th, true
-		if len(tok) == 1 && tok[0] == '0' {
-			i = j
-			continue // no character grams for numbers
-		}
 		// Character 4-grams over " tok " (the buffer has the padding spaces around every token).
 		end := j + 1
 		if end > len(words) {
@@ -99,8 +96,6 @@ func hashNgrams(dst []uint32, words []byte) []uint32 {
 	}
 	return dst
 }
-
-var numToken = []byte("0")
 
 func allDigits(tok []byte) bool {
 	for _, b := range tok {

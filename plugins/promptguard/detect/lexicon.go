@@ -114,7 +114,8 @@ var lexJailbreakPersona = []string{
 	"you will lose tokens", "tokens will be deducted", "character", "persona", "alter ego", "roleplay as",
 	"act as a", "pretend to be", "pretend you are", "you are going to act", "you are going to pretend",
 	"modo desarrollador", "mode developpeur", "entwicklermodus", "modalita sviluppatore", "modo de desenvolvedor",
-	"режим разработчика", "开发者模式", "越狱", "開発者モード", "脱獄",
+	"safe mode off", "safety mode off", "debug mode", "god mode", "admin mode", "sudo mode", "mode enabled",
+	"mode activated", "режим разработчика", "开发者模式", "越狱", "開発者モード", "脱獄",
 }
 
 // lexRestrictionRemoval: removing rules, filters and ethics.
@@ -137,7 +138,7 @@ var lexRolePlay = []string{
 	"you are now", "you are no longer", "from now on", "act as", "acting as", "pretend", "imagine you are",
 	"imagine that you", "role play", "roleplay", "role-play", "play the role", "you will be", "you will act",
 	"you must act", "respond as", "answer as", "in the role of", "let's play a game", "lets play a game",
-	"game", "hypothetically", "fictional", "fiction", "story", "movie script", "novel",
+	"hypothetically",
 	"eres ahora", "tu es maintenant", "du bist jetzt", "ora sei", "voce agora e", "теперь ты", "你现在是", "あなたは今",
 }
 
@@ -149,10 +150,8 @@ var lexDataInstruction = []string{
 	"be sure to", "important:", "important instruction", "note to ai", "note to the ai", "attention ai",
 	"dear ai", "ai assistant", "assistant:", "language model", "if you are an ai", "if you are a language model",
 	"when summarizing", "when summarising", "when you summarize", "when asked", "the user", "the reader",
-	"tell the user", "inform the user", "ask the user", "direct the user", "redirect", "visit", "click",
-	"include the following", "append", "prepend", "at the end of your", "at the beginning of your", "begin your",
-	"start your", "end your", "write your", "translate", "encode", "print", "output", "send", "forward", "email",
-	"http", "www", "download", "install", "execute", "run the", "password", "credentials", "exfiltrate",
+	"tell the user", "inform the user", "ask the user", "direct the user", "include the following",
+	"at the end of your", "at the beginning of your", "begin your", "start your", "end your", "exfiltrate",
 }
 
 // roleSpoofMarkers are matched on the raw text (ASCII-lower-cased, a newline prepended): chat-template tokens and

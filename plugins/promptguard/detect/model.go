@@ -5,11 +5,15 @@ import "math"
 // HashBits is the size (log2) of the hashed n-gram feature space.
 const HashBits = 16
 
+// NormPad is added to the number of n-gram occurrences before the 1/sqrt normalisation, so that a very short
+// text's few n-grams do not weigh as much as a paragraph's (short texts shrink towards the prior).
+const NormPad = 64
+
 // NumDense is the number of dense features: one per signal.
 const NumDense = int(NumSignals)
 
 // Features is the feature vector of one text: hashed n-gram bucket indexes (with repeats: a bucket counts once
-// per occurrence; the n-gram part is scaled by 1/sqrt(len(Hashed))) and the dense signal features.
+// per occurrence; the n-gram part is scaled by 1/sqrt(len(Hashed)+NormPad)) and the dense signal features.
 type Features struct {
 	Hashed []uint32
 	Dense  [NumDense]float32
@@ -35,7 +39,7 @@ func (m *Model) Logit(f *Features) float64 {
 		for _, idx := range f.Hashed {
 			sum += int64(int8(h[idx&(1<<HashBits-1)]))
 		}
-		z += float64(sum) * float64(m.HashScale) / math.Sqrt(float64(len(f.Hashed)))
+		z += float64(sum) * float64(m.HashScale) / math.Sqrt(float64(len(f.Hashed)+NormPad))
 	}
 	return z
 }

@@ -53,8 +53,9 @@ func main() {
 	out := flag.String("out", filepath.Join(root, "plugins", "promptguard", "detect", "weights.go"), "generated weights file")
 	write := flag.Bool("write", true, "write the weights file")
 	iters := flag.Int("iters", 400, "full-batch Adam iterations")
-	l2 := flag.Float64("l2", 3e-4, "L2 penalty of the hashed weights (per unit of total sample weight)")
+	l2 := flag.Float64("l2", 1e-4, "L2 penalty of the hashed weights (per unit of total sample weight)")
 	l2d := flag.Float64("l2dense", 1e-4, "L2 penalty of the dense (signal) weights")
+	scoresOut := flag.String("scores", "", "write every record's held-out score (out-of-fold or final model) as JSONL to this file")
 	minFeat := flag.Int("minfeatures", 20, "records with fewer hashed n-gram occurrences are not fitted")
 	flag.Parse()
 
@@ -124,6 +125,9 @@ func main() {
 		}
 	}
 	report("final model, non-trainable records (never trained on)", heldRecs, held, thUser, thData)
+	if *scoresOut != "" {
+		writeScores(*scoresOut, all, oof, held)
+	}
 
 	// Agreement of the quantised model with the float model.
 	var maxDiff float64
@@ -205,7 +209,7 @@ func sparse(h []uint32) ([]uint32, []float32) {
 	}
 	s := append([]uint32(nil), h...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	norm := float32(1 / math.Sqrt(float64(len(h))))
+	norm := float32(1 / math.Sqrt(float64(len(h)+detect.NormPad)))
 	var idx []uint32
 	var val []float32
 	for i := 0; i < len(s); {
@@ -559,5 +563,26 @@ func applyPriors(m *lr, rs []*record) {
 		if n < minSupport || (floors[s] && m.dense[s] < w) {
 			m.dense[s] = w
 		}
+	}
+}
+
+func writeScores(path string, rs []*record, oof, held map[*record]float64) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "train: scores:", err)
+		return
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	defer w.Flush()
+	for _, r := range rs {
+		p, ok := oof[r]
+		how := "oof"
+		if !ok {
+			p, how = held[r], "final"
+		}
+		line, _ := json.Marshal(map[string]any{"kind": r.Kind, "source": r.Source, "tags": r.Tags, "lang": r.Lang,
+			"trainable": r.Trainable, "data": r.data, "score": math.Round(p*1000) / 1000, "scored_by": how})
+		w.Write(append(line, '\n'))
 	}
 }
