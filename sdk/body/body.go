@@ -58,6 +58,10 @@ var ErrTooLarge = errors.New("body: decoded body exceeds the size limit")
 // ErrUnsupported is returned (wrapped) for a content coding this package does not know.
 var ErrUnsupported = errors.New("body: unsupported content encoding")
 
+// ErrCorrupt is returned (wrapped, together with the decompressor's own error) when encoded data is
+// not valid for its coding: truncated, corrupt, or not compressed at all.
+var ErrCorrupt = errors.New("body: corrupt encoded data")
+
 // Codings splits a Content-Encoding value into lower-cased codings, dropping "identity" and empty
 // entries. It reports ErrUnsupported for an unknown coding.
 func Codings(contentEncoding string) ([]string, error) {
@@ -103,8 +107,11 @@ func Decode(contentEncoding string, data []byte, limit int64) ([]byte, error) {
 	}
 	for i := len(codings) - 1; i >= 0; i-- {
 		data, err = decodeOne(codings[i], data, limit)
-		if err != nil {
+		if errors.Is(err, ErrTooLarge) {
 			return nil, fmt.Errorf("decode %s: %w", codings[i], err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decode %s: %w: %w", codings[i], ErrCorrupt, err)
 		}
 	}
 	return data, nil

@@ -84,14 +84,15 @@ func TestDecodeErrors(t *testing.T) {
 		t.Fatalf("unsupported: %v", err)
 	}
 	for _, enc := range []string{"gzip", "deflate", "br", "zstd"} {
-		if _, err := Decode(enc, []byte(`{"model":"gpt-4o"}`), 1<<20); err == nil {
-			t.Errorf("%s: plain JSON decoded without error", enc)
+		if _, err := Decode(enc, []byte(`{"model":"gpt-4o"}`), 1<<20); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: plain JSON: err = %v, want ErrCorrupt", enc, err)
 		}
 	}
 	// truncated gzip stream
 	gz := fixture(t, "chat.json.gz")
-	if _, err := Decode("gzip", gz[:len(gz)/2], 1<<20); err == nil {
-		t.Error("truncated gzip decoded without error")
+	_, err := Decode("gzip", gz[:len(gz)/2], 1<<20)
+	if !errors.Is(err, ErrCorrupt) || err.Error() != "decode gzip: body: corrupt encoded data: unexpected EOF" {
+		t.Errorf("truncated gzip: %v", err)
 	}
 }
 

@@ -1,11 +1,15 @@
 package filter
 
 import (
+	"errors"
+
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 
+	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
+	"github.com/wasmguard/wasmguard/sdk/sse"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
@@ -54,4 +58,28 @@ func (s *Stream) Replied() bool { return s.replied }
 // LogDecision writes d as one info-level line (telemetry.Decision.String: "wasmguard decision {...}").
 func LogDecision(d telemetry.Decision) {
 	proxywasm.LogInfo(d.String())
+}
+
+// ReasonFor maps an error from this package, sdk/body or sdk/sse to the shared reason code
+// (telemetry.Reason...), for on_error replies, decision logs and metric tags. response selects the
+// response_* variants. Errors it does not know map to telemetry.ReasonHostError.
+func ReasonFor(err error, response bool) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrBodyTooLarge), errors.Is(err, body.ErrTooLarge):
+		if response {
+			return telemetry.ReasonResponseBodyTooLarge
+		}
+		return telemetry.ReasonRequestBodyTooLarge
+	case errors.Is(err, ErrBodyUnreadable):
+		return telemetry.ReasonBodyUnreadable
+	case errors.Is(err, body.ErrUnsupported):
+		return telemetry.ReasonUnsupportedEncoding
+	case errors.Is(err, sse.ErrTooLarge):
+		return telemetry.ReasonStreamEventTooLarge
+	case errors.Is(err, body.ErrCorrupt):
+		return telemetry.ReasonBodyUndecodable
+	}
+	return telemetry.ReasonHostError
 }
