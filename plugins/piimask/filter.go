@@ -197,6 +197,10 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 		h.format = req.Format
 	}
 	enforce := h.cfg.Enforce()
+	if h.cfg.Entities == 0 && len(h.cfg.Custom) == 0 {
+		h.log("allow", reasonClean, nil, nil)
+		return types.ActionContinue
+	}
 	var edits []llm.Edit
 	var findings []telemetry.Finding
 	blocked := false
@@ -206,9 +210,7 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 			continue
 		}
 		res := h.cfg.masker.Apply([]byte(s.Text), &h.vault, !enforce)
-		for _, f := range res.Findings {
-			findings = append(findings, finding(s.Text, s.Index, f))
-		}
+		findings = appendFindings(findings, s.Text, s.Index, res.Findings)
 		if res.Blocked {
 			blocked = true
 		}
@@ -261,11 +263,24 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	return types.ActionContinue
 }
 
-// finding converts a byte-offset finding in text to a telemetry finding with code-point offsets.
-func finding(text string, segment int, f mask.Finding) telemetry.Finding {
-	start := utf8.RuneCountInString(text[:f.Start])
-	end := start + utf8.RuneCountInString(text[f.Start:f.End])
-	return telemetry.Finding{Type: f.Name, Segment: segment, Start: start, End: end, Score: 1}
+// appendFindings converts byte-offset findings (in order) in text to telemetry findings with code-point
+// offsets, counting code points incrementally (linear in the text, not per finding).
+func appendFindings(dst []telemetry.Finding, text string, segment int, fs []mask.Finding) []telemetry.Finding {
+	pos, cp := 0, 0
+	advance := func(to int) int {
+		if to < pos { // out of order: count from the start
+			pos, cp = 0, 0
+		}
+		cp += utf8.RuneCountInString(text[pos:to])
+		pos = to
+		return cp
+	}
+	for _, f := range fs {
+		start := advance(f.Start)
+		end := advance(f.End)
+		dst = append(dst, telemetry.Finding{Type: f.Name, Segment: segment, Start: start, End: end, Score: 1})
+	}
+	return dst
 }
 
 // fail takes the on_error path.

@@ -74,6 +74,7 @@ const (
 var (
 	class   [256]uint8
 	wordTab [256]bool
+	quiet   [256]bool // bytes the scan loop skips without a look
 )
 
 func init() {
@@ -93,6 +94,10 @@ func init() {
 	class['='] = kAssign
 	class[':'] = kAssign
 	class['-'] = kDash
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		quiet[c] = isLower(b) || (class[c] == kNone && !wordTab[c] && b != '.' && b != '~')
+	}
 }
 
 // Scan appends the entities found in text to dst, in order and without overlaps, and returns it.
@@ -102,55 +107,58 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 	n := len(text)
 	i := 0
 	for i < n {
-		k := class[text[i]]
-		if k == kNone {
+		// Fast path: lower-case letters, blanks and plain punctuation never start an entity by themselves.
+		if quiet[text[i]] {
 			i++
 			continue
 		}
 		var m Match
 		ok := false
 		next := i + 1
-		switch k {
-		case kDigit:
-			if i > 0 && wordTab[text[i-1]] {
-				next = skipWord(text, i)
-				break
+		handled := false
+		if i > lastEnd && isLower(text[i-1]) {
+			// text[i] continues or ends a word that began with a lower-case letter
+			ws := i - 1
+			for ws > lastEnd && wordTab[text[ws-1]] {
+				ws--
 			}
-			if digitStart(text, i) {
-				m, ok = s.digitToken(text, i)
+			atStart := ws == 0 || !wordTab[text[ws-1]]
+			c := text[i]
+			if wordTab[c] {
+				// upper case, digit or '_' inside the word: a mixed token (ghp_..., sk_live_..., camelCase)
+				e, _ := skipLetters(text, ws)
+				next = e
+				handled = true
+				if atStart && letterCandidate(text, ws, e, false) {
+					m, ok = s.letterToken(text, ws)
+				}
+			} else if atStart && (c == '.' || c == '-' || c == ':') &&
+				(isStem(text[ws:i+1]) || (c != '.' && allHex(text[ws:i]))) {
+				m, ok = s.letterToken(text, ws)
+				handled = ok
 			}
-			if !ok {
-				next = skipWord(text, i)
-			}
-		case kLetter:
-			e := skipWord(text, i)
-			next = e
-			if (i > 0 && wordTab[text[i-1]]) || !letterCandidate(text, i, e) {
-				break
-			}
-			m, ok = s.letterToken(text, i)
-		case kPlus:
-			if s.enabled.Has(Phone) && (i == 0 || !wordTab[text[i-1]]) && i+1 < n && isDigit(text[i+1]) {
-				m, ok = s.phone(text, i)
-			}
-		case kParen:
-			if s.enabled.Has(Phone) && i+1 < n && isDigit(text[i+1]) {
-				m, ok = s.phone(text, i)
-			}
-		case kAt:
-			m, ok = s.at(text, i, lastEnd)
-		case kAssign:
-			if text[i] == ':' && i+1 < n && text[i+1] == ':' && (i == 0 || !wordTab[text[i-1]]) && s.enabled.Has(IPAddress) {
-				if end := parseIPv6(text, i); end > 0 {
-					m, ok = Match{Type: IPAddress, Start: i, End: end}, true
-					break
+		}
+		if !handled {
+			// Cheap rejections before the (costly in wasm) call into the detectors.
+			switch class[text[i]] {
+			case kNone:
+				i++
+				continue
+			case kLetter:
+				if i == 0 || !wordTab[text[i-1]] {
+					e, plain := skipLetters(text, i)
+					if !letterCandidate(text, i, e, plain) {
+						i = e
+						continue
+					}
+				}
+			case kDigit:
+				if e := shortNumber(text, i); e > 0 {
+					i = e
+					continue
 				}
 			}
-			m, ok = s.assignment(text, i, lastEnd)
-		case kDash:
-			if s.enabled.Has(PrivateKey) {
-				m, ok = pemKey(text, i)
-			}
+			m, ok, next = s.dispatch(text, i, lastEnd)
 		}
 		if ok && m.Start >= lastEnd && m.End > m.Start {
 			m.Secret = m.Type.IsSecret()
@@ -167,18 +175,68 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 	return dst
 }
 
+// dispatch tries the detectors triggered by text[i] (by byte class).
+func (s *Scanner) dispatch(text []byte, i, lastEnd int) (m Match, ok bool, next int) {
+	n := len(text)
+	next = i + 1
+	switch class[text[i]] {
+	case kDigit:
+		if i > 0 && wordTab[text[i-1]] {
+			next = skipWord(text, i)
+			break
+		}
+		if digitStart(text, i) {
+			m, ok = s.digitToken(text, i)
+		}
+		if !ok {
+			next = skipWord(text, i)
+		}
+	case kLetter:
+		e, plain := skipLetters(text, i)
+		next = e
+		if (i > 0 && wordTab[text[i-1]]) || !letterCandidate(text, i, e, plain) {
+			break
+		}
+		m, ok = s.letterToken(text, i)
+	case kPlus:
+		if s.enabled.Has(Phone) && (i == 0 || !wordTab[text[i-1]]) && i+1 < n && isDigit(text[i+1]) {
+			m, ok = s.phone(text, i)
+		}
+	case kParen:
+		if s.enabled.Has(Phone) && i+1 < n && isDigit(text[i+1]) {
+			m, ok = s.phone(text, i)
+		}
+	case kAt:
+		m, ok = s.at(text, i, lastEnd)
+	case kAssign:
+		if text[i] == ':' && i+1 < n && text[i+1] == ':' && (i == 0 || !wordTab[text[i-1]]) && s.enabled.Has(IPAddress) {
+			if end := parseIPv6(text, i); end > 0 {
+				return Match{Type: IPAddress, Start: i, End: end}, true, next
+			}
+		}
+		m, ok = s.assignment(text, i, lastEnd)
+	case kDash:
+		if s.enabled.Has(PrivateKey) {
+			m, ok = pemKey(text, i)
+		}
+	}
+	return m, ok, next
+}
+
 // letterCandidate is the cheap pre-filter for a word text[i:e] that starts with a letter: only long words,
 // words continued by a token character (sk-..., SG., fe80::, abc8Q~), IBAN group heads (DE89) and NINO heads
 // (AB 12 ...) can start an entity.
-func letterCandidate(text []byte, i, e int) bool {
+func letterCandidate(text []byte, i, e int, plain bool) bool {
 	wl := e - i
-	if wl >= 9 {
-		return true
-	}
 	if e < len(text) {
 		switch text[e] {
-		case '-', '.', ':', '~':
-			return true
+		case '-', '.', ':':
+			// hyphenated words and sentence ends are common: only vendor prefixes and hex groups qualify
+			if !plain || isStem(text[i:e+1]) || (text[e] != '.' && allHex(text[i:e])) {
+				return true
+			}
+		case '~':
+			return !plain
 		case ' ':
 			if wl == 4 && isUpper(text[i]) && isUpper(text[i+1]) && isDigit(text[i+2]) && isDigit(text[i+3]) {
 				return true
@@ -188,7 +246,48 @@ func letterCandidate(text []byte, i, e int) bool {
 			}
 		}
 	}
-	return false
+	// A plain word cannot start an entity unless a token character follows (above).
+	return wl >= 9 && !plain
+}
+
+// skipLetters is skipWord that also reports whether the word is plain: lower-case letters, optionally after
+// one upper-case letter (as at the start of a sentence).
+func skipLetters(text []byte, i int) (int, bool) {
+	plain := true
+	if i < len(text) && isUpper(text[i]) && i+1 < len(text) && isLower(text[i+1]) {
+		i++
+	}
+	for i < len(text) {
+		c := text[i]
+		if c >= 'a' && c <= 'z' {
+			i++
+			continue
+		}
+		if !wordTab[c] {
+			break
+		}
+		plain = false
+		i++
+	}
+	return i, plain
+}
+
+// shortNumber returns the end of a digit word at i that cannot start any entity (fewer than 6 characters, not
+// followed by a separator and more digits, as in "12%", "2023 was", "3 items"), or 0.
+func shortNumber(text []byte, i int) int {
+	e := skipWord(text, i)
+	if e-i >= 6 {
+		return 0
+	}
+	if e < len(text) {
+		switch text[e] {
+		case '.', ':', '-', '/', ' ', '(', ')', '_':
+			if e+1 < len(text) && (isAlnum(text[e+1]) || text[e+1] == '(' || text[e+1] == ':') {
+				return 0
+			}
+		}
+	}
+	return e
 }
 
 func skipWord(text []byte, i int) int {
@@ -1109,3 +1208,13 @@ func broadcastMAC(b []byte) bool {
 	}
 	return true
 }
+
+func allHex(b []byte) bool {
+	for _, c := range b {
+		if !isHex(c) {
+			return false
+		}
+	}
+	return true
+}
+

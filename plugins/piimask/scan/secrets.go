@@ -22,7 +22,21 @@ type secretRule struct {
 	check    func([]byte) bool // optional check of the body
 }
 
-var rulesByFirst [256][]secretRule
+var (
+	rulesByFirst [256][]secretRule
+	stems        = map[string]bool{}
+	stemLens     [256]uint32 // bit k set: a stem of k+1 bytes starts with this byte
+)
+
+// isStem reports whether w (a lower-case word plus the following byte) is a vendor prefix stem; the length
+// bitmap keeps the map lookup off the common path.
+func isStem(w []byte) bool {
+	l := len(w)
+	if l > 32 || stemLens[w[0]]&(1<<(l-1)) == 0 {
+		return false
+	}
+	return stems[string(w)]
+}
 
 func init() {
 	for c := 0; c < 256; c++ {
@@ -136,6 +150,18 @@ func init() {
 			r.max = MaxEntityLen
 		}
 		rulesByFirst[r.prefix[0]] = append(rulesByFirst[r.prefix[0]], r)
+	}
+	// stems: a rule prefix up to its first character that is not a lower-case letter ("sk-", "glpat-", "hvs.").
+	for _, r := range rules {
+		for k := 0; k < len(r.prefix); k++ {
+			if !isLower(r.prefix[k]) {
+				if k > 0 && !wordTab[r.prefix[k]] {
+					stems[r.prefix[:k+1]] = true
+					stemLens[r.prefix[0]] |= 1 << k
+				}
+				break
+			}
+		}
 	}
 	// Longer prefixes first so "sk-ant-" wins over "sk-".
 	for c := range rulesByFirst {

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package main
+
+import "time"
+
+var cpuStart = time.Now()
+
+// cpuNow falls back to wall time where getrusage is unavailable.
+func cpuNow() time.Duration { return time.Since(cpuStart) }
