@@ -18,6 +18,38 @@ type Series struct {
 // values on a 0..max axis (max 1 for ratios, shown in percent when percent is set). Hand-written: no plotting
 // dependency.
 func BarChart(title string, categories []string, series []Series, max float64, percent bool, unit string) []byte {
+	return barChart(title, categories, series, 0, max, percent, unit)
+}
+
+// BarChartLog is BarChart on a logarithmic axis from the decade below the smallest value to the decade above
+// the largest, for figures that span orders of magnitude (latency over body sizes).
+func BarChartLog(title string, categories []string, series []Series, unit string) []byte {
+	lo, hi := math.Inf(1), 0.0
+	for _, s := range series {
+		for _, v := range s.Values {
+			if v > 0 && !math.IsNaN(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if hi == 0 {
+		return barChart(title, categories, series, 0, 1, false, unit)
+	}
+	return barChart(title, categories, series, math.Pow(10, math.Floor(math.Log10(lo))), math.Pow(10, math.Ceil(math.Log10(hi))), false, unit)
+}
+
+// barChart draws linear bars (min 0) or, with min > 0, bars on a log axis from min to max.
+func barChart(title string, categories []string, series []Series, min, max float64, percent bool, unit string) []byte {
+	logScale := min > 0
+	frac := func(v float64) float64 { // position of v on the axis, 0..1
+		if logScale {
+			if v <= min {
+				return 0
+			}
+			return math.Min(math.Log10(v/min)/math.Log10(max/min), 1)
+		}
+		return math.Min(v, max) / max
+	}
 	const (
 		right, top = 20.0, 50.0
 		barW, gap  = 14.0, 18.0
@@ -50,9 +82,16 @@ func BarChart(title string, categories []string, series []Series, max float64, p
 		x += 20 + 7*float64(len(s.Name))
 	}
 	// axis and grid
-	for i := 0; i <= 4; i++ {
-		v := max * float64(i) / 4
-		y := top + plotH - plotH*float64(i)/4
+	ticks := 4
+	if logScale {
+		ticks = int(math.Round(math.Log10(max / min)))
+	}
+	for i := 0; i <= ticks; i++ {
+		v := max * float64(i) / float64(ticks)
+		if logScale {
+			v = min * math.Pow(10, float64(i))
+		}
+		y := top + plotH - plotH*float64(i)/float64(ticks)
 		label := fmt.Sprintf("%g%s", v, unit)
 		if percent {
 			label = fmt.Sprintf("%.0f%%", v*100)
@@ -74,7 +113,7 @@ func BarChart(title string, categories []string, series []Series, max float64, p
 					bx+barW/2+3, top+plotH-4, bx+barW/2+3, top+plotH-4)
 				continue
 			}
-			bh := plotH * math.Min(v, max) / max
+			bh := plotH * frac(v)
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
 				bx, top+plotH-bh, barW-2, bh, s.Color, html.EscapeString(c), html.EscapeString(s.Name), fmtValue(v, percent, unit))
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="7" text-anchor="middle" fill="#333">%s</text>`+"\n",
