@@ -44,8 +44,13 @@ type Config struct {
 	// BufferStreams holds a whole streamed response until its end so JSON Schema violations (and block actions)
 	// can replace it with an error reply instead of a terminal error event.
 	BufferStreams bool
-	// AnnotateHeader is the response header that lists finding types (annotate, when headers have not gone).
+	// AnnotateHeader is the response header that lists finding types (when headers are held, see HoldHeaders).
 	AnnotateHeader string
+	// HoldHeaders holds the response headers of non-streamed JSON responses until the body is judged, so a block
+	// is a real local reply (Status, provider error shape) and findings can be announced in AnnotateHeader. It
+	// needs Envoy >= 1.35 with allow_on_headers_stop_iteration: true; elsewhere the response would hang (Envoy)
+	// or the headers go anyway (Kong).
+	HoldHeaders bool
 
 	checker *check.Checker // compiled once per configuration
 }
@@ -66,6 +71,7 @@ func parseOne(o config.Obj) Config {
 		SchemaAction:   o.Enum("json_schema_action", defaultSchemaAction, actionBlock, actionAnnotate),
 		BufferStreams:  o.Bool("buffer_streams", defaultBufferStreams),
 		AnnotateHeader: o.HeaderName("annotate_header", defaultAnnotateHeader),
+		HoldHeaders:    o.Bool("hold_headers", false),
 	}
 	actions := []string{actionBlock, actionRedact, actionAnnotate}
 
@@ -176,8 +182,8 @@ func trimSpace(s string) string {
 
 // describe is a short summary of a configuration, for the start-up log.
 func (c *Config) describe() string {
-	return fmt.Sprintf("mode=%s exfiltration=%v/%s unsafe_markup=%v/%s secrets=%v/%s prompt_leak=%v/%s json_schema=%v buffer_streams=%v",
+	return fmt.Sprintf("mode=%s exfiltration=%v/%s unsafe_markup=%v/%s secrets=%v/%s prompt_leak=%v/%s json_schema=%v buffer_streams=%v hold_headers=%v",
 		c.Mode, c.Check.Exfil.Enabled, c.Check.Exfil.Action, c.Check.Markup.Enabled, c.Check.Markup.Action,
 		c.Check.Secrets.Enabled, c.Check.Secrets.Action, c.Check.Leak.Enabled, c.Check.Leak.Action, c.Schema != nil,
-		c.BufferStreams)
+		c.BufferStreams, c.HoldHeaders)
 }

@@ -45,7 +45,7 @@ func TestParseConfig(t *testing.T) {
 			"unsafe_markup":{"enabled":false,"scan_code":true},
 			"secrets":{"action":"annotate"},
 			"prompt_leak":{"system_prompt_canaries":["zq-canary-7781"],"system_prompt":"You are a helpful bot of Acme; never share the roadmap.","ngram":6,"from_request":false,"phrases":true,"phrase_threshold":1.5},
-			"buffer_streams":true,"annotate_header":"x-og"}`,
+			"buffer_streams":true,"annotate_header":"x-og","hold_headers":true}`,
 			want: func(c *Config) {
 				c.Mode, c.OnError, c.Status = config.ModeMonitor, config.OnErrorAllow, 422
 				c.Check.Exfil = check.ExfilConfig{Enabled: true, Action: check.ActionBlock, AllowedDomains: []string{"acme.com", "*.acme.com"}, Threshold: 0.8, ImagesOnly: true, Placeholder: "about:blank"}
@@ -53,7 +53,7 @@ func TestParseConfig(t *testing.T) {
 				c.Check.Secrets.Action = check.ActionAnnotate
 				c.Check.Leak = check.LeakConfig{Enabled: true, Action: check.ActionBlock, Canaries: []string{"zq-canary-7781"},
 					SystemPrompt: "You are a helpful bot of Acme; never share the roadmap.", NGram: 6, Phrases: true, PhraseThreshold: 1.5}
-				c.BufferStreams, c.AnnotateHeader = true, "x-og"
+				c.BufferStreams, c.AnnotateHeader, c.HoldHeaders = true, "x-og", true
 			}},
 		{name: "bad action", json: `{"secrets":{"action":"hash"}}`, wantErr: `secrets.action: must be one of block, redact, annotate; got "hash"`},
 		{name: "unknown key", json: `{"exfiltration":{"allow_domains":["a.com"]}}`, wantErr: `exfiltration.allow_domains: unknown key`},

@@ -85,6 +85,8 @@ type httpContext struct {
 	buf      []byte
 	done     bool
 	logged   bool
+	held     bool // response headers held (hold_headers): local replies and annotations are possible
+	replied  bool // a local reply was sent (it re-enters the response callbacks)
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
@@ -188,7 +190,7 @@ func (h *httpContext) learnRequest(b []byte) {
 }
 
 func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
-	if h.cfg == nil || endOfStream {
+	if h.cfg == nil || endOfStream || h.replied || h.active {
 		return types.ActionContinue
 	}
 	status, _ := proxywasm.GetHttpResponseHeader(":status")
@@ -224,12 +226,19 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 		// the body may change length
 		_ = proxywasm.RemoveHttpResponseHeader("content-length")
 	}
+	if enforce && h.cfg.HoldHeaders && h.stream == nil {
+		h.held = true
+		return types.ActionPause
+	}
 	return types.ActionContinue
 }
 
 func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
-	if !h.active || h.done {
+	if !h.active || h.done || h.replied {
 		return types.ActionContinue
+	}
+	if h.held {
+		return h.heldBody(bodySize, endOfStream)
 	}
 	var chunk []byte
 	if bodySize > 0 {
@@ -284,8 +293,82 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	return types.ActionContinue
 }
 
-// processWhole inspects a complete non-streamed body and returns the bytes to send.
-func (h *httpContext) processWhole(raw []byte) []byte {
+// heldBody handles a non-streamed body while the response headers are held: the host buffers (Pause), the
+// whole body is judged at its end, and a block becomes a local reply.
+func (h *httpContext) heldBody(bodySize int, endOfStream bool) types.Action {
+	if int64(bodySize) > h.cfg.MaxBodyBytes {
+		h.done = true
+		h.onError(reasonTooLarge)
+		if !h.cfg.FailOpen() {
+			h.localReply(reasonTooLarge, "the gateway could not inspect the response")
+		}
+		return types.ActionContinue
+	}
+	if !endOfStream {
+		return types.ActionPause
+	}
+	h.done = true
+	raw, err := proxywasm.GetHttpResponseBody(0, bodySize)
+	if err != nil {
+		h.onError(reasonUnparseable)
+		if !h.cfg.FailOpen() {
+			h.localReply(reasonUnparseable, "the gateway could not inspect the response")
+		}
+		return types.ActionContinue
+	}
+	out, v, ok := h.judgeWhole(raw)
+	switch {
+	case !ok:
+		if !h.cfg.FailOpen() {
+			h.localReply(v.reason, "the gateway could not inspect the response")
+		}
+	case v.action == actionBlock:
+		h.localReply(v.reason, blockedMessage)
+	default:
+		if len(v.findings) > 0 || len(v.schema) > 0 {
+			_ = proxywasm.AddHttpResponseHeader(h.cfg.AnnotateHeader, findingList(&v))
+		}
+		if out != nil {
+			_ = proxywasm.ReplaceHttpResponseBody(out)
+		}
+	}
+	return types.ActionContinue
+}
+
+func (h *httpContext) localReply(reason, msg string) {
+	h.replied = true
+	hdrs, b := reply.Error(h.format, h.cfg.Status, reason, msg, h.requestID)
+	if err := proxywasm.SendHttpResponse(uint32(h.cfg.Status), hdrs, b, -1); err != nil {
+		proxywasm.LogErrorf("%s: local reply: %v", filterName, err)
+	}
+}
+
+// findingList is the annotate header value: the distinct finding types (codes only), at most 512 bytes.
+func findingList(v *verdict) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	add := func(s string) {
+		if seen[s] || b.Len()+len(s)+1 > 512 {
+			return
+		}
+		seen[s] = true
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s)
+	}
+	for _, f := range v.findings {
+		add(f.Type)
+	}
+	if len(v.schema) > 0 {
+		add("json_schema.violation")
+	}
+	return b.String()
+}
+
+// judgeWhole decodes, inspects and re-encodes a complete body. ok is false when it could not be inspected
+// (v.reason says why); out is nil when the body stays as it is.
+func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 	decoded, err := decodeBody(h.encoding, raw, h.cfg.MaxBodyBytes)
 	if err != nil {
 		reason := reasonBadEncoding
@@ -293,22 +376,38 @@ func (h *httpContext) processWhole(raw []byte) []byte {
 			reason = reasonTooLarge
 		}
 		h.onError(reason)
-		return h.failBody(raw, reason)
+		v.reason = reason
+		return nil, v, false
 	}
-	out, changed, v, err := processJSON(h.cfg, h.k, h.format, decoded, h.cfg.Enforce())
+	// with held headers a block is a local reply: the body is not rewritten for it
+	enforce := h.cfg.Enforce()
+	res, changed, v, err := processJSON(h.cfg, h.k, h.format, decoded, enforce)
 	if err != nil {
 		h.onError(reasonUnparseable)
-		return h.failBody(raw, reasonUnparseable)
+		v.reason = reasonUnparseable
+		return nil, v, false
 	}
 	h.logDecision(&v)
-	if !changed {
+	if !changed || v.action == actionBlock && h.held {
+		return nil, v, true
+	}
+	enc, err := encodeBody(h.encoding, res)
+	if err != nil {
+		return res, v, true
+	}
+	return enc, v, true
+}
+
+// processWhole inspects a complete non-streamed body and returns the bytes to send.
+func (h *httpContext) processWhole(raw []byte) []byte {
+	out, v, ok := h.judgeWhole(raw)
+	if !ok {
+		return h.failBody(raw, v.reason)
+	}
+	if out == nil {
 		return raw
 	}
-	enc, err := encodeBody(h.encoding, out)
-	if err != nil {
-		return out // identity fallback cannot happen for supported encodings
-	}
-	return enc
+	return out
 }
 
 // failBody is what a body we could not inspect becomes: unchanged under on_error allow, the provider's error

@@ -451,3 +451,51 @@ func TestStreamBenignByteExact(t *testing.T) {
 		})
 	}
 }
+
+// hold_headers (Envoy >= 1.35 allow_on_headers_stop_iteration): a block is a real local reply and findings are
+// announced in a response header.
+func TestHoldHeaders(t *testing.T) {
+	newHost := func(cfg string) *hostsim.Host {
+		return hostsim.New(t, hostsim.Config{Plugins: []hostsim.PluginSpec{{Name: "outputguard", Wasm: hostsim.DistWasm(t, "outputguard"),
+			Config: []byte(cfg), AllowOnHeadersStopIteration: true}}})
+	}
+	t.Run("block is a local reply", func(t *testing.T) {
+		h := newHost(`{"hold_headers":true,"secrets":{"action":"block"}}`)
+		res := h.Do(chatRequest("sys", false), jsonResponse(chatCompletion("key "+awsKey)))
+		checkHealthy(t, res)
+		if !res.LocalReply || res.Status != 403 || bytes.Contains(res.Body, []byte(awsKey)) {
+			t.Fatalf("local=%v status=%d body=%s", res.LocalReply, res.Status, res.Body)
+		}
+		if r, _ := res.Header("x-wasmguard-reason"); r != "output_secret_leak" || !bytes.Contains(res.Body, []byte(`"code":"output_secret_leak"`)) {
+			t.Errorf("reason header %q body %s", r, res.Body)
+		}
+		if d := oneDecision(t, res); d.Action != "block" {
+			t.Errorf("decision %+v", d)
+		}
+	})
+	t.Run("annotate header", func(t *testing.T) {
+		h := newHost(`{"hold_headers":true,"exfiltration":{"action":"annotate"}}`)
+		body := chatCompletion("see " + exfilImage)
+		res := h.Do(chatRequest("sys", false), jsonResponse(body))
+		checkHealthy(t, res)
+		if got, _ := res.Header("x-wasmguard-output-findings"); got != "exfiltration.markdown_image_data_in_url" {
+			t.Errorf("annotate header %q", got)
+		}
+		if !bytes.Equal(res.Body, body) || res.Status != 200 {
+			t.Errorf("annotated body changed: %d %s", res.Status, res.Body)
+		}
+	})
+	t.Run("redact with held headers", func(t *testing.T) {
+		h := newHost(`{"hold_headers":true}`)
+		// the body arrives in 37-byte chunks: the host buffers them while the headers are held
+		res := h.Do(chatRequest("sys", false), hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}},
+			Chunks: chunkBytes(string(chatCompletion("see "+exfilImage)), 37)})
+		checkHealthy(t, res)
+		if got := answerText(t, res.Body); got != "see ![chart]("+placeholder+")" {
+			t.Errorf("client text %q", got)
+		}
+		if got, _ := res.Header("x-wasmguard-output-findings"); got == "" {
+			t.Error("no findings header")
+		}
+	})
+}
