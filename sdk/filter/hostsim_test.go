@@ -167,7 +167,7 @@ func TestProbeBodyLimit(t *testing.T) {
 			if res.Upstream != nil || res.Status != 413 {
 				t.Fatalf("status %d upstream %v", res.Status, res.Upstream != nil)
 			}
-			if gjson.GetBytes(bytes.TrimSpace(res.Body), "error.code").String() != "body_too_large" {
+			if gjson.GetBytes(bytes.TrimSpace(res.Body), "error.code").String() != "request_body_too_large" {
 				t.Fatalf("body %s", res.Body)
 			}
 		})
@@ -178,10 +178,26 @@ func TestProbeBodyLimit(t *testing.T) {
 			if res.Upstream == nil || string(res.Upstream.Body) != big {
 				t.Fatalf("status %d", res.Status)
 			}
-			if ds := decisions(res); len(ds) != 1 || ds[0].Reason != "body_too_large" {
+			if ds := decisions(res); len(ds) != 1 || ds[0].Reason != "request_body_too_large" || ds[0].Action != "allow" {
 				t.Fatalf("decisions %+v", ds)
 			}
 		})
+	}
+}
+
+func TestProbeCorruptGzip(t *testing.T) {
+	for _, p := range profiles {
+		h := newProbeHost(t, p, ``)
+		res := h.Do(hostsim.Request{
+			Path: "/v1/chat/completions", Body: []byte(chatBody),
+			Headers: [][2]string{{"content-type", "application/json"}, {"content-encoding", "gzip"}},
+		}, hostsim.Response{Body: []byte(`{}`)})
+		if res.Upstream != nil || res.Status != 400 {
+			t.Fatalf("%s: status %d, forwarded %v", p, res.Status, res.Upstream != nil)
+		}
+		if c := gjson.GetBytes(bytes.TrimSpace(res.Body), "error.code").String(); c != "body_undecodable" {
+			t.Fatalf("%s: code %q", p, c)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
+	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
@@ -82,4 +83,55 @@ func ReasonFor(err error, response bool) string {
 		return telemetry.ReasonBodyUndecodable
 	}
 	return telemetry.ReasonHostError
+}
+
+// StatusFor is the HTTP status of a local reply for a shared reason code: 413 for bodies over the
+// limit, 415 for an unsupported encoding, 400 for undecodable or unparseable bodies, 500 otherwise.
+func StatusFor(reason string) int {
+	switch reason {
+	case telemetry.ReasonRequestBodyTooLarge, telemetry.ReasonResponseBodyTooLarge, telemetry.ReasonBodyUnreadable:
+		return 413
+	case telemetry.ReasonUnsupportedEncoding:
+		return 415
+	case telemetry.ReasonBodyUndecodable, telemetry.ReasonRequestBodyUnparseable:
+		return 400
+	}
+	return 500
+}
+
+// FailRequest applies the on_error policy to a request-phase error: it logs a decision (action
+// "allow" or "deny", reason ReasonFor(err)) and returns types.ActionContinue when c fails open,
+// otherwise replies with a provider-shaped error (StatusFor the reason) and returns types.ActionPause.
+// The error text itself is not logged at info level: it may quote payload bytes; it goes to debug.
+//
+//	if err != nil {
+//		return h.s.FailRequest("piimask", h.cfg.Common, err)
+//	}
+func (s *Stream) FailRequest(filterName string, c config.Common, err error) types.Action {
+	reason := ReasonFor(err, false)
+	d := telemetry.Decision{Filter: filterName, Rule: s.Rule, Action: "deny", Reason: reason, RequestID: s.RequestID()}
+	if c.FailOpen() {
+		d.Action = "allow"
+	}
+	LogDecision(d)
+	proxywasm.LogDebugf("%s: %s: %v", filterName, reason, err)
+	if c.FailOpen() {
+		return types.ActionContinue
+	}
+	_ = s.Reply(StatusFor(reason), reason, failMessage(reason))
+	return types.ActionPause
+}
+
+func failMessage(reason string) string {
+	switch reason {
+	case telemetry.ReasonRequestBodyTooLarge:
+		return "the request body is larger than the gateway's security filter accepts"
+	case telemetry.ReasonUnsupportedEncoding:
+		return "the request body uses a content encoding the gateway's security filter cannot read"
+	case telemetry.ReasonBodyUndecodable:
+		return "the request body could not be decoded"
+	case telemetry.ReasonBodyUnreadable:
+		return "the request body could not be inspected by the gateway's security filter"
+	}
+	return "the gateway's security filter could not check the request"
 }

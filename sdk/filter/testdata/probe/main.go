@@ -100,12 +100,7 @@ func (h *httpCtx) OnHttpRequestTrailers(int) types.Action {
 func (h *httpCtx) request(raw []byte, step filter.Step, err error) types.Action {
 	switch {
 	case err != nil:
-		h.log("error", "body_too_large")
-		if h.cfg.FailOpen() {
-			return types.ActionContinue
-		}
-		_ = h.s.Reply(413, "body_too_large", "the request body is larger than the filter accepts")
-		return types.ActionPause
+		return h.s.FailRequest("probe", h.cfg.Common, err)
 	case step == filter.StepMore:
 		return types.ActionPause
 	case step == filter.StepSkip:
@@ -114,8 +109,7 @@ func (h *httpCtx) request(raw []byte, step filter.Step, err error) types.Action 
 	h.p.bodyBytes.Record(uint64(len(raw)))
 	plain, err := body.Decode(header(h.s.Info, "content-encoding"), raw, h.cfg.MaxBodyBytes)
 	if err != nil {
-		_ = h.s.Reply(400, "body_undecodable", "the request body could not be decoded")
-		return types.ActionPause
+		return h.s.FailRequest("probe", h.cfg.Common, err)
 	}
 	if bytes.Contains(plain, []byte("BLOCKME")) {
 		h.log("block", "probe_blocked")
