@@ -326,7 +326,9 @@ func sparseProse(n int) string {
 
 // BenchmarkWasmScan measures the scan inside the built wasm (CPU time, so that a loaded machine does not skew it): the same 256 KiB request through piimask with every
 // entity enabled and with none (JSON parsing, body copies and host calls cost the same in both), so
-//   wasm_scan_MB/s = bytes / (t_all - t_none);
+//
+//	wasm_scan_MB/s = bytes / (t_all - t_none);
+//
 // native_scan_MB/s is the scan package on the same text natively, and ratio = native / wasm.
 func BenchmarkWasmScan(b *testing.B) {
 	text := sparseProse(256 << 10)

@@ -1217,4 +1217,3 @@ func allHex(b []byte) bool {
 	}
 	return true
 }
-
