@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -423,13 +424,19 @@ func unquote(b []byte, v val) string {
 	if esc < 0 {
 		return string(raw)
 	}
-	out := make([]byte, 0, len(raw))
-	out = append(out, raw[:esc]...)
+	var out strings.Builder
+	out.Grow(len(raw))
+	out.Write(raw[:esc])
+	var tmp [4]byte
 	for i := esc; i < len(raw); {
 		c := raw[i]
 		if c != '\\' {
-			out = append(out, c)
-			i++
+			j := i + 1
+			for j < len(raw) && raw[j] != '\\' {
+				j++
+			}
+			out.Write(raw[i:j])
+			i = j
 			continue
 		}
 		if i+1 >= len(raw) {
@@ -437,18 +444,18 @@ func unquote(b []byte, v val) string {
 		}
 		switch raw[i+1] {
 		case 'b':
-			out = append(out, '\b')
+			out.WriteByte('\b')
 		case 'f':
-			out = append(out, '\f')
+			out.WriteByte('\f')
 		case 'n':
-			out = append(out, '\n')
+			out.WriteByte('\n')
 		case 'r':
-			out = append(out, '\r')
+			out.WriteByte('\r')
 		case 't':
-			out = append(out, '\t')
+			out.WriteByte('\t')
 		case 'u':
 			if i+6 > len(raw) {
-				return string(out)
+				return out.String()
 			}
 			r := rune(hex4(raw[i+2 : i+6]))
 			i += 6
@@ -456,21 +463,21 @@ func unquote(b []byte, v val) string {
 				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
 					r2 := rune(hex4(raw[i+2 : i+6]))
 					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						out = utf8.AppendRune(out, d)
+						out.Write(utf8.AppendRune(tmp[:0], d))
 						i += 6
 						continue
 					}
 				}
 				r = utf8.RuneError
 			}
-			out = utf8.AppendRune(out, r)
+			out.Write(utf8.AppendRune(tmp[:0], r))
 			continue
 		default: // '"', '\\', '/'
-			out = append(out, raw[i+1])
+			out.WriteByte(raw[i+1])
 		}
 		i += 2
 	}
-	return string(out)
+	return out.String()
 }
 
 func hex4(h []byte) uint16 {

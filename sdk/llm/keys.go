@@ -30,9 +30,16 @@ var knownKeys, knownExact = func() (map[string]string, map[string]string) {
 	for _, n := range names {
 		folded[string(foldKey(nil, []byte(n)))] = n
 		exact[n] = n
+		if len(n) < len(knownByLen) {
+			knownByLen[len(n)] = append(knownByLen[len(n)], n)
+		}
 	}
 	return folded, exact
 }()
+
+// knownByLen groups the known names by length: a plain ASCII key is compared with the few names of its length
+// (hashing for a map lookup is slow in wasm).
+var knownByLen [32][]string
 
 // foldKey appends the case-folded form of key: each rune becomes the smallest rune of its simple case-folding
 // orbit, lower-cased, so keys equal under bytes.EqualFold fold to the same bytes.
@@ -75,10 +82,24 @@ func plainLower(raw []byte) bool {
 // any other key. It does not allocate for keys spelled canonically.
 func keyCanon(b []byte, k val) string {
 	raw := b[k.s+1 : k.e-1]
-	if n, ok := knownExact[string(raw)]; ok {
-		return n
+	if simpleKey(raw) {
+		if len(raw) >= len(knownByLen) {
+			return ""
+		}
+		cands := knownByLen[len(raw)]
+		for _, n := range cands {
+			if string(raw) == n {
+				return n
+			}
+		}
+		for _, n := range cands {
+			if asciiFoldEq(raw, n) {
+				return n
+			}
+		}
+		return ""
 	}
-	if plainLower(raw) || len(raw) > 64 {
+	if len(raw) > 64 {
 		return ""
 	}
 	raw = keyBytes(b, k)
