@@ -108,6 +108,11 @@ func TestProbeRequestRewriteChunked(t *testing.T) {
 			if len(ds) != 1 || ds[0].Rule != "chat" || ds[0].RequestID != "req-1" || ds[0].Reason != "probe_rewritten" {
 				t.Fatalf("decisions %+v", ds)
 			}
+			// source.port (int) and connection.mtls (bool) are binary on Envoy and strings on Kong
+			wantAttrs := []telemetry.Attr{{Key: "source_port", Value: 50000}, {Key: "mtls", Value: 10}}
+			if len(ds[0].Attrs) != 2 || ds[0].Attrs[0] != wantAttrs[0] || ds[0].Attrs[1] != wantAttrs[1] {
+				t.Fatalf("property attrs %+v, want %+v", ds[0].Attrs, wantAttrs)
+			}
 		})
 	}
 }

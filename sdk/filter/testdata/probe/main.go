@@ -124,7 +124,7 @@ func (h *httpCtx) request(raw []byte, step filter.Step, err error) types.Action 
 		if err == nil {
 			_ = filter.ReplaceRequestBody(out)
 		}
-		h.log("rewrite", "probe_rewritten")
+		h.logAttrs("rewrite", "probe_rewritten", h.hostAttrs())
 	}
 	return types.ActionContinue
 }
@@ -190,8 +190,27 @@ func (h *httpCtx) onEvent(ev *sse.Event, out []byte) []byte {
 	return append(out, ev.Raw...)
 }
 
-func (h *httpCtx) log(action, reason string) {
-	d := telemetry.Decision{Filter: "probe", Rule: h.s.Rule, Action: action, Reason: reason, RequestID: h.s.RequestID()}
+// hostAttrs reads an integer and a boolean property, whose encodings differ between Envoy (binary)
+// and Kong (strings), so the tests can check that both decode to the same values.
+func (h *httpCtx) hostAttrs() []telemetry.Attr {
+	var attrs []telemetry.Attr
+	if port, ok := filter.PropertyInt("source", "port"); ok {
+		attrs = append(attrs, telemetry.Attr{Key: "source_port", Value: float64(port)})
+	}
+	if mtls, ok := filter.PropertyBool("connection", "mtls"); ok {
+		v := 0.0
+		if mtls {
+			v = 1
+		}
+		attrs = append(attrs, telemetry.Attr{Key: "mtls", Value: v + 10}) // +10: present and decoded
+	}
+	return attrs
+}
+
+func (h *httpCtx) log(action, reason string) { h.logAttrs(action, reason, nil) }
+
+func (h *httpCtx) logAttrs(action, reason string, attrs []telemetry.Attr) {
+	d := telemetry.Decision{Filter: "probe", Rule: h.s.Rule, Action: action, Reason: reason, RequestID: h.s.RequestID(), Attrs: attrs}
 	if !h.cfg.Enforce() {
 		d.Mode = string(config.ModeMonitor)
 	}
