@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -219,5 +220,29 @@ func BenchmarkEncodeGzip(b *testing.B) {
 		if _, err := Encode("gzip", plain); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Goroutines never run between proxy-wasm callbacks, so the codecs must work synchronously.
+func TestNoGoroutines(t *testing.T) {
+	plain := fixture(t, "chat.json")
+	before := runtime.NumGoroutine()
+	for _, enc := range []string{"zstd", "gzip", "deflate"} {
+		c, err := Encode(enc, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := runtime.NumGoroutine(); n != before {
+			t.Fatalf("Encode(%s) left %d goroutines running (before: %d)", enc, n, before)
+		}
+		if _, err := Decode(enc, c, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+		if n := runtime.NumGoroutine(); n != before {
+			t.Fatalf("Decode(%s) left %d goroutines running (before: %d)", enc, n, before)
+		}
+	}
+	if _, err := Decode("br", fixture(t, "chat.json.br"), 1<<20); err != nil || runtime.NumGoroutine() != before {
+		t.Fatalf("br: %v, goroutines %d", err, runtime.NumGoroutine())
 	}
 }
