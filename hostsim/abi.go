@@ -425,8 +425,16 @@ func (v *vm) headerMap(t uint32, write bool) (*headerMap, uint32) {
 		if t >= mapResponseHeaders {
 			dir = enc
 		}
-		if f.dropped[dir] {
-			return nil, statusOK
+		if !v.h.cfg.Profile.isKong() {
+			// Envoy: in proxy_on_log the access-log copies are readable (not writable);
+			// otherwise only maps the context still points at.
+			if v.cb == cbLog || v.cb == cbDone {
+				if write {
+					return nil, statusOK
+				}
+			} else if !f.live[t] {
+				return nil, statusOK
+			}
 		}
 		if t == mapRequestHeaders || t == mapResponseHeaders {
 			return f.s.hdr[dir], statusOK
@@ -508,11 +516,7 @@ func abiGetHeaderMapValue(v *vm, stack []uint64) {
 		return
 	}
 	if m == nil {
-		if v.cb == cbLog {
-			stack[0] = statusNotFound
-		} else {
-			stack[0] = statusBadArgument
-		}
+		stack[0] = statusBadArgument
 		return
 	}
 	key, ok := v.readString(u32(stack[1]), u32(stack[2]))
@@ -601,6 +605,8 @@ func abiContinueStream(v *vm, stack []uint64) {
 	}
 	if f := v.current(); f != nil {
 		f.cont[t] = true
+		// Envoy drops its request headers/body/trailers pointers on any continue.
+		f.live[mapRequestHeaders], f.live[mapRequestTrailers] = false, false
 	}
 	stack[0] = statusOK
 }
@@ -687,10 +693,7 @@ func abiHTTPCall(v *vm, stack []uint64) {
 	_, hasM := req.Header(":method")
 	_, hasP := req.Header(":path")
 	_, hasA := req.Header(":authority")
-	if !hasA {
-		_, hasA = req.Header("host")
-	}
-	if !hasM || !hasP || (!kong && !hasA) {
+	if !hasM || !hasP || (!kong && !hasA) || int32(u32(stack[8])) < 0 {
 		stack[0] = statusBadArgument
 		return
 	}

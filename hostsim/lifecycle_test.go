@@ -388,3 +388,35 @@ func TestForeignFunctions(t *testing.T) {
 		t.Fatalf("unknown foreign function = %q", got)
 	}
 }
+
+// TestMapLifetime: Envoy's context forgets the request headers once on_request_headers
+// returned Continue (or the plugin called proxy_continue_stream): reading them in the
+// body or response callbacks is BAD_ARGUMENT; proxy_on_log reads the access-log copy.
+// Kong keeps them readable.
+func TestMapLifetime(t *testing.T) {
+	for _, tc := range []struct {
+		p    Profile
+		want []string
+	}{
+		{ProfileEnvoy, []string{"req-in-body=|error status returned by host: bad argument", "req-in-resp=|error status returned by host: bad argument", "req-in-log=/x|ok"}},
+		{ProfileKong, []string{"req-in-body=/x|ok", "req-in-resp=/x|ok", "req-in-log=/x|ok"}},
+	} {
+		t.Run(string(tc.p), func(t *testing.T) {
+			h := conformance(t, tc.p, "")
+			res := h.Do(Request{Path: "/x", Body: []byte("b"), Headers: act("read-req")}, Response{Body: []byte("ok")})
+			got := strings.Join(res.LogsAt(LogInfo), "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Fatalf("missing %q in logs:\n%s", w, got)
+				}
+			}
+		})
+	}
+	// While the headers are paused they stay readable in the body callback (opt-in
+	// StopIteration delivers the body).
+	h := New(t, Config{Plugins: []PluginSpec{{Name: "conf", Wasm: testPlugin(t, "conformance"), AllowOnHeadersStopIteration: true}}})
+	res := h.Do(Request{Path: "/x", Body: []byte("b"), Headers: act("read-req;pause-headers;buffer")}, Response{})
+	if !strings.Contains(strings.Join(res.LogsAt(LogInfo), "\n"), "req-in-body=/x|ok") {
+		t.Fatalf("paused headers must stay readable: %v", res.LogsAt(LogInfo))
+	}
+}

@@ -58,7 +58,10 @@ type filterState struct {
 	pending *localReply
 	cont    [2]bool
 	reset   bool
-	dropped [2]bool
+	// live says which maps Envoy's context still points at (request headers, request
+	// trailers, response headers, response trailers): set when the callback starts,
+	// dropped when the plugin returns Continue or calls proxy_continue_stream.
+	live    [4]bool
 	created bool
 }
 
@@ -491,6 +494,7 @@ func (s *Stream) headers(dir, i int, eos bool) {
 			guestEOS = false
 		}
 		n := len(s.hdr[dir].pairs)
+		f.live[2*dir] = true
 		act, ok := s.invoke(f, hdrCb[dir], hdrFn(f.v, dir), uint64(n), b2u(guestEOS))
 		if !ok {
 			return
@@ -503,6 +507,7 @@ func (s *Stream) headers(dir, i int, eos bool) {
 			act = 0 // Kong ignores Pause from on_response_headers
 		}
 		if act == 0 || act == 2 { // Continue (2 = ContinueAndEndStream, treated as Continue)
+			f.live[2*dir] = false
 			ds.hdr = hdrPassed
 			s.headers(dir, next(dir, i), eos)
 		} else if f.v.p.spec.AllowOnHeadersStopIteration && act == 1 {
@@ -623,6 +628,7 @@ func (s *Stream) trailers(dir, i int) {
 			ds.trlHeld = true
 			return
 		}
+		f.live[2*dir+1] = true
 		act, ok := s.invoke(f, trlCb[dir], trlFn(f.v, dir), uint64(len(s.trl[dir].pairs)), 0)
 		if !ok {
 			return
@@ -633,6 +639,7 @@ func (s *Stream) trailers(dir, i int) {
 			act = 1
 		}
 		if act == 0 {
+			f.live[2*dir+1] = false
 			if ds.hdr == hdrStopIter {
 				ds.hdr = hdrPassed
 				s.headers(dir, next(dir, i), false)
@@ -727,6 +734,10 @@ func (s *Stream) sendLocalReply(k int, lr *localReply) {
 		s.resetStream("local reply after response headers were sent")
 		return
 	}
+	// Envoy: once a response started through the encoder chain (upstream headers
+	// arrived, or another local reply is being encoded) but nothing went downstream
+	// yet, the local reply bypasses the filter chain and goes straight to the client.
+	direct := s.upDone || s.res.LocalReply
 	s.stopDec = true
 	s.upAbandoned = true
 	s.res.LocalReply = true
@@ -752,6 +763,13 @@ func (s *Stream) sendLocalReply(k int, lr *localReply) {
 	}
 	s.hdr[enc] = hm
 	s.trl[enc] = nil
+	if direct {
+		s.sinkHeaders(enc, len(body) == 0)
+		if len(body) > 0 {
+			s.sinkData(enc, body, true)
+		}
+		return
+	}
 	s.headers(enc, k, len(body) == 0)
 	if len(body) > 0 {
 		s.data(enc, k, body, true)

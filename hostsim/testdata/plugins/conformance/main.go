@@ -280,7 +280,17 @@ func (h *httpContext) onCallout(n, size, _ int) {
 	_ = proxywasm.ResumeHttpRequest()
 }
 
+// readPath logs whether the request headers are still readable in this callback.
+func (h *httpContext) readPath(where string) {
+	if !h.has("read-req") {
+		return
+	}
+	v, err := proxywasm.GetHttpRequestHeader(":path")
+	proxywasm.LogInfof("req-in-%s=%s|%s", where, v, errString(err))
+}
+
 func (h *httpContext) OnHttpRequestBody(size int, eos bool) types.Action {
+	h.readPath("body")
 	h.seen++
 	proxywasm.LogDebugf("request body size=%d eos=%v", size, eos)
 	if h.has("panic-body") {
@@ -319,6 +329,7 @@ func (h *httpContext) OnHttpRequestTrailers(n int) types.Action {
 }
 
 func (h *httpContext) OnHttpResponseHeaders(n int, eos bool) types.Action {
+	h.readPath("resp")
 	status, _ := proxywasm.GetHttpResponseHeader(":status")
 	proxywasm.LogDebugf("response headers n=%d eos=%v status=%s", n, eos, status)
 	_ = proxywasm.AddHttpResponseHeader("x-seen-status", status)
@@ -352,6 +363,7 @@ func (h *httpContext) OnHttpResponseBody(size int, eos bool) types.Action {
 }
 
 func (h *httpContext) OnHttpStreamDone() {
+	h.readPath("log")
 	h.p.gauge.Add(-1)
 	proxywasm.LogInfof("stream done %d", h.id)
 }
