@@ -43,11 +43,19 @@
 //		out = append(out, ev.Raw...)
 //	}
 //
+// # What is not read
+//
+// Tool and function definitions (tools[].function.description, Gemini functionDeclarations), JSON schemas,
+// metadata, OpenAI "prediction" content and base64 images/audio/files are not segments. Reasoning deltas
+// (thinking_delta, reasoning summaries in streams) are not deltas.
+//
 // # Notes
 //
 // Bodies are validated once (strict JSON, valid UTF-8 inside strings, nesting at most MaxDepth) and then read by
 // byte offsets; decoding a string allocates its text, nothing else allocates per byte. Duplicate keys: every
-// occurrence of a content field is read, and the last occurrence of a scalar wins (as upstream decoders do).
+// occurrence of a content field is read, and the last occurrence of a scalar wins (as upstream decoders do),
+// except roles, where the least trusted one wins. Keys match case-insensitively ("Content", and "meſſages" with a
+// long s), because upstreams written in Go (Ollama, LocalAI) read them that way.
 // Nothing here panics on bad input; errors name the JSON path ("messages[3].content: expected string, array or
 // null, got number").
 package llm

@@ -491,6 +491,24 @@ func (p *reqParser) responses(r val) error {
 			err = p.setMax("max_output_tokens", v)
 		case "instructions":
 			err = s.text(v, -1, -1, "system", ProvSystem, "", func() string { return "instructions" })
+		case "prompt": // a stored prompt template; its variables are inserted into the prompt as user text
+			vars, _ := get(b, v, "variables")
+			it := vars.iter(b)
+			for {
+				k, x, ok := it.next()
+				if !ok {
+					break
+				}
+				name := "prompt.variables." + keyName(b, k)
+				switch x.k {
+				case kString:
+					s.add(-1, -1, "user", ProvUser, x, "", name)
+				case kObject:
+					if t, ok := get(b, x, "text"); ok && t.k == kString {
+						s.add(-1, -1, "user", ProvUser, t, "", name)
+					}
+				}
+			}
 		case "input":
 			inputs = append(inputs, v)
 		}

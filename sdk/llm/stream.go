@@ -559,7 +559,8 @@ func (p *StreamParser) ollama(b []byte, r val, out []Delta) []Delta {
 }
 
 // RewriteEvent returns ev with edits applied to its Data (Locs from Delta.Loc) and Raw re-encoded canonically
-// (sse.Encode). When the edits change nothing, ev is returned unchanged, Raw included.
+// (sse.Encode). When the edits change nothing, ev is returned unchanged, Raw included. Raw is SSE framing: for
+// Ollama's NDJSON lines use ApplyEdits on the line instead.
 func RewriteEvent(ev sse.Event, edits []Edit) sse.Event {
 	if len(edits) == 0 {
 		return ev
