@@ -1089,7 +1089,7 @@ func (s *Scanner) at(text []byte, i, lastEnd int) (Match, bool) {
 		}
 		if k >= 1 && text[k] == '/' && text[k-1] == '/' && colon > k+1 && colon+1 < i {
 			pw := text[colon+1 : i]
-			if pw[0] != '$' && pw[0] != '{' && pw[0] != '<' && pw[0] != '*' && !allSame(pw) && string(pw) != "password" {
+			if pw[0] != '$' && pw[0] != '{' && pw[0] != '<' && pw[0] != '*' && !allSame(pw) && !containsAnyFold(pw, []string{"password", "passwd"}) {
 				return Match{Type: URLCredentials, Start: colon + 1, End: i}, true
 			}
 		}

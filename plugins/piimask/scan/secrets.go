@@ -570,6 +570,10 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	if kind == keyNone {
 		return Match{}, false
 	}
+	// credentialsId = '<uuid>', client_id: identifiers name a secret, they are not one.
+	if (hasSuffixFold(key, "id") || hasSuffixFold(key, "ids")) && !containsAnyFold(key, []string{"private_key_id"}) && isUUID(text[skipValueStart(text, p):]) {
+		return Match{}, false
+	}
 	j := p + 1
 	if text[p] == '=' && j < n && text[j] == '>' {
 		j++
@@ -660,8 +664,8 @@ func valueLooksSecret(kind int, v []byte) bool {
 	if ident && (containsByte(v, '.') || containsByte(v, '_')) && classes(v) <= 2 && !hasDigitRun(v, 4) {
 		return false
 	}
-	if containsByte(v, '(') {
-		return false
+	if containsByte(v, '(') || isConstName(v) {
+		return false // a call, or a constant name such as ACCESS_TOKEN
 	}
 	switch kind {
 	case keyPassword:
@@ -797,4 +801,45 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 		return Match{}, false
 	}
 	return Match{Type: HighEntropySecret, Start: i, End: e}, true
+}
+
+// skipValueStart returns the offset of the value after the assignment operator at p (spaces and a quote
+// skipped).
+func skipValueStart(text []byte, p int) int {
+	j := p + 1
+	for j < len(text) && (text[j] == ' ' || text[j] == '\t' || text[j] == '"' || text[j] == '\'' || text[j] == '>') {
+		j++
+	}
+	return j
+}
+
+// isUUID: v starts with 8-4-4-4-12 hex digits.
+func isUUID(v []byte) bool {
+	if len(v) < 36 {
+		return false
+	}
+	v = v[:36]
+	for k, c := range v {
+		switch k {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isConstName: upper-case letters and underscores only (an environment variable or constant name).
+func isConstName(v []byte) bool {
+	for _, c := range v {
+		if !isUpper(c) && c != '_' {
+			return false
+		}
+	}
+	return true
 }
