@@ -98,12 +98,14 @@ type document struct {
 // keys are collected by the readers and returned by Err.
 func Parse(raw []byte) (Obj, error) {
 	d := &document{}
-	trimmed := strings.TrimSpace(string(raw))
+	str := string(raw)
+	trimmed := strings.TrimSpace(str)
 	if trimmed == "" || trimmed == "null" {
 		return d.newNode("", gjson.Result{}), nil
 	}
 	if !gjson.Valid(trimmed) {
-		return Obj{}, fmt.Errorf("config: must be valid JSON; got %s", invalidJSONAt(trimmed))
+		lead := len(str) - len(strings.TrimLeft(str, " \t\r\n\v\f\u0085\u00a0"))
+		return Obj{}, fmt.Errorf("config: must be valid JSON; got %s", invalidJSONAt(str, lead))
 	}
 	res := gjson.Parse(trimmed)
 	if !res.IsObject() {
@@ -116,16 +118,34 @@ func Parse(raw []byte) (Obj, error) {
 func (d *document) newNode(path string, res gjson.Result) Obj {
 	n := &node{doc: d, path: path}
 	if res.IsObject() {
+		var seen map[string]bool // only for large objects; small ones are checked linearly
 		res.ForEach(func(k, v gjson.Result) bool {
 			key := k.String()
 			p := join(path, key)
-			for i := range n.fields {
-				if n.fields[i].key == key {
-					d.add(p, "duplicate key")
-					return true
+			dup := false
+			if seen != nil {
+				dup = seen[key]
+			} else {
+				for i := range n.fields {
+					if n.fields[i].key == key {
+						dup = true
+						break
+					}
 				}
 			}
+			if dup {
+				d.add(p, "duplicate key")
+				return true
+			}
 			n.fields = append(n.fields, field{key: key, val: v, path: p})
+			if seen == nil && len(n.fields) == 32 {
+				seen = make(map[string]bool, 64)
+				for i := range n.fields {
+					seen[n.fields[i].key] = true
+				}
+			} else if seen != nil {
+				seen[key] = true
+			}
 			return true
 		})
 	}
@@ -676,9 +696,10 @@ func cutUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// invalidJSONAt describes where raw stops being valid JSON: "invalid JSON at line 3, column 7".
-func invalidJSONAt(raw string) string {
-	off := syntaxErrorOffset(raw)
+// invalidJSONAt describes where raw stops being valid JSON: "invalid JSON at line 3, column 7". The
+// scan starts at offset start (after leading white space); lines and columns count from raw's start.
+func invalidJSONAt(raw string, start int) string {
+	off := start + syntaxErrorOffset(raw[start:])
 	line, col := 1, 1
 	for i := 0; i < off && i < len(raw); i++ {
 		if raw[i] == '\n' {

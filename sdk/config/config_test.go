@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -60,6 +61,7 @@ func TestParse(t *testing.T) {
 		{name: "empty list", json: `{"deny":[]}`, want: func() testCfg { c := defaults; c.Deny = []string{}; return c }()},
 		{name: "invalid json", json: `{"mode": "enforce",}`, wantErr: "config: must be valid JSON; got invalid JSON at line 1, column 20"},
 		{name: "invalid json multiline", json: "{\n  \"a\": 1\n  \"b\": 2\n}", wantErr: "config: must be valid JSON; got invalid JSON at line 3, column 3"},
+		{name: "invalid json after blank lines", json: "\n\n  {\"a\": tru}", wantErr: "config: must be valid JSON; got invalid JSON at line 3, column 9"},
 		{name: "trailing garbage", json: `{} x`, wantErr: "config: must be valid JSON; got invalid JSON at line 1, column 4"},
 		{name: "not an object", json: `[1,2]`, wantErr: "config: must be a JSON object; got [1,2]"},
 		{name: "string top level", json: `"enforce"`, wantErr: `config: must be a JSON object; got "enforce"`},
@@ -208,5 +210,25 @@ func TestEnumListAndStringMap(t *testing.T) {
 	want2 := "detectors: must be an array of email; got \"email\"\nlabels: must be an object of strings; got [1]"
 	if err := o2.Err(); err == nil || err.Error() != want2 {
 		t.Fatalf("got %v\nwant %s", err, want2)
+	}
+}
+
+func TestLargeObjectDuplicates(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"m":{`)
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+	}
+	b.WriteString(`"k5":1,"k70":2}}`)
+	o, _ := Parse([]byte(b.String()))
+	m, _ := o.Object("m")
+	for _, k := range m.Keys() {
+		m.Int(k, 0, 0, 1000)
+	}
+	if err := o.Err(); err == nil || err.Error() != "m.k5: duplicate key\nm.k70: duplicate key" {
+		t.Fatalf("err = %v", err)
+	}
+	if len(m.Keys()) != 100 {
+		t.Fatalf("%d keys", len(m.Keys()))
 	}
 }
