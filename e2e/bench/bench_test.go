@@ -122,3 +122,39 @@ func BenchmarkWasm(b *testing.B) {
 		h.Close()
 	}
 }
+
+// TestNativeScannersRunOnce runs each filter's native detection step once per size.
+func TestNativeScannersRunOnce(t *testing.T) {
+	for _, f := range Filters {
+		fn, err := NativeScanner(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kib := range Sizes {
+			if n := len(Text(kib)); n != kib<<10 {
+				t.Fatalf("Text(%d) is %d bytes", kib, n)
+			}
+			fn(Text(kib))
+		}
+	}
+}
+
+// BenchmarkNative measures each filter's detection step natively, per body size.
+func BenchmarkNative(b *testing.B) {
+	for _, f := range Filters {
+		fn, err := NativeScanner(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, kib := range Sizes {
+			text := Text(kib)
+			b.Run(fmt.Sprintf("%s/%dKiB", f, kib), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(text)))
+				for i := 0; i < b.N; i++ {
+					fn(text)
+				}
+			})
+		}
+	}
+}

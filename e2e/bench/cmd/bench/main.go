@@ -44,6 +44,16 @@ type latency struct {
 	MBps   float64 `json:"mb_per_s"` // body bytes / p50
 }
 
+// nativeSize is a filter's pure detection step on the same text size, compiled natively.
+type nativeSize struct {
+	Filter string  `json:"filter"`
+	KiB    int     `json:"kib"`
+	N      int     `json:"n"`
+	P50US  float64 `json:"p50_us"`
+	P99US  float64 `json:"p99_us"`
+	MBps   float64 `json:"mb_per_s"`
+}
+
 type memory struct {
 	Target      string `json:"target"`
 	Requests    int    `json:"requests"`
@@ -75,14 +85,15 @@ type loadCmp struct {
 }
 
 type report struct {
-	Date    string    `json:"date"`
-	Go      string    `json:"go"`
-	CPUs    int       `json:"cpus"`
-	Modules []module  `json:"modules"`
-	Wasm    []latency `json:"wasm"`
-	Memory  []memory  `json:"memory"`
-	Native  []native  `json:"native"`
-	Load    *loadCmp  `json:"load,omitempty"`
+	Date    string       `json:"date"`
+	Go      string       `json:"go"`
+	CPUs    int          `json:"cpus"`
+	Modules []module     `json:"modules"`
+	Wasm    []latency    `json:"wasm"`
+	Scan    []nativeSize `json:"native_scan"`
+	Memory  []memory     `json:"memory"`
+	Native  []native     `json:"native"`
+	Load    *loadCmp     `json:"load,omitempty"`
 }
 
 func main() {
@@ -185,6 +196,31 @@ func main() {
 		}
 		rep.Memory = append(rep.Memory, measureMemory(h, tg, name, *memReqs, say))
 		h.Close()
+	}
+
+	// The same text scanned by each filter's pure detection step, natively.
+	for _, f := range bench.Filters {
+		fn, err := bench.NativeScanner(f)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, kib := range bench.Sizes {
+			text := bench.Text(kib)
+			for i := 0; i < 20; i++ {
+				fn(text)
+			}
+			var lats []time.Duration
+			t0 := time.Now()
+			for (time.Since(t0) < *perCell/2 || len(lats) < 30) && len(lats) < 20000 {
+				t1 := time.Now()
+				fn(text)
+				lats = append(lats, time.Since(t1))
+			}
+			p50, p99 := bench.Percentile(lats, 50), bench.Percentile(lats, 99)
+			c := nativeSize{Filter: f, KiB: kib, N: len(lats), P50US: us(p50), P99US: us(p99), MBps: float64(len(text)) / p50.Seconds() / 1e6}
+			rep.Scan = append(rep.Scan, c)
+			say("native scan %-12s %4d KiB  p50 %8.1f µs  p99 %8.1f µs  %7.1f MB/s", f, kib, c.P50US, c.P99US, c.MBps)
+		}
 	}
 
 	// Native benchmarks of each filter's pure packages.
@@ -393,9 +429,18 @@ func writeOutputs(rep *report, out string) {
 	for _, m := range rep.Modules {
 		fmt.Fprintf(&md, "| %s | %.0f KiB | %.0f ms | %.1f ms |\n", m.Filter, float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
 	}
-	md.WriteString("\n## Per-request latency in wasm (hostsim, Envoy profile, one VM)\n\n| target | body | p50 | p99 | MB/s at p50 |\n|---|---:|---:|---:|---:|\n")
+	md.WriteString("\n## Per-request latency in wasm (hostsim, Envoy profile, one VM) and the detection step natively\n\n" +
+		"wasm: one whole request (headers, body in 16 KiB chunks, upstream answer, response) through the filter. " +
+		"native: the filter's pure detection step on the same amount of text, compiled natively.\n\n" +
+		"| target | body | wasm p50 | wasm p99 | wasm MB/s | native p50 | native p99 | native MB/s | wasm/native p50 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range rep.Wasm {
-		fmt.Fprintf(&md, "| %s | %d KiB | %.0f µs | %.0f µs | %.1f |\n", l.Target, l.KiB, l.P50US, l.P99US, l.MBps)
+		nat := "| – | – | – | –"
+		for _, n := range rep.Scan {
+			if n.Filter == l.Target && n.KiB == l.KiB && n.P50US > 0 {
+				nat = fmt.Sprintf("| %.1f µs | %.1f µs | %.1f | %.1f×", n.P50US, n.P99US, n.MBps, l.P50US/n.P50US)
+			}
+		}
+		fmt.Fprintf(&md, "| %s | %d KiB | %.0f µs | %.0f µs | %.1f %s |\n", l.Target, l.KiB, l.P50US, l.P99US, l.MBps, nat)
 	}
 	md.WriteString("\n## Linear memory\n\n| target | after warm-up | after N × 16 KiB | grew |\n|---|---:|---:|---|\n")
 	for _, m := range rep.Memory {
