@@ -118,7 +118,8 @@ func FuzzParseRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, fi uint8) {
 		format := formats[int(fi)%len(formats)]
 		DetectFormat("/x", body)
-		req, err := ParseRequest(format, body)
+		opts := Options{ToolDefinitions: fi&0x80 != 0, DocumentMarkers: []string{"<doc>"}}
+		req, err := ParseRequestWith(format, body, opts)
 		if err != nil {
 			return
 		}
@@ -148,7 +149,7 @@ func FuzzParseRequest(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("edits broke JSON: %q", out)
 		}
-		req2, err := ParseRequest(req.Format, out)
+		req2, err := ParseRequestWith(req.Format, out, opts)
 		if err != nil {
 			t.Fatalf("edited body does not parse: %v", err)
 		}

@@ -22,7 +22,7 @@ var knownKeys, knownExact = func() (map[string]string, map[string]string) {
 		"tool_use_id", "thinking", "contents", "parts", "systemInstruction", "system_instruction",
 		"generationConfig", "generation_config", "maxOutputTokens", "functionCall", "functionResponse",
 		"function_response", "args", "response", "executableCode", "executable_code", "code",
-		"codeExecutionResult", "code_execution_result", "tool_name", "images", "anthropic_version", "stop_sequences",
+		"codeExecutionResult", "code_execution_result", "tool_name", "images", "anthropic_version", "stop_sequences", "tools", "functions",
 		"top_k",
 	}
 	folded := make(map[string]string, len(names))

@@ -19,6 +19,10 @@ type Options struct {
 	// text, after leading white space, starts with one of these markers (e.g. "<document>", "[retrieved]") gets
 	// provenance document.
 	DocumentMarkers []string
+	// ToolDefinitions adds the descriptions in tool definitions (tools[] / functions[] / functionDeclarations[]:
+	// the tool's description and every "description" inside its parameter schema) as segments with provenance
+	// tool_definition, Message -1, Part the tool's index and Tool its name.
+	ToolDefinitions bool
 }
 
 // ParseRequest parses an LLM API request body of format f (FormatUnknown: detect from the body shape).
@@ -304,6 +308,8 @@ func (p *reqParser) chat(r val) error {
 				return fmt.Errorf("messages: expected array, got %s", v.k)
 			}
 			lists = append(lists, v)
+		case "tools", "functions":
+			p.toolDefs(v)
 		case "prompt", "suffix": // legacy completions, Ollama /api/generate
 			s := p.sg()
 			if v.k == kArray { // a list of prompts
@@ -511,6 +517,10 @@ func (p *reqParser) responses(r val) error {
 			}
 		case "input":
 			inputs = append(inputs, v)
+		case "tools":
+			p.req.Segments = s.list
+			p.toolDefs(v)
+			s.list = p.req.Segments
 		}
 		if err != nil {
 			return err
@@ -671,6 +681,10 @@ func (p *reqParser) anthropic(r val) error {
 				return fmt.Errorf("messages: expected array, got %s", v.k)
 			}
 			lists = append(lists, v)
+		case "tools":
+			p.req.Segments = s.list
+			p.toolDefs(v)
+			s.list = p.req.Segments
 		}
 		if err != nil {
 			return err
@@ -885,6 +899,10 @@ func (p *reqParser) gemini(r val) error {
 			case kObject:
 				err = p.geminiParts(s, v, -1, "system", func() string { return "systemInstruction" })
 			}
+		case "tools":
+			p.req.Segments = s.list
+			p.toolDefs(v)
+			s.list = p.req.Segments
 		case "contents":
 			switch v.k {
 			case kArray, kObject:
@@ -989,4 +1007,79 @@ func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, pat
 			}
 		}
 	}
+}
+
+// toolDefs adds tool-definition descriptions (Options.ToolDefinitions) from a tools/functions array.
+func (p *reqParser) toolDefs(arr val) {
+	if !p.opts.ToolDefinitions || arr.k != kArray {
+		return
+	}
+	b := p.b
+	s := p.sg()
+	it := arr.iter(b)
+	for j := 0; ; j++ {
+		_, t, ok := it.next()
+		if !ok {
+			break
+		}
+		var f [3]val
+		fields(b, t, f[:], "function", "functionDeclarations", "function_declarations")
+		switch {
+		case f[0].k == kObject: // OpenAI chat {"type":"function","function":{...}}
+			p.toolDef(s, f[0], j)
+		case f[1].k == kArray || f[2].k == kArray: // Gemini
+			decls := f[1]
+			if decls.k != kArray {
+				decls = f[2]
+			}
+			dit := decls.iter(b)
+			for {
+				_, d, ok := dit.next()
+				if !ok {
+					break
+				}
+				p.toolDef(s, d, j)
+			}
+		default: // Responses, Anthropic, legacy functions: the tool object itself
+			p.toolDef(s, t, j)
+		}
+	}
+	p.req.Segments = s.list
+}
+
+// toolDef adds the "description" strings of one function definition, at any depth (parameter descriptions too).
+func (p *reqParser) toolDef(s *segs, fn val, j int) {
+	if fn.k != kObject {
+		return
+	}
+	name := getStr(p.b, fn, "name")
+	var walk func(v val, path string)
+	walk = func(v val, path string) {
+		it := v.iter(p.b)
+		for i := 0; ; i++ {
+			k, x, ok := it.next()
+			if !ok {
+				return
+			}
+			var sub string
+			if v.k == kObject {
+				kn := keyName(p.b, k)
+				if path == "" {
+					sub = kn
+				} else {
+					sub = path + "." + kn
+				}
+				if x.k == kString && keyIs(p.b, k, "description") {
+					s.add(-1, j, "", ProvToolDefinition, x, name, sub)
+					continue
+				}
+			} else {
+				sub = path + "[" + strconv.Itoa(i) + "]"
+			}
+			if x.k == kObject || x.k == kArray {
+				walk(x, sub)
+			}
+		}
+	}
+	walk(fn, "")
 }

@@ -26,6 +26,9 @@ const (
 	ProvToolResult Provenance = "tool_result" // output of a tool/function fed back to the model
 	ProvDocument   Provenance = "document"    // a retrieved or attached document
 	ProvToolCall   Provenance = "tool_call"   // arguments of a tool call made by the model
+	// ProvToolDefinition is the description of a tool offered to the model (only with Options.ToolDefinitions):
+	// text from a tool's author, e.g. an MCP server, that the model reads as instructions ("tool poisoning").
+	ProvToolDefinition Provenance = "tool_definition"
 )
 
 // Loc is the byte range [Start, End) of a JSON string token, quotes included, in the body (or, for stream deltas,
