@@ -36,7 +36,7 @@ type Common struct {
 	Mode           Mode    // "mode": enforce | monitor; default enforce
 	OnError        OnError // "on_error": allow | deny; default deny
 	MaxBodyBytes   int64   // "max_body_bytes": 1 .. 64 MiB; default 1 MiB (decoded size)
-	ConsumerHeader string  // "consumer_header": header naming the caller (lower-cased); "" = none
+	ConsumerHeader string  // "consumer_header": header naming the caller (lower-cased); "" = none; top level only
 }
 
 // Enforce reports whether the filter should act (Mode is not monitor).
@@ -45,8 +45,10 @@ func (c Common) Enforce() bool { return c.Mode != ModeMonitor }
 // FailOpen reports whether errors let traffic through (OnError is allow).
 func (c Common) FailOpen() bool { return c.OnError == OnErrorAllow }
 
-// ReadCommon reads mode, on_error, max_body_bytes and consumer_header from o.
+// ReadCommon reads mode, on_error, max_body_bytes and consumer_header from o. consumer_header can
+// only be set at the top level: the consumer is read before a rule is selected (rules match on it).
 func ReadCommon(o Obj) Common {
+	o.GlobalOnly("consumer_header")
 	return Common{
 		Mode:           Mode(o.Enum("mode", string(ModeEnforce), string(ModeEnforce), string(ModeMonitor))),
 		OnError:        OnError(o.Enum("on_error", string(OnErrorDeny), string(OnErrorAllow), string(OnErrorDeny))),

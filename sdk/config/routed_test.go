@@ -94,6 +94,7 @@ func TestParseRoutedErrors(t *testing.T) {
 		{"bad regex", `{"rules":[{"match":{"path_regex":"("}}]}`, "rules[0].match.path_regex: must be a valid regular expression (missing closing ): `(`); got \"(\""},
 		{"bad header value", `{"rules":[{"match":{"headers":{"x-a":1}}}]}`, `rules[0].match.headers.x-a: must be a string (exact value), true (present) or false (absent); got 1`},
 		{"global only", `{"rules":[{"match":{"route":"a"},"store":"x"}]}`, `rules[0].store: can only be set at the top level`},
+		{"consumer header global only", `{"consumer_header":"x-a","rules":[{"match":{"route":"a"},"consumer_header":"x-b"}]}`, `rules[0].consumer_header: can only be set at the top level`},
 		{"bad method", `{"rules":[{"match":{"method":"PO ST"}}]}`, `rules[0].match.method: must be an HTTP method; got "PO ST"`},
 	}
 	for _, tc := range tests {
