@@ -110,11 +110,18 @@ func (d *Decoder) Feed(p []byte) []Event {
 
 // Flush ends the stream: it returns the held-back bytes as a final event, parsed as though a blank line
 // followed them (a browser would drop such an unterminated event; a proxy must still forward its bytes), and
-// resets the decoder. ok is false when nothing was held back.
+// resets the decoder. ok is false when nothing was held back. After ErrTooLarge the event has only Raw (the held
+// bytes, unparsed).
 func (d *Decoder) Flush() (ev Event, ok bool) {
-	if d.err != nil || len(d.buf) == 0 {
+	if len(d.buf) == 0 {
 		d.Reset()
 		return Event{}, false
+	}
+	if d.err != nil {
+		// Over the limit: hand back the held bytes unparsed so a proxy can still forward them.
+		ev = Event{Raw: append([]byte(nil), d.buf...)}
+		d.Reset()
+		return ev, true
 	}
 	if !d.started {
 		d.started = true // a lone partial BOM: keep it as raw bytes

@@ -129,7 +129,9 @@ func TestMaxPending(t *testing.T) {
 	if evs := d.Feed([]byte("\n\n")); evs != nil || len(d.Pending()) != len(big) {
 		t.Fatal("decoder kept working after the limit")
 	}
-	d.Reset()
+	if ev, ok := d.Flush(); !ok || string(ev.Raw) != big || ev.HasData {
+		t.Fatalf("flush after the limit = %+v %v", ev, ok)
+	}
 	if evs := d.Feed([]byte("data: again\n\n")); len(evs) != 1 || evs[0].Data != "again" {
 		t.Fatalf("after reset: %+v", evs)
 	}
