@@ -93,7 +93,16 @@ func (h *Host) proxyImpl(name string) func(v *vm, stack []uint64) {
 	case "proxy_set_effective_context":
 		return abiSetEffectiveContext
 	case "proxy_done":
-		return st(statusNotFound)
+		// OK only for a root context whose proxy_on_done returned false; the host then
+		// deletes it after the current call.
+		return func(v *vm, stack []uint64) {
+			if v.rootState != 1 || v.current() != nil {
+				stack[0] = statusNotFound
+				return
+			}
+			v.rootState = 3
+			stack[0] = statusOK
+		}
 	case "proxy_get_current_time_nanoseconds":
 		return func(v *vm, stack []uint64) {
 			stack[0] = okOrIMA(v.writeU64(u32(stack[0]), uint64(v.h.now().UnixNano())))

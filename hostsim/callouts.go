@@ -193,6 +193,7 @@ func (h *Host) deliver(cs *calloutState) {
 	_, err := v.callLocked(cs.s, cbHTTPCallResponse, v.fnHTTPCallResp, v.rootID,
 		uint64(v.rootID), uint64(cs.token), uint64(nh), uint64(len(d.body)), uint64(nt))
 	v.callout = nil
+	v.finishRoot()
 	touched := append([]*filterState(nil), v.touched...)
 	v.touched = v.touched[:0]
 	v.mu.Unlock()

@@ -245,9 +245,57 @@ func (h *Host) startError(p *plugin, worker int, err error) error {
 	return errors.New(msg)
 }
 
-// Close releases every VM. It is safe to call more than once.
+// Shutdown ends every live worker VM's root context as Envoy does when the plugin's
+// configuration is removed: proxy_on_done, then proxy_on_delete when it returned true.
+// A plugin whose OnPluginDone returns false stays until it calls proxy_done (from a
+// tick or a callout response; see Tick and RunPending); Shutdown returns those still
+// pending as "plugin/wN". Close calls Shutdown.
+func (h *Host) Shutdown() []string {
+	var pending []string
+	for _, w := range h.workers {
+		w.mu.Lock()
+		vms := append([]*vm(nil), w.vms...)
+		w.mu.Unlock()
+		for _, v := range vms {
+			if v == nil || v.failed {
+				continue
+			}
+			v.mu.Lock()
+			if v.rootState == 0 {
+				r, err := v.callLocked(nil, cbDone, v.fnDone, v.rootID, uint64(v.rootID))
+				if err == nil {
+					if uint32(r) != 0 {
+						v.rootState = 3
+					} else {
+						v.rootState = 1
+					}
+				}
+			}
+			v.finishRoot()
+			if v.rootState == 1 {
+				pending = append(pending, fmt.Sprintf("%s/w%d", v.p.spec.Name, v.worker))
+			}
+			v.mu.Unlock()
+		}
+	}
+	return pending
+}
+
+// finishRoot runs proxy_on_delete for a root context that is done (v.mu held).
+func (v *vm) finishRoot() {
+	if v.rootState == 3 && !v.failed {
+		v.rootState = 2
+		_, _ = v.callLocked(nil, cbDelete, v.fnDelete, v.rootID, uint64(v.rootID))
+	}
+}
+
+// Close shuts the plugins down (Shutdown) and releases every VM. It is safe to call
+// more than once.
 func (h *Host) Close() {
 	h.closeOnce.Do(func() {
+		if h.rt != nil && h.workers != nil {
+			h.Shutdown()
+		}
 		if h.rt != nil {
 			_ = h.rt.Close(context.Background())
 		}
@@ -351,11 +399,12 @@ func (h *Host) Tick() {
 	for _, w := range h.workers {
 		for _, p := range h.plugins {
 			v := w.vm(h, p)
-			if v == nil || v.failed || v.tickMs == 0 || v.fnTick == nil {
+			if v == nil || v.failed || v.tickMs == 0 || v.fnTick == nil || v.rootState == 2 {
 				continue
 			}
 			v.mu.Lock()
 			_, _ = v.callLocked(nil, cbTick, v.fnTick, v.rootID, uint64(v.rootID))
+			v.finishRoot()
 			touched := append([]*filterState(nil), v.touched...)
 			v.touched = v.touched[:0]
 			v.mu.Unlock()

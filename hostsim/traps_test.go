@@ -325,3 +325,19 @@ func TestTraceRecordsABICalls(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownLingeringPlugin: on_done returning false keeps the root context until
+// the plugin calls proxy_done (here from a tick); then the host deletes it.
+func TestShutdownLingeringPlugin(t *testing.T) {
+	h := conformance(t, ProfileEnvoy, "linger,tick=10", func(c *Config) { c.Workers = 1 })
+	if pending := h.Shutdown(); len(pending) != 1 || pending[0] != "conf/w0" {
+		t.Fatalf("pending = %v", pending)
+	}
+	h.Tick()
+	if !strings.Contains(strings.Join(h.LogsAt(LogInfo), "\n"), "plugin done called") {
+		t.Fatalf("proxy_done must succeed for a lingering root: %v", h.LogsAt(LogInfo))
+	}
+	if pending := h.Shutdown(); len(pending) != 0 {
+		t.Fatalf("still pending after proxy_done: %v", pending)
+	}
+}

@@ -113,7 +113,7 @@ type vm struct {
 	failed     bool
 	trapMsg    string
 	tickMs     uint32
-	done       bool // root context finished (proxy_done)
+	rootState  int // 0 running, 1 on_done returned false (waiting for proxy_done), 3 done, 2 deleted
 	lineBuf    [3][]byte
 	tokens     uint32
 	pending    map[uint32]*calloutState

@@ -28,8 +28,9 @@ type pluginContext struct {
 	reqs    proxywasm.MetricCounter
 	gauge   proxywasm.MetricGauge
 	hist    proxywasm.MetricHistogram
-	queueID uint32
-	ticks   int
+	queueID   uint32
+	ticks     int
+	lingering bool
 }
 
 func parseFlags(s string) map[string]string {
@@ -89,7 +90,23 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 	return types.OnPluginStartStatusOK
 }
 
+// OnPluginDone with the "linger" flag asks the host to wait; the next tick then
+// calls proxy_done.
+func (p *pluginContext) OnPluginDone() bool {
+	if _, ok := p.flags["linger"]; ok {
+		p.lingering = true
+		proxywasm.LogInfo("done requested: lingering")
+		return false
+	}
+	return true
+}
+
 func (p *pluginContext) OnTick() {
+	if p.lingering {
+		proxywasm.PluginDone()
+		proxywasm.LogInfo("plugin done called")
+		return
+	}
 	p.ticks++
 	proxywasm.LogInfof("tick %d", p.ticks)
 	if _, ok := p.flags["tick-callout"]; ok {
