@@ -24,10 +24,10 @@ func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginC
 
 type pluginContext struct {
 	types.DefaultPluginContext
-	flags   map[string]string
-	reqs    proxywasm.MetricCounter
-	gauge   proxywasm.MetricGauge
-	hist    proxywasm.MetricHistogram
+	flags     map[string]string
+	reqs      proxywasm.MetricCounter
+	gauge     proxywasm.MetricGauge
+	hist      proxywasm.MetricHistogram
 	queueID   uint32
 	ticks     int
 	lingering bool
