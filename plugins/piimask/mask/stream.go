@@ -12,7 +12,8 @@ import "github.com/wasmguard/wasmguard/plugins/piimask/scan"
 // detector's right context (phone labels after the number) is always seen. The scan window keeps leftContext
 // bytes of already emitted text for left context (labels, e-mail local parts, "password =").
 //
-// Hold-back is bounded: when no boundary appears for MaxHold bytes (code, base64, tables of numbers), the
+// Output is batched: a boundary is used only when at least minEmit (48) bytes precede it since the last
+// emission. Hold-back is bounded: when no boundary appears for MaxHold bytes (code, base64, tables of numbers), the
 // streamer emits up to the start of the last scan.MaxEntityLen bytes or the start of an entity crossing that
 // point, whichever is earlier. Custom regex entities that contain "word " sequences may be split by a boundary.
 type Streamer struct {
@@ -33,7 +34,10 @@ type Streamer struct {
 
 const (
 	lookahead   = 16
-	leftContext = 300
+	leftContext = 160
+	// minEmit batches output: each emission rescans the window, so emitting a few bytes at a time would
+	// cost a rescan per LLM token.
+	minEmit = 48
 	// MaxHold is how much text the streamer holds back at most when no boundary appears.
 	MaxHold = 1024
 )
@@ -55,7 +59,7 @@ func (s *Streamer) Write(p []byte) []byte {
 		limit = pem
 	}
 	k := -1
-	for i := limit; i > s.done; i-- {
+	for i := limit; i > s.done+minEmit; i-- {
 		if isBoundary(s.buf, i) {
 			k = i
 			break
@@ -116,11 +120,11 @@ func (s *Streamer) emit(k int) []byte {
 
 // trim drops text before a boundary that lies at least leftContext bytes before done.
 func (s *Streamer) trim() {
-	if s.done < 2*leftContext {
+	if s.done < leftContext+64 {
 		return
 	}
 	cut := -1
-	for i := s.done - leftContext; i > 0 && i > s.done-2*leftContext; i-- {
+	for i := s.done - leftContext; i > 0 && i > s.done-leftContext-128; i-- {
 		if isBoundary(s.buf, i) {
 			cut = i
 			break

@@ -1081,7 +1081,7 @@ func (s *Scanner) at(text []byte, i, lastEnd int) (Match, bool) {
 	if s.enabled.Has(URLCredentials) {
 		k := i - 1
 		colon := -1
-		for k >= lastEnd && i-k < 256 && text[k] != '/' && text[k] != ' ' && text[k] != '\n' && text[k] != '@' && text[k] != '"' {
+		for k >= lastEnd && i-k < 128 && text[k] != '/' && text[k] != ' ' && text[k] != '\n' && text[k] != '@' && text[k] != '"' {
 			if text[k] == ':' && colon < 0 {
 				colon = k
 			}
