@@ -62,6 +62,13 @@
 //     (Result.Reset).
 //   - Buffering over Config.BufferLimit (1 MiB) answers 413 (request) or 500/reset
 //     (response).
+//   - Envoy forgets a map once the callback that owned it returned Continue (or the
+//     plugin called proxy_continue_stream): reading request headers in
+//     on_request_body or on_response_headers is BAD_ARGUMENT there, so keep what you
+//     need from on_request_headers. proxy_on_log reads the access-log copies. Kong keeps
+//     headers readable.
+//   - A local reply sent after the upstream response started (e.g. from
+//     on_response_headers) goes straight to the client without re-entering any plugin.
 //   - A stream nobody resumes ends with Result.Hung.
 //   - Result.Upstream is nil unless the upstream received a complete request;
 //     Result.UpstreamHeadersSent tells whether the headers already left (the
@@ -88,6 +95,9 @@
 //	if u := b.UpstreamRequest(); u != nil {
 //		b.Respond(hostsim.Response{Body: usageJSON})
 //	}
+//	a.SendResponseHeaders(200, [][2]string{{"content-type", "text/event-stream"}}, false)
+//	a.SendResponseBody(sseEvent1, false) // a.Result().Chunks grows as chunks are released
+//	a.SendResponseBody(sseEvent2, true)
 //	resA, resB := a.Close(), b.Close()
 //
 // Host methods are safe for concurrent use (each VM runs one call at a time; different
@@ -121,9 +131,18 @@
 // CheckModule (and the `hostsim check FILE.wasm` command) reports a module's ABI,
 // exports, imports, and whether each profile loads it.
 //
+// Kong specifics: headers end_of_stream is always false; the request body arrives once
+// and complete (never when empty) and is unreadable above 8 KiB unless
+// Config.KongClientBodyBufferSize is raised (nginx_http_client_body_buffer_size); a
+// paused response body is re-delivered only every 16 KiB; shared data needs
+// Config.KongSharedKV (nginx_wasm_shm_kv) or the call traps; the allocator is called
+// with 0 bytes for empty values (the Go SDK then panics); local replies get "\n".
+//
+// Shutdown (also run by Close) ends the root contexts: proxy_on_done, proxy_on_delete,
+// proxy_done for plugins that linger.
+//
 // Differences from the real hosts that remain: stdout/stderr writes are joined into
-// lines (Envoy logs each fd_write separately); the Kong response-body 16 KiB
-// re-invocation and request bodies over 8 KiB being unreadable are not modelled; no
-// gRPC services; no CPU limit (a plugin that loops forever hangs the test, as it hangs
-// an Envoy worker).
+// lines (Envoy logs each fd_write separately); callout answers arrive right after the
+// step that made the call (never concurrently, never late); no gRPC services; no CPU
+// limit (a plugin that loops forever hangs the test, as it hangs an Envoy worker).
 package hostsim
