@@ -17,10 +17,19 @@ const (
 func (c *canon) decodePayloads(s string, depth int) {
 	c.scanBase64(s, depth)
 	c.scanHex(s, depth)
-	if countURLEscapes(s) >= minURLEsc {
+	var pct, amp int
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '%':
+			pct++
+		case '&':
+			amp++
+		}
+	}
+	if pct >= minURLEsc && countURLEscapes(s) >= minURLEsc {
 		c.emitDecoded(FlagURL, depth, func(dst []byte) []byte { return urlDecode(dst, s) })
 	}
-	if countHTMLRefs(s) >= minHTMLRefs {
+	if amp >= minHTMLRefs && countHTMLRefs(s) >= minHTMLRefs {
 		c.emitDecoded(FlagHTML, depth, func(dst []byte) []byte { return htmlDecode(dst, s) })
 	}
 }
@@ -161,6 +170,34 @@ func hexVal(b byte) (byte, bool) {
 // scanHex finds runs of hex byte pairs, either contiguous ("69676e6f7265") or written as separate pairs
 // ("69 67 6e", "\x69\x67", "0x69,0x67").
 func (c *canon) scanHex(s string, depth int) {
+	// Cheap pre-filter: only runs of hex digits and separators long enough for minHexBytes pairs are parsed.
+	for i := 0; i < len(s); {
+		if !hexish[s[i]] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && hexish[s[j]] {
+			j++
+		}
+		if j-i >= 2*minHexBytes {
+			c.parseHexRun(s[i:j], depth)
+			if c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes {
+				return
+			}
+		}
+		i = j
+	}
+}
+
+var hexish = func() (t [256]bool) {
+	for _, b := range []byte("0123456789abcdefABCDEFxX\\ ,:") {
+		t[b] = true
+	}
+	return t
+}()
+
+func (c *canon) parseHexRun(s string, depth int) {
 	for i := 0; i < len(s); {
 		start := i
 		n := 0

@@ -334,9 +334,6 @@ func (a *Analysis) SignalNames() []string {
 // them ("Herezak({[HTMLsvg", "Sure,].[", "oppositeley.](") are summed. It returns 0 (none), 1 or 2. Code and
 // structured data are exempt.
 func adversarialSuffix(text string) int {
-	if codeLike(text) {
-		return 0
-	}
 	const suffixTokens = 24
 	sum, n := 0, 0
 	j := len(text)
@@ -355,13 +352,13 @@ func adversarialSuffix(text string) int {
 		n++
 		j = i
 	}
-	switch {
-	case n >= 8 && sum >= 12:
-		return 2
-	case n >= 8 && sum >= 7:
-		return 1
+	if n < 8 || sum < 7 || codeLike(text) {
+		return 0
 	}
-	return 0
+	if sum >= 12 {
+		return 2
+	}
+	return 1
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }

@@ -5,7 +5,6 @@ package detect
 const (
 	kindWord    = 0x9E3779B1
 	kindBigram  = 0x85EBCA77
-	kindChar    = 0xC2B2AE3D
 	maxFeatures = 1 << 15 // n-gram occurrences hashed per text (bounds time and the slice)
 )
 
@@ -43,8 +42,9 @@ func latinToken(tok []byte) bool {
 	return true
 }
 
-// hashNgrams appends the hashed features of a words buffer (" tok tok | tok "): every Latin token, every bigram
-// of adjacent Latin tokens within a chunk, and every character 4-gram of each Latin token padded with spaces.
+// hashNgrams appends the hashed features of a words buffer (" tok tok | tok "): every Latin token and every
+// bigram of adjacent Latin tokens within a chunk. (Character n-grams were measured too: no better on held-out
+// folds and three times the work; canonicalisation already undoes the usual spelling tricks.)
 func hashNgrams(dst []uint32, words []byte) []uint32 {
 	const mask = 1<<HashBits - 1
 	var prev uint32
@@ -78,20 +78,6 @@ func hashNgrams(dst []uint32, words []byte) []uint32 {
 			dst = append(dst, mix(prev*31+th^kindBigram)&mask)
 		}
 		prev, havePrev = th, true
-		// Character 4-grams over " tok " (the buffer has the padding spaces around every token).
-		end := j + 1
-		if end > len(words) {
-			end = len(words)
-		}
-		padded := words[i-1 : end]
-		if len(padded) < 4 {
-			dst = append(dst, mix(fnv(padded)^kindChar)&mask)
-		} else {
-			for k := 0; k+4 <= len(padded); k++ {
-				g := uint32(padded[k]) | uint32(padded[k+1])<<8 | uint32(padded[k+2])<<16 | uint32(padded[k+3])<<24
-				dst = append(dst, mix(g^kindChar)&mask)
-			}
-		}
 		i = j
 	}
 	return dst

@@ -45,15 +45,47 @@ var tokenWords = map[uint16][]string{
 		"senha", "mot"},
 }
 
-var tokenClass = func() map[string]uint16 {
-	m := map[string]uint16{}
+// tokenTable is an open-addressing table from FNV hash to (word, classes): cheaper than a Go map inside wasm.
+type tokenEntry struct {
+	hash uint32
+	word string
+	cls  uint16
+}
+
+const tokenTableBits = 10
+
+var tokenTable = func() (t [1 << tokenTableBits]tokenEntry) {
+	merged := map[string]uint16{}
 	for cls, words := range tokenWords {
 		for _, w := range words {
-			m[w] |= cls
+			merged[w] |= cls
 		}
 	}
-	return m
+	for w, cls := range merged {
+		h := fnv([]byte(w))
+		for i := h; ; i++ {
+			e := &t[i&(1<<tokenTableBits-1)]
+			if e.word == "" {
+				*e = tokenEntry{hash: h, word: w, cls: cls}
+				break
+			}
+		}
+	}
+	return t
 }()
+
+func tokenClassOf(tok []byte) uint16 {
+	h := fnv(tok)
+	for i := h; ; i++ {
+		e := &tokenTable[i&(1<<tokenTableBits-1)]
+		if e.word == "" {
+			return 0
+		}
+		if e.hash == h && e.word == string(tok) {
+			return e.cls
+		}
+	}
+}
 
 // structureHits counts override and extraction structures in a words buffer (" tok tok | tok ").
 func structureHits(words []byte) (override, extraction int) {
@@ -76,7 +108,10 @@ func structureHits(words []byte) (override, extraction int) {
 			continue
 		}
 		n++
-		cls := tokenClass[string(tok)]
+		if len(tok) < 2 || len(tok) > 14 {
+			continue
+		}
+		cls := tokenClassOf(tok)
 		if cls == 0 {
 			continue
 		}

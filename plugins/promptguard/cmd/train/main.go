@@ -53,7 +53,7 @@ func main() {
 	out := flag.String("out", filepath.Join(root, "plugins", "promptguard", "detect", "weights.go"), "generated weights file")
 	write := flag.Bool("write", true, "write the weights file")
 	iters := flag.Int("iters", 400, "full-batch Adam iterations")
-	l2 := flag.Float64("l2", 1e-4, "L2 penalty of the hashed weights (per unit of total sample weight)")
+	l2 := flag.Float64("l2", 3e-5, "L2 penalty of the hashed weights (per unit of total sample weight)")
 	l2d := flag.Float64("l2dense", 1e-4, "L2 penalty of the dense (signal) weights")
 	scoresOut := flag.String("scores", "", "write every record's held-out score (out-of-fold or final model) as JSONL to this file")
 	minFeat := flag.Int("minfeatures", 20, "records with fewer hashed n-gram occurrences are not fitted")
