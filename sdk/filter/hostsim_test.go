@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +30,7 @@ var (
 	probeErr  error
 )
 
-func probe(t *testing.T) []byte {
+func probe(t testing.TB) []byte {
 	t.Helper()
 	probeOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "wasmguard-probe")
@@ -289,5 +290,26 @@ func TestProbeConfigRejected(t *testing.T) {
 				t.Fatalf("%s: error lacks %q:\n%v", p, want, err)
 			}
 		}
+	}
+}
+
+// BenchmarkProbeRequest is one request through the probe in wasm (Envoy profile): request info,
+// body accumulation over 4 KiB chunks, a JSON response collected and written back.
+func BenchmarkProbeRequest(b *testing.B) {
+	for _, size := range []int{1 << 10, 16 << 10, 256 << 10} {
+		b.Run(strconv.Itoa(size>>10)+"KiB", func(b *testing.B) {
+			h := hostsim.New(b, hostsim.Config{Workers: 1, Plugins: []hostsim.PluginSpec{{Name: "probe", Wasm: probe(b), Config: []byte(`{}`)}}})
+			reqBody := []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat("x", size) + `"}]}`)
+			req := hostsim.Request{Path: "/v1/chat/completions", Body: reqBody, ChunkSize: 4096,
+				Headers: [][2]string{{"content-type", "application/json"}}}
+			resp := hostsim.Response{Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(`{"choices":[{"message":{"content":"ok"}}]}`)}
+			b.SetBytes(int64(len(reqBody)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := h.Do(req, resp); res.Upstream == nil {
+					b.Fatalf("status %d", res.Status)
+				}
+			}
+		})
 	}
 }
