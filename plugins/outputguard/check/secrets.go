@@ -1,10 +1,76 @@
 package check
 
-import "strings"
+import (
+	"strings"
 
-// TODO(sdk): share with piimask. plugins/piimask/scan (in progress when this was written) finds the same secret
-// families; once it exposes a stable streaming-friendly API this small detector should be replaced by it (or
-// both moved to sdk/secrets).
+	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+)
+
+// Secrets are found by piimask's scanner (plugins/piimask/scan, the credential types only), run over windows of
+// the text: a window is a line, cut at whitespace when it exceeds secretWindow bytes (a token is never cut), and
+// it is scanned once, when complete. PEM private-key blocks span lines and are found by privateKey below.
+//
+// TODO(sdk): plugins/piimask/scan is shared by two filters now and belongs in sdk/ (e.g. sdk/pii).
+
+const secretWindow = 256
+
+// secretTypes are the credential types of piimask's scanner except PrivateKey (multi-line; see privateKey).
+func secretTypes() scan.TypeSet {
+	var ts scan.TypeSet
+	for _, t := range scan.AllTypes() {
+		if t.IsSecret() && t != scan.PrivateKey {
+			ts = ts.With(t)
+		}
+	}
+	return ts
+}
+
+// secretWin scans the window starting at p (a window start) with piimask's scanner.
+func (s *scanner) secretWin(p int) bool {
+	t := s.text
+	e := p
+	for e < len(t) && t[e] != '\n' && e-p < secretWindow {
+		e++
+	}
+	if e < len(t) && t[e] == '\n' {
+		e++
+	} else if e-p >= secretWindow {
+		// too long for one window: cut after the last whitespace, or extend to the end of the token
+		cut := -1
+		for q := e - 1; q > p; q-- {
+			if isSpace(t[q]) {
+				cut = q + 1
+				break
+			}
+		}
+		if cut < 0 {
+			for e < len(t) && !isSpace(t[e]) && e-p < s.k.maxConstruct {
+				e++
+			}
+			if e >= len(t) && s.more(p, e) {
+				return false
+			}
+			cut = e
+		}
+		e = cut
+	} else if s.more(p, e) {
+		return false // the line is not complete yet
+	}
+	if e <= p {
+		e = p + 1
+	}
+	s.secretNext = e
+	s.matches = s.k.secrets.Scan(t[p:e], s.matches[:0])
+	for _, m := range s.matches {
+		if placeholder(t[p+m.Start : p+m.End]) {
+			continue // documentation examples (AKIAIOSFODNN7EXAMPLE) and masks are common in answers
+		}
+		typ := strings.ToLower(m.Name())
+		s.add(Finding{Check: CheckSecret, Type: typ, Start: p + m.Start, End: p + m.End, Score: 1,
+			Replace: "[REDACTED:" + typ + "]", CanRedact: true})
+	}
+	return true
+}
 
 type secretRule struct {
 	prefix   string // case-sensitive literal prefix
@@ -63,72 +129,22 @@ func isTokenByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
-// secret checks for a credential starting at p.
+// secret runs the secret checks at p: a PEM private key starting here, then the window starting here.
 func (s *scanner) secret(p int) bool {
 	t := s.text
-	c := t[p]
-	if !secretFirst[c] || p > 0 && (isTokenByte(t[p-1]) || t[p-1] == '.') {
+	if t[p] == '-' && p >= s.secretUntil && s.stage2 == 0 {
+		if !s.privateKey(p) {
+			return false
+		}
+	}
+	s.stage2 = 1
+	if p != s.secretNext || p < s.secretUntil {
+		if p == s.secretNext {
+			s.secretNext = s.secretUntil
+		}
 		return true
 	}
-	if c == '-' {
-		return s.privateKey(p)
-	}
-	// cheap prefix filter before reading the token
-	any := false
-	for i := range secretRules {
-		pre := secretRules[i].prefix
-		if pre[0] != c {
-			continue
-		}
-		j := 1
-		for j < len(pre) && p+j < len(t) && t[p+j] == pre[j] {
-			j++
-		}
-		if j == len(pre) || p+j >= len(t) && s.more(p, p+j) {
-			any = true
-			break
-		}
-	}
-	if !any {
-		return true
-	}
-	// the token: [A-Za-z0-9_-] plus '.' (JWT, SendGrid)
-	q := p
-	for q < len(t) && (isTokenByte(t[q]) || t[q] == '.') && q-p < 2048 {
-		q++
-	}
-	if q >= len(t) && s.more(p, q) {
-		return false
-	}
-	tok := t[p:q]
-	for len(tok) > 0 && tok[len(tok)-1] == '.' {
-		tok = tok[:len(tok)-1]
-	}
-	for _, r := range secretRules {
-		if len(tok) < len(r.prefix)+r.minBody || string(tok[:len(r.prefix)]) != r.prefix {
-			continue
-		}
-		typ, ok := r.typ, false
-		body := tok[len(r.prefix):]
-		switch r.typ {
-		case "jwt":
-			ok = validJWT(tok)
-		case "sendgrid_key":
-			ok = len(body) == 66 && body[22] == '.'
-		default:
-			if indexByte(body, '.') >= 0 {
-				continue
-			}
-			ok = (r.maxBody == 0 || len(body) == r.maxBody) && bodyOK(body, r.bodyKind) && !placeholder(body)
-		}
-		if !ok {
-			continue
-		}
-		s.add(Finding{Check: CheckSecret, Type: typ, Start: p, End: p + len(tok), Score: 1, Replace: "[REDACTED:" + typ + "]", CanRedact: true})
-		s.secretUntil = p + len(tok)
-		return true
-	}
-	return true
+	return s.secretWin(p)
 }
 
 func bodyOK(b []byte, kind byte) bool {
@@ -229,5 +245,8 @@ func (s *scanner) privateKey(p int) bool {
 	}
 	s.add(Finding{Check: CheckSecret, Type: "private_key", Start: p, End: end, Score: 1, Replace: "[REDACTED:private_key]", CanRedact: true})
 	s.secretUntil = end
+	if s.secretNext < end {
+		s.secretNext = end
+	}
 	return true
 }
