@@ -246,3 +246,22 @@ func TestNoGoroutines(t *testing.T) {
 		t.Fatalf("br: %v, goroutines %d", err, runtime.NumGoroutine())
 	}
 }
+
+func TestEncodeRoundTripLarge(t *testing.T) {
+	plain := bytes.Repeat(fixture(t, "chat.json"), 90) // ~330 KiB, several deflate blocks
+	for i := range plain {
+		if i%97 == 0 {
+			plain[i] = byte(i) // break up the repetition a little
+		}
+	}
+	for _, enc := range []string{"gzip", "deflate", "zstd"} {
+		c, err := Encode(enc, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(enc, c, int64(len(plain)))
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("%s: round trip of %d bytes failed: %v", enc, len(plain), err)
+		}
+	}
+}
