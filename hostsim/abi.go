@@ -722,6 +722,9 @@ func abiHTTPCall(v *vm, stack []uint64) {
 	h := v.h
 	h.calloutMu.Lock()
 	h.callouts = append(h.callouts, req)
+	if len(h.callouts) > 2*h.cfg.LogLimit {
+		h.callouts = append([]CalloutRequest(nil), h.callouts[len(h.callouts)-h.cfg.LogLimit:]...)
+	}
 	h.calloutMu.Unlock()
 	cs := &calloutState{v: v, token: token, req: req, s: v.stream}
 	if f := v.current(); f != nil {

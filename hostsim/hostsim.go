@@ -138,6 +138,9 @@ func Start(cfg Config) (*Host, error) {
 	if cfg.BufferLimit <= 0 {
 		cfg.BufferLimit = 1 << 20
 	}
+	if cfg.LogLimit <= 0 {
+		cfg.LogLimit = 100000
+	}
 	if cfg.TraceLimit <= 0 {
 		cfg.TraceLimit = 5000
 	}
@@ -355,7 +358,11 @@ func (h *Host) SharedDataKeys(vmID string) []string { return h.shared.keys(vmID)
 func (h *Host) Logs() []LogEntry {
 	h.logMu.Lock()
 	defer h.logMu.Unlock()
-	return append([]LogEntry(nil), h.logs...)
+	logs := h.logs
+	if len(logs) > h.cfg.LogLimit {
+		logs = logs[len(logs)-h.cfg.LogLimit:]
+	}
+	return append([]LogEntry(nil), logs...)
 }
 
 // LogsAt returns the messages logged at level min or above.
@@ -380,7 +387,13 @@ func (h *Host) VMFailed(plugin string, worker int) bool {
 func (h *Host) addLog(e LogEntry, s *Stream) {
 	h.logMu.Lock()
 	h.logs = append(h.logs, e)
+	if len(h.logs) > 2*h.cfg.LogLimit {
+		h.logs = append([]LogEntry(nil), h.logs[len(h.logs)-h.cfg.LogLimit:]...)
+	}
 	h.logMu.Unlock()
+	if h.cfg.OnLog != nil {
+		h.cfg.OnLog(e)
+	}
 	if s != nil {
 		s.res.Logs = append(s.res.Logs, e)
 	}

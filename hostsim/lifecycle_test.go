@@ -420,3 +420,20 @@ func TestMapLifetime(t *testing.T) {
 		t.Fatalf("paused headers must stay readable: %v", res.LogsAt(LogInfo))
 	}
 }
+
+func TestLogLimitAndOnLog(t *testing.T) {
+	var live int
+	h := conformance(t, ProfileEnvoy, "", func(c *Config) {
+		c.LogLimit = 10
+		c.OnLog = func(LogEntry) { live++ }
+	})
+	for i := 0; i < 20; i++ {
+		h.Do(Request{}, Response{})
+	}
+	if n := len(h.Logs()); n != 10 {
+		t.Fatalf("kept %d logs, want 10", n)
+	}
+	if live < 20 {
+		t.Fatalf("OnLog saw %d entries", live)
+	}
+}

@@ -102,6 +102,12 @@ type Config struct {
 	Callouts map[string]CalloutHandler
 	// ForeignFunctions adds or replaces foreign functions the host offers.
 	ForeignFunctions map[string]func(args []byte) ([]byte, error)
+	// OnLog, when set, receives every log entry as it is emitted (e.g. to print a
+	// development gateway's logs live). It must not call back into the Host.
+	OnLog func(LogEntry)
+	// LogLimit caps the entries Host.Logs and Host.Callouts keep (default 100000; the
+	// oldest are dropped), so a long-running Host does not grow without bound.
+	LogLimit int
 	// Trace records every ABI call; New prints the trace with t.Log when the test fails.
 	Trace bool
 	// TraceLimit caps the kept trace lines (default 5000, most recent kept).
