@@ -72,63 +72,6 @@ func (s *scanner) secretWin(p int) bool {
 	return true
 }
 
-type secretRule struct {
-	prefix   string // case-sensitive literal prefix
-	typ      string
-	minBody  int // minimum length of the token after the prefix
-	maxBody  int // 0: unbounded (up to the token cap)
-	bodyKind byte
-}
-
-const (
-	bodyAlnum      = 'a' // [A-Za-z0-9]
-	bodyToken      = 't' // [A-Za-z0-9_-]
-	bodyUpperAlnum = 'u' // [A-Z0-9]
-)
-
-var secretRules = []secretRule{
-	{"AKIA", "aws_access_key", 16, 16, bodyUpperAlnum},
-	{"ASIA", "aws_access_key", 16, 16, bodyUpperAlnum},
-	{"ghp_", "github_token", 36, 36, bodyAlnum},
-	{"gho_", "github_token", 36, 36, bodyAlnum},
-	{"ghu_", "github_token", 36, 36, bodyAlnum},
-	{"ghs_", "github_token", 36, 36, bodyAlnum},
-	{"ghr_", "github_token", 36, 36, bodyAlnum},
-	{"github_pat_", "github_token", 70, 0, bodyToken},
-	{"glpat-", "gitlab_token", 20, 0, bodyToken},
-	{"sk-ant-", "anthropic_api_key", 40, 0, bodyToken},
-	{"sk-proj-", "openai_api_key", 40, 0, bodyToken},
-	{"sk-svcacct-", "openai_api_key", 40, 0, bodyToken},
-	{"sk-", "openai_api_key", 32, 0, bodyToken},
-	{"sk_live_", "stripe_key", 20, 0, bodyAlnum},
-	{"rk_live_", "stripe_key", 20, 0, bodyAlnum},
-	{"sk_test_", "stripe_key", 20, 0, bodyAlnum},
-	{"xoxb-", "slack_token", 20, 0, bodyToken},
-	{"xoxp-", "slack_token", 20, 0, bodyToken},
-	{"xoxa-", "slack_token", 20, 0, bodyToken},
-	{"xoxr-", "slack_token", 20, 0, bodyToken},
-	{"xoxs-", "slack_token", 20, 0, bodyToken},
-	{"AIza", "google_api_key", 35, 35, bodyToken},
-	{"hf_", "huggingface_token", 34, 34, bodyAlnum},
-	{"npm_", "npm_token", 36, 36, bodyAlnum},
-	{"SG.", "sendgrid_key", 60, 0, bodyToken}, // SG.<22>.<43>, '.' handled below
-	{"eyJ", "jwt", 30, 0, bodyToken},          // header.payload.signature, checked below
-}
-
-var secretFirst [256]bool
-
-func init() {
-	// pure data initialiser
-	for _, r := range secretRules {
-		secretFirst[r.prefix[0]] = true
-	}
-	secretFirst['-'] = true
-}
-
-func isTokenByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
-}
-
 // secret runs the secret checks at p: a PEM private key starting here, then the window starting here.
 func (s *scanner) secret(p int) bool {
 	t := s.text
@@ -145,31 +88,6 @@ func (s *scanner) secret(p int) bool {
 		return true
 	}
 	return s.secretWin(p)
-}
-
-func bodyOK(b []byte, kind byte) bool {
-	digits, letters := 0, 0
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c >= 'A' && c <= 'Z':
-			letters++
-		case c >= 'a' && c <= 'z':
-			if kind == bodyUpperAlnum {
-				return false
-			}
-			letters++
-		case c == '_' || c == '-':
-			if kind != bodyToken {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	// a real key mixes digits and letters; words-with-dashes ("sk-learn-is-a-python-library") do not
-	return digits > 0 && letters > 0
 }
 
 // placeholder reports visibly fake values (documentation examples, masks).
@@ -190,14 +108,6 @@ func placeholder(b []byte) bool {
 		}
 	}
 	return false
-}
-
-func validJWT(tok []byte) bool {
-	parts := strings.Split(string(tok), ".")
-	if len(parts) != 3 || len(parts[0]) < 10 || len(parts[1]) < 10 || len(parts[2]) < 16 {
-		return false
-	}
-	return strings.HasPrefix(parts[1], "eyJ")
 }
 
 // privateKey checks for a PEM private key block at p ("-----BEGIN ... PRIVATE KEY-----"); the finding spans the
