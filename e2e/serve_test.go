@@ -118,7 +118,7 @@ func startServe(t *testing.T, bin, cfg, dist string) *served {
 	case s.base = <-ready:
 	case err := <-s.exited:
 		t.Fatalf("hostsim serve exited before listening: %v\n%s", err, s.log())
-	case <-time.After(90 * time.Second): // compiling four standard-Go modules takes a few seconds each
+	case <-time.After(180 * time.Second): // compiling four standard-Go modules takes several seconds each
 		t.Fatalf("hostsim serve did not start in time\n%s", s.log())
 	}
 	return s
