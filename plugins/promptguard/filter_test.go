@@ -347,7 +347,7 @@ func TestHostileInput(t *testing.T) {
 	if res.Trapped || res.Upstream == nil {
 		t.Fatalf("100k messages: trapped %v status %d", res.Trapped, res.Status)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 30*time.Second { // generous: CI machines are shared; typical is under 1 s
 		t.Fatalf("100k messages took %v", d)
 	}
 	t.Logf("100k messages (%d bytes): %v", b.Len(), time.Since(start))
@@ -361,7 +361,7 @@ func TestHostileInput(t *testing.T) {
 	if res.Trapped {
 		t.Fatalf("nested base64 trapped: %v", res.Traps)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 30*time.Second {
 		t.Fatalf("nested base64 took %v", d)
 	}
 	t.Logf("%d KiB of nested base64: %v, status %d", len(s)>>10, time.Since(start), res.Status)

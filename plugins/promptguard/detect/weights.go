@@ -5,8 +5,8 @@ package detect
 // DefaultThreshold and DefaultDataThreshold are the score thresholds chosen by cmd/train for trusted-role
 // segments (user, system) and for untrusted data (tool results, documents).
 const (
-	DefaultThreshold     = 0.81
-	DefaultDataThreshold = 0.81
+	DefaultThreshold     = 0.76
+	DefaultDataThreshold = 0.62
 )
 
 var defaultModel = Model{

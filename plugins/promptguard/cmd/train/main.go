@@ -355,9 +355,11 @@ func (m *lr) quantize() *detect.Model {
 	return q
 }
 
-// chooseThresholds picks the user threshold as the lowest that keeps the out-of-fold FPR at most 1.5% on
-// benign and 4% on benign-hard records, and the data threshold as the lowest that keeps it at most 2% on benign
-// documents and 1.5% on benign records inspected as data. Thresholds are searched on a 0.01 grid.
+// chooseThresholds picks, on a 0.01 grid, the user threshold as the lowest that keeps the out-of-fold FPR at
+// most 2% on benign and 4% on benign-hard records, and the (stricter, lower) data threshold for tool results and
+// documents as the lowest that keeps it at most 3% over all benign and benign-hard records together, as if each
+// of them had arrived as a retrieved document: instructions inside data are suspicious in themselves, and the
+// few trainable benign documents are too few to tune on.
 func chooseThresholds(rs []*record, p map[*record]float64) (user, data float64) {
 	fpr := func(th float64, keep func(*record) bool) float64 {
 		var n, fp float64
@@ -374,23 +376,22 @@ func chooseThresholds(rs []*record, p map[*record]float64) (user, data float64) 
 		}
 		return fp / n
 	}
+	benign := func(r *record) bool { return r.Kind == "benign" }
+	hard := func(r *record) bool { return r.Kind == "benign-hard" }
+	anyBenign := func(r *record) bool { return r.Kind == "benign" || r.Kind == "benign-hard" }
 	user = 0.99
 	for th := 0.99; th >= 0.05; th -= 0.01 {
-		if fpr(th, func(r *record) bool { return r.Kind == "benign" }) <= 0.015 &&
-			fpr(th, func(r *record) bool { return r.Kind == "benign-hard" }) <= 0.04 {
-			user = th
-		} else {
+		if fpr(th, benign) > 0.02 || fpr(th, hard) > 0.04 {
 			break
 		}
+		user = th
 	}
 	data = user
 	for th := user; th >= 0.05; th -= 0.01 {
-		if fpr(th, func(r *record) bool { return r.Kind == "benign" }) <= 0.015 &&
-			fpr(th, func(r *record) bool { return r.data }) <= 0.02 {
-			data = th
-		} else {
+		if fpr(th, anyBenign) > 0.03 {
 			break
 		}
+		data = th
 	}
 	return round2(user), round2(data)
 }
