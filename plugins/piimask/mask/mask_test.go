@@ -290,3 +290,42 @@ func BenchmarkStreamer(b *testing.B) {
 		s.Flush()
 	}
 }
+
+var fragments = []string{"the ", "call ", "me ", "at ", "Phone: ", "office", " ", "\n", ". ", ", ", "x", "ext ",
+	"jane.doe@example.com", "+1 415-555-0132", "020 7946 0958", "4111 1111 1111 1111", "078-05-1122",
+	"DE89 3704 0044 0532 0130 00", "10.1.2.3", "fe80::1", "AKIAIOSFODNN7EXAMPLE", "password = \"S3cr3t!pass\"",
+	"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----", "postgres://u:pw12345x@h/db",
+	"AB 12 34 56 C", "12345678Z", "ghp_1A2b3C4d5E6f7G8h9I0jKlMnOpQrStUvWxYz", "0x52908400098527886E0F7030069857D2E4169EE7"}
+
+// FuzzStreamerFragments builds entity-rich texts from fragments and checks that any chunking of the stream
+// gives exactly the whole-text result.
+func FuzzStreamerFragments(f *testing.F) {
+	f.Add([]byte{0, 1, 12, 6, 13, 8, 2, 16}, uint8(3))
+	f.Add([]byte{4, 14, 5, 22, 7, 21, 9, 23}, uint8(1))
+	m := newMasker(Redact, nil)
+	f.Fuzz(func(t *testing.T, sel []byte, step uint8) {
+		var b strings.Builder
+		for _, x := range sel {
+			b.WriteString(fragments[int(x)%len(fragments)])
+		}
+		text := b.String()
+		if len(text) > MaxHold {
+			return
+		}
+		want := string(m.Apply([]byte(text), nil, false).Text)
+		var pieces [][]byte
+		n := 1 + int(step)%13
+		for i := 0; i < len(text); {
+			k := n
+			if i+k > len(text) {
+				k = len(text) - i
+			}
+			pieces = append(pieces, []byte(text[i:i+k]))
+			i += k
+			n = 1 + (n*5+int(step))%17
+		}
+		if got, _ := streamPieces(m, pieces, nil); got != want {
+			t.Fatalf("stream %q\nwhole  %q\ntext %q", got, want, text)
+		}
+	})
+}
