@@ -499,3 +499,26 @@ func TestHoldHeaders(t *testing.T) {
 		}
 	})
 }
+
+func TestOnErrorUnparseable(t *testing.T) {
+	bad := []byte(`{"id":"chatcmpl-1","choices":[{"index":0,"message":{"role":"assistant","content":"trunc`)
+	t.Run("deny replaces the body", func(t *testing.T) {
+		h := host(t, hostsim.ProfileEnvoy, `{}`)
+		res := h.Do(chatRequest("sys", false), jsonResponse(bad))
+		checkHealthy(t, res)
+		if !bytes.Contains(res.Body, []byte(`"code":"response_body_unparseable"`)) {
+			t.Errorf("body %s", res.Body)
+		}
+		if n, _ := h.Metric("wasmguard_outputguard_errors"); n != 1 {
+			t.Errorf("errors metric = %d", n)
+		}
+	})
+	t.Run("allow passes it", func(t *testing.T) {
+		h := host(t, hostsim.ProfileEnvoy, `{"on_error":"allow"}`)
+		res := h.Do(chatRequest("sys", false), jsonResponse(bad))
+		checkHealthy(t, res)
+		if !bytes.Equal(res.Body, bad) {
+			t.Errorf("body %s", res.Body)
+		}
+	})
+}
