@@ -422,6 +422,18 @@ func TestStreamSchema(t *testing.T) {
 			t.Errorf("decision %+v", d)
 		}
 	})
+	t.Run("schema only, text checks off", func(t *testing.T) {
+		h := host(t, hostsim.ProfileEnvoy, `{"exfiltration":{"enabled":false},"unsafe_markup":{"enabled":false},"secrets":{"enabled":false},"prompt_leak":{"enabled":false},`+schema+`}`)
+		res := h.Do(streamRequest(c, "sys"), sseResp(good))
+		checkHealthy(t, res)
+		if !bytes.Equal(res.Body, []byte(good)) || len(decisions(res)) != 0 {
+			t.Errorf("valid stream: decisions %+v body %s", decisions(res), res.Body)
+		}
+		res = h.Do(streamRequest(c, "sys"), sseResp(bad))
+		if _, _, errored := clientStream(t, c.format, res.Body); !errored {
+			t.Error("invalid stream not ended with an error")
+		}
+	})
 	t.Run("buffer_streams sends only the error", func(t *testing.T) {
 		h := host(t, hostsim.ProfileEnvoy, `{"buffer_streams":true,`+schema+`}`)
 		res := h.Do(streamRequest(c, "sys"), sseResp(bad))

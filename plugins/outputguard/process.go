@@ -349,8 +349,8 @@ func (p *streamProc) event(ev sse.Event) {
 	for _, d := range deltas {
 		switch d.Kind {
 		case llm.DeltaText, llm.DeltaToolArgs:
-			if d.Text == "" || !p.k.Enabled() {
-				continue
+			if d.Text == "" {
+				continue // (with every text check off the channel still collects the text for the JSON Schema)
 			}
 			key := chanKey{d.Choice, d.Index, d.Kind == llm.DeltaToolArgs}
 			c := p.chans[key]
