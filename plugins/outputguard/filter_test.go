@@ -534,3 +534,20 @@ func TestOnErrorUnparseable(t *testing.T) {
 		}
 	})
 }
+
+// A route sdk/llm does not recognise: the provider is sniffed from the stream / the body.
+func TestCustomPath(t *testing.T) {
+	for _, c := range streamCases {
+		t.Run(c.name, func(t *testing.T) {
+			h := host(t, hostsim.ProfileEnvoy, `{"prompt_leak":{"from_request":false}}`)
+			req := streamRequest(c, "sys")
+			req.Path = "/internal/llm-proxy"
+			stream := c.build(splitTokens("look " + exfilImage + " ok"))
+			res := h.Do(req, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunkBytes(stream, 33)})
+			checkHealthy(t, res)
+			if got, _, _ := clientStream(t, c.format, res.Body); got != "look ![chart]("+placeholder+") ok" {
+				t.Errorf("client text %q", got)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
@@ -342,6 +343,13 @@ func (p *streamProc) event(ev sse.Event) {
 	if !ev.HasData {
 		return
 	}
+	if p.format == llm.FormatUnknown {
+		// a path sdk/llm does not know (a custom route): recognise the provider from the first data event
+		if p.format = sniffStream(ev); p.format == llm.FormatUnknown {
+			return
+		}
+		p.sp = llm.NewStreamParser(p.format)
+	}
 	deltas, err := p.sp.Parse(ev)
 	if err != nil {
 		return // an event we cannot read is forwarded unchanged
@@ -502,4 +510,23 @@ func (p *streamProc) drain(eos bool) []byte {
 		out = append(out, p.dec.Pending()...)
 	}
 	return out
+}
+
+// sniffStream recognises the provider of an SSE stream from one event.
+func sniffStream(ev sse.Event) llm.Format {
+	switch {
+	case strings.HasPrefix(ev.Event, "response."):
+		return llm.FormatOpenAIResponses
+	case ev.Event == "message_start" || ev.Event == "content_block_start" || ev.Event == "content_block_delta" || ev.Event == "ping":
+		return llm.FormatAnthropic
+	case strings.Contains(ev.Data, `"candidates"`):
+		return llm.FormatGemini
+	case strings.Contains(ev.Data, `"chat.completion.chunk"`) || strings.Contains(ev.Data, `"choices"`):
+		return llm.FormatOpenAIChat
+	case strings.Contains(ev.Data, `"type":"response.`):
+		return llm.FormatOpenAIResponses
+	case strings.Contains(ev.Data, `"type":"message_start"`) || strings.Contains(ev.Data, `"type":"content_block_`):
+		return llm.FormatAnthropic
+	}
+	return llm.FormatUnknown
 }
