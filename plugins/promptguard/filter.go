@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -9,22 +8,19 @@ import (
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmguard/wasmguard/plugins/promptguard/detect"
+	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
-	"github.com/wasmguard/wasmguard/sdk/reply"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
 const filterName = "promptguard"
 
-// Reason codes.
+// Reason codes of a decision (the on_error path uses the shared telemetry.Reason* codes).
 const (
 	reasonInjection         = "prompt_injection_detected"
 	reasonIndirectInjection = "indirect_prompt_injection_detected"
-	reasonTooLarge          = "body_too_large"
-	reasonUnsupported       = "unsupported_content_encoding"
-	reasonUndecodable       = "body_undecodable"
-	reasonInvalid           = "invalid_request_body"
 )
 
 // Annotation headers (added to the response the client receives).
@@ -44,35 +40,23 @@ type pluginContext struct {
 	types.DefaultPluginContext
 	cfg *config.Routed[Config]
 
-	mScanned, mFlagged, mBlocked, mAnnotated, mErrors proxywasm.MetricCounter
+	scanned, flagged, blocked, annotated filter.Counter
+	errors                               *filter.CounterVec
 }
 
 // OnPluginStart parses the configuration (refusing to start on any error) and defines the metrics.
-// TODO(sdk): switch to filter.LoadConfig / filter.NewMetrics when sdk/filter lands.
 func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	raw, err := proxywasm.GetPluginConfiguration()
-	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
-		proxywasm.LogCriticalf("%s: config: cannot read the plugin configuration: %v", filterName, err)
-		return types.OnPluginStartStatusFailed
-	}
-	cfg, err := parseConfig(raw)
-	if err != nil {
-		var cerr *config.Errors
-		if errors.As(err, &cerr) {
-			for _, is := range cerr.Issues {
-				proxywasm.LogCriticalf("%s: config: %s", filterName, is)
-			}
-		} else {
-			proxywasm.LogCriticalf("%s: config: %v", filterName, err)
-		}
+	cfg, ok := filter.LoadConfig(filterName, parseConfig)
+	if !ok {
 		return types.OnPluginStartStatusFailed
 	}
 	p.cfg = cfg
-	p.mScanned = proxywasm.DefineCounterMetric(telemetry.MetricName(filterName, "requests_scanned"))
-	p.mFlagged = proxywasm.DefineCounterMetric(telemetry.MetricName(filterName, "flagged"))
-	p.mBlocked = proxywasm.DefineCounterMetric(telemetry.MetricName(filterName, "blocked"))
-	p.mAnnotated = proxywasm.DefineCounterMetric(telemetry.MetricName(filterName, "annotated"))
-	p.mErrors = proxywasm.DefineCounterMetric(telemetry.MetricName(filterName, "errors"))
+	m := filter.NewMetrics(filterName)
+	p.scanned = m.Counter("requests_scanned")
+	p.flagged = m.Counter("flagged")
+	p.blocked = m.Counter("blocked")
+	p.annotated = m.Counter("annotated")
+	p.errors = m.CounterVec("errors", "reason")
 	return types.OnPluginStartStatusOK
 }
 
@@ -80,14 +64,10 @@ func (p *pluginContext) NewHttpContext(uint32) types.HttpContext { return &httpC
 
 type httpContext struct {
 	types.DefaultHttpContext
-	p    *pluginContext
-	cfg  *Config
-	rule string
-
-	path, requestID, encoding string
-	bodySize                  int
-	scanned                   bool
-	replied                   bool
+	p   *pluginContext
+	s   filter.Stream
+	cfg *Config
+	req filter.RequestBody
 
 	// annotation for the response headers
 	annotate bool
@@ -96,67 +76,50 @@ type httpContext struct {
 	reason   string
 }
 
-func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-	hs, _ := proxywasm.GetHttpRequestHeaders() // one pairs call
-	ri := requestInfo(hs, h.p.cfg.Default.ConsumerHeader)
-	h.path, h.requestID = ri.Path, ri.RequestID
-	for _, kv := range hs {
-		if kv[0] == "content-encoding" {
-			h.encoding = kv[1]
-		}
-	}
-	h.cfg, h.rule = h.p.cfg.Select(ri)
-	if endOfStream {
-		h.scanned = true // no body: nothing to inspect
-	}
+func (h *httpContext) OnHttpRequestHeaders(int, bool) types.Action {
+	h.s.Info = filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
+	h.cfg, h.s.Rule = h.p.cfg.Select(h.s.Info)
+	h.s.Format = llm.DetectFormat(h.s.Info.Path, nil)
+	h.req.Limit = h.cfg.MaxBodyBytes
 	return types.ActionContinue
 }
 
 func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
-	if h.scanned || h.replied {
-		return types.ActionContinue
-	}
-	h.bodySize = bodySize
-	if int64(bodySize) > h.cfg.MaxBodyBytes {
-		return h.fail(reasonTooLarge, 413)
-	}
-	if !endOfStream {
-		return types.ActionPause // accumulate: the next call sees the cumulative body
-	}
-	return h.inspect()
+	raw, step, err := h.req.Collect(bodySize, endOfStream)
+	return h.request(raw, step, err)
 }
 
 // OnHttpRequestTrailers inspects a body that ended with trailers instead of end_of_stream.
 func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
-	if h.scanned || h.replied || h.bodySize == 0 {
-		return types.ActionContinue
-	}
-	return h.inspect()
+	raw, step, err := h.req.CollectAtTrailers()
+	return h.request(raw, step, err)
 }
 
-func (h *httpContext) inspect() types.Action {
-	h.scanned = true
-	raw, err := proxywasm.GetHttpRequestBody(0, h.bodySize)
+func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
+	switch {
+	case err != nil:
+		return h.fail(filter.ReasonFor(err, false))
+	case step == filter.StepMore:
+		return types.ActionPause // accumulate: the next call sees the cumulative body
+	case step == filter.StepSkip:
+		return types.ActionContinue
+	}
+	enc, _ := h.s.Info.Header("content-encoding")
+	plain, err := body.Decode(enc, raw, h.cfg.MaxBodyBytes)
 	if err != nil {
-		return h.fail(reasonUndecodable, 400)
+		return h.fail(filter.ReasonFor(err, false))
 	}
-	// TODO(sdk): decode with sdk/body once it no longer pulls in net/http (through andybalholm/brotli), whose
-	// os/net imports (path_filestat_get) make the module fail to load on Envoy's restricted WASI.
-	enc := strings.ToLower(strings.TrimSpace(h.encoding))
-	if enc != "" && enc != "identity" {
-		return h.fail(reasonUnsupported, 415)
-	}
-	plain := raw
-	f := llm.DetectFormat(h.path, plain)
+	f := llm.DetectFormat(h.s.Info.Path, plain)
 	if f == llm.FormatUnknown {
 		return types.ActionContinue // not an LLM API request (models list, embeddings, health checks...)
 	}
-	req, err := llm.ParseRequestWith(f, plain, llm.Options{Path: h.path, DocumentMarkers: h.cfg.DocumentMarkers})
+	h.s.Format = f
+	req, err := llm.ParseRequestWith(f, plain, llm.Options{Path: h.s.Info.Path, DocumentMarkers: h.cfg.DocumentMarkers})
 	if err != nil {
-		return h.fail(reasonInvalid, 400)
+		return h.fail(telemetry.ReasonRequestBodyUnparseable)
 	}
 	v := h.cfg.det.ScanRequest(req, &h.cfg.Policy)
-	increment(h.p.mScanned)
+	h.p.scanned.Inc()
 	enforce := h.cfg.Enforce()
 	if h.cfg.Action == actionAnnotate && enforce {
 		h.annotate, h.score, h.signals = true, v.Score, v.Signals
@@ -164,7 +127,7 @@ func (h *httpContext) inspect() types.Action {
 	if !v.Flagged {
 		return types.ActionContinue
 	}
-	increment(h.p.mFlagged)
+	h.p.flagged.Inc()
 	reason := reasonInjection
 	if detect.IsData(v.Provenance) {
 		reason = reasonIndirectInjection
@@ -175,48 +138,37 @@ func (h *httpContext) inspect() types.Action {
 	}
 	if h.cfg.Action == actionAnnotate {
 		h.reason = reason
-		increment(h.p.mAnnotated)
+		h.p.annotated.Inc()
 		return types.ActionContinue
 	}
-	increment(h.p.mBlocked)
-	h.reply(f, h.cfg.Status, reason)
+	h.p.blocked.Inc()
+	_ = h.s.Reply(h.cfg.Status, reason, blockMessage)
 	return types.ActionPause
 }
 
-// fail takes the on_error path: deny answers with a provider-shaped error, allow lets the request through.
-func (h *httpContext) fail(reason string, status int) types.Action {
-	h.scanned = true
-	increment(h.p.mErrors)
-	action := "block"
-	if h.cfg.FailOpen() {
-		action = "allow"
+// fail takes the on_error path with a shared reason code: deny answers with a provider-shaped error (status
+// from filter.StatusFor), allow lets the request through. Monitor mode never blocks; both are logged.
+func (h *httpContext) fail(reason string) types.Action {
+	h.p.errors.Inc(reason)
+	deny := !h.cfg.FailOpen()
+	d := telemetry.Decision{Filter: filterName, Rule: h.s.Rule, Action: "allow", Reason: reason, RequestID: h.s.RequestID()}
+	if deny {
+		d.Action = "deny"
 	}
-	d := telemetry.Decision{Filter: filterName, Rule: h.rule, Action: action, Reason: reason, RequestID: h.requestID}
 	if !h.cfg.Enforce() {
 		d.Mode = string(config.ModeMonitor)
 	}
-	proxywasm.LogWarn(d.String())
-	if h.cfg.FailOpen() || !h.cfg.Enforce() {
+	filter.LogDecision(d)
+	if !deny || !h.cfg.Enforce() {
 		return types.ActionContinue
 	}
-	h.reply(llm.DetectFormat(h.path, nil), status, reason)
+	_ = h.s.Reply(filter.StatusFor(reason), reason, "the gateway's prompt-injection filter could not check the request")
 	return types.ActionPause
-}
-
-func (h *httpContext) reply(f llm.Format, status int, reason string) {
-	if h.replied {
-		return
-	}
-	h.replied = true
-	hdrs, b := reply.Error(f, status, reason, blockMessage, h.requestID)
-	if err := proxywasm.SendHttpResponse(uint32(status), hdrs, b, -1); err != nil {
-		proxywasm.LogErrorf("%s: send local reply: %v", filterName, err)
-	}
 }
 
 func (h *httpContext) logDecision(action, reason string, v detect.Verdict) {
 	d := telemetry.Decision{
-		Filter: filterName, Rule: h.rule, Action: action, Reason: reason, RequestID: h.requestID,
+		Filter: filterName, Rule: h.s.Rule, Action: action, Reason: reason, RequestID: h.s.RequestID(),
 		Score: round3(v.Score), Signals: v.Signals,
 	}
 	if !h.cfg.Enforce() {
@@ -229,12 +181,12 @@ func (h *httpContext) logDecision(action, reason string, v detect.Verdict) {
 		}
 		d.Findings = append(d.Findings, telemetry.Finding{Type: typ, Segment: fd.Segment, Start: 0, End: fd.Runes, Score: round3(fd.Score)})
 	}
-	proxywasm.LogInfo(d.String())
+	filter.LogDecision(d)
 }
 
 // OnHttpResponseHeaders adds the annotation headers (action annotate, enforce mode).
 func (h *httpContext) OnHttpResponseHeaders(int, bool) types.Action {
-	if !h.annotate || h.replied {
+	if !h.annotate || h.s.Replied() {
 		return types.ActionContinue
 	}
 	_ = proxywasm.AddHttpResponseHeader(headerScore, strconv.FormatFloat(round3(h.score), 'f', -1, 64))
@@ -247,33 +199,4 @@ func (h *httpContext) OnHttpResponseHeaders(int, bool) types.Action {
 	return types.ActionContinue
 }
 
-func increment(m proxywasm.MetricCounter) { m.Increment(1) }
-
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }
-
-// requestInfo builds the rule-matching view of a request from its headers.
-// TODO(sdk): use filter.ReadRequestInfo (route name property, Kong/Envoy encodings) when sdk/filter lands.
-func requestInfo(hs [][2]string, consumerHeader string) *config.RequestInfo {
-	ri := &config.RequestInfo{Headers: hs}
-	for _, kv := range hs {
-		switch kv[0] {
-		case ":path":
-			ri.Path = kv[1]
-		case ":method":
-			ri.Method = kv[1]
-		case ":authority", "host":
-			if ri.Host == "" {
-				ri.Host = kv[1]
-			}
-		case "x-request-id":
-			ri.RequestID = kv[1]
-		}
-		if consumerHeader != "" && kv[0] == consumerHeader {
-			ri.Consumer = kv[1]
-		}
-	}
-	if b, err := proxywasm.GetProperty([]string{"xds", "route_name"}); err == nil {
-		ri.Route = strings.TrimRight(string(b), "\x00")
-	}
-	return ri
-}

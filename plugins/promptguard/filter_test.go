@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -299,7 +301,7 @@ func TestOnError(t *testing.T) {
 	if res.Upstream != nil || res.Status != 413 {
 		t.Fatalf("over-limit body: status %d upstream %v", res.Status, res.Upstream != nil)
 	}
-	if ds := decisions(res); len(ds) != 1 || ds[0].Reason != reasonTooLarge {
+	if ds := decisions(res); len(ds) != 1 || ds[0].Reason != telemetry.ReasonRequestBodyTooLarge || ds[0].Action != "deny" {
 		t.Fatalf("decisions %+v", ds)
 	}
 	h = newHost(t, `{"max_body_bytes":1024,"on_error":"allow"}`)
@@ -310,6 +312,19 @@ func TestOnError(t *testing.T) {
 	res = do(h, "/v1/chat/completions", []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":42}]}`), 0)
 	if res.Upstream != nil || res.Status != 400 {
 		t.Fatalf("invalid body: status %d", res.Status)
+	}
+	if ds := decisions(res); len(ds) != 1 || ds[0].Reason != telemetry.ReasonRequestBodyUnparseable {
+		t.Fatalf("decisions %+v", ds)
+	}
+	// A gzip-encoded request is decoded and inspected.
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(openAIChat(attackText))
+	zw.Close()
+	res = h.Do(hostsim.Request{Method: "POST", Path: "/v1/chat/completions", Body: zb.Bytes(),
+		Headers: [][2]string{{"content-type", "application/json"}, {"content-encoding", "gzip"}}}, hostsim.Response{Status: 200})
+	if res.Upstream != nil || res.Status != 400 {
+		t.Fatalf("gzip attack: status %d upstream %v; logs %v", res.Status, res.Upstream != nil, res.Logs)
 	}
 	// Not an LLM API request: passes untouched.
 	res = do(h, "/healthz", []byte(`{"ping":true}`), 0)
