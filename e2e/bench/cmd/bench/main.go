@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"math"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +23,6 @@ import (
 	"github.com/wasmguard/wasmguard/e2e/configs"
 	"github.com/wasmguard/wasmguard/e2e/eval"
 	"github.com/wasmguard/wasmguard/hostsim"
-	"github.com/wasmguard/wasmguard/hostsim/gateway"
 )
 
 type module struct {
@@ -336,45 +333,102 @@ func runNative(filter, benchtime string, say func(string, ...any)) []native {
 	return res
 }
 
-// startGateway serves the local.json chain (or no filters) in front of the mock upstream without delays.
-func startGateway(dist string, noFilters bool) (string, func(), error) {
-	cfg, err := gateway.ParseConfig(configs.Local, "")
-	if err != nil {
+// startGateway runs `hostsim serve` (built from this checkout) with the local.json chain, or with no filters,
+// in front of the mock upstream without delays, and returns its URL and a stop function.
+func startGateway(bin, dist string, noFilters bool) (string, func(), error) {
+	var cfg map[string]any
+	if err := json.Unmarshal(configs.Local, &cfg); err != nil {
 		return "", nil, err
 	}
-	cfg.AdminListen = "off"
-	cfg.Mock.ChunkDelayMS = -1
-	for i := range cfg.Plugins {
-		if cfg.Plugins[i].Name == "tokenbudget" {
+	cfg["mock"] = map[string]any{"chunk_delay_ms": -1}
+	plugins, _ := cfg["plugins"].([]any)
+	for _, p := range plugins {
+		if pm, ok := p.(map[string]any); ok && pm["name"] == "tokenbudget" {
 			c, _ := bench.FilterConfig("tokenbudget")
-			cfg.Plugins[i].Config = c
+			pm["config"] = json.RawMessage(c)
 		}
 	}
-	srv, err := gateway.New(cfg, gateway.Options{Dist: dist, NoFilters: noFilters, Logger: log.New(io.Discard, "", 0)})
+	raw, _ := json.Marshal(cfg)
+	f, err := os.CreateTemp("", "bench-serve-*.json")
 	if err != nil {
 		return "", nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	cfgPath := f.Name()
+	_, _ = f.Write(raw)
+	f.Close()
+	args := []string{"serve", "--config", cfgPath, "--dist", dist, "--listen", "127.0.0.1:0", "--admin", "off", "--quiet"}
+	if noFilters {
+		args = append(args, "--no-filters")
+	}
+	cmd := exec.Command(bin, args...)
+	out, err := cmd.StdoutPipe()
 	if err != nil {
-		srv.Close()
 		return "", nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(ctx, ln, nil, 5*time.Second); close(done) }()
-	return "http://" + ln.Addr().String() + "/v1/chat/completions", func() { cancel(); <-done; srv.Close() }, nil
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				ready <- a
+			}
+		}
+	}()
+	stop := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		os.Remove(cfgPath)
+	}
+	select {
+	case base := <-ready:
+		return base + "/v1/chat/completions", stop, nil
+	case <-time.After(3 * time.Minute):
+		stop()
+		return "", nil, fmt.Errorf("hostsim serve did not start")
+	}
+}
+
+// buildHostsim compiles the hostsim command into dir.
+func buildHostsim(dir string) (string, error) {
+	bin := filepath.Join(dir, "hostsim")
+	if out, err := exec.Command("go", "build", "-o", bin, "./hostsim/cmd/hostsim").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build hostsim: %w\n%s", err, out)
+	}
+	return bin, nil
 }
 
 func runLoadCompare(dist string, dur time.Duration, conc, rounds int, say func(string, ...any)) *loadCmp {
 	lc := &loadCmp{BodyKiB: 4, Rounds: rounds}
 	body := bench.ChatBody(lc.BodyKiB)
-	baseURL, stopBase, err := startGateway(dist, true)
+	tmp, err := os.MkdirTemp("", "bench-hostsim-")
+	if err != nil {
+		lc.Error = err.Error()
+		return lc
+	}
+	defer os.RemoveAll(tmp)
+	bin, err := buildHostsim(tmp)
+	if err != nil {
+		lc.Error = err.Error()
+		return lc
+	}
+	baseURL, stopBase, err := startGateway(bin, dist, true)
 	if err != nil {
 		lc.Error = err.Error()
 		return lc
 	}
 	defer stopBase()
-	chainURL, stopChain, err := startGateway(dist, false)
+	chainURL, stopChain, err := startGateway(bin, dist, false)
 	if err != nil {
 		lc.Error = err.Error()
 		return lc
@@ -459,7 +513,7 @@ func writeOutputs(rep *report, out string) {
 		fmt.Fprintf(&md, "| %s | %s.%s | %.0f | %s | %.0f |\n", n.Filter, n.Pkg, n.Name, n.NsOp, mbps, n.Allocs)
 	}
 	if l := rep.Load; l != nil {
-		fmt.Fprintf(&md, "\n## Under load (hostsim serve, %d KiB requests, mock upstream)\n\n", l.BodyKiB)
+		fmt.Fprintf(&md, "\n## Under load (hostsim serve processes, %d KiB requests, mock upstream)\n\n", l.BodyKiB)
 		if l.Error != "" {
 			fmt.Fprintf(&md, "load test failed: %s\n", l.Error)
 		} else {
