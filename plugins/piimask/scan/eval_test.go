@@ -366,3 +366,50 @@ func trunc(s string, n int) string {
 	}
 	return s
 }
+
+// TestQualityBenignPrompts measures how often the scanner reports anything on ordinary prompts and model
+// answers (injection.dev.jsonl and output.dev.jsonl records labelled 0): every finding there is a false
+// positive unless the text really holds PII, which these sources rarely do.
+func TestQualityBenignPrompts(t *testing.T) {
+	s := New(All(), nil)
+	var ms []Match
+	for _, file := range []string{"injection.dev.jsonl", "output.dev.jsonl"} {
+		texts, flagged, secretFlagged := 0, 0, 0
+		byType := map[string]int{}
+		readJSONL(t, datasetPath(t, file), func(line []byte) {
+			var r struct {
+				Text  string `json:"text"`
+				Label int    `json:"label"`
+			}
+			if err := json.Unmarshal(line, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Label != 0 {
+				return
+			}
+			texts++
+			ms = s.ScanString(r.Text, ms[:0])
+			if len(ms) > 0 {
+				flagged++
+			}
+			sec := false
+			for _, m := range ms {
+				byType[m.Name()]++
+				if m.Secret {
+					sec = true
+				}
+				if os.Getenv("PIIMASK_EVAL_VERBOSE") != "" && half(r.Text) == "tune" {
+					fmt.Printf("BENIGN %s %s %q\n", file, m.Name(), r.Text[m.Start:m.End])
+				}
+			}
+			if sec {
+				secretFlagged++
+			}
+		})
+		t.Logf("%s: %d benign texts, %.1f%% with any finding, %.1f%% with a secret finding; by type %v",
+			file, texts, 100*float64(flagged)/float64(texts), 100*float64(secretFlagged)/float64(texts), byType)
+		if float64(secretFlagged)/float64(texts) > 0.03 {
+			t.Errorf("%s: secret findings on %.1f%% of benign texts", file, 100*float64(secretFlagged)/float64(texts))
+		}
+	}
+}

@@ -96,7 +96,7 @@ func init() {
 	class['-'] = kDash
 	for c := 0; c < 256; c++ {
 		b := byte(c)
-		quiet[c] = isLower(b) || (class[c] == kNone && !wordTab[c] && b != '.' && b != '~')
+		quiet[c] = isLower(b) || (class[c] == kNone && !wordTab[c] && b != '.' && b != '~' && b != ',')
 	}
 }
 
@@ -109,6 +109,20 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 	for i < n {
 		// Fast path: lower-case letters, blanks and plain punctuation never start an entity by themselves.
 		if quiet[text[i]] {
+			i++
+			continue
+		}
+		if text[i] == ',' {
+			// "key", "value" argument pairs: define('PASSWORD', '...'), setopt(c, CURLOPT_PASSWORD, "...")
+			if i > 0 && (text[i-1] == '\'' || text[i-1] == '"' || isUpper(text[i-1]) || text[i-1] == ' ' && i > 1 && (text[i-2] == '\'' || text[i-2] == '"')) {
+				if m, ok := s.assignment(text, i, lastEnd); ok && m.Start >= lastEnd {
+					m.Secret = m.Type.IsSecret()
+					dst = append(dst, m)
+					lastEnd = m.End
+					i = m.End
+					continue
+				}
+			}
 			i++
 			continue
 		}

@@ -524,6 +524,9 @@ func hasSuffixFold(b []byte, suf string) bool {
 }
 
 func classifyKey(key []byte) int {
+	if len(key) == 2 {
+		return keyPassword // "pw"
+	}
 	if containsAnyFold(key, passwordKeys) || hasSuffixFold(key, "pass") || hasSuffixFold(key, "_pw") {
 		return keyPassword
 	}
@@ -563,7 +566,7 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 		k--
 	}
 	key := text[k:ke]
-	if len(key) < 3 {
+	if len(key) < 3 && !(len(key) == 2 && lower(key[0]) == 'p' && lower(key[1]) == 'w') {
 		return Match{}, false
 	}
 	kind := classifyKey(key)
@@ -591,6 +594,9 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 			j += len(scheme)
 			break
 		}
+	}
+	if text[p] == ',' && q == 0 {
+		return Match{}, false // an argument pair needs a quoted value
 	}
 	vs := j
 	for j < n && j-vs <= MaxEntityLen {
