@@ -342,7 +342,8 @@ func (k *Checker) Scan(text string) []Finding {
 }
 
 // Apply returns text with the spans of the findings for which redact returns true replaced by their Replace
-// text. Overlapping findings are merged: the earlier one wins and the later one is dropped.
+// text. Overlapping findings are merged: the one starting earlier (at the same start: the one found first) wins
+// and the other is dropped.
 func Apply(text string, findings []Finding, redact func(Finding) bool) string {
 	var b strings.Builder
 	last := 0
@@ -367,9 +368,10 @@ func Apply(text string, findings []Finding, redact func(Finding) bool) string {
 func sortedFindings(fs []Finding) []Finding {
 	out := make([]Finding, len(fs))
 	copy(out, fs)
-	// insertion sort: finding lists are short and this avoids sort's reflection-free but generic overhead
+	// stable insertion sort by start (lists are short): among findings starting at the same byte the one found
+	// first wins, exactly as in a Stream
 	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && (out[j].Start < out[j-1].Start || out[j].Start == out[j-1].Start && out[j].End > out[j-1].End); j-- {
+		for j := i; j > 0 && out[j].Start < out[j-1].Start; j-- {
 			out[j], out[j-1] = out[j-1], out[j]
 		}
 	}
