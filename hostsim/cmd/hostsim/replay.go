@@ -71,8 +71,13 @@ func runReplay(args []string) int {
 		return 1
 	}
 	s := replay.Schema(*schema)
-	if s == "" {
+	switch s {
+	case "":
 		s = replay.DetectSchema(file, recs)
+	case replay.SchemaInjection, replay.SchemaOutput, replay.SchemaPII, replay.SchemaPIIValues, replay.SchemaSecrets:
+	default:
+		fmt.Fprintf(os.Stderr, "hostsim replay: --schema: must be one of injection, output, pii, pii_values, secrets; got %q\n", *schema)
+		return 2
 	}
 	r, err := replay.NewRunner(*name, wasm, config, prof)
 	if err != nil {
