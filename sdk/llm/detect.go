@@ -29,7 +29,7 @@ func formatFromPath(path string) Format {
 	}
 	p := strings.ToLower(strings.TrimRight(path, "/"))
 	switch {
-	case p == "":
+	case p == "", strings.Contains(p, "/threads/"): // OpenAI Assistants threads: a different shape
 		return FormatUnknown
 	case strings.HasSuffix(p, "/chat/completions"):
 		return FormatOpenAIChat
