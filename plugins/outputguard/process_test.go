@@ -98,3 +98,36 @@ func BenchmarkNativeStream16K(b *testing.B) {
 		}
 	}
 }
+
+// FuzzStreamProc: any bytes as an event stream, any chunking: no panic, and when nothing was found and nothing
+// failed the client gets exactly the upstream's bytes.
+func FuzzStreamProc(f *testing.F) {
+	for _, c := range streamCases {
+		f.Add(c.build(splitTokens("hello there, see [doc](https://go.dev) and `x`")), 7, uint8(0))
+		f.Add(c.build(splitTokens("key "+awsKey+" and "+exfilImage)), 13, uint8(1))
+	}
+	f.Add("data: {\"choices\":[{\"delta\":{\"content\":\"a\\u00e9\"}}]}\r\n\r\n: ping\n\ndata: [DONE]", 3, uint8(0))
+	formats := []llm.Format{llm.FormatOpenAIChat, llm.FormatAnthropic, llm.FormatGemini, llm.FormatOpenAIResponses, llm.FormatUnknown}
+	r, err := parseConfig([]byte(`{"max_body_bytes":65536}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	c := &r.Default
+	f.Fuzz(func(t *testing.T, stream string, chunk int, fi uint8) {
+		if chunk <= 0 || chunk > 4096 || len(stream) > 1<<15 {
+			return
+		}
+		p := newStreamProc(c, c.checker, formats[int(fi)%len(formats)], true, "rid")
+		var out []byte
+		chunks := chunkBytes(stream, chunk)
+		if len(chunks) == 0 {
+			chunks = [][]byte{nil}
+		}
+		for i, ch := range chunks {
+			out = append(out, p.feed(ch, i == len(chunks)-1)...)
+		}
+		if len(p.v.findings) == 0 && !p.ended && string(out) != stream {
+			t.Fatalf("clean stream changed:\n got %q\nwant %q", out, stream)
+		}
+	})
+}
