@@ -37,10 +37,6 @@ type Server struct {
 	client   *http.Client
 
 	mockSrv *http.Server
-	mockLn  net.Listener
-
-	mu      sync.Mutex
-	servers []*http.Server
 
 	requests, localReplies, upstreamErrors, resets atomic.Int64
 	latency                                        histogram
@@ -71,7 +67,6 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gateway: mock upstream: %w", err)
 		}
-		s.mockLn = ln
 		s.mockSrv = &http.Server{Handler: NewMockLLM(MockOptions{
 			ChunkDelay: time.Duration(cfg.Mock.ChunkDelayMS) * time.Millisecond, Answer: cfg.Mock.Answer}),
 			ReadHeaderTimeout: 10 * time.Second}
@@ -87,7 +82,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	if opts.NoFilters || len(cfg.Plugins) == 0 {
 		s.eng = passthrough{}
 	} else {
-		eng, err := newWasmEngine(cfg, opts, s.logger, s.client)
+		eng, err := newWasmEngine(cfg, opts, s.logger)
 		if err != nil {
 			s.Close()
 			return nil, err

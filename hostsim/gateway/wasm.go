@@ -3,7 +3,6 @@ package gateway
 import (
 	"fmt"
 	"log"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ type wasmEngine struct {
 	logger *log.Logger
 }
 
-func newWasmEngine(cfg *Config, opts Options, logger *log.Logger, _ *http.Client) (engine, error) {
+func newWasmEngine(cfg *Config, opts Options, logger *log.Logger) (engine, error) {
 	hc, err := HostConfig(cfg, opts.Dist)
 	if err != nil {
 		return nil, err
