@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
@@ -209,7 +210,7 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 		if !h.cfg.masks(s.Provenance) {
 			continue
 		}
-		res := h.cfg.masker.Apply([]byte(s.Text), &h.vault, !enforce)
+		res := h.cfg.masker.Apply(bytesOf(s.Text), &h.vault, !enforce)
 		findings = appendFindings(findings, s.Text, s.Index, res.Findings)
 		if res.Blocked {
 			blocked = true
@@ -442,7 +443,7 @@ func (h *httpContext) jsonResponse(b []byte) []byte {
 	var edits []llm.Edit
 	for i := range resp.Segments {
 		s := &resp.Segments[i]
-		text := []byte(s.Text)
+		text := bytesOf(s.Text)
 		changed := false
 		if h.cfg.MaskResponses {
 			res := h.cfg.masker.Apply(text, nil, !h.cfg.Enforce())
@@ -655,4 +656,13 @@ func (h *httpContext) logResponse() {
 	h.log(action, reason, nil, []telemetry.Attr{
 		{Key: "restored", Value: float64(h.restoredN)}, {Key: "response_entities", Value: float64(h.respFinds)},
 	})
+}
+
+// bytesOf views a string as bytes without copying (segment texts can be large; a copy per segment is GC work
+// inside wasm). The masker and restorer only read their input.
+func bytesOf(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
