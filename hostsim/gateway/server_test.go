@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmguard/wasmguard/hostsim"
 )
 
 // startGateway serves cfg on loopback and returns its base URL.
@@ -187,5 +189,34 @@ func TestRouteFor(t *testing.T) {
 		if got := c.RouteFor(path); got != want {
 			t.Errorf("RouteFor(%q) = %q, want %q", path, got, want)
 		}
+	}
+}
+
+// TestWasmFilterInProcess runs a real built filter (tokenbudget) in the gateway: the request goes through and the
+// filter's tagged metrics show up as Prometheus labels.
+func TestWasmFilterInProcess(t *testing.T) {
+	hostsim.DistWasm(t, "tokenbudget")
+	cfg, err := ParseConfig([]byte(`{"upstream":"mock","workers":1,"mock":{"chunk_delay_ms":-1},
+		"plugins":[{"name":"tokenbudget","wasm":"tokenbudget.wasm","config":{"consumer_header":"authorization",
+		"budgets":[{"name":"per_key","key":["consumer"],"windows":{"minute":100000}}]}}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, s := startGateway(t, cfg, Options{Dist: hostsim.DistDir()})
+	req, _ := http.NewRequest("POST", base+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"count my tokens"}]}`))
+	req.Header.Set("authorization", "Bearer k1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "count ") || !strings.Contains(string(b), "[DONE]") {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	var prom strings.Builder
+	s.WritePrometheus(&prom)
+	if !strings.Contains(prom.String(), "# TYPE wasmguard_tokenbudget_") || !strings.Contains(prom.String(), `{action="allow"}`) {
+		t.Errorf("filter metrics missing or without labels:\n%s", prom.String())
 	}
 }
