@@ -102,17 +102,15 @@ var lexPromptExtraction = []string{
 	"시스템 프롬프트", "비밀번호",
 }
 
-// lexJailbreakPersona: named jailbreak personas and templates.
+// lexJailbreakPersona: named jailbreak personas and template markers (high precision).
 var lexJailbreakPersona = []string{
 	"do anything now", "developer mode", "dev mode", "dan mode", "jailbreak", "jailbroken", "jail break",
-	"stay in character", "break character", "anti-dan", "antidan", "betterdan", "better dan", "evil confidant",
-	"machiavellian", "niccolo", "aim stands for", "always intelligent and machiavellian", "opposite mode",
-	"two responses", "two different responses", "two paragraphs", "normal response", "classic response",
-	"developer mode output", "dude", "stan", "mongo tom", "evilbot", "unchained", "omega", "apophis", "basedgpt",
-	"chatgpt with developer mode", "as dan", "dan", "uncensored ai", "unfiltered ai", "amoral", "immoral",
-	"no ethics", "hypothetical response", "hypothetical scenario", "simulate", "simulation", "token system",
-	"you will lose tokens", "tokens will be deducted", "character", "persona", "alter ego", "roleplay as",
-	"act as a", "pretend to be", "pretend you are", "you are going to act", "you are going to pretend",
+	"stay in character", "anti-dan", "antidan", "betterdan", "better dan", "evil confidant", "machiavellian",
+	"niccolo", "aim stands for", "always intelligent and machiavellian", "opposite mode", "two responses",
+	"two different responses", "developer mode output", "mongo tom", "evilbot", "unchained", "apophis", "basedgpt",
+	"chatgpt with developer mode", "as dan", "dan", "uncensored ai", "unfiltered ai", "amoral", "token system",
+	"you will lose tokens", "tokens will be deducted", "insert prompt here", "not confined by", "no longer bound",
+	"broken free of", "free from the typical confines", "have been freed", "the normal confines",
 	"modo desarrollador", "mode developpeur", "entwicklermodus", "modalita sviluppatore", "modo de desenvolvedor",
 	"safe mode off", "safety mode off", "debug mode", "god mode", "admin mode", "sudo mode", "mode enabled",
 	"mode activated", "режим разработчика", "开发者模式", "越狱", "開発者モード", "脱獄",
@@ -122,19 +120,20 @@ var lexJailbreakPersona = []string{
 var lexRestrictionRemoval = []string{
 	"no restrictions", "without restrictions", "without any restrictions", "no limitations", "without limitations",
 	"no filters", "unfiltered", "uncensored", "no censorship", "without censorship", "no ethical", "no moral",
-	"without any moral", "without ethical", "without moral", "not bound by", "free from the", "freed from",
-	"break free", "broken free", "escaped the", "content policy", "openai policy", "openai's policies",
-	"usage policies", "safety guidelines", "ethical guidelines", "moral guidelines", "ignore ethics", "no rules",
-	"any rules", "bypass", "circumvent", "does not care", "doesn't care", "never refuse", "never refuses",
-	"can't refuse", "cannot refuse", "will not refuse", "won't refuse", "always answer", "answer any",
-	"any request", "no matter how", "illegal", "unethical", "harmful", "explicit", "offensive", "without warnings",
-	"no warnings", "no disclaimers", "without disclaimers", "sin restricciones", "sans restrictions",
-	"ohne einschrankungen", "senza restrizioni", "sem restricoes", "без ограничений", "без цензуры",
-	"没有限制", "不受限制", "制限なし", "制限のない",
+	"without any moral", "without ethical", "without moral", "not bound by", "break free", "broken free",
+	"content policy", "content policies", "openai policy", "openai's policies", "usage policies",
+	"safety guidelines", "ethical guidelines", "moral guidelines", "ignore ethics", "no rules", "never refuse",
+	"never refuses", "can't refuse", "cannot refuse", "will not refuse", "won't refuse", "without warnings",
+	"no warnings", "no disclaimers", "without disclaimers", "does not care about", "doesn't care about",
+	"sin restricciones", "sans restrictions", "ohne einschrankungen", "senza restrizioni", "sem restricoes",
+	"без ограничений", "без цензуры", "没有限制", "不受限制", "制限なし", "制限のない",
 }
 
 // lexRolePlay: re-framing who the model is.
 var lexRolePlay = []string{
+	"character", "persona", "alter ego", "roleplay as", "act as a", "pretend to be", "pretend you are",
+	"you are going to act", "you are going to pretend", "simulate", "simulation", "hypothetical response",
+	"hypothetical scenario", "break character", "immoral", "no ethics",
 	"you are now", "you are no longer", "from now on", "act as", "acting as", "pretend", "imagine you are",
 	"imagine that you", "role play", "roleplay", "role-play", "play the role", "you will be", "you will act",
 	"you must act", "respond as", "answer as", "in the role of", "let's play a game", "lets play a game",
