@@ -441,6 +441,11 @@ func geminiResponse(s *segs, r val, resp *Response) error {
 	if u, ok := get(b, r, "usageMetadata"); ok {
 		resp.Usage = geminiUsage(b, u)
 	}
+	if pf, ok := get(b, r, "promptFeedback"); ok {
+		if br := getStr(b, pf, "blockReason"); br != "" && resp.FinishReason == "" {
+			resp.FinishReason = br // the prompt was blocked: no candidates
+		}
+	}
 	cands, ok := get(b, r, "candidates")
 	if !ok || cands.k == kNull {
 		return nil

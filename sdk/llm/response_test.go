@@ -358,3 +358,70 @@ func FuzzStreamParser(f *testing.F) {
 		ParseResponse(format, raw)
 	})
 }
+
+// TestStreamChunking: every testdata stream split into chunks of 1 to 13 bytes gives the same deltas as whole.
+func TestStreamChunking(t *testing.T) {
+	files := map[string]Format{
+		"streams/openai_chat.sse": FormatOpenAIChat, "streams/openai_responses.sse": FormatOpenAIResponses,
+		"streams/anthropic.sse": FormatAnthropic, "streams/anthropic_error.sse": FormatAnthropic,
+		"streams/gemini.sse": FormatGemini, "streams/gemini_crlf.sse": FormatGemini,
+	}
+	run := func(f Format, raw []byte, chunk int) (lines []string, out []byte) {
+		var d sse.Decoder
+		p := NewStreamParser(f)
+		handle := func(ev sse.Event) {
+			out = append(out, ev.Raw...)
+			deltas, err := p.Parse(ev)
+			if err != nil {
+				t.Fatalf("chunk %d: %v", chunk, err)
+			}
+			for _, x := range deltas {
+				lines = append(lines, deltaLine(x))
+			}
+		}
+		for len(raw) > 0 {
+			n := min(chunk, len(raw))
+			for _, ev := range d.Feed(raw[:n]) {
+				handle(ev)
+			}
+			raw = raw[n:]
+		}
+		if ev, ok := d.Flush(); ok {
+			handle(ev)
+		}
+		return lines, out
+	}
+	for name, f := range files {
+		raw := readTestdata(t, name)
+		want, _ := run(f, raw, len(raw))
+		for chunk := 1; chunk <= 13; chunk++ {
+			got, out := run(f, raw, chunk)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s chunk %d: deltas differ:\n%s", name, chunk, strings.Join(got, "\n"))
+			}
+			if string(out) != string(raw) {
+				t.Errorf("%s chunk %d: raw bytes differ", name, chunk)
+			}
+		}
+	}
+}
+
+func TestProviderQuirks(t *testing.T) {
+	// Groq reports stream usage under x_groq.
+	p := NewStreamParser(FormatOpenAIChat)
+	d, err := p.Parse(sse.Event{HasData: true, Data: `{"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_1","usage":{"prompt_tokens":24,"completion_tokens":377,"total_tokens":401}}}`})
+	if err != nil || p.Usage().Output != 377 || p.Usage().Input != 24 || len(d) != 2 {
+		t.Fatalf("groq: %+v %+v %v", d, p.Usage(), err)
+	}
+	// Gemini blocks a prompt with promptFeedback and no candidates.
+	body := []byte(`{"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[]},"usageMetadata":{"promptTokenCount":8,"totalTokenCount":8}}`)
+	resp, err := ParseResponse(FormatGemini, body)
+	if err != nil || resp.FinishReason != "SAFETY" || len(resp.Segments) != 0 {
+		t.Fatalf("gemini blocked: %+v %v", resp, err)
+	}
+	gp := NewStreamParser(FormatGemini)
+	d, err = gp.Parse(sse.Event{HasData: true, Data: string(body)})
+	if err != nil || len(d) != 2 || d[0].Kind != DeltaFinish || d[0].FinishReason != "SAFETY" {
+		t.Fatalf("gemini blocked stream: %+v %v", d, err)
+	}
+}

@@ -178,8 +178,11 @@ func strDelta(kind DeltaKind, b []byte, v val) Delta {
 // ---- OpenAI chat chunks ----
 
 func (p *StreamParser) chat(b []byte, r val, out []Delta) []Delta {
-	var f [4]val
-	fields(b, r, f[:], "model", "error", "choices", "usage")
+	var f [5]val
+	fields(b, r, f[:], "model", "error", "choices", "usage", "x_groq")
+	if f[3].k != kObject && f[4].k == kObject { // Groq puts the stream's usage under x_groq
+		f[3], _ = get(b, f[4], "usage")
+	}
 	if f[0].k == kString && f[0].e-f[0].s > 2 && p.model == "" {
 		p.model = unquote(b, f[0])
 	}
@@ -484,8 +487,11 @@ func (p *StreamParser) anthropic(b []byte, r val, event string, out []Delta) []D
 // ---- Gemini chunks ----
 
 func (p *StreamParser) gemini(b []byte, r val, out []Delta) []Delta {
-	var f [4]val
-	fields(b, r, f[:], "modelVersion", "error", "candidates", "usageMetadata")
+	var f [5]val
+	fields(b, r, f[:], "modelVersion", "error", "candidates", "usageMetadata", "promptFeedback")
+	if br := getStr(b, f[4], "blockReason"); br != "" { // the prompt was blocked: no candidates follow
+		out = append(out, Delta{Kind: DeltaFinish, FinishReason: br})
+	}
 	if f[0].k == kString && p.model == "" {
 		p.model = unquote(b, f[0])
 	}
