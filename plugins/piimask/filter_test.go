@@ -377,3 +377,57 @@ func nativeScanSeconds(text string) float64 {
 	}
 	return (cpuNow() - t0).Seconds() / float64(n)
 }
+
+func TestStreamRestoreToolArgsAndGzip(t *testing.T) {
+	h := newHost(t, tokenizeCfg)
+	req := jsonReq("/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Mail `+email+` the report"}]}`)
+	stream := func(u *hostsim.UpstreamRequest) []byte {
+		ph := placeholderRE.FindString(string(u.Body))
+		args := `{"to":"` + ph + `","subject":"report"}`
+		var b bytes.Buffer
+		b.WriteString(`data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"send_mail","arguments":""}}]},"finish_reason":null}]}` + "\n\n")
+		for _, piece := range []string{args[:9], args[9:14], args[14:]} {
+			b.WriteString(`data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":` + strconv.Quote(piece) + `}}]},"finish_reason":null}]}` + "\n\n")
+		}
+		b.WriteString(`data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}` + "\n\ndata: [DONE]\n\n")
+		return b.Bytes()
+	}
+	argsOf := func(body []byte) string {
+		var out strings.Builder
+		for _, line := range strings.Split(string(body), "\n") {
+			if strings.HasPrefix(line, "data: {") {
+				out.WriteString(gjson.Get(line[6:], "choices.0.delta.tool_calls.0.function.arguments").String())
+			}
+		}
+		return out.String()
+	}
+	want := `{"to":"` + email + `","subject":"report"}`
+
+	res := h.DoFunc(req, func(u *hostsim.UpstreamRequest) hostsim.Response {
+		s := stream(u)
+		return sseResponse(s[:200], s[200:400], s[400:])
+	})
+	if got := argsOf(res.Body); got != want {
+		t.Fatalf("streamed tool arguments %q, want %q\n%s", got, want, res.Body)
+	}
+
+	// The same stream gzip-compressed (handled whole).
+	res = h.DoFunc(req, func(u *hostsim.UpstreamRequest) hostsim.Response {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(stream(u))
+		zw.Close()
+		z := buf.Bytes()
+		r := sseResponse(z[:len(z)/2], z[len(z)/2:])
+		r.Headers = append(r.Headers, [2]string{"content-encoding", "gzip"})
+		return r
+	})
+	zr, err := gzip.NewReader(bytes.NewReader(res.Body))
+	if err != nil {
+		t.Fatalf("client body is not gzip: %v", err)
+	}
+	plain, _ := io.ReadAll(zr)
+	if got := argsOf(plain); got != want {
+		t.Fatalf("gzip streamed tool arguments %q, want %q", got, want)
+	}
+}
