@@ -323,11 +323,16 @@ func (s *scanner) bare(p int) bool {
 		return true
 	}
 	c := lower(t[p])
-	if c == 'h' {
+	if c == 'h' || c == 'w' {
 		m1, part1 := hasPrefixFold(t, p, "https://")
 		m2, part2 := hasPrefixFold(t, p, "http://")
-		if !m1 && !m2 {
-			return !((part1 || part2) && s.more(p, len(t)))
+		m3, part3 := hasPrefixFold(t, p, "www.") // GFM extended autolink
+		if m3 && (p+4 >= len(t) || !isWordByte(t[p+4])) {
+			m3 = false
+			part3 = p+4 >= len(t)
+		}
+		if !m1 && !m2 && !m3 {
+			return !((part1 || part2 || part3) && s.more(p, len(t)))
 		}
 		q := p
 		for q < len(t) && !isSpace(t[q]) && t[q] != '<' && t[q] != '>' && t[q] != '"' && t[q] != '`' && t[q] != '\'' && q-p < s.k.maxConstruct {
@@ -557,7 +562,7 @@ func (s *scanner) judgeURL(ds, de int, where string, image bool) (Finding, bool)
 		f.Type, f.Score = where+"_untrusted_host", 1
 		return f, true
 	}
-	score := payloadScore(rest)
+	score := payloadScore(rest) + hostScore(host)
 	if image {
 		score += 0.2
 	}
@@ -578,6 +583,8 @@ func splitURL(u []byte) (host string, rest []byte, ok bool) {
 	switch {
 	case len(u) >= 2 && u[0] == '/' && u[1] == '/':
 		u = u[2:]
+	case len(u) > 4 && strings.EqualFold(string(u[:4]), "www."):
+		// scheme-less autolink: the host starts here
 	default:
 		j := indexByte(u, ':')
 		if j <= 0 || j+2 >= len(u) || u[j+1] != '/' || u[j+2] != '/' {
@@ -605,6 +612,22 @@ func splitURL(u []byte) (host string, rest []byte, ok bool) {
 		return "", nil, false
 	}
 	return h, u[e:], true
+}
+
+// hostScore scores data smuggled in DNS labels (https://<base64>.attacker.example/...): a label of 20+
+// characters mixing letters and digits, or a very long host.
+func hostScore(host string) float64 {
+	score := 0.0
+	for _, label := range strings.Split(host, ".") {
+		if len(label) >= 20 && longestOpaqueRun([]byte(label)) >= 20 {
+			score += 0.6
+			break
+		}
+	}
+	if len(host) > 100 {
+		score += 0.3
+	}
+	return score
 }
 
 func lastIndexByte(b []byte, c byte) int {
