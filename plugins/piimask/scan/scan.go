@@ -433,6 +433,9 @@ func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
 			if SSNValid(area, group, serial) && !allSame(d) {
 				return Match{Type: USSSN, Start: i, End: r.end}, true
 			}
+			if grouped && en.Has(USITIN) && ITINValid(area, group) {
+				return Match{Type: USITIN, Start: i, End: r.end}, true
+			}
 		}
 	}
 	// Payment card: 12-19 digits, consistent grouping, known IIN prefix, Luhn.
@@ -447,10 +450,17 @@ func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
 	if en.Has(PLPESEL) && r.nd == 11 && r.ng == 1 && PESELValid(d) {
 		return Match{Type: PLPESEL, Start: i, End: r.end}, true
 	}
+	if m, ok := s.nationalIDs(text, i, &r); ok {
+		return m, true
+	}
 	if en.Has(Phone) {
 		if m, ok := s.phoneRun(text, i, &r); ok {
 			return m, true
 		}
+	}
+	if en.Has(CASIN) && r.nd == 9 && r.ng == 3 && r.glen[0] == 3 && r.glen[1] == 3 && r.uniform() &&
+		(r.seps[1] == ' ' || r.seps[1] == '-') && CASINValid(d) {
+		return Match{Type: CASIN, Start: i, End: r.end}, true
 	}
 	return s.highEntropy(text, i)
 }
@@ -1226,6 +1236,53 @@ func broadcastMAC(b []byte) bool {
 func allHex(b []byte) bool {
 	for _, c := range b {
 		if !isHex(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// nationalIDs tries the date-based national numbers (Sweden, Korea, South Africa) and Thailand's TNIN.
+func (s *Scanner) nationalIDs(text []byte, i int, r *numRun) (Match, bool) {
+	en := s.enabled
+	d := r.d[:r.nd]
+	// Swedish personnummer: YYYYMMDD[-]NNNN or YYMMDD-NNNN / YYMMDD+NNNN.
+	if en.Has(SEPersonnummer) {
+		switch {
+		case r.nd == 12 && (r.ng == 1 || r.ng == 2 && r.glen[0] == 8 && r.seps[1] == '-') && (hasPrefixAt(d, 0, "19") || hasPrefixAt(d, 0, "20") || hasPrefixAt(d, 0, "18")):
+			if SEPersonnummerValid(d[2:]) {
+				return Match{Type: SEPersonnummer, Start: i, End: r.end}, true
+			}
+		case r.nd == 10 && r.ng == 2 && r.glen[0] == 6 && r.seps[1] == '-':
+			if SEPersonnummerValid(d) {
+				return Match{Type: SEPersonnummer, Start: i, End: r.end}, true
+			}
+		case r.nd == 6 && r.ng == 1 && r.end+5 <= len(text) && text[r.end] == '+':
+			var buf [10]byte
+			copy(buf[:], d)
+			copy(buf[6:], text[r.end+1:r.end+5])
+			if isDigits(buf[6:]) && endsToken(text, r.end+5) && SEPersonnummerValid(buf[:]) {
+				return Match{Type: SEPersonnummer, Start: i, End: r.end + 5}, true
+			}
+		}
+	}
+	if r.nd == 13 && (r.ng == 1 || r.ng == 2 && r.glen[0] == 6 && r.seps[1] == '-') {
+		if en.Has(ZAIDNumber) && r.ng == 1 && ZAIDValid(d) {
+			return Match{Type: ZAIDNumber, Start: i, End: r.end}, true
+		}
+		if en.Has(KRRRN) && KRRRNValid(d) {
+			return Match{Type: KRRRN, Start: i, End: r.end}, true
+		}
+		if en.Has(THTNIN) && r.ng == 1 && THTNINValid(d) {
+			return Match{Type: THTNIN, Start: i, End: r.end}, true
+		}
+	}
+	return Match{}, false
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
 			return false
 		}
 	}

@@ -57,6 +57,8 @@ func TestScanTable(t *testing.T) {
 		{"password = ${DB_PASSWORD} and token: <your-token>", nil},
 		{"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----", []string{"PRIVATE_KEY=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----"}},
 		{"the quick brown fox jumps over the lazy dog 42 times in 2023", nil},
+		{"pnr 19910924-2397 and SIN 130 692 544 and NRIC S1234567D", []string{"SE_PERSONNUMMER=19910924-2397", "CA_SIN=130 692 544", "SG_NRIC_FIN=S1234567D"}},
+		{"itin 911-53-1234 rrn 960121-1021413", []string{"US_ITIN=911-53-1234", "KR_RRN=960121-1021413"}},
 	}
 	for _, c := range cases {
 		got := names(s.ScanString(c.text, nil), c.text)
@@ -110,6 +112,15 @@ func TestValidators(t *testing.T) {
 	if !SSNValid(78, 5, 1122) || SSNValid(666, 1, 1) || SSNValid(1, 0, 1) {
 		t.Error("ssn")
 	}
+	if !NRICValid([]byte("S1234567D")) || NRICValid([]byte("S1234567A")) {
+		t.Error("nric")
+	}
+	if CASINValid([]byte("046454286")) || !CASINValid([]byte("130692544")) || CASINValid([]byte("130692545")) {
+		t.Error("sin")
+	}
+	if !ITINValid(911, 53) || ITINValid(911, 89) {
+		t.Error("itin")
+	}
 }
 
 // FuzzScan: no panic, matches in order, in bounds, non-overlapping; and scanning is independent of what
@@ -149,6 +160,14 @@ func FuzzValidators(f *testing.F) {
 		Base58CheckValid(b)
 		Bech32Valid(b)
 		Entropy(b)
+		NRICValid(b)
+		if isDigits(b) {
+			SEPersonnummerValid(b)
+			CASINValid(b)
+			KRRRNValid(b)
+			THTNINValid(b)
+			ZAIDValid(b)
+		}
 		if len(b) >= 2 {
 			IBANLength(b[0], b[1])
 		}

@@ -386,6 +386,9 @@ func (s *Scanner) letterToken(text []byte, i int) (Match, bool) {
 				}
 			}
 		}
+		if s.enabled.Has(SGNRICFIN) && (c == 'S' || c == 'T' || c == 'F' || c == 'G') && i+9 <= n && endsToken(text, i+9) && NRICValid(text[i:i+9]) {
+			return Match{Type: SGNRICFIN, Start: i, End: i + 9}, true
+		}
 		if s.enabled.Has(ITFiscalCode) {
 			if e := skipWord(text, i); e-i == 16 && FiscalCodeValid(text[i:e]) {
 				return Match{Type: ITFiscalCode, Start: i, End: e}, true

@@ -35,6 +35,13 @@ const (
 	INAadhaar
 	PLPESEL
 	FIPersonalIdentityCode
+	SEPersonnummer
+	CASIN
+	SGNRICFIN
+	USITIN
+	KRRRN
+	THTNIN
+	ZAIDNumber
 
 	firstSecret // marker: every type after it is a secret
 	URLCredentials
@@ -76,6 +83,13 @@ var typeNames = [numTypes]string{
 	INAadhaar:              "IN_AADHAAR",
 	PLPESEL:                "PL_PESEL",
 	FIPersonalIdentityCode: "FI_PERSONAL_IDENTITY_CODE",
+	SEPersonnummer:         "SE_PERSONNUMMER",
+	CASIN:                  "CA_SIN",
+	SGNRICFIN:              "SG_NRIC_FIN",
+	USITIN:                 "US_ITIN",
+	KRRRN:                  "KR_RRN",
+	THTNIN:                 "TH_TNIN",
+	ZAIDNumber:             "ZA_ID_NUMBER",
 	firstSecret:            "",
 	AWSAccessKey:           "AWS_ACCESS_KEY",
 	AWSSecretKey:           "AWS_SECRET_KEY",

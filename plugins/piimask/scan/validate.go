@@ -378,3 +378,92 @@ func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 func isAlpha(c byte) bool { return isUpper(c) || isLower(c) }
 func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
 func isHex(c byte) bool   { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') }
+
+func validDate(mm, dd int) bool { return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31 }
+
+// SEPersonnummerValid: 10 digits YYMMDDNNNC (day may be +60 for a coordination number), Luhn.
+func SEPersonnummerValid(d []byte) bool {
+	if len(d) != 10 {
+		return false
+	}
+	mm, dd := atoi(d[2:4]), atoi(d[4:6])
+	if dd > 60 {
+		dd -= 60
+	}
+	return validDate(mm, dd) && Luhn(d)
+}
+
+// CASINValid: 9 digits, Luhn, first digit not 0 or 8.
+func CASINValid(d []byte) bool {
+	return len(d) == 9 && d[0] != '0' && d[0] != '8' && Luhn(d)
+}
+
+// ITINValid: 9XX-GG-SSSS with group 50-65, 70-88, 90-92 or 94-99.
+func ITINValid(area, group int) bool {
+	if area < 900 || area > 999 {
+		return false
+	}
+	return group >= 50 && group <= 65 || group >= 70 && group <= 88 || group >= 90 && group <= 92 || group >= 94 && group <= 99
+}
+
+// KRRRNValid: 13 digits YYMMDD G NNNNNC, G in 1-8, weighted mod-11 check digit.
+func KRRRNValid(d []byte) bool {
+	if len(d) != 13 || d[6] < '1' || d[6] > '8' || !validDate(atoi(d[2:4]), atoi(d[4:6])) {
+		return false
+	}
+	w := [12]int{2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5}
+	sum := 0
+	for i := 0; i < 12; i++ {
+		sum += int(d[i]-'0') * w[i]
+	}
+	return (11-sum%11)%10 == int(d[12]-'0')
+}
+
+// THTNINValid: 13 digits, first 1-8, mod-11 check digit.
+func THTNINValid(d []byte) bool {
+	if len(d) != 13 || d[0] < '1' || d[0] > '8' {
+		return false
+	}
+	sum := 0
+	for i := 0; i < 12; i++ {
+		sum += int(d[i]-'0') * (13 - i)
+	}
+	return (11-sum%11)%10 == int(d[12]-'0')
+}
+
+// ZAIDValid: 13 digits YYMMDD SSSS C A Z: valid date, citizenship 0-2, Luhn.
+func ZAIDValid(d []byte) bool {
+	return len(d) == 13 && validDate(atoi(d[2:4]), atoi(d[4:6])) && d[10] <= '2' && Luhn(d)
+}
+
+// NRICValid: Singapore NRIC/FIN, S/T/F/G + 7 digits + check letter.
+func NRICValid(s []byte) bool {
+	if len(s) != 9 {
+		return false
+	}
+	w := [7]int{2, 7, 6, 5, 4, 3, 2}
+	sum := 0
+	for i := 0; i < 7; i++ {
+		c := s[i+1]
+		if !isDigit(c) {
+			return false
+		}
+		sum += int(c-'0') * w[i]
+	}
+	var table string
+	switch s[0] {
+	case 'S':
+		table = "JZIHGFEDCBA"
+	case 'T':
+		sum += 4
+		table = "JZIHGFEDCBA"
+	case 'F':
+		table = "XWUTRQPNMLK"
+	case 'G':
+		sum += 4
+		table = "XWUTRQPNMLK"
+	default:
+		return false
+	}
+	return s[8] == table[sum%11]
+}
