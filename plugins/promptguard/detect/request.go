@@ -63,6 +63,7 @@ func (d *Detector) ScanRequest(req *llm.Request, pol *Policy) Verdict {
 	v := Verdict{Segment: -1}
 	budget := pol.MaxScanBytes
 	var userParts []int
+	var single [NumSignals]uint16 // signal counts summed over userParts (for the payload-split check)
 	for i := len(req.Segments) - 1; i >= 0; i-- {
 		s := &req.Segments[i]
 		if !scans(pol.Scan, s.Provenance) || len(s.Text) == 0 {
@@ -102,6 +103,9 @@ func (d *Detector) ScanRequest(req *llm.Request, pol *Policy) Verdict {
 		v.Inspected++
 		if s.Provenance == llm.ProvUser && len(userParts) < maxSplitParts {
 			userParts = append(userParts, i)
+			for k, c := range a.Counts {
+				single[k] += c
+			}
 		}
 		if score >= th {
 			v.Findings = append(v.Findings, SegmentFinding{Segment: s.Index, Provenance: s.Provenance,
@@ -113,7 +117,7 @@ func (d *Detector) ScanRequest(req *llm.Request, pol *Policy) Verdict {
 		}
 	}
 	if pol.PayloadSplit && len(userParts) > 1 && !(v.Segment >= 0 && v.Score >= v.Threshold) {
-		d.payloadSplit(req, userParts, pol, &v)
+		d.payloadSplit(req, userParts, &single, pol, &v)
 	}
 	v.Flagged = v.Segment >= 0 && v.Score >= v.Threshold
 	// Findings are reported in segment order.
@@ -126,15 +130,10 @@ func (d *Detector) ScanRequest(req *llm.Request, pol *Policy) Verdict {
 // payloadSplit scores the inspected user segments joined in conversation order: an instruction split across
 // messages ("ignore all" … "previous instructions") only shows up there. It only raises the verdict when the
 // joined text carries an override or extraction phrase that no single part carried.
-func (d *Detector) payloadSplit(req *llm.Request, parts []int, pol *Policy, v *Verdict) {
-	var single [NumSignals]uint16
+func (d *Detector) payloadSplit(req *llm.Request, parts []int, single *[NumSignals]uint16, pol *Policy, v *Verdict) {
 	buf := make([]byte, 0, 1024)
 	for k := len(parts) - 1; k >= 0; k-- {
 		s := &req.Segments[parts[k]]
-		a := d.Analyze(s.Text)
-		for i, c := range a.Counts {
-			single[i] += c
-		}
 		if len(buf)+len(s.Text) > maxSplitBytes {
 			break
 		}
