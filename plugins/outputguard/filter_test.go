@@ -551,3 +551,40 @@ func TestCustomPath(t *testing.T) {
 		})
 	}
 }
+
+func TestNonStreamedProviders(t *testing.T) {
+	text := "see " + exfilImage + " and " + awsKey
+	want := "see ![chart](" + placeholder + ") and [REDACTED:aws_access_key]"
+	mk := func(v any) []byte { b, _ := json.Marshal(v); return b }
+	cases := []struct {
+		name   string
+		format llm.Format
+		path   string
+		body   []byte
+	}{
+		{"anthropic", llm.FormatAnthropic, "/v1/messages", mk(map[string]any{"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4",
+			"content": []any{map[string]any{"type": "text", "text": text}}, "stop_reason": "end_turn", "usage": map[string]any{"input_tokens": 5, "output_tokens": 9}})},
+		{"gemini", llm.FormatGemini, "/v1beta/models/gemini-2.0-flash:generateContent", mk(map[string]any{"candidates": []any{map[string]any{
+			"content": map[string]any{"parts": []any{map[string]any{"text": text}}, "role": "model"}, "finishReason": "STOP", "index": 0}},
+			"usageMetadata": map[string]any{"promptTokenCount": 5, "candidatesTokenCount": 9, "totalTokenCount": 14}})},
+		{"openai_responses", llm.FormatOpenAIResponses, "/v1/responses", mk(map[string]any{"id": "resp_1", "object": "response", "status": "completed",
+			"output": []any{map[string]any{"type": "message", "id": "msg_1", "role": "assistant", "content": []any{map[string]any{"type": "output_text", "text": text}}}},
+			"usage":  map[string]any{"input_tokens": 5, "output_tokens": 9, "total_tokens": 14}})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := host(t, hostsim.ProfileEnvoy, `{}`)
+			req := chatRequest("sys", false)
+			req.Path = c.path
+			res := h.Do(req, jsonResponse(c.body))
+			checkHealthy(t, res)
+			r, err := llm.ParseResponse(c.format, res.Body)
+			if err != nil {
+				t.Fatalf("client body unparseable: %v\n%s", err, res.Body)
+			}
+			if got := r.Text(llm.ProvAssistant); got != want {
+				t.Errorf("client text %q", got)
+			}
+		})
+	}
+}
