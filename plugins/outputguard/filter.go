@@ -8,6 +8,7 @@ import (
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
+	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
@@ -201,7 +202,7 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	h.encoding, _ = proxywasm.GetHttpResponseHeader("content-encoding")
 	enforce := h.cfg.Enforce()
 	switch {
-	case isSSE(ct):
+	case body.IsSSE(ct):
 		h.stream = newStreamProc(h.cfg, h.k, h.format, enforce, h.requestID)
 		if h.encoding != "" && !strings.EqualFold(h.encoding, "identity") {
 			// compressed event streams are not inspected
@@ -209,8 +210,8 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 			h.stream = nil
 			return types.ActionContinue
 		}
-	case isJSON(ct):
-		if !encodingSupported(h.encoding) {
+	case body.IsJSON(ct):
+		if !body.Supported(h.encoding) {
 			h.onError(reasonBadEncoding)
 			return types.ActionContinue
 		}
@@ -369,10 +370,10 @@ func findingList(v *verdict) string {
 // judgeWhole decodes, inspects and re-encodes a complete body. ok is false when it could not be inspected
 // (v.reason says why); out is nil when the body stays as it is.
 func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
-	decoded, err := decodeBody(h.encoding, raw, h.cfg.MaxBodyBytes)
+	decoded, err := body.Decode(h.encoding, raw, h.cfg.MaxBodyBytes)
 	if err != nil {
 		reason := reasonBadEncoding
-		if errors.Is(err, errTooLarge) {
+		if errors.Is(err, body.ErrTooLarge) {
 			reason = reasonTooLarge
 		}
 		h.onError(reason)
@@ -391,7 +392,7 @@ func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 	if !changed || v.action == actionBlock && h.held {
 		return nil, v, true
 	}
-	enc, err := encodeBody(h.encoding, res)
+	enc, err := body.Encode(h.encoding, res)
 	if err != nil {
 		return res, v, true
 	}
