@@ -55,10 +55,40 @@ func ChatBody(kib int) []byte {
 	return b
 }
 
-// ChatAnswer is the upstream's answer in the wasm measurements.
-var ChatAnswer = []byte(`{"id":"chatcmpl-bench","object":"chat.completion","created":1763769600,"model":"gpt-4o-mini",` +
-	`"choices":[{"index":0,"message":{"role":"assistant","content":"Bridges evolved from stone arches to steel suspension spans."},` +
-	`"finish_reason":"stop"}],"usage":{"prompt_tokens":300,"completion_tokens":12,"total_tokens":312}}`)
+// ChatAnswer is an OpenAI chat.completion whose assistant message is about kib KiB of benign prose (0: one
+// short sentence).
+func ChatAnswer(kib int) []byte {
+	text := "Bridges evolved from stone arches to steel suspension spans."
+	if kib > 0 {
+		text = Text(kib)
+		if len(text) > 300 {
+			text = text[:len(text)-300] // room for the envelope
+		}
+	}
+	b, _ := json.Marshal(map[string]any{
+		"id": "chatcmpl-bench", "object": "chat.completion", "created": 1763769600, "model": "gpt-4o-mini",
+		"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": text}, "finish_reason": "stop"}},
+		"usage":   map[string]any{"prompt_tokens": 300, "completion_tokens": len(text) / 4, "total_tokens": 300 + len(text)/4},
+	})
+	return b
+}
+
+// Case is one measured exchange: a request and the upstream's answer.
+type Case struct {
+	Request, Response []byte
+}
+
+// CaseFor is the exchange that puts kib KiB in front of a target's detection: the request body for
+// promptguard, piimask and tokenbudget, the response body for outputguard, both for the chain.
+func CaseFor(target string, kib int) Case {
+	switch target {
+	case "outputguard":
+		return Case{Request: ChatBody(1), Response: ChatAnswer(kib)}
+	case "chain":
+		return Case{Request: ChatBody(kib), Response: ChatAnswer(kib)}
+	}
+	return Case{Request: ChatBody(kib), Response: ChatAnswer(0)}
+}
 
 // benchBudget is tokenbudget's configuration in the measurements: local.json's budget shape with limits no
 // benchmark reaches, so every request takes the full reserve-and-settle path and none is refused.
@@ -109,14 +139,14 @@ func StartChain(specs []hostsim.PluginSpec) (*hostsim.Host, error) {
 	return hostsim.Start(hostsim.Config{Profile: hostsim.ProfileEnvoy, Workers: 1, NoCanary: true, Plugins: specs})
 }
 
-// Exchange sends one request with body through the host, in 16 KiB chunks as Envoy delivers them, and checks
+// Exchange sends one request through the host, both bodies in 16 KiB chunks as Envoy delivers them, and checks
 // that the chain forwarded it and the client got the upstream's 200.
-func Exchange(h *hostsim.Host, body []byte) error {
+func Exchange(h *hostsim.Host, c Case) error {
 	res := h.Do(hostsim.Request{
 		Method: "POST", Path: "/v1/chat/completions", Authority: "api.openai.com", ChunkSize: 16 << 10,
 		Headers: [][2]string{{"content-type", "application/json"}, {"authorization", "Bearer sk-bench"}},
-		Body:    body,
-	}, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: ChatAnswer})
+		Body:    c.Request,
+	}, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Chunks: chunks(c.Response, 16<<10)})
 	switch {
 	case res.Trapped:
 		return fmt.Errorf("a filter trapped: %v", res.Traps)
@@ -128,12 +158,21 @@ func Exchange(h *hostsim.Host, body []byte) error {
 	return nil
 }
 
+func chunks(b []byte, size int) [][]byte {
+	var out [][]byte
+	for len(b) > size {
+		out = append(out, b[:size])
+		b = b[size:]
+	}
+	return append(out, b)
+}
+
 // Latencies runs n exchanges and returns their durations.
-func Latencies(h *hostsim.Host, body []byte, n int) ([]time.Duration, error) {
+func Latencies(h *hostsim.Host, c Case, n int) ([]time.Duration, error) {
 	out := make([]time.Duration, 0, n)
 	for i := 0; i < n; i++ {
 		t0 := time.Now()
-		if err := Exchange(h, body); err != nil {
+		if err := Exchange(h, c); err != nil {
 			return nil, err
 		}
 		out = append(out, time.Since(t0))

@@ -44,9 +44,10 @@ func specsTB(tb testing.TB, names []string) []hostsim.PluginSpec {
 
 func TestChatBodySizes(t *testing.T) {
 	for _, kib := range Sizes {
-		n := len(ChatBody(kib))
-		if lo, hi := kib<<10*9/10, kib<<10*11/10; n < lo || n > hi {
-			t.Errorf("ChatBody(%d) is %d bytes, want %d..%d", kib, n, lo, hi)
+		for name, n := range map[string]int{"ChatBody": len(ChatBody(kib)), "ChatAnswer": len(ChatAnswer(kib))} {
+			if lo, hi := kib<<10*9/10, kib<<10*11/10; n < lo || n > hi {
+				t.Errorf("%s(%d) is %d bytes, want %d..%d", name, kib, n, lo, hi)
+			}
 		}
 	}
 }
@@ -60,7 +61,7 @@ func TestBenchmarkBodiesRunOnce(t *testing.T) {
 			t.Fatalf("%s: %v", targetName(tg), err)
 		}
 		for _, kib := range Sizes {
-			if err := Exchange(h, ChatBody(kib)); err != nil {
+			if err := Exchange(h, CaseFor(targetName(tg), kib)); err != nil {
 				t.Errorf("%s %d KiB: %v", targetName(tg), kib, err)
 			}
 		}
@@ -108,12 +109,12 @@ func BenchmarkWasm(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, kib := range Sizes {
-			body := ChatBody(kib)
+			c := CaseFor(targetName(tg), kib)
 			b.Run(fmt.Sprintf("%s/%dKiB", targetName(tg), kib), func(b *testing.B) {
 				b.ReportAllocs()
-				b.SetBytes(int64(len(body)))
+				b.SetBytes(int64(kib << 10))
 				for i := 0; i < b.N; i++ {
-					if err := Exchange(h, body); err != nil {
+					if err := Exchange(h, c); err != nil {
 						b.Fatal(err)
 					}
 				}

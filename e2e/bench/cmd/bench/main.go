@@ -173,23 +173,23 @@ func main() {
 			log.Fatal(err)
 		}
 		for _, kib := range bench.Sizes {
-			body := bench.ChatBody(kib)
-			if _, err := bench.Latencies(h, body, 20); err != nil { // warm-up
+			c := bench.CaseFor(name, kib)
+			if _, err := bench.Latencies(h, c, 20); err != nil { // warm-up
 				log.Fatalf("bench: %s %d KiB: %v", name, kib, err)
 			}
 			var lats []time.Duration
 			t0 := time.Now()
 			for (time.Since(t0) < *perCell || len(lats) < 30) && len(lats) < 5000 {
-				l, err := bench.Latencies(h, body, 10)
+				l, err := bench.Latencies(h, c, 10)
 				if err != nil {
 					log.Fatal(err)
 				}
 				lats = append(lats, l...)
 			}
 			p50, p99 := bench.Percentile(lats, 50), bench.Percentile(lats, 99)
-			c := latency{Target: name, KiB: kib, N: len(lats), P50US: us(p50), P99US: us(p99), MBps: float64(len(body)) / p50.Seconds() / 1e6}
-			rep.Wasm = append(rep.Wasm, c)
-			say("wasm %-12s %4d KiB  p50 %8.0f µs  p99 %8.0f µs  %6.1f MB/s  (n=%d)", name, kib, c.P50US, c.P99US, c.MBps, c.N)
+			lt := latency{Target: name, KiB: kib, N: len(lats), P50US: us(p50), P99US: us(p99), MBps: float64(kib<<10) / p50.Seconds() / 1e6}
+			rep.Wasm = append(rep.Wasm, lt)
+			say("wasm %-12s %4d KiB  p50 %8.0f µs  p99 %8.0f µs  %6.1f MB/s  (n=%d)", name, kib, lt.P50US, lt.P99US, lt.MBps, lt.N)
 		}
 		rep.Memory = append(rep.Memory, measureMemory(h, tg, name, *memReqs, say))
 		h.Close()
@@ -259,10 +259,10 @@ func measureMemory(h *hostsim.Host, tg []string, name string, n int, say func(st
 		}
 		return s
 	}
-	body := bench.ChatBody(16)
+	c := bench.CaseFor(name, 16)
 	m.WarmBytes = total()
 	for i := 0; i < n; i++ {
-		if err := bench.Exchange(h, body); err != nil {
+		if err := bench.Exchange(h, c); err != nil {
 			m.Unavailable = err.Error()
 			return m
 		}
@@ -484,7 +484,8 @@ func writeOutputs(rep *report, out string) {
 		fmt.Fprintf(&md, "| %s | %.0f KiB | %.0f ms | %.1f ms |\n", m.Filter, float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
 	}
 	md.WriteString("\n## Per-request latency in wasm (hostsim, Envoy profile, one VM) and the detection step natively\n\n" +
-		"wasm: one whole request (headers, body in 16 KiB chunks, upstream answer, response) through the filter. " +
+		"wasm: one whole exchange (request, upstream answer, both in 16 KiB chunks) through the filter, with the body size in the body the filter inspects " +
+		"(the request; the response for outputguard; both for the chain). " +
 		"native: the filter's pure detection step on the same amount of text, compiled natively.\n\n" +
 		"| target | body | wasm p50 | wasm p99 | wasm MB/s | native p50 | native p99 | native MB/s | wasm/native p50 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range rep.Wasm {
