@@ -493,3 +493,31 @@ func TestSSEStreamOnBody(t *testing.T) {
 		t.Fatalf("client got %q, want %q", client.String(), want)
 	}
 }
+
+func TestRestrictAcceptEncoding(t *testing.T) {
+	for in, want := range map[string]string{"br, gzip;q=0.8": "gzip;q=0.8", "br": "", "gzip": "gzip"} {
+		t.Run(in, func(t *testing.T) { // one emulator per subtest: proxytest holds a global lock until reset
+			restrictCase(t, in, want)
+		})
+	}
+}
+
+func restrictCase(t *testing.T, in, want string) {
+	h := &testHTTP{reqHeaders: func(bool) types.Action {
+		if err := RestrictAcceptEncoding(ReadRequestInfo("", false)); err != nil {
+			t.Fatal(err)
+		}
+		return types.ActionContinue
+	}}
+	host, id := newHost(t, h)
+	host.CallOnRequestHeaders(id, [][2]string{{":path", "/"}, {"accept-encoding", in}}, false)
+	got, present := "", false
+	for _, hd := range host.GetCurrentRequestHeaders(id) {
+		if hd[0] == "accept-encoding" {
+			got, present = hd[1], true
+		}
+	}
+	if got != want || present != (want != "") {
+		t.Errorf("accept-encoding %q -> %q (present %v), want %q", in, got, present, want)
+	}
+}

@@ -3,6 +3,8 @@ package filter
 import (
 	"strconv"
 
+	"github.com/wasmguard/wasmguard/sdk/body"
+
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 
 	"github.com/wasmguard/wasmguard/sdk/config"
@@ -189,4 +191,23 @@ func DropResponseContentLength() error {
 // stream cannot be decoded chunk by chunk inside the filter.
 func AskIdentityEncoding() error {
 	return proxywasm.RemoveHttpRequestHeader("accept-encoding")
+}
+
+// RestrictAcceptEncoding narrows the request's accept-encoding to the codings sdk/body can re-encode
+// (body.AcceptEncoding: gzip, deflate, zstd), or removes it when none is left. Call it in
+// OnHttpRequestHeaders when the filter may rewrite a non-streamed response body; for streamed
+// responses use AskIdentityEncoding.
+func RestrictAcceptEncoding(ri *config.RequestInfo) error {
+	v, ok := ri.Header("accept-encoding")
+	if !ok {
+		return nil
+	}
+	nv := body.AcceptEncoding(v)
+	if nv == v {
+		return nil
+	}
+	if nv == "" {
+		return proxywasm.RemoveHttpRequestHeader("accept-encoding")
+	}
+	return proxywasm.ReplaceHttpRequestHeader("accept-encoding", nv)
 }
