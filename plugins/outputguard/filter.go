@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
@@ -10,12 +9,15 @@ import (
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
 	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
-// TODO(sdk): move the request-info, body-collection and metric helpers below to sdk/filter once it lands.
+// Request info, config loading, decision logging and the on_error reason codes come from sdk/filter; the response
+// body is collected here (the same technique as filter.ResponseBody: chunks are copied and emptied, the whole body
+// is written back at the end) because the stream processor needs the chunks as they come.
 
 type vmContext struct{ types.DefaultVMContext }
 
@@ -35,16 +37,8 @@ type pluginContext struct {
 func metricName(what string) string { return telemetry.MetricName(filterName, what) }
 
 func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	raw, err := proxywasm.GetPluginConfiguration()
-	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
-		proxywasm.LogCriticalf("%s: config: read: %v", filterName, err)
-		return types.OnPluginStartStatusFailed
-	}
-	cfg, err := parseConfig(raw)
-	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			proxywasm.LogCriticalf("%s: config: %s", filterName, line)
-		}
+	cfg, ok := filter.LoadConfig(filterName, parseConfig) // logs "outputguard: config: <problem>" per problem
+	if !ok {
 		return types.OnPluginStartStatusFailed
 	}
 	p.cfg = cfg
@@ -91,38 +85,8 @@ type httpContext struct {
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-	hdrs, err := proxywasm.GetHttpRequestHeaders()
-	if err != nil {
-		return types.ActionContinue
-	}
-	ri := config.RequestInfo{Headers: make([][2]string, 0, len(hdrs))}
-	for _, kv := range hdrs {
-		name := strings.ToLower(kv[0])
-		ri.Headers = append(ri.Headers, [2]string{name, kv[1]})
-		switch name {
-		case ":path":
-			ri.Path = kv[1]
-		case ":authority", "host":
-			if ri.Host == "" {
-				ri.Host = kv[1]
-			}
-		case ":method":
-			ri.Method = kv[1]
-		case "x-request-id":
-			ri.RequestID = kv[1]
-		}
-	}
-	if ch := h.p.cfg.Default.ConsumerHeader; ch != "" {
-		ri.Consumer, _ = ri.Header(ch)
-	}
-	if len(h.p.cfg.Rules) > 0 {
-		if v, err := proxywasm.GetProperty([]string{"xds", "route_name"}); err == nil {
-			ri.Route = string(v)
-		} else if v, err := proxywasm.GetProperty([]string{"kong", "route_name"}); err == nil {
-			ri.Route = string(v)
-		}
-	}
-	h.cfg, h.rule = h.p.cfg.Select(&ri)
+	ri := filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, len(h.p.cfg.Rules) > 0)
+	h.cfg, h.rule = h.p.cfg.Select(ri)
 	h.k = h.cfg.checker
 	h.requestID = ri.RequestID
 	h.path = ri.Path
@@ -372,10 +336,7 @@ func findingList(v *verdict) string {
 func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 	decoded, err := body.Decode(h.encoding, raw, h.cfg.MaxBodyBytes)
 	if err != nil {
-		reason := reasonBadEncoding
-		if errors.Is(err, body.ErrTooLarge) {
-			reason = reasonTooLarge
-		}
+		reason := filter.ReasonFor(err, true) // too large, undecodable, unsupported coding
 		h.onError(reason)
 		v.reason = reason
 		return nil, v, false
@@ -466,7 +427,7 @@ func (h *httpContext) logDecision(v *verdict) {
 			h.p.m.annotated.Increment(1)
 		}
 	}
-	proxywasm.LogInfo(v.decision(h.rule, h.requestID, !h.cfg.Enforce()).String())
+	filter.LogDecision(v.decision(h.rule, h.requestID, !h.cfg.Enforce()))
 }
 
 func (h *httpContext) OnHttpStreamDone() {

@@ -23,9 +23,9 @@ const (
 	reasonLeak           = "output_prompt_leak"
 	reasonSchema         = "output_json_schema_violation"
 	reasonNotJSON        = "output_not_json"
-	reasonTooLarge       = "response_body_too_large"
-	reasonUnparseable    = "response_body_unparseable"
-	reasonBadEncoding    = "response_encoding_unsupported"
+	reasonTooLarge       = telemetry.ReasonResponseBodyTooLarge    // shared on_error codes (sdk/telemetry)
+	reasonUnparseable    = telemetry.ReasonResponseBodyUnparseable // …
+	reasonBadEncoding    = telemetry.ReasonUnsupportedEncoding     // compressed event streams
 	blockedMessage       = "the response was blocked by the gateway's output policy"
 	blockedTextForClient = "[The response was blocked by the gateway's output policy (reason: "
 )
