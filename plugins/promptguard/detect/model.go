@@ -25,6 +25,9 @@ type Model struct {
 	Hashed    string // 1<<HashBits int8 weights (empty: no n-gram part)
 	Dense     [NumDense]float32
 	Bias      float32
+	// Window, when > 0, also scores every run of Window consecutive n-gram occurrences (stride Window/2) and
+	// keeps the highest n-gram evidence, so that a short injected passage is not diluted by a long document.
+	Window int
 }
 
 // Logit returns the model's log-odds for f.
@@ -34,12 +37,26 @@ func (m *Model) Logit(f *Features) float64 {
 		z += float64(m.Dense[i] * v)
 	}
 	if len(m.Hashed) == 1<<HashBits && len(f.Hashed) > 0 {
-		var sum int64
 		h := m.Hashed
-		for _, idx := range f.Hashed {
-			sum += int64(int8(h[idx&(1<<HashBits-1)]))
+		n := len(f.Hashed)
+		var sum, win int64
+		best := math.Inf(-1)
+		w := m.Window
+		for i, idx := range f.Hashed {
+			v := int64(int8(h[idx&(1<<HashBits-1)]))
+			sum += v
+			if w > 0 && n > w {
+				win += v
+				if i >= w {
+					win -= int64(int8(h[f.Hashed[i-w]&(1<<HashBits-1)]))
+				}
+				if i >= w-1 && (i-w+1)%(w/2) == 0 {
+					best = math.Max(best, float64(win)/math.Sqrt(float64(w+NormPad)))
+				}
+			}
 		}
-		z += float64(sum) * float64(m.HashScale) / math.Sqrt(float64(len(f.Hashed)+NormPad))
+		full := float64(sum) / math.Sqrt(float64(n+NormPad))
+		z += math.Max(full, best) * float64(m.HashScale)
 	}
 	return z
 }

@@ -5,13 +5,14 @@ package detect
 // DefaultThreshold and DefaultDataThreshold are the score thresholds chosen by cmd/train for trusted-role
 // segments (user, system) and for untrusted data (tool results, documents).
 const (
-	DefaultThreshold     = 0.79
-	DefaultDataThreshold = 0.59
+	DefaultThreshold     = 0.78
+	DefaultDataThreshold = 0.64
 )
 
 var defaultModel = Model{
 	HashScale: 0.04313756,
 	Bias:      -1.0573025,
+	Window:    256,
 	Dense: [NumDense]float32{
 		4.2046824,  // instruction_override
 		3.7843227,  // prompt_extraction

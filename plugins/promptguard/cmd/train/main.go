@@ -56,6 +56,7 @@ func main() {
 	l2 := flag.Float64("l2", 3e-5, "L2 penalty of the hashed weights (per unit of total sample weight)")
 	l2d := flag.Float64("l2dense", 1e-4, "L2 penalty of the dense (signal) weights")
 	scoresOut := flag.String("scores", "", "write every record's held-out score (out-of-fold or final model) as JSONL to this file")
+	window := flag.Int("window", 256, "n-gram window for max-pooled scoring of long texts (0: whole text only)")
 	minFeat := flag.Int("minfeatures", 20, "records with fewer hashed n-gram occurrences are not fitted")
 	flag.Parse()
 
@@ -101,9 +102,11 @@ func main() {
 		}
 		m := fit(tr, *iters, *l2, *l2d)
 		applyPriors(m, tr)
+		qm := m.quantize()
+		qm.Window = *window
 		for _, r := range train {
 			if r.fold == k {
-				oof[r] = m.prob(r)
+				oof[r] = qm.Prob(&detect.Features{Hashed: r.hashed, Dense: r.dense})
 			}
 		}
 	}
@@ -116,6 +119,7 @@ func main() {
 	final := fit(fitSet, *iters, *l2, *l2d)
 	applyPriors(final, fitSet)
 	q := final.quantize()
+	q.Window = *window
 	held := map[*record]float64{}
 	var heldRecs []*record
 	for _, r := range all {
@@ -453,6 +457,7 @@ func render(m *detect.Model, thUser, thData float64) []byte {
 	b.WriteString("var defaultModel = Model{\n")
 	fmt.Fprintf(&b, "\tHashScale: %s,\n", strconv.FormatFloat(float64(m.HashScale), 'g', -1, 32))
 	fmt.Fprintf(&b, "\tBias:      %s,\n", strconv.FormatFloat(float64(m.Bias), 'g', -1, 32))
+	fmt.Fprintf(&b, "\tWindow:    %d,\n", m.Window)
 	b.WriteString("\tDense: [NumDense]float32{\n")
 	for i, w := range m.Dense {
 		fmt.Fprintf(&b, "\t\t%s, // %s\n", strconv.FormatFloat(float64(w), 'g', -1, 32), detect.Signal(i).String())
