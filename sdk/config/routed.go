@@ -261,7 +261,8 @@ type Routed[T any] struct {
 const DefaultRule = "default"
 
 // Select returns the configuration of the first rule whose Match accepts ri and the rule's name, or
-// the default configuration and "default".
+// the default configuration and "default". The configuration is shared by every request: treat it as
+// read-only.
 func (r *Routed[T]) Select(ri *RequestInfo) (cfg *T, rule string) {
 	for i := range r.Rules {
 		if r.Rules[i].Match.Matches(ri) {

@@ -521,3 +521,14 @@ func restrictCase(t *testing.T, in, want string) {
 		t.Errorf("accept-encoding %q -> %q (present %v), want %q", in, got, present, want)
 	}
 }
+
+func TestRequestInfoFromHeaders(t *testing.T) {
+	ri := RequestInfoFromHeaders([][2]string{{"host", "a.example"}, {"x-kong-request-id", "kong-1"}, {":path", "/p"}}, "")
+	if ri.Host != "a.example" || ri.RequestID != "kong-1" || ri.Path != "/p" || ri.Consumer != "" {
+		t.Fatalf("%+v", ri)
+	}
+	ri = RequestInfoFromHeaders([][2]string{{"x-kong-request-id", "kong-1"}, {"x-request-id", "envoy-1"}, {"x-user", "u"}}, "x-user")
+	if ri.RequestID != "envoy-1" || ri.Consumer != "u" {
+		t.Fatalf("%+v", ri)
+	}
+}

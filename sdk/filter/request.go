@@ -45,11 +45,11 @@ func ReadRequestInfo(consumerHeader string, withRoute bool) *config.RequestInfo 
 }
 
 // RequestInfoFromHeaders fills a config.RequestInfo from a header list (names lower-case, as every
-// host returns them) without any host call. Host prefers :authority over host; the first value of a
-// repeated header wins.
+// host returns them) without any host call. Host prefers :authority over host; RequestID prefers
+// x-request-id over Kong's x-kong-request-id; the first value of a repeated header wins.
 func RequestInfoFromHeaders(hs [][2]string, consumerHeader string) *config.RequestInfo {
 	ri := &config.RequestInfo{Headers: hs}
-	var host string
+	var host, kongID string
 	for i := range hs {
 		k, v := hs[i][0], hs[i][1]
 		switch {
@@ -73,6 +73,10 @@ func RequestInfoFromHeaders(hs [][2]string, consumerHeader string) *config.Reque
 			if ri.RequestID == "" {
 				ri.RequestID = v
 			}
+		case k == "x-kong-request-id":
+			if kongID == "" {
+				kongID = v
+			}
 		}
 		if consumerHeader != "" && k == consumerHeader && ri.Consumer == "" {
 			ri.Consumer = v
@@ -80,6 +84,9 @@ func RequestInfoFromHeaders(hs [][2]string, consumerHeader string) *config.Reque
 	}
 	if ri.Host == "" {
 		ri.Host = host
+	}
+	if ri.RequestID == "" {
+		ri.RequestID = kongID
 	}
 	return ri
 }
