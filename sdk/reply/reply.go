@@ -12,14 +12,14 @@
 //	OpenAI (chat, responses, unknown): {"error":{"message":M,"type":T,"param":null,"code":"<reason>"}}
 //	                                    M ends with " (request id: <id>)"; T from the status:
 //	                                    429 rate_limit_error, >=500 server_error, else invalid_request_error
-//	Anthropic: {"type":"error","error":{"type":T,"message":M},"request_id":"<id>"}
+//	Anthropic: {"type":"error","error":{"type":T,"message":M},"request_id":"<id>"} (request_id only when known)
 //	           M ends with " (reason: <reason>)"; T is Anthropic's type for the status
 //	           (400 invalid_request_error, 401 authentication_error, 403 permission_error,
 //	           404 not_found_error, 413 request_too_large, 429 rate_limit_error, 529 overloaded_error,
 //	           other 5xx api_error)
 //	Gemini: {"error":{"code":<status>,"message":M,"status":S,"details":[{"@type":
 //	        "type.googleapis.com/google.rpc.ErrorInfo","reason":"<reason>","domain":"wasmguard",
-//	        "metadata":{"request_id":"<id>"}}]}}
+//	        "metadata":{"request_id":"<id>"}}]}} (metadata only when the id is known)
 //	        S is the google.rpc code name for the status (400 INVALID_ARGUMENT, 403 PERMISSION_DENIED,
 //	        429 RESOURCE_EXHAUSTED, ...)
 //	Ollama (native /api): {"error":"M (reason: <reason>; request id: <id>)"} (Ollama's errors are one string)
@@ -60,8 +60,10 @@ func errorBody(f llm.Format, status int, code, message, requestID string) []byte
 	case llm.FormatAnthropic:
 		b = append(b, `{"type":"error","error":`...)
 		b = appendAnthropicError(b, status, withSuffix(message, "reason", code))
-		b = append(b, `,"request_id":`...)
-		b = appendString(b, requestID)
+		if requestID != "" {
+			b = append(b, `,"request_id":`...)
+			b = appendString(b, requestID)
+		}
 		b = append(b, '}')
 	case llm.FormatGemini:
 		b = append(b, `{"error":`...)
@@ -106,9 +108,13 @@ func appendGeminiError(b []byte, status int, code, message, requestID string) []
 	b = appendString(b, googleStatus(status))
 	b = append(b, `,"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":`...)
 	b = appendString(b, code)
-	b = append(b, `,"domain":"wasmguard","metadata":{"request_id":`...)
-	b = appendString(b, requestID)
-	return append(b, `}}]}`...)
+	b = append(b, `,"domain":"wasmguard"`...)
+	if requestID != "" {
+		b = append(b, `,"metadata":{"request_id":`...)
+		b = appendString(b, requestID)
+		b = append(b, '}')
+	}
+	return append(b, `}]}`...)
 }
 
 // StreamError returns the bytes that end an SSE response that has already started: the provider's

@@ -78,6 +78,19 @@ func TestOpenAIParamIsNull(t *testing.T) {
 	}
 }
 
+func TestNoRequestID(t *testing.T) {
+	for _, f := range []llm.Format{llm.FormatAnthropic, llm.FormatGemini} {
+		_, body := Error(f, 403, "c", "m", "")
+		if !gjson.ValidBytes(body) || strings.Contains(string(body), "request_id") {
+			t.Fatalf("%s: %s", f, body)
+		}
+	}
+	_, body := Error(llm.FormatGemini, 403, "c", "m", "")
+	if gjson.GetBytes(body, "error.details.0.reason").String() != "c" {
+		t.Fatalf("%s", body)
+	}
+}
+
 func TestEscaping(t *testing.T) {
 	_, body := Error(llm.FormatAnthropic, 400, "c", "quote \" backslash \\ newline \n ctl \x01 bad \xff sep \u2028", "id\"")
 	if !gjson.ValidBytes(body) {
