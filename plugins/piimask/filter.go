@@ -8,6 +8,7 @@ import (
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
+	"github.com/tidwall/gjson"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
 	"github.com/wasmguard/wasmguard/sdk/config"
@@ -191,6 +192,12 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	}
 	h.format = llm.DetectFormat(h.ri.Path, plain)
 	req, err := llm.ParseRequestWith(h.format, plain, llm.Options{Path: h.ri.Path})
+	if err != nil && gjson.ValidBytes(plain) {
+		// Not a chat/messages/generate body (embeddings, moderation, legacy completions, tool servers...):
+		// every JSON string is a segment.
+		proxywasm.LogDebugf("%s: not an LLM request body (%v): scanning every JSON string", filterName, err)
+		req, err = &llm.Request{Segments: jsonStrings(plain)}, nil
+	}
 	if err != nil {
 		return h.fail(reasonUnparseable, "parse request: "+err.Error())
 	}
@@ -665,4 +672,25 @@ func bytesOf(s string) []byte {
 		return nil
 	}
 	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// jsonStrings returns every string value of a JSON document as a user segment (object keys excluded).
+func jsonStrings(body []byte) []llm.Segment {
+	var segs []llm.Segment
+	var walk func(v gjson.Result, depth int)
+	walk = func(v gjson.Result, depth int) {
+		if depth > 64 {
+			return
+		}
+		if v.IsObject() || v.IsArray() {
+			v.ForEach(func(_, c gjson.Result) bool { walk(c, depth+1); return true })
+			return
+		}
+		if v.Type == gjson.String && v.Index > 0 {
+			segs = append(segs, llm.Segment{Index: len(segs), Message: -1, Part: -1, Role: "user",
+				Provenance: llm.ProvUser, Text: v.String(), Loc: llm.Loc{Start: v.Index, End: v.Index + len(v.Raw)}})
+		}
+	}
+	walk(gjson.ParseBytes(body), 0)
+	return segs
 }

@@ -431,3 +431,16 @@ func TestStreamRestoreToolArgsAndGzip(t *testing.T) {
 		t.Fatalf("gzip streamed tool arguments %q, want %q", got, want)
 	}
 }
+
+func TestOtherJSONBodies(t *testing.T) {
+	h := newHost(t, `{}`)
+	body := `{"model":"text-embedding-3-small","input":["mail jane.doe@example.com", {"nested": "call +44 20 7946 0958"}]}`
+	res := h.Do(jsonReq("/v1/embeddings", body), hostsim.Response{Body: []byte(`{}`)})
+	if res.Upstream == nil {
+		t.Fatalf("not forwarded: %d %s", res.Status, res.Body)
+	}
+	up := string(res.Upstream.Body)
+	if up != `{"model":"text-embedding-3-small","input":["mail [EMAIL]", {"nested": "call [PHONE]"}]}` {
+		t.Fatalf("upstream got %s", up)
+	}
+}
