@@ -206,11 +206,14 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	for _, id := range d.hits {
 		bump(counts, l.wordsCat[id])
 	}
-	ov, ex := structureHits(c.words)
-	for ; ov > 0; ov-- {
+	// One pass over the tokens: hashed n-grams and the override/extraction grammar.
+	f := &d.feats
+	var g grammar
+	f.Hashed = hashNgrams(f.Hashed[:0], c.words, &g)
+	for ov := g.override; ov > 0; ov-- {
 		bump(counts, SigInstructionOverride)
 	}
-	for ; ex > 0; ex-- {
+	for ex := g.extraction; ex > 0; ex-- {
 		bump(counts, SigPromptExtraction)
 	}
 	// Phrases in decoded or smuggled payloads count twice: as themselves and as encoded instructions.
@@ -248,11 +251,9 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	flagSignal(counts, c.flags, FlagURL, SigEncodedURL)
 	flagSignal(counts, c.flags, FlagHTML, SigEncodedHTML)
 
-	f := &d.feats
 	for i := range f.Dense {
 		f.Dense[i] = signalValue(counts[i])
 	}
-	f.Hashed = hashNgrams(f.Hashed[:0], c.words)
 	return f
 }
 

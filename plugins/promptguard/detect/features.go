@@ -45,10 +45,15 @@ func latinToken(tok []byte) bool {
 // hashNgrams appends the hashed features of a words buffer (" tok tok | tok "): every Latin token and every
 // bigram of adjacent Latin tokens within a chunk. (Character n-grams were measured too: no better on held-out
 // folds and three times the work; canonicalisation already undoes the usual spelling tricks.)
-func hashNgrams(dst []uint32, words []byte) []uint32 {
+//
+// g, when not nil, is fed every token (the override/extraction grammar), so the text is tokenised once.
+func hashNgrams(dst []uint32, words []byte, g *grammar) []uint32 {
 	const mask = 1<<HashBits - 1
 	var prev uint32
 	havePrev := false
+	if g != nil {
+		g.reset()
+	}
 	i := 0
 	for i < len(words) {
 		if words[i] == ' ' {
@@ -60,25 +65,39 @@ func hashNgrams(dst []uint32, words []byte) []uint32 {
 			j++
 		}
 		tok := words[i:j]
-		if len(dst) >= maxFeatures {
-			break
-		}
-		if (len(tok) == 1 && tok[0] == '|') || !latinToken(tok) {
+		i = j
+		if len(tok) == 1 && tok[0] == '|' {
 			havePrev = false
-			i = j
+			if g != nil {
+				g.reset()
+			}
+			continue
+		}
+		if !latinToken(tok) {
+			havePrev = false
+			if g != nil {
+				g.n++
+			}
 			continue
 		}
 		if allDigits(tok) {
-			i = j
+			if g != nil {
+				g.n++
+			}
 			continue // numbers carry no meaning of their own (and long tables of them would swamp the text)
 		}
 		th := fnv(tok)
+		if g != nil {
+			g.token(tok, th)
+		}
+		if len(dst) >= maxFeatures {
+			continue
+		}
 		dst = append(dst, mix(th^kindWord)&mask)
 		if havePrev {
 			dst = append(dst, mix(prev*31+th^kindBigram)&mask)
 		}
 		prev, havePrev = th, true
-		i = j
 	}
 	return dst
 }

@@ -74,8 +74,10 @@ var tokenTable = func() (t [1 << tokenTableBits]tokenEntry) {
 	return t
 }()
 
-func tokenClassOf(tok []byte) uint16 {
-	h := fnv(tok)
+func tokenClassOf(tok []byte) uint16 { return tokenClassHash(tok, fnv(tok)) }
+
+// tokenClassHash is tokenClassOf with the token's FNV hash already computed.
+func tokenClassHash(tok []byte, h uint32) uint16 {
 	for i := h; ; i++ {
 		e := &tokenTable[i&(1<<tokenTableBits-1)]
 		if e.word == "" {
@@ -87,54 +89,53 @@ func tokenClassOf(tok []byte) uint16 {
 	}
 }
 
+// grammar is the state of the override/extraction grammar while the tokens of a words buffer stream past
+// (hashNgrams drives it, so the text is tokenised and hashed once).
+type grammar struct {
+	n, vo, ro, ve, re    int
+	override, extraction int
+}
+
+const far = -1 << 20
+
+func (g *grammar) reset() { g.vo, g.ro, g.ve, g.re = far, far, far, far }
+
+// token feeds one token with its FNV hash (h is only used for tokens of 2..14 bytes).
+func (g *grammar) token(tok []byte, h uint32) {
+	g.n++
+	if len(tok) < 2 || len(tok) > 14 {
+		return
+	}
+	cls := tokenClassHash(tok, h)
+	if cls == 0 {
+		return
+	}
+	n := g.n
+	if cls&tkOvNoun != 0 && n-g.ro <= 3 && g.ro > g.vo && g.vo > far {
+		g.override++
+		g.vo, g.ro = far, far
+	}
+	if (cls&tkExNoun != 0 && n-g.re <= 3 && g.re > g.ve && g.ve > far) || (cls&tkExSecret != 0 && n-g.ve <= 5) {
+		g.extraction++
+		g.ve, g.re = far, far
+	}
+	if cls&tkOvRef != 0 && n-g.vo <= 4 {
+		g.ro = n
+	}
+	if cls&tkExRef != 0 && n-g.ve <= 4 {
+		g.re = n
+	}
+	if cls&tkOvVerb != 0 {
+		g.vo = n
+	}
+	if cls&tkExVerb != 0 {
+		g.ve = n
+	}
+}
+
 // structureHits counts override and extraction structures in a words buffer (" tok tok | tok ").
 func structureHits(words []byte) (override, extraction int) {
-	const far = -1 << 20
-	i, n := 0, 0
-	vo, ro, ve, re := far, far, far, far
-	for i < len(words) {
-		if words[i] == ' ' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(words) && words[j] != ' ' {
-			j++
-		}
-		tok := words[i:j]
-		i = j
-		if len(tok) == 1 && tok[0] == '|' {
-			vo, ro, ve, re = far, far, far, far
-			continue
-		}
-		n++
-		if len(tok) < 2 || len(tok) > 14 {
-			continue
-		}
-		cls := tokenClassOf(tok)
-		if cls == 0 {
-			continue
-		}
-		if cls&tkOvNoun != 0 && n-ro <= 3 && ro > vo && vo > far {
-			override++
-			vo, ro = far, far
-		}
-		if (cls&tkExNoun != 0 && n-re <= 3 && re > ve && ve > far) || (cls&tkExSecret != 0 && n-ve <= 5) {
-			extraction++
-			ve, re = far, far
-		}
-		if cls&tkOvRef != 0 && n-vo <= 4 {
-			ro = n
-		}
-		if cls&tkExRef != 0 && n-ve <= 4 {
-			re = n
-		}
-		if cls&tkOvVerb != 0 {
-			vo = n
-		}
-		if cls&tkExVerb != 0 {
-			ve = n
-		}
-	}
-	return override, extraction
+	var g grammar
+	hashNgrams(nil, words, &g)
+	return g.override, g.extraction
 }
