@@ -11,7 +11,9 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
+	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
 	"github.com/wasmguard/wasmguard/sdk/sse"
@@ -93,6 +95,7 @@ type httpContext struct {
 	ri   config.RequestInfo
 	skip bool
 
+	body        filter.RequestBody
 	reqEncoding string
 	format      llm.Format
 	vault       mask.Vault
@@ -112,79 +115,57 @@ type httpContext struct {
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-	hs, err := proxywasm.GetHttpRequestHeaders()
-	if err != nil {
-		h.skip = true
-		return types.ActionContinue
-	}
-	h.ri = requestInfo(hs, h.p.routed.Default.ConsumerHeader)
+	h.ri = *filter.ReadRequestInfo(h.p.routed.Default.ConsumerHeader, h.p.routed.UsesRoute())
 	h.cfg, h.rule = h.p.routed.Select(&h.ri)
 	if endOfStream {
 		h.skip = true
 		return types.ActionContinue
 	}
 	h.reqEncoding, _ = h.ri.Header("content-encoding")
-	// The body may change length.
-	_ = proxywasm.RemoveHttpRequestHeader("content-length")
-	// Responses are restored: ask only for codings piimask can undo.
-	if ae, ok := h.ri.Header("accept-encoding"); ok && (h.cfg.RestoreResponses || h.cfg.MaskResponses) {
-		if keep := acceptEncoding(ae); keep == "" {
-			_ = proxywasm.RemoveHttpRequestHeader("accept-encoding")
-		} else if keep != ae {
-			_ = proxywasm.ReplaceHttpRequestHeader("accept-encoding", keep)
-		}
+	h.body.Limit = h.cfg.MaxBodyBytes
+	_ = filter.DropRequestContentLength() // the body may change length
+	if h.cfg.RestoreResponses || h.cfg.MaskResponses {
+		// Responses are rewritten: ask only for codings sdk/body can undo and redo.
+		_ = filter.RestrictAcceptEncoding(&h.ri)
 	}
 	return types.ActionContinue
 }
 
-// requestInfo fills the rule-matching view of a request. TODO(sdk): move to sdk/filter once it lands.
-func requestInfo(hs [][2]string, consumerHeader string) config.RequestInfo {
-	ri := config.RequestInfo{Headers: hs}
-	for _, kv := range hs {
-		switch kv[0] {
-		case ":path":
-			ri.Path = kv[1]
-		case ":authority", "host":
-			if ri.Host == "" {
-				ri.Host = kv[1]
-			}
-		case ":method":
-			ri.Method = kv[1]
-		case "x-request-id":
-			ri.RequestID = kv[1]
-		}
-		if consumerHeader != "" && kv[0] == consumerHeader && ri.Consumer == "" {
-			ri.Consumer = kv[1]
-		}
+func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
+	if h.skip {
+		return types.ActionContinue
 	}
-	if v, err := proxywasm.GetProperty([]string{"xds", "route_name"}); err == nil {
-		ri.Route = string(v)
-	}
-	return ri
+	raw, step, err := h.body.CollectAtTrailers() // a body that ended with trailers
+	return h.request(raw, step, err)
 }
 
 func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
 	if h.skip {
 		return types.ActionContinue
 	}
-	if int64(bodySize) > h.cfg.MaxBodyBytes {
+	raw, step, err := h.body.Collect(bodySize, endOfStream)
+	return h.request(raw, step, err)
+}
+
+func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
+	switch {
+	case errors.Is(err, filter.ErrBodyTooLarge):
 		return h.fail(reasonTooLarge, "request body over max_body_bytes")
-	}
-	if !endOfStream {
-		return types.ActionPause
-	}
-	raw, err := proxywasm.GetHttpRequestBody(0, bodySize)
-	if err != nil {
+	case err != nil:
 		return h.fail(reasonInternal, "read request body: "+err.Error())
+	case step == filter.StepMore:
+		return types.ActionPause
+	case step == filter.StepSkip:
+		return types.ActionContinue
 	}
 	plain := raw
 	if h.reqEncoding != "" {
-		if !supportedEncoding(h.reqEncoding) {
+		if !body.Supported(h.reqEncoding) {
 			return h.fail(reasonUndecodable, "unsupported request content-encoding "+h.reqEncoding)
 		}
-		plain, err = decodeBody(h.reqEncoding, raw, h.cfg.MaxBodyBytes)
+		plain, err = body.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes)
 		if err != nil {
-			if errors.Is(err, errTooLarge) {
+			if errors.Is(err, body.ErrTooLarge) {
 				return h.fail(reasonTooLarge, "decoded request body over max_body_bytes")
 			}
 			return h.fail(reasonUndecodable, "decode request body: "+err.Error())
@@ -260,11 +241,11 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 			return h.fail(reasonInternal, "apply edits: "+err.Error())
 		}
 		if h.reqEncoding != "" {
-			if out, err = encodeBody(h.reqEncoding, out); err != nil {
+			if out, err = body.Encode(h.reqEncoding, out); err != nil {
 				return h.fail(reasonInternal, "encode request body: "+err.Error())
 			}
 		}
-		if err := proxywasm.ReplaceHttpRequestBody(out); err != nil {
+		if err := filter.ReplaceRequestBody(out); err != nil {
 			return h.fail(reasonInternal, "replace request body: "+err.Error())
 		}
 	}
@@ -362,14 +343,14 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 			status, _ = strconv.Atoi(kv[1])
 		}
 	}
-	if status >= 300 || !(isJSON(ctype) || isSSE(ctype)) {
+	if status >= 300 || !(body.IsJSON(ctype) || body.IsSSE(ctype)) {
 		return types.ActionContinue
 	}
-	if h.respEnc != "" && !supportedEncoding(h.respEnc) {
+	if h.respEnc != "" && !body.Supported(h.respEnc) {
 		return types.ActionContinue
 	}
 	h.resp = true
-	h.sseResp = isSSE(ctype)
+	h.sseResp = body.IsSSE(ctype)
 	if h.format == "" {
 		h.format = llm.DetectFormat(h.ri.Path, nil)
 	}
@@ -419,7 +400,7 @@ func (h *httpContext) wholeResponse(raw []byte) []byte {
 	plain := raw
 	var err error
 	if h.respEnc != "" {
-		if plain, err = decodeBody(h.respEnc, raw, h.cfg.MaxBodyBytes); err != nil {
+		if plain, err = body.Decode(h.respEnc, raw, h.cfg.MaxBodyBytes); err != nil {
 			proxywasm.LogWarnf("%s: %s: decode response: %v", filterName, reasonUndecodable, err)
 			return raw
 		}
@@ -431,7 +412,7 @@ func (h *httpContext) wholeResponse(raw []byte) []byte {
 		out = h.jsonResponse(plain)
 	}
 	if h.respEnc != "" {
-		enc, err := encodeBody(h.respEnc, out)
+		enc, err := body.Encode(h.respEnc, out)
 		if err != nil {
 			proxywasm.LogWarnf("%s: encode response: %v", filterName, err)
 			return raw

@@ -444,3 +444,22 @@ func TestOtherJSONBodies(t *testing.T) {
 		t.Fatalf("upstream got %s", up)
 	}
 }
+
+func TestKongProfileAndTrailers(t *testing.T) {
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"mail ` + email + `"}]}`
+	want := `{"model":"gpt-4o","messages":[{"role":"user","content":"mail [EMAIL]"}]}`
+	kong := hostsim.New(t, hostsim.Config{Profile: hostsim.ProfileKong,
+		Plugins: []hostsim.PluginSpec{{Name: "piimask", Wasm: hostsim.DistWasm(t, "piimask"), Config: []byte(`{}`)}}})
+	res := kong.Do(jsonReq("/v1/chat/completions", body), hostsim.Response{Body: []byte(`{}`)})
+	if res.Upstream == nil || string(res.Upstream.Body) != want {
+		t.Fatalf("kong: upstream %v", res.Upstream)
+	}
+	// A body that ends with trailers instead of end_of_stream is still masked (Envoy).
+	envoy := newHost(t, `{}`)
+	req := jsonReq("/v1/chat/completions", body)
+	req.Trailers = [][2]string{{"x-checksum", "abc"}}
+	res = envoy.Do(req, hostsim.Response{Body: []byte(`{}`)})
+	if res.Upstream == nil || string(res.Upstream.Body) != want {
+		t.Fatalf("trailers: upstream %v (status %d)", res.Upstream, res.Status)
+	}
+}
