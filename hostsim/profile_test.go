@@ -133,3 +133,29 @@ func TestKongBodySemantics(t *testing.T) {
 		t.Fatalf("Envoy buffers the whole response: %d bytes", len(res.Body))
 	}
 }
+
+func TestKongTrapsAndNYI(t *testing.T) {
+	k := conformance(t, ProfileKong, "queue", func(c *Config) { c.KongSharedKV = true })
+	// proxy_resolve_shared_queue is not implemented in Kong: calling it traps.
+	res := k.Do(Request{Headers: act("enqueue")}, Response{})
+	if !res.Trapped || !strings.Contains(res.Traps[0], "proxy_resolve_shared_queue") {
+		t.Fatalf("resolve queue on Kong: %v", res.Traps)
+	}
+	// http_call from a response phase traps on Kong; Envoy allows it.
+	k.HandleCallouts("auth", func(CalloutRequest) CalloutResponse { return CalloutResponse{} })
+	res = k.Do(Request{Headers: act("resp-callout")}, Response{})
+	if !res.Trapped || !strings.Contains(res.Traps[0], "cannot dispatch") {
+		t.Fatalf("Kong response-phase dispatch: %v", res.Traps)
+	}
+	e := conformance(t, ProfileEnvoy, "")
+	e.HandleCallouts("auth", func(CalloutRequest) CalloutResponse { return CalloutResponse{} })
+	res = e.Do(Request{Headers: act("resp-callout")}, Response{})
+	if res.Trapped || !strings.Contains(strings.Join(res.LogsAt(LogInfo), "\n"), "resp-callout: ok") {
+		t.Fatalf("Envoy response-phase dispatch: %v %v", res.Traps, res.LogsAt(LogInfo))
+	}
+	// Kong local reply from on_response_headers replaces the response (with "\n").
+	res = k.Do(Request{Headers: act("resp-deny")}, Response{Body: []byte("upstream")})
+	if res.Status != 502 || string(res.Body) != "bad upstream\n" {
+		t.Fatalf("Kong response-phase local reply: %d %q", res.Status, res.Body)
+	}
+}

@@ -357,6 +357,10 @@ func (h *httpContext) OnHttpResponseHeaders(n int, eos bool) types.Action {
 	if h.has("resp-rewrite") {
 		_ = proxywasm.RemoveHttpResponseHeader("content-length")
 	}
+	if h.has("resp-callout") {
+		_, err := proxywasm.DispatchHttpCall("auth", [][2]string{{":method", "GET"}, {":path", "/r"}, {":authority", "auth"}}, nil, nil, 500, func(int, int, int) {})
+		proxywasm.LogInfof("resp-callout: %s", errString(err))
+	}
 	return types.ActionContinue
 }
 
