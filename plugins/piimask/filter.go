@@ -363,9 +363,15 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	if !h.resp {
 		return types.ActionContinue
 	}
-	data, err := proxywasm.GetHttpResponseBody(0, bodySize)
-	if err != nil {
-		return types.ActionContinue
+	var data []byte
+	if bodySize > 0 {
+		var err error
+		if data, err = proxywasm.GetHttpResponseBody(0, bodySize); err != nil {
+			if !endOfStream {
+				return types.ActionContinue
+			}
+			data = nil // still finish: what was held back must go out
+		}
 	}
 	if !h.sseResp || h.respEnc != "" {
 		// JSON bodies, and compressed streams, are handled whole.

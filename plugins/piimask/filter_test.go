@@ -463,3 +463,24 @@ func TestKongProfileAndTrailers(t *testing.T) {
 		t.Fatalf("trailers: upstream %v (status %d)", res.Upstream, res.Status)
 	}
 }
+
+func TestResponseEndsWithEmptyChunk(t *testing.T) {
+	h := newHost(t, tokenizeCfg)
+	req := jsonReq("/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Write to `+email+`"}]}`)
+	res := h.DoFunc(req, func(u *hostsim.UpstreamRequest) hostsim.Response {
+		ph := placeholderRE.FindString(string(u.Body))
+		s := chatSSE("To "+ph[:6], ph[6:]+" now")
+		// The stream ends without [DONE] and with an empty final chunk.
+		s = bytes.TrimSuffix(s, []byte("data: [DONE]\n\n"))
+		return sseResponse(s, nil)
+	})
+	var text strings.Builder
+	for _, line := range strings.Split(string(res.Body), "\n") {
+		if strings.HasPrefix(line, "data: {") {
+			text.WriteString(gjson.Get(line[6:], "choices.0.delta.content").String())
+		}
+	}
+	if text.String() != "To "+email+" now" {
+		t.Fatalf("client text %q\n%s", text.String(), res.Body)
+	}
+}
