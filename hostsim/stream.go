@@ -879,13 +879,16 @@ func (s *Stream) invoke(f *filterState, cb cbKind, fn api.Function, a, b uint64)
 
 func (s *Stream) invokeLocked(f *filterState, cb cbKind, fn api.Function, args ...uint64) (uint64, error) {
 	v := f.v
-	r, err := v.callLocked(s, cb, fn, f.id, append([]uint64{uint64(f.id)}, args...)...)
+	full := make([]uint64, 1+len(args)) // one allocation: call arguments and the record
+	full[0] = uint64(f.id)
+	copy(full[1:], args)
+	r, err := v.callLocked(s, cb, fn, f.id, full...)
 	act := -1
 	if err == nil && fn != nil && len(fn.Definition().ResultTypes()) > 0 {
 		act = int(uint32(r))
 	}
 	if s.h.recordCallbacks {
-		s.res.Callbacks = append(s.res.Callbacks, Callback{Plugin: v.p.spec.Name, Name: cb.String(), Args: args, Action: act})
+		s.res.Callbacks = append(s.res.Callbacks, Callback{Plugin: v.p.spec.Name, Name: cb.String(), Args: full[1:], Action: act})
 	}
 	return uint64(uint32(r)), err
 }
