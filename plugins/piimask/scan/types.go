@@ -1,15 +1,21 @@
 // Package scan finds personal data (PII) and secrets in text in one pass.
 //
-// The scanner walks the text once. Only bytes that can start an entity (digits, '+', '(', letters at a word
-// start, '@', '=', ':', '-') trigger work, and every candidate is confirmed by a validator: Luhn for cards,
-// mod-97 and country lengths for IBANs, range rules for US SSNs, country calling codes and lengths for phone
-// numbers, base58check/bech32 for Bitcoin, check letters/digits for national IDs, known prefixes plus charset,
-// length and entropy for secrets. No regular expression runs on the hot path; user-supplied custom patterns
-// (Custom) are compiled once by the caller and run after the built-in pass.
+// The scanner walks the text once. Lower-case letters, blanks and plain punctuation are skipped by a table
+// lookup; only bytes that can start an entity (digits, '+', '(', '@', '=', ':', ',', '-', and words that are
+// long, mixed-case or continued by a token character such as "sk-" or "fe80:") trigger work, and every candidate
+// is confirmed by a validator: Luhn for cards, mod-97 and country lengths for IBANs, range rules for US SSNs,
+// country calling codes and national lengths for phone numbers, base58check/bech32 for Bitcoin, check letters
+// and digits for national IDs, vendor prefixes plus charset, length and entropy for secrets. No regular
+// expression runs on the hot path; user-supplied custom patterns (Custom) are compiled once by the caller and
+// run after the built-in pass.
 //
-// The package is pure (no proxy-wasm import, no goroutines, no reflection) and is meant to be shared: piimask
-// uses it to mask requests, outputguard can use it to find secrets and PII in responses. It is a candidate for
-// sdk/pii once a second filter depends on it.
+// API: New(enabled TypeSet, custom []Custom) *Scanner; (*Scanner).Scan(text []byte, dst []Match) []Match and
+// ScanString; Type/TypeSet/ParseType/AllTypes name the entity types; the validators (Luhn, IBANValid, ...) are
+// exported for reuse.
+//
+// The package is pure (no proxy-wasm import, no goroutines, no reflection, no allocation per scan beyond dst)
+// and shared: piimask masks requests with it and outputguard finds credentials in responses with it. It only
+// depends on the standard library, so it can move to sdk/ (e.g. sdk/pii) unchanged.
 //
 // Offsets in Match are byte offsets into the scanned text.
 package scan
