@@ -63,6 +63,11 @@ var proxySigs = map[string]sig{
 	"envoy_resolve_dns":               s32("dns_address_data", "dns_address_size", "return_token"),
 }
 
+// Host functions follow the proxy-wasm ABI 0.2.1 spec
+// (https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1) with the statuses
+// the real hosts return (Envoy's context.cc / cpp-host exports.cc, Kong's
+// ngx_proxy_wasm_host.c), as summarised in /work/shared/notes/proxy-wasm-hosts.md §4.
+
 func u32(x uint64) uint32 { return uint32(x) }
 
 // proxyImpl returns the implementation of one proxy-wasm host function for the Host's
@@ -473,6 +478,8 @@ func (v *vm) kongCheckHeaderWrite(t uint32) uint32 {
 	return statusOK
 }
 
+// abiGetHeaderMapPairs is proxy_get_header_map_pairs(map, ret_data, ret_size): every
+// entry, duplicates kept; a map that is not available now is OK with ptr 0/size 0.
 func abiGetHeaderMapPairs(v *vm, stack []uint64) {
 	m, code := v.headerMap(u32(stack[0]), false)
 	if code != statusOK {
@@ -541,6 +548,9 @@ func abiGetHeaderMapValue(v *vm, stack []uint64) {
 	stack[0] = uint64(v.writeResult([]byte(val), u32(stack[3]), u32(stack[4]), v.h.cfg.Profile.isKong()))
 }
 
+// abiSetHeaderMapValue is proxy_add_header_map_value (append another value) and
+// proxy_replace_header_map_value (set, creating it if absent); BAD_ARGUMENT when the
+// map is not available now.
 func abiSetHeaderMapValue(v *vm, stack []uint64, replace bool) {
 	t := u32(stack[0])
 	if code := v.kongCheckHeaderWrite(t); code != statusOK {
@@ -571,6 +581,7 @@ func abiSetHeaderMapValue(v *vm, stack []uint64, replace bool) {
 	stack[0] = statusOK
 }
 
+// abiRemoveHeaderMapValue is proxy_remove_header_map_value: OK even when absent.
 func abiRemoveHeaderMapValue(v *vm, stack []uint64) {
 	t := u32(stack[0])
 	if code := v.kongCheckHeaderWrite(t); code != statusOK {
@@ -791,6 +802,8 @@ func abiSetSharedData(v *vm, stack []uint64) {
 
 // ---- shared queues ----
 
+// abiRegisterSharedQueue is proxy_register_shared_queue(name, ret_id): queues are keyed
+// by (vm_id, name); the last registrant receives proxy_on_queue_ready.
 func abiRegisterSharedQueue(v *vm, stack []uint64) {
 	v.kongNeedsKV()
 	name, ok := v.readString(u32(stack[0]), u32(stack[1]))
@@ -814,6 +827,8 @@ func abiRegisterSharedQueue(v *vm, stack []uint64) {
 	stack[0] = okOrIMA(v.writeU32(u32(stack[2]), id))
 }
 
+// abiResolveSharedQueue is proxy_resolve_shared_queue(vm_id, name, ret_id): an empty
+// vm_id means the caller's; unknown ⇒ NOT_FOUND (Kong: not implemented, traps).
 func abiResolveSharedQueue(v *vm, stack []uint64) {
 	vmID, ok1 := v.readString(u32(stack[0]), u32(stack[1]))
 	name, ok2 := v.readString(u32(stack[2]), u32(stack[3]))
@@ -835,6 +850,8 @@ func abiResolveSharedQueue(v *vm, stack []uint64) {
 	stack[0] = okOrIMA(v.writeU32(u32(stack[4]), qu.id))
 }
 
+// abiEnqueueSharedQueue is proxy_enqueue_shared_queue(id, data): unknown id ⇒ NOT_FOUND;
+// notifies the registrant after the current step (never on Kong).
 func abiEnqueueSharedQueue(v *vm, stack []uint64) {
 	data, ok := v.read(u32(stack[1]), u32(stack[2]))
 	if !ok {
@@ -860,6 +877,8 @@ func abiEnqueueSharedQueue(v *vm, stack []uint64) {
 	stack[0] = statusOK
 }
 
+// abiDequeueSharedQueue is proxy_dequeue_shared_queue(id, ret_data, ret_size): EMPTY
+// when nothing is queued.
 func abiDequeueSharedQueue(v *vm, stack []uint64) {
 	q := &v.h.queues
 	q.mu.Lock()
@@ -890,6 +909,8 @@ func (v *vm) metricErr(code uint32, what string) uint64 {
 	return uint64(code)
 }
 
+// abiDefineMetric is proxy_define_metric(type, name, ret_id): type > 2 ⇒ BAD_ARGUMENT
+// (Kong: trap); the stat is process-wide, a redefinition binds a new id to it.
 func abiDefineMetric(v *vm, stack []uint64) {
 	typ := u32(stack[0])
 	if typ > 2 {
@@ -994,6 +1015,8 @@ func abiSetTickPeriod(v *vm, stack []uint64) {
 
 // ---- foreign functions ----
 
+// abiCallForeignFunction is proxy_call_foreign_function(name, args, ret_data,
+// ret_size): unknown names ⇒ NOT_FOUND; a failing function ⇒ INTERNAL_FAILURE.
 func abiCallForeignFunction(v *vm, stack []uint64) {
 	name, ok1 := v.readString(u32(stack[0]), u32(stack[1]))
 	args, ok2 := v.read(u32(stack[2]), u32(stack[3]))
