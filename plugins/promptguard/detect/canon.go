@@ -148,11 +148,14 @@ func (c *canon) foldASCII(s string) {
 			}
 			c.flushWord()
 		} else {
-			for k := i; k < j; k++ {
-				b := s[k] | 0x20 // letters only: lower-case
-				c.words = append(c.words, b)
-				c.squash = append(c.squash, b)
+			// Letters only: copy the run, lower-case it in place (|0x20), copy it to squash.
+			w0 := len(c.words)
+			c.words = append(c.words, s[i:j]...)
+			wd := c.words[w0:]
+			for k := range wd {
+				wd[k] |= 0x20
 			}
+			c.squash = append(c.squash, wd...)
 			c.words = append(c.words, ' ')
 			if j-i == 1 {
 				c.singles++

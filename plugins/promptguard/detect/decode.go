@@ -82,25 +82,41 @@ func isB64(b byte) bool {
 	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_'
 }
 
+// b64Class: 0 not base64, 1 lower, 2 upper, 3 digit, 4 other alphabet symbol (+ / - _).
+var b64Class = func() (t [256]uint8) {
+	for b := 'a'; b <= 'z'; b++ {
+		t[b] = 1
+		t[b-32] = 2
+	}
+	for b := '0'; b <= '9'; b++ {
+		t[b] = 3
+	}
+	t['+'], t['/'], t['-'], t['_'] = 4, 4, 4, 4
+	return t
+}()
+
 func (c *canon) scanBase64(s string, depth int) {
 	for i := 0; i < len(s); {
-		if !isB64(s[i]) {
+		if b64Class[s[i]] == 0 {
 			i++
 			continue
 		}
 		j := i
 		var upper, lower, digit int
-		for j < len(s) && isB64(s[j]) {
-			switch b := s[j]; {
-			case b >= 'A' && b <= 'Z':
-				upper++
-			case b >= 'a' && b <= 'z':
+		for j < len(s) {
+			switch b64Class[s[j]] {
+			case 0:
+				goto end
+			case 1:
 				lower++
-			case b >= '0' && b <= '9':
+			case 2:
+				upper++
+			case 3:
 				digit++
 			}
 			j++
 		}
+	end:
 		run := s[i:j]
 		i = j
 		for i < len(s) && s[i] == '=' {

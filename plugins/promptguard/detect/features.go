@@ -60,8 +60,22 @@ func hashNgrams(dst []uint32, words []byte, g *grammar) []uint32 {
 			i++
 			continue
 		}
+		// One loop per token: FNV hash, script check (lead bytes from 0xCA start non-Latin letters) and digits.
 		j := i
-		for j < len(words) && words[j] != ' ' {
+		th := uint32(2166136261)
+		latin, digits := true, true
+		for j < len(words) {
+			b := words[j]
+			if b == ' ' {
+				break
+			}
+			th = (th ^ uint32(b)) * 16777619
+			if b >= 0xCA {
+				latin = false
+			}
+			if b < '0' || b > '9' {
+				digits = false
+			}
 			j++
 		}
 		tok := words[i:j]
@@ -73,20 +87,19 @@ func hashNgrams(dst []uint32, words []byte, g *grammar) []uint32 {
 			}
 			continue
 		}
-		if !latinToken(tok) {
+		if !latin {
 			havePrev = false
 			if g != nil {
 				g.n++
 			}
 			continue
 		}
-		if allDigits(tok) {
+		if digits {
 			if g != nil {
 				g.n++
 			}
 			continue // numbers carry no meaning of their own (and long tables of them would swamp the text)
 		}
-		th := fnv(tok)
 		if g != nil {
 			g.token(tok, th)
 		}
