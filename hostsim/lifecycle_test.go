@@ -437,3 +437,17 @@ func TestLogLimitAndOnLog(t *testing.T) {
 		t.Fatalf("OnLog saw %d entries", live)
 	}
 }
+
+func TestConfigChunkSize(t *testing.T) {
+	h := conformance(t, ProfileEnvoy, "", func(c *Config) { c.ChunkSize = 4 })
+	res := h.Do(Request{Body: []byte("0123456789"), Headers: act("buffer")}, Response{Body: []byte("abcdefghij")})
+	calls := 0
+	for _, c := range res.Callbacks {
+		if c.Name == "proxy_on_request_body" {
+			calls++
+		}
+	}
+	if calls != 3 || len(res.Chunks) != 3 || string(res.Body) != "abcdefghij" || string(res.Upstream.Body) != "0123456789" {
+		t.Fatalf("request body calls %d, response chunks %q", calls, res.Chunks)
+	}
+}

@@ -251,6 +251,9 @@ func (s *Stream) SendRequest() {
 	s.SendRequestHeaders(len(body) == 0 && !hasTrailers)
 	if len(body) > 0 {
 		size := r.ChunkSize
+		if size <= 0 {
+			size = s.h.cfg.ChunkSize
+		}
 		if size <= 0 || kong {
 			size = len(body)
 		}
@@ -311,6 +314,12 @@ func (s *Stream) Respond(resp Response) {
 			headers = append(append([][2]string(nil), headers...), [2]string{"content-length", strconv.Itoa(len(resp.Body))})
 		}
 		chunks = [][]byte{resp.Body}
+		if n := s.h.cfg.ChunkSize; n > 0 && len(resp.Body) > n {
+			chunks = nil
+			for off := 0; off < len(resp.Body); off += n {
+				chunks = append(chunks, resp.Body[off:min(off+n, len(resp.Body))])
+			}
+		}
 	}
 	hasTrailers := len(resp.Trailers) > 0
 	s.SendResponseHeaders(resp.Status, headers, len(chunks) == 0 && !hasTrailers)

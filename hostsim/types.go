@@ -81,6 +81,10 @@ type Config struct {
 	// NoCanary skips the throw-away canary VM Envoy starts per plugin before the
 	// workers. Kong has no canary, so the Kong profile never starts one.
 	NoCanary bool
+	// ChunkSize, when set, splits every request Body (Request.ChunkSize 0) and every
+	// upstream response Body (Response.Chunks nil) into chunks of this size, like the
+	// ≤ 16 KiB reads of a real proxy, so a whole suite exercises chunked delivery.
+	ChunkSize int
 	// BufferLimit caps what a filter may buffer (Envoy per_connection_buffer_limit_bytes,
 	// default 1 MiB): request over it ⇒ 413, response ⇒ 500 or a reset.
 	BufferLimit int
