@@ -31,7 +31,8 @@ func HostConfig(cfg *Config, dist string) (hostsim.Config, error) {
 	if !ok {
 		return hostsim.Config{}, fmt.Errorf("gateway: profile %q is unknown", cfg.Profile)
 	}
-	hc := hostsim.Config{Profile: prof, Workers: cfg.Workers, KongSharedKV: true, BufferLimit: int(cfg.MaxRequestBytes),
+	// Each stream prints its own logs (Result.Logs); the host-wide copy only needs to be short.
+	hc := hostsim.Config{Profile: prof, Workers: cfg.Workers, KongSharedKV: true, BufferLimit: int(cfg.MaxRequestBytes), LogLimit: 2000,
 		Callouts: map[string]hostsim.CalloutHandler{}}
 	for i := range cfg.Plugins {
 		p := &cfg.Plugins[i]
