@@ -31,8 +31,9 @@
 //
 // ParseResponse reads a non-streaming response (assistant text and tool-call arguments as segments with Loc,
 // finish reason, normalised Usage). For streams, feed each sse.Event to a StreamParser: it returns Deltas (text,
-// tool-call arguments, finish, usage, error, done) whose Loc points into ev.Data, so RewriteEvent can change a
-// delta's text and re-encode the event:
+// tool-call arguments, finish, usage, error, done, and snapshots) whose Loc points into ev.Data, so RewriteEvent
+// can change a delta's text and re-encode the event. A filter that rewrites text must also rewrite DeltaSnapshot:
+// the Responses API repeats the whole text in its *.done events and in response.completed.
 //
 //	var dec sse.Decoder
 //	sp := llm.NewStreamParser(f)
@@ -45,9 +46,11 @@
 //
 // # What is not read
 //
-// Tool and function definitions (tools[].function.description, Gemini functionDeclarations), JSON schemas,
-// metadata, OpenAI "prediction" content and base64 images/audio/files are not segments. Reasoning deltas
-// (thinking_delta, reasoning summaries in streams) are not deltas.
+// Tool and function definitions are segments only with Options.ToolDefinitions (provenance tool_definition).
+// JSON schemas other than their descriptions, metadata, OpenAI "prediction" content and base64 images, audio and
+// files are never segments. Reasoning deltas (thinking_delta, reasoning summaries in streams, reasoning_content)
+// are not deltas. Bedrock Converse and the AWS event-stream framing are not supported (Bedrock's
+// anthropic_version bodies are: they are Anthropic).
 //
 // # Notes
 //
