@@ -419,7 +419,7 @@ func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
 		if en.Has(Phone) && phoneExt(text, r.end) > r.end {
 			return s.phoneRun(text, i, &r)
 		}
-		return Match{}, false
+		return s.tokenSecret(text, i)
 	}
 	d := r.d[:r.nd]
 	// US SSN: 3-2-4 with one separator kind, or 9 digits after an SSN context word.
@@ -462,7 +462,15 @@ func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
 		(r.seps[1] == ' ' || r.seps[1] == '-') && CASINValid(d) {
 		return Match{Type: CASIN, Start: i, End: r.end}, true
 	}
-	return s.highEntropy(text, i)
+	return s.tokenSecret(text, i)
+}
+
+// tokenSecret tries the detectors for unprefixed credentials at a token start.
+func (s *Scanner) tokenSecret(text []byte, i int) (Match, bool) {
+	if m, ok := s.highEntropy(text, i); ok {
+		return m, true
+	}
+	return s.keywordValue(text, i)
 }
 
 func atoi(d []byte) int {

@@ -27,6 +27,8 @@ func TestScanTable(t *testing.T) {
 		{"tel +33 1 23 45 67 89", []string{"PHONE=+33 1 23 45 67 89"}},
 		{"Mobile: 99 577450", []string{"PHONE=99 577450"}},
 		{"in 2024-01-15 we sold 1234567 units for 12.50", nil},
+		{"my password is NsIdksKJ4dj and the token 7cc938e45e63e9014f88f811be240ba0395c02dd ok", []string{"GENERIC_SECRET=NsIdksKJ4dj", "GENERIC_SECRET=7cc938e45e63e9014f88f811be240ba0395c02dd"}},
+		{"the password is Incorrect and the Secret Santa list", nil},
 		{"write 700-1000 words; codes 72-69-71-68 and 1 234 567 EUR, apt. 338 32", nil},
 		{"card 4111-1111-1111-1111 and 4111 1111 1111 1112", []string{"CREDIT_CARD=4111-1111-1111-1111"}},
 		{"amex 378282246310005", []string{"CREDIT_CARD=378282246310005"}},

@@ -409,6 +409,9 @@ func (s *Scanner) letterToken(text []byte, i int) (Match, bool) {
 	if m, ok := s.highEntropy(text, i); ok {
 		return m, true
 	}
+	if m, ok := s.keywordValue(text, i); ok {
+		return m, true
+	}
 	// Azure AD client secret: xxx8Q~ followed by 31-34 characters.
 	if s.enabled.Has(AzureKey) && i+6 < n && isDigit(text[i+3]) && text[i+4] == 'Q' && text[i+5] == '~' {
 		e := i
@@ -851,4 +854,65 @@ func isConstName(v []byte) bool {
 		}
 	}
 	return true
+}
+
+var valueKeywords = []string{"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "api key", "api_key"}
+
+// keywordValue reports a password-like token written after a keyword in prose or on a command line:
+// "password is NsIdksKJdj", "password 7cc938e45e63...", "-password Prl23Db#@x". The token must mix character
+// classes, have some entropy and follow the keyword with only blanks, quotes, ':' '=' or the word "is" between.
+func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
+	if !s.enabled.Has(GenericSecret) {
+		return Match{}, false
+	}
+	n := len(text)
+	e := i
+	for e < n && e-i <= 64 {
+		c := text[e]
+		if c <= ' ' || c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' || c == ',' || c == ';' {
+			break
+		}
+		e++
+	}
+	for e > i && (text[e-1] == '.' || text[e-1] == ')') {
+		e--
+	}
+	v := text[i:e]
+	if len(v) < 8 || len(v) > 64 || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5 {
+		return Match{}, false
+	}
+	up, lo, di := false, false, false
+	for _, c := range v {
+		up = up || isUpper(c)
+		lo = lo || isLower(c)
+		di = di || isDigit(c)
+	}
+	if !(di || up && lo) {
+		return Match{}, false
+	}
+	// walk left over the gap to the keyword
+	j := i
+	for j > 0 && i-j < 24 && (text[j-1] == ' ' || text[j-1] == '"' || text[j-1] == '\'' || text[j-1] == ':' || text[j-1] == '=') {
+		j--
+	}
+	if j >= 3 && lower(text[j-1]) == 's' && lower(text[j-2]) == 'i' && text[j-3] == ' ' {
+		j -= 3
+		for j > 0 && text[j-1] == ' ' {
+			j--
+		}
+	}
+	if j == i {
+		return Match{}, false
+	}
+	ws := j
+	for ws > 0 && j-ws < 32 && (isAlpha(text[ws-1]) || text[ws-1] == '_' || text[ws-1] == ' ' && j-ws < 8) {
+		ws--
+	}
+	word := text[ws:j]
+	for _, k := range valueKeywords {
+		if hasSuffixFold(word, k) {
+			return Match{Type: GenericSecret, Start: i, End: e}, true
+		}
+	}
+	return Match{}, false
 }
