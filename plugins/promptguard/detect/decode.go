@@ -15,16 +15,39 @@ const (
 // decodePayloads finds base64, hex, percent-encoded and HTML-entity-encoded parts of s, decodes those that turn
 // into readable text and appends each as its own chunk (recursively, up to maxDecodeDepth).
 func (c *canon) decodePayloads(s string, depth int) {
-	c.scanBase64(s, depth)
-	c.scanHex(s, depth)
-	var pct, amp int
+	// One cheap pass decides which scanners can possibly find something: ordinary prose has no base64 run of
+	// minBase64Run characters, no hex run of 2*minHexBytes, and few '%' and '&'.
+	var b64Run, hexRun, maxB64, maxHex, pct, amp int
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '%':
+		k := decodeClass[s[i]]
+		if k&dcB64 != 0 {
+			b64Run++
+			if b64Run > maxB64 {
+				maxB64 = b64Run
+			}
+		} else {
+			b64Run = 0
+		}
+		if k&dcHex != 0 {
+			hexRun++
+			if hexRun > maxHex {
+				maxHex = hexRun
+			}
+		} else {
+			hexRun = 0
+		}
+		if k&dcPct != 0 {
 			pct++
-		case '&':
+		}
+		if k&dcAmp != 0 {
 			amp++
 		}
+	}
+	if maxB64 >= minBase64Run {
+		c.scanBase64(s, depth)
+	}
+	if maxHex >= 2*minHexBytes {
+		c.scanHex(s, depth)
 	}
 	if pct >= minURLEsc && countURLEscapes(s) >= minURLEsc {
 		c.emitDecoded(FlagURL, depth, func(dst []byte) []byte { return urlDecode(dst, s) })
@@ -33,6 +56,27 @@ func (c *canon) decodePayloads(s string, depth int) {
 		c.emitDecoded(FlagHTML, depth, func(dst []byte) []byte { return htmlDecode(dst, s) })
 	}
 }
+
+const (
+	dcB64 = 1 << iota
+	dcHex
+	dcPct
+	dcAmp
+)
+
+var decodeClass = func() (t [256]uint8) {
+	for b := 0; b < 256; b++ {
+		if b64Class[b] != 0 {
+			t[b] |= dcB64
+		}
+		if hexish[b] {
+			t[b] |= dcHex
+		}
+	}
+	t['%'] |= dcPct
+	t['&'] |= dcAmp
+	return t
+}()
 
 // emitDecoded runs dec into the decoded buffer and, when the result is readable text, adds it as a chunk.
 func (c *canon) emitDecoded(flag uint32, depth int, dec func(dst []byte) []byte) {
