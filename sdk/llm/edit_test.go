@@ -199,3 +199,20 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzApplyEdits: arbitrary locations never panic; an accepted edit leaves valid JSON valid.
+func FuzzApplyEdits(f *testing.F) {
+	f.Add([]byte(`{"a":"hello","b":["x","caf\u00e9"]}`), 5, 12, "new \"text\"", -1, 3)
+	f.Add([]byte(`["\\"","x"]`), 1, 5, "q", 6, 9)
+	f.Fuzz(func(t *testing.T, body []byte, s1, e1 int, text string, s2, e2 int) {
+		edits := []Edit{{Loc{s1, e1}, text}, {Loc{s2, e2}, text + "2"}}
+		out := ApplyEdits(body, edits)
+		strict, err := ApplyEditsStrict(body, edits)
+		if err == nil && string(strict) != string(out) {
+			t.Fatalf("strict %q != lenient %q", strict, out)
+		}
+		if json.Valid(body) && !json.Valid(out) {
+			t.Fatalf("valid %q became invalid %q", body, out)
+		}
+	})
+}
