@@ -11,7 +11,8 @@ import "strings"
 //	…/v1/messages                                anthropic (also Bedrock-style bodies with anthropic_version)
 //	…/models/{m}:generateContent, :streamGenerateContent   gemini (Generative Language API and Vertex AI)
 //	/api/chat, /api/generate                     ollama
-//	…/v1/completions                             openai_chat (legacy completions: "prompt" is read as user text)
+//	…/v1/completions                             openai_chat (legacy completions: "prompt" is read as user text;
+//	                                             also Mistral /v1/fim/completions and /v1/agents/completions)
 //
 // A path with an unknown suffix falls back to the body shape: "contents" → gemini; "input" or "instructions"
 // without "messages" → openai_responses; "messages" with a top-level "system", "anthropic_version" or Anthropic
@@ -41,7 +42,8 @@ func formatFromPath(path string) Format {
 		return FormatOpenAIResponses
 	case p == "/api/chat" || p == "/api/generate" || strings.HasSuffix(p, "/ollama/api/chat") || strings.HasSuffix(p, "/ollama/api/generate"):
 		return FormatOllama
-	case strings.HasSuffix(p, "/v1/completions") || strings.HasSuffix(p, "/openai/deployments/"+lastSeg(p, 2)+"/completions"):
+	case strings.HasSuffix(p, "/v1/completions") || strings.HasSuffix(p, "/openai/deployments/"+lastSeg(p, 2)+"/completions") ||
+		strings.HasSuffix(p, "/v1/fim/completions") || strings.HasSuffix(p, "/v1/agents/completions"):
 		return FormatOpenAIChat // legacy completions: "prompt" instead of "messages", same errors and usage
 	}
 	return FormatUnknown

@@ -227,6 +227,8 @@ func TestDetectFormat(t *testing.T) {
 		{"/v1/completions", "", FormatOpenAIChat},
 		{"/openai/deployments/davinci/completions?api-version=2024-10-21", "", FormatOpenAIChat},
 		{"/v1/embeddings", "", FormatUnknown},
+		{"/v1/fim/completions", "", FormatOpenAIChat},
+		{"/v1/agents/completions", "", FormatOpenAIChat},
 		{"/v1/threads/thread_abc/messages", `{"role":"user","content":"hi"}`, FormatUnknown},
 		{"/proxy/llm", `{"model":"x","messages":[{"role":"user","content":"hi"}]}`, FormatOpenAIChat},
 		{"/proxy/llm", `{"model":"x","system":"s","messages":[{"role":"user","content":"hi"}]}`, FormatAnthropic},
