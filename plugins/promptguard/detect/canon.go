@@ -128,6 +128,9 @@ var asciiClass = func() (t [256]uint8) {
 // foldASCII handles ASCII text. Words made only of letters (nearly all of them) are lower-cased straight into
 // the output; words with digits or leet symbols go through flushWord.
 func (c *canon) foldASCII(s string) {
+	// Room for the worst case (every byte a one-letter word) so the letter-only path writes by index.
+	c.words = grow(c.words, 2*len(s)+1)
+	c.squash = grow(c.squash, len(s)+1)
 	for i := 0; i < len(s); {
 		if asciiClass[s[i]] == 0 {
 			i++
@@ -148,16 +151,20 @@ func (c *canon) foldASCII(s string) {
 			}
 			c.flushWord()
 		} else {
-			// Letters only: copy the run, lower-case it in place (|0x20), copy it to squash.
-			w0 := len(c.words)
-			c.words = append(c.words, s[i:j]...)
-			wd := c.words[w0:]
-			for k := range wd {
-				wd[k] |= 0x20
+			// Letters only: lower-case (|0x20) straight into words and squash.
+			w, q := len(c.words), len(c.squash)
+			n := j - i
+			words := c.words[w : w+n+1]
+			squash := c.squash[q : q+n]
+			for k := 0; k < n; k++ {
+				b := s[i+k] | 0x20
+				words[k] = b
+				squash[k] = b
 			}
-			c.squash = append(c.squash, wd...)
-			c.words = append(c.words, ' ')
-			if j-i == 1 {
+			words[n] = ' '
+			c.words = c.words[:w+n+1]
+			c.squash = c.squash[:q+n]
+			if n == 1 {
 				c.singles++
 				if c.singles == 5 {
 					c.flags |= FlagSpaced
@@ -168,6 +175,16 @@ func (c *canon) foldASCII(s string) {
 		}
 		i = j
 	}
+}
+
+// grow makes sure b has room for n more bytes (length unchanged).
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), 2*cap(b)+n)
+	copy(nb, b)
+	return nb
 }
 
 func (c *canon) foldUnicode(s string) {
