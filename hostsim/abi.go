@@ -101,11 +101,11 @@ func (h *Host) proxyImpl(name string) func(v *vm, stack []uint64) {
 		// OK only for a root context whose proxy_on_done returned false; the host then
 		// deletes it after the current call.
 		return func(v *vm, stack []uint64) {
-			if v.rootState != 1 || v.current() != nil {
+			if v.rt == nil || v.rt.state != 1 || v.current() != nil {
 				stack[0] = statusNotFound
 				return
 			}
-			v.rootState = 3
+			v.rt.state = 3
 			stack[0] = statusOK
 		}
 	case "proxy_get_current_time_nanoseconds":
@@ -250,7 +250,7 @@ func abiSetEffectiveContext(v *vm, stack []uint64) {
 		stack[0] = statusOK
 		return
 	}
-	if id != v.rootID {
+	if v.rootByID(id) == nil {
 		f := v.ctxs[id]
 		if f == nil {
 			stack[0] = statusBadArgument
@@ -737,7 +737,7 @@ func abiHTTPCall(v *vm, stack []uint64) {
 		h.callouts = append([]CalloutRequest(nil), h.callouts[len(h.callouts)-h.cfg.LogLimit:]...)
 	}
 	h.calloutMu.Unlock()
-	cs := &calloutState{v: v, token: token, req: req, s: v.stream}
+	cs := &calloutState{v: v, root: v.rt, token: token, req: req, s: v.stream}
 	if f := v.current(); f != nil {
 		cs.f = f
 		cs.s = f.s
@@ -821,7 +821,7 @@ func abiRegisterSharedQueue(v *vm, stack []uint64) {
 		q.byName[k] = qu
 		q.byID[qu.id] = qu
 	}
-	qu.owner = v
+	qu.owner, qu.ownerRoot = v, v.rt
 	id := qu.id
 	q.mu.Unlock()
 	stack[0] = okOrIMA(v.writeU32(u32(stack[2]), id))
@@ -867,11 +867,11 @@ func abiEnqueueSharedQueue(v *vm, stack []uint64) {
 		return
 	}
 	qu.items = append(qu.items, append([]byte(nil), data...))
-	owner, id := qu.owner, qu.id
+	owner, ownerRoot, id := qu.owner, qu.ownerRoot, qu.id
 	q.mu.Unlock()
 	if owner != nil && !v.h.cfg.Profile.isKong() {
 		v.h.calloutMu.Lock()
-		v.h.queueTasks = append(v.h.queueTasks, queueTask{v: owner, id: id})
+		v.h.queueTasks = append(v.h.queueTasks, queueTask{v: owner, root: ownerRoot, id: id})
 		v.h.calloutMu.Unlock()
 	}
 	stack[0] = statusOK
@@ -1005,11 +1005,11 @@ func abiSetTickPeriod(v *vm, stack []uint64) {
 		if v.current() != nil {
 			trap("can only set tick_period in root context")
 		}
-		if v.tickMs != 0 && ms != 0 {
+		if v.rt.tickMs != 0 && ms != 0 {
 			trap("tick_period already set")
 		}
 	}
-	v.tickMs = ms
+	v.rt.tickMs = ms
 	stack[0] = statusOK
 }
 

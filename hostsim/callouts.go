@@ -11,6 +11,7 @@ import (
 
 type calloutState struct {
 	v      *vm
+	root   *root // the caller's root context: the response is delivered there
 	token  uint32
 	req    CalloutRequest
 	s      *Stream
@@ -190,17 +191,17 @@ func (h *Host) deliver(cs *calloutState) {
 	} else {
 		v.lastStatus.code, v.lastStatus.msg = 0, ""
 	}
-	_, err := v.callLocked(cs.s, cbHTTPCallResponse, v.fnHTTPCallResp, v.rootID,
-		uint64(v.rootID), uint64(cs.token), uint64(nh), uint64(len(d.body)), uint64(nt))
+	_, err := v.callLocked(cs.s, cbHTTPCallResponse, v.fnHTTPCallResp, cs.root.id,
+		uint64(cs.root.id), uint64(cs.token), uint64(nh), uint64(len(d.body)), uint64(nt))
 	v.callout = nil
-	v.finishRoot()
+	v.finishRoot(cs.root)
 	touched := append([]*filterState(nil), v.touched...)
 	v.touched = v.touched[:0]
 	v.mu.Unlock()
 	if cs.s != nil && h.recordCallbacks {
 		act := -1
-		cs.s.res.Callbacks = append(cs.s.res.Callbacks, Callback{Plugin: v.p.spec.Name, Name: cbHTTPCallResponse.String(),
-			Args: []uint64{uint64(v.rootID), uint64(cs.token), uint64(nh), uint64(len(d.body)), uint64(nt)}, Action: act})
+		cs.s.res.Callbacks = append(cs.s.res.Callbacks, Callback{Plugin: cs.root.p.spec.Name, Name: cbHTTPCallResponse.String(),
+			Args: []uint64{uint64(cs.root.id), uint64(cs.token), uint64(nh), uint64(len(d.body)), uint64(nt)}, Action: act})
 	}
 	if err != nil {
 		if f := cs.f; f != nil && f.s != nil && !f.s.closed {
@@ -239,7 +240,7 @@ func (h *Host) deliverQueue(t queueTask) {
 		v.mu.Unlock()
 		return
 	}
-	_, _ = v.callLocked(nil, cbQueueReady, v.fnQueue, v.rootID, uint64(v.rootID), uint64(t.id))
+	_, _ = v.callLocked(nil, cbQueueReady, v.fnQueue, t.root.id, uint64(t.root.id), uint64(t.id))
 	touched := append([]*filterState(nil), v.touched...)
 	v.touched = v.touched[:0]
 	v.mu.Unlock()

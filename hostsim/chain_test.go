@@ -62,3 +62,34 @@ func headerValues(h [][2]string, name string) []string {
 	}
 	return out
 }
+
+// TestSharedVMBlastRadius: plugins with the same code, vm_id and VM configuration share
+// one VM per worker (Envoy's vm_key), so a trap in one kills the other too; a
+// different vm_id gives the second plugin its own VM.
+func TestSharedVMBlastRadius(t *testing.T) {
+	wasm := testPlugin(t, "conformance")
+	for _, tc := range []struct {
+		name    string
+		vmidB   string
+		wantB   bool // b's VM dead after a's trap
+		wantRes int
+	}{{"shared", "", true, 503}, {"separate vm_id", "other", false, 200}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := New(t, Config{Workers: 1, Plugins: []PluginSpec{
+				{Name: "a", Wasm: wasm, Config: []byte("hdr=x-act-a"), FailurePolicy: FailOpen},
+				{Name: "b", Wasm: wasm, Config: []byte("hdr=x-act-b"), VMID: tc.vmidB},
+			}})
+			res := h.Do(Request{Headers: [][2]string{{"x-act-a", "panic-headers"}}}, Response{Body: []byte("ok")})
+			if !res.Trapped {
+				t.Fatal("a did not trap")
+			}
+			if h.VMFailed("b", 0) != tc.wantB {
+				t.Fatalf("b's VM failed = %v, want %v", h.VMFailed("b", 0), tc.wantB)
+			}
+			res = h.Do(Request{}, Response{Body: []byte("ok")})
+			if res.Status != tc.wantRes {
+				t.Fatalf("next request: %d, want %d", res.Status, tc.wantRes)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package hostsim
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -30,6 +31,7 @@ type plugin struct {
 	cm     wazero.CompiledModule
 	abi    string
 	policy FailurePolicy
+	group  []*plugin // plugins sharing this plugin's VM (same code, vm_id, vm config), in chain order
 }
 
 type worker struct {
@@ -45,7 +47,7 @@ func (w *worker) vm(h *Host, p *plugin) *vm {
 	defer w.mu.Unlock()
 	v := w.vms[p.idx]
 	if v != nil && v.failed && p.policy == FailReload {
-		nv, err := h.newVM(p, w.idx)
+		nv, err := h.newVM(p.group, w.idx)
 		if err == nil {
 			err = nv.start()
 		}
@@ -58,8 +60,20 @@ func (w *worker) vm(h *Host, p *plugin) *vm {
 			}
 			return w.vms[p.idx]
 		}
-		v.close()
-		w.vms[p.idx] = nv
+		// Every plugin of the group that reloads moves to the new VM; the old one is
+		// closed once nobody uses it.
+		for _, gp := range p.group {
+			if w.vms[gp.idx] == v && gp.policy == FailReload {
+				w.vms[gp.idx] = nv
+			}
+		}
+		still := false
+		for _, o := range w.vms {
+			still = still || o == v
+		}
+		if !still {
+			v.close()
+		}
 		h.reloads.Add(1)
 		v = nv
 	}
@@ -197,10 +211,24 @@ func Start(cfg Config) (*Host, error) {
 		}
 		h.plugins = append(h.plugins, p)
 	}
+	// Plugins with the same code, vm_id and VM configuration share one VM per worker
+	// (Envoy's vm_key; Kong shares an instance per module), each with its own root
+	// context: Go globals are shared and a trap kills all of them.
+	groups := map[string][]*plugin{}
+	for _, p := range h.plugins {
+		sum := sha256.Sum256(p.spec.Wasm)
+		key := string(sum[:]) + "\x00" + p.spec.VMID + "\x00" + string(p.spec.VMConfig)
+		groups[key] = append(groups[key], p)
+		p.group = groups[key]
+	}
+	for _, p := range h.plugins {
+		sum := sha256.Sum256(p.spec.Wasm)
+		p.group = groups[string(sum[:])+"\x00"+p.spec.VMID+"\x00"+string(p.spec.VMConfig)]
+	}
 	// Envoy: a throw-away canary VM per plugin validates vm_start/configure first.
 	if !cfg.NoCanary && !cfg.Profile.isKong() {
 		for _, p := range h.plugins {
-			v, err := h.newVM(p, -1)
+			v, err := h.newVM([]*plugin{p}, -1)
 			if err == nil {
 				err = v.start()
 				v.close()
@@ -215,15 +243,25 @@ func Start(cfg Config) (*Host, error) {
 		wk := &worker{idx: w, vms: make([]*vm, len(h.plugins))}
 		h.workers = append(h.workers, wk)
 		for _, p := range h.plugins {
-			v, err := h.newVM(p, w)
+			if wk.vms[p.idx] != nil {
+				continue // started with an earlier plugin of its group
+			}
+			v, err := h.newVM(p.group, w)
 			if err == nil {
 				err = v.start()
 			}
 			if err != nil {
 				h.Close()
-				return nil, h.startError(p, w, err)
+				failed := p
+				var se *startError
+				if errors.As(err, &se) {
+					failed = se.p
+				}
+				return nil, h.startError(failed, w, err)
 			}
-			wk.vms[p.idx] = v
+			for _, gp := range p.group {
+				wk.vms[gp.idx] = v
+			}
 		}
 	}
 	h.RunPending()
@@ -259,24 +297,28 @@ func (h *Host) Shutdown() []string {
 		w.mu.Lock()
 		vms := append([]*vm(nil), w.vms...)
 		w.mu.Unlock()
+		seen := map[*vm]bool{}
 		for _, v := range vms {
-			if v == nil || v.failed {
+			if v == nil || v.failed || seen[v] {
 				continue
 			}
+			seen[v] = true
 			v.mu.Lock()
-			if v.rootState == 0 {
-				r, err := v.callLocked(nil, cbDone, v.fnDone, v.rootID, uint64(v.rootID))
-				if err == nil {
-					if uint32(r) != 0 {
-						v.rootState = 3
-					} else {
-						v.rootState = 1
+			for _, rt := range v.roots {
+				if rt.state == 0 {
+					r, err := v.callLocked(nil, cbDone, v.fnDone, rt.id, uint64(rt.id))
+					if err == nil {
+						if uint32(r) != 0 {
+							rt.state = 3
+						} else {
+							rt.state = 1
+						}
 					}
 				}
-			}
-			v.finishRoot()
-			if v.rootState == 1 {
-				pending = append(pending, fmt.Sprintf("%s/w%d", v.p.spec.Name, v.worker))
+				v.finishRoot(rt)
+				if rt.state == 1 {
+					pending = append(pending, fmt.Sprintf("%s/w%d", rt.p.spec.Name, v.worker))
+				}
 			}
 			v.mu.Unlock()
 		}
@@ -285,10 +327,10 @@ func (h *Host) Shutdown() []string {
 }
 
 // finishRoot runs proxy_on_delete for a root context that is done (v.mu held).
-func (v *vm) finishRoot() {
-	if v.rootState == 3 && !v.failed {
-		v.rootState = 2
-		_, _ = v.callLocked(nil, cbDelete, v.fnDelete, v.rootID, uint64(v.rootID))
+func (v *vm) finishRoot(rt *root) {
+	if rt != nil && rt.state == 3 && !v.failed {
+		rt.state = 2
+		_, _ = v.callLocked(nil, cbDelete, v.fnDelete, rt.id, uint64(rt.id))
 	}
 }
 
@@ -412,12 +454,16 @@ func (h *Host) Tick() {
 	for _, w := range h.workers {
 		for _, p := range h.plugins {
 			v := w.vm(h, p)
-			if v == nil || v.failed || v.tickMs == 0 || v.fnTick == nil || v.rootState == 2 {
+			if v == nil || v.failed || v.fnTick == nil {
+				continue
+			}
+			rt := v.rootOf(p)
+			if rt == nil || rt.tickMs == 0 || rt.state == 2 {
 				continue
 			}
 			v.mu.Lock()
-			_, _ = v.callLocked(nil, cbTick, v.fnTick, v.rootID, uint64(v.rootID))
-			v.finishRoot()
+			_, _ = v.callLocked(nil, cbTick, v.fnTick, rt.id, uint64(rt.id))
+			v.finishRoot(rt)
 			touched := append([]*filterState(nil), v.touched...)
 			v.touched = v.touched[:0]
 			v.mu.Unlock()

@@ -100,7 +100,7 @@ func (v *vm) property(key string) ([]byte, bool) {
 		return str(v.p.spec.Name)
 	case "plugin_root_id":
 		if kong {
-			return str(strconv.Itoa(int(v.rootID)))
+			return str(strconv.Itoa(int(v.rt.id)))
 		}
 		return str(v.p.spec.RootID)
 	case "plugin_vm_id":

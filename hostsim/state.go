@@ -79,14 +79,16 @@ type queueStore struct {
 }
 
 type queue struct {
-	id    uint32
-	items [][]byte
-	owner *vm
+	id        uint32
+	items     [][]byte
+	owner     *vm
+	ownerRoot *root
 }
 
 type queueTask struct {
-	v  *vm
-	id uint32
+	v    *vm
+	root *root
+	id   uint32
 }
 
 func (q *queueStore) init() {

@@ -50,7 +50,9 @@ type localReply struct {
 type filterState struct {
 	s       *Stream
 	idx     int
+	p       *plugin
 	v       *vm
+	root    *root
 	id      uint32
 	bypass  bool // fail-open: skip this plugin
 	failed  bool // the VM is dead: the plugin answers 503 (fail-closed)
@@ -173,10 +175,13 @@ func (h *Host) OpenStream(worker int, req Request) *Stream {
 	w := h.workers[worker]
 	for i, p := range h.plugins {
 		v := w.vm(h, p)
-		f := &filterState{s: s, idx: i, v: v}
+		f := &filterState{s: s, idx: i, p: p, v: v}
+		if v != nil {
+			f.root = v.rootOf(p)
+		}
 		s.filters = append(s.filters, f)
 		switch {
-		case v == nil || v.failed:
+		case v == nil || v.failed || f.root == nil:
 			if p.policy == FailOpen {
 				f.bypass = true
 			} else {
@@ -187,7 +192,7 @@ func (h *Host) OpenStream(worker int, req Request) *Stream {
 			f.id = v.nextID
 			v.nextID++
 			v.ctxs[f.id] = f
-			_, err := v.callLocked(s, cbContextCreate, v.fnContextCreate, f.id, uint64(f.id), uint64(v.rootID))
+			_, err := v.callLocked(s, cbContextCreate, v.fnContextCreate, f.id, uint64(f.id), uint64(f.root.id))
 			v.touched = v.touched[:0]
 			v.mu.Unlock()
 			if err != nil {
@@ -519,7 +524,7 @@ func (s *Stream) headers(dir, i int, eos bool) {
 			f.live[2*dir] = false
 			ds.hdr = hdrPassed
 			s.headers(dir, next(dir, i), eos)
-		} else if f.v.p.spec.AllowOnHeadersStopIteration && act == 1 {
+		} else if f.p.spec.AllowOnHeadersStopIteration && act == 1 {
 			ds.hdr = hdrStopIter
 		} else {
 			ds.hdr = hdrStopAll
@@ -591,7 +596,7 @@ func (s *Stream) data(dir, i int, chunk []byte, eos bool) {
 			act = 3
 		}
 		if kongBuffered && act != 0 && lr == nil {
-			s.h.addLog(LogEntry{Level: LogError, Message: "pause after response body buffering is ignored (Kong)", Plugin: f.v.p.spec.Name, Worker: s.worker, Source: "hostsim"}, s)
+			s.h.addLog(LogEntry{Level: LogError, Message: "pause after response body buffering is ignored (Kong)", Plugin: f.p.spec.Name, Worker: s.worker, Source: "hostsim"}, s)
 			act = 0
 		}
 		switch act {
@@ -897,7 +902,7 @@ func (s *Stream) invokeLocked(f *filterState, cb cbKind, fn api.Function, args .
 		act = int(uint32(r))
 	}
 	if s.h.recordCallbacks {
-		s.res.Callbacks = append(s.res.Callbacks, Callback{Plugin: v.p.spec.Name, Name: cb.String(), Args: full[1:], Action: act})
+		s.res.Callbacks = append(s.res.Callbacks, Callback{Plugin: f.p.spec.Name, Name: cb.String(), Args: full[1:], Action: act})
 	}
 	return uint64(uint32(r)), err
 }
@@ -906,7 +911,7 @@ func (s *Stream) invokeLocked(f *filterState, cb cbKind, fn api.Function, args .
 func (s *Stream) trapped(f *filterState) {
 	s.res.Trapped = true
 	s.res.Traps = append(s.res.Traps, f.v.trapMsg)
-	switch f.v.p.policy {
+	switch f.p.policy {
 	case FailOpen:
 		f.bypass = true
 	default:

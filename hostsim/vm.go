@@ -96,7 +96,9 @@ type vm struct {
 	stack      [8]uint64
 	allocStack [1]uint64
 
-	rootID uint32
+	group  []*plugin // plugins hosted by this VM (same code, vm_id and vm config share one VM)
+	roots  []*root   // one root context per hosted plugin, same order as group
+	rt     *root     // root context of the current call (its plugin is v.p)
 	nextID uint32
 	ctxs   map[uint32]*filterState
 
@@ -112,8 +114,6 @@ type vm struct {
 
 	failed     bool
 	trapMsg    string
-	tickMs     uint32
-	rootState  int // 0 running, 1 on_done returned false (waiting for proxy_done), 3 done, 2 deleted
 	lineBuf    [3][]byte
 	tokens     uint32
 	pending    map[uint32]*calloutState
@@ -124,8 +124,23 @@ type vm struct {
 	}
 }
 
-func (h *Host) newVM(p *plugin, worker int) (*vm, error) {
-	v := &vm{h: h, p: p, worker: worker, rootID: 1, nextID: 2, ctxs: map[uint32]*filterState{}, pending: map[uint32]*calloutState{}}
+// root is one plugin's root context inside a VM.
+type root struct {
+	p      *plugin
+	id     uint32
+	tickMs uint32
+	state  int // 0 running, 1 on_done returned false (waiting for proxy_done), 3 done, 2 deleted
+}
+
+// newVM instantiates the module shared by a group of plugins (one root context each).
+func (h *Host) newVM(group []*plugin, worker int) (*vm, error) {
+	p := group[0]
+	v := &vm{h: h, p: p, group: group, worker: worker, nextID: 1, ctxs: map[uint32]*filterState{}, pending: map[uint32]*calloutState{}}
+	for _, gp := range group {
+		v.roots = append(v.roots, &root{p: gp, id: v.nextID})
+		v.nextID++
+	}
+	v.rt = v.roots[0]
 	v.ctx = context.WithValue(context.Background(), vmKey{}, v)
 	mod, err := h.rt.InstantiateModule(v.ctx, p.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
@@ -149,8 +164,28 @@ func (h *Host) newVM(p *plugin, worker int) (*vm, error) {
 	return v, nil
 }
 
+// rootOf returns the plugin's root context in this VM.
+func (v *vm) rootOf(p *plugin) *root {
+	for _, r := range v.roots {
+		if r.p == p {
+			return r
+		}
+	}
+	return nil
+}
+
+// rootByID returns the root context with that id, or nil.
+func (v *vm) rootByID(id uint32) *root {
+	for _, r := range v.roots {
+		if r.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
 // start runs what Envoy runs in every VM: _initialize (restricted host calls), then
-// on_context_create(root, 0), on_vm_start and on_configure.
+// for every hosted plugin on_context_create(root, 0), on_vm_start and on_configure.
 func (v *vm) start() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -171,17 +206,35 @@ func (v *vm) start() error {
 	if v.fnContextCreate == nil || v.fnVMStart == nil || v.fnConfigure == nil {
 		return errors.New("module lacks proxy_on_context_create, proxy_on_vm_start or proxy_on_configure")
 	}
-	if _, err := v.callLocked(nil, cbContextCreate, v.fnContextCreate, v.rootID, uint64(v.rootID), 0); err != nil {
+	for _, rt := range v.roots {
+		if err := v.startRoot(rt); err != nil {
+			return &startError{p: rt.p, err: err}
+		}
+	}
+	return nil
+}
+
+// startError says which plugin of a shared VM failed to start.
+type startError struct {
+	p   *plugin
+	err error
+}
+
+func (e *startError) Error() string { return e.err.Error() }
+
+func (v *vm) startRoot(rt *root) error {
+	id := uint64(rt.id)
+	if _, err := v.callLocked(nil, cbContextCreate, v.fnContextCreate, rt.id, id, 0); err != nil {
 		return fmt.Errorf("proxy_on_context_create trapped: %s", v.trapMsg)
 	}
-	r, err := v.callLocked(nil, cbVMStart, v.fnVMStart, v.rootID, uint64(v.rootID), uint64(len(v.p.spec.VMConfig)))
+	r, err := v.callLocked(nil, cbVMStart, v.fnVMStart, rt.id, id, uint64(len(rt.p.spec.VMConfig)))
 	if err != nil {
 		return fmt.Errorf("proxy_on_vm_start trapped: %s", v.trapMsg)
 	}
 	if uint32(r) == 0 {
 		return errors.New("proxy_on_vm_start returned false")
 	}
-	r, err = v.callLocked(nil, cbConfigure, v.fnConfigure, v.rootID, uint64(v.rootID), uint64(len(v.p.spec.Config)))
+	r, err = v.callLocked(nil, cbConfigure, v.fnConfigure, rt.id, id, uint64(len(rt.p.spec.Config)))
 	if err != nil {
 		return fmt.Errorf("proxy_on_configure trapped: %s", v.trapMsg)
 	}
@@ -200,8 +253,13 @@ func (v *vm) callLocked(s *Stream, cb cbKind, fn api.Function, active uint32, ar
 	if fn == nil {
 		return 0, nil
 	}
-	prevCb, prevActive, prevEff, prevStream := v.cb, v.active, v.effective, v.stream
+	prevCb, prevActive, prevEff, prevStream, prevP, prevRt := v.cb, v.active, v.effective, v.stream, v.p, v.rt
 	v.cb, v.active, v.effective, v.stream = cb, active, active, s
+	if rt := v.rootByID(active); rt != nil {
+		v.p, v.rt = rt.p, rt
+	} else if f := v.ctxs[active]; f != nil {
+		v.p, v.rt = f.p, f.root
+	}
 	v.stderr = v.stderr[:0]
 	v.localCnt = 0
 	stack := v.stack[:]
@@ -214,7 +272,7 @@ func (v *vm) callLocked(s *Stream, cb cbKind, fn api.Function, active uint32, ar
 	if err != nil {
 		v.fail(cb, err)
 	}
-	v.cb, v.active, v.effective, v.stream = prevCb, prevActive, prevEff, prevStream
+	v.cb, v.active, v.effective, v.stream, v.p, v.rt = prevCb, prevActive, prevEff, prevStream, prevP, prevRt
 	if err != nil {
 		return 0, err
 	}
@@ -328,7 +386,7 @@ func (v *vm) writeResult(data []byte, retPtr, retSize uint32, zeroAlloc bool) ui
 
 // current returns the filter state of the effective context, or nil for the root.
 func (v *vm) current() *filterState {
-	if v.effective == v.rootID || v.effective == 0 {
+	if v.effective == 0 || v.rootByID(v.effective) != nil {
 		return nil
 	}
 	fs := v.ctxs[v.effective]
