@@ -10,7 +10,7 @@ GO        ?= go
 FUZZTIME  ?= 3s
 WASMS     := $(addprefix $(DIST)/,$(addsuffix .wasm,$(PLUGINS)))
 
-.PHONY: help build test test-native test-wasm vet bench eval run fuzz clean $(PLUGINS)
+.PHONY: help build deps test test-native test-wasm vet bench eval run fuzz clean $(PLUGINS)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,9 +26,24 @@ else
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $(DIST)/$@.wasm ./plugins/$@
 endif
 
-test: build ## build, then run every test natively and against the built .wasm (+ short fuzzing)
-	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 40m ./...
+test: build deps ## build, then run every test natively and against the built .wasm (+ short fuzzing)
+	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_REQUIRE_E2E=1 WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+# The end-to-end tests start real servers on loopback (tokenbudget: redis-server + webdis). They fail, never skip,
+# when those are missing; as root with apt-get (CI, a fresh dev box) this installs them.
+E2E_BINS := redis-server webdis
+deps: ## install the servers the end-to-end tests start (redis-server, webdis) if missing
+	@missing=""; for b in $(E2E_BINS); do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "deps: installing$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "deps: missing$$missing — install them (Debian/Ubuntu: sudo apt-get install$$missing); the e2e tests need them"; exit 1; \
+	  fi; \
+	fi
 
 vet: ## go vet natively and for GOOS=wasip1 GOARCH=wasm
 	$(GO) vet ./...
