@@ -72,6 +72,9 @@ var lexInstructionOverride = []string{
 	"onceki talimatlari", "talimatlari yok say", "tum talimatlari", "abaikan instruksi", "abaikan semua",
 	"instruksi sebelumnya", "bo qua cac huong dan", "huong dan truoc", "negeer alle", "negeer de vorige",
 	"vorige instructies", "zignoruj poprzednie", "poprzednie instrukcje",
+	// forget / ignore in more languages (th, bn, hi, ar, vi, tr, id, tl)
+	"เพิกเฉย", "ละเว้นคำสั่ง", "ลืมคำสั่ง", "উপেক্ষা", "ভুলে যান", "भूल जाओ", "भूल जाइए", "انسى", "انس كل",
+	"quen tat ca", "quen di", "bo qua", "unut", "lupakan", "kalimutan", "huwag pansinin",
 }
 
 // lexPromptExtraction: asking for the system prompt, hidden instructions or secrets.
@@ -97,9 +100,10 @@ var lexPromptExtraction = []string{
 	// ru
 	"системный промпт", "системную подсказку", "системное сообщение", "твои инструкции", "ваши инструкции",
 	"раскрой", "покажи свои инструкции", "пароль",
-	// zh, ja, ko
+	// zh, ja, ko, hi, bn, ar, th, tr, id, vi
 	"系统提示", "系统指令", "你的指令", "你的提示", "密码", "系統提示", "システムプロンプト", "あなたの指示", "パスワード",
-	"시스템 프롬프트", "비밀번호",
+	"시스템 프롬프트", "비밀번호", "पासवर्ड", "পাসওয়ার্ড", "كلمة المرور", "كلمة السر", "รหัสผ่าน", "sifre",
+	"kata sandi", "mat khau",
 }
 
 // lexJailbreakPersona: named jailbreak personas and template markers (high precision).
