@@ -77,7 +77,9 @@
 //     res.Action("piimask", "proxy_on_request_body").
 //
 // A chain is several PluginSpecs: request callbacks run in order, response callbacks
-// in reverse order.
+// in reverse order. Plugins with the same code, vm_id and VM configuration share one VM
+// per worker (Envoy's vm_key, Kong's per-module instance), each with its own root
+// context: they share Go globals, and a trap in one kills both.
 //
 // # Workers, shared data, interleaving
 //
