@@ -98,7 +98,7 @@ func (h *Host) handler(cluster string) (CalloutHandler, bool) {
 // RunPending delivers pending work that is not tied to a stream: callout responses
 // for calls made from root contexts (on_configure, on_tick) and queue notifications.
 func (h *Host) RunPending() {
-	for {
+	for rounds := 0; rounds < maxPendingRounds; rounds++ {
 		h.calloutMu.Lock()
 		cs := h.rootQueue
 		qt := h.queueTasks
@@ -119,18 +119,23 @@ func (h *Host) RunPending() {
 // RunPending delivers this stream's pending callout responses (and host-level work)
 // until nothing is left. The Send*/Respond methods call it after every step.
 func (s *Stream) RunPending() {
-	for len(s.pending) > 0 {
+	for rounds := 0; len(s.pending) > 0 || rounds == 0; rounds++ {
+		if rounds >= maxPendingRounds {
+			s.h.addLog(LogEntry{Level: LogCritical, Message: "callout storm: the plugin keeps dispatching from its callout responses; stopped delivering", Plugin: "hostsim", Worker: s.worker, Source: "hostsim"}, s)
+			s.pending = nil
+			return
+		}
 		p := s.pending
 		s.pending = nil
 		for _, c := range p {
 			s.h.deliver(c)
 		}
-	}
-	s.h.RunPending()
-	for len(s.pending) > 0 {
-		s.RunPending()
+		s.h.RunPending()
 	}
 }
+
+// maxPendingRounds bounds callout chains (a response that dispatches again, forever).
+const maxPendingRounds = 10000
 
 func (h *Host) deliver(cs *calloutState) {
 	v := cs.v
