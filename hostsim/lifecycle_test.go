@@ -451,3 +451,19 @@ func TestConfigChunkSize(t *testing.T) {
 		t.Fatalf("request body calls %d, response chunks %q", calls, res.Chunks)
 	}
 }
+
+// TestUpstreamHeadersLeakBeforeBodyVerdict: with "Continue headers, Pause body" Envoy's
+// router already sent the headers upstream when the body gets blocked; Kong buffers the
+// request and never connects.
+func TestUpstreamHeadersLeakBeforeBodyVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		p    Profile
+		leak bool
+	}{{ProfileEnvoy, true}, {ProfileKong, false}} {
+		h := conformance(t, tc.p, "")
+		res := h.Do(Request{Body: []byte(`evil`), Headers: act("deny-body")}, Response{})
+		if res.Status != 403 || res.Upstream != nil || res.UpstreamHeadersSent != tc.leak {
+			t.Fatalf("%s: status %d upstream %v headers sent %v", tc.p, res.Status, res.Upstream, res.UpstreamHeadersSent)
+		}
+	}
+}

@@ -802,7 +802,9 @@ func (s *Stream) resetStream(why string) {
 
 func (s *Stream) sinkHeaders(dir int, eos bool) {
 	if dir == dec {
-		s.res.UpstreamHeadersSent = true
+		// Kong (request buffering) only connects upstream once the whole request passed
+		// the filters; Envoy's router sends the headers right away.
+		s.res.UpstreamHeadersSent = !s.h.cfg.Profile.isKong()
 		s.upHeaders = s.hdr[dec].clone()
 		if eos {
 			s.completeRequest()
@@ -851,6 +853,7 @@ func (s *Stream) completeRequest() {
 		return
 	}
 	s.reqComplete = true
+	s.res.UpstreamHeadersSent = true
 	u := &UpstreamRequest{Headers: s.upHeaders, Body: s.upBody, Trailers: s.upTrailers}
 	u.Method, _ = lookup(u.Headers, ":method")
 	u.Path, _ = lookup(u.Headers, ":path")
