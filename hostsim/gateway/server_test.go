@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,8 +217,40 @@ func TestWasmFilterInProcess(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "count ") || !strings.Contains(string(b), "[DONE]") {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
+	// Concurrent requests share the worker VMs (one call at a time per VM).
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 4; i++ {
+				req, _ := http.NewRequest("POST", base+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4","max_tokens":64,"messages":[{"role":"user","content":"hello"}]}`))
+				req.Header.Set("authorization", "Bearer k2")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || !strings.Contains(string(b), "hello") {
+					errs <- fmt.Sprintf("status %d: %s", resp.StatusCode, b)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 	var prom strings.Builder
 	s.WritePrometheus(&prom)
+	if !strings.Contains(prom.String(), "hostsim_gateway_requests_total 17\n") {
+		t.Errorf("request count:\n%s", prom.String())
+	}
 	if !strings.Contains(prom.String(), "# TYPE wasmguard_tokenbudget_") || !strings.Contains(prom.String(), `{action="allow"}`) {
 		t.Errorf("filter metrics missing or without labels:\n%s", prom.String())
 	}
