@@ -145,6 +145,7 @@
 //
 // Differences from the real hosts that remain: stdout/stderr writes are joined into
 // lines (Envoy logs each fd_write separately); callout answers arrive right after the
-// step that made the call (never concurrently, never late); no gRPC services; no CPU
+// step that made the call (never concurrently, never late); Kong with request trailers
+// is not modelled (Kong never calls on_request_trailers); no gRPC services; no CPU
 // limit (a plugin that loops forever hangs the test, as it hangs an Envoy worker).
 package hostsim
