@@ -2,6 +2,7 @@ package hostsim
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -465,5 +466,27 @@ func TestUpstreamHeadersLeakBeforeBodyVerdict(t *testing.T) {
 		if res.Status != 403 || res.Upstream != nil || res.UpstreamHeadersSent != tc.leak {
 			t.Fatalf("%s: status %d upstream %v headers sent %v", tc.p, res.Status, res.Upstream, res.UpstreamHeadersSent)
 		}
+	}
+}
+
+func TestEmptyLastChunk(t *testing.T) {
+	h := conformance(t, ProfileEnvoy, "")
+	res := h.Do(Request{Body: []byte("abcdef"), ChunkSize: 3, EmptyLastChunk: true, Headers: act("rewrite;remove-cl")},
+		Response{Chunks: [][]byte{[]byte("x"), []byte("y")}, EmptyLastChunk: true})
+	var req, resp []string
+	for _, c := range res.Callbacks {
+		switch c.Name {
+		case "proxy_on_request_body":
+			req = append(req, fmt.Sprint(c.Args))
+		case "proxy_on_response_body":
+			resp = append(resp, fmt.Sprint(c.Args))
+		}
+	}
+	// cumulative while paused: 3, 6, then the empty end_of_stream chunk (6, true)
+	if strings.Join(req, " ") != "[3 0] [6 0] [6 1]" || strings.Join(resp, " ") != "[1 0] [1 0] [0 1]" {
+		t.Fatalf("request calls %v, response calls %v", req, resp)
+	}
+	if string(res.Upstream.Body) != "ABCDEF" || string(res.Body) != "xy" {
+		t.Fatalf("upstream %q client %q", res.Upstream.Body, res.Body)
 	}
 }

@@ -262,9 +262,13 @@ func (s *Stream) SendRequest() {
 		if size <= 0 || kong {
 			size = len(body)
 		}
+		emptyLast := (r.EmptyLastChunk || s.h.cfg.EmptyLastChunk) && !hasTrailers
 		for off := 0; off < len(body); off += size {
 			end := min(off+size, len(body))
-			s.SendRequestBody(body[off:end], end == len(body) && !hasTrailers)
+			s.SendRequestBody(body[off:end], end == len(body) && !hasTrailers && !emptyLast)
+		}
+		if emptyLast {
+			s.SendRequestBody(nil, true)
 		}
 	}
 	if hasTrailers {
@@ -327,9 +331,13 @@ func (s *Stream) Respond(resp Response) {
 		}
 	}
 	hasTrailers := len(resp.Trailers) > 0
+	emptyLast := (resp.EmptyLastChunk || s.h.cfg.EmptyLastChunk) && !hasTrailers && len(chunks) > 0
 	s.SendResponseHeaders(resp.Status, headers, len(chunks) == 0 && !hasTrailers)
 	for i, c := range chunks {
-		s.SendResponseBody(c, i == len(chunks)-1 && !hasTrailers)
+		s.SendResponseBody(c, i == len(chunks)-1 && !hasTrailers && !emptyLast)
+	}
+	if emptyLast {
+		s.SendResponseBody(nil, true)
 	}
 	if hasTrailers {
 		s.SendResponseTrailers(resp.Trailers)

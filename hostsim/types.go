@@ -85,6 +85,9 @@ type Config struct {
 	// upstream response Body (Response.Chunks nil) into chunks of this size, like the
 	// ≤ 16 KiB reads of a real proxy, so a whole suite exercises chunked delivery.
 	ChunkSize int
+	// EmptyLastChunk makes every request and response body end with a separate empty
+	// end_of_stream chunk (see Request.EmptyLastChunk).
+	EmptyLastChunk bool
 	// BufferLimit caps what a filter may buffer (Envoy per_connection_buffer_limit_bytes,
 	// default 1 MiB): request over it ⇒ 413, response ⇒ 500 or a reset.
 	BufferLimit int
@@ -137,6 +140,10 @@ type Request struct {
 	Route string
 	// NoContentLength stops hostsim adding a content-length header for Body.
 	NoContentLength bool
+	// EmptyLastChunk ends the body with a separate empty chunk carrying end_of_stream,
+	// as Envoy delivers a chunked (HTTP/1.1 Transfer-Encoding: chunked) body: the plugin
+	// then sees its last data with end_of_stream=false and a final (0, true) call.
+	EmptyLastChunk bool
 }
 
 // Response is what the upstream answers.
@@ -146,6 +153,9 @@ type Response struct {
 	Body     []byte   // used when Chunks is nil
 	Chunks   [][]byte // streamed body, delivered chunk by chunk
 	Trailers [][2]string
+	// EmptyLastChunk ends the body with a separate empty end_of_stream chunk, as a
+	// chunked or streamed (SSE) upstream response arrives in Envoy.
+	EmptyLastChunk bool
 }
 
 // UpstreamRequest is the request as the upstream received it.
