@@ -76,6 +76,10 @@
 //   - Result.Callbacks lists every callback and the action returned, e.g.
 //     res.Action("piimask", "proxy_on_request_body").
 //
+// Realistic delivery for a whole suite: Config.ChunkSize splits every body (Envoy reads
+// ≤ 16 KiB at a time) and Config.EmptyLastChunk ends bodies with a separate empty
+// end_of_stream chunk, as chunked requests and streamed (SSE) responses arrive.
+//
 // A chain is several PluginSpecs: request callbacks run in order, response callbacks
 // in reverse order. Plugins with the same code, vm_id and VM configuration share one VM
 // per worker (Envoy's vm_key, Kong's per-module instance), each with its own root
