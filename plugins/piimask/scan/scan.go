@@ -69,6 +69,7 @@ const (
 	kAt
 	kAssign
 	kDash
+	kDollar
 )
 
 var (
@@ -94,6 +95,7 @@ func init() {
 	class['='] = kAssign
 	class[':'] = kAssign
 	class['-'] = kDash
+	class['$'] = kDollar
 	for c := 0; c < 256; c++ {
 		b := byte(c)
 		quiet[c] = isLower(b) || (class[c] == kNone && !wordTab[c] && b != '.' && b != '~' && b != ',')
@@ -223,7 +225,7 @@ func (s *Scanner) dispatch(text []byte, i, lastEnd int) (m Match, ok bool, next 
 	case kAt:
 		m, ok = s.at(text, i, lastEnd)
 	case kAssign:
-		if text[i] == ':' && i+1 < n && text[i+1] == ':' && (i == 0 || !wordTab[text[i-1]]) && s.enabled.Has(IPAddress) {
+		if text[i] == ':' && i+1 < n && text[i+1] == ':' && (i+2 >= n || text[i+2] != '=') && (i == 0 || !wordTab[text[i-1]]) && s.enabled.Has(IPAddress) {
 			if end := parseIPv6(text, i); end > 0 {
 				return Match{Type: IPAddress, Start: i, End: end}, true, next
 			}
@@ -232,6 +234,12 @@ func (s *Scanner) dispatch(text []byte, i, lastEnd int) (m Match, ok bool, next 
 	case kDash:
 		if s.enabled.Has(PrivateKey) {
 			m, ok = pemKey(text, i)
+		}
+	case kDollar:
+		if s.enabled.Has(GenericSecret) && i+4 < n && isAlnum(text[i+1]) {
+			if e := cryptHash(text, i); e > 0 {
+				return Match{Type: GenericSecret, Start: i, End: e}, true, e
+			}
 		}
 	}
 	return m, ok, next
@@ -467,6 +475,11 @@ func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
 
 // tokenSecret tries the detectors for unprefixed credentials at a token start.
 func (s *Scanner) tokenSecret(text []byte, i int) (Match, bool) {
+	if len(rulesByFirst[text[i]]) > 0 {
+		if m, ok := s.prefixSecret(text, i); ok {
+			return m, true
+		}
+	}
 	if m, ok := s.highEntropy(text, i); ok {
 		return m, true
 	}

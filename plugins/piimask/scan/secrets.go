@@ -1,6 +1,9 @@
 package scan
 
-import "sort"
+import (
+	"hash/crc32"
+	"sort"
+)
 
 // charset bits of secret bodies
 const (
@@ -82,17 +85,17 @@ func init() {
 		{"ANPA", AWSAccessKey, an, 16, 16, upperDigits}, {"ANVA", AWSAccessKey, an, 16, 16, upperDigits},
 		{"APKA", AWSAccessKey, an, 16, 16, upperDigits},
 		{"AIza", GCPAPIKey, and, 35, 35, nil},
-		{"ghp_", GitHubToken, an, 36, 255, nil}, {"gho_", GitHubToken, an, 36, 255, nil},
-		{"ghu_", GitHubToken, an, 36, 255, nil}, {"ghs_", GitHubToken, an, 36, 255, nil},
-		{"ghr_", GitHubToken, an, 36, 255, nil}, {"github_pat_", GitHubToken, anu, 22, 255, nil},
+		{"ghp_", GitHubToken, an, 36, 36, nil}, {"gho_", GitHubToken, an, 36, 36, nil},
+		{"ghu_", GitHubToken, an, 36, 36, nil}, {"ghs_", GitHubToken, an, 36, 36, nil},
+		{"ghr_", GitHubToken, an, 36, 36, nil}, {"github_pat_", GitHubToken, anu, 22, 255, nil},
 		{"glpat-", GitLabToken, andd, 20, 0, nil}, {"gldt-", GitLabToken, and, 20, 0, nil},
-		{"glrt-", GitLabToken, and, 20, 0, nil}, {"glptt-", GitLabToken, and, 20, 0, nil},
+		{"glrt-", GitLabToken, and, 20, 0, nil}, {"glptt-", GitLabToken, an, 40, 40, lowerHex},
 		{"glcbt-", GitLabToken, and, 20, 0, nil}, {"glsoat-", GitLabToken, and, 20, 0, nil},
 		{"glft-", GitLabToken, and, 20, 0, nil}, {"glimt-", GitLabToken, and, 25, 0, nil},
-		{"glagent-", GitLabToken, and, 50, 0, nil}, {"gloas-", GitLabToken, and, 64, 0, nil},
+		{"glagent-", GitLabToken, and, 50, 0, nil}, {"gloas-", GitLabToken, and, 64, 64, nil},
 		{"GR1348941", GitLabToken, and, 20, 0, nil},
 		{"xoxb-", SlackToken, and, 20, 0, slackBody}, {"xoxp-", SlackToken, and, 20, 0, slackBody},
-		{"xoxa-", SlackToken, and, 20, 0, slackBody}, {"xoxr-", SlackToken, and, 20, 0, slackBody},
+		{"xoxa-", SlackToken, and, 20, 0, slackBody}, {"xoxo-", SlackToken, and, 20, 0, slackBody}, {"xoxr-", SlackToken, and, 20, 0, slackBody},
 		{"xoxs-", SlackToken, and, 20, 0, slackBody}, {"xoxe-", SlackToken, and, 20, 0, slackBody},
 		{"xoxe.xoxp-", SlackToken, and, 20, 0, slackBody}, {"xapp-", SlackToken, and, 20, 0, slackBody},
 		{"https://hooks.slack.com/", SlackToken, anu | csB64, 20, 0, nil},
@@ -144,6 +147,8 @@ func init() {
 		{"nvapi-", APIKey, and, 60, 0, nil}, {"sk-or-v1-", APIKey, an, 64, 64, nil},
 		{"oauth2_", APIKey, and, 30, 0, nil}, {"phx_", APIKey, an, 40, 0, nil}, {"phc_", APIKey, an, 40, 0, nil},
 		{"rnd_", APIKey, an, 30, 0, nil},
+		// Salesforce connected-app consumer key; 1Password account secret key (A3-XXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX)
+		{"3MVG", APIKey, andd, 60, 0, mixed}, {"A3-", APIKey, and, 30, 40, onePasswordBody},
 	}
 	for _, r := range rules {
 		if r.max == 0 {
@@ -233,6 +238,9 @@ func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 		if l < r.min || l > r.max || (e < n && wordTab[text[e]]) {
 			continue
 		}
+		if r.typ == GitHubToken && l == 36 && githubChecksum(text[b:e]) {
+			return Match{Type: r.typ, Start: i, End: e}, true // a real token: its CRC32 checks out
+		}
 		if l >= 16 && lowEntropy(text[b:e]) {
 			continue // ghp_xxxx..., glc_1111...: documentation placeholders
 		}
@@ -302,6 +310,10 @@ func parseDiscord(text []byte, i int) int {
 	if segs[0] < 23 || segs[0] > 28 || segs[1] != 6 || segs[2] < 27 || segs[2] > 40 || !endsToken(text, j) {
 		return 0
 	}
+	// the first part is the base64 of the bot's numeric user id (a snowflake)
+	if !b64Digits(text[i : i+segs[0]]) {
+		return 0
+	}
 	return j
 }
 
@@ -324,19 +336,22 @@ func parseJWT(text []byte, i int) int {
 		j = k
 		if part < 2 {
 			if j >= n || text[j] != '.' {
+				// header.payload without a signature (alg "none" or a truncated token): still carries claims
+				if part == 1 && segs[0] >= 10 && segs[1] >= 16 && endsToken(text, j) && jwtHeader(text[i:i+segs[0]]) {
+					return j
+				}
 				return 0
 			}
 			j++
 		}
 	}
 	if segs[0] < 10 || segs[1] < 8 {
-		// header.payload without a signature part
-		if segs[0] >= 10 && segs[1] == 0 && j >= 2 && text[j-2] == '.' {
-			return 0
-		}
 		return 0
 	}
 	if j < n && (text[j] == '=' || text[j] == '.') {
+		return 0
+	}
+	if !jwtHeader(text[i : i+segs[0]]) {
 		return 0
 	}
 	return j
@@ -348,7 +363,7 @@ func parseJWT(text []byte, i int) int {
 func (s *Scanner) letterToken(text []byte, i int) (Match, bool) {
 	c := text[i]
 	n := len(text)
-	if len(rulesByFirst[c]) > 0 || c == 'e' {
+	if len(rulesByFirst[c]) > 0 || c == 'e' || c == 'M' || c == 'N' || c == 'O' {
 		if m, ok := s.prefixSecret(text, i); ok {
 			return m, true
 		}
@@ -536,8 +551,13 @@ func classifyKey(key []byte) int {
 	if containsAnyFold(key, passwordKeys) || hasSuffixFold(key, "pass") || hasSuffixFold(key, "_pw") {
 		return keyPassword
 	}
-	if containsAnyFold(key, tokenKeys) || hasSuffixFold(key, "key") || hasSuffixFold(key, "_pat") {
+	if containsAnyFold(key, tokenKeys) || hasSuffixFold(key, "key") || hasSuffixFold(key, "_pat") ||
+		hasSuffixFold(key, ".login") || hasSuffixFold(key, "_login") {
 		return keyToken
+	}
+	// Bundler credentials: BUNDLE_GEMS__EXAMPLE__COM=user:password
+	if hasPrefixFold(key, "bundle_") && containsAnyFold(key, []string{"__"}) {
+		return keyPassword
 	}
 	return keyNone
 }
@@ -549,17 +569,27 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	}
 	n := len(text)
 	if text[p] == '=' && p+1 < n && text[p+1] == '=' {
-		return Match{}, false
+		return Match{}, false // the second '=' of "==" triggers
 	}
-	if text[p] == ':' && p+1 < n && text[p+1] == '=' {
-		return Match{}, false // the '=' of ":=" triggers
+	if text[p] == ':' && p+1 < n && (text[p+1] == '=' || text[p+1] == ':') {
+		return Match{}, false // the '=' of ":=" / "::=" triggers
 	}
 	k := p
-	if text[p] == '=' && k > 0 && (text[k-1] == ':' || text[k-1] == '!' || text[k-1] == '<' || text[k-1] == '>') {
-		if text[k-1] != ':' {
+	compare := false
+	if text[p] == '=' && k > 0 && (text[k-1] == ':' || text[k-1] == '!' || text[k-1] == '<' || text[k-1] == '>' || text[k-1] == '=') {
+		switch text[k-1] {
+		case ':':
+			k--
+			if k > 0 && text[k-1] == ':' {
+				k--
+			}
+		case '!', '=':
+			// secret == "literal", creds.Secret != "open-sesame": the literal is the secret
+			compare = true
+			k--
+		default:
 			return Match{}, false
 		}
-		k--
 	}
 	for k > lastEnd && (text[k-1] == ' ' || text[k-1] == '\t') {
 		k--
@@ -576,9 +606,14 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 		return Match{}, false
 	}
 	kind := classifyKey(key)
+	if kind == keyNone && k >= 7 && (hasSuffixFold(text[:k], "--user ") || hasSuffixFold(text[:k], "--user=") || hasSuffixFold(text[:k], " -u ")) && text[p] == ':' {
+		kind = keyPassword // curl --user name:password
+	}
 	if kind == keyNone {
 		return Match{}, false
 	}
+	// a literal is a value written in quotes, or after an environment-style KEY=value
+	envStyle := text[p] == '=' && isEnvName(key) && p == ke && (k == 0 || text[k-1] == '\n' || text[k-1] == ' ' || text[k-1] == '\t')
 	// credentialsId = '<uuid>', client_id: identifiers name a secret, they are not one.
 	if (hasSuffixFold(key, "id") || hasSuffixFold(key, "ids")) && !containsAnyFold(key, []string{"private_key_id"}) && isUUID(text[skipValueStart(text, p):]) {
 		return Match{}, false
@@ -594,6 +629,18 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	if j < n && (text[j] == '"' || text[j] == '\'' || text[j] == '`') {
 		q = text[j]
 		j++
+	} else if hasPrefixAt(text, j, "&quot;") {
+		q = '&' // HTML-escaped quotes
+		j += 6
+	} else if j+1 < n && text[j] == '\\' && (text[j+1] == '"' || text[j+1] == '\'') {
+		q = '\\' // escaped quotes inside a string: \"value\"
+		j += 2
+	}
+	if compare {
+		if q == 0 {
+			return Match{}, false
+		}
+		kind = keyPassword // a value compared with a literal is checked like a password
 	}
 	for _, scheme := range []string{"Bearer ", "bearer ", "Basic ", "basic ", "token ", "Token "} {
 		if hasPrefixAt(text, j, scheme) {
@@ -607,7 +654,19 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	vs := j
 	for j < n && j-vs <= MaxEntityLen {
 		c := text[j]
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || (q != 0 && c == q) || c == '"' || c == '\'' || c == '`' {
+		if c == '\n' || c == '\r' || (q != 0 && c == q) {
+			break
+		}
+		if q != 0 {
+			// inside quotes everything up to the closing quote belongs to the value (a trailing
+			// escaped backslash or a space in a passphrase included)
+			if c == ' ' && (kind != keyPassword || j+1 < n && text[j+1] == ' ') {
+				break
+			}
+			j++
+			continue
+		}
+		if c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '`' {
 			break
 		}
 		if q == 0 && (c == ',' || c == ';' || c == ')' || c == '}' || c == '&' || c == '<' || c == '>') {
@@ -619,8 +678,11 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	for j > vs && q == 0 && text[j-1] == '.' {
 		j--
 	}
+	for j > vs && q != 0 && text[j-1] == '\\' {
+		j-- // "value\" inside an escaped string
+	}
 	val := text[vs:j]
-	if j-vs > MaxEntityLen || !valueLooksSecret(kind, val) {
+	if j-vs > MaxEntityLen || !valueLooksSecret(kind, val, q != 0 || envStyle) {
 		return Match{}, false
 	}
 	t := GenericSecret
@@ -641,10 +703,12 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	return Match{Type: t, Start: vs, End: j}, true
 }
 
-var placeholderWords = []string{"password", "changeme", "change_me", "secret", "example", "null", "none", "true",
+var placeholderWords = []string{"changeme", "change_me", "example", "null", "none", "true",
 	"false", "undefined", "your", "redacted", "placeholder", "dummy", "sample", "xxxx", "****", "....", "<", ">",
 	"${", "{{", "%s", "process.env", "os.environ", "getenv", "env[", "config.", "settings.", "$(", "[redacted",
 	"todo", "insert", "replace", "enter_", "my_", "here", "fake", "qwerty"}
+
+var weakPlaceholderWords = []string{"password", "secret"}
 
 // isPlaceholderValue reports values that are obviously not real credentials.
 func isPlaceholderValue(v []byte) bool {
@@ -658,10 +722,17 @@ func isPlaceholderValue(v []byte) bool {
 	if allSame(v) || containsAnyFold(v, placeholderWords) {
 		return true
 	}
+	// "password", "my_secret", "secret-key", "password123": the key's own name as its value; a longer word
+	// that merely contains it ("thisismypassword") is a (weak) password
+	if containsAnyFold(v, weakPlaceholderWords) && (len(v) <= 12 || containsByte(v, '_') || containsByte(v, '-') || containsByte(v, '.')) {
+		return true
+	}
 	return false
 }
 
-func valueLooksSecret(kind int, v []byte) bool {
+func valueLooksSecret(kind int, v []byte, literal bool) bool {
+	// (no sequential-run test here: after a credential key the context is strong, and masking a fake
+	// "1234567890abcdef" costs less than missing a real value)
 	if isPlaceholderValue(v) {
 		return false
 	}
@@ -673,10 +744,10 @@ func valueLooksSecret(kind int, v []byte) bool {
 			break
 		}
 	}
-	if ident && (containsByte(v, '.') || containsByte(v, '_')) && classes(v) <= 2 && !hasDigitRun(v, 4) {
+	if ident && !literal && (containsByte(v, '.') || containsByte(v, '_')) && classes(v) <= 2 && !hasDigitRun(v, 4) {
 		return false
 	}
-	if containsByte(v, '(') || isConstName(v) {
+	if containsByte(v, '(') || isConstName(v) || containsSeq(v, " + ") || v[0] == '"' || v[0] == '\\' {
 		return false // a call, or a constant name such as ACCESS_TOKEN
 	}
 	switch kind {
@@ -684,7 +755,8 @@ func valueLooksSecret(kind int, v []byte) bool {
 		if len(v) < 6 {
 			return false
 		}
-		return classes(v) >= 2 || len(v) >= 12
+		// a quoted or KEY=value literal is a password even when it is one word ("whiteduke")
+		return classes(v) >= 2 || len(v) >= 12 || literal
 	default:
 		if len(v) < 10 {
 			return false
@@ -786,6 +858,11 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 	if !s.enabled.Has(HighEntropySecret) || skipWord(text, i)-i < 10 {
 		return Match{}, false
 	}
+	// glued to a preceding token (a.b.<x>, USK@<x>): part of a larger structure, not a key by itself
+	glued := i >= 2 && isAlnum(text[i-2]) && (text[i-1] == '.' || text[i-1] == '@')
+	if glued {
+		return Match{}, false
+	}
 	n := len(text)
 	e := i
 	for e < n && e-i <= 200 && charTab[text[e]]&(csAlnum|csUnder|csDash|csB64) != 0 && text[e] != '/' {
@@ -793,6 +870,9 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 	}
 	for e > i && (text[e-1] == '-' || text[e-1] == '_') {
 		e--
+	}
+	if text[e-1] == '=' && i >= 2 && text[i-1] == '/' && isAlnum(text[i-2]) {
+		return Match{}, false // the padded tail of a base64 blob
 	}
 	l := e - i
 	if l < 32 || l > 200 || (e < n && (wordTab[text[e]] || text[e] == '/' || text[e] == '.' && e+1 < n && isAlnum(text[e+1]))) {
@@ -809,7 +889,7 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 			di++
 		}
 	}
-	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 {
+	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 || sequential(text[i:e]) {
 		return Match{}, false
 	}
 	return Match{Type: HighEntropySecret, Start: i, End: e}, true
@@ -856,7 +936,7 @@ func isConstName(v []byte) bool {
 	return true
 }
 
-var valueKeywords = []string{"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "api key", "api_key"}
+var valueKeywords = []string{"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "api key", "api_key", "securestring"}
 
 // keywordValue reports a password-like token written after a keyword in prose or on a command line:
 // "password is NsIdksKJdj", "password 7cc938e45e63...", "-password Prl23Db#@x". The token must mix character
@@ -892,7 +972,7 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 	}
 	// walk left over the gap to the keyword
 	j := i
-	for j > 0 && i-j < 24 && (text[j-1] == ' ' || text[j-1] == '"' || text[j-1] == '\'' || text[j-1] == ':' || text[j-1] == '=') {
+	for j > 0 && i-j < 24 && (text[j-1] == ' ' || text[j-1] == '"' || text[j-1] == '\'' || text[j-1] == ':' || text[j-1] == '=' || text[j-1] == '\\') {
 		j--
 	}
 	if j >= 3 && lower(text[j-1]) == 's' && lower(text[j-2]) == 'i' && text[j-3] == ' ' {
@@ -915,4 +995,217 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 		}
 	}
 	return Match{}, false
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// structure checks and placeholder shapes
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// githubChecksum reports whether the 36-character body of a ghp_/gho_/ghu_/ghs_/ghr_ token ends with the
+// base62 CRC32 of its first 30 characters (GitHub's token format since 2021).
+func githubChecksum(body []byte) bool {
+	if len(body) != 36 {
+		return false
+	}
+	c := crc32.ChecksumIEEE(body[:30])
+	for k := 35; k >= 30; k-- {
+		if body[k] != base62[c%62] {
+			return false
+		}
+		c /= 62
+	}
+	return true
+}
+
+var b64Val [256]int8
+
+func init() {
+	for c := range b64Val {
+		b64Val[c] = -1
+	}
+	for k, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") {
+		b64Val[c] = int8(k)
+	}
+	b64Val['+'], b64Val['-'] = 62, 62
+	b64Val['/'], b64Val['_'] = 63, 63
+}
+
+// b64Decode decodes unpadded standard or URL-safe base64 into dst (at most len(dst) bytes) and returns the
+// number of bytes written, or -1 when src is not base64 or does not fit.
+func b64Decode(dst, src []byte) int {
+	var acc uint32
+	bits, n := 0, 0
+	for _, c := range src {
+		v := b64Val[c]
+		if v < 0 {
+			return -1
+		}
+		acc = acc<<6 | uint32(v)
+		bits += 6
+		if bits >= 8 {
+			bits -= 8
+			if n >= len(dst) {
+				return -1
+			}
+			dst[n] = byte(acc >> uint(bits))
+			n++
+		}
+	}
+	return n
+}
+
+// b64Digits: src is the base64 of 17-20 decimal digits (a Discord snowflake id).
+func b64Digits(src []byte) bool {
+	var buf [24]byte
+	n := b64Decode(buf[:], src)
+	if n < 17 || n > 20 {
+		return false
+	}
+	return isDigits(buf[:n])
+}
+
+// jwtHeader: the first JWT part decodes to a JSON object naming "alg" or "typ".
+func jwtHeader(src []byte) bool {
+	var buf [512]byte
+	if len(src) > 680 {
+		src = src[:680]
+	}
+	n := b64Decode(buf[:], src)
+	if n < 7 || buf[0] != '{' {
+		return false
+	}
+	h := buf[:n]
+	for k := 0; k+5 <= n; k++ {
+		if h[k] == '"' && (string(h[k+1:k+5]) == "alg\"" || string(h[k+1:k+5]) == "typ\"" || string(h[k+1:k+5]) == "kid\"") {
+			return true
+		}
+	}
+	return false
+}
+
+// onePasswordBody: the rest of a 1Password secret key after "A3-": 6, 11, 5, 5, 5 upper-case alphanumerics.
+func onePasswordBody(b []byte) bool {
+	want := [...]int{6, 11, 5, 5, 5}
+	g, l := 0, 0
+	for _, c := range b {
+		if c == '-' {
+			if g >= len(want) || l != want[g] {
+				return false
+			}
+			g++
+			l = 0
+			continue
+		}
+		if !isUpper(c) && !isDigit(c) {
+			return false
+		}
+		l++
+	}
+	return g == len(want)-1 && l == want[g]
+}
+
+// sequential flags generated example strings: runs of consecutive characters ("abcdef", "123456",
+// "ABCDEFGHIJK"), also interleaved ("X9y8Z7a6", "d4c3b2a1"). Random keys have about 6 % of such steps.
+func sequential(b []byte) bool {
+	if len(b) < 8 {
+		return false
+	}
+	steps, n := 0, 0
+	for k := 1; k < len(b); k++ {
+		if !isAlnum(b[k]) {
+			continue
+		}
+		n++
+		d1 := int(lower(b[k])) - int(lower(b[k-1]))
+		seq := d1 == 1 || d1 == -1
+		if !seq && k >= 2 {
+			d2 := int(lower(b[k])) - int(lower(b[k-2]))
+			seq = (d2 == 1 || d2 == -1) && isAlnum(b[k-2])
+		}
+		if seq {
+			steps++
+		}
+	}
+	return n > 0 && steps*100 >= n*45
+}
+
+func hasPrefixFold(b []byte, pre string) bool {
+	if len(b) < len(pre) {
+		return false
+	}
+	for q := 0; q < len(pre); q++ {
+		if lower(b[q]) != pre[q] {
+			return false
+		}
+	}
+	return true
+}
+
+// isEnvName: an environment-variable name (upper case, digits, '_'; starts with a letter).
+func isEnvName(k []byte) bool {
+	if len(k) == 0 || !isUpper(k[0]) {
+		return false
+	}
+	for _, c := range k {
+		if !isUpper(c) && !isDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func containsSeq(b []byte, w string) bool {
+	for k := 0; k+len(w) <= len(b); k++ {
+		if string(b[k:k+len(w)]) == w {
+			return true
+		}
+	}
+	return false
+}
+
+// cryptHash reports a password hash in modular crypt format at text[i] ('$'): $1$, $2a$/$2b$/$2y$ (bcrypt),
+// $5$, $6$ (sha-crypt), $7$ (scrypt), $8$/$9$ (Cisco), $y$ (yescrypt), $argon2i(d)$, $krb5asrep$,
+// $krb5tgs$. Offline-crackable, so masked like a secret.
+func cryptHash(text []byte, i int) int {
+	n := len(text)
+	j := i + 1
+	for j < n && j-i < 12 && (isAlnum(text[j]) || text[j] == '-') {
+		j++
+	}
+	if j >= n || text[j] != '$' {
+		return 0
+	}
+	id := string(text[i+1 : j])
+	switch id {
+	case "1", "2a", "2b", "2y", "5", "6", "7", "8", "9", "y", "gy", "argon2i", "argon2id", "argon2d", "krb5asrep", "krb5tgs", "pbkdf2-sha256", "pbkdf2-sha512":
+	default:
+		return 0
+	}
+	e := j
+	dollars := 0
+	for e < n && e-i < MaxEntityLen && (charTab[text[e]]&(csAlnum|csDot|csB64|csUnder|csDash) != 0 || text[e] == '$' || text[e] == ',') {
+		if text[e] == '$' {
+			dollars++
+		}
+		e++
+	}
+	if dollars < 2 || e-j < 20 {
+		return 0
+	}
+	var lo, up, di int
+	for _, c := range text[j:e] {
+		switch {
+		case isLower(c):
+			lo = 1
+		case isUpper(c):
+			up = 1
+		case isDigit(c):
+			di = 1
+		}
+	}
+	if lo+up+di < 2 {
+		return 0
+	}
+	return e
 }
