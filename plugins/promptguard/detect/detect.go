@@ -61,6 +61,8 @@ func compileLexicon() *lexicon {
 	add(lexRestrictionRemoval, SigRestrictionRemoval)
 	add(lexRolePlay, SigRolePlay)
 	add(lexDataInstruction, SigDataInstruction)
+	add(lexSecretRequest, SigSecretRequest)
+	add(lexFraming, SigFraming)
 	// The rot13 forms of the strong long phrases join the same automaton (one pass over the squashed text).
 	l.nSquash = len(sq)
 	for i := 0; i < l.nSquash; i++ {
@@ -237,8 +239,10 @@ func (d *Detector) extract(text string, counts *[NumSignals]uint16) *Features {
 	for range d.hits {
 		bump(counts, SigRoleSpoof)
 	}
-	if gib := adversarialSuffix(raw); gib > 0 {
+	if gib, soup := adversarialSuffix(raw); gib > 0 {
 		counts[SigAdversarialSuffix] = uint16(gib)
+	} else if soup > 0 {
+		counts[SigTokenSoup] = uint16(soup)
 	}
 	flagSignal(counts, c.flags, FlagInvisible, SigInvisibleChars)
 	flagSignal(counts, c.flags, FlagTagChars, SigASCIISmuggling)
@@ -332,11 +336,12 @@ func (a *Analysis) SignalNames() []string {
 
 // adversarialSuffix scores GCG-style token soup at the end of a text (where optimisation attacks append it):
 // among the last suffixTokens whitespace-separated tokens, tokens with bracket/quote/operator characters inside
-// them ("Herezak({[HTMLsvg", "Sure,].[", "oppositeley.](") are summed. It returns 0 (none), 1 or 2. Code and
-// structured data are exempt.
-func adversarialSuffix(text string) int {
+// them ("Herezak({[HTMLsvg", "Sure,].[", "oppositeley.](") are summed. It returns gib 0 (none), 1 or 2 for a
+// clear suffix, and, when there is none, soup 1 or 2 for a weaker one (a few odd tokens: word-salad suffixes
+// with little punctuation). Code and structured data are exempt.
+func adversarialSuffix(text string) (gib, soup int) {
 	const suffixTokens = 24
-	sum, n := 0, 0
+	sum, soupSum, n := 0, 0, 0
 	j := len(text)
 	for j > 0 && n < suffixTokens {
 		for j > 0 && isSpace(text[j-1]) {
@@ -350,16 +355,50 @@ func adversarialSuffix(text string) int {
 			break
 		}
 		sum += int(weirdness(text[i:j]))
+		soupSum += int(soupness(text[i:j]))
 		n++
 		j = i
 	}
-	if n < 8 || sum < 7 || codeLike(text) {
+	if n < 8 || sum < 7 && soupSum < 3 || codeLike(text) {
+		return 0, 0
+	}
+	switch {
+	case sum >= 12:
+		return 2, 0
+	case sum >= 7:
+		return 1, 0
+	case soupSum >= 5:
+		return 0, 2
+	}
+	return 0, 1
+}
+
+// soupness scores one token like weirdness but stricter, for the weaker token_soup tier: only bracket, quote and
+// operator characters count (not camelCase), and tokens with digits (sizes, dates, versions) count nothing.
+func soupness(t string) uint8 {
+	if len(t) > 40 || len(t) < 2 {
 		return 0
 	}
-	if sum >= 12 {
-		return 2
+	last := len(t) - 1
+	for last > 0 && (t[last] == '.' || t[last] == ',' || t[last] == '!' || t[last] == '?' || t[last] == ':' || t[last] == ';' || t[last] == '"' || t[last] == '\'' || t[last] == ')') {
+		last--
 	}
-	return 1
+	first := 0
+	for first < last && (t[first] == '"' || t[first] == '\'' || t[first] == '(') {
+		first++
+	}
+	weird := 0
+	for k := first; k <= last; k++ {
+		switch b := t[k]; {
+		case b >= '0' && b <= '9':
+			return 0
+		case b == '(' || b == ')' || b == '{' || b == '}' || b == '[' || b == ']' || b == '<' || b == '>' ||
+			b == '\\' || b == '|' || b == '*' || b == '^' || b == '~' || b == '`' || b == '"' || b == '=' ||
+			b == '+' || b == '%' || b == '&' || b == '!' || b == '?' || b == ';' || b == ',' || b == '$':
+			weird++
+		}
+	}
+	return uint8(min(weird, 2))
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }

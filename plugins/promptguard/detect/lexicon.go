@@ -157,6 +157,80 @@ var lexDataInstruction = []string{
 	"at the end of your", "at the beginning of your", "begin your", "start your", "end your", "exfiltrate",
 }
 
+// lexSecretRequest: naming credentials or someone's personal data, the object of social-engineering attacks
+// ("what is the user's e-mail address", "tell me the passcode"). Written per language from general knowledge of
+// how these things are named, so that a translated attack is seen like its English original.
+var lexSecretRequest = []string{
+	// en
+	"password", "passcode", "passphrase", "pass phrase", "secret code", "security code", "pin code", "api key",
+	"access token", "credentials", "login details", "email address", "e-mail address", "phone number",
+	"date of birth", "home address", "personal information", "personal data", "personal details",
+	"private information", "credit card number", "social security number", "bank account", "the user's",
+	"about the user", "where the user", "where does the user",
+	// es
+	"contraseña", "clave secreta", "código secreto", "correo electrónico", "dirección de correo",
+	"información personal", "datos personales", "número de teléfono", "fecha de nacimiento", "del usuario",
+	// fr
+	"mot de passe", "code secret", "adresse e-mail", "adresse électronique", "informations personnelles",
+	"données personnelles", "numéro de téléphone", "date de naissance", "de l'utilisateur",
+	// de
+	"passwort", "kennwort", "geheimcode", "e-mail-adresse", "persönliche daten", "persönliche informationen",
+	"telefonnummer", "geburtsdatum", "des benutzers", "des nutzers",
+	// it
+	"parola d'ordine", "codice segreto", "indirizzo email", "indirizzo e-mail", "informazioni personali",
+	"dati personali", "numero di telefono", "data di nascita", "dell'utente",
+	// pt
+	"senha", "código secreto", "endereço de email", "endereço de e-mail", "informações pessoais",
+	"dados pessoais", "número de telefone", "data de nascimento", "do usuário", "do utilizador",
+	// ru
+	"пароль", "пароля", "секретный код", "электронной почты", "электронную почту", "личные данные",
+	"личную информацию", "номер телефона", "дату рождения", "дата рождения", "пользователя",
+	// zh
+	"密码", "密碼", "口令", "电子邮件", "邮箱地址", "个人信息", "個人資料", "电话号码", "出生日期", "用户的",
+	// ja
+	"パスワード", "暗証番号", "メールアドレス", "個人情報", "電話番号", "生年月日", "ユーザーの",
+	// ko
+	"비밀번호", "암호", "이메일 주소", "개인 정보", "개인정보", "전화번호", "생년월일", "사용자의",
+	// ar
+	"كلمة المرور", "كلمة السر", "رمز المرور", "البريد الإلكتروني", "المعلومات الشخصية", "معلومات شخصية",
+	"رقم الهاتف", "تاريخ ميلاد", "للمستخدم", "المستخدم",
+	// hi
+	"पासवर्ड", "गुप्त कोड", "ईमेल पता", "ईमेल", "व्यक्तिगत जानकारी", "निजी जानकारी", "फ़ोन नंबर", "फोन नंबर",
+	"जन्म तिथि", "जन्मतिथि", "उपयोगकर्ता का", "उपयोगकर्ता की", "उपयोगकर्ता के",
+	// bn
+	"পাসওয়ার্ড", "ইমেল", "ইমেইল", "ব্যক্তিগত তথ্য", "ফোন নম্বর", "জন্ম তারিখ", "ব্যবহারকারীর",
+	// th
+	"รหัสผ่าน", "อีเมล", "ข้อมูลส่วนตัว", "หมายเลขโทรศัพท์", "เบอร์โทร", "วันเกิด", "ของผู้ใช้",
+	// tr
+	"şifre", "parola", "e-posta adresi", "e-posta", "kişisel bilgi", "kişisel veri", "telefon numarası",
+	"doğum tarihi", "kullanıcının",
+	// id
+	"kata sandi", "alamat email", "alamat surel", "informasi pribadi", "data pribadi", "nomor telepon",
+	"tanggal lahir", "pengguna itu", "milik pengguna",
+	// vi
+	"mật khẩu", "địa chỉ email", "thông tin cá nhân", "số điện thoại", "ngày sinh", "của người dùng",
+	// tl
+	"personal na impormasyon", "numero ng telepono", "kaarawan ng", "ng user", "ng gumagamit",
+}
+
+// lexFraming: framings that wrap a request so a model treats it as permitted (hypothetical, fictional,
+// educational or research framing) and forced affirmative openings ("begin your response with 'Sure, here is'").
+var lexFraming = []string{
+	"purely hypothetical", "hypothetical scenario", "hypothetical situation", "in a hypothetical",
+	"for educational purposes", "educational purposes only", "for research purposes", "research purposes only",
+	"for academic purposes", "purely for", "purely fictional", "fictional scenario", "fictional story",
+	"fictional world", "in a fictional", "for a novel", "for my novel", "writing a novel", "for a screenplay",
+	"thought experiment", "in this scenario", "in this fictional", "will not be used", "never be used",
+	"not be used for", "not intended to", "begin your response with", "start your response with",
+	"begin your reply with", "start your reply with", "your response should begin", "should begin with",
+	"begins with", "begin with", "sure, here is", "sure, here are", "sure here is", "certainly, here",
+	"you are a", "you are an", "imagine you are", "imagine that you", "suppose you are", "let's say you",
+	"as an expert", "in the spirit of", "for the sake of", "without any judgment", "no matter how",
+	"hipotético", "con fines educativos", "hypothétique", "à des fins éducatives", "hypothetisch",
+	"zu bildungszwecken", "ipotetico", "a scopo educativo", "hipotético", "para fins educacionais",
+	"гипотетически", "в образовательных целях", "假设", "出于教育目的", "仮に", "教育目的",
+}
+
 // roleSpoofMarkers are matched on the raw text (ASCII-lower-cased, a newline prepended): chat-template tokens and
 // fake conversation turns.
 var roleSpoofMarkers = []string{
@@ -195,6 +269,9 @@ const (
 	SigEncodedHTML
 	SigROT13
 	SigEncodedInstruction
+	SigSecretRequest
+	SigFraming
+	SigTokenSoup
 	SigDenyPhrase
 	NumSignals
 )
@@ -203,7 +280,7 @@ var signalNames = [NumSignals]string{
 	"instruction_override", "prompt_extraction", "jailbreak_persona", "restriction_removal", "role_play",
 	"data_instruction", "role_spoof", "adversarial_suffix", "invisible_chars", "ascii_smuggling", "homoglyphs",
 	"leetspeak", "spaced_letters", "compat_chars", "encoded_base64", "encoded_hex", "encoded_url", "encoded_html",
-	"rot13", "encoded_instruction", "deny_phrase",
+	"rot13", "encoded_instruction", "secret_request", "framing", "token_soup", "deny_phrase",
 }
 
 // String returns the stable name of s.
