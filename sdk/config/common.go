@@ -42,8 +42,13 @@ type Common struct {
 // Enforce reports whether the filter should act (Mode is not monitor).
 func (c Common) Enforce() bool { return c.Mode != ModeMonitor }
 
-// FailOpen reports whether errors let traffic through (OnError is allow).
+// FailOpen reports whether on_error is allow. It is the action a filter logs for an error; whether the
+// traffic passes is PassOnError, which also holds in monitor mode.
 func (c Common) FailOpen() bool { return c.OnError == OnErrorAllow }
+
+// PassOnError reports whether an error lets the traffic through: on_error is allow, or the filter is
+// in monitor mode (which never blocks, not even on errors; it logs the decision on_error would take).
+func (c Common) PassOnError() bool { return c.FailOpen() || !c.Enforce() }
 
 // ReadCommon reads mode, on_error, max_body_bytes and consumer_header from o. consumer_header can
 // only be set at the top level: the consumer is read before a rule is selected (rules match on it).

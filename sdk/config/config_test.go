@@ -232,3 +232,21 @@ func TestLargeObjectDuplicates(t *testing.T) {
 		t.Fatalf("%d keys", len(m.Keys()))
 	}
 }
+
+func TestCommonPassOnError(t *testing.T) {
+	for _, tc := range []struct {
+		mode                  Mode
+		onError               OnError
+		enforce, open, passes bool
+	}{
+		{ModeEnforce, OnErrorDeny, true, false, false},
+		{ModeEnforce, OnErrorAllow, true, true, true},
+		{ModeMonitor, OnErrorDeny, false, false, true}, // monitor mode never blocks, not even on errors
+		{ModeMonitor, OnErrorAllow, false, true, true},
+	} {
+		c := Common{Mode: tc.mode, OnError: tc.onError}
+		if c.Enforce() != tc.enforce || c.FailOpen() != tc.open || c.PassOnError() != tc.passes {
+			t.Errorf("%s/%s: Enforce %v FailOpen %v PassOnError %v", tc.mode, tc.onError, c.Enforce(), c.FailOpen(), c.PassOnError())
+		}
+	}
+}

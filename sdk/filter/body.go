@@ -128,7 +128,7 @@ func ReplaceRequestBody(body []byte) error {
 //	func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
 //		raw, step, err := h.resp.Collect(bodySize, endOfStream)
 //		if err != nil {
-//			if !h.cfg.FailOpen() {
+//			if !h.cfg.PassOnError() {          // on_error deny, and not monitor mode
 //				h.resp.Drop()                   // swallow the rest of the upstream body
 //				filter.ReplaceResponseBody(errorJSON)
 //			}
@@ -147,7 +147,8 @@ func ReplaceRequestBody(body []byte) error {
 //
 // Limit bounds the bytes held (0: no limit). Past it Collect writes what it held back into the current
 // chunk, lets the rest of the body through unchanged, and returns ErrBodyTooLarge (fail open by
-// default); call Drop and replace the current chunk to fail closed instead.
+// default); call Drop and replace the current chunk to fail closed instead, only when
+// config.Common.PassOnError is false (monitor mode never drops a response).
 type ResponseBody struct {
 	Limit int64
 	buf   []byte

@@ -54,11 +54,7 @@
 //	func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
 //		switch {
 //		case err != nil: // filter.ErrBodyTooLarge, filter.ErrBodyUnreadable, host errors
-//			if h.cfg.FailOpen() {
-//				return types.ActionContinue
-//			}
-//			_ = h.s.Reply(413, "body_too_large", "the request body is larger than the filter accepts")
-//			return types.ActionPause
+//			return h.s.FailRequest("promptguard", h.cfg.Common, err) // on_error and monitor mode
 //		case step == filter.StepMore:
 //			return types.ActionPause
 //		case step == filter.StepSkip:
@@ -85,6 +81,10 @@
 //   - Local replies: Kong traps on a second local reply and Envoy re-enters the filter's own response
 //     callbacks with the reply; Stream.Reply guards the first and Stream.Replied lets the filter skip
 //     the second.
+//   - Monitor mode: a filter in mode "monitor" never blocks, not even on errors. Stream.FailRequest
+//     logs the action on_error would take (with mode "monitor") and continues; response-side code
+//     uses config.Common.PassOnError (on_error allow or monitor mode) to decide whether to Drop a
+//     ResponseBody or to set SSEStream.FailOpen, never FailOpen alone.
 //   - Metrics: Envoy rejects an increment of 0 and the SDK panics on any rejected metric call; the
 //     helpers never increment by 0.
 package filter

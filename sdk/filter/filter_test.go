@@ -8,6 +8,8 @@ package filter
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -530,5 +532,65 @@ func TestRequestInfoFromHeaders(t *testing.T) {
 	ri = RequestInfoFromHeaders([][2]string{{"x-kong-request-id", "kong-1"}, {"x-request-id", "envoy-1"}, {"x-user", "u"}}, "x-user")
 	if ri.RequestID != "envoy-1" || ri.Consumer != "u" {
 		t.Fatalf("%+v", ri)
+	}
+}
+
+// TestFailRequestPolicy: on_error decides between a reply and letting the request through, and monitor
+// mode never replies: it logs the decision the filter would take (mode "monitor") and continues.
+func TestFailRequestPolicy(t *testing.T) {
+	tooLarge := fmt.Errorf("request body of 12 bytes: %w (10)", ErrBodyTooLarge)
+	tests := []struct {
+		name       string
+		c          config.Common
+		wantAction types.Action
+		wantStatus uint32 // 0: no local reply
+		wantLog    telemetry.Decision
+	}{
+		{"enforce deny", config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny}, types.ActionPause, 413,
+			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "deny", Reason: "request_body_too_large", RequestID: "req-5"}},
+		{"enforce allow", config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorAllow}, types.ActionContinue, 0,
+			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "allow", Reason: "request_body_too_large", RequestID: "req-5"}},
+		{"monitor deny", config.Common{Mode: config.ModeMonitor, OnError: config.OnErrorDeny}, types.ActionContinue, 0,
+			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "deny", Reason: "request_body_too_large", Mode: "monitor", RequestID: "req-5"}},
+		{"monitor allow", config.Common{Mode: config.ModeMonitor, OnError: config.OnErrorAllow}, types.ActionContinue, 0,
+			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "allow", Reason: "request_body_too_large", Mode: "monitor", RequestID: "req-5"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Stream{Format: llm.FormatOpenAIChat, Rule: "r1"}
+			var act types.Action
+			h := &testHTTP{reqBody: func(int, bool) types.Action {
+				act = s.FailRequest("testf", tc.c, tooLarge)
+				return act
+			}, reqHeaders: func(bool) types.Action {
+				s.Info = ReadRequestInfo("", false)
+				return types.ActionContinue
+			}}
+			host, id := newHost(t, h)
+			host.CallOnRequestHeaders(id, [][2]string{{":path", "/v1/chat/completions"}, {"x-request-id", "req-5"}}, false)
+			host.CallOnRequestBody(id, []byte("123456789012"), true)
+			if act != tc.wantAction {
+				t.Fatalf("action %v, want %v", act, tc.wantAction)
+			}
+			lr := host.GetSentLocalResponse(id)
+			switch {
+			case tc.wantStatus == 0 && lr != nil:
+				t.Fatalf("replied %d %s", lr.StatusCode, lr.Data)
+			case tc.wantStatus != 0 && (lr == nil || lr.StatusCode != tc.wantStatus):
+				t.Fatalf("local response %+v, want status %d", lr, tc.wantStatus)
+			}
+			if s.Replied() != (tc.wantStatus != 0) {
+				t.Fatalf("Replied = %v", s.Replied())
+			}
+			var ds []telemetry.Decision
+			for _, l := range host.GetInfoLogs() {
+				if d, ok := telemetry.ParseDecision(l); ok {
+					ds = append(ds, d)
+				}
+			}
+			if len(ds) != 1 || !reflect.DeepEqual(ds[0], tc.wantLog) {
+				t.Fatalf("decisions %+v, want %+v", ds, tc.wantLog)
+			}
+		})
 	}
 }

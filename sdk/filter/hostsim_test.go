@@ -191,6 +191,54 @@ func TestProbeBodyLimit(t *testing.T) {
 	}
 }
 
+// TestProbeMonitorNeverBlocksOnErrors: in monitor mode an error (a request body, a response body or a
+// streamed event over the limit) is logged with the action on_error would take, and the traffic
+// passes unchanged: no local reply, no dropped response, no cut stream.
+func TestProbeMonitorNeverBlocksOnErrors(t *testing.T) {
+	big := `{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat("a", 3000) + `"}]}`
+	for _, p := range profiles {
+		t.Run(string(p)+"/request", func(t *testing.T) {
+			h := newProbeHost(t, p, `{"max_body_bytes":1024,"mode":"monitor"}`)
+			res := h.Do(hostsim.Request{Path: "/v1/chat/completions", ChunkSize: 512, Body: []byte(big)}, hostsim.Response{Body: []byte(`{}`)})
+			noErrors(t, res)
+			if res.LocalReply || res.Upstream == nil || string(res.Upstream.Body) != big {
+				t.Fatalf("monitor mode blocked: status %d local %v", res.Status, res.LocalReply)
+			}
+			if ds := decisions(res); len(ds) != 1 || ds[0].Reason != "request_body_too_large" || ds[0].Action != "deny" || ds[0].Mode != "monitor" {
+				t.Fatalf("decisions %+v", ds)
+			}
+		})
+		t.Run(string(p)+"/response", func(t *testing.T) {
+			h := newProbeHost(t, p, `{"max_body_bytes":64,"mode":"monitor"}`)
+			resp := `{"choices":[{"message":{"content":"` + strings.Repeat("b", 200) + `"}}]}`
+			var chunks [][]byte
+			for i := 0; i < len(resp); i += 40 {
+				chunks = append(chunks, []byte(resp[i:min(i+40, len(resp))]))
+			}
+			res := h.Do(hostsim.Request{Path: "/v1/chat/completions", Body: []byte(`{"model":"m","messages":[]}`)},
+				hostsim.Response{Headers: [][2]string{{"content-type", "application/json"}}, Chunks: chunks})
+			noErrors(t, res)
+			if string(res.Body) != resp {
+				t.Fatalf("monitor mode changed the response: %q", res.Body)
+			}
+		})
+		t.Run(string(p)+"/stream", func(t *testing.T) {
+			h := newProbeHost(t, p, `{"max_body_bytes":64,"mode":"monitor"}`)
+			stream := "data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("c", 100) + "\"}}]}\n\n" + "data: [DONE]\n\n"
+			var chunks [][]byte
+			for i := 0; i < len(stream); i += 30 {
+				chunks = append(chunks, []byte(stream[i:min(i+30, len(stream))]))
+			}
+			res := h.Do(hostsim.Request{Path: "/v1/chat/completions", Body: []byte(`{"model":"m","stream":true,"messages":[]}`)},
+				hostsim.Response{Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunks})
+			noErrors(t, res)
+			if string(res.Body) != stream {
+				t.Fatalf("monitor mode changed the stream:\n%q", res.Body)
+			}
+		})
+	}
+}
+
 func TestProbeCorruptGzip(t *testing.T) {
 	for _, p := range profiles {
 		h := newProbeHost(t, p, ``)

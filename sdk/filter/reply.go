@@ -99,10 +99,12 @@ func StatusFor(reason string) int {
 	return 500
 }
 
-// FailRequest applies the on_error policy to a request-phase error: it logs a decision (action
-// "allow" or "deny", reason ReasonFor(err)) and returns types.ActionContinue when c fails open,
-// otherwise replies with a provider-shaped error (StatusFor the reason) and returns types.ActionPause.
-// The error text itself is not logged at info level: it may quote payload bytes; it goes to debug.
+// FailRequest applies the on_error policy to a request-phase error. It logs a decision with reason
+// ReasonFor(err) and action "allow" or "deny" (what on_error says), with mode "monitor" in monitor
+// mode. It returns types.ActionContinue when the error lets the request through (c.PassOnError: on_error
+// allow, or monitor mode, which never replies); otherwise it replies with a provider-shaped error
+// (StatusFor the reason) and returns types.ActionPause. The error text itself is not logged at info
+// level: it may quote payload bytes; it goes to debug.
 //
 //	if err != nil {
 //		return h.s.FailRequest("piimask", h.cfg.Common, err)
@@ -113,9 +115,12 @@ func (s *Stream) FailRequest(filterName string, c config.Common, err error) type
 	if c.FailOpen() {
 		d.Action = "allow"
 	}
+	if !c.Enforce() {
+		d.Mode = string(config.ModeMonitor)
+	}
 	LogDecision(d)
 	proxywasm.LogDebugf("%s: %s: %v", filterName, reason, err)
-	if c.FailOpen() {
+	if c.PassOnError() {
 		return types.ActionContinue
 	}
 	_ = s.Reply(StatusFor(reason), reason, failMessage(reason))

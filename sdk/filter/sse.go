@@ -48,7 +48,8 @@ type SSEStream struct {
 	// MaxPending bounds one incomplete event (0: sse.DefaultMaxPending, 1 MiB).
 	MaxPending int
 	// FailOpen chooses what happens when an event exceeds MaxPending: true forwards the rest of the
-	// stream unparsed; false ends it with ErrorTail(err) and drops the rest.
+	// stream unparsed; false ends it with ErrorTail(err) and drops the rest. Set it from
+	// config.Common.PassOnError, so that monitor mode never cuts a stream.
 	FailOpen bool
 	// ErrorTail returns the bytes that end a failed stream when FailOpen is false (typically
 	// reply.StreamError(...)); nil ends it without a final event.

@@ -141,7 +141,7 @@ func (h *httpCtx) OnHttpResponseHeaders(int, bool) types.Action {
 	ct, _ := proxywasm.GetHttpResponseHeader("content-type")
 	h.sse = body.IsSSE(ct) || body.IsNDJSON(ct)
 	h.stream.NDJSON = body.IsNDJSON(ct)
-	h.stream.FailOpen = h.cfg.FailOpen()
+	h.stream.FailOpen = h.cfg.PassOnError() // monitor mode never cuts a stream
 	h.stream.MaxPending = int(h.cfg.MaxBodyBytes)
 	h.stream.ErrorTail = func(error) []byte {
 		return reply.StreamError(h.s.Format, "event_too_large", "a streamed event was too large to check", h.s.RequestID())
@@ -156,14 +156,14 @@ func (h *httpCtx) OnHttpResponseBody(bodySize int, endOfStream bool) types.Actio
 	}
 	if h.sse {
 		if err := h.stream.OnBody(bodySize, endOfStream, h.onEvent); err != nil {
-			h.log("error", "stream_event_too_large")
+			h.log(h.errorAction(), filter.ReasonFor(err, true))
 		}
 		return types.ActionContinue
 	}
 	raw, step, err := h.resp.Collect(bodySize, endOfStream)
 	if err != nil {
-		h.log("error", "response_too_large")
-		if !h.cfg.FailOpen() {
+		h.log(h.errorAction(), "response_too_large")
+		if !h.cfg.PassOnError() { // monitor mode never drops a response
 			h.resp.Drop()
 			_, b := reply.Error(h.s.Format, 502, "response_too_large", "the response was too large to check", h.s.RequestID())
 			_ = filter.ReplaceResponseBody(b)
@@ -205,6 +205,14 @@ func (h *httpCtx) hostAttrs() []telemetry.Attr {
 		attrs = append(attrs, telemetry.Attr{Key: "mtls", Value: v + 10}) // +10: present and decoded
 	}
 	return attrs
+}
+
+// errorAction is the action on_error says, logged with mode "monitor" in monitor mode.
+func (h *httpCtx) errorAction() string {
+	if h.cfg.FailOpen() {
+		return "allow"
+	}
+	return "deny"
 }
 
 func (h *httpCtx) log(action, reason string) { h.logAttrs(action, reason, nil) }
