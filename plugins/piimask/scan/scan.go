@@ -268,7 +268,14 @@ func letterCandidate(text []byte, i, e int, plain bool) bool {
 			}
 		}
 	}
-	// A plain word cannot start an entity unless a token character follows (above).
+	// A plain word cannot start an entity unless a token character follows (above); a short mixed word
+	// followed by a password symbol (Prl23Db#@) may be a password after a keyword.
+	if !plain && wl >= 5 && e < len(text) {
+		switch text[e] {
+		case '#', '$', '%', '^', '&', '*', '!', '@':
+			return true
+		}
+	}
 	return wl >= 9 && !plain
 }
 
@@ -1126,13 +1133,14 @@ func (s *Scanner) at(text []byte, i, lastEnd int) (Match, bool) {
 	if s.enabled.Has(URLCredentials) {
 		k := i - 1
 		colon := -1
-		for k >= lastEnd && i-k < 128 && text[k] != '/' && text[k] != ' ' && text[k] != '\n' && text[k] != '@' && text[k] != '"' {
+		// the user part may itself be an e-mail address (smtps://me@example.com:pw@host), already reported
+		for k >= 0 && i-k < 128 && text[k] != '/' && text[k] != ' ' && text[k] != '\n' && text[k] != '"' && (colon < 0 || text[k] != ':') {
 			if text[k] == ':' && colon < 0 {
 				colon = k
 			}
 			k--
 		}
-		if k >= 1 && text[k] == '/' && text[k-1] == '/' && colon > k+1 && colon+1 < i {
+		if k >= 1 && text[k] == '/' && text[k-1] == '/' && colon > k+1 && colon >= lastEnd && colon+1 < i {
 			pw := text[colon+1 : i]
 			if pw[0] != '$' && pw[0] != '{' && pw[0] != '<' && pw[0] != '*' && !allSame(pw) && !containsAnyFold(pw, []string{"password", "passwd"}) {
 				return Match{Type: URLCredentials, Start: colon + 1, End: i}, true

@@ -618,6 +618,10 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	if (hasSuffixFold(key, "id") || hasSuffixFold(key, "ids")) && !containsAnyFold(key, []string{"private_key_id"}) && isUUID(text[skipValueStart(text, p):]) {
 		return Match{}, false
 	}
+	// a time-based (version 1) UUID is an identifier (time and node), never a random credential
+	if v := text[skipValueStart(text, p):]; isUUID(v) && v[14] == '1' {
+		return Match{}, false
+	}
 	j := p + 1
 	if text[p] == '=' && j < n && text[j] == '>' {
 		j++
@@ -721,6 +725,9 @@ func isPlaceholderValue(v []byte) bool {
 	}
 	if allSame(v) || containsAnyFold(v, placeholderWords) {
 		return true
+	}
+	if isUUID(v) && v[14] == '1' {
+		return true // a time-based (version 1) UUID is an identifier (time and node), not a random credential
 	}
 	// "password", "my_secret", "secret-key", "password123": the key's own name as its value; a longer word
 	// that merely contains it ("thisismypassword") is a (weak) password

@@ -42,6 +42,9 @@ func TestSecretStructure(t *testing.T) {
 		// password hashes
 		{"root:$6$Vxq1Jm0e$0kJ3yE9vYqQm6T1uVbA7sZr2WcLx5NdP8fGh4jKl/oMiN.ZyXwVuTsRqPoNmLkJiHgFeDcBa98765:19000:0", []string{"GENERIC_SECRET=$6$Vxq1Jm0e$0kJ3yE9vYqQm6T1uVbA7sZr2WcLx5NdP8fGh4jKl/oMiN.ZyXwVuTsRqPoNmLkJiHgFeDcBa98765"}},
 		{"costs $5$ or $6$ per month", nil},
+		{`-password "Prl23Db#@"`, []string{"GENERIC_SECRET=Prl23Db#@"}},
+		{`url = "smtps://me@example.com:FnD83JZs@smtp.example.com:465"`, []string{"EMAIL=me@example.com", "URL_CREDENTIALS=FnD83JZs"}},
+		{"npm_token=743b294a-cd03-11ec-9d64-0242ac120002", nil}, // version-1 UUID: time and node, not random
 		// generated example strings are not high-entropy secrets
 		{"X9y8Z7a6B5c4D3e2F1g0H9i8J7k6L5m4N3o2P1q0R9s8T7u6", nil},
 		{"AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", nil},
