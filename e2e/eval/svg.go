@@ -68,7 +68,7 @@ func barChart(title string, categories []string, series []Series, min, max float
 	if len(categories) > 0 {
 		left = math.Max(left, 6.5*float64(len(categories[0]))*0.77-groupW/2+10)
 	}
-	plotW := math.Max(groupW*float64(len(categories)), 300)
+	plotW := math.Max(groupW*float64(len(categories)), 120)
 	plotH := 260.0
 	w, h := math.Max(left+plotW+right, left+8*float64(len(title))), top+plotH+bottom
 	var b strings.Builder
@@ -128,8 +128,11 @@ func barChart(title string, categories []string, series []Series, min, max float
 
 // shortValue is the label over a bar: a whole percentage, or three significant digits.
 func shortValue(v float64, percent bool) string {
-	if percent {
+	switch {
+	case percent:
 		return fmt.Sprintf("%.0f", v*100)
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.3g", v)
 }

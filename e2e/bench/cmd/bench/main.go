@@ -573,7 +573,7 @@ func writeOutputs(rep *report, out string) {
 		for _, v := range append(b, c...) {
 			mx = math.Max(mx, v)
 		}
-		_ = os.WriteFile(filepath.Join(out, "load.svg"), eval.BarChart("throughput under load (req/s)", rc,
+		_ = os.WriteFile(filepath.Join(out, "load.svg"), eval.BarChart(fmt.Sprintf("req/s under load (chain/no filters %.2f×)", l.RPSRatio), rc,
 			[]eval.Series{{Name: "no filters", Color: "#999999", Values: b}, {Name: "four-filter chain", Color: "#4c78a8", Values: c}}, niceMax(mx), false, ""), 0o644)
 	}
 }
@@ -584,7 +584,7 @@ func niceMax(v float64) float64 {
 		return 1
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10} {
 		if v <= m*p {
 			return m * p
 		}
