@@ -61,9 +61,10 @@ func LogDecision(d telemetry.Decision) {
 	proxywasm.LogInfo(d.String())
 }
 
-// ReasonFor maps an error from this package, sdk/body or sdk/sse to the shared reason code
+// ReasonFor maps an error from this package, sdk/body, sdk/sse or sdk/llm to the shared reason code
 // (telemetry.Reason...), for on_error replies, decision logs and metric tags. response selects the
-// response_* variants. Errors it does not know map to telemetry.ReasonHostError.
+// response_* variants. The table is in the package doc ("Errors, reason codes and statuses"); errors
+// it does not know map to telemetry.ReasonHostError.
 func ReasonFor(err error, response bool) string {
 	switch {
 	case err == nil:
@@ -81,20 +82,32 @@ func ReasonFor(err error, response bool) string {
 		return telemetry.ReasonStreamEventTooLarge
 	case errors.Is(err, body.ErrCorrupt):
 		return telemetry.ReasonBodyUndecodable
+	case errors.Is(err, llm.ErrInvalidJSON), errors.Is(err, llm.ErrUnknownFormat):
+		// malformed JSON, invalid UTF-8, nesting over llm.MaxDepth, a body that is not an object, or
+		// JSON that is no known LLM API: the client's (or upstream's) body, not a host failure
+		if response {
+			return telemetry.ReasonResponseBodyUnparseable
+		}
+		return telemetry.ReasonRequestBodyUnparseable
 	}
 	return telemetry.ReasonHostError
 }
 
-// StatusFor is the HTTP status of a local reply for a shared reason code: 413 for bodies over the
-// limit, 415 for an unsupported encoding, 400 for undecodable or unparseable bodies, 500 otherwise.
+// StatusFor is the HTTP status of a local reply for a shared reason code: 413 for a request body over
+// the limit or one the host cannot hand over (Kong spills bodies above its buffer to disk), 415 for an
+// unsupported encoding, 400 for an undecodable or unparseable request body, 502 for a response the
+// filter cannot check (over the limit, unparseable, a streamed event too large: the upstream's fault,
+// never the client's), 500 otherwise (host errors and codes it does not know).
 func StatusFor(reason string) int {
 	switch reason {
-	case telemetry.ReasonRequestBodyTooLarge, telemetry.ReasonResponseBodyTooLarge, telemetry.ReasonBodyUnreadable:
+	case telemetry.ReasonRequestBodyTooLarge, telemetry.ReasonBodyUnreadable:
 		return 413
 	case telemetry.ReasonUnsupportedEncoding:
 		return 415
 	case telemetry.ReasonBodyUndecodable, telemetry.ReasonRequestBodyUnparseable:
 		return 400
+	case telemetry.ReasonResponseBodyTooLarge, telemetry.ReasonResponseBodyUnparseable, telemetry.ReasonStreamEventTooLarge:
+		return 502
 	}
 	return 500
 }
@@ -137,6 +150,8 @@ func failMessage(reason string) string {
 		return "the request body could not be decoded"
 	case telemetry.ReasonBodyUnreadable:
 		return "the request body could not be inspected by the gateway's security filter"
+	case telemetry.ReasonRequestBodyUnparseable:
+		return "the request body is not valid JSON for this API"
 	}
 	return "the gateway's security filter could not check the request"
 }
