@@ -63,6 +63,8 @@ func compileLexicon() *lexicon {
 	add(lexDataInstruction, SigDataInstruction)
 	add(lexSecretRequest, SigSecretRequest)
 	add(lexFraming, SigFraming)
+	add(lexAuthorityClaim, SigAuthorityClaim)
+	add(lexDecodeRequest, SigDecodeRequest)
 	// The rot13 forms of the strong long phrases join the same automaton (one pass over the squashed text).
 	l.nSquash = len(sq)
 	for i := 0; i < l.nSquash; i++ {

@@ -221,7 +221,9 @@ var lexFraming = []string{
 	"for academic purposes", "purely for", "purely fictional", "fictional scenario", "fictional story",
 	"fictional world", "in a fictional", "for a novel", "for my novel", "writing a novel", "for a screenplay",
 	"thought experiment", "in this scenario", "in this fictional", "will not be used", "never be used",
-	"not be used for", "not intended to", "begin your response with", "start your response with",
+	"not be used for", "not intended to", "begin your response with", "start your response with", "prefix your output with",
+	"prefix your response", "prefix your reply", "your response should start with", "only say", "just say",
+	"say only", "output only", "reply only",
 	"begin your reply with", "start your reply with", "your response should begin", "should begin with",
 	"begins with", "begin with", "sure, here is", "sure, here are", "sure here is", "certainly, here",
 	"you are a", "you are an", "imagine you are", "imagine that you", "suppose you are", "let's say you",
@@ -229,6 +231,95 @@ var lexFraming = []string{
 	"hipotético", "con fines educativos", "hypothétique", "à des fins éducatives", "hypothetisch",
 	"zu bildungszwecken", "ipotetico", "a scopo educativo", "hipotético", "para fins educacionais",
 	"гипотетически", "в образовательных целях", "假设", "出于教育目的", "仮に", "教育目的",
+}
+
+// lexAuthorityClaim: the writer claims to be the model's developer, creator or an administrator, or switches
+// the model into a privileged mode ("god mode", "system check"), to unlock what it would otherwise refuse.
+var lexAuthorityClaim = []string{
+	// en
+	"i am your developer", "i'm your developer", "i am your creator", "i'm your creator", "as your creator",
+	"as your developer", "i am the developer", "i am your administrator", "i am the administrator",
+	"i am an administrator", "i am your admin", "i am your owner", "i am your programmer", "i created you",
+	"i programmed you", "god mode", "system mode", "maintenance mode", "diagnostic mode", "override mode",
+	"system check", "system verification", "security audit", "security check", "knowledge verification",
+	"developed by openai", "developed by anthropic", "created by openai", "i work for openai",
+	"i work at openai", "openai employee", "anthropic employee", "authorized personnel", "security clearance",
+	"i have clearance", "law enforcement", "i am god", "admin access", "root access",
+	// es
+	"soy tu desarrollador", "soy su desarrollador", "soy tu creador", "modo dios", "modo sistema",
+	"modo de mantenimiento", "verificación del sistema", "auditoría de seguridad", "soy el administrador",
+	// fr
+	"je suis votre développeur", "je suis ton développeur", "je suis ton créateur", "je suis votre créateur",
+	"mode dieu", "mode système", "vérification système", "vérification du système", "audit de sécurité",
+	"je suis l'administrateur",
+	// de
+	"ich bin dein entwickler", "ich bin ihr entwickler", "ich bin dein schöpfer", "gottmodus", "gott-modus",
+	"systemmodus", "systemprüfung", "sicherheitsprüfung", "ich bin gott", "ich bin der administrator",
+	// it
+	"sono il tuo sviluppatore", "sono il suo sviluppatore", "sono il tuo creatore", "modalità dio",
+	"modalità sistema", "verifica del sistema", "controllo di sicurezza",
+	// pt
+	"sou o teu desenvolvedor", "sou seu desenvolvedor", "sou o seu desenvolvedor", "sou o teu criador",
+	"sou seu criador", "modo deus", "verificação do sistema", "auditoria de segurança",
+	// ru
+	"я твой разработчик", "я ваш разработчик", "я твой создатель", "я ваш создатель", "режим бога",
+	"системный режим", "проверка системы", "проверку системы", "аудит безопасности",
+	// zh
+	"我是你的开发者", "我是你的开发人员", "我是你的创造者", "上帝模式", "系统模式", "系统检查", "安全审计",
+	"我是管理员",
+	// ja
+	"あなたの開発者", "あなたの創造者", "ゴッドモード", "神モード", "システムモード", "システムチェック",
+	"セキュリティ監査",
+	// ko
+	"당신의 개발자", "당신의 창조자", "갓 모드", "신 모드", "시스템 모드", "시스템 점검", "보안 감사",
+	// ar
+	"أنا المطور", "أنا مطورك", "أنا خالقك", "وضع الإله", "وضع النظام", "فحص النظام", "تدقيق أمني",
+	"وضع تجاوز",
+	// hi
+	"आपका डेवलपर", "तुम्हारा डेवलपर", "आपका निर्माता", "गॉड मोड", "सिस्टम मोड", "सिस्टम चेक",
+	"सुरक्षा ऑडिट",
+	// bn
+	"তোমার ডেভেলপার", "আপনার ডেভেলপার", "তোমার স্রষ্টা", "গড মোড", "সিস্টেম মোড", "সিস্টেম চেক",
+	// th
+	"ผู้พัฒนาของคุณ", "โหมดพระเจ้า", "โหมดระบบ", "ตรวจสอบระบบ",
+	// tr
+	"geliştiricinim", "geliştiricinizim", "yaratıcınım", "tanrı modu", "sistem modu", "sistem kontrolü",
+	"güvenlik denetimi",
+	// id
+	"pengembangmu", "sebagai penciptamu", "aku penciptamu", "modus tuhan", "mode tuhan", "mode sistem",
+	"pemeriksaan sistem", "audit keamanan",
+	// vi
+	"nhà phát triển của bạn", "tôi là nhà phát triển", "chế độ thần", "chế độ hệ thống", "kiểm tra hệ thống",
+	// tl
+	"ako ang developer mo", "ako ang iyong developer", "ang iyong lumikha",
+}
+
+// lexDecodeRequest: asking the model to decode or decipher something (token smuggling: the payload is hidden in
+// Morse code, binary, a cipher or an encoding the model is asked to undo).
+var lexDecodeRequest = []string{
+	// en
+	"decode this", "decode the following", "decode it", "decipher", "morse code", "binary string",
+	"binary code", "caesar cipher", "rot13", "base64", "hex string", "spell it backwards", "read it backwards",
+	"reverse the following", "what does this say", "tell me what it says",
+	// es, fr, de, it, pt
+	"decodificar", "decodifica", "descifrar", "descifra", "descodificar", "código morse", "cifrado césar",
+	"cadena binaria", "décoder", "décode", "déchiffrer", "déchiffre", "code morse", "chiffre de césar",
+	"chaîne binaire", "dekodieren", "dekodiere", "entschlüsseln", "entschlüssele", "morsecode",
+	"caesar-chiffre", "binärcode", "decifrare", "decifra", "codice morse", "cifrario di cesare",
+	"stringa binaria", "decifrar", "descodifica", "cifra de césar", "sequência binária", "string binária",
+	// ru
+	"декодируй", "декодируйте", "декодировать", "расшифруй", "расшифруйте", "расшифровать", "азбука морзе",
+	"азбуку морзе", "шифр цезаря", "двоичную строку", "двоичный код",
+	// zh, ja, ko
+	"解码", "解密", "摩尔斯电码", "摩斯密码", "凯撒密码", "二进制", "デコード", "解読", "モールス信号",
+	"シーザー暗号", "二進数", "디코딩", "해독", "모스 부호", "카이사르 암호", "시저 암호", "이진 문자열",
+	// ar, hi, bn, th
+	"فك شفرة", "فك تشفير", "شفرة مورس", "شفرة قيصر", "الثنائي", "डिकोड", "मोर्स कोड", "सीज़र सिफर",
+	"सिफर", "बाइनरी", "ডিকোড", "মোর্স কোড", "সিজার সিফার", "বাইনারি", "ถอดรหัส", "รหัสมอร์ส", "ไบนารี",
+	// tr, id, vi, tl
+	"kodunu çöz", "şifresini çöz", "şifreyi çöz", "mors kodu", "sezar şifresi", "ikili dize", "dekode",
+	"pecahkan kode", "kode morse", "sandi caesar", "string biner", "giải mã", "mã morse", "mật mã caesar",
+	"chuỗi nhị phân", "i-decode",
 }
 
 // roleSpoofMarkers are matched on the raw text (ASCII-lower-cased, a newline prepended): chat-template tokens and
@@ -272,6 +363,8 @@ const (
 	SigSecretRequest
 	SigFraming
 	SigTokenSoup
+	SigAuthorityClaim
+	SigDecodeRequest
 	SigDenyPhrase
 	NumSignals
 )
@@ -280,7 +373,8 @@ var signalNames = [NumSignals]string{
 	"instruction_override", "prompt_extraction", "jailbreak_persona", "restriction_removal", "role_play",
 	"data_instruction", "role_spoof", "adversarial_suffix", "invisible_chars", "ascii_smuggling", "homoglyphs",
 	"leetspeak", "spaced_letters", "compat_chars", "encoded_base64", "encoded_hex", "encoded_url", "encoded_html",
-	"rot13", "encoded_instruction", "secret_request", "framing", "token_soup", "deny_phrase",
+	"rot13", "encoded_instruction", "secret_request", "framing", "token_soup", "authority_claim", "decode_request",
+	"deny_phrase",
 }
 
 // String returns the stable name of s.

@@ -380,8 +380,10 @@ func chooseThresholds(rs []*record, p map[*record]float64) (user, data float64) 
 		}
 		return fp / n
 	}
-	benign := func(r *record) bool { return r.Kind == "benign" }
-	hard := func(r *record) bool { return r.Kind == "benign-hard" }
+	// The user threshold is held to the FPR targets on the records it applies to (documents are judged by the
+	// data threshold).
+	benign := func(r *record) bool { return r.Kind == "benign" && !r.data }
+	hard := func(r *record) bool { return r.Kind == "benign-hard" && !r.data }
 	anyBenign := func(r *record) bool { return r.Kind == "benign" || r.Kind == "benign-hard" }
 	user = 0.99
 	for th := 0.99; th >= 0.05; th -= 0.01 {
