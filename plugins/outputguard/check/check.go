@@ -124,21 +124,82 @@ type LeakConfig struct {
 
 // Checker is a compiled Config. It is immutable and safe to share between requests.
 type Checker struct {
-	cfg           Config
-	maxConstruct  int
-	allow         []domainRule
-	canaries      []canary
-	canaryFirst   [256]bool
-	splitCanary   [][]string
-	splitOf       []int // index into splitCanary of each canary, or -1
-	ngram         int
-	ngrams        map[uint64]struct{}
-	reqNGrams     map[uint64]struct{} // from the request's system prompt (ForRequest)
-	ngramFirst    map[uint64]struct{} // hashes of the first words of the n-grams
-	reqNGramFirst map[uint64]struct{}
-	secrets       *scan.Scanner
-	trigger       [256]bool // bytes at which some stage may act
-	wordStarts    bool      // some stage acts at word starts
+	cfg            Config
+	maxConstruct   int
+	allow          []domainRule
+	canaries       []canary
+	canaryFirst    [256]bool
+	splitCanary    [][]string
+	splitOf        []int // index into splitCanary of each canary, or -1
+	ngram          int
+	ngrams         map[uint64]struct{}
+	reqNGrams      map[uint64]struct{} // from the request's system prompt (ForRequest)
+	ngramPrefix    *bitFilter          // chained hashes of every n-gram prefix (buildNGrams)
+	reqNGramPrefix *bitFilter
+	ngramFirstF    []uint64 // filterHash of the words that start an n-gram (ngramStarts)
+	ngramPairF     []uint64 // pairHash of those words and the next
+	reqNGramFirstF []uint64
+	reqNGramPairF  []uint64
+	secrets        *scan.Scanner
+	// scanning tables (finish): the scanner's skip loop consults them to pass over bytes no stage acts on
+	class     [256]uint8  // clsWord, clsTrig, clsCanary, clsBare bits
+	canary2   [256]uint32 // canary2[first byte] has bit (second byte & 31) of some canary
+	wordBits  *wordFilter // words at which a leak phrase or split-canary word may start; nil: none
+	firstBits *wordFilter // words that start an n-gram of the prompt(s); nil: none
+	pairBits  *wordFilter // pairs of words that start an n-gram
+	linkish   bool        // exfiltration or markup enabled
+	visitAll  bool        // tests: visit every position (no skip loop), the reference the skip loop must equal
+}
+
+// Byte classes of the skip loop.
+const (
+	clsWord   = 1 << iota // a word byte (letters, digits, non-ASCII)
+	clsTrig               // a byte at which some stage may act: ` [ ! < -
+	clsCanary             // the first byte of a canary
+	clsBare               // h w j v: may start an auto-link or a script URL at a word start
+	clsNL                 // '\n': the next position starts a line
+)
+
+// wordFilter is a Bloom-style bit set (one hash, filterHash) of words: a word whose bit is clear starts no n-gram,
+// leak phrase or split-canary word, so the skip loop passes over it after hashing it once.
+type wordFilter [wordFilterBits / 64]uint64
+
+const wordFilterBits = 1 << 14
+
+func wordBit(h uint64) (int, uint64) {
+	i := uint32(h>>40) & (wordFilterBits - 1)
+	return int(i >> 6), 1 << (i & 63)
+}
+
+// filterHash is the word filter's hash of a word (at most 64 bytes): cheap (one multiplication per 8 bytes) and
+// a function of the ASCII-lower-cased word (OR 0x20 folds A-Z onto a-z, keeps digits; it also merges some
+// non-ASCII bytes, which only adds false positives).
+func filterHash(w []byte) uint64 {
+	h := uint64(len(w)) * 0x9e3779b97f4a7c15
+	for len(w) >= 8 {
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		h = (h ^ (x | 0x2020202020202020)) * 0xff51afd7ed558ccd
+		w = w[8:]
+	}
+	if len(w) > 0 {
+		var x uint64
+		for i, c := range w {
+			x |= uint64(c|0x20) << (8 * i)
+		}
+		h = (h ^ x) * 0xff51afd7ed558ccd
+	}
+	return h ^ h>>29
+}
+
+func (f *wordFilter) add(h uint64) {
+	w, b := wordBit(h)
+	f[w] |= b
+}
+
+func (f *wordFilter) has(h uint64) bool {
+	w, b := wordBit(h)
+	return f[w]&b != 0
 }
 
 type canary struct {
@@ -192,8 +253,8 @@ func Compile(c Config) (*Checker, error) {
 	if len(c.Leak.SystemPrompt) > maxSystemPromptBytes {
 		errs = append(errs, fmt.Errorf("system_prompt: at most %d bytes; got %d", maxSystemPromptBytes, len(c.Leak.SystemPrompt)))
 	} else if c.Leak.SystemPrompt != "" {
-		k.ngrams = buildNGrams(c.Leak.SystemPrompt, k.ngram)
-		k.ngramFirst = ngramFirsts(c.Leak.SystemPrompt, k.ngram)
+		k.ngrams, k.ngramPrefix = buildNGrams(c.Leak.SystemPrompt, k.ngram)
+		k.ngramFirstF, k.ngramPairF = ngramStarts(c.Leak.SystemPrompt, k.ngram)
 		if len(k.ngrams) == 0 {
 			errs = append(errs, fmt.Errorf("system_prompt: needs at least %d words (the n-gram size)", k.ngram))
 		}
@@ -214,6 +275,13 @@ func (k *Checker) addCanary(n []byte) {
 	if n[0] >= 'a' && n[0] <= 'z' {
 		k.canaryFirst[n[0]-32] = true
 	}
+	if n[1] == ' ' {
+		for _, sp := range []byte(" \t\n\r\f\v") {
+			k.canary2[n[0]] |= 1 << (sp & 31)
+		}
+	} else {
+		k.canary2[n[0]] |= 1 << (n[1] & 31)
+	}
 	k.splitOf = append(k.splitOf, -1)
 	if toks := splitCanaryTokens(string(n)); toks != nil {
 		k.splitOf[len(k.splitOf)-1] = len(k.splitCanary)
@@ -224,17 +292,60 @@ func (k *Checker) addCanary(n []byte) {
 // finish computes the derived scanning tables.
 func (k *Checker) finish() {
 	c := k.cfg
-	linkish := c.Exfil.Enabled || c.Markup.Enabled
-	k.wordStarts = linkish || c.Secrets.Enabled ||
-		c.Leak.Enabled && (len(k.splitCanary) > 0 || k.ngrams != nil || k.reqNGrams != nil || c.Leak.Phrases)
-	k.trigger = [256]bool{}
-	for _, b := range []byte("\n`[!<-") {
-		k.trigger[b] = true
-	}
-	if c.Leak.Enabled {
-		for i := range k.canaryFirst {
-			k.trigger[i] = k.trigger[i] || k.canaryFirst[i]
+	k.linkish = c.Exfil.Enabled || c.Markup.Enabled
+	k.class = [256]uint8{}
+	for i := 0; i < 256; i++ {
+		b := byte(i)
+		if isWordByte(b) {
+			k.class[i] |= clsWord
 		}
+		if c.Leak.Enabled && len(k.canaries) > 0 && k.canaryFirst[i] {
+			k.class[i] |= clsCanary
+		}
+	}
+	for _, b := range []byte("`[!<-") {
+		k.class[b] |= clsTrig
+	}
+	k.class['\n'] = clsNL
+	if k.linkish {
+		for _, b := range []byte("hHwWjJvV") {
+			k.class[b] |= clsBare
+		}
+	}
+	k.wordBits, k.firstBits, k.pairBits = nil, nil, nil
+	if c.Leak.Enabled && (len(k.ngramFirstF) > 0 || len(k.reqNGramFirstF) > 0) {
+		k.firstBits, k.pairBits = new(wordFilter), new(wordFilter)
+		for _, h := range k.ngramFirstF {
+			k.firstBits.add(h)
+		}
+		for _, h := range k.reqNGramFirstF {
+			k.firstBits.add(h)
+		}
+		for _, h := range k.ngramPairF {
+			k.pairBits.add(h)
+		}
+		for _, h := range k.reqNGramPairF {
+			k.pairBits.add(h)
+		}
+	}
+	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases) {
+		f := new(wordFilter)
+		for _, toks := range k.splitCanary {
+			for _, t := range toks {
+				f.add(filterHash([]byte(t)))
+			}
+		}
+		if c.Leak.Phrases {
+			for _, lp := range leakPhrases {
+				ph := strings.TrimPrefix(lp.phrase, "^")
+				e := 0
+				for e < len(ph) && isWordByte(ph[e]) {
+					e++
+				}
+				f.add(filterHash([]byte(ph[:e])))
+			}
+		}
+		k.wordBits = f
 	}
 }
 
@@ -257,8 +368,8 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	d.splitCanary = append([][]string(nil), k.splitCanary...)
 	d.splitOf = append([]int(nil), k.splitOf...)
 	joined := strings.Join(systemPrompts, "\n")
-	d.reqNGrams = buildNGrams(joined, d.ngram)
-	d.reqNGramFirst = ngramFirsts(joined, d.ngram)
+	d.reqNGrams, d.reqNGramPrefix = buildNGrams(joined, d.ngram)
+	d.reqNGramFirstF, d.reqNGramPairF = ngramStarts(joined, d.ngram)
 	for _, sp := range systemPrompts {
 		for _, sec := range DeclaredSecrets(sp) {
 			if len(d.canaries) >= maxCanaries {

@@ -107,7 +107,7 @@ func (s *scanner) leakWords(p int) bool {
 	}
 	var ngramEnd int
 	ngramHit := false
-	if (k.ngrams != nil || k.reqNGrams != nil) && k.firstWordIn(wordHash(t[p:min(we, p+64)])) {
+	if k.ngrams != nil || k.reqNGrams != nil {
 		h, end, ok, undecided := s.ngramAt(p)
 		if undecided {
 			return false
@@ -188,19 +188,11 @@ func wordHash(w []byte) uint64 {
 
 func chain(h, w uint64) uint64 { return (h ^ w) * 0x100000001b3 * 31 }
 
-// firstWordIn reports whether a word starts some n-gram of the prompt(s): only then is the n-gram ahead hashed.
-func (k *Checker) firstWordIn(h uint64) bool {
-	if _, ok := k.ngramFirst[h]; ok {
-		return true
-	}
-	_, ok := k.reqNGramFirst[h]
-	return ok
-}
-
-// ngramFirsts returns the hashes of the words that start an n-gram of prompt.
-func ngramFirsts(prompt string, n int) map[uint64]struct{} {
+// ngramStarts returns the filterHash of each word that starts an n-gram of prompt and pairHash of it with the
+// next word: the scanner's word filters.
+func ngramStarts(prompt string, n int) (firsts, pairs []uint64) {
 	t := []byte(prompt)
-	var hs []uint64
+	var fs []uint64
 	for p := 0; p < len(t); {
 		if !isWordByte(t[p]) {
 			p++
@@ -210,17 +202,21 @@ func ngramFirsts(prompt string, n int) map[uint64]struct{} {
 		for e < len(t) && isWordByte(t[e]) {
 			e++
 		}
-		hs = append(hs, wordHash(t[p:min(e, p+64)]))
+		fs = append(fs, filterHash(t[p:min(e, p+64)]))
 		p = e
 	}
-	set := map[uint64]struct{}{}
-	for i := 0; i+n <= len(hs); i++ {
-		set[hs[i]] = struct{}{}
+	for i := 0; i+n <= len(fs); i++ {
+		firsts = append(firsts, fs[i])
+		pairs = append(pairs, pairHash(fs[i], fs[i+1]))
 	}
-	return set
+	return firsts, pairs
 }
 
-func buildNGrams(prompt string, n int) map[uint64]struct{} {
+func pairHash(a, b uint64) uint64 { return (a*31 ^ b) * 0x9e3779b97f4a7c15 }
+
+// buildNGrams returns the set of n-gram hashes of prompt and a filter of every prefix (1..n words) of those
+// n-grams, with which the scanner abandons a candidate n-gram at its first word that cannot continue one.
+func buildNGrams(prompt string, n int) (map[uint64]struct{}, *bitFilter) {
 	t := []byte(prompt)
 	var hs []uint64
 	for p := 0; p < len(t); {
@@ -236,17 +232,48 @@ func buildNGrams(prompt string, n int) map[uint64]struct{} {
 		p = e
 	}
 	if len(hs) < n {
-		return nil
+		return nil, nil
 	}
 	set := make(map[uint64]struct{}, len(hs)-n+1)
+	pf := newBitFilter((len(hs) - n + 1) * n)
 	for i := 0; i+n <= len(hs); i++ {
 		h := uint64(fnvOffset)
 		for _, w := range hs[i : i+n] {
 			h = chain(h, w)
+			pf.add(h)
 		}
 		set[h] = struct{}{}
 	}
-	return set
+	return set, pf
+}
+
+// bitFilter is a one-hash Bloom filter of 64-bit hashes, sized at about 16 bits per entry.
+type bitFilter struct {
+	bits []uint64
+	mask uint64
+}
+
+func newBitFilter(entries int) *bitFilter {
+	size := uint64(1 << 12)
+	for size < uint64(entries)*16 && size < 1<<22 {
+		size <<= 1
+	}
+	return &bitFilter{bits: make([]uint64, size/64), mask: size - 1}
+}
+
+func (f *bitFilter) add(h uint64) {
+	i := (h ^ h>>31) & f.mask
+	f.bits[i>>6] |= 1 << (i & 63)
+}
+
+func (f *bitFilter) has(h uint64) bool {
+	i := (h ^ h>>31) & f.mask
+	return f.bits[i>>6]&(1<<(i&63)) != 0
+}
+
+// prefixMaybe: h (the chained hash of some words) may be a prefix of a prompt n-gram.
+func (k *Checker) prefixMaybe(h uint64) bool {
+	return k.ngramPrefix != nil && k.ngramPrefix.has(h) || k.reqNGramPrefix != nil && k.reqNGramPrefix.has(h)
 }
 
 type wordEntry struct {
@@ -270,29 +297,32 @@ func (s *scanner) ngramAt(p int) (h uint64, end int, ok, undecided bool) {
 	if len(s.words) > 0 {
 		q = s.words[len(s.words)-1].end
 	}
-	for len(s.words) < s.k.ngram {
-		for q < len(t) && !isWordByte(t[q]) {
-			if q-p > s.k.maxConstruct {
-				return 0, 0, false, false
-			}
-			q++
-		}
-		if q >= len(t) {
-			return 0, 0, false, s.more(p, q)
-		}
-		e := q
-		for e < len(t) && isWordByte(t[e]) {
-			e++
-		}
-		if e >= len(t) && s.more(p, e) {
-			return 0, 0, false, true
-		}
-		s.words = append(s.words, wordEntry{q, e, wordHash(t[q:min(e, q+64)])})
-		q = e
-	}
 	h = fnvOffset
-	for _, w := range s.words[:s.k.ngram] {
-		h = chain(h, w.hash)
+	for i := 0; i < s.k.ngram; i++ {
+		if i == len(s.words) {
+			for q < len(t) && !isWordByte(t[q]) {
+				if q-p > s.k.maxConstruct {
+					return 0, 0, false, false
+				}
+				q++
+			}
+			if q >= len(t) {
+				return 0, 0, false, s.more(p, q)
+			}
+			e := q
+			for e < len(t) && isWordByte(t[e]) {
+				e++
+			}
+			if e >= len(t) && s.more(p, e) {
+				return 0, 0, false, true
+			}
+			s.words = append(s.words, wordEntry{q, e, wordHash(t[q:min(e, q+64)])})
+			q = e
+		}
+		h = chain(h, s.words[i].hash)
+		if !s.k.prefixMaybe(h) {
+			return 0, 0, false, false // no prompt n-gram starts with these words: decided whatever follows
+		}
 	}
 	return h, s.words[s.k.ngram-1].end, true, false
 }

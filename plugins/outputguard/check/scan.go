@@ -72,18 +72,14 @@ func (s *scanner) add(f Finding) { s.out = append(s.out, f) }
 // run scans as far as it can decide. atEOF says no more text will come.
 func (s *scanner) run(atEOF bool) {
 	s.atEOF = atEOF
-	k := s.k
 	n := len(s.text)
 	for s.pos < n {
-		p := s.pos
-		if s.stage == 0 && p > 0 {
-			// fast path: skip bytes no stage cares about
-			c := s.text[p]
-			if !k.trigger[c] && s.text[p-1] != '\n' && p != s.secretNext && !(k.wordStarts && isWordByte(c) && !isWordByte(s.text[p-1])) {
-				s.pos++
-				continue
+		if s.stage == 0 {
+			if s.pos = s.skip(s.pos); s.pos >= n {
+				return
 			}
 		}
+		p := s.pos
 		for s.stage < numStages {
 			if !s.step(s.stage, p) {
 				return
@@ -94,6 +90,146 @@ func (s *scanner) run(atEOF bool) {
 		s.stage = 0
 		s.stage2 = 0
 	}
+}
+
+// skip returns the first position at or after p where some stage may act (len(text) if none): the single pass
+// over ordinary text. Most bytes cost one table lookup; a word costs one hash (when word-level leak checks are
+// configured) and one bit test. Every test here is conservative: a position it passes over is one at which every
+// stage is a no-op, so the findings are exactly those of visiting every position.
+func (s *scanner) skip(p int) int {
+	t := s.text
+	n := len(t)
+	if p == 0 || t[p-1] == '\n' || s.k.visitAll {
+		return p // the start of the text or of a line (code fences)
+	}
+	k := s.k
+	end := n
+	if k.cfg.Secrets.Enabled && s.secretNext >= p && s.secretNext < n {
+		end = s.secretNext // the start of the next secret window
+	}
+	for p < end {
+		c := t[p]
+		cl := k.class[c]
+		if cl == 0 {
+			p++
+			continue
+		}
+		if cl&clsNL != 0 {
+			if p+1 < end {
+				return p + 1 // a line start
+			}
+			p++
+			continue
+		}
+		if cl&clsCanary != 0 && (p+1 >= n || k.canary2[lower(c)]&(1<<(lower(t[p+1])&31)) != 0) {
+			return p
+		}
+		if cl&clsTrig != 0 {
+			if p+1 >= n {
+				return p
+			}
+			d := t[p+1]
+			switch c {
+			case '`', '[':
+				return p
+			case '!':
+				if d == '[' {
+					return p
+				}
+			case '<':
+				if d >= 'a' && d <= 'z' || d >= 'A' && d <= 'Z' {
+					return p
+				}
+			case '-':
+				if d == '-' && k.cfg.Secrets.Enabled {
+					return p
+				}
+			}
+			p++
+			continue
+		}
+		if cl&clsWord == 0 {
+			p++
+			continue
+		}
+		if k.class[t[p-1]]&clsWord == 0 {
+			// a word start
+			if cl&clsBare != 0 && s.bareCandidate(p) {
+				return p
+			}
+			if k.wordBits != nil || k.firstBits != nil {
+				// hash the word (its first 64 bytes) with the filters' cheap hash
+				q := p
+				for q < n && q-p < 64 && k.class[t[q]]&clsWord != 0 {
+					q++
+				}
+				if q >= n && s.more(p, q) {
+					return p // the word is not complete yet
+				}
+				h := filterHash(t[p:q])
+				if k.wordBits != nil && k.wordBits.has(h) {
+					return p // a leak phrase or a split-canary word may start here
+				}
+				if k.firstBits != nil && k.firstBits.has(h) && s.pairMaybe(p, h) {
+					return p // a system-prompt n-gram may start here
+				}
+			}
+		}
+		// the rest of the word: only a canary may start inside it
+		p++
+		for p < end && k.class[t[p]]&(clsWord|clsCanary) == clsWord {
+			p++
+		}
+	}
+	return end
+}
+
+// pairMaybe: the word at p (filter hash h) and the next word may start a system-prompt n-gram (or more text is
+// needed to tell).
+func (s *scanner) pairMaybe(p int, h uint64) bool {
+	t := s.text
+	n := len(t)
+	q := p
+	for q < n && s.k.class[t[q]]&clsWord != 0 {
+		q++
+	}
+	for q < n && s.k.class[t[q]]&clsWord == 0 {
+		if q-p > s.k.maxConstruct {
+			return true
+		}
+		q++
+	}
+	if q >= n {
+		return true
+	}
+	e := q
+	for e < n && e-q < 64 && s.k.class[t[e]]&clsWord != 0 {
+		e++
+	}
+	if e >= n && s.more(q, e) {
+		return true
+	}
+	return s.k.pairBits.has(pairHash(h, filterHash(t[q:e])))
+}
+
+// bareCandidate: the word at p may start an auto-link (http://, https://, www.) or a javascript:/vbscript: URL.
+func (s *scanner) bareCandidate(p int) bool {
+	t := s.text
+	if p+1 >= len(t) {
+		return true
+	}
+	d := lower(t[p+1])
+	switch lower(t[p]) {
+	case 'h':
+		return d == 't'
+	case 'w':
+		return d == 'w'
+	case 'j':
+		return s.k.cfg.Markup.Enabled && (d == 'a' || d == '&' || d == '\t' || d == '\n' || d == '\r')
+	case 'v':
+		return s.k.cfg.Markup.Enabled && (d == 'b' || d == '&' || d == '\t' || d == '\n' || d == '\r')
+	}
+	return false
 }
 
 // more reports that a construct reaching end could still change with more text (and is within the cap).

@@ -1,0 +1,73 @@
+package check
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// The skip loop passes over positions at which no stage can act. These tests compare it with the reference that
+// visits every position (visitAll): the findings must be identical.
+
+func reference(k *Checker) *Checker {
+	r := *k
+	r.visitAll = true
+	return &r
+}
+
+func skipConfigs(t testing.TB) []*Checker {
+	all := allChecks(t, nil)
+	def := defaultChecker(t, true)
+	noLinks := allChecks(t, func(c *Config) { c.Exfil.Enabled, c.Markup.Enabled = false, false })
+	small := allChecks(t, func(c *Config) { c.Leak.NGram = 4; c.Leak.Canaries = []string{"e e e", "the"} })
+	return []*Checker{all, def, noLinks, small, all.ForRequest([]string{benchSystemPrompt})}
+}
+
+func TestSkipMatchesVisitAll(t *testing.T) {
+	var texts []string
+	for _, r := range loadOutputDev(t) {
+		texts = append(texts, r.Text, r.Secret+" "+r.Text)
+	}
+	texts = append(texts, streamCorpus...)
+	texts = append(texts,
+		// n-grams of benchSystemPrompt, split canaries, phrases, auto-links, schemes, PEM
+		"Sure. You are a helpful customer-support assistant for Acme Corp. Answer questions about orders",
+		"my instructions are: never reveal the internal discount code ACME-55-SPRING, ok? elbow and pizza",
+		"see http://e.vil/?q=a+b+c or www.x.io/a=b, j&#x61;vascript:alert(1) vbscript:x\n-----BEGIN RSA PRIVATE KEY-----\n"+
+			strings.Repeat("MIIEowIBAAKCAQEA", 6)+"\n-----END RSA PRIVATE KEY-----\nzq-canary-7781")
+	n := 0
+	for ci, k := range skipConfigs(t) {
+		ref := reference(k)
+		for i, text := range texts {
+			got, want := k.Scan(text), ref.Scan(text)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("config %d text %d %q:\n got %v\nwant %v", ci, i, text, got, want)
+			}
+			n += len(want)
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d findings over the corpus: the comparison proves little", n)
+	}
+}
+
+// FuzzSkipMatchesVisitAll: random text, every configuration, whole and streamed in random pieces.
+func FuzzSkipMatchesVisitAll(f *testing.F) {
+	for _, s := range streamCorpus {
+		f.Add(s, int64(1))
+	}
+	f.Add("You are a helpful customer-support assistant for Acme Corp. Answer questions about orders", int64(3))
+	f.Add("Elbow ... pizza! the e e e the h\nhttp://x.y/?a=b www.a.b javascript:x [a]: http://q.r\n[a]", int64(5))
+	ks := skipConfigs(f)
+	f.Fuzz(func(t *testing.T, text string, seed int64) {
+		if len(text) > 4096 {
+			return
+		}
+		for ci, k := range ks {
+			want := reference(k).Scan(text)
+			if got := k.Scan(text); !reflect.DeepEqual(got, want) {
+				t.Fatalf("config %d:\n got %v\nwant %v", ci, got, want)
+			}
+		}
+	})
+}
