@@ -11,6 +11,7 @@ import (
 
 	"github.com/wasmguard/wasmguard/plugins/tokenbudget/budget"
 	"github.com/wasmguard/wasmguard/sdk/config"
+	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
 	"github.com/wasmguard/wasmguard/sdk/sse"
@@ -19,18 +20,15 @@ import (
 
 const filterName = "tokenbudget"
 
-// Reason codes.
+// Reason codes of this filter's own decisions. Failures every filter shares (a body over the limit or
+// unparseable, a failing host call) use the telemetry.Reason* codes.
 const (
-	reasonExceeded      = "token_budget_exceeded"
-	reasonConcurrency   = "token_budget_concurrency_exceeded"
-	reasonEngineDown    = "token_budget_engine_unavailable"
-	reasonClamped       = "token_budget_clamped"
-	reasonCutOff        = "token_budget_stream_cut_off"
-	reasonWithin        = "token_budget_ok"
-	reasonUnparseable   = "request_body_unparseable"
-	reasonTooLarge      = "request_body_too_large"
-	reasonUnknownPrice  = "token_budget_unknown_price"
-	reasonInternalError = "token_budget_internal_error"
+	reasonExceeded     = "token_budget_exceeded"
+	reasonConcurrency  = "token_budget_concurrency_exceeded"
+	reasonEngineDown   = "token_budget_engine_unavailable"
+	reasonClamped      = "token_budget_clamped"
+	reasonCutOff       = "token_budget_stream_cut_off"
+	reasonUnknownPrice = "token_budget_unknown_price"
 )
 
 type vmContext struct{ types.DefaultVMContext }
@@ -67,6 +65,7 @@ type pluginContext struct {
 	types.DefaultPluginContext
 	routed    *config.Routed[Config]
 	global    *Config
+	withRoute bool // a rule matches on the route or a budget is keyed on it: read the route name
 	m         metrics
 	pending   budget.Pending
 	flushing  bool
@@ -74,25 +73,13 @@ type pluginContext struct {
 }
 
 func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	raw, err := proxywasm.GetPluginConfiguration()
-	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
-		proxywasm.LogCriticalf("%s: config: read: %v", filterName, err)
-		return types.OnPluginStartStatusFailed
-	}
-	r, err := parseConfig(raw)
-	if err != nil {
-		var cerr *config.Errors
-		if errors.As(err, &cerr) {
-			for _, is := range cerr.Issues {
-				proxywasm.LogCriticalf("%s: config: %s", filterName, is)
-			}
-		} else {
-			proxywasm.LogCriticalf("%s: config: %v", filterName, err)
-		}
+	r, ok := filter.LoadConfig(filterName, parseConfig)
+	if !ok {
 		return types.OnPluginStartStatusFailed
 	}
 	p.routed = r
 	p.global = &r.Default
+	p.withRoute = r.UsesRoute() || keysOnRoute(r)
 	p.m = metrics{
 		allowed:      proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "allow")),
 		denied:       proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "deny")),
@@ -120,6 +107,29 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 		proxywasm.LogWarnf("%s: no budgets configured: requests pass unmetered", filterName)
 	}
 	return types.OnPluginStartStatusOK
+}
+
+// keysOnRoute reports whether a budget of any rule is keyed on the route name.
+func keysOnRoute(r *config.Routed[Config]) bool {
+	has := func(c *Config) bool {
+		for i := range c.Budgets {
+			for _, k := range c.Budgets[i].Key {
+				if k == "route" {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if has(&r.Default) {
+		return true
+	}
+	for i := range r.Rules {
+		if has(&r.Rules[i].Config) {
+			return true
+		}
+	}
+	return false
 }
 
 // OnTick sends this VM's aggregated reconciliation deltas to the engine in one command.
@@ -195,7 +205,7 @@ type httpContext struct {
 	id   uint32
 	cfg  *Config
 	rule string
-	ri   config.RequestInfo
+	ri   *config.RequestInfo
 
 	format    llm.Format
 	plan      *budget.Plan
@@ -219,13 +229,8 @@ type httpContext struct {
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
 	h.start = time.Now()
-	hs, err := proxywasm.GetHttpRequestHeaders()
-	if err != nil {
-		h.skip = true
-		return types.ActionContinue
-	}
-	h.ri = requestInfo(hs, h.p.global.ConsumerHeader)
-	h.cfg, h.rule = h.p.routed.Select(&h.ri)
+	h.ri = filter.ReadRequestInfo(h.p.global.ConsumerHeader, h.p.withRoute)
+	h.cfg, h.rule = h.p.routed.Select(h.ri)
 	if len(h.cfg.Budgets) == 0 || endOfStream {
 		h.skip = true
 		return types.ActionContinue
@@ -237,34 +242,9 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	}
 	// The body may be rewritten (max_tokens, include_usage): let the host recompute its length. Ask the
 	// upstream for an identity-encoded answer so its usage can be read.
-	_ = proxywasm.RemoveHttpRequestHeader("content-length")
-	_ = proxywasm.RemoveHttpRequestHeader("accept-encoding")
+	_ = filter.DropRequestContentLength()
+	_ = filter.AskIdentityEncoding()
 	return types.ActionContinue
-}
-
-func requestInfo(hs [][2]string, consumerHeader string) config.RequestInfo {
-	ri := config.RequestInfo{Headers: hs}
-	for _, kv := range hs {
-		switch kv[0] {
-		case ":path":
-			ri.Path = kv[1]
-		case ":authority", "host":
-			if ri.Host == "" {
-				ri.Host = kv[1]
-			}
-		case ":method":
-			ri.Method = kv[1]
-		case "x-request-id":
-			ri.RequestID = kv[1]
-		}
-		if consumerHeader != "" && kv[0] == consumerHeader && ri.Consumer == "" {
-			ri.Consumer = kv[1]
-		}
-	}
-	if v, err := proxywasm.GetProperty([]string{"xds", "route_name"}); err == nil {
-		ri.Route = string(v)
-	}
-	return ri
 }
 
 func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
@@ -273,14 +253,14 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	}
 	h.bodyBytes = bodySize
 	if int64(bodySize) > h.cfg.MaxBodyBytes {
-		return h.failRequest(reasonTooLarge, "request body over max_body_bytes")
+		return h.failRequest(telemetry.ReasonRequestBodyTooLarge, "request body over max_body_bytes")
 	}
 	if !endOfStream {
 		return types.ActionPause
 	}
 	body, err := proxywasm.GetHttpRequestBody(0, bodySize)
 	if err != nil {
-		return h.failRequest(reasonInternalError, "read request body: "+err.Error())
+		return h.failRequest(filter.ReasonFor(err, false), "read request body: "+err.Error())
 	}
 	return h.admit(body)
 }
@@ -297,7 +277,8 @@ func (h *httpContext) admit(body []byte) types.Action {
 	}
 	req, err := llm.ParseRequest(h.format, body)
 	if err != nil {
-		return h.failRequest(reasonUnparseable, "parse request: "+err.Error())
+		// any parse error, a wrongly typed field included, is an unparseable body
+		return h.failRequest(telemetry.ReasonRequestBodyUnparseable, "parse request: "+err.Error())
 	}
 	model := req.Model
 	if model == "" {
@@ -338,7 +319,7 @@ func (h *httpContext) admit(body []byte) types.Action {
 	if cfg.Clamp && cfg.Enforce() {
 		room, err := h.plan.LocalRoom(store)
 		if err != nil {
-			return h.failRequest(reasonInternalError, "read budget: "+err.Error())
+			return h.failRequest(telemetry.ReasonHostError, "read budget: "+err.Error())
 		}
 		if room >= 0 && room < output && room >= cfg.MinClampTokens {
 			if nb, err := llm.SetMaxTokens(h.format, body, room); err == nil {
@@ -350,7 +331,7 @@ func (h *httpContext) admit(body []byte) types.Action {
 	}
 	ok, denial, err := h.plan.ReserveLocal(store)
 	if err != nil {
-		return h.failRequest(reasonInternalError, "reserve: "+err.Error())
+		return h.failRequest(telemetry.ReasonHostError, "reserve: "+err.Error())
 	}
 	if !ok {
 		if !cfg.Enforce() {
@@ -368,7 +349,7 @@ func (h *httpContext) admit(body []byte) types.Action {
 	if changed {
 		if err := proxywasm.ReplaceHttpRequestBody(body); err != nil {
 			h.plan.Release(store, &h.p.pending)
-			return h.failRequest(reasonInternalError, "replace body: "+err.Error())
+			return h.failRequest(telemetry.ReasonHostError, "replace body: "+err.Error())
 		}
 	}
 	if clampedTo > 0 {
@@ -608,21 +589,23 @@ func (h *httpContext) admitted() {
 	h.p.m.reserved.Increment(uint64(max(h.plan.Input+h.plan.Output, 1)))
 }
 
-// failRequest follows on_error: allow lets the request through unmetered, deny refuses it.
+// failRequest follows on_error: allow lets the request through unmetered, deny refuses it. Monitor mode
+// logs what on_error says (with mode "monitor") and lets the request through.
 func (h *httpContext) failRequest(reason, detail string) types.Action {
 	h.p.m.errors.Increment(1)
 	proxywasm.LogWarnf("%s: %s: %s", filterName, reason, detail)
 	h.skip = true
-	if h.cfg.FailOpen() || !h.cfg.Enforce() {
+	if h.cfg.FailOpen() {
 		h.log("allow", reason, nil)
+	} else {
+		h.log("deny", reason, nil)
+	}
+	if h.cfg.PassOnError() {
 		return types.ActionContinue
 	}
-	h.log("deny", reason, nil)
-	status := 400
-	if reason == reasonTooLarge {
-		status = 413
-	} else if reason == reasonInternalError {
-		status = 500
+	status := filter.StatusFor(reason) // 413 too large, 400 unparseable, 500 host errors
+	if reason == reasonUnknownPrice {
+		status = 400
 	}
 	hs, body := reply.Error(h.format, status, reason, "the request could not be metered by the token budget filter", h.ri.RequestID)
 	_ = proxywasm.SendHttpResponse(uint32(status), hs, body, -1)

@@ -641,3 +641,27 @@ func TestPropertyKey(t *testing.T) {
 		t.Fatalf("property-keyed counter %d (keys %v)", got, h.SharedDataKeys(""))
 	}
 }
+
+// TestKongRouteKey: a budget keyed on the route reads Kong's route name (kong.route_name) as well as
+// Envoy's (xds.route_name), so requests on different Kong routes do not share one counter.
+func TestKongRouteKey(t *testing.T) {
+	for _, p := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
+		t.Run(string(p), func(t *testing.T) {
+			h := hostsim.New(t, hostsim.Config{
+				Profile:      p,
+				Workers:      1,
+				KongSharedKV: true,
+				Plugins: []hostsim.PluginSpec{{Name: "tokenbudget", Wasm: hostsim.DistWasm(t, "tokenbudget"),
+					Config: []byte(`{"budgets":[{"name":"r","key":["route"],"windows":{"day":100000}}]}`)}},
+			})
+			req := chatReq("gpt-4o", 100, false, [2]string{"x-request-id", "req-route"})
+			req.Route = "chat-route"
+			if r := h.Do(req, chatUsage(20, 10)); r.Status != 200 {
+				t.Fatalf("status %d", r.Status)
+			}
+			if got := used(t, h, budget.CounterKey(prefix, "r", []string{"chat-route"}, budget.Day)); got != 30 {
+				t.Fatalf("route-keyed counter %d (keys %v)", got, h.SharedDataKeys(""))
+			}
+		})
+	}
+}
