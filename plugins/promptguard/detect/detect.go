@@ -65,6 +65,7 @@ func compileLexicon() *lexicon {
 	add(lexFraming, SigFraming)
 	add(lexAuthorityClaim, SigAuthorityClaim)
 	add(lexDecodeRequest, SigDecodeRequest)
+	add(lexOutputManipulation, SigOutputManipulation)
 	// The rot13 forms of the strong long phrases join the same automaton (one pass over the squashed text).
 	l.nSquash = len(sq)
 	for i := 0; i < l.nSquash; i++ {

@@ -54,7 +54,8 @@ var lexInstructionOverride = []string{
 	"игнорируй предыдущие инструкции", "игнорируйте предыдущие инструкции", "игнорируй все предыдущие",
 	"игнорируйте все предыдущие", "игнорируй все инструкции", "забудь все инструкции", "забудьте все инструкции",
 	"забудь предыдущие", "забудьте предыдущие", "предыдущие инструкции", "не обращай внимания на",
-	"новые инструкции", "игнорируй", "игнорируйте",
+	"новые инструкции", "игнорируй", "игнорируйте", "игнорировать", "игнорирую", "проигнорируй",
+	"забудь", "забудьте", "предыдущие указания", "предыдущих инструкций",
 	// zh
 	"忽略之前的指令", "忽略以前的指令", "忽略所有指令", "忽略上述", "忽略前面", "忽略先前", "忽略之前", "忽略以上",
 	"无视之前", "无视以上", "忘记之前", "忘掉之前", "之前的指示", "先前的指示", "之前的指令", "新的指令", "忽略所有",
@@ -322,6 +323,32 @@ var lexDecodeRequest = []string{
 	"chuỗi nhị phân", "i-decode",
 }
 
+// lexOutputManipulation: instructions that reshape the output so a filter or the original task no longer
+// applies (reverse order, repetition, acrostics, pieces to be combined), a common carrier of injected tasks.
+var lexOutputManipulation = []string{
+	// en
+	"in reverse order", "reverse order", "backwards", "backward", "in reverse", "reversed order",
+	"repeat the word", "repeat this word", "times in a row", "first letter of each", "first letters of",
+	"acrostic", "part 1", "part one", "combine the parts", "combine both parts", "pig latin",
+	"every other letter", "one letter at a time", "letter by letter", "character by character",
+	// es, fr, de, it, pt
+	"en orden inverso", "al revés", "orden inverso", "primera letra de", "parte 1", "dans l'ordre inverse",
+	"à l'envers", "première lettre de", "partie 1", "in umgekehrter reihenfolge", "rückwärts",
+	"anfangsbuchstaben", "teil 1", "in ordine inverso", "al contrario", "prima lettera di",
+	"em ordem inversa", "ordem inversa", "ao contrário", "de trás para frente", "primeira letra de",
+	// ru
+	"в обратном порядке", "задом наперёд", "первую букву", "первые буквы", "часть 1", "повтори слово",
+	// zh, ja, ko
+	"倒序", "反向顺序", "颠倒顺序", "首字母", "第一部分", "逆順", "逆の順序", "逆から", "最初の文字", "パート1",
+	"역순", "거꾸로", "첫 글자", "파트 1",
+	// ar, hi, bn, th
+	"بالترتيب العكسي", "بترتيب عكسي", "الحرف الأول", "الجزء 1", "उल्टे क्रम", "पहले अक्षर", "भाग 1",
+	"বিপরীত ক্রমে", "প্রথম অক্ষর", "অংশ 1", "ลำดับย้อนกลับ", "ตัวอักษรแรก", "ส่วนที่ 1",
+	// tr, id, vi, tl
+	"ters sırada", "tersten", "ilk harf", "bölüm 1", "urutan terbalik", "huruf pertama", "bagian 1",
+	"thứ tự ngược", "chữ cái đầu", "phần 1", "pabaliktad", "baligtad", "unang titik", "bahagi 1",
+}
+
 // roleSpoofMarkers are matched on the raw text (ASCII-lower-cased, a newline prepended): chat-template tokens and
 // fake conversation turns.
 var roleSpoofMarkers = []string{
@@ -365,6 +392,7 @@ const (
 	SigTokenSoup
 	SigAuthorityClaim
 	SigDecodeRequest
+	SigOutputManipulation
 	SigDenyPhrase
 	NumSignals
 )
@@ -374,7 +402,7 @@ var signalNames = [NumSignals]string{
 	"data_instruction", "role_spoof", "adversarial_suffix", "invisible_chars", "ascii_smuggling", "homoglyphs",
 	"leetspeak", "spaced_letters", "compat_chars", "encoded_base64", "encoded_hex", "encoded_url", "encoded_html",
 	"rot13", "encoded_instruction", "secret_request", "framing", "token_soup", "authority_claim", "decode_request",
-	"deny_phrase",
+	"output_manipulation", "deny_phrase",
 }
 
 // String returns the stable name of s.
