@@ -207,11 +207,11 @@ type httpContext struct {
 	rule string
 	ri   *config.RequestInfo
 
-	format    llm.Format
-	plan      *budget.Plan
-	start     time.Time
-	bodyBytes int
-	skip      bool // nothing to meter on this request
+	format llm.Format
+	plan   *budget.Plan
+	start  time.Time
+	req    filter.RequestBody
+	skip   bool // nothing to meter on this request
 
 	// response side
 	respStarted bool
@@ -231,6 +231,7 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 	h.start = time.Now()
 	h.ri = filter.ReadRequestInfo(h.p.global.ConsumerHeader, h.p.withRoute)
 	h.cfg, h.rule = h.p.routed.Select(h.ri)
+	h.req.Limit = h.cfg.MaxBodyBytes
 	if len(h.cfg.Budgets) == 0 || endOfStream {
 		h.skip = true
 		return types.ActionContinue
@@ -251,18 +252,30 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 	if h.skip {
 		return types.ActionContinue
 	}
-	h.bodyBytes = bodySize
-	if int64(bodySize) > h.cfg.MaxBodyBytes {
-		return h.failRequest(telemetry.ReasonRequestBodyTooLarge, "request body over max_body_bytes")
+	raw, step, err := h.req.Collect(bodySize, endOfStream)
+	return h.request(raw, step, err)
+}
+
+// OnHttpRequestTrailers meters a body that ended with trailers (Envoy, HTTP/2 and gRPC clients): without it
+// such a request would go upstream unmetered.
+func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
+	if h.skip {
+		return types.ActionContinue
 	}
-	if !endOfStream {
+	raw, step, err := h.req.CollectAtTrailers()
+	return h.request(raw, step, err)
+}
+
+func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
+	switch {
+	case err != nil: // over max_body_bytes, unreadable (Kong spilled it to disk), host errors
+		return h.failRequest(filter.ReasonFor(err, false), err.Error())
+	case step == filter.StepMore:
 		return types.ActionPause
+	case step == filter.StepSkip:
+		return types.ActionContinue
 	}
-	body, err := proxywasm.GetHttpRequestBody(0, bodySize)
-	if err != nil {
-		return h.failRequest(filter.ReasonFor(err, false), "read request body: "+err.Error())
-	}
-	return h.admit(body)
+	return h.admit(raw)
 }
 
 // admit estimates, reserves and either forwards (possibly after an engine callout) or refuses.

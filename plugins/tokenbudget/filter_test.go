@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"strconv"
@@ -663,5 +664,57 @@ func TestKongRouteKey(t *testing.T) {
 				t.Fatalf("route-keyed counter %d (keys %v)", got, h.SharedDataKeys(""))
 			}
 		})
+	}
+}
+
+// TestBodyEndingWithTrailers: on Envoy a request body may end with trailers instead of end_of_stream; the
+// request must still be metered (and refused when over budget), not forwarded unchecked.
+func TestBodyEndingWithTrailers(t *testing.T) {
+	h := newHost(t, 1, fmt.Sprintf(localTotal, 100, ""), nil)
+	req := chatReq("gpt-4o", 600, false)
+	req.ChunkSize = 40
+	req.Trailers = [][2]string{{"x-checksum", "abc"}}
+	r := h.Do(req, chatUsage(20, 10))
+	if r.Status != 429 || r.Upstream != nil {
+		t.Fatalf("a body ending with trailers passed unmetered: status %d upstream %v", r.Status, r.Upstream != nil)
+	}
+}
+
+// TestBodyOverLimit: a request body over max_body_bytes takes on_error: deny answers 413
+// request_body_too_large, allow forwards it unmetered, monitor logs the deny and forwards it.
+func TestBodyOverLimit(t *testing.T) {
+	for _, tc := range []struct {
+		extra  string
+		status int
+		action string
+	}{
+		{`,"max_body_bytes":64`, 413, "deny"},
+		{`,"max_body_bytes":64,"on_error":"allow"`, 200, "allow"},
+		{`,"max_body_bytes":64,"mode":"monitor"`, 200, "deny"},
+	} {
+		for _, p := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
+			t.Run(string(p)+tc.extra, func(t *testing.T) {
+				h := hostsim.New(t, hostsim.Config{Profile: p, Workers: 1, KongSharedKV: true,
+					Plugins: []hostsim.PluginSpec{{Name: "tokenbudget", Wasm: hostsim.DistWasm(t, "tokenbudget"), Config: []byte(fmt.Sprintf(localTotal, 100000, tc.extra))}}})
+				req := chatReq("gpt-4o", 10, false)
+				req.ChunkSize = 30
+				r := h.Do(req, chatUsage(20, 10))
+				if r.Status != tc.status {
+					t.Fatalf("status %d, want %d", r.Status, tc.status)
+				}
+				if tc.status == 413 && gjson.GetBytes(bytes.TrimSpace(r.Body), "error.code").String() != "request_body_too_large" {
+					t.Fatalf("body %s", r.Body)
+				}
+				var found bool
+				for _, l := range r.LogsAt(hostsim.LogInfo) {
+					if strings.Contains(l, `"reason":"request_body_too_large"`) && strings.Contains(l, `"action":"`+tc.action+`"`) {
+						found = true
+					}
+				}
+				if !found {
+					t.Fatalf("no %s decision in %v", tc.action, r.LogsAt(hostsim.LogInfo))
+				}
+			})
+		}
 	}
 }
