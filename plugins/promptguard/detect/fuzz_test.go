@@ -34,6 +34,9 @@ func FuzzAnalyze(f *testing.F) {
 		if a.Score != b.Score || a.Counts != b.Counts {
 			t.Fatalf("Analyze(%q) not deterministic: %v vs %v", s, a, b)
 		}
+		if c := d.AnalyzeData(s); math.IsNaN(c.Score) || c.Score < 0 || c.Score > 1 {
+			t.Fatalf("AnalyzeData(%q) score %v", s, c.Score)
+		}
 	})
 }
 

@@ -393,6 +393,7 @@ const (
 	SigAuthorityClaim
 	SigDecodeRequest
 	SigOutputManipulation
+	SigDataImperative
 	SigDenyPhrase
 	NumSignals
 )
@@ -402,7 +403,7 @@ var signalNames = [NumSignals]string{
 	"data_instruction", "role_spoof", "adversarial_suffix", "invisible_chars", "ascii_smuggling", "homoglyphs",
 	"leetspeak", "spaced_letters", "compat_chars", "encoded_base64", "encoded_hex", "encoded_url", "encoded_html",
 	"rot13", "encoded_instruction", "secret_request", "framing", "token_soup", "authority_claim", "decode_request",
-	"output_manipulation", "deny_phrase",
+	"output_manipulation", "data_imperative", "deny_phrase",
 }
 
 // String returns the stable name of s.

@@ -84,7 +84,7 @@ func (d *Detector) ScanRequest(req *llm.Request, pol *Policy) Verdict {
 		if IsData(s.Provenance) {
 			th = pol.DataThreshold
 		}
-		a := d.Analyze(s.Text)
+		a := d.analyze(s.Text, IsData(s.Provenance))
 		score := a.Score
 		var extra []string
 		if !a.Denied && !a.Allowed {

@@ -71,7 +71,7 @@ func main() {
 		sum := sha256.Sum256([]byte(r.Text))
 		r.fold = int(sum[0]) % folds
 		r.data = r.Kind == "indirect" || hasTag(r.Tags, "document")
-		f := d.Extract(r.Text)
+		f := d.Extract(r.Text, r.data)
 		r.hashed = append([]uint32(nil), f.Hashed...)
 		r.idx, r.val = sparse(f.Hashed)
 		r.dense = f.Dense
@@ -287,6 +287,9 @@ func (m *lr) prob(r *record) float64 { return 1 / (1 + math.Exp(-m.logit(r))) }
 func fit(rs []*record, iters int, l2, l2d float64) *lr {
 	const nh = 1 << detect.HashBits
 	m := &lr{hashed: make([]float64, nh)}
+	for sig, w := range fixed {
+		m.dense[sig] = w
+	}
 	gh := make([]float64, nh)
 	mh, vh := make([]float64, nh), make([]float64, nh)
 	var md, vd [detect.NumDense + 1]float64
@@ -327,9 +330,10 @@ func fit(rs []*record, iters int, l2, l2d float64) *lr {
 			md[i] = b1*md[i] + (1-b1)*gd[i]
 			vd[i] = b2*vd[i] + (1-b2)*gd[i]*gd[i]
 			step := lr0 * (md[i] / c1) / (math.Sqrt(vd[i]/c2) + eps)
-			if i == detect.NumDense {
+			switch _, isFixed := fixed[detect.Signal(i)]; {
+			case i == detect.NumDense:
 				m.bias -= step
-			} else {
+			case !isFixed:
 				m.dense[i] -= step
 			}
 		}
@@ -555,6 +559,11 @@ var priors = map[detect.Signal]float64{
 }
 
 const minSupport = 5
+
+// fixed are signal weights set by hand and not fitted: data_imperative fires only on untrusted data, and the
+// trainable data records are nearly all injections (8 benign documents), so a fitted weight would learn "data
+// is an injection" rather than what an imperative inside data is worth. The other weights are fitted around it.
+var fixed = map[detect.Signal]float64{detect.SigDataImperative: 2}
 
 // floors are priors that also bound the learned weight from below: hidden attack phrases stay strong evidence
 // even when a handful of training records happen to carry them.
