@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -260,7 +261,7 @@ func appendFindings(dst []telemetry.Finding, text string, segment int, fs []mask
 		if to < pos { // out of order: count from the start
 			pos, cp = 0, 0
 		}
-		cp += utf8.RuneCountInString(text[pos:to])
+		cp += runeCount(text[pos:to])
 		pos = to
 		return cp
 	}
@@ -680,4 +681,44 @@ func jsonStrings(body []byte) []llm.Segment {
 	}
 	walk(gjson.ParseBytes(body), 0)
 	return segs
+}
+
+// runeCount is utf8.RuneCountInString (invalid bytes count as one code point each, as there) counted
+// 8 bytes at a time: a byte starts a code point unless it is a continuation byte (10xxxxxx), and the
+// continuation bytes of a word are flagged with two shifts and counted with one popcount. In wasm this is
+// several times faster than the byte loop.
+func runeCount(s string) int {
+	n := len(s)
+	if n < 16 {
+		return utf8.RuneCountInString(s)
+	}
+	p := unsafe.Pointer(unsafe.StringData(s))
+	const high = 0x8080808080808080
+	cont := 0
+	nonASCII := false
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := *(*uint64)(unsafe.Add(p, i))
+		if x&high == 0 {
+			continue // all ASCII
+		}
+		nonASCII = true
+		cont += bits.OnesCount64(x &^ (x << 1) & high)
+	}
+	count := i - cont
+	// the tail, and a code point cut by the last word boundary counts the same either way: continuation
+	// bytes never start a code point, so counting per byte is exact for valid UTF-8. For invalid UTF-8 the
+	// two counts differ; fall back to the standard library whenever the text is not valid.
+	for ; i < n; i++ {
+		if s[i] >= 0x80 {
+			nonASCII = true
+		}
+		if s[i]&0xC0 != 0x80 {
+			count++
+		}
+	}
+	if nonASCII && !utf8.ValidString(s) {
+		return utf8.RuneCountInString(s)
+	}
+	return count
 }

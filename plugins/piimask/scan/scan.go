@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"math/bits"
 	"regexp"
 	"unsafe"
 )
@@ -102,6 +103,24 @@ func init() {
 	}
 }
 
+// SWAR constants. A byte of a 64-bit word is flagged (high bit) when it lies in one of the ranges
+// 0x24-0x28 ($%&'(), 0x2B-0x3A (+,-./0-9:), 0x3D-0x5F (=>?@A-Z[\]^_) or 0x7B-0x7F ({|}~): every byte
+// that is not quiet, plus a few rare quiet ones (which the byte loop then skips). Each range test is the
+// "has a byte between m and n" bit trick (exclusive bounds, exact per byte for bytes below 0x80; bytes
+// from 0x80, all quiet, are never flagged).
+const (
+	swarK    = 0x0101010101010101
+	swarLow7 = swarK * 0x7F
+	swarHigh = swarK * 0x80
+)
+
+// littleEndian: the word-at-a-time skip reads 8 bytes with one load and locates the first flagged byte
+// with a trailing-zero count, which assumes little-endian byte order (wasm, amd64, arm64).
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
 // Scan appends the entities found in text to dst, in order and without overlaps, and returns it.
 func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 	first := len(dst)
@@ -112,6 +131,23 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 		// Fast path: lower-case letters, blanks and plain punctuation never start an entity by themselves.
 		if quiet[text[i]] {
 			i++
+			// Word at a time (SWAR): 8 bytes per step while none of them can be a trigger byte, then jump
+			// straight to the first candidate. No calls, one bounds check per word.
+			if littleEndian {
+				for i+8 <= n {
+					x := *(*uint64)(unsafe.Pointer(&text[i]))
+					t := x & swarLow7
+					r := ((swarK*(127+0x29)-t)&(t+swarK*(127-0x23)) |
+						(swarK*(127+0x3B)-t)&(t+swarK*(127-0x2A)) |
+						(swarK*(127+0x60)-t)&(t+swarK*(127-0x3C)) |
+						(swarK*(127+0x80)-t)&(t+swarK*(127-0x7A))) &^ x & swarHigh
+					if r != 0 {
+						i += bits.TrailingZeros64(r) >> 3
+						break
+					}
+					i += 8
+				}
+			}
 			continue
 		}
 		if text[i] == ',' {
@@ -127,6 +163,23 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 			}
 			i++
 			continue
+		}
+		c0 := text[i]
+		// Inline rejections of the most common stops in prose (no calls): a sentence-ending '.', and a
+		// capitalised plain word followed by a blank (neither can start an entity).
+		if c0 == '.' && (i+1 >= n || text[i+1] == ' ' || text[i+1] == '\n') {
+			i++
+			continue
+		}
+		if c0 >= 'A' && c0 <= 'Z' && (i == 0 || !wordTab[text[i-1]]) {
+			j := i + 1
+			for j < n && text[j] >= 'a' && text[j] <= 'z' {
+				j++
+			}
+			if j > i+1 && j < n && (text[j] == ' ' || text[j] == '\n') {
+				i = j
+				continue
+			}
 		}
 		var m Match
 		ok := false
