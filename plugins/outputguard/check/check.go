@@ -148,6 +148,7 @@ type Checker struct {
 	firstBits *wordFilter // words that start an n-gram of the prompt(s); nil: none
 	pairBits  *wordFilter // pairs of words that start an n-gram
 	linkish   bool        // exfiltration or markup enabled
+	startBits uint8       // classes that matter at a word start: clsBare (links), clsWord (word filters)
 	visitAll  bool        // tests: visit every position (no skip loop), the reference the skip loop must equal
 }
 
@@ -175,21 +176,41 @@ func wordBit(h uint64) (int, uint64) {
 // a function of the ASCII-lower-cased word (OR 0x20 folds A-Z onto a-z, keeps digits; it also merges some
 // non-ASCII bytes, which only adds false positives).
 func filterHash(w []byte) uint64 {
-	h := uint64(len(w)) * 0x9e3779b97f4a7c15
-	for len(w) >= 8 {
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		h = (h ^ (x | 0x2020202020202020)) * 0xff51afd7ed558ccd
-		w = w[8:]
-	}
-	if len(w) > 0 {
-		var x uint64
-		for i, c := range w {
-			x |= uint64(c|0x20) << (8 * i)
+	var h, x uint64 = 0x9e3779b97f4a7c15, 0
+	for i, c := range w {
+		x |= uint64(c|0x20) << (8 * (i & 7))
+		if i&7 == 7 {
+			h = (h ^ x) * 0xff51afd7ed558ccd
+			x = 0
 		}
-		h = (h ^ x) * 0xff51afd7ed558ccd
 	}
+	h = (h ^ x ^ uint64(len(w))<<57) * 0xff51afd7ed558ccd
 	return h ^ h>>29
+}
+
+// scanWord reads the word starting at p (at most 64 bytes): its end, its filterHash and the union of the byte
+// classes in it. It is filterHash fused with the scan for the word's end.
+func (k *Checker) scanWord(t []byte, p int) (q int, h uint64, cls uint8) {
+	h = 0x9e3779b97f4a7c15
+	var x uint64
+	q = p
+	for q < len(t) && q-p < 64 {
+		c := t[q]
+		cl := k.class[c]
+		if cl&clsWord == 0 {
+			break
+		}
+		cls |= cl
+		i := q - p
+		x |= uint64(c|0x20) << (8 * (i & 7))
+		if i&7 == 7 {
+			h = (h ^ x) * 0xff51afd7ed558ccd
+			x = 0
+		}
+		q++
+	}
+	h = (h ^ x ^ uint64(q-p)<<57) * 0xff51afd7ed558ccd
+	return q, h ^ h>>29, cls
 }
 
 func (f *wordFilter) add(h uint64) {
@@ -327,6 +348,13 @@ func (k *Checker) finish() {
 		for _, h := range k.reqNGramPairF {
 			k.pairBits.add(h)
 		}
+	}
+	k.startBits = 0
+	if k.linkish {
+		k.startBits |= clsBare
+	}
+	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || k.firstBits != nil) {
+		k.startBits |= clsWord
 	}
 	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases) {
 		f := new(wordFilter)

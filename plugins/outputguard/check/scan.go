@@ -97,104 +97,125 @@ func (s *scanner) run(atEOF bool) {
 // configured) and one bit test. Every test here is conservative: a position it passes over is one at which every
 // stage is a no-op, so the findings are exactly those of visiting every position.
 func (s *scanner) skip(p int) int {
+	r, ps, pe, ph := s.skipScan(p)
+	if ps >= 0 && ps < r && s.pairMaybe(pe, ph) {
+		return ps // the pending n-gram start (its next word lies at or beyond r)
+	}
+	return r
+}
+
+// skipScan is skip's loop. A word that starts an n-gram of the prompt is confirmed by the next word (the pair
+// filter) when the loop reaches it; the last such word not confirmed yet is returned as pending (start ps, end
+// pe, hash ph; ps < 0: none) for skip to resolve.
+func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
+	ps = -1
 	t := s.text
 	n := len(t)
 	if p == 0 || t[p-1] == '\n' || s.k.visitAll {
-		return p // the start of the text or of a line (code fences)
+		return p, ps, pe, ph // the start of the text or of a line (code fences)
 	}
 	k := s.k
 	end := n
 	if k.cfg.Secrets.Enabled && s.secretNext >= p && s.secretNext < n {
 		end = s.secretNext // the start of the next secret window
 	}
-	for p < end {
-		c := t[p]
-		cl := k.class[c]
-		if cl == 0 {
+	class := &k.class
+	starts := k.startBits
+	w := t[:end] // the window this call may pass over (bounds checks elided against it)
+	prev := class[t[p-1]]
+	for p < len(w) {
+		c := w[p]
+		cl := class[c]
+		// branch-free test: a trigger, canary or newline byte, or a word start that matters; ordinary bytes take
+		// no data-dependent branch (word boundaries would cost a misprediction each)
+		if cl&(clsTrig|clsCanary|clsNL)|cl&starts&^(0-prev&clsWord) == 0 {
+			prev = cl
 			p++
 			continue
 		}
 		if cl&clsNL != 0 {
 			if p+1 < end {
-				return p + 1 // a line start
+				return p + 1, ps, pe, ph // a line start
 			}
+			prev = cl
 			p++
 			continue
 		}
 		if cl&clsCanary != 0 && (p+1 >= n || k.canary2[lower(c)]&(1<<(lower(t[p+1])&31)) != 0) {
-			return p
+			return p, ps, pe, ph
 		}
 		if cl&clsTrig != 0 {
 			if p+1 >= n {
-				return p
+				return p, ps, pe, ph
 			}
 			d := t[p+1]
 			switch c {
 			case '`', '[':
-				return p
+				return p, ps, pe, ph
 			case '!':
 				if d == '[' {
-					return p
+					return p, ps, pe, ph
 				}
 			case '<':
 				if d >= 'a' && d <= 'z' || d >= 'A' && d <= 'Z' {
-					return p
+					return p, ps, pe, ph
 				}
 			case '-':
 				if d == '-' && k.cfg.Secrets.Enabled {
-					return p
+					return p, ps, pe, ph
 				}
 			}
+			prev = cl
 			p++
 			continue
 		}
-		if cl&clsWord == 0 {
-			p++
-			continue
-		}
-		if k.class[t[p-1]]&clsWord == 0 {
+		if cl&clsWord != 0 && prev&clsWord == 0 {
 			// a word start
 			if cl&clsBare != 0 && s.bareCandidate(p) {
-				return p
+				return p, ps, pe, ph
 			}
 			if k.wordBits != nil || k.firstBits != nil {
-				// hash the word (its first 64 bytes) with the filters' cheap hash
-				q := p
-				for q < n && q-p < 64 && k.class[t[q]]&clsWord != 0 {
-					q++
-				}
+				q, h, wc := k.scanWord(t, p)
 				if q >= n && s.more(p, q) {
-					return p // the word is not complete yet
+					return p, ps, pe, ph // the word is not complete yet
 				}
-				h := filterHash(t[p:q])
 				if k.wordBits != nil && k.wordBits.has(h) {
-					return p // a leak phrase or a split-canary word may start here
+					return p, ps, pe, ph // a leak phrase or a split-canary word may start here
 				}
-				if k.firstBits != nil && k.firstBits.has(h) && s.pairMaybe(p, h) {
-					return p // a system-prompt n-gram may start here
+				if ps >= 0 {
+					if k.pairBits.has(pairHash(ph, h)) {
+						return ps, -1, 0, 0 // a system-prompt n-gram may start at the previous word
+					}
+					ps = -1
+				}
+				if k.firstBits != nil && k.firstBits.has(h) {
+					ps, pe, ph = p, q, h // confirmed or dropped by the next word
+				}
+				if wc&clsCanary == 0 && q < end {
+					prev = clsWord
+					p = q // no canary can start inside the word
+					continue
 				}
 			}
 		}
-		// the rest of the word: only a canary may start inside it
+		prev = cl
 		p++
-		for p < end && k.class[t[p]]&(clsWord|clsCanary) == clsWord {
-			p++
-		}
 	}
-	return end
+	return end, ps, pe, ph
 }
 
-// pairMaybe: the word at p (filter hash h) and the next word may start a system-prompt n-gram (or more text is
+// pairMaybe: the word ending at q (filter hash h) and the next word may start a system-prompt n-gram (or more text is
 // needed to tell).
-func (s *scanner) pairMaybe(p int, h uint64) bool {
+func (s *scanner) pairMaybe(q int, h uint64) bool {
+	k := s.k
 	t := s.text
 	n := len(t)
-	q := p
-	for q < n && s.k.class[t[q]]&clsWord != 0 {
-		q++
+	p := q
+	for q < n && k.class[t[q]]&clsWord != 0 {
+		q++ // the rest of a word longer than 64 bytes
 	}
-	for q < n && s.k.class[t[q]]&clsWord == 0 {
-		if q-p > s.k.maxConstruct {
+	for q < n && k.class[t[q]]&clsWord == 0 {
+		if q-p > k.maxConstruct {
 			return true
 		}
 		q++
@@ -202,14 +223,11 @@ func (s *scanner) pairMaybe(p int, h uint64) bool {
 	if q >= n {
 		return true
 	}
-	e := q
-	for e < n && e-q < 64 && s.k.class[t[e]]&clsWord != 0 {
-		e++
-	}
+	e, h2, _ := k.scanWord(t, q)
 	if e >= n && s.more(q, e) {
 		return true
 	}
-	return s.k.pairBits.has(pairHash(h, filterHash(t[q:e])))
+	return k.pairBits.has(pairHash(h, h2))
 }
 
 // bareCandidate: the word at p may start an auto-link (http://, https://, www.) or a javascript:/vbscript: URL.

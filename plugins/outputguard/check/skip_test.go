@@ -71,3 +71,19 @@ func FuzzSkipMatchesVisitAll(f *testing.F) {
 		}
 	})
 }
+
+// TestScanWordIsFilterHash: the skip loop's fused word hash equals the hash the filters were built with.
+func TestScanWordIsFilterHash(t *testing.T) {
+	k := allChecks(t, nil)
+	for _, w := range []string{"a", "The", "INSTRUCTIONS", "abcdefgh", "abcdefghi", "Überprüfung", "x1y2z3", strings.Repeat("ab", 40)} {
+		text := []byte(" " + w + ", next")
+		q, h, _ := k.scanWord(text, 1)
+		end := 1 + min(len(w), 64)
+		if q != end {
+			t.Fatalf("%q: end %d, want %d", w, q, end)
+		}
+		if want := filterHash([]byte(strings.ToLower(w))[:min(len(w), 64)]); h != want {
+			t.Fatalf("%q: hash %x, want %x (the hash of the lower-cased word)", w, h, want)
+		}
+	}
+}
