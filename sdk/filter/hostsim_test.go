@@ -323,6 +323,33 @@ func TestProbeResponseSSE(t *testing.T) {
 	}
 }
 
+// TestProbeStoppedStreamNotRead: once a stream failed closed (an event over the limit), its later
+// chunks are emptied without being read into the VM: reading them would allocate a fresh buffer per
+// chunk for bytes that are dropped anyway.
+func TestProbeStoppedStreamNotRead(t *testing.T) {
+	h := hostsim.New(t, hostsim.Config{Workers: 1, Trace: true,
+		Plugins: []hostsim.PluginSpec{{Name: "probe", Wasm: probe(t), Config: []byte(`{"max_body_bytes":64}`)}}})
+	chunks := [][]byte{[]byte("data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("c", 100))} // unterminated: held back, over the limit
+	for i := 0; i < 10; i++ {
+		chunks = append(chunks, []byte("data: {\"choices\":[{\"delta\":{\"content\":\"more\"}}]}\n\n"))
+	}
+	res := h.Do(hostsim.Request{Path: "/v1/chat/completions", Body: []byte(`{"model":"m","stream":true,"messages":[]}`)},
+		hostsim.Response{Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunks})
+	noErrors(t, res)
+	if bytes.Contains(res.Body, []byte("more")) || !bytes.Contains(res.Body, []byte("event_too_large")) {
+		t.Fatalf("client got %q", res.Body)
+	}
+	reads := 0
+	for _, l := range h.Trace() {
+		if strings.Contains(l, "==> env.proxy_get_buffer_bytes(buffer_type=1,") {
+			reads++
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("%d response chunks read, want 1 (the one that failed the stream)", reads)
+	}
+}
+
 func TestProbeConfigRejected(t *testing.T) {
 	for _, p := range profiles {
 		_, err := hostsim.Start(hostsim.Config{Profile: p, Workers: 1,

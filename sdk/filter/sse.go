@@ -100,7 +100,16 @@ func (s *SSEStream) Stopped() bool { return s.mode == sseDropping }
 // types.ActionContinue. The returned error is for logging and metrics only: FailOpen and ErrorTail
 // have already been applied.
 func (s *SSEStream) OnBody(bodySize int, endOfStream bool, fn EventFunc) error {
-	if s.mode == ssePassthrough {
+	switch s.mode {
+	case ssePassthrough:
+		return nil
+	case sseDropping:
+		// empty the chunk without reading it: a read would copy bytes into the VM only to drop them
+		if bodySize > 0 {
+			if err := proxywasm.ReplaceHttpResponseBody(nil); err != nil {
+				return fmt.Errorf("drop response chunk: %w", err)
+			}
+		}
 		return nil
 	}
 	var chunk []byte
