@@ -535,6 +535,14 @@ func (s *Scanner) digitToken(text []byte, i int) (Match, bool) {
 
 // tokenSecret tries the detectors for unprefixed credentials at a token start.
 func (s *Scanner) tokenSecret(text []byte, i int) (Match, bool) {
+	if s.enabled.Has(APIKey) {
+		if e := googleClientID(text, i); e > 0 {
+			return Match{Type: APIKey, Start: i, End: e}, true
+		}
+		if e := salesforceSession(text, i); e > 0 {
+			return Match{Type: APIKey, Start: i, End: e}, true
+		}
+	}
 	if len(rulesByFirst[text[i]]) > 0 {
 		if m, ok := s.prefixSecret(text, i); ok {
 			return m, true

@@ -708,7 +708,7 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 }
 
 var placeholderWords = []string{"changeme", "change_me", "example", "null", "none", "true",
-	"false", "undefined", "your", "redacted", "placeholder", "dummy", "sample", "xxxx", "****", "....", "<", ">",
+	"false", "undefined", "your", "redacted", "placeholder", "dummy", "sample", "xxxx", "****", "....",
 	"${", "{{", "%s", "process.env", "os.environ", "getenv", "env[", "config.", "settings.", "$(", "[redacted",
 	"todo", "insert", "replace", "enter_", "my_", "here", "fake", "qwerty"}
 
@@ -725,6 +725,9 @@ func isPlaceholderValue(v []byte) bool {
 	}
 	if allSame(v) || containsAnyFold(v, placeholderWords) {
 		return true
+	}
+	if hasAngleHole(v) {
+		return true // sk-<your key here>, Bearer <token>
 	}
 	if isUUID(v) && v[14] == '1' {
 		return true // a time-based (version 1) UUID is an identifier (time and node), not a random credential
@@ -754,7 +757,7 @@ func valueLooksSecret(kind int, v []byte, literal bool) bool {
 	if ident && !literal && (containsByte(v, '.') || containsByte(v, '_')) && classes(v) <= 2 && !hasDigitRun(v, 4) {
 		return false
 	}
-	if containsByte(v, '(') || isConstName(v) || containsSeq(v, " + ") || v[0] == '"' || v[0] == '\\' {
+	if (!literal && containsByte(v, '(')) || isConstName(v) || containsSeq(v, " + ") || v[0] == '"' || v[0] == '\\' {
 		return false // a call, or a constant name such as ACCESS_TOKEN
 	}
 	switch kind {
@@ -866,7 +869,7 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 		return Match{}, false
 	}
 	// glued to a preceding token (a.b.<x>, USK@<x>): part of a larger structure, not a key by itself
-	glued := i >= 2 && isAlnum(text[i-2]) && (text[i-1] == '.' || text[i-1] == '@')
+	glued := i >= 2 && isAlnum(text[i-2]) && (text[i-1] == '.' || text[i-1] == '@' || text[i-1] == '~')
 	if glued {
 		return Match{}, false
 	}
@@ -1215,4 +1218,75 @@ func cryptHash(text []byte, i int) int {
 		return 0
 	}
 	return e
+}
+
+// hasAngleHole: v contains a "<name>" template hole (letters, digits, '_', '-', ' ' between the brackets).
+func hasAngleHole(v []byte) bool {
+	for k := 0; k < len(v); k++ {
+		if v[k] != '<' {
+			continue
+		}
+		for j := k + 1; j < len(v) && j-k <= 40; j++ {
+			c := v[j]
+			if c == '>' {
+				if j > k+1 {
+					return true
+				}
+				break
+			}
+			if !isAlnum(c) && c != '_' && c != '-' && c != ' ' {
+				break
+			}
+		}
+	}
+	return false
+}
+
+// googleClientID: <digits>-<32 lower-case alphanumerics>.apps.googleusercontent.com (an OAuth client id).
+func googleClientID(text []byte, i int) int {
+	n := len(text)
+	j := i
+	for j < n && isDigit(text[j]) {
+		j++
+	}
+	if j-i < 6 || j-i > 14 || j >= n || text[j] != '-' {
+		return 0
+	}
+	j++
+	k := j
+	for k < n && (isLower(text[k]) || isDigit(text[k])) {
+		k++
+	}
+	if k-j != 32 || !hasPrefixAt(text, k, ".apps.googleusercontent.com") {
+		return 0
+	}
+	return k + len(".apps.googleusercontent.com")
+}
+
+// salesforceSession: a Salesforce session id / access token, 00D + 12 or 15 alphanumerics (the org id), '!',
+// then 80 or more token characters.
+func salesforceSession(text []byte, i int) int {
+	if !hasPrefixAt(text, i, "00D") {
+		return 0
+	}
+	n := len(text)
+	j := i + 3
+	for j < n && isAlnum(text[j]) {
+		j++
+	}
+	if l := j - i - 3; (l != 12 && l != 15) || j >= n || text[j] != '!' {
+		return 0
+	}
+	j++
+	k := j
+	for k < n && (isAlnum(text[k]) || text[k] == '.' || text[k] == '_') && k-j < MaxEntityLen-20 {
+		k++
+	}
+	for k > j && text[k-1] == '.' {
+		k--
+	}
+	if k-j < 80 || !endsToken(text, k) || classes(text[j:k]) < 3 {
+		return 0
+	}
+	return k
 }

@@ -45,6 +45,10 @@ func TestSecretStructure(t *testing.T) {
 		{`-password "Prl23Db#@"`, []string{"GENERIC_SECRET=Prl23Db#@"}},
 		{`url = "smtps://me@example.com:FnD83JZs@smtp.example.com:465"`, []string{"EMAIL=me@example.com", "URL_CREDENTIALS=FnD83JZs"}},
 		{"npm_token=743b294a-cd03-11ec-9d64-0242ac120002", nil}, // version-1 UUID: time and node, not random
+		{"SECRET_KEY = 'app-insecure-_du9e^cm!%(^+=gr@cu@v9-v7ulhbk2s3!w&39w4'", []string{"GENERIC_SECRET=app-insecure-_du9e^cm!%(^+=gr@cu@v9-v7ulhbk2s3!w&39w4"}},
+		{"api_key = sk-<your key here>", nil},
+		{"id: 123456789012-abcdefghijklmnopqrstuv0123456789.apps.googleusercontent.com", []string{"API_KEY=123456789012-abcdefghijklmnopqrstuv0123456789.apps.googleusercontent.com"}},
+		{"sid 00D5g000004XyZq!AQ4AQJqVb7xYtZ3kPq9wLm2nR5sT8uV1wX4yZ7aB0cD3eF6gH9iJ2kL5mN8oP1qR4sT7uV0wX3yZ6aB9cD2eF5gH8iJ1kL4", []string{"API_KEY=00D5g000004XyZq!AQ4AQJqVb7xYtZ3kPq9wLm2nR5sT8uV1wX4yZ7aB0cD3eF6gH9iJ2kL5mN8oP1qR4sT7uV0wX3yZ6aB9cD2eF5gH8iJ1kL4"}},
 		// generated example strings are not high-entropy secrets
 		{"X9y8Z7a6B5c4D3e2F1g0H9i8J7k6L5m4N3o2P1q0R9s8T7u6", nil},
 		{"AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", nil},
