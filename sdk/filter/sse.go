@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
@@ -209,39 +210,51 @@ func (s *SSEStream) Process(chunk []byte, endOfStream bool, fn EventFunc) ([]byt
 
 // lineDecoder frames newline-delimited JSON: complete lines become events; a partial line is held back
 // (bounded by max, default sse.DefaultMaxPending). Empty lines are forwarded as events with no data.
+// Like sse.Decoder, the events of one feed share one copy of their bytes (every Raw) and one string
+// (every Data), and do not alias the input or the decoder; each byte is searched for a line end once.
 type lineDecoder struct {
-	buf []byte
-	max int
-	err error
+	buf     []byte
+	max     int
+	err     error
+	ends    []int // scratch: offsets just past each complete line in buf
+	scanned int   // bytes searched for line ends (tests check that each is searched once)
 }
 
 func (d *lineDecoder) feed(p []byte) []sse.Event {
 	if d.err != nil {
 		return nil
 	}
+	// the held-back partial line has no line end: search only the new bytes
+	from := len(d.buf)
 	d.buf = append(d.buf, p...)
-	var evs []sse.Event
-	start := 0
-	for {
-		i := bytes.IndexByte(d.buf[start:], '\n')
-		if i < 0 {
+	d.scanned += len(p)
+	ends := d.ends[:0]
+	for i := from; ; {
+		j := bytes.IndexByte(d.buf[i:], '\n')
+		if j < 0 {
 			break
 		}
-		end := start + i + 1
-		evs = append(evs, lineEvent(d.buf[start:end]))
-		start = end
+		i += j + 1
+		ends = append(ends, i)
 	}
-	if start > 0 {
-		// the events keep their own copy; the decoder keeps only the partial line
-		raw := make([]byte, start)
-		copy(raw, d.buf[:start])
-		off := 0
-		for k := range evs {
-			n := len(evs[k].Raw)
-			evs[k] = lineEvent(raw[off : off+n])
-			off += n
+	d.ends = ends
+	var evs []sse.Event
+	if len(ends) > 0 {
+		n := ends[len(ends)-1]
+		raw := make([]byte, n)
+		copy(raw, d.buf[:n])
+		str := string(raw)
+		evs = make([]sse.Event, len(ends))
+		s := 0
+		for k, e := range ends {
+			evs[k] = lineEvent(raw[s:e:e], str[s:e])
+			s = e
 		}
-		d.buf = append(d.buf[:0], d.buf[start:]...)
+		m := copy(d.buf, d.buf[n:])
+		d.buf = d.buf[:m]
+		if m == 0 && cap(d.buf) > 64<<10 {
+			d.buf = nil // do not keep a huge buffer after one huge line
+		}
 	}
 	max := d.max
 	if max == 0 {
@@ -253,13 +266,13 @@ func (d *lineDecoder) feed(p []byte) []sse.Event {
 	return evs
 }
 
-func lineEvent(raw []byte) sse.Event {
-	line := raw
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
+// lineEvent is the event for one line: raw with its line end, line the same bytes as a string.
+func lineEvent(raw []byte, line string) sse.Event {
+	line = strings.TrimSuffix(line, "\n")
+	line = strings.TrimSuffix(line, "\r")
 	ev := sse.Event{Raw: raw}
-	if len(bytes.TrimSpace(line)) > 0 {
-		ev.Data = string(line)
+	if strings.TrimSpace(line) != "" {
+		ev.Data = line
 		ev.HasData = true
 	}
 	return ev
@@ -273,7 +286,7 @@ func (d *lineDecoder) flush() (sse.Event, bool) {
 	raw := make([]byte, len(d.buf))
 	copy(raw, d.buf)
 	d.reset()
-	return lineEvent(raw), true
+	return lineEvent(raw, string(raw)), true
 }
 
 func (d *lineDecoder) reset() { d.buf = d.buf[:0]; d.err = nil }

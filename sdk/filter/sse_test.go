@@ -208,3 +208,36 @@ func TestProcessNDJSON(t *testing.T) {
 		t.Fatalf("fail open NDJSON: %q %v", got, errs)
 	}
 }
+
+// TestNDJSONAllocs: like sse.Decoder, the NDJSON framing allocates a fixed few buffers per chunk (one
+// copy backing every Raw, one string backing every Data, the event slice), not one per line.
+func TestNDJSONAllocs(t *testing.T) {
+	chunk := []byte(ollamaStream + "\n" + ollamaStream + "\n" + ollamaStream + "\n") // 9 lines
+	s := SSEStream{NDJSON: true}
+	allocs := testing.AllocsPerRun(50, func() {
+		if _, err := s.Process(chunk, false, identity); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 3 {
+		t.Fatalf("%.0f allocations per chunk of 9 lines, want at most 3", allocs)
+	}
+}
+
+// TestNDJSONLongLineScannedOnce: a line split over many chunks is scanned for its end once per byte,
+// not again from its start at every chunk (which made a 1 MiB line in 1 KiB chunks scan 512 MiB).
+func TestNDJSONLongLineScannedOnce(t *testing.T) {
+	line := `{"message":{"content":"` + strings.Repeat("x", 1<<20) + `"}}` + "\n"
+	var sizes []int
+	for i := 0; i < len(line)/1024+1; i++ {
+		sizes = append(sizes, 1024)
+	}
+	s := SSEStream{NDJSON: true, MaxPending: 2 << 20}
+	got, errs := runChunks(&s, line, sizes, identity)
+	if got != line || len(errs) != 0 {
+		t.Fatalf("long line: %d bytes out, errors %v", len(got), errs)
+	}
+	if s.nd.scanned > 2*len(line) {
+		t.Fatalf("scanned %d bytes for a %d-byte line", s.nd.scanned, len(line))
+	}
+}
