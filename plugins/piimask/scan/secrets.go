@@ -424,6 +424,9 @@ func (s *Scanner) letterToken(text []byte, i int) (Match, bool) {
 	if m, ok := s.highEntropy(text, i); ok {
 		return m, true
 	}
+	if m, ok := s.prefixedToken(text, i); ok {
+		return m, true
+	}
 	if m, ok := s.keywordValue(text, i); ok {
 		return m, true
 	}
@@ -1289,4 +1292,72 @@ func salesforceSession(text []byte, i int) int {
 		return 0
 	}
 	return k
+}
+
+// prefixedToken reports an unknown vendor's key in the now common "identifiable prefix + random body"
+// design (GitHub's ghp_, then most vendors): 2-12 lower-case letters/digits, optionally a second short
+// segment (v1_, live_, api03-), '_' or '-', then 30-128 letters and digits that look random (at least two
+// character classes including a digit, entropy >= 3.5 bits/char, not a generated example). Hash notations
+// (sha256-..., md5_...) are not keys, and neither are shorter object ids of the same design (Stripe's
+// in_/cus_/ch_ + 24).
+func (s *Scanner) prefixedToken(text []byte, i int) (Match, bool) {
+	if !s.enabled.Has(APIKey) || !isLower(text[i]) {
+		return Match{}, false
+	}
+	if i > 0 && (wordTab[text[i-1]] || text[i-1] == '-' || text[i-1] == '.' || text[i-1] == '/') {
+		return Match{}, false // inside a longer name (bedrock-api-key-...)
+	}
+	n := len(text)
+	j := i
+	for seg := 0; seg < 2; seg++ {
+		k := j
+		for k < n && (isLower(text[k]) || isDigit(text[k])) && k-j <= 12 {
+			k++
+		}
+		if k-j < 2 || k-j > 12 || k >= n || (text[k] != '_' && text[k] != '-') {
+			if seg == 0 {
+				return Match{}, false
+			}
+			break
+		}
+		j = k + 1
+		// a second segment only when the body does not start right here
+		b := j
+		for b < n && isAlnum(text[b]) {
+			b++
+		}
+		if b-j >= 30 {
+			break
+		}
+	}
+	pre := text[i:j]
+	for _, h := range []string{"sha", "md5", "crc", "blake", "xxh", "uuid", "guid", "commit", "hash", "rev", "build", "id-", "id_", "data", "base64", "hex"} {
+		if hasPrefixFold(pre, h) {
+			return Match{}, false
+		}
+	}
+	e := j
+	for e < n && isAlnum(text[e]) && e-j <= 128 {
+		e++
+	}
+	l := e - j
+	if l < 30 || l > 128 || (e < n && (wordTab[text[e]] || text[e] == '-' || text[e] == '+' || text[e] == '/' || text[e] == '=' || text[e] == '.' && e+1 < n && isAlnum(text[e+1]))) {
+		return Match{}, false
+	}
+	body := text[j:e]
+	var lo, up, di int
+	for _, c := range body {
+		switch {
+		case isLower(c):
+			lo++
+		case isUpper(c):
+			up++
+		default:
+			di++
+		}
+	}
+	if di < 2 || lo+up < 4 || Entropy(body) < 3.5 || lowEntropy(body) || sequential(body) {
+		return Match{}, false
+	}
+	return Match{Type: APIKey, Start: i, End: e}, true
 }

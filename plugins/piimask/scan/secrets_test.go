@@ -49,6 +49,11 @@ func TestSecretStructure(t *testing.T) {
 		{"api_key = sk-<your key here>", nil},
 		{"id: 123456789012-abcdefghijklmnopqrstuv0123456789.apps.googleusercontent.com", []string{"API_KEY=123456789012-abcdefghijklmnopqrstuv0123456789.apps.googleusercontent.com"}},
 		{"sid 00D5g000004XyZq!AQ4AQJqVb7xYtZ3kPq9wLm2nR5sT8uV1wX4yZ7aB0cD3eF6gH9iJ2kL5mN8oP1qR4sT7uV0wX3yZ6aB9cD2eF5gH8iJ1kL4", []string{"API_KEY=00D5g000004XyZq!AQ4AQJqVb7xYtZ3kPq9wLm2nR5sT8uV1wX4yZ7aB0cD3eF6gH9iJ2kL5mN8oP1qR4sT7uV0wX3yZ6aB9cD2eF5gH8iJ1kL4"}},
+		// unknown vendor, "identifiable prefix + random body"
+		{"use acme_live_7hq2lw9ztpx4rk8nv3bm6jc1ys5fd0gu2 now", []string{"API_KEY=acme_live_7hq2lw9ztpx4rk8nv3bm6jc1ys5fd0gu2"}},
+		{"Invoice ID: in_0KVnBvo2ZNzxqgUA4dPhPB3i", nil}, // an object id of the same design, shorter
+		{"integrity sha512-7Hq2Lw9ZtPx4Rk8Nv3Bm6Jc1Ys5Fd0Gu2aa", nil},
+		{"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29x", nil},
 		// generated example strings are not high-entropy secrets
 		{"X9y8Z7a6B5c4D3e2F1g0H9i8J7k6L5m4N3o2P1q0R9s8T7u6", nil},
 		{"AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", nil},
