@@ -718,3 +718,27 @@ func TestBodyOverLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterReserveAtTrailers: a body ending with trailers is admitted from the trailers callback, which
+// pauses for the engine's answer like the body callback does: allowed goes upstream, refused gets 429.
+func TestClusterReserveAtTrailers(t *testing.T) {
+	for _, deny := range []bool{false, true} {
+		answer := `{"EVAL":[0,400]}`
+		if deny {
+			answer = `{"EVAL":[1,990]}`
+		}
+		h := newHost(t, 1, fmt.Sprintf(clusterCfg, "deny"), map[string]hostsim.CalloutHandler{"webdis": func(c hostsim.CalloutRequest) hostsim.CalloutResponse {
+			return hostsim.CalloutResponse{Status: 200, Body: []byte(answer)}
+		}})
+		req := chatReq("gpt-4o", 300, false)
+		req.ChunkSize = 40
+		req.Trailers = [][2]string{{"x-checksum", "abc"}}
+		r := h.Do(req, chatUsage(20, 10))
+		switch {
+		case deny && (r.Status != 429 || r.Upstream != nil):
+			t.Fatalf("engine refusal at trailers: status %d upstream %v", r.Status, r.Upstream != nil)
+		case !deny && (r.Status != 200 || r.Upstream == nil || string(r.Upstream.Body) != string(req.Body)):
+			t.Fatalf("engine allowed at trailers: status %d %s", r.Status, r.Body)
+		}
+	}
+}
