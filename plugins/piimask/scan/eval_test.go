@@ -355,8 +355,11 @@ func TestQualitySecrets(t *testing.T) {
 	all := prf{tp: pos[0].tp + pos[1].tp, fn: pos[0].fn + pos[1].fn}
 	fpr := float64(neg[0].fp+neg[1].fp) / float64(neg[0].fp+neg[1].fp+neg[0].tp+neg[1].tp)
 	t.Logf("secrets all: recall %.3f, hard-negative FP rate %.3f", all.r(), fpr)
-	if all.r() < 0.60 {
-		t.Errorf("secrets recall %.3f below floor", all.r())
+	if all.r() < 0.78 {
+		t.Errorf("secrets recall %.3f below floor 0.78", all.r())
+	}
+	if fpr > 0.22 {
+		t.Errorf("secrets hard-negative FP rate %.3f above ceiling 0.22", fpr)
 	}
 }
 

@@ -262,7 +262,7 @@ func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 	return Match{}, false
 }
 
-// lowEntropy flags bodies like xxxxxxxx or 11111111 (placeholders in documentation).
+// lowEntropy flags bodies like xxxxxxxx, 11111111 or EXAMPLEEXAMPLE... (placeholders in documentation).
 func lowEntropy(b []byte) bool {
 	run := 1
 	for k := 1; k < len(b); k++ {
@@ -275,7 +275,22 @@ func lowEntropy(b []byte) bool {
 			run = 1
 		}
 	}
-	return Entropy(b) < 2.5
+	if Entropy(b) < 2.5 {
+		return true
+	}
+	// a short pattern repeated: EXAMPLEEXAMPLEEXAMPLE..., abc123abc123abc123
+	for p := 2; p <= 12 && 3*p <= len(b); p++ {
+		same := 0
+		for k := p; k < len(b); k++ {
+			if b[k] == b[k-p] {
+				same++
+			}
+		}
+		if same*10 >= (len(b)-p)*7 {
+			return true
+		}
+	}
+	return false
 }
 
 func slackBody(b []byte) bool {
@@ -902,7 +917,7 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 			di++
 		}
 	}
-	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 || sequential(text[i:e]) {
+	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 || sequential(text[i:e]) || lowEntropy(text[i:e]) {
 		return Match{}, false
 	}
 	return Match{Type: HighEntropySecret, Start: i, End: e}, true

@@ -54,6 +54,8 @@ func TestSecretStructure(t *testing.T) {
 		{"Invoice ID: in_0KVnBvo2ZNzxqgUA4dPhPB3i", nil}, // an object id of the same design, shorter
 		{"integrity sha512-7Hq2Lw9ZtPx4Rk8Nv3Bm6Jc1Ys5Fd0Gu2aa", nil},
 		{"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29x", nil},
+		{"ABSKQmVkcm9ja0FQSUtleS1EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE", nil},
+		{"aws AKIAIOSFODNN7EXAMPLE", []string{"AWS_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE"}}, // AWS's documentation key: harmless to mask
 		// generated example strings are not high-entropy secrets
 		{"X9y8Z7a6B5c4D3e2F1g0H9i8J7k6L5m4N3o2P1q0R9s8T7u6", nil},
 		{"AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", nil},
