@@ -2,6 +2,8 @@ package scan
 
 import (
 	"fmt"
+	"math"
+	"strings"
 	"testing"
 )
 
@@ -106,4 +108,26 @@ func FuzzStructureChecks(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestEntropyFastPath(t *testing.T) {
+	slow := func(s []byte) float64 {
+		var counts [256]int
+		for _, c := range s {
+			counts[c]++
+		}
+		h := 0.0
+		for _, k := range counts {
+			if k > 0 {
+				p := float64(k) / float64(len(s))
+				h -= p * math.Log2(p)
+			}
+		}
+		return h
+	}
+	for _, s := range []string{"a", "ab", "aaaaaaab", "Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IL", strings.Repeat("xyz", 85)} {
+		if got, want := Entropy([]byte(s)), slow([]byte(s)); math.Abs(got-want) > 1e-9 {
+			t.Errorf("Entropy(%q) = %v, want %v", s, got, want)
+		}
+	}
 }
