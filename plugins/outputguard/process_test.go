@@ -72,31 +72,35 @@ func TestStreamProcHoldBackSmall(t *testing.T) {
 func BenchmarkNativeProcessJSON16K(b *testing.B) {
 	r, _ := parseConfig([]byte(`{}`))
 	c := &r.Default
-	k := c.checker.ForRequest([]string{"You are a helpful assistant. The access code is zenith42."})
+	k := c.checker.ForRequest([]string{benchSystem})
 	text := benchAnswer()
 	body := chatCompletion(text)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
+	m := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		processJSON(c, k, llm.FormatOpenAIChat, body, true)
 	}
+	m.stop(len(text))
 }
 
 func BenchmarkNativeStream16K(b *testing.B) {
 	r, _ := parseConfig([]byte(`{}`))
 	c := &r.Default
-	k := c.checker.ForRequest([]string{"You are a helpful assistant. The access code is zenith42."})
+	k := c.checker.ForRequest([]string{benchSystem})
 	text := benchAnswer()
 	stream := openAIStream(splitTokens(text))
 	chunks := chunkBytes(stream, 1024)
 	b.SetBytes(int64(len(stream)))
 	b.ReportAllocs()
+	m := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		p := newStreamProc(c, k, llm.FormatOpenAIChat, true, "")
 		for j, ch := range chunks {
 			p.feed(ch, j == len(chunks)-1)
 		}
 	}
+	m.stop(len(stream))
 }
 
 // FuzzStreamProc: any bytes as an event stream, any chunking: no panic, and when nothing was found and nothing

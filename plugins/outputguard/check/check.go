@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
 )
@@ -172,45 +173,38 @@ func wordBit(h uint64) (int, uint64) {
 	return int(i >> 6), 1 << (i & 63)
 }
 
-// filterHash is the word filter's hash of a word (at most 64 bytes): cheap (one multiplication per 8 bytes) and
-// a function of the ASCII-lower-cased word (OR 0x20 folds A-Z onto a-z, keeps digits; it also merges some
-// non-ASCII bytes, which only adds false positives).
+// filterHash is the word filters' key of a word (at most 64 bytes): its first and last byte and its length,
+// mixed. It costs nothing per byte (the scan for the word's end is needed anyway; in wasm a per-byte hash was most
+// of the scanner's time) and is a function of the ASCII-lower-cased word (OR 0x20 folds A-Z onto a-z and keeps
+// digits; it also merges some non-ASCII bytes): words sharing the key are false positives, which the exact checks
+// behind the filters reject.
 func filterHash(w []byte) uint64 {
-	var h, x uint64 = 0x9e3779b97f4a7c15, 0
-	for i, c := range w {
-		x |= uint64(c|0x20) << (8 * (i & 7))
-		if i&7 == 7 {
-			h = (h ^ x) * 0xff51afd7ed558ccd
-			x = 0
-		}
+	if len(w) == 0 {
+		return 0
 	}
-	h = (h ^ x ^ uint64(len(w))<<57) * 0xff51afd7ed558ccd
+	return mixKey(w[0], w[len(w)-1], len(w))
+}
+
+func mixKey(first, last byte, n int) uint64 {
+	h := (uint64(first|0x20) | uint64(last|0x20)<<8 | uint64(n)<<16) * 0x9e3779b97f4a7c15
 	return h ^ h>>29
 }
 
 // scanWord reads the word starting at p (at most 64 bytes): its end, its filterHash and the union of the byte
-// classes in it. It is filterHash fused with the scan for the word's end.
+// classes in it.
 func (k *Checker) scanWord(t []byte, p int) (q int, h uint64, cls uint8) {
-	h = 0x9e3779b97f4a7c15
-	var x uint64
-	q = p
-	for q < len(t) && q-p < 64 {
-		c := t[q]
-		cl := k.class[c]
+	e := min(len(t), p+64)
+	for q = p; q < e; q++ {
+		cl := k.class[t[q]]
 		if cl&clsWord == 0 {
 			break
 		}
 		cls |= cl
-		i := q - p
-		x |= uint64(c|0x20) << (8 * (i & 7))
-		if i&7 == 7 {
-			h = (h ^ x) * 0xff51afd7ed558ccd
-			x = 0
-		}
-		q++
 	}
-	h = (h ^ x ^ uint64(q-p)<<57) * 0xff51afd7ed558ccd
-	return q, h ^ h>>29, cls
+	if q == p {
+		return q, 0, cls
+	}
+	return q, mixKey(t[p], t[q-1], q-p), cls
 }
 
 func (f *wordFilter) add(h uint64) {
@@ -475,7 +469,8 @@ func (k *Checker) Enabled() bool {
 func (k *Checker) Scan(text string) []Finding {
 	var s scanner
 	s.init(k)
-	s.text = []byte(text)
+	// the scanner only reads the text of a whole-text scan (only Stream appends to its own buffer): no copy
+	s.text = unsafe.Slice(unsafe.StringData(text), len(text))
 	s.run(true)
 	return s.out
 }

@@ -339,3 +339,22 @@ func TestForRequest(t *testing.T) {
 		t.Errorf("the base checker learnt from a request: %v", fs)
 	}
 }
+
+// TestPayloadScoreParams: query parameters are counted like strings.FieldsFunc on & and ; (empty ones skipped).
+func TestPayloadScoreParams(t *testing.T) {
+	for _, c := range []struct {
+		rest string
+		want float64
+	}{
+		{"/p?ab&cd", 0},
+		{"/p?a=1&b=2&c=3&d=4", 0.2},
+		{"/p?a=1&&b=2;c=3&d=4&e=5&f=6", 0.5},
+		{"/p?q=hello+big+world", 0.4},
+		{"/p?q=%5BDATA%5D", 0.6},
+		{"/x=1", 0.3},
+	} {
+		if got := payloadScore([]byte(c.rest)); got < c.want-1e-9 || got > c.want+1e-9 {
+			t.Errorf("payloadScore(%q) = %v, want %v", c.rest, got, c.want)
+		}
+	}
+}

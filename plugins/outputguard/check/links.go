@@ -618,8 +618,14 @@ func splitURL(u []byte) (host string, rest []byte, ok bool) {
 // characters mixing letters and digits, or a very long host.
 func hostScore(host string) float64 {
 	score := 0.0
-	for _, label := range strings.Split(host, ".") {
-		if len(label) >= 20 && longestOpaqueRun([]byte(label)) >= 20 {
+	for rest := host; rest != ""; {
+		label := rest
+		if i := strings.IndexByte(rest, '.'); i >= 0 {
+			label, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if len(label) >= 20 && longestOpaqueRunString(label) >= 20 {
 			score += 0.6
 			break
 		}
@@ -640,38 +646,51 @@ func lastIndexByte(b []byte, c byte) int {
 }
 
 // payloadScore scores how much the path/query/fragment of a URL looks like it carries data. Each feature adds;
-// 0.6 and up is "data in URL" by default.
+// 0.6 and up is "data in URL" by default. It does not allocate (it runs for every link).
 func payloadScore(rest []byte) float64 {
 	score := 0.0
 	if len(rest) > 200 {
 		score += 0.3
 	}
 	// placeholders that instruct the model to fill in data: [DATA], {data}, $DATA, <data>
-	ls := strings.ToLower(string(rest))
-	for _, ph := range []string{"[data]", "{data}", "$data", "<data>", "%5bdata%5d", "{{", "[info]", "[summary]", "[secret]", "[password]"} {
-		if strings.Contains(ls, ph) {
+	for _, ph := range urlPlaceholders {
+		if indexFold(rest, ph) >= 0 {
 			score += 0.6
 			break
 		}
 	}
 	// an e-mail address in the path or query
-	if at := strings.IndexByte(ls, '@'); at > 0 || strings.Contains(ls, "%40") {
-		if at < 0 || at+1 < len(ls) && strings.IndexByte(ls[at+1:], '.') > 0 {
+	if at := indexByte(rest, '@'); at > 0 || indexFold(rest, "%40") >= 0 {
+		if at < 0 || at+1 < len(rest) && indexByte(rest[at+1:], '.') > 0 {
 			score += 0.6
 		}
 	}
-	path, query := ls, ""
-	if q := strings.IndexAny(ls, "?#"); q >= 0 {
-		path, query = ls[:q], ls[q+1:]
+	path, query := rest, []byte(nil)
+	for i, c := range rest {
+		if c == '?' || c == '#' {
+			path, query = rest[:i], rest[i+1:]
+			break
+		}
 	}
-	if strings.IndexByte(path, '=') >= 0 {
+	if indexByte(path, '=') >= 0 {
 		score += 0.3 // key=value in the path
 	}
 	params, longest, sentence := 0, 0, false
-	for _, kv := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+	for len(query) > 0 {
+		kv, next := query, []byte(nil)
+		for i, c := range query {
+			if c == '&' || c == ';' {
+				kv, next = query[:i], query[i+1:]
+				break
+			}
+		}
+		query = next
+		if len(kv) == 0 {
+			continue
+		}
 		params++
 		v := kv
-		if i := strings.IndexByte(kv, '='); i >= 0 {
+		if i := indexByte(kv, '='); i >= 0 {
 			v = kv[i+1:]
 		}
 		if len(v) > longest {
@@ -705,13 +724,56 @@ func payloadScore(rest []byte) float64 {
 	return score
 }
 
+var urlPlaceholders = []string{"[data]", "{data}", "$data", "<data>", "%5bdata%5d", "{{", "[info]", "[summary]", "[secret]", "[password]"}
+
+// indexFold is the index of lowerNeedle in b compared ASCII-case-insensitively, or -1.
+func indexFold(b []byte, lowerNeedle string) int {
+	if len(lowerNeedle) == 0 {
+		return 0
+	}
+	f := lowerNeedle[0]
+	for i := 0; i+len(lowerNeedle) <= len(b); i++ {
+		if lower(b[i]) != f {
+			continue
+		}
+		j := 1
+		for j < len(lowerNeedle) && lower(b[i+j]) == lowerNeedle[j] {
+			j++
+		}
+		if j == len(lowerNeedle) {
+			return i
+		}
+	}
+	return -1
+}
+
 // countWordsEncoded counts words separated by encoded spaces ('+', %20) or quotes in a query value.
-func countWordsEncoded(v string) int {
-	seps := strings.Count(v, "+") + strings.Count(v, "%20") + strings.Count(v, "%22")/2
+func countWordsEncoded(v []byte) int {
+	seps := countByte(v, '+') + countFold(v, "%20") + countFold(v, "%22")/2
 	if seps == 0 {
 		return 1
 	}
 	return seps + 1
+}
+
+func countFold(b []byte, lowerNeedle string) int {
+	n := 0
+	for {
+		i := indexFold(b, lowerNeedle)
+		if i < 0 {
+			return n
+		}
+		n++
+		b = b[i+len(lowerNeedle):]
+	}
+}
+
+func longestOpaqueRunString(s string) int {
+	var buf [256]byte
+	if len(s) > len(buf) {
+		return longestOpaqueRun([]byte(s))
+	}
+	return longestOpaqueRun(buf[:copy(buf[:], s)])
 }
 
 // longestOpaqueRun is the longest run of base64/hex alphabet with at least one digit and mixed letter case or

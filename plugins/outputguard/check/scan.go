@@ -175,7 +175,16 @@ func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
 				return p, ps, pe, ph
 			}
 			if k.wordBits != nil || k.firstBits != nil {
-				q, h, wc := k.scanWord(t, p)
+				// the word's end and filter key (scanWord, inlined: a call per word is costly in wasm)
+				q, wc := p, uint8(0)
+				for e := min(n, p+64); q < e; q++ {
+					cq := class[t[q]]
+					if cq&clsWord == 0 {
+						break
+					}
+					wc |= cq
+				}
+				h := mixKey(c, t[q-1], q-p)
 				if q >= n && s.more(p, q) {
 					return p, ps, pe, ph // the word is not complete yet
 				}

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
@@ -28,9 +29,9 @@ func secretTypes() scan.TypeSet {
 // secretWin scans the window starting at p (a window start) with piimask's scanner.
 func (s *scanner) secretWin(p int) bool {
 	t := s.text
-	e := p
-	for e < len(t) && t[e] != '\n' && e-p < secretWindow {
-		e++
+	e := min(len(t), p+secretWindow)
+	if i := bytes.IndexByte(t[p:e], '\n'); i >= 0 {
+		e = p + i // (bytes.IndexByte is assembly natively and in wasm)
 	}
 	if e < len(t) && t[e] == '\n' {
 		e++
