@@ -200,8 +200,7 @@ func (h *Host) deliver(cs *calloutState) {
 		uint64(cs.root.id), uint64(cs.token), uint64(nh), uint64(len(d.body)), uint64(nt))
 	v.callout = nil
 	v.finishRoot(cs.root)
-	touched := append([]*filterState(nil), v.touched...)
-	v.touched = v.touched[:0]
+	acts := v.takeActions(cs.s)
 	v.mu.Unlock()
 	if cs.s != nil && h.recordCallbacks {
 		act := -1
@@ -219,8 +218,8 @@ func (h *Host) deliver(cs *calloutState) {
 		}
 		return
 	}
-	for _, t := range touched {
-		t.s.runActions(t)
+	for _, a := range acts {
+		a.f.s.runActions(a)
 	}
 	// Kong resumes the filter chain by itself once every dispatch finished.
 	if h.cfg.Profile.isKong() && cs.f != nil && !cs.f.s.closed {
@@ -246,11 +245,10 @@ func (h *Host) deliverQueue(t queueTask) {
 		return
 	}
 	_, _ = v.callLocked(nil, cbQueueReady, v.fnQueue, t.root.id, uint64(t.root.id), uint64(t.id))
-	touched := append([]*filterState(nil), v.touched...)
-	v.touched = v.touched[:0]
+	acts := v.takeActions(nil)
 	v.mu.Unlock()
-	for _, f := range touched {
-		f.s.runActions(f)
+	for _, a := range acts {
+		a.f.s.runActions(a)
 	}
 }
 

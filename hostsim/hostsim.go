@@ -464,11 +464,10 @@ func (h *Host) Tick() {
 			v.mu.Lock()
 			_, _ = v.callLocked(nil, cbTick, v.fnTick, rt.id, uint64(rt.id))
 			v.finishRoot(rt)
-			touched := append([]*filterState(nil), v.touched...)
-			v.touched = v.touched[:0]
+			acts := v.takeActions(nil)
 			v.mu.Unlock()
-			for _, t := range touched {
-				t.s.runActions(t)
+			for _, a := range acts {
+				a.f.s.runActions(a)
 			}
 		}
 	}

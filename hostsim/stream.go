@@ -517,12 +517,11 @@ func (s *Stream) headers(dir, i int, eos bool) {
 		}
 		n := len(s.hdr[dir].pairs)
 		f.live[2*dir] = true
-		act, ok := s.invoke(f, hdrCb[dir], hdrFn(f.v, dir), uint64(n), b2u(guestEOS))
+		act, acts, ok := s.invoke(f, hdrCb[dir], hdrFn(f.v, dir), uint64(n), b2u(guestEOS))
 		if !ok {
 			return
 		}
-		lr := f.pending
-		f.pending = nil
+		lr := replyOf(acts, f)
 		if lr != nil {
 			act = 1
 		} else if dir == enc && s.h.cfg.Profile.isKong() {
@@ -540,7 +539,7 @@ func (s *Stream) headers(dir, i int, eos bool) {
 		if lr != nil {
 			s.sendLocalReply(i, lr)
 		}
-		s.deferred(f)
+		s.runDeferred(acts)
 		return
 	}
 	if !s.stopped(dir) {
@@ -593,13 +592,12 @@ func (s *Stream) data(dir, i int, chunk []byte, eos bool) {
 			}
 		}
 		ds.inBody = true
-		act, ok := s.invoke(f, bodyCb[dir], bodyFn(f.v, dir), uint64(len(ds.buf)), b2u(eos))
+		act, acts, ok := s.invoke(f, bodyCb[dir], bodyFn(f.v, dir), uint64(len(ds.buf)), b2u(eos))
 		ds.inBody = false
 		if !ok {
 			return
 		}
-		lr := f.pending
-		f.pending = nil
+		lr := replyOf(acts, f)
 		if lr != nil {
 			act = 3
 		}
@@ -628,7 +626,7 @@ func (s *Stream) data(dir, i int, chunk []byte, eos bool) {
 		if lr != nil {
 			s.sendLocalReply(i, lr)
 		}
-		s.deferred(f)
+		s.runDeferred(acts)
 		return
 	}
 	if !s.stopped(dir) {
@@ -651,12 +649,11 @@ func (s *Stream) trailers(dir, i int) {
 			return
 		}
 		f.live[2*dir+1] = true
-		act, ok := s.invoke(f, trlCb[dir], trlFn(f.v, dir), uint64(len(s.trl[dir].pairs)), 0)
+		act, acts, ok := s.invoke(f, trlCb[dir], trlFn(f.v, dir), uint64(len(s.trl[dir].pairs)), 0)
 		if !ok {
 			return
 		}
-		lr := f.pending
-		f.pending = nil
+		lr := replyOf(acts, f)
 		if lr != nil {
 			act = 1
 		}
@@ -678,7 +675,7 @@ func (s *Stream) trailers(dir, i int) {
 		if lr != nil {
 			s.sendLocalReply(i, lr)
 		}
-		s.deferred(f)
+		s.runDeferred(acts)
 		return
 	}
 	if !s.stopped(dir) {
@@ -876,7 +873,11 @@ func (s *Stream) completeRequest() {
 
 // invoke calls a stream callback of plugin f. On a trap it applies the failure policy
 // and returns ok=false, unless the policy is fail-open (then Continue, ok=true).
-func (s *Stream) invoke(f *filterState, cb cbKind, fn api.Function, a, b uint64) (uint64, bool) {
+//
+// The deferred actions the call asked for (local replies, resets, resumes) are taken
+// out of the VM under its lock, before another goroutine's stream can call the same
+// VM: the caller runs them with runDeferred after looking at its own filter's reply.
+func (s *Stream) invoke(f *filterState, cb cbKind, fn api.Function, a, b uint64) (uint64, []actions, bool) {
 	v := f.v
 	v.mu.Lock()
 	var r uint64
@@ -886,20 +887,21 @@ func (s *Stream) invoke(f *filterState, cb cbKind, fn api.Function, a, b uint64)
 	} else {
 		r, err = s.invokeLocked(f, cb, fn, a, b)
 	}
+	acts := v.takeActions(s)
 	v.mu.Unlock()
 	if err != nil {
 		s.trapped(f)
 		if f.bypass {
-			return 0, true
+			return 0, nil, true
 		}
 		status := 503
 		if s.h.cfg.Profile.isKong() {
 			status = 500
 		}
 		s.sendLocalReply(f.idx, &localReply{status: status, details: "wasm_fail_stream", from: "hostsim"})
-		return 0, false
+		return 0, nil, false
 	}
-	return r, true
+	return r, acts, true
 }
 
 func (s *Stream) invokeLocked(f *filterState, cb cbKind, fn api.Function, args ...uint64) (uint64, error) {
@@ -930,34 +932,86 @@ func (s *Stream) trapped(f *filterState) {
 	}
 }
 
-// deferred runs what the plugin asked for during the callback that just returned
-// (Envoy's after-VM-call actions): local replies, stream resets and resumes.
-func (s *Stream) deferred(f *filterState) {
-	v := f.v
-	v.mu.Lock()
-	touched := append([]*filterState(nil), v.touched...)
-	v.touched = v.touched[:0]
-	v.mu.Unlock()
-	for _, t := range touched {
-		t.s.runActions(t)
+// actions is what a plugin asked for, during one VM call, for one stream context
+// (Envoy's after-VM-call actions): a local reply, a stream reset, resumes.
+type actions struct {
+	f     *filterState
+	reply *localReply
+	reset bool
+	cont  [2]bool
+}
+
+func (a *actions) empty() bool { return a.reply == nil && !a.reset && !a.cont[dec] && !a.cont[enc] }
+
+// take moves the deferred actions out of f (v.mu held: host functions set them during
+// a call).
+func (f *filterState) take() actions {
+	a := actions{f: f, reply: f.pending, reset: f.reset, cont: f.cont}
+	f.pending, f.reset, f.cont = nil, false, [2]bool{}
+	return a
+}
+
+// takeActions (v.mu held) takes the deferred actions of the stream contexts the call
+// just made touched, in the order it touched them, and clears v.touched. With s set
+// (a call made for stream s) only s's contexts are taken, plus what an earlier call
+// left on s's contexts of this VM: another stream's contexts keep their actions for
+// their own stream's next call, because only the goroutine driving a stream may act
+// on it. With s nil (ticks, queue notifications, root callouts) every touched
+// context's actions are taken.
+func (v *vm) takeActions(s *Stream) []actions {
+	var out []actions
+	for _, t := range v.touched {
+		if s != nil && t.s != s {
+			continue
+		}
+		if a := t.take(); !a.empty() {
+			out = append(out, a)
+		}
 	}
-	if len(touched) == 0 {
-		s.runActions(f)
+	v.touched = v.touched[:0]
+	if s != nil {
+		for _, f := range s.filters {
+			if f.v != v {
+				continue
+			}
+			if a := f.take(); !a.empty() {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// replyOf removes and returns f's local reply from acts.
+func replyOf(acts []actions, f *filterState) *localReply {
+	for i := range acts {
+		if acts[i].f == f && acts[i].reply != nil {
+			lr := acts[i].reply
+			acts[i].reply = nil
+			return lr
+		}
+	}
+	return nil
+}
+
+// runDeferred runs the actions taken after a callback of this stream.
+func (s *Stream) runDeferred(acts []actions) {
+	for _, a := range acts {
+		a.f.s.runActions(a)
 	}
 }
 
-func (s *Stream) runActions(f *filterState) {
-	if lr := f.pending; lr != nil {
-		f.pending = nil
-		s.sendLocalReply(f.idx, lr)
+// runActions runs one context's deferred actions on its stream.
+func (s *Stream) runActions(a actions) {
+	f := a.f
+	if a.reply != nil {
+		s.sendLocalReply(f.idx, a.reply)
 	}
-	if f.reset {
-		f.reset = false
+	if a.reset {
 		s.resetStream("proxy_close_stream")
 	}
 	for dir := dec; dir <= enc; dir++ {
-		if f.cont[dir] {
-			f.cont[dir] = false
+		if a.cont[dir] {
 			s.resume(dir, f)
 		}
 	}
