@@ -9,9 +9,11 @@
 // flushed to the client at once (SSE streams stay streams). A local reply before the response headers went out
 // is sent as the answer; after that the stream is reset, as Envoy does. A trapped VM fails closed (503).
 //
-// Concurrency: requests are spread round-robin over the worker VMs (Config.Workers); streams on one worker
-// interleave between callbacks but each step runs alone on its worker, like an Envoy worker thread. http_call
-// clusters are real HTTP calls made while the step runs, so a slow cluster holds up its worker.
+// Concurrency: requests are spread round-robin over the worker VMs (Config.Workers). Each exchange runs on its own
+// goroutine; calls into one VM are serialized (a VM is single-threaded, like an Envoy worker thread), so streams
+// on one worker interleave between callbacks. http_call clusters are real HTTP calls made by the goroutine of the
+// stream that dispatched them, outside the VM lock: a slow cluster holds up that stream only, not the worker's
+// other streams.
 //
 // It is not a production proxy: no TLS, no HTTP/2 to the upstream, no retries, no trailers, no connection limits
 // beyond the Go defaults.

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,15 +63,15 @@ func HostConfig(cfg *Config, dist string) (hostsim.Config, error) {
 	return hc, nil
 }
 
-// wasmEngine runs streams on the host's worker VMs. Every step of a stream (a Send* call and reading its
-// Result) runs under its worker's lock: streams on one worker interleave between steps, as on an Envoy worker
-// thread, but never inside one. hostsim's Stream runs the deferred actions of every context a VM call touched,
-// which may belong to another stream on the same VM; the lock keeps that on one goroutine at a time.
+// wasmEngine runs streams on the host's worker VMs. Each stream is driven by its own goroutine, and streams
+// on one worker run concurrently: hostsim serializes every call into a VM (a VM is single-threaded, as an
+// Envoy worker thread is), and each stream runs only its own deferred actions, so a step of one stream that
+// waits (a slow http_call) does not hold up the worker's other streams.
 type wasmEngine struct {
-	host   *hostsim.Host
-	logger *log.Logger
-	locks  []sync.Mutex // one per worker
-	rr     atomic.Uint32
+	host    *hostsim.Host
+	logger  *log.Logger
+	workers int
+	rr      atomic.Uint32
 }
 
 func newWasmEngine(cfg *Config, opts Options, logger *log.Logger) (engine, error) {
@@ -87,12 +86,12 @@ func newWasmEngine(cfg *Config, opts Options, logger *log.Logger) (engine, error
 	for _, e := range h.Logs() { // start-up logs (configure) of every VM
 		logger.Printf("%s", e)
 	}
-	return &wasmEngine{host: h, logger: logger, locks: make([]sync.Mutex, h.Workers())}, nil
+	return &wasmEngine{host: h, logger: logger, workers: h.Workers()}, nil
 }
 
 func (e *wasmEngine) open(route string) (stream, error) {
-	w := int(e.rr.Add(1)-1) % len(e.locks)
-	return &wasmStream{e: e, route: route, worker: w, mu: &e.locks[w]}, nil
+	w := int(e.rr.Add(1)-1) % e.workers
+	return &wasmStream{e: e, route: route, worker: w}, nil
 }
 
 func (e *wasmEngine) close() { e.host.Close() }
@@ -109,11 +108,11 @@ func (e *wasmEngine) metrics() []Metric {
 	return out
 }
 
+// wasmStream is one exchange; its steps are made by one goroutine (see stream).
 type wasmStream struct {
 	e      *wasmEngine
 	route  string
 	worker int
-	mu     *sync.Mutex // the worker's lock
 	s      *hostsim.Stream
 
 	// response side
@@ -136,16 +135,12 @@ func (w *wasmStream) requestHeaders(h [][2]string, eos bool) (*LocalReply, error
 			req.Headers = append(req.Headers, kv)
 		}
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.s = w.e.host.OpenStream(w.worker, req)
 	w.s.SendRequestHeaders(eos)
 	return w.requestReply(), nil
 }
 
 func (w *wasmStream) requestBody(chunk []byte, eos bool) (*LocalReply, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.s.SendRequestBody(chunk, eos)
 	return w.requestReply(), nil
 }
@@ -163,8 +158,6 @@ func (w *wasmStream) requestReply() *LocalReply {
 }
 
 func (w *wasmStream) upstreamRequest() ([][2]string, []byte, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	u := w.s.UpstreamRequest()
 	if u == nil {
 		return nil, nil, false
@@ -182,15 +175,11 @@ func (w *wasmStream) responseHeaders(h [][2]string, eos bool) (released, error) 
 			rest = append(rest, kv)
 		}
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.s.SendResponseHeaders(status, rest, eos)
 	return w.released(eos), nil
 }
 
 func (w *wasmStream) responseBody(chunk []byte, eos bool) (released, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.s.SendResponseBody(chunk, eos)
 	return w.released(eos), nil
 }
@@ -216,9 +205,7 @@ func (w *wasmStream) close() {
 	if w.s == nil {
 		return
 	}
-	w.mu.Lock()
 	r := w.s.Close()
-	w.mu.Unlock()
 	for _, e := range r.Logs {
 		w.e.logger.Printf("%s", e)
 	}

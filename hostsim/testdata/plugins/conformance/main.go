@@ -230,8 +230,12 @@ func (h *httpContext) OnHttpRequestHeaders(n int, eos bool) types.Action {
 		_ = proxywasm.AddHttpRequestHeader("x-foreign", strconv.Itoa(len(ret))+"|"+errString(err))
 	}
 	if h.has("callout") {
+		timeout := uint32(500)
+		if v, err := strconv.Atoi(h.acts["callout-timeout"]); err == nil {
+			timeout = uint32(v)
+		}
 		_, err := proxywasm.DispatchHttpCall("auth", [][2]string{{":method", "POST"}, {":path", "/check"}, {":authority", "auth"}},
-			[]byte("check me"), nil, 500, h.onCallout)
+			[]byte("check me"), nil, timeout, h.onCallout)
 		if err != nil {
 			proxywasm.LogErrorf("dispatch: %v", err)
 			_ = proxywasm.SendHttpResponse(500, nil, []byte("dispatch failed: "+err.Error()), -1)
