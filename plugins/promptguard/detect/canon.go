@@ -73,16 +73,10 @@ func (c *canon) add(s string, depth int) {
 		c.words = append(c.words, '|', ' ')
 		c.squash = append(c.squash, '|')
 	}
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
+	st := statsOf(s)
 	c.singles = 0
-	c.nonASCII = c.nonASCII || !ascii
-	if ascii {
+	c.nonASCII = c.nonASCII || !st.ascii
+	if st.ascii {
 		c.foldASCII(s)
 	} else {
 		c.foldUnicode(s)
@@ -92,7 +86,7 @@ func (c *canon) add(s string, depth int) {
 		c.mainSq, c.mainWd = len(c.squash), len(c.words)
 	}
 	if depth < maxDecodeDepth {
-		c.decodePayloads(s, depth)
+		c.decodePayloads(s, depth, &st)
 	}
 }
 
@@ -136,12 +130,26 @@ func (c *canon) foldASCII(s string) {
 			i++
 			continue
 		}
-		j, mixed := i, false
-		for j < len(s) && asciiClass[s[j]] != 0 {
-			mixed = mixed || asciiClass[s[j]] == 2
+		// Copy the word lower-cased (|0x20) into words and squash while finding its end; a word with digits or
+		// leet symbols is then redone by flushWord (the copy is discarded: lengths are not advanced).
+		w, q := len(c.words), len(c.squash)
+		words := c.words[w:cap(c.words)]
+		squash := c.squash[q:cap(c.squash)]
+		j, n := i, 0
+		var cl uint8
+		for j < len(s) {
+			k := asciiClass[s[j]]
+			if k == 0 {
+				break
+			}
+			cl |= k
+			b := s[j] | 0x20
+			words[n] = b
+			squash[n] = b
+			n++
 			j++
 		}
-		if mixed {
+		if cl&2 != 0 {
 			for k := i; k < j; k++ {
 				b := s[k]
 				if b >= 'A' && b <= 'Z' {
@@ -151,16 +159,7 @@ func (c *canon) foldASCII(s string) {
 			}
 			c.flushWord()
 		} else {
-			// Letters only: lower-case (|0x20) straight into words and squash.
-			w, q := len(c.words), len(c.squash)
-			n := j - i
-			words := c.words[w : w+n+1]
-			squash := c.squash[q : q+n]
-			for k := 0; k < n; k++ {
-				b := s[i+k] | 0x20
-				words[k] = b
-				squash[k] = b
-			}
+			// Letters only: already copied.
 			words[n] = ' '
 			c.words = c.words[:w+n+1]
 			c.squash = c.squash[:q+n]

@@ -14,47 +14,47 @@ const (
 
 // decodePayloads finds base64, hex, percent-encoded and HTML-entity-encoded parts of s, decodes those that turn
 // into readable text and appends each as its own chunk (recursively, up to maxDecodeDepth).
-func (c *canon) decodePayloads(s string, depth int) {
-	// One cheap pass decides which scanners can possibly find something: ordinary prose has no base64 run of
-	// minBase64Run characters, no hex run of 2*minHexBytes, and few '%' and '&'.
-	var b64Run, hexRun, maxB64, maxHex, pct, amp int
-	for i := 0; i < len(s); i++ {
-		k := decodeClass[s[i]]
-		if k&dcB64 != 0 {
-			b64Run++
-			if b64Run > maxB64 {
-				maxB64 = b64Run
-			}
-		} else {
-			b64Run = 0
-		}
-		if k&dcHex != 0 {
-			hexRun++
-			if hexRun > maxHex {
-				maxHex = hexRun
-			}
-		} else {
-			hexRun = 0
-		}
-		if k&dcPct != 0 {
-			pct++
-		}
-		if k&dcAmp != 0 {
-			amp++
-		}
-	}
-	if maxB64 >= minBase64Run {
+func (c *canon) decodePayloads(s string, depth int, st *textStats) {
+	if st.maxB64 >= minBase64Run {
 		c.scanBase64(s, depth)
 	}
-	if maxHex >= 2*minHexBytes {
+	if st.maxHex >= 2*minHexBytes {
 		c.scanHex(s, depth)
 	}
-	if pct >= minURLEsc && countURLEscapes(s) >= minURLEsc {
+	if st.pct >= minURLEsc && countURLEscapes(s) >= minURLEsc {
 		c.emitDecoded(FlagURL, depth, func(dst []byte) []byte { return urlDecode(dst, s) })
 	}
-	if amp >= minHTMLRefs && countHTMLRefs(s) >= minHTMLRefs {
+	if st.amp >= minHTMLRefs && countHTMLRefs(s) >= minHTMLRefs {
 		c.emitDecoded(FlagHTML, depth, func(dst []byte) []byte { return htmlDecode(dst, s) })
 	}
+}
+
+// textStats is what one cheap pass over a text tells: whether it is all ASCII, and which payload scanners can
+// possibly find something (ordinary prose has no base64 run of minBase64Run characters, no hex run of
+// 2*minHexBytes, and few '%' and '&').
+type textStats struct {
+	ascii                     bool
+	maxB64, maxHex, pct, amp int
+}
+
+// statsOf computes the textStats of s: one table lookup per byte and no data-dependent branches.
+func statsOf(s string) textStats {
+	var st textStats
+	var b64Run, hexRun, maxB64, maxHex, pct, amp int
+	var all uint8
+	for i := 0; i < len(s); i++ {
+		k := decodeClass[s[i]]
+		all |= k
+		b64Run = (b64Run + 1) * int(k&dcB64)
+		maxB64 = max(maxB64, b64Run)
+		hexRun = (hexRun + 1) * int(k&dcHex>>1)
+		maxHex = max(maxHex, hexRun)
+		pct += int(k & dcPct >> 2)
+		amp += int(k & dcAmp >> 3)
+	}
+	st.ascii = all&dcHigh == 0
+	st.maxB64, st.maxHex, st.pct, st.amp = maxB64, maxHex, pct, amp
+	return st
 }
 
 const (
@@ -62,6 +62,7 @@ const (
 	dcHex
 	dcPct
 	dcAmp
+	dcHigh // a byte >= 0x80
 )
 
 var decodeClass = func() (t [256]uint8) {
@@ -72,6 +73,9 @@ var decodeClass = func() (t [256]uint8) {
 		if hexish[b] {
 			t[b] |= dcHex
 		}
+	}
+	for b := 0x80; b < 256; b++ {
+		t[b] |= dcHigh
 	}
 	t['%'] |= dcPct
 	t['&'] |= dcAmp

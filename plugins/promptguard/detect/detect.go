@@ -215,14 +215,15 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 			bump(counts, l.wideCat[id])
 		}
 	}
-	d.hits = l.words.scan(c.words[:c.mainWd], d.hits[:0])
+	// One pass over the tokens (the top-level text and decoded payloads): hashed n-grams, the
+	// override/extraction grammar and the word-bounded phrases.
+	f := &d.feats
+	var g grammar
+	d.hits = d.hits[:0]
+	f.Hashed = hashNgrams(f.Hashed[:0], c.words, &g, l.words, &d.hits)
 	for _, id := range d.hits {
 		bump(counts, l.wordsCat[id])
 	}
-	// One pass over the tokens: hashed n-grams and the override/extraction grammar.
-	f := &d.feats
-	var g grammar
-	f.Hashed = hashNgrams(f.Hashed[:0], c.words, &g)
 	for ov := g.override; ov > 0; ov-- {
 		bump(counts, SigInstructionOverride)
 	}
@@ -234,10 +235,6 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 		d.hits = l.squash.scan(c.squash[c.mainSq:], d.hits[:0])
 		for _, id := range d.hits {
 			d.squashHit(counts, id, true)
-		}
-		d.hits = l.words.scan(c.words[c.mainWd:], d.hits[:0])
-		for _, id := range d.hits {
-			bump(counts, l.wordsCat[id])
 		}
 	}
 	// Role-spoof markers on the raw text (a leading newline so that line-start markers match at offset 0).

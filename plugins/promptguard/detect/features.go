@@ -46,40 +46,50 @@ func latinToken(tok []byte) bool {
 // bigram of adjacent Latin tokens within a chunk. (Character n-grams were measured too: no better on held-out
 // folds and three times the work; canonicalisation already undoes the usual spelling tricks.)
 //
-// g, when not nil, is fed every token (the override/extraction grammar), so the text is tokenised once.
-func hashNgrams(dst []uint32, words []byte, g *grammar) []uint32 {
+// g, when not nil, is fed every token (the override/extraction grammar), and m (a DFA matcher of word phrases)
+// runs over the same bytes, its matches appended to *hits, so the text is read once for all three.
+func hashNgrams(dst []uint32, words []byte, g *grammar, m *matcher, hits *[]int32) []uint32 {
 	const mask = 1<<HashBits - 1
 	var prev uint32
 	havePrev := false
 	if g != nil {
 		g.reset()
 	}
+	delta, class := m.delta, &m.class
+	st := uint32(0)
 	i := 0
 	for i < len(words) {
 		if words[i] == ' ' {
+			e := delta[st+uint32(class[' '])]
+			st = e & dfaMask
+			if e&dfaOut != 0 {
+				*hits = m.emit(int32(int(st)/m.nclass), *hits)
+			}
 			i++
 			continue
 		}
-		// One loop per token: FNV hash, script check (lead bytes from 0xCA start non-Latin letters) and digits.
+		// One loop per token: FNV hash, and one table lookup per byte for the script check (lead bytes from 0xCA
+		// start non-Latin letters) and digits.
 		j := i
 		th := uint32(2166136261)
-		latin, digits := true, true
+		var fl uint8
 		for j < len(words) {
 			b := words[j]
 			if b == ' ' {
 				break
 			}
 			th = (th ^ uint32(b)) * 16777619
-			if b >= 0xCA {
-				latin = false
-			}
-			if b < '0' || b > '9' {
-				digits = false
+			fl |= tokenByteFlags[b]
+			e := delta[st+uint32(class[b])]
+			st = e & dfaMask
+			if e&dfaOut != 0 {
+				*hits = m.emit(int32(int(st)/m.nclass), *hits)
 			}
 			j++
 		}
 		tok := words[i:j]
 		i = j
+		latin, digits := fl&tbNonLatin == 0, fl&tbNonDigit == 0
 		if len(tok) == 1 && tok[0] == '|' {
 			havePrev = false
 			if g != nil {
@@ -101,7 +111,12 @@ func hashNgrams(dst []uint32, words []byte, g *grammar) []uint32 {
 			continue // numbers carry no meaning of their own (and long tables of them would swamp the text)
 		}
 		if g != nil {
-			g.token(tok, th)
+			// Only tokens whose table slot is taken can have a grammar class; the rest just advance the position.
+			if len(tok) >= 2 && len(tok) <= 14 && tokenTable[th&(1<<tokenTableBits-1)].word != "" {
+				g.token(tok, th)
+			} else {
+				g.n++
+			}
 		}
 		if len(dst) >= maxFeatures {
 			continue
@@ -114,6 +129,24 @@ func hashNgrams(dst []uint32, words []byte, g *grammar) []uint32 {
 	}
 	return dst
 }
+
+// Per-byte flags of a words-buffer token.
+const (
+	tbNonLatin = 1 << iota // a lead byte from 0xCA: a letter outside Latin-1 and Latin Extended
+	tbNonDigit
+)
+
+var tokenByteFlags = func() (t [256]uint8) {
+	for b := 0; b < 256; b++ {
+		if b >= 0xCA {
+			t[b] |= tbNonLatin
+		}
+		if b < '0' || b > '9' {
+			t[b] |= tbNonDigit
+		}
+	}
+	return t
+}()
 
 func allDigits(tok []byte) bool {
 	for _, b := range tok {

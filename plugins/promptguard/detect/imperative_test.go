@@ -39,3 +39,10 @@ func TestAnalyzeDataCountsImperatives(t *testing.T) {
 		t.Errorf("data score %.3f not above user score %.3f for an instruction inside data", a.Score, b.Score)
 	}
 }
+
+// hashNgrams runs the word-phrase automaton as a DFA: the lexicon must stay small enough to compile to one.
+func TestWordPhrasesCompileToDFA(t *testing.T) {
+	if defaultLexicon().words.delta == nil {
+		t.Fatal("word-phrase matcher has no DFA (lexicon too large for maxDFAEntries)")
+	}
+}

@@ -136,6 +136,7 @@ func (g *grammar) token(tok []byte, h uint32) {
 // structureHits counts override and extraction structures in a words buffer (" tok tok | tok ").
 func structureHits(words []byte) (override, extraction int) {
 	var g grammar
-	hashNgrams(nil, words, &g)
+	var hits []int32
+	hashNgrams(nil, words, &g, defaultLexicon().words, &hits)
 	return g.override, g.extraction
 }
