@@ -24,8 +24,8 @@ type vmContext struct{ types.DefaultVMContext }
 func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
 
 type metrics struct {
-	responses, blocked, redacted, annotated, monitored, errors proxywasm.MetricCounter
-	perCheck                                                   map[string]proxywasm.MetricCounter
+	responses, blocked, redacted, annotated, monitored, errors filter.Counter
+	findings                                                   *filter.CounterVec // findings.reason.<reason code>
 }
 
 type pluginContext struct {
@@ -34,25 +34,21 @@ type pluginContext struct {
 	m   metrics
 }
 
-func metricName(what string) string { return telemetry.MetricName(filterName, what) }
-
 func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 	cfg, ok := filter.LoadConfig(filterName, parseConfig) // logs "outputguard: config: <problem>" per problem
 	if !ok {
 		return types.OnPluginStartStatusFailed
 	}
 	p.cfg = cfg
+	m := filter.NewMetrics(filterName) // wasmguard_outputguard_<what>, defined here (never in init)
 	p.m = metrics{
-		responses: proxywasm.DefineCounterMetric(metricName("responses_checked")),
-		blocked:   proxywasm.DefineCounterMetric(metricName("blocked")),
-		redacted:  proxywasm.DefineCounterMetric(metricName("redacted")),
-		annotated: proxywasm.DefineCounterMetric(metricName("annotated")),
-		monitored: proxywasm.DefineCounterMetric(metricName("monitored")),
-		errors:    proxywasm.DefineCounterMetric(metricName("errors")),
-		perCheck:  map[string]proxywasm.MetricCounter{},
-	}
-	for _, r := range []string{reasonExfil, reasonMarkup, reasonSecret, reasonLeak, reasonSchema, reasonNotJSON} {
-		p.m.perCheck[r] = proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("findings"), "reason", r))
+		responses: m.Counter("responses_checked"),
+		blocked:   m.Counter("blocked"),
+		redacted:  m.Counter("redacted"),
+		annotated: m.Counter("annotated"),
+		monitored: m.Counter("monitored"),
+		errors:    m.Counter("errors"),
+		findings:  m.CounterVec("findings", "reason"),
 	}
 	proxywasm.LogInfof("%s: started: %s (%d rules)", filterName, cfg.Default.describe(), len(cfg.Rules))
 	return types.OnPluginStartStatusOK
@@ -383,7 +379,7 @@ func (h *httpContext) failBody(raw []byte, reason string) []byte {
 }
 
 func (h *httpContext) onError(reason string) {
-	h.p.m.errors.Increment(1)
+	h.p.m.errors.Inc()
 	action := "allow"
 	if !h.cfg.FailOpen() {
 		action = actionBlock
@@ -406,25 +402,23 @@ func (h *httpContext) logDecision(v *verdict) {
 		return
 	}
 	h.logged = true
-	h.p.m.responses.Increment(1)
+	h.p.m.responses.Inc()
 	if v.action == "" {
 		return
 	}
 	for _, s := range v.signals {
-		if c, ok := h.p.m.perCheck[s]; ok {
-			c.Increment(1)
-		}
+		h.p.m.findings.Inc(s) // reason codes: a small fixed set
 	}
 	if !h.cfg.Enforce() {
-		h.p.m.monitored.Increment(1)
+		h.p.m.monitored.Inc()
 	} else {
 		switch v.action {
 		case actionBlock:
-			h.p.m.blocked.Increment(1)
+			h.p.m.blocked.Inc()
 		case actionRedact:
-			h.p.m.redacted.Increment(1)
+			h.p.m.redacted.Inc()
 		case actionAnnotate:
-			h.p.m.annotated.Increment(1)
+			h.p.m.annotated.Inc()
 		}
 	}
 	filter.LogDecision(v.decision(h.rule, h.requestID, !h.cfg.Enforce()))

@@ -480,16 +480,21 @@ func (p *streamProc) fail(reason string) {
 
 // drain returns the bytes of the events at the head of the queue that are complete.
 func (p *streamProc) drain(eos bool) []byte {
-	var out []byte
-	n := 0
+	n, size := 0, 0
 	for n < len(p.queue) && p.queue[n].pending == 0 {
-		q := p.queue[n]
+		size += len(p.queue[n].ev.Raw)
+		n++
+	}
+	var out []byte
+	if n > 0 {
+		out = make([]byte, 0, size+size/8) // one allocation (rewrites may change the length a little)
+	}
+	for _, q := range p.queue[:n] {
 		ev := q.ev
 		if len(q.edits) > 0 {
 			ev = llm.RewriteEvent(ev, q.edits)
 		}
 		out = append(out, ev.Raw...)
-		n++
 	}
 	p.queue = p.queue[n:]
 	if p.ended {
