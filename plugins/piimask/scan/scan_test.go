@@ -129,7 +129,10 @@ func TestValidators(t *testing.T) {
 // FuzzScan: no panic, matches in order, in bounds, non-overlapping; and scanning is independent of what
 // follows a boundary far away (prefix stability for matches that end well before the cut).
 func FuzzScan(f *testing.F) {
-	for _, seed := range []string{"a@b.co +1 415 555 0132", "IBAN DE89 3704 0044 0532 0130 00", "::1 fe80::", "-----BEGIN PRIVATE KEY-----\nabc", "password=\"x\"", "eyJhbGciOiJIUzI1NiJ9.eyJ.x", "0x", "(0)", "+", "1.2.3.4/99"} {
+	for _, seed := range []string{"a@b.co +1 415 555 0132", "IBAN DE89 3704 0044 0532 0130 00", "::1 fe80::", "-----BEGIN PRIVATE KEY-----\nabc", "password=\"x\"", "eyJhbGciOiJIUzI1NiJ9.eyJ.x", "0x", "(0)", "+", "1.2.3.4/99",
+		"$6$ab$cdefghijklmnopqrstuvwxyz012345", "curl --user a:'Bc1defgh'", "token=&quot;q7Wm2Rk9Zt&quot;", `Secret != "open-sesame"`,
+		`pwd = \"x1yz\"`, "A3-ASWWYB-798JRYLJVD4-23DC2-86TVM-H43EB", "acme_live_7hq2lw9ztpx4rk8nv3bm6jc1ys5fd0gu2", "X ::= \"v\"",
+		"smtps://a@b.c:pw@h", "00D5g000004XyZq!AQ4"} {
 		f.Add(seed)
 	}
 	s := New(All(), []Custom{{Name: "W", Words: []string{"word"}}})

@@ -680,9 +680,9 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 			break
 		}
 		if q != 0 {
-			// inside quotes everything up to the closing quote belongs to the value (a trailing
-			// escaped backslash or a space in a passphrase included)
-			if c == ' ' && (kind != keyPassword || j+1 < n && text[j+1] == ' ') {
+			// inside quotes everything up to the closing quote belongs to the value, except blanks: no
+			// built-in entity spans "word + blank", the boundary the streaming masker relies on
+			if c == ' ' || c == '\t' {
 				break
 			}
 			j++
