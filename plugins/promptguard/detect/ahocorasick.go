@@ -16,9 +16,10 @@ type matcher struct {
 
 	// Dense DFA (built when small enough): delta[state*nclass+class[b]] holds next*nclass, with dfaOut set
 	// when the next state or a state on its failure chain has an output.
-	class  [256]uint8
-	nclass int
-	delta  []uint32
+	class    [256]uint8
+	nclass   int
+	delta    []uint32
+	rootStay [256]bool // bytes whose DFA transition from the root is the root, without output
 }
 
 const (
@@ -183,6 +184,9 @@ func (m *matcher) buildDFA(patterns []string, order []int32, foldCase bool) {
 		}
 		m.delta[i] = v
 	}
+	for b := 0; b < 256; b++ {
+		m.rootStay[b] = m.delta[m.class[b]] == 0
+	}
 }
 
 // scan appends to hits the id of every occurrence of every pattern in text.
@@ -216,13 +220,14 @@ func (m *matcher) scan(text []byte, hits []int32) []int32 {
 }
 
 func (m *matcher) scanDFA(text []byte, hits []int32) []int32 {
+	// The state is an int (a native 64-bit value in wasm: no re-truncation after each addition).
 	delta, class := m.delta, &m.class
-	s := uint32(0)
+	s := 0
 	for i := 0; i < len(text); i++ {
-		e := delta[s+uint32(class[text[i]])]
-		s = e & dfaMask
+		e := delta[s+int(class[text[i]])]
+		s = int(e & dfaMask)
 		if e&dfaOut != 0 {
-			hits = m.emit(int32(int(s)/m.nclass), hits)
+			hits = m.emit(int32(s/m.nclass), hits)
 		}
 	}
 	return hits
@@ -257,12 +262,22 @@ func (m *matcher) scanFrom(s uint32, text string, hits []int32) []int32 {
 	if m.delta == nil {
 		return m.scan([]byte(text), hits)
 	}
-	delta, class := m.delta, &m.class
+	delta, class, stay := m.delta, &m.class, &m.rootStay
+	st := int(s)
 	for i := 0; i < len(text); i++ {
-		e := delta[s+uint32(class[text[i]])]
-		s = e & dfaMask
+		if st == 0 {
+			// At the root, skip the bytes that keep it there (no pattern starts with them).
+			for i < len(text) && stay[text[i]] {
+				i++
+			}
+			if i == len(text) {
+				break
+			}
+		}
+		e := delta[st+int(class[text[i]])]
+		st = int(e & dfaMask)
 		if e&dfaOut != 0 {
-			hits = m.emit(int32(int(s)/m.nclass), hits)
+			hits = m.emit(int32(st/m.nclass), hits)
 		}
 	}
 	return hits

@@ -66,6 +66,7 @@ func compileLexicon() *lexicon {
 	add(lexAuthorityClaim, SigAuthorityClaim)
 	add(lexDecodeRequest, SigDecodeRequest)
 	add(lexOutputManipulation, SigOutputManipulation)
+	add(lexRoleSpoofPhrases, SigRoleSpoof)
 	// The rot13 forms of the strong long phrases join the same automaton (one pass over the squashed text).
 	l.nSquash = len(sq)
 	for i := 0; i < l.nSquash; i++ {

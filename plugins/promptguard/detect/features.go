@@ -56,14 +56,14 @@ func hashNgrams(dst []uint32, words []byte, g *grammar, m *matcher, hits *[]int3
 		g.reset()
 	}
 	delta, class := m.delta, &m.class
-	st := uint32(0)
+	st := 0 // DFA state as an int: native 64-bit arithmetic in wasm
 	i := 0
 	for i < len(words) {
 		if words[i] == ' ' {
-			e := delta[st+uint32(class[' '])]
-			st = e & dfaMask
+			e := delta[st+int(class[' '])]
+			st = int(e & dfaMask)
 			if e&dfaOut != 0 {
-				*hits = m.emit(int32(int(st)/m.nclass), *hits)
+				*hits = m.emit(int32(st/m.nclass), *hits)
 			}
 			i++
 			continue
@@ -80,10 +80,10 @@ func hashNgrams(dst []uint32, words []byte, g *grammar, m *matcher, hits *[]int3
 			}
 			th = (th ^ uint32(b)) * 16777619
 			fl |= tokenByteFlags[b]
-			e := delta[st+uint32(class[b])]
-			st = e & dfaMask
+			e := delta[st+int(class[b])]
+			st = int(e & dfaMask)
 			if e&dfaOut != 0 {
-				*hits = m.emit(int32(int(st)/m.nclass), *hits)
+				*hits = m.emit(int32(st/m.nclass), *hits)
 			}
 			j++
 		}

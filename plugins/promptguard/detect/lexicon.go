@@ -349,6 +349,12 @@ var lexOutputManipulation = []string{
 	"thứ tự ngược", "chữ cái đầu", "phần 1", "pabaliktad", "baligtad", "unang titik", "bahagi 1",
 }
 
+// lexRoleSpoofPhrases: fake-boundary phrases made of plain words (matched like the other phrase lists; the raw
+// markers below all start with punctuation or a line break, so the raw scan can skip ordinary text).
+var lexRoleSpoofPhrases = []string{
+	"system override", "admin override", "end of prompt", "end of instructions", "begin new instructions",
+}
+
 // roleSpoofMarkers are matched on the raw text (ASCII-lower-cased, a newline prepended): chat-template tokens and
 // fake conversation turns.
 var roleSpoofMarkers = []string{
@@ -358,8 +364,7 @@ var roleSpoofMarkers = []string{
 	"### response", "### assistant", "### user", "###system", "###instruction", "\nsystem:", "\nassistant:",
 	"\nuser:", "\nhuman:", "\nai:", "\n\nhuman:", "\n\nassistant:", "\nsystem message:", "[system]", "[system message]",
 	"[assistant]", "[user]", "(system)", "{system}", "<system>", "</system>", "<user>", "</user>", "<assistant>",
-	"</assistant>", "<instructions>", "</instructions>", "system override", "admin override", "\n>>> system",
-	"end of prompt", "end of instructions", "begin new instructions", "=== system", "--- system", "[admin]",
+	"</assistant>", "<instructions>", "</instructions>", "\n>>> system", "=== system", "--- system", "[admin]",
 	"[developer]", "\nsystem note:", "\nimportant system", "\n# system", "\n## system",
 }
 
