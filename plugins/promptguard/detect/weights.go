@@ -5,8 +5,8 @@ package detect
 // DefaultThreshold and DefaultDataThreshold are the score thresholds chosen by cmd/train for trusted-role
 // segments (user, system) and for untrusted data (tool results, documents).
 const (
-	DefaultThreshold     = 0.65
-	DefaultDataThreshold = 0.65
+	DefaultThreshold     = 0.68
+	DefaultDataThreshold = 0.68
 )
 
 var defaultModel = Model{

@@ -364,7 +364,8 @@ func (m *lr) quantize() *detect.Model {
 }
 
 // chooseThresholds picks, on a 0.01 grid, the user threshold as the lowest that keeps the out-of-fold FPR at
-// most 2% on benign and 4% on benign-hard records, and the (stricter, lower) data threshold for tool results and
+// most 1.5% on benign and 4% on benign-hard records (margins under the 2% / 5% targets: about 200 benign prompts
+// are trainable, so one record moves the estimate by half a point), and the (stricter, lower) data threshold for tool results and
 // documents as the lowest that keeps it at most 3% over all benign and benign-hard records together, as if each
 // of them had arrived as a retrieved document: instructions inside data are suspicious in themselves, and the
 // few trainable benign documents are too few to tune on.
@@ -391,7 +392,7 @@ func chooseThresholds(rs []*record, p map[*record]float64) (user, data float64) 
 	anyBenign := func(r *record) bool { return r.Kind == "benign" || r.Kind == "benign-hard" }
 	user = 0.99
 	for th := 0.99; th >= 0.05; th -= 0.01 {
-		if fpr(th, benign) > 0.02 || fpr(th, hard) > 0.04 {
+		if fpr(th, benign) > 0.015 || fpr(th, hard) > 0.04 {
 			break
 		}
 		user = th
