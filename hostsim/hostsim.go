@@ -426,6 +426,32 @@ func (h *Host) VMFailed(plugin string, worker int) bool {
 	return false
 }
 
+// MemorySize returns the size in bytes of the linear memory of the plugin's VM on a
+// worker (what the module grew it to: Go's wasm heap never shrinks it). ok is false
+// for an unknown plugin or worker, or when the worker has no VM for the plugin (it
+// failed to start); a VM that trapped still reports its last size.
+func (h *Host) MemorySize(plugin string, worker int) (uint32, bool) {
+	if worker < 0 || worker >= len(h.workers) {
+		return 0, false
+	}
+	for _, p := range h.plugins {
+		if p.spec.Name != plugin {
+			continue
+		}
+		w := h.workers[worker]
+		w.mu.Lock()
+		v := w.vms[p.idx]
+		w.mu.Unlock()
+		if v == nil || v.mem == nil {
+			return 0, false
+		}
+		v.mu.Lock() // a guest call may be growing it
+		defer v.mu.Unlock()
+		return v.mem.Size(), true
+	}
+	return 0, false
+}
+
 func (h *Host) addLog(e LogEntry, s *Stream) {
 	h.logMu.Lock()
 	h.logs = append(h.logs, e)

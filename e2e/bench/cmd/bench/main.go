@@ -103,6 +103,7 @@ func main() {
 	rounds := flag.Int("rounds", 2, "load rounds (each: no filters, then the chain)")
 	nativeTime := flag.String("benchtime", "300ms", "go test -benchtime of the native benchmarks")
 	replot := flag.String("replot", "", "redraw bench.md and the charts from this bench.json instead of measuring")
+	memOnly := flag.Bool("memory-only", false, "measure only the modules and linear memory (each target warmed up with 20 requests per body size)")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
@@ -177,6 +178,9 @@ func main() {
 			if _, err := bench.Latencies(h, c, 20); err != nil { // warm-up
 				log.Fatalf("bench: %s %d KiB: %v", name, kib, err)
 			}
+			if *memOnly {
+				continue
+			}
 			var lats []time.Duration
 			t0 := time.Now()
 			for (time.Since(t0) < *perCell || len(lats) < 30) && len(lats) < 5000 {
@@ -193,6 +197,12 @@ func main() {
 		}
 		rep.Memory = append(rep.Memory, measureMemory(h, tg, name, *memReqs, say))
 		h.Close()
+	}
+
+	if *memOnly {
+		writeOutputs(rep, *out)
+		say("wrote %s", filepath.Join(*out, "bench.json"))
+		return
 	}
 
 	// The same text scanned by each filter's pure detection step, natively.
