@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
@@ -15,9 +16,10 @@ import (
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
-// Request info, config loading, decision logging and the on_error reason codes come from sdk/filter; the response
-// body is collected here (the same technique as filter.ResponseBody: chunks are copied and emptied, the whole body
-// is written back at the end) because the stream processor needs the chunks as they come.
+// Request info, config loading, metrics, non-streamed body collection (filter.ResponseBody), decision logging and
+// the on_error reason codes come from sdk/filter. Streams are rewritten by streamProc (process.go) rather than
+// filter.SSEStream: an event may be held until later text decides it, so one chunk's output is not a function of
+// that chunk's events alone.
 
 type vmContext struct{ types.DefaultVMContext }
 
@@ -73,7 +75,7 @@ type httpContext struct {
 	active   bool // the response is inspected
 	stream   *streamProc
 	encoding string
-	buf      []byte
+	resp     filter.ResponseBody // non-streamed body collection
 	done     bool
 	logged   bool
 	held     bool // response headers held (hold_headers): local replies and annotations are possible
@@ -183,9 +185,10 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 		return types.ActionContinue
 	}
 	h.active = true
+	h.resp.Limit = h.cfg.MaxBodyBytes
 	if enforce {
 		// the body may change length
-		_ = proxywasm.RemoveHttpResponseHeader("content-length")
+		_ = filter.DropResponseContentLength()
 	}
 	if enforce && h.cfg.HoldHeaders && h.stream == nil {
 		h.held = true
@@ -201,6 +204,9 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	if h.held {
 		return h.heldBody(bodySize, endOfStream)
 	}
+	if h.stream == nil {
+		return h.wholeBody(bodySize, endOfStream)
+	}
 	var chunk []byte
 	if bodySize > 0 {
 		b, err := proxywasm.GetHttpResponseBody(0, bodySize)
@@ -211,45 +217,46 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		}
 		chunk = b
 	}
-	if h.stream != nil {
-		out := h.stream.feed(chunk, endOfStream)
-		if h.stream.over && !h.stream.overLogged {
-			h.stream.overLogged = true
-			h.onError(reasonTooLarge)
-		}
-		if endOfStream {
-			h.done = true
-			h.finishDecision()
-		}
-		if h.cfg.Enforce() {
-			_ = proxywasm.ReplaceHttpResponseBody(out)
-		}
-		return types.ActionContinue
-	}
-	// non-streamed: collect the whole body ourselves (Kong hands out 16 KiB slices; Envoy resets a response
-	// whose buffer overflows once headers went), sending nothing until the end
-	if int64(len(h.buf)+len(chunk)) > h.cfg.MaxBodyBytes {
-		h.active = false
+	out := h.stream.feed(chunk, endOfStream)
+	if h.stream.over && !h.stream.overLogged {
+		h.stream.overLogged = true
 		h.onError(reasonTooLarge)
-		if h.cfg.Enforce() {
-			// what was held back goes out unchecked (on_error allow) or is replaced (deny)
-			_ = proxywasm.ReplaceHttpResponseBody(h.failBody(append(h.buf, chunk...), reasonTooLarge))
+	}
+	if endOfStream {
+		h.done = true
+		h.finishDecision()
+	}
+	if h.cfg.Enforce() {
+		_ = proxywasm.ReplaceHttpResponseBody(out)
+	}
+	return types.ActionContinue
+}
+
+// wholeBody handles a non-streamed body: filter.ResponseBody collects it inside the filter (Kong hands out 16 KiB
+// slices, Envoy resets a response whose buffer overflows once headers went), sending nothing until the end.
+func (h *httpContext) wholeBody(bodySize int, endOfStream bool) types.Action {
+	raw, step, err := h.resp.Collect(bodySize, endOfStream)
+	if err != nil {
+		// what was held back goes out unchecked; past max_body_bytes under on_error deny the client gets the
+		// provider-shaped error instead and the rest of the body is dropped (later chunks still go through
+		// Collect, which passes or empties them)
+		reason := reasonUnparseable
+		if errors.Is(err, filter.ErrBodyTooLarge) {
+			reason = reasonTooLarge
 		}
-		h.buf = nil
+		h.onError(reason)
+		if reason == reasonTooLarge && h.cfg.Enforce() && !h.cfg.FailOpen() {
+			h.resp.Drop()
+			_ = filter.ReplaceResponseBody(h.failBody(nil, reason))
+		}
 		return types.ActionContinue
 	}
-	h.buf = append(h.buf, chunk...)
-	if !endOfStream {
-		if h.cfg.Enforce() {
-			_ = proxywasm.ReplaceHttpResponseBody(nil)
-		}
+	if step != filter.StepReady {
 		return types.ActionContinue
 	}
 	h.done = true
-	out := h.processWhole(h.buf)
-	h.buf = nil
-	if h.cfg.Enforce() {
-		_ = proxywasm.ReplaceHttpResponseBody(out)
+	if out, changed := h.processWhole(raw); changed && h.cfg.Enforce() {
+		_ = filter.ReplaceResponseBody(out)
 	}
 	return types.ActionContinue
 }
@@ -356,16 +363,16 @@ func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 	return enc, v, true
 }
 
-// processWhole inspects a complete non-streamed body and returns the bytes to send.
-func (h *httpContext) processWhole(raw []byte) []byte {
+// processWhole inspects a complete non-streamed body and returns the bytes to send when they differ from raw.
+func (h *httpContext) processWhole(raw []byte) ([]byte, bool) {
 	out, v, ok := h.judgeWhole(raw)
 	if !ok {
-		return h.failBody(raw, v.reason)
+		if h.cfg.FailOpen() || !h.cfg.Enforce() {
+			return nil, false
+		}
+		return h.failBody(raw, v.reason), true
 	}
-	if out == nil {
-		return raw
-	}
-	return out
+	return out, out != nil
 }
 
 // failBody is what a body we could not inspect becomes: unchanged under on_error allow, the provider's error

@@ -107,6 +107,11 @@ func TestNonStreamedRedact(t *testing.T) {
 			if n, _ := h.Metric("wasmguard_outputguard_redacted"); n != 1 {
 				t.Errorf("redacted metric = %d", n)
 			}
+			for _, r := range []string{"output_exfiltration_link", "output_unsafe_markup", "output_secret_leak"} {
+				if n, _ := h.Metric("wasmguard_outputguard_findings.reason." + r); n != 1 {
+					t.Errorf("findings metric for %s = %d", r, n)
+				}
+			}
 		})
 	}
 }
@@ -584,6 +589,41 @@ func TestNonStreamedProviders(t *testing.T) {
 			}
 			if got := r.Text(llm.ProvAssistant); got != want {
 				t.Errorf("client text %q", got)
+			}
+		})
+	}
+}
+
+// TestOnErrorTooLarge: a non-streamed body over max_body_bytes, delivered in chunks (the limit is crossed in the
+// middle): allow passes it byte-exact, deny replaces it by the provider's error and drops the rest.
+func TestOnErrorTooLarge(t *testing.T) {
+	body := chatCompletion(strings.Repeat("A long answer with a link https://e.vil/?q=secret+data+here. ", 200)) // ~12 KiB
+	resp := jsonResponse(body)
+	resp.Body, resp.Chunks = nil, chunkBytes(string(body), 1000)
+	for _, p := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
+		t.Run(string(p)+"/allow", func(t *testing.T) {
+			h := host(t, p, `{"max_body_bytes":4096,"on_error":"allow"}`)
+			res := h.Do(chatRequest("sys", false), resp)
+			checkHealthy(t, res)
+			if !bytes.Equal(res.Body, body) {
+				t.Errorf("body changed (%d bytes, want %d)", len(res.Body), len(body))
+			}
+			if d := oneDecision(t, res); d.Reason != "response_body_too_large" || d.Action != "allow" {
+				t.Errorf("decision %+v", d)
+			}
+		})
+		t.Run(string(p)+"/deny", func(t *testing.T) {
+			h := host(t, p, `{"max_body_bytes":4096}`)
+			res := h.Do(chatRequest("sys", false), resp)
+			checkHealthy(t, res)
+			var e struct {
+				Error struct{ Code string } `json:"error"`
+			}
+			if err := json.Unmarshal(res.Body, &e); err != nil || e.Error.Code != "response_body_too_large" {
+				t.Errorf("client got %d bytes, not only the error object (%v): %.200s", len(res.Body), err, res.Body)
+			}
+			if n, _ := h.Metric("wasmguard_outputguard_errors"); n != 1 {
+				t.Errorf("errors metric = %d", n)
 			}
 		})
 	}
