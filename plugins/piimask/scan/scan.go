@@ -551,6 +551,9 @@ func (s *Scanner) tokenSecret(text []byte, i int) (Match, bool) {
 	if m, ok := s.highEntropy(text, i); ok {
 		return m, true
 	}
+	if m, ok := s.prefixedToken(text, i); ok {
+		return m, true
+	}
 	return s.keywordValue(text, i)
 }
 

@@ -990,10 +990,15 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 		return Match{}, false
 	}
 	n := len(text)
+	// URL-encoded query (token%3Dvalue%26...): the value follows "%3D" and ends at the next escape
+	encoded := i > 0 && text[i-1] == '%' && i+2 < n && text[i] == '3' && (text[i+1] == 'D' || text[i+1] == 'd')
+	if encoded {
+		i += 2
+	}
 	e := i
 	for e < n && e-i <= 64 {
 		c := text[e]
-		if c <= ' ' || c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' || c == ',' || c == ';' {
+		if c <= ' ' || c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' || c == ',' || c == ';' || (encoded && c == '%') {
 			break
 		}
 		e++
@@ -1016,8 +1021,25 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 	}
 	// walk left over the gap to the keyword
 	j := i
+	if encoded {
+		j = i - 3
+	}
 	for j > 0 && i-j < 24 && (text[j-1] == ' ' || text[j-1] == '"' || text[j-1] == '\'' || text[j-1] == ':' || text[j-1] == '=' || text[j-1] == '\\') {
 		j--
+	}
+	// command-line switches between the keyword and the value: ConvertTo-SecureString -String -Force <pw>
+	for flags := 0; flags < 3 && j > 0 && isAlpha(text[j-1]); flags++ {
+		f := j - 1
+		for f > 0 && isAlpha(text[f-1]) && j-f < 16 {
+			f--
+		}
+		if f < 2 || text[f-1] != '-' || text[f-2] != ' ' {
+			break
+		}
+		j = f - 1
+		for j > 0 && text[j-1] == ' ' {
+			j--
+		}
 	}
 	if j >= 3 && lower(text[j-1]) == 's' && lower(text[j-2]) == 'i' && text[j-3] == ' ' {
 		j -= 3
@@ -1332,7 +1354,7 @@ func salesforceSession(text []byte, i int) int {
 // (sha256-..., md5_...) are not keys, and neither are shorter object ids of the same design (Stripe's
 // in_/cus_/ch_ + 24).
 func (s *Scanner) prefixedToken(text []byte, i int) (Match, bool) {
-	if !s.enabled.Has(APIKey) || !isLower(text[i]) {
+	if !s.enabled.Has(APIKey) || !(isLower(text[i]) || isDigit(text[i])) {
 		return Match{}, false
 	}
 	if i > 0 && (wordTab[text[i-1]] || text[i-1] == '-' || text[i-1] == '.' || text[i-1] == '/') {

@@ -58,6 +58,10 @@ func TestSecretStructure(t *testing.T) {
 		{"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29x", nil},
 		{"ABSKQmVkcm9ja0FQSUtleS1EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE", nil},
 		{"aws AKIAIOSFODNN7EXAMPLE", []string{"AWS_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE"}}, // AWS's documentation key: harmless to mask
+		{"url = https://x.example/a?b%3D1%26token%3Dq7Wm2Rk9ZtLp4x%26v%3D3", []string{"GENERIC_SECRET=q7Wm2Rk9ZtLp4x"}},
+		{"ConvertTo-SecureString -String -Force dsjUE#$gds8s", []string{"GENERIC_SECRET=dsjUE#$gds8s"}},
+		{`"params": ["10-6LZBVhNq8zze0rzXJptfSWDBoskWuThnQb3fUVw4sVNgJ7GKT3ITVIo"]`, []string{"API_KEY=10-6LZBVhNq8zze0rzXJptfSWDBoskWuThnQb3fUVw4sVNgJ7GKT3ITVIo"}},
+		{"released on 2024-05-17 with 1,234 downloads", nil},
 		// generated example strings are not high-entropy secrets
 		{"X9y8Z7a6B5c4D3e2F1g0H9i8J7k6L5m4N3o2P1q0R9s8T7u6", nil},
 		{"AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", nil},
