@@ -73,12 +73,15 @@ func (c *canon) add(s string, depth int) {
 		c.words = append(c.words, '|', ' ')
 		c.squash = append(c.squash, '|')
 	}
-	st := statsOf(s)
+	// ASCII text (nearly all) is folded and measured for the decoders in one pass; on the first non-ASCII byte
+	// that pass is undone and the text goes through the Unicode path and a separate measuring pass.
+	var st textStats
 	c.singles = 0
-	c.nonASCII = c.nonASCII || !st.ascii
-	if st.ascii {
-		c.foldASCII(s)
-	} else {
+	w0, q0, f0 := len(c.words), len(c.squash), c.flags
+	if !c.foldASCII(s, &st) {
+		c.words, c.squash, c.flags, c.singles, c.word = c.words[:w0], c.squash[:q0], f0, 0, c.word[:0]
+		c.nonASCII = true
+		st = statsOf(s)
 		c.foldUnicode(s)
 	}
 	c.flushWord()
@@ -121,12 +124,27 @@ var asciiClass = func() (t [256]uint8) {
 
 // foldASCII handles ASCII text. Words made only of letters (nearly all of them) are lower-cased straight into
 // the output; words with digits or leet symbols go through flushWord.
-func (c *canon) foldASCII(s string) {
+//
+// It also computes st (the statsOf figures, with a base64 run that may overcount: '@' and '$' count as base64
+// characters, which only lets the exact base64 scanner run more often). It returns false, leaving partial
+// output, when s has a non-ASCII byte.
+func (c *canon) foldASCII(s string, st *textStats) bool {
 	// Room for the worst case (every byte a one-letter word) so the letter-only path writes by index.
 	c.words = grow(c.words, 2*len(s)+1)
 	c.squash = grow(c.squash, len(s)+1)
+	var b64Run, hexRun, maxB64, maxHex, pct, amp int
 	for i := 0; i < len(s); {
 		if asciiClass[s[i]] == 0 {
+			k := decodeClass[s[i]]
+			if k&dcHigh != 0 {
+				return false
+			}
+			b64Run = (b64Run + 1) * int(k&dcB64)
+			maxB64 = max(maxB64, b64Run)
+			hexRun = (hexRun + 1) * int(k&dcHex>>1)
+			maxHex = max(maxHex, hexRun)
+			pct += int(k & dcPct >> 2)
+			amp += int(k & dcAmp >> 3)
 			i++
 			continue
 		}
@@ -143,12 +161,16 @@ func (c *canon) foldASCII(s string) {
 				break
 			}
 			cl |= k
+			hexRun = (hexRun + 1) * int(decodeClass[s[j]]&dcHex>>1)
+			maxHex = max(maxHex, hexRun)
 			b := s[j] | 0x20
 			words[n] = b
 			squash[n] = b
 			n++
 			j++
 		}
+		b64Run += n
+		maxB64 = max(maxB64, b64Run)
 		if cl&2 != 0 {
 			for k := i; k < j; k++ {
 				b := s[k]
@@ -174,6 +196,8 @@ func (c *canon) foldASCII(s string) {
 		}
 		i = j
 	}
+	*st = textStats{ascii: true, maxB64: maxB64, maxHex: maxHex, pct: pct, amp: amp}
+	return true
 }
 
 // grow makes sure b has room for n more bytes (length unchanged).
