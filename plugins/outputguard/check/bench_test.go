@@ -65,7 +65,8 @@ func BenchmarkScanOrdinaryNoSecrets(b *testing.B) {
 	benchScan(b, defaultChecker(b, false), benignCorpus(b))
 }
 
-// BenchmarkScanOrdinaryNoPrompt: the default configuration for a request without a system prompt.
+// BenchmarkScanOrdinaryNoPrompt: the default configuration without the secret check, for a request without a
+// system prompt: the skip loop alone (links, markup, code spans).
 func BenchmarkScanOrdinaryNoPrompt(b *testing.B) {
 	k, err := Compile(Config{
 		Exfil:   ExfilConfig{Enabled: true, Action: ActionRedact},
