@@ -107,7 +107,12 @@
 //	resA, resB := a.Close(), b.Close()
 //
 // Host methods are safe for concurrent use (each VM runs one call at a time; different
-// VMs run in parallel), so hammer tests may call Do from many goroutines.
+// VMs run in parallel), so hammer tests may call Do from many goroutines, also on the
+// same worker: each stream runs only its own deferred actions (local replies, resets,
+// resumes), taken from the VM under its lock when the call returns. A stream is driven
+// by one goroutine at a time. Actions that a host-level callback (tick, queue
+// notification, root callout response) asks for on a stream context run on the
+// goroutine that delivered it. MemorySize reports a VM's linear memory size.
 //
 // # Callouts, timers, properties
 //
@@ -117,7 +122,9 @@
 // proxy_on_http_call_response on the root context right after the callback that made
 // the call; the plugin must resume the stream itself (Kong resumes automatically).
 // CalloutResponse{Timeout: true} is Envoy's synthetic 504, {Reset: true} a transport
-// failure. Tick fires proxy_on_tick in every worker VM that set a tick period.
+// failure. Tick fires proxy_on_tick in every worker VM that set a tick period;
+// TickPeriod and TickOn read and fire one root context's ticks (per plugin and worker),
+// for a real-time ticker such as the dev gateway's.
 // Properties come from Request.Properties, Config.Properties and a built-in catalog
 // (request.*, source.*, plugin_name, xds.route_name from Request.Route, ...) encoded
 // per profile: Envoy binary (EnvoyInt, EnvoyBool), Kong strings.

@@ -480,24 +480,80 @@ func (h *Host) Tick() {
 	for _, w := range h.workers {
 		for _, p := range h.plugins {
 			v := w.vm(h, p)
-			if v == nil || v.failed || v.fnTick == nil {
+			if v == nil || v.fnTick == nil {
 				continue
 			}
-			rt := v.rootOf(p)
-			if rt == nil || rt.tickMs == 0 || rt.state == 2 {
-				continue
-			}
-			v.mu.Lock()
-			_, _ = v.callLocked(nil, cbTick, v.fnTick, rt.id, uint64(rt.id))
-			v.finishRoot(rt)
-			acts := v.takeActions(nil)
-			v.mu.Unlock()
-			for _, a := range acts {
-				a.f.s.runActions(a)
-			}
+			h.tickRoot(v, p)
 		}
 	}
 	h.RunPending()
+}
+
+// TickPeriod returns the tick period the plugin's root context on a worker asked for
+// with proxy_set_tick_period_milliseconds (0: no ticks; also for an unknown plugin or
+// worker, a VM without proxy_on_tick, a dead VM or a deleted root context). A
+// gateway's ticker reads it before every wait: a plugin may change it at any time.
+func (h *Host) TickPeriod(plugin string, worker int) time.Duration {
+	v, p := h.liveVM(plugin, worker)
+	if v == nil || v.fnTick == nil {
+		return 0
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	rt := v.rootOf(p)
+	if v.failed || rt == nil || rt.state == 2 {
+		return 0
+	}
+	return msDuration(rt.tickMs)
+}
+
+// TickOn fires proxy_on_tick for the plugin's root context on one worker VM, when it
+// set a tick period, serialized with the VM's other calls, then delivers pending
+// root-context work (callout responses, queue notifications) on the calling
+// goroutine. It does not reload a dead VM. It reports whether the tick ran.
+func (h *Host) TickOn(plugin string, worker int) bool {
+	v, p := h.liveVM(plugin, worker)
+	if v == nil || v.fnTick == nil {
+		return false
+	}
+	ran := h.tickRoot(v, p)
+	h.RunPending()
+	return ran
+}
+
+// liveVM returns the plugin's current VM on a worker (nil when there is none).
+func (h *Host) liveVM(plugin string, worker int) (*vm, *plugin) {
+	if worker < 0 || worker >= len(h.workers) {
+		return nil, nil
+	}
+	for _, p := range h.plugins {
+		if p.spec.Name == plugin {
+			w := h.workers[worker]
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return w.vms[p.idx], p
+		}
+	}
+	return nil, nil
+}
+
+// tickRoot calls proxy_on_tick for p's root context in v if its tick period is set,
+// then runs the deferred actions the tick asked for.
+func (h *Host) tickRoot(v *vm, p *plugin) bool {
+	v.mu.Lock()
+	rt := v.rootOf(p)
+	if v.failed || rt == nil || rt.tickMs == 0 || rt.state == 2 {
+		v.mu.Unlock()
+		return false
+	}
+	_, _ = v.callLocked(nil, cbTick, v.fnTick, rt.id, uint64(rt.id))
+	v.finishRoot(rt)
+	acts := v.takeActions(nil)
+	v.mu.Unlock()
+	for _, a := range acts {
+		a.f.s.runActions(a)
+	}
+	return true
 }
 
 // ---- host module registration ----

@@ -13,7 +13,8 @@
 // goroutine; calls into one VM are serialized (a VM is single-threaded, like an Envoy worker thread), so streams
 // on one worker interleave between callbacks. http_call clusters are real HTTP calls made by the goroutine of the
 // stream that dispatched them, outside the VM lock: a slow cluster holds up that stream only, not the worker's
-// other streams.
+// other streams. Every root context (one per plugin per worker VM) gets proxy_on_tick at the period the plugin set
+// with proxy_set_tick_period_milliseconds (0: none), as Envoy and Kong tick each worker; ticks stop on Close.
 //
 // It is not a production proxy: no TLS, no HTTP/2 to the upstream, no retries, no trailers, no connection limits
 // beyond the Go defaults.

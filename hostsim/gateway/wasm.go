@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,12 +68,24 @@ func HostConfig(cfg *Config, dist string) (hostsim.Config, error) {
 // on one worker run concurrently: hostsim serializes every call into a VM (a VM is single-threaded, as an
 // Envoy worker thread is), and each stream runs only its own deferred actions, so a step of one stream that
 // waits (a slow http_call) does not hold up the worker's other streams.
+//
+// Ticks: every root context (one per plugin per worker VM) gets its own ticker goroutine that calls
+// proxy_on_tick at the period the plugin set with proxy_set_tick_period_milliseconds (0: none), as Envoy and Kong
+// do per worker; the first tick comes one period after the period was set. Ticks are serialized with the VM's
+// other calls by hostsim; a callout a tick dispatches is made by that root's ticker goroutine. close stops them.
 type wasmEngine struct {
 	host    *hostsim.Host
 	logger  *log.Logger
 	workers int
 	rr      atomic.Uint32
+
+	stop      chan struct{}
+	ticks     sync.WaitGroup
+	closeOnce sync.Once
 }
+
+// tickPoll is how often a ticker looks for a changed tick period (a plugin may set or change it at any time).
+const tickPoll = 100 * time.Millisecond
 
 func newWasmEngine(cfg *Config, opts Options, logger *log.Logger) (engine, error) {
 	hc, err := HostConfig(cfg, opts.Dist)
@@ -86,7 +99,45 @@ func newWasmEngine(cfg *Config, opts Options, logger *log.Logger) (engine, error
 	for _, e := range h.Logs() { // start-up logs (configure) of every VM
 		logger.Printf("%s", e)
 	}
-	return &wasmEngine{host: h, logger: logger, workers: h.Workers()}, nil
+	e := &wasmEngine{host: h, logger: logger, workers: h.Workers(), stop: make(chan struct{})}
+	for _, p := range hc.Plugins {
+		for w := 0; w < e.workers; w++ {
+			e.ticks.Add(1)
+			go e.tickLoop(p.Name, w)
+		}
+	}
+	return e, nil
+}
+
+// tickLoop fires one root context's ticks until the engine closes.
+func (e *wasmEngine) tickLoop(plugin string, worker int) {
+	defer e.ticks.Done()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	var period time.Duration
+	var next time.Time
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-timer.C:
+		}
+		now := time.Now()
+		if p := e.host.TickPeriod(plugin, worker); p != period {
+			period, next = p, now.Add(p) // set or changed: the first tick one period later
+		}
+		if period > 0 && !now.Before(next) {
+			e.host.TickOn(plugin, worker)
+			if next = next.Add(period); next.Before(now) {
+				next = now.Add(period) // fell behind (a slow tick): no burst of late ticks
+			}
+		}
+		wait := tickPoll
+		if period > 0 {
+			wait = min(wait, time.Until(next))
+		}
+		timer.Reset(max(wait, 0))
+	}
 }
 
 func (e *wasmEngine) open(route string) (stream, error) {
@@ -94,7 +145,14 @@ func (e *wasmEngine) open(route string) (stream, error) {
 	return &wasmStream{e: e, route: route, worker: w}, nil
 }
 
-func (e *wasmEngine) close() { e.host.Close() }
+// close stops the tickers, waits for a tick in progress, then closes the host.
+func (e *wasmEngine) close() {
+	e.closeOnce.Do(func() {
+		close(e.stop)
+		e.ticks.Wait()
+		e.host.Close()
+	})
+}
 
 func (e *wasmEngine) metrics() []Metric {
 	var out []Metric
