@@ -47,10 +47,63 @@ type canon struct {
 	chunks  int
 
 	singles int // run length of single-letter tokens (spaced-letter evasion)
+
+	// Token index of words, written as the tokens are (so the n-gram pass reads no bytes), and the word-phrase
+	// automaton stepped over the same bytes (wd: nil when not wanted; its matches in wdHits).
+	toks   []tokInfo
+	wd     *matcher
+	wdSt   int
+	wdHits []int32
+}
+
+// tokInfo describes one token of canon.words: where it starts, its length, its FNV-1a hash and its
+// tokenByteFlags OR-ed (tbChunk for the "|" chunk separator).
+type tokInfo struct {
+	pos int32
+	n   int32
+	h   uint32
+	fl  uint8
+}
+
+// tbChunk marks the "|" token between chunks.
+const tbChunk = 1 << 7
+
+// nopMatcher is a one-state automaton without patterns, stepped when no word-phrase matcher is set.
+var nopMatcher = &matcher{nclass: 1, delta: []uint32{0}}
+
+// wdStep steps the word-phrase automaton over b.
+func (c *canon) wdStep(b byte) {
+	m := c.wd
+	e := m.delta[c.wdSt+int(m.class[b])]
+	c.wdSt = int(e & dfaMask)
+	if e&dfaOut != 0 {
+		c.wdHits = m.emit(int32(c.wdSt/m.nclass), c.wdHits)
+	}
+}
+
+// noteToken indexes the token words[start:end] (written by a slow path) and steps the automaton over it and the
+// space after it.
+func (c *canon) noteToken(start, end int) {
+	h := uint32(2166136261)
+	var fl uint8
+	for _, b := range c.words[start:end] {
+		h = (h ^ uint32(b)) * 16777619
+		fl |= tokenByteFlags[b]
+		c.wdStep(b)
+	}
+	c.wdStep(' ')
+	c.toks = append(c.toks, tokInfo{pos: int32(start), n: int32(end - start), h: h, fl: fl})
 }
 
 func (c *canon) reset() {
 	c.words = append(c.words[:0], ' ')
+	c.toks = c.toks[:0]
+	c.wdHits = c.wdHits[:0]
+	c.wdSt = 0
+	if c.wd == nil {
+		c.wd = nopMatcher
+	}
+	c.wdStep(' ')
 	c.squash = c.squash[:0]
 	c.mainSq, c.mainWd = 0, 0
 	c.nonASCII = false
@@ -67,19 +120,23 @@ func (c *canon) add(s string, depth int) {
 		s = s[:maxCanonInput]
 	}
 	if len(c.words) == 0 {
-		c.words = append(c.words, ' ')
+		c.reset()
 	}
 	if len(c.words) > 1 {
+		c.toks = append(c.toks, tokInfo{pos: int32(len(c.words)), n: 1, fl: tbChunk})
 		c.words = append(c.words, '|', ' ')
 		c.squash = append(c.squash, '|')
+		c.wdStep('|')
+		c.wdStep(' ')
 	}
 	// ASCII text (nearly all) is folded and measured for the decoders in one pass; on the first non-ASCII byte
 	// that pass is undone and the text goes through the Unicode path and a separate measuring pass.
 	var st textStats
 	c.singles = 0
-	w0, q0, f0 := len(c.words), len(c.squash), c.flags
+	w0, q0, f0, t0, h0, s0 := len(c.words), len(c.squash), c.flags, len(c.toks), len(c.wdHits), c.wdSt
 	if !c.foldASCII(s, &st) {
 		c.words, c.squash, c.flags, c.singles, c.word = c.words[:w0], c.squash[:q0], f0, 0, c.word[:0]
+		c.toks, c.wdHits, c.wdSt = c.toks[:t0], c.wdHits[:h0], s0
 		c.nonASCII = true
 		st = statsOf(s)
 		c.foldUnicode(s)
@@ -155,6 +212,10 @@ func (c *canon) foldASCII(s string, st *textStats) bool {
 		squash := c.squash[q:cap(c.squash)]
 		j, n := i, 0
 		var cl uint8
+		// The same loop hashes the token and steps the word-phrase automaton (undone for a slow-path word).
+		th := uint32(2166136261)
+		m, st0, nh := c.wd, c.wdSt, len(c.wdHits)
+		delta, dclass, st := m.delta, &m.class, st0
 		for j < len(s) {
 			k := asciiClass[s[j]]
 			if k == 0 {
@@ -166,12 +227,19 @@ func (c *canon) foldASCII(s string, st *textStats) bool {
 			b := s[j] | 0x20
 			words[n] = b
 			squash[n] = b
+			th = (th ^ uint32(b)) * 16777619
+			e := delta[st+int(dclass[b])]
+			st = int(e & dfaMask)
+			if e&dfaOut != 0 {
+				c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
+			}
 			n++
 			j++
 		}
 		b64Run += n
 		maxB64 = max(maxB64, b64Run)
 		if cl&2 != 0 {
+			c.wdSt, c.wdHits = st0, c.wdHits[:nh]
 			for k := i; k < j; k++ {
 				b := s[k]
 				if b >= 'A' && b <= 'Z' {
@@ -181,10 +249,13 @@ func (c *canon) foldASCII(s string, st *textStats) bool {
 			}
 			c.flushWord()
 		} else {
-			// Letters only: already copied.
+			// Letters only: already copied and hashed.
 			words[n] = ' '
 			c.words = c.words[:w+n+1]
 			c.squash = c.squash[:q+n]
+			c.wdSt = st
+			c.wdStep(' ')
+			c.toks = append(c.toks, tokInfo{pos: int32(w), n: int32(n), h: th, fl: tbNonDigit})
 			if n == 1 {
 				c.singles++
 				if c.singles == 5 {
@@ -340,7 +411,9 @@ func (c *canon) flushWord() {
 		c.squash = utf8.AppendRune(c.squash, r)
 	}
 	if len(c.words) > start {
+		end := len(c.words)
 		c.words = append(c.words, ' ')
+		c.noteToken(start, end)
 	}
 	if letters == 1 && len(w) == 1 && latin == 1 {
 		c.singles++

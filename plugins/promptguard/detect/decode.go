@@ -386,7 +386,7 @@ func htmlRef(s string) (rune, int) {
 			break
 		}
 	}
-	if end < 0 {
+	if end < 2 { // no ';', or "&;" with an empty name
 		return 0, 0
 	}
 	body := s[1:end]

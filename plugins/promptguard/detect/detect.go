@@ -124,6 +124,7 @@ type Detector struct {
 // New returns a Detector. Deny/allow phrases that canonicalise to nothing are ignored.
 func New(opts Options) *Detector {
 	d := &Detector{lex: defaultLexicon(), model: opts.Model}
+	d.c.wd = d.lex.words
 	if d.model == nil {
 		d.model = DefaultModel()
 	}
@@ -216,13 +217,13 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 			bump(counts, l.wideCat[id])
 		}
 	}
-	// One pass over the tokens (the top-level text and decoded payloads): hashed n-grams, the
+	// The tokens (the top-level text and decoded payloads): hashed n-grams, the
 	// override/extraction grammar and the word-bounded phrases.
+	// (The canonicaliser indexed the tokens and ran the word-phrase automaton while writing them.)
 	f := &d.feats
 	var g grammar
-	d.hits = d.hits[:0]
-	f.Hashed = hashNgrams(f.Hashed[:0], c.words, &g, l.words, &d.hits)
-	for _, id := range d.hits {
+	f.Hashed = hashTokens(f.Hashed[:0], c.words, c.toks, &g)
+	for _, id := range c.wdHits {
 		bump(counts, l.wordsCat[id])
 	}
 	for ov := g.override; ov > 0; ov-- {

@@ -148,6 +148,46 @@ var tokenByteFlags = func() (t [256]uint8) {
 	return t
 }()
 
+// hashTokens is hashNgrams over a token index built while the words buffer was written (canon.toks): the same
+// features and grammar, with no pass over the bytes.
+func hashTokens(dst []uint32, words []byte, toks []tokInfo, g *grammar) []uint32 {
+	const mask = 1<<HashBits - 1
+	var prev uint32
+	havePrev := false
+	g.reset()
+	for _, t := range toks {
+		if t.fl&tbChunk != 0 {
+			havePrev = false
+			g.reset()
+			continue
+		}
+		th := t.h
+		if t.fl&tbNonLatin != 0 {
+			havePrev = false
+			g.n++
+			continue
+		}
+		if t.fl&tbNonDigit == 0 {
+			g.n++
+			continue
+		}
+		if t.n >= 2 && t.n <= 14 && tokenTable[th&(1<<tokenTableBits-1)].word != "" {
+			g.token(words[t.pos:t.pos+t.n], th)
+		} else {
+			g.n++
+		}
+		if len(dst) >= maxFeatures {
+			continue
+		}
+		dst = append(dst, mix(th^kindWord)&mask)
+		if havePrev {
+			dst = append(dst, mix(prev*31+th^kindBigram)&mask)
+		}
+		prev, havePrev = th, true
+	}
+	return dst
+}
+
 func allDigits(tok []byte) bool {
 	for _, b := range tok {
 		if b < '0' || b > '9' {
