@@ -107,7 +107,7 @@ func (s *scanner) leakWords(p int) bool {
 	}
 	var ngramEnd int
 	ngramHit := false
-	if k.ngrams != nil || k.reqNGrams != nil {
+	if (k.ngrams != nil || k.reqNGrams != nil) && k.firstBits.has(filterHash(t[p:min(we, p+64)])) {
 		h, end, ok, undecided := s.ngramAt(p)
 		if undecided {
 			return false
