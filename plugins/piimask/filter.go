@@ -555,6 +555,7 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 		var edits []llm.Edit
 		touched := map[*pipe]int{} // pipe → index of its edit in this event
 		finishing := false
+		changed := false
 		for i := range deltas {
 			d := &deltas[i]
 			switch d.Kind {
@@ -564,6 +565,14 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 				p.last, p.lastLoc = ev, d.Loc
 				touched[p] = len(edits)
 				edits = append(edits, llm.Edit{Loc: d.Loc, Text: string(got)})
+			case llm.DeltaSnapshot:
+				// The text streamed so far, repeated whole (Responses *.done events, response.completed): the
+				// item's held-back text goes out first, then the snapshot is rewritten like the deltas were.
+				out = h.flushItem(out, d.Choice, d.Index, touched)
+				if t, ok := h.wholeText(d.Text); ok {
+					edits = append(edits, llm.Edit{Loc: d.Loc, Text: t})
+					changed = true
+				}
 			case llm.DeltaFinish, llm.DeltaDone:
 				finishing = true
 			}
@@ -581,7 +590,6 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 				out = h.flushPipe(out, p)
 			}
 		}
-		changed := false
 		for i := range deltas {
 			if deltas[i].Kind == llm.DeltaText || deltas[i].Kind == llm.DeltaToolArgs {
 				if p := h.pipes[pipeKey{deltas[i].Kind, deltas[i].Choice, deltas[i].Index}]; p != nil {
@@ -598,6 +606,47 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 	}
 	if end {
 		out = h.flushPipes(out)
+	}
+	return out
+}
+
+// wholeText rewrites a snapshot (text already streamed as deltas, repeated whole) as the pipes rewrote the
+// deltas: the whole-text masker and restorer give what the streaming ones emitted piece by piece. Findings and
+// restorations are not counted again (the deltas counted them). ok is false when the text is unchanged.
+func (h *httpContext) wholeText(s string) (string, bool) {
+	if s == "" {
+		return s, false
+	}
+	text := bytesOf(s)
+	changed := false
+	if h.cfg.MaskResponses {
+		if res := h.cfg.masker.Apply(text, nil, !h.cfg.Enforce()); res.Changed {
+			text, changed = res.Text, true
+		}
+	}
+	if h.cfg.RestoreResponses && h.vault.Len() > 0 {
+		if r, n := mask.Restore(text, &h.vault); n > 0 {
+			text, changed = r, true
+		}
+	}
+	if !changed {
+		return s, false
+	}
+	return string(text), true
+}
+
+// flushItem emits the held-back text of the pipes of one output item (every kind) before the event that
+// repeats the item's text whole, except pipes this event itself writes to.
+func (h *httpContext) flushItem(out []byte, choice, index int, touched map[*pipe]int) []byte {
+	for _, k := range h.pipeOrder {
+		if k.choice != choice || k.index != index {
+			continue
+		}
+		p := h.pipes[k]
+		if _, ok := touched[p]; ok {
+			continue
+		}
+		out = h.flushPipe(out, p)
 	}
 	return out
 }
