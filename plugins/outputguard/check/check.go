@@ -150,7 +150,7 @@ type Checker struct {
 	pairBits  *wordFilter // pairs of words that start an n-gram
 	linkish   bool        // exfiltration or markup enabled
 	startBits uint8       // classes that matter at a word start: clsBare (links), clsWord (word filters)
-	visitAll  bool        // tests: visit every position (no skip loop), the reference the skip loop must equal
+	visitAll  bool        // tests: every stage at every position (no skip loop, no stage gating): the reference
 }
 
 // Byte classes of the skip loop.

@@ -80,8 +80,31 @@ func (s *scanner) run(atEOF bool) {
 			}
 		}
 		p := s.pos
+		t := s.text
+		c := t[p]
+		wordStart := isWordByte(c) && (p == 0 || !isWordByte(t[p-1]))
 		for s.stage < numStages {
-			if !s.step(s.stage, p) {
+			// call only the stages that can act on this byte (a call per stage and position is costly in wasm);
+			// each condition is the stage's own first test
+			var wants bool
+			switch s.stage {
+			case stageCode:
+				wants = c == '`' || lineStart(t, p)
+			case stageLink:
+				wants = c == '!' || c == '['
+			case stageTag:
+				wants = c == '<'
+			case stageBare:
+				lc := lower(c)
+				wants = wordStart && (lc == 'h' || lc == 'w' || lc == 'j' || lc == 'v')
+			case stageSecret:
+				wants = c == '-' || p == s.secretNext
+			case stageCanary:
+				wants = s.k.canaryFirst[c]
+			case stageWords:
+				wants = wordStart
+			}
+			if (wants || s.k.visitAll) && !s.step(s.stage, p) {
 				return
 			}
 			s.stage++
