@@ -133,9 +133,9 @@ type Checker struct {
 	splitCanary    [][]string
 	splitOf        []int // index into splitCanary of each canary, or -1
 	ngram          int
-	ngrams         map[uint64]struct{}
-	reqNGrams      map[uint64]struct{} // from the request's system prompt (ForRequest)
-	ngramPrefix    *bitFilter          // chained hashes of every n-gram prefix (buildNGrams)
+	ngrams         hashSet
+	reqNGrams      hashSet    // from the request's system prompt (ForRequest)
+	ngramPrefix    *bitFilter // chained hashes of every n-gram prefix (buildNGrams)
 	reqNGramPrefix *bitFilter
 	ngramFirstF    []uint64 // filterHash of the words that start an n-gram (ngramStarts)
 	ngramPairF     []uint64 // pairHash of those words and the next

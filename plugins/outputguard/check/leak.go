@@ -1,6 +1,9 @@
 package check
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // normalizeCanary lower-cases ASCII and collapses whitespace runs to one space, trimming the ends.
 func normalizeCanary(s string) []byte {
@@ -107,16 +110,13 @@ func (s *scanner) leakWords(p int) bool {
 	}
 	var ngramEnd int
 	ngramHit := false
-	if (k.ngrams != nil || k.reqNGrams != nil) && k.firstBits.has(filterHash(t[p:min(we, p+64)])) {
+	if (k.ngrams != nil || k.reqNGrams != nil) && k.firstBits != nil && k.firstBits.has(filterHash(t[p:min(we, p+64)])) {
 		h, end, ok, undecided := s.ngramAt(p)
 		if undecided {
 			return false
 		}
 		if ok {
-			_, ngramHit = k.ngrams[h]
-			if !ngramHit {
-				_, ngramHit = k.reqNGrams[h]
-			}
+			ngramHit = k.ngrams.has(h) || k.reqNGrams.has(h)
 			ngramEnd = end
 		}
 	}
@@ -216,7 +216,7 @@ func pairHash(a, b uint64) uint64 { return (a*31 ^ b) * 0x9e3779b97f4a7c15 }
 
 // buildNGrams returns the set of n-gram hashes of prompt and a filter of every prefix (1..n words) of those
 // n-grams, with which the scanner abandons a candidate n-gram at its first word that cannot continue one.
-func buildNGrams(prompt string, n int) (map[uint64]struct{}, *bitFilter) {
+func buildNGrams(prompt string, n int) (hashSet, *bitFilter) {
 	t := []byte(prompt)
 	var hs []uint64
 	for p := 0; p < len(t); {
@@ -234,7 +234,7 @@ func buildNGrams(prompt string, n int) (map[uint64]struct{}, *bitFilter) {
 	if len(hs) < n {
 		return nil, nil
 	}
-	set := make(map[uint64]struct{}, len(hs)-n+1)
+	set := make(hashSet, 0, len(hs)-n+1)
 	pf := newBitFilter((len(hs) - n + 1) * n)
 	for i := 0; i+n <= len(hs); i++ {
 		h := uint64(fnvOffset)
@@ -242,9 +242,19 @@ func buildNGrams(prompt string, n int) (map[uint64]struct{}, *bitFilter) {
 			h = chain(h, w)
 			pf.add(h)
 		}
-		set[h] = struct{}{}
+		set = append(set, h)
 	}
+	slices.Sort(set)
 	return set, pf
+}
+
+// hashSet is a sorted set of hashes (built per request for the request's system prompt: cheaper than a map,
+// above all in wasm).
+type hashSet []uint64
+
+func (s hashSet) has(h uint64) bool {
+	_, ok := slices.BinarySearch(s, h)
+	return ok
 }
 
 // bitFilter is a one-hash Bloom filter of 64-bit hashes, sized at about 16 bits per entry.
