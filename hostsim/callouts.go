@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +119,13 @@ func (h *Host) RunPending() {
 
 // RunPending delivers this stream's pending callout responses (and host-level work)
 // until nothing is left. The Send*/Respond methods call it after every step.
+//
+// It first runs what another stream's VM call asked for on this stream's contexts
+// (proxy_set_effective_context, then e.g. proxy_continue_stream): those actions wait
+// on the context for this stream's goroutine, which may be driving the stream
+// concurrently.
 func (s *Stream) RunPending() {
+	s.runLeftover()
 	for rounds := 0; len(s.pending) > 0 || rounds == 0; rounds++ {
 		if rounds >= maxPendingRounds {
 			s.h.addLog(LogEntry{Level: LogCritical, Message: "callout storm: the plugin keeps dispatching from its callout responses; stopped delivering", Plugin: "hostsim", Worker: s.worker, Source: "hostsim"}, s)
@@ -131,6 +138,31 @@ func (s *Stream) RunPending() {
 			s.h.deliver(c)
 		}
 		s.h.RunPending()
+	}
+}
+
+// runLeftover runs the deferred actions other streams' calls left on this stream's
+// contexts.
+func (s *Stream) runLeftover() {
+	var seen []*vm
+	for _, f := range s.filters {
+		v := f.v
+		if v == nil || slices.Contains(seen, v) {
+			continue
+		}
+		seen = append(seen, v)
+		v.mu.Lock()
+		var acts []actions
+		for _, g := range s.filters {
+			if g.v != v {
+				continue
+			}
+			if a := g.take(); !a.empty() {
+				acts = append(acts, a)
+			}
+		}
+		v.mu.Unlock()
+		s.runDeferred(acts)
 	}
 }
 

@@ -58,3 +58,32 @@ func TestStreamsOnOneVMFromSeveralGoroutines(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeFromAnotherStream: a stream resumed from another stream's callback (the
+// plugin sets the effective context to it) goes on when its own driver runs
+// RunPending, also when the two streams are driven from different goroutines.
+func TestResumeFromAnotherStream(t *testing.T) {
+	h := conformance(t, ProfileEnvoy, "", func(c *Config) { c.Workers = 1 })
+	parked := h.OpenStream(0, Request{Path: "/v1/chat/completions", Headers: act("park"), Body: []byte(`{"q":1}`)})
+	parked.SendRequest()
+	if parked.UpstreamRequest() != nil {
+		t.Fatal("the parked stream went upstream")
+	}
+	done := make(chan Result)
+	go func() {
+		done <- h.DoOn(0, Request{Path: "/v1/chat/completions", Headers: act("wake")},
+			func(*UpstreamRequest) Response { return Response{Body: []byte("woke")} })
+	}()
+	if r := <-done; r.Status != 200 {
+		t.Fatalf("waking stream: status %d %v", r.Status, r.Traps)
+	}
+	parked.RunPending()
+	u := parked.UpstreamRequest()
+	if u == nil || string(u.Body) != `{"q":1}` {
+		t.Fatalf("parked stream not resumed: %+v", u)
+	}
+	parked.Respond(Response{Body: []byte("ok")})
+	if r := parked.Close(); r.Status != 200 || string(r.Body) != "ok" || r.Hung {
+		t.Errorf("parked stream: status %d body %q hung %v", r.Status, r.Body, r.Hung)
+	}
+}

@@ -109,8 +109,10 @@
 // Host methods are safe for concurrent use (each VM runs one call at a time; different
 // VMs run in parallel), so hammer tests may call Do from many goroutines, also on the
 // same worker: each stream runs only its own deferred actions (local replies, resets,
-// resumes), taken from the VM under its lock when the call returns. A stream is driven
-// by one goroutine at a time. Actions that a host-level callback (tick, queue
+// resumes), taken from the VM under its lock when the call returns; what another
+// stream's call asks for on it (proxy_set_effective_context) waits for its own next
+// VM call or RunPending. A stream is driven by one goroutine at a time. Actions that
+// a host-level callback (tick, queue
 // notification, root callout response) asks for on a stream context run on the
 // goroutine that delivered it. MemorySize reports a VM's linear memory size.
 //

@@ -267,8 +267,26 @@ func (h *httpContext) OnHttpRequestHeaders(n int, eos bool) types.Action {
 	if h.has("pause-headers") {
 		return types.ActionPause
 	}
+	if h.has("park") { // wait until a "wake" request resumes this stream
+		parked = append(parked, h.id)
+		return types.ActionPause
+	}
+	if h.has("wake") { // resume every parked stream of this VM from this stream's callback
+		for _, id := range parked {
+			if err := proxywasm.SetEffectiveContext(id); err != nil {
+				proxywasm.LogErrorf("wake %d: %v", id, err)
+				continue
+			}
+			_ = proxywasm.ResumeHttpRequest()
+		}
+		parked = parked[:0]
+		_ = proxywasm.SetEffectiveContext(h.id)
+	}
 	return types.ActionContinue
 }
+
+// parked holds the stream contexts waiting for a "wake" request (this VM only).
+var parked []uint32
 
 func errString(err error) string {
 	if err == nil {
