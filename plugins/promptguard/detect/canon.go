@@ -253,8 +253,13 @@ func (c *canon) foldASCII(s string, st *textStats) bool {
 			words[n] = ' '
 			c.words = c.words[:w+n+1]
 			c.squash = c.squash[:q+n]
+			// The space after the word, stepped here (a call per word is dear in wasm).
+			e := delta[st+int(dclass[' '])]
+			st = int(e & dfaMask)
+			if e&dfaOut != 0 {
+				c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
+			}
 			c.wdSt = st
-			c.wdStep(' ')
 			c.toks = append(c.toks, tokInfo{pos: int32(w), n: int32(n), h: th, fl: tbNonDigit})
 			if n == 1 {
 				c.singles++
