@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"bytes"
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
@@ -16,24 +16,19 @@ import (
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
-	"github.com/wasmguard/wasmguard/sdk/reply"
 	"github.com/wasmguard/wasmguard/sdk/sse"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
 const filterName = "piimask"
 
-// Reason codes.
+// piimask's own reason codes; the on_error path uses the shared ones (telemetry.Reason*, filter.ReasonFor).
 const (
-	reasonMasked      = "pii_masked"
-	reasonBlocked     = "pii_blocked"
-	reasonClean       = "pii_none"
-	reasonRestored    = "pii_restored"
-	reasonRespMasked  = "pii_masked_in_response"
-	reasonUnparseable = "request_body_unparseable"
-	reasonTooLarge    = "request_body_too_large"
-	reasonUndecodable = "body_undecodable"
-	reasonInternal    = "piimask_internal_error"
+	reasonMasked     = "pii_masked"
+	reasonBlocked    = "pii_blocked"
+	reasonClean      = "pii_none"
+	reasonRestored   = "pii_restored"
+	reasonRespMasked = "pii_masked_in_response"
 )
 
 type vmContext struct{ types.DefaultVMContext }
@@ -41,11 +36,9 @@ type vmContext struct{ types.DefaultVMContext }
 func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
 
 type metrics struct {
-	masked, blocked, clean, monitored, errors proxywasm.MetricCounter
-	entities, restored, respMasked            proxywasm.MetricCounter
+	masked, blocked, clean, monitored, errors filter.Counter
+	entities, restored, respMasked            filter.Counter
 }
-
-func metricName(what string) string { return telemetry.MetricName(filterName, what) }
 
 type pluginContext struct {
 	types.DefaultPluginContext
@@ -54,34 +47,21 @@ type pluginContext struct {
 }
 
 func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	raw, err := proxywasm.GetPluginConfiguration()
-	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
-		proxywasm.LogCriticalf("%s: config: read: %v", filterName, err)
-		return types.OnPluginStartStatusFailed
-	}
-	r, err := parseConfig(raw)
-	if err != nil {
-		var cerr *config.Errors
-		if errors.As(err, &cerr) {
-			for _, is := range cerr.Issues {
-				proxywasm.LogCriticalf("%s: config: %s", filterName, is)
-			}
-		} else {
-			proxywasm.LogCriticalf("%s: config: %v", filterName, err)
-		}
+	r, ok := filter.LoadConfig(filterName, parseConfig)
+	if !ok {
 		return types.OnPluginStartStatusFailed
 	}
 	p.routed = r
-	req := metricName("requests_total")
+	m := filter.NewMetrics(filterName)
 	p.m = metrics{
-		masked:     proxywasm.DefineCounterMetric(telemetry.Tagged(req, "action", "mask")),
-		blocked:    proxywasm.DefineCounterMetric(telemetry.Tagged(req, "action", "block")),
-		clean:      proxywasm.DefineCounterMetric(telemetry.Tagged(req, "action", "allow")),
-		monitored:  proxywasm.DefineCounterMetric(telemetry.Tagged(req, "action", "monitor")),
-		errors:     proxywasm.DefineCounterMetric(metricName("errors_total")),
-		entities:   proxywasm.DefineCounterMetric(metricName("entities_total")),
-		restored:   proxywasm.DefineCounterMetric(metricName("restored_total")),
-		respMasked: proxywasm.DefineCounterMetric(metricName("response_entities_total")),
+		masked:     m.Counter("requests_total", "action", "mask"),
+		blocked:    m.Counter("requests_total", "action", "block"),
+		clean:      m.Counter("requests_total", "action", "allow"),
+		monitored:  m.Counter("requests_total", "action", "monitor"),
+		errors:     m.Counter("errors_total"),
+		entities:   m.Counter("entities_total"),
+		restored:   m.Counter("restored_total"),
+		respMasked: m.Counter("response_entities_total"),
 	}
 	return types.OnPluginStartStatusOK
 }
@@ -92,20 +72,18 @@ type httpContext struct {
 	types.DefaultHttpContext
 	p    *pluginContext
 	cfg  *Config
-	rule string
-	ri   config.RequestInfo
+	s    filter.Stream // request info (read in OnHttpRequestHeaders), format, rule, local reply
 	skip bool
 
 	body        filter.RequestBody
-	reqEncoding string
-	format      llm.Format
+	reqEncoding string // the request's content-encoding (headers are unreadable after their callback)
 	vault       mask.Vault
 
 	// response
 	resp        bool // process the response body
 	sseResp     bool
 	respEnc     string
-	buffered    []byte // whole body (JSON, or any compressed body)
+	whole       filter.ResponseBody // whole body (JSON, or any compressed body)
 	dec         sse.Decoder
 	parser      *llm.StreamParser
 	pipes       map[pipeKey]*pipe
@@ -116,18 +94,18 @@ type httpContext struct {
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-	h.ri = *filter.ReadRequestInfo(h.p.routed.Default.ConsumerHeader, h.p.routed.UsesRoute())
-	h.cfg, h.rule = h.p.routed.Select(&h.ri)
+	h.s.Info = filter.ReadRequestInfo(h.p.routed.Default.ConsumerHeader, h.p.routed.UsesRoute())
+	h.cfg, h.s.Rule = h.p.routed.Select(h.s.Info)
 	if endOfStream {
 		h.skip = true
 		return types.ActionContinue
 	}
-	h.reqEncoding, _ = h.ri.Header("content-encoding")
+	h.reqEncoding, _ = h.s.Info.Header("content-encoding")
 	h.body.Limit = h.cfg.MaxBodyBytes
 	_ = filter.DropRequestContentLength() // the body may change length
 	if h.cfg.RestoreResponses || h.cfg.MaskResponses {
 		// Responses are rewritten: ask only for codings sdk/body can undo and redo.
-		_ = filter.RestrictAcceptEncoding(&h.ri)
+		_ = filter.RestrictAcceptEncoding(h.s.Info)
 	}
 	return types.ActionContinue
 }
@@ -150,10 +128,8 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 
 func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
 	switch {
-	case errors.Is(err, filter.ErrBodyTooLarge):
-		return h.fail(reasonTooLarge, "request body over max_body_bytes")
-	case err != nil:
-		return h.fail(reasonInternal, "read request body: "+err.Error())
+	case err != nil: // over max_body_bytes, unreadable (Kong spill), host errors
+		return h.fail(filter.ReasonFor(err, false), err)
 	case step == filter.StepMore:
 		return types.ActionPause
 	case step == filter.StepSkip:
@@ -161,19 +137,13 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 	}
 	plain := raw
 	if h.reqEncoding != "" {
-		if !body.Supported(h.reqEncoding) {
-			return h.fail(reasonUndecodable, "unsupported request content-encoding "+h.reqEncoding)
-		}
-		plain, err = body.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes)
-		if err != nil {
-			if errors.Is(err, body.ErrTooLarge) {
-				return h.fail(reasonTooLarge, "decoded request body over max_body_bytes")
-			}
-			return h.fail(reasonUndecodable, "decode request body: "+err.Error())
+		// unsupported coding, corrupt data, decoded size over max_body_bytes
+		if plain, err = body.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes); err != nil {
+			return h.fail(filter.ReasonFor(err, false), err)
 		}
 	}
-	h.format = llm.DetectFormat(h.ri.Path, plain)
-	req, err := llm.ParseRequestWith(h.format, plain, llm.Options{Path: h.ri.Path})
+	h.s.Format = llm.DetectFormat(h.s.Info.Path, plain)
+	req, err := llm.ParseRequestWith(h.s.Format, plain, llm.Options{Path: h.s.Info.Path})
 	if err != nil && gjson.ValidBytes(plain) {
 		// Not a chat/messages/generate body (embeddings, moderation, legacy completions, tool servers...):
 		// every JSON string is a segment.
@@ -181,10 +151,11 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 		req, err = &llm.Request{Segments: jsonStrings(plain)}, nil
 	}
 	if err != nil {
-		return h.fail(reasonUnparseable, "parse request: "+err.Error())
+		// any parse error, sentinel or not (sdk/filter doc): the client's body
+		return h.fail(telemetry.ReasonRequestBodyUnparseable, err)
 	}
-	if h.format == "" {
-		h.format = req.Format
+	if h.s.Format == "" {
+		h.s.Format = req.Format
 	}
 	enforce := h.cfg.Enforce()
 	if h.cfg.Entities == 0 && len(h.cfg.Custom) == 0 {
@@ -208,24 +179,20 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 			edits = append(edits, llm.Edit{Loc: s.Loc, Text: string(res.Text)})
 		}
 	}
-	if len(findings) > 0 {
-		h.p.m.entities.Increment(uint64(len(findings)))
-	}
+	h.p.m.entities.Add(uint64(len(findings)))
 	switch {
 	case blocked && enforce:
-		h.p.m.blocked.Increment(1)
+		h.p.m.blocked.Inc()
 		h.log("block", reasonBlocked, findings, nil)
-		hdrs, b := reply.Error(h.format, h.cfg.BlockStatus, reasonBlocked,
-			"the request contains personal data or secrets that may not be sent", h.ri.RequestID)
-		if err := proxywasm.SendHttpResponse(uint32(h.cfg.BlockStatus), hdrs, b, -1); err != nil {
+		if err := h.s.Reply(h.cfg.BlockStatus, reasonBlocked, "the request contains personal data or secrets that may not be sent"); err != nil {
 			proxywasm.LogErrorf("%s: send local reply: %v", filterName, err)
 		}
 		return types.ActionPause
 	case len(findings) == 0:
-		h.p.m.clean.Increment(1)
+		h.p.m.clean.Inc()
 		h.log("allow", reasonClean, nil, nil)
 	case !enforce:
-		h.p.m.monitored.Increment(1)
+		h.p.m.monitored.Inc()
 		action := "mask"
 		reason := reasonMasked
 		if blocked {
@@ -233,21 +200,19 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 		}
 		h.log(action, reason, findings, nil)
 	default:
-		h.p.m.masked.Increment(1)
+		h.p.m.masked.Inc()
 		h.log("mask", reasonMasked, findings, []telemetry.Attr{{Key: "placeholders", Value: float64(h.vault.Len())}})
 	}
 	if len(edits) > 0 && enforce {
 		out, err := llm.ApplyEditsStrict(plain, edits)
-		if err != nil {
-			return h.fail(reasonInternal, "apply edits: "+err.Error())
+		if err == nil && h.reqEncoding != "" {
+			out, err = body.Encode(h.reqEncoding, out)
 		}
-		if h.reqEncoding != "" {
-			if out, err = body.Encode(h.reqEncoding, out); err != nil {
-				return h.fail(reasonInternal, "encode request body: "+err.Error())
-			}
+		if err == nil {
+			err = filter.ReplaceRequestBody(out)
 		}
-		if err := filter.ReplaceRequestBody(out); err != nil {
-			return h.fail(reasonInternal, "replace request body: "+err.Error())
+		if err != nil { // llm.ErrBadEdit, encoder or host errors: host_error
+			return h.fail(filter.ReasonFor(err, false), err)
 		}
 	}
 	return types.ActionContinue
@@ -273,24 +238,24 @@ func appendFindings(dst []telemetry.Finding, text string, segment int, fs []mask
 	return dst
 }
 
-// fail takes the on_error path.
-func (h *httpContext) fail(reason, detail string) types.Action {
-	h.p.m.errors.Increment(1)
-	proxywasm.LogWarnf("%s: %s: %s", filterName, reason, detail)
-	if h.cfg.FailOpen() || !h.cfg.Enforce() {
-		h.log("allow", reason, nil, nil)
-		h.skip = true
+// fail takes the on_error path for a shared reason code (telemetry.Reason*): it logs the action on_error
+// takes ("allow" or "block"; with mode "monitor" in monitor mode) and replies with filter.StatusFor(reason)
+// unless the error lets the request through (config.Common.PassOnError: on_error allow, or monitor mode,
+// which never replies). The error text may quote payload bytes: it is logged at debug level only.
+func (h *httpContext) fail(reason string, err error) types.Action {
+	h.p.m.errors.Inc()
+	proxywasm.LogDebugf("%s: %s: %v", filterName, reason, err)
+	h.skip = true
+	if h.cfg.PassOnError() {
+		action := "allow"
+		if !h.cfg.FailOpen() {
+			action = "block" // monitor mode: what on_error deny would have done
+		}
+		h.log(action, reason, nil, nil)
 		return types.ActionContinue
 	}
 	h.log("block", reason, nil, nil)
-	status := 400
-	if reason == reasonTooLarge {
-		status = 413
-	} else if reason == reasonInternal {
-		status = 500
-	}
-	hdrs, b := reply.Error(h.format, status, reason, "the request could not be checked for personal data", h.ri.RequestID)
-	if err := proxywasm.SendHttpResponse(uint32(status), hdrs, b, -1); err != nil {
+	if err := h.s.Reply(filter.StatusFor(reason), reason, "the request could not be checked for personal data"); err != nil {
 		proxywasm.LogErrorf("%s: send local reply: %v", filterName, err)
 	}
 	return types.ActionPause
@@ -298,7 +263,7 @@ func (h *httpContext) fail(reason, detail string) types.Action {
 
 func (h *httpContext) log(action, reason string, findings []telemetry.Finding, attrs []telemetry.Attr) {
 	d := telemetry.Decision{
-		Filter: filterName, Rule: h.rule, Action: action, Reason: reason, RequestID: h.ri.RequestID,
+		Filter: filterName, Rule: h.s.Rule, Action: action, Reason: reason, RequestID: h.s.RequestID(),
 		Findings: findings, Attrs: attrs,
 	}
 	if len(findings) > 0 {
@@ -314,15 +279,15 @@ func (h *httpContext) log(action, reason string, findings []telemetry.Finding, a
 	if h.cfg != nil && !h.cfg.Enforce() {
 		d.Mode = string(config.ModeMonitor)
 	}
-	proxywasm.LogInfo(d.String())
+	filter.LogDecision(d)
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // responses
 
 func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
-	if h.cfg == nil || endOfStream {
-		return types.ActionContinue
+	if h.cfg == nil || endOfStream || h.s.Replied() {
+		return types.ActionContinue // (Envoy runs the response callbacks for our own local reply too)
 	}
 	restore := h.cfg.RestoreResponses && h.vault.Len() > 0
 	maskResp := h.cfg.MaskResponses
@@ -352,16 +317,35 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	}
 	h.resp = true
 	h.sseResp = body.IsSSE(ctype)
-	if h.format == "" {
-		h.format = llm.DetectFormat(h.ri.Path, nil)
+	h.whole.Limit = h.cfg.MaxBodyBytes
+	if h.s.Format == "" {
+		h.s.Format = llm.DetectFormat(h.s.Info.Path, nil)
 	}
-	h.parser = llm.NewStreamParser(h.format)
-	_ = proxywasm.RemoveHttpResponseHeader("content-length")
+	h.parser = llm.NewStreamParser(h.s.Format)
+	_ = filter.DropResponseContentLength()
 	return types.ActionContinue
 }
 
 func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
 	if !h.resp {
+		return types.ActionContinue
+	}
+	if !h.sseResp || h.respEnc != "" {
+		// JSON bodies, and compressed streams, are handled whole.
+		raw, step, err := h.whole.Collect(bodySize, endOfStream)
+		if err != nil {
+			// Over max_body_bytes (or unreadable): what was held back and the rest pass through unchanged
+			// (placeholders stay unrestored, entities written by the model unmasked).
+			h.resp = false
+			proxywasm.LogWarnf("%s: %s: response not rewritten", filterName, filter.ReasonFor(err, true))
+			return types.ActionContinue
+		}
+		if step == filter.StepReady {
+			if out := h.wholeResponse(raw); !bytes.Equal(out, raw) {
+				_ = filter.ReplaceResponseBody(out)
+			}
+			h.logResponse()
+		}
 		return types.ActionContinue
 	}
 	var data []byte
@@ -374,28 +358,8 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 			data = nil // still finish: what was held back must go out
 		}
 	}
-	if !h.sseResp || h.respEnc != "" {
-		// JSON bodies, and compressed streams, are handled whole.
-		h.buffered = append(h.buffered, data...)
-		if !endOfStream {
-			if int64(len(h.buffered)) > h.cfg.MaxBodyBytes {
-				h.resp = false // give up: pass through unchanged
-				proxywasm.LogWarnf("%s: response over max_body_bytes: not restored", filterName)
-				_ = proxywasm.ReplaceHttpResponseBody(h.buffered)
-				h.buffered = nil
-				return types.ActionContinue
-			}
-			_ = proxywasm.ReplaceHttpResponseBody(nil)
-			return types.ActionContinue
-		}
-		out := h.wholeResponse(h.buffered)
-		h.buffered = nil
-		_ = proxywasm.ReplaceHttpResponseBody(out)
-		h.logResponse()
-		return types.ActionContinue
-	}
 	out := h.streamChunk(data, endOfStream)
-	_ = proxywasm.ReplaceHttpResponseBody(out)
+	_ = filter.ReplaceResponseBody(out)
 	if endOfStream {
 		h.logResponse()
 	}
@@ -408,7 +372,7 @@ func (h *httpContext) wholeResponse(raw []byte) []byte {
 	var err error
 	if h.respEnc != "" {
 		if plain, err = body.Decode(h.respEnc, raw, h.cfg.MaxBodyBytes); err != nil {
-			proxywasm.LogWarnf("%s: %s: decode response: %v", filterName, reasonUndecodable, err)
+			proxywasm.LogWarnf("%s: %s: response not rewritten", filterName, filter.ReasonFor(err, true))
 			return raw
 		}
 	}
@@ -430,7 +394,7 @@ func (h *httpContext) wholeResponse(raw []byte) []byte {
 }
 
 func (h *httpContext) jsonResponse(b []byte) []byte {
-	resp, err := llm.ParseResponse(h.format, b)
+	resp, err := llm.ParseResponse(h.s.Format, b)
 	if err != nil {
 		// Not a response we can read: restore placeholders in place (they are JSON-safe; values are escaped).
 		return h.restoreRaw(b)
@@ -684,12 +648,8 @@ func (h *httpContext) logResponse() {
 	for _, k := range h.pipeOrder {
 		h.collect(h.pipes[k])
 	}
-	if h.restoredN > 0 {
-		h.p.m.restored.Increment(uint64(h.restoredN))
-	}
-	if h.respFinds > 0 {
-		h.p.m.respMasked.Increment(uint64(h.respFinds))
-	}
+	h.p.m.restored.Add(uint64(h.restoredN))
+	h.p.m.respMasked.Add(uint64(h.respFinds))
 	if h.restoredN == 0 && h.respFinds == 0 {
 		return
 	}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/wasmguard/wasmguard/hostsim"
+	"github.com/wasmguard/wasmguard/sdk/telemetry"
+)
+
+// TestOnErrorSharedReasons: every on_error case replies with the shared reason code and its status
+// (filter.ReasonFor / StatusFor) under on_error deny, forwards the request untouched under on_error allow,
+// and in monitor mode never replies but logs what on_error deny would have done. No log line quotes the
+// payload.
+func TestOnErrorSharedReasons(t *testing.T) {
+	chat := `{"model":"gpt-4o","messages":[{"role":"user","content":"mail ` + email + `"}]}`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(chat))
+	_ = zw.Close()
+	corrupt := append([]byte(nil), gz.Bytes()...)
+	corrupt[len(corrupt)/2] ^= 0xff
+	corrupt[len(corrupt)/2+1] ^= 0xff
+	big := `{"model":"gpt-4o","messages":[{"role":"user","content":"mail ` + email + strings.Repeat(" and more text", 700) + `"}]}`
+
+	type tc struct {
+		name   string
+		kong   bool
+		cfg    string // extra config keys
+		body   []byte
+		enc    string
+		reason string
+		status int
+	}
+	cases := []tc{
+		{name: "unparseable", body: []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"mail ` + email + `"`), reason: telemetry.ReasonRequestBodyUnparseable, status: 400},
+		{name: "too large", cfg: `"max_body_bytes":64`, body: []byte(chat), reason: telemetry.ReasonRequestBodyTooLarge, status: 413},
+		{name: "decoded too large", cfg: `"max_body_bytes":90`, body: gz.Bytes(), enc: "gzip", reason: telemetry.ReasonRequestBodyTooLarge, status: 413},
+		{name: "unsupported encoding", body: gz.Bytes(), enc: "compress", reason: telemetry.ReasonUnsupportedEncoding, status: 415},
+		{name: "corrupt gzip", body: corrupt, enc: "gzip", reason: telemetry.ReasonBodyUndecodable, status: 400},
+		{name: "kong spilled body", kong: true, body: []byte(big), reason: telemetry.ReasonBodyUnreadable, status: 413},
+	}
+	for _, c := range cases {
+		for _, mode := range []string{"deny", "allow", "monitor"} {
+			t.Run(c.name+"/"+mode, func(t *testing.T) {
+				cfg := `{"on_error":"deny"`
+				switch mode {
+				case "allow":
+					cfg = `{"on_error":"allow"`
+				case "monitor":
+					cfg = `{"on_error":"deny","mode":"monitor"`
+				}
+				if c.cfg != "" {
+					cfg += "," + c.cfg
+				}
+				cfg += "}"
+				hc := hostsim.Config{Plugins: []hostsim.PluginSpec{{Name: "piimask", Wasm: hostsim.DistWasm(t, "piimask"), Config: []byte(cfg)}}}
+				if c.kong {
+					hc.Profile = hostsim.ProfileKong
+				}
+				h := hostsim.New(t, hc)
+				req := hostsim.Request{Method: "POST", Path: "/v1/chat/completions", Body: c.body, ChunkSize: 64,
+					Headers: [][2]string{{"content-type", "application/json"}, {"x-request-id", "req-7"}}}
+				if c.enc != "" {
+					req.Headers = append(req.Headers, [2]string{"content-encoding", c.enc})
+				}
+				res := h.Do(req, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(`{}`)})
+				ds := decisions(t, res.Logs)
+				if len(ds) != 1 || ds[0].Reason != c.reason || ds[0].RequestID != "req-7" {
+					t.Fatalf("decisions %+v, want one with reason %s", ds, c.reason)
+				}
+				d := ds[0]
+				switch mode {
+				case "deny":
+					if res.Upstream != nil || !res.LocalReply || res.Status != c.status {
+						t.Fatalf("want a %d local reply; got status %d, local %v, forwarded %v", c.status, res.Status, res.LocalReply, res.Upstream != nil)
+					}
+					if code := gjson.GetBytes(res.Body, "error.code").String(); code != c.reason {
+						t.Fatalf("reply error.code %q, want %q: %s", code, c.reason, res.Body)
+					}
+					if d.Action != "block" || d.Mode != "" {
+						t.Fatalf("decision %+v", d)
+					}
+				default:
+					if res.LocalReply || res.Upstream == nil {
+						t.Fatalf("%s: must forward, got status %d, local reply %v", mode, res.Status, res.LocalReply)
+					}
+					if c.enc == "" && !c.kong && !bytes.Equal(res.Upstream.Body, c.body) {
+						t.Fatalf("%s: body changed: %s", mode, res.Upstream.Body)
+					}
+					want, wantMode := "allow", ""
+					if mode == "monitor" {
+						want, wantMode = "block", "monitor" // what on_error deny would have done
+					}
+					if d.Action != want || d.Mode != wantMode {
+						t.Fatalf("decision action %q mode %q, want %q %q", d.Action, d.Mode, want, wantMode)
+					}
+				}
+				if n, _ := h.Metric("wasmguard_piimask_errors_total"); n != 1 {
+					t.Fatalf("errors metric = %d", n)
+				}
+				for _, l := range res.Logs {
+					if l.Level >= hostsim.LogInfo && strings.Contains(l.Message, "jane.doe") {
+						t.Fatalf("a log line quotes the payload: %s", l.Message)
+					}
+				}
+			})
+		}
+	}
+}
