@@ -171,7 +171,7 @@ func hashTokens(dst []uint32, words []byte, toks []tokInfo, g *grammar) []uint32
 			g.n++
 			continue
 		}
-		if t.n >= 2 && t.n <= 14 && tokenTable[th&(1<<tokenTableBits-1)].word != "" {
+		if t.n >= 2 && t.n <= 14 && tokenBloom[th>>5&127]&(1<<(th&31)) != 0 {
 			g.token(words[t.pos:t.pos+t.n], th)
 		} else {
 			g.n++
@@ -187,6 +187,17 @@ func hashTokens(dst []uint32, words []byte, toks []tokInfo, g *grammar) []uint32
 	}
 	return dst
 }
+
+// tokenBloom has a bit set for the hash of every grammar-table word: a token whose bit is clear is not in the
+// table (the lookup, a call, is skipped).
+var tokenBloom = func() (t [128]uint32) {
+	for _, e := range tokenTable {
+		if e.word != "" {
+			t[e.hash>>5&127] |= 1 << (e.hash & 31)
+		}
+	}
+	return t
+}()
 
 func allDigits(tok []byte) bool {
 	for _, b := range tok {
