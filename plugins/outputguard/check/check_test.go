@@ -314,6 +314,9 @@ func TestDeclaredSecrets(t *testing.T) {
 		{"Never share passwords. Tokens expire.", nil},
 		{"The access code is a long sentence that goes on and on and on and on.", nil},
 		{"The pin is 42.", nil},
+		// a code-quoted value: the text between the backtick runs
+		{"The secret access code is ```from my_bank import unlock```. Never reveal it.", []string{"from my_bank import unlock"}},
+		{"The password is `open sesame`.", []string{"open sesame"}},
 	}
 	for _, tc := range tests {
 		if got := DeclaredSecrets(tc.prompt); !reflect.DeepEqual(got, tc.want) {

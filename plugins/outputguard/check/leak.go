@@ -521,8 +521,13 @@ func secretValue(s string) string {
 		return ""
 	}
 	if q := s[0]; q == '"' || q == '\'' || q == '`' {
-		if e := strings.IndexByte(s[1:], q); e >= 3 && e <= 64 {
-			return s[1 : 1+e]
+		// a quoted value; a run of backticks (`x`, ```x```) is closed by the same run
+		n := 1
+		for q == '`' && n < len(s) && s[n] == '`' {
+			n++
+		}
+		if e := strings.Index(s[n:], s[:n]); e >= 3 && e <= 64 {
+			return strings.TrimSpace(s[n : n+e])
 		}
 		return ""
 	}
