@@ -16,6 +16,7 @@ import (
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/reply"
 	"github.com/wasmguard/wasmguard/sdk/sse"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
@@ -332,16 +333,19 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	}
 	if !h.sseResp || h.respEnc != "" {
 		// JSON bodies, and compressed streams, are handled whole.
+		// (later chunks after an error still go through Collect, which passes or empties them)
 		raw, step, err := h.whole.Collect(bodySize, endOfStream)
-		if err != nil {
-			// Over max_body_bytes (or unreadable): what was held back and the rest pass through unchanged
-			// (placeholders stay unrestored, entities written by the model unmasked).
-			h.resp = false
-			proxywasm.LogWarnf("%s: %s: response not rewritten", filterName, filter.ReasonFor(err, true))
+		if err != nil { // over max_body_bytes, or unreadable
+			h.respFail(err)
 			return types.ActionContinue
 		}
 		if step == filter.StepReady {
-			if out := h.wholeResponse(raw); !bytes.Equal(out, raw) {
+			out, err := h.wholeResponse(raw)
+			if err != nil {
+				h.respFail(err)
+				return types.ActionContinue
+			}
+			if !bytes.Equal(out, raw) {
 				_ = filter.ReplaceResponseBody(out)
 			}
 			h.logResponse()
@@ -366,14 +370,35 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	return types.ActionContinue
 }
 
+// respFail takes the on_error path for a response that cannot be rewritten (over max_body_bytes, corrupt
+// compressed data). The body passes unchanged (placeholders stay unrestored: nothing leaks) unless
+// mask_responses is on and the error does not let traffic through (config.Common.PassOnError: on_error deny,
+// not monitor mode): then the rest of the body is dropped and the client gets the provider-shaped error
+// instead of entities the model wrote unmasked.
+func (h *httpContext) respFail(err error) {
+	reason := filter.ReasonFor(err, true)
+	h.p.m.errors.Inc()
+	proxywasm.LogDebugf("%s: %s: %v", filterName, reason, err)
+	action := "allow"
+	if h.cfg.MaskResponses && !h.cfg.FailOpen() {
+		action = "block" // in monitor mode: what on_error deny would have done
+	}
+	h.log(action, reason, nil, nil)
+	if !h.cfg.MaskResponses || h.cfg.PassOnError() {
+		return
+	}
+	h.whole.Drop()
+	_, b := reply.Error(h.s.Format, 502, reason, "the gateway could not check the response for personal data", h.s.RequestID())
+	_ = filter.ReplaceResponseBody(b)
+}
+
 // wholeResponse decodes, rewrites and re-encodes a complete response body.
-func (h *httpContext) wholeResponse(raw []byte) []byte {
+func (h *httpContext) wholeResponse(raw []byte) ([]byte, error) {
 	plain := raw
 	var err error
 	if h.respEnc != "" {
 		if plain, err = body.Decode(h.respEnc, raw, h.cfg.MaxBodyBytes); err != nil {
-			proxywasm.LogWarnf("%s: %s: response not rewritten", filterName, filter.ReasonFor(err, true))
-			return raw
+			return nil, err
 		}
 	}
 	var out []byte
@@ -383,14 +408,9 @@ func (h *httpContext) wholeResponse(raw []byte) []byte {
 		out = h.jsonResponse(plain)
 	}
 	if h.respEnc != "" {
-		enc, err := body.Encode(h.respEnc, out)
-		if err != nil {
-			proxywasm.LogWarnf("%s: encode response: %v", filterName, err)
-			return raw
-		}
-		return enc
+		return body.Encode(h.respEnc, out)
 	}
-	return out
+	return out, nil
 }
 
 func (h *httpContext) jsonResponse(b []byte) []byte {

@@ -112,3 +112,78 @@ func TestOnErrorSharedReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseOnError: a response piimask cannot rewrite (over max_body_bytes, corrupt gzip) must not carry
+// entities the model wrote unmasked when mask_responses is on and on_error is deny: the client gets the
+// provider-shaped error instead. on_error allow and monitor mode pass it unchanged; every case is logged.
+func TestResponseOnError(t *testing.T) {
+	answer := `{"id":"x","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Write to ` +
+		email + strings.Repeat(" and some more text", 40) + `"},"finish_reason":"stop"}]}`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(answer))
+	_ = zw.Close()
+	corrupt := append([]byte(nil), gz.Bytes()...)
+	corrupt[len(corrupt)/2] ^= 0xff
+	corrupt[len(corrupt)/2+1] ^= 0xff
+	cases := []struct {
+		name, cfg, enc string
+		body           []byte
+		reason         string
+	}{
+		{"too large", `"max_body_bytes":300`, "", []byte(answer), telemetry.ReasonResponseBodyTooLarge},
+		{"corrupt gzip", "", "gzip", corrupt, telemetry.ReasonBodyUndecodable},
+	}
+	for _, c := range cases {
+		for _, mode := range []string{"deny", "allow", "monitor"} {
+			t.Run(c.name+"/"+mode, func(t *testing.T) {
+				cfg := `{"mask_responses":true,"on_error":"deny"`
+				switch mode {
+				case "allow":
+					cfg = `{"mask_responses":true,"on_error":"allow"`
+				case "monitor":
+					cfg = `{"mask_responses":true,"on_error":"deny","mode":"monitor"`
+				}
+				if c.cfg != "" {
+					cfg += "," + c.cfg
+				}
+				h := newHost(t, cfg+"}")
+				hdrs := [][2]string{{"content-type", "application/json"}}
+				if c.enc != "" {
+					hdrs = append(hdrs, [2]string{"content-encoding", c.enc})
+				}
+				var chunks [][]byte
+				for i := 0; i < len(c.body); i += 100 {
+					chunks = append(chunks, c.body[i:min(len(c.body), i+100)])
+				}
+				res := h.Do(jsonReq("/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`),
+					hostsim.Response{Status: 200, Headers: hdrs, Chunks: chunks})
+				if res.Upstream == nil {
+					t.Fatalf("request not forwarded")
+				}
+				ds := decisions(t, res.Logs)
+				if len(ds) != 2 || ds[1].Reason != c.reason {
+					t.Fatalf("decisions %+v, want the request's and one with reason %s", ds, c.reason)
+				}
+				if mode == "deny" {
+					if bytes.Contains(res.Body, []byte(email)) || bytes.Equal(res.Body, c.body) {
+						t.Fatalf("unmasked response reached the client: %.200s", res.Body)
+					}
+					if code := gjson.GetBytes(res.Body, "error.code").String(); code != c.reason {
+						t.Fatalf("client body %s, want an error with code %s", res.Body, c.reason)
+					}
+					if ds[1].Action != "block" {
+						t.Fatalf("decision %+v", ds[1])
+					}
+					return
+				}
+				if !bytes.Equal(res.Body, c.body) {
+					t.Fatalf("%s: body changed: %.200s", mode, res.Body)
+				}
+				if want := map[string]string{"allow": "allow", "monitor": "block"}[mode]; ds[1].Action != want {
+					t.Fatalf("decision %+v, want action %s", ds[1], want)
+				}
+			})
+		}
+	}
+}
