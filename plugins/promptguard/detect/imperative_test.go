@@ -1,6 +1,9 @@
 package detect
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestDataImperatives(t *testing.T) {
 	cases := []struct {
@@ -45,4 +48,48 @@ func TestWordPhrasesCompileToDFA(t *testing.T) {
 	if defaultLexicon().words.delta == nil {
 		t.Fatal("word-phrase matcher has no DFA (lexicon too large for maxDFAEntries)")
 	}
+}
+
+// The block form of the windowed n-gram evidence (even windows) equals the sliding form (odd windows use it).
+func TestLogitWindowBlocks(t *testing.T) {
+	m := *DefaultModel()
+	d := New(Options{})
+	text := chatText(20 << 10)
+	f := d.Extract(text, false)
+	for _, w := range []int{2, 4, 64, 256, 1000} {
+		m.Window = w
+		got := m.Logit(f)
+		// Reference: the sliding window written out.
+		ref := slidingLogit(&m, f)
+		if got != ref {
+			t.Errorf("window %d: block logit %v, sliding %v", w, got, ref)
+		}
+	}
+}
+
+func slidingLogit(m *Model, f *Features) float64 {
+	z := float64(m.Bias)
+	for i, v := range f.Dense {
+		z += float64(m.Dense[i] * v)
+	}
+	h := m.Hashed
+	n := len(f.Hashed)
+	var sum, win int64
+	best := math.Inf(-1)
+	w := m.Window
+	for i, idx := range f.Hashed {
+		v := int64(int8(h[idx&(1<<HashBits-1)]))
+		sum += v
+		if w > 0 && n > w {
+			win += v
+			if i >= w {
+				win -= int64(int8(h[f.Hashed[i-w]&(1<<HashBits-1)]))
+			}
+			if i >= w-1 && (i-w+1)%(w/2) == 0 {
+				best = math.Max(best, float64(win)/math.Sqrt(float64(w+NormPad)))
+			}
+		}
+	}
+	full := float64(sum) / math.Sqrt(float64(n+NormPad))
+	return z + math.Max(full, best)*float64(m.HashScale)
 }

@@ -42,16 +42,36 @@ func (m *Model) Logit(f *Features) float64 {
 		var sum, win int64
 		best := math.Inf(-1)
 		w := m.Window
-		for i, idx := range f.Hashed {
-			v := int64(int8(h[idx&(1<<HashBits-1)]))
-			sum += v
-			if w > 0 && n > w {
-				win += v
-				if i >= w {
-					win -= int64(int8(h[f.Hashed[i-w]&(1<<HashBits-1)]))
+		switch {
+		case w > 0 && n > w && w%2 == 0:
+			// Windows start every w/2 occurrences, so each is two consecutive half-window blocks: one weight
+			// lookup per occurrence.
+			half, left := w/2, w/2
+			var blk, prev int64
+			have := false
+			for _, idx := range f.Hashed {
+				v := int64(int8(h[idx&(1<<HashBits-1)]))
+				sum += v
+				blk += v
+				if left--; left == 0 {
+					if have {
+						best = math.Max(best, float64(prev+blk)/math.Sqrt(float64(w+NormPad)))
+					}
+					prev, blk, have, left = blk, 0, true, half
 				}
-				if i >= w-1 && (i-w+1)%(w/2) == 0 {
-					best = math.Max(best, float64(win)/math.Sqrt(float64(w+NormPad)))
+			}
+		default:
+			for i, idx := range f.Hashed {
+				v := int64(int8(h[idx&(1<<HashBits-1)]))
+				sum += v
+				if w > 0 && n > w {
+					win += v
+					if i >= w {
+						win -= int64(int8(h[f.Hashed[i-w]&(1<<HashBits-1)]))
+					}
+					if i >= w-1 && (i-w+1)%(w/2) == 0 {
+						best = math.Max(best, float64(win)/math.Sqrt(float64(w+NormPad)))
+					}
 				}
 			}
 		}
