@@ -143,14 +143,16 @@ type Checker struct {
 	reqNGramPairF  []uint64
 	secrets        *scan.Scanner
 	// scanning tables (finish): the scanner's skip loop consults them to pass over bytes no stage acts on
-	class     [256]uint8  // clsWord, clsTrig, clsCanary, clsBare bits
-	canary2   [256]uint32 // canary2[first byte] has bit (second byte & 31) of some canary
-	wordBits  *wordFilter // words at which a leak phrase or split-canary word may start; nil: none
-	firstBits *wordFilter // words that start an n-gram of the prompt(s); nil: none
-	pairBits  *wordFilter // pairs of words that start an n-gram
-	linkish   bool        // exfiltration or markup enabled
-	startBits uint8       // classes that matter at a word start: clsBare (links), clsWord (word filters)
-	visitAll  bool        // tests: every stage at every position (no skip loop, no stage gating): the reference
+	class   [256]uint8  // clsWord, clsTrig, clsCanary, clsBare bits
+	canary2 [256]uint32 // canary2[first byte] has bit (second byte & 31) of some canary
+	// word filters (Bloom-style, keyed by filterHash): a word whose bit is clear starts no n-gram, leak phrase or
+	// split-canary word, so the skip loop passes over it
+	wordBits  *bitFilter // words at which a leak phrase or split-canary word may start; nil: none
+	firstBits *bitFilter // words that start an n-gram of the prompt(s); nil: none
+	pairBits  *bitFilter // pairs of words that start an n-gram
+	linkish   bool       // exfiltration or markup enabled
+	startBits uint8      // classes that matter at a word start: clsBare (links), clsWord (word filters)
+	visitAll  bool       // tests: every stage at every position (no skip loop, no stage gating): the reference
 }
 
 // Byte classes of the skip loop.
@@ -161,17 +163,6 @@ const (
 	clsBare               // h w j v: may start an auto-link or a script URL at a word start
 	clsNL                 // '\n': the next position starts a line
 )
-
-// wordFilter is a Bloom-style bit set (one hash, filterHash) of words: a word whose bit is clear starts no n-gram,
-// leak phrase or split-canary word, so the skip loop passes over it after hashing it once.
-type wordFilter [wordFilterBits / 64]uint64
-
-const wordFilterBits = 1 << 14
-
-func wordBit(h uint64) (int, uint64) {
-	i := uint32(h>>40) & (wordFilterBits - 1)
-	return int(i >> 6), 1 << (i & 63)
-}
 
 // filterHash is the word filters' key of a word (at most 64 bytes): its first and last byte and its length,
 // mixed. It costs nothing per byte (the scan for the word's end is needed anyway; in wasm a per-byte hash was most
@@ -205,16 +196,6 @@ func (k *Checker) scanWord(t []byte, p int) (q int, h uint64, cls uint8) {
 		return q, 0, cls
 	}
 	return q, mixKey(t[p], t[q-1], q-p), cls
-}
-
-func (f *wordFilter) add(h uint64) {
-	w, b := wordBit(h)
-	f[w] |= b
-}
-
-func (f *wordFilter) has(h uint64) bool {
-	w, b := wordBit(h)
-	return f[w]&b != 0
 }
 
 type canary struct {
@@ -329,7 +310,8 @@ func (k *Checker) finish() {
 	}
 	k.wordBits, k.firstBits, k.pairBits = nil, nil, nil
 	if c.Leak.Enabled && (len(k.ngramFirstF) > 0 || len(k.reqNGramFirstF) > 0) {
-		k.firstBits, k.pairBits = new(wordFilter), new(wordFilter)
+		n := len(k.ngramFirstF) + len(k.reqNGramFirstF)
+		k.firstBits, k.pairBits = newBitFilter(n), newBitFilter(n)
 		for _, h := range k.ngramFirstF {
 			k.firstBits.add(h)
 		}
@@ -351,7 +333,7 @@ func (k *Checker) finish() {
 		k.startBits |= clsWord
 	}
 	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases) {
-		f := new(wordFilter)
+		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary))
 		for _, toks := range k.splitCanary {
 			for _, t := range toks {
 				f.add(filterHash([]byte(t)))
