@@ -33,7 +33,7 @@ func (c *canon) decodePayloads(s string, depth int, st *textStats) {
 // possibly find something (ordinary prose has no base64 run of minBase64Run characters, no hex run of
 // 2*minHexBytes, and few '%' and '&').
 type textStats struct {
-	ascii                     bool
+	ascii                    bool
 	maxB64, maxHex, pct, amp int
 }
 

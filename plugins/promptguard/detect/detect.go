@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -316,24 +315,26 @@ func (a *Analysis) TopSignals(n int) []string {
 		s Signal
 		v float32
 	}
-	var list []sc
+	// Insertion sort on the stack: at most NumSignals entries (sort.Slice is costly in wasm).
+	var buf [NumSignals]sc
+	k := 0
 	for i, c := range a.Counts {
-		if c > 0 {
-			list = append(list, sc{Signal(i), a.contrib[i]})
+		if c == 0 {
+			continue
 		}
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].v != list[j].v {
-			return list[i].v > list[j].v
+		x := sc{Signal(i), a.contrib[i]}
+		j := k
+		for j > 0 && (buf[j-1].v < x.v || buf[j-1].v == x.v && buf[j-1].s > x.s) {
+			buf[j] = buf[j-1]
+			j--
 		}
-		return list[i].s < list[j].s
-	})
-	if len(list) > n {
-		list = list[:n]
+		buf[j] = x
+		k++
 	}
-	out := make([]string, len(list))
-	for i, x := range list {
-		out[i] = x.s.String()
+	k = min(k, n)
+	out := make([]string, k)
+	for i := range out {
+		out[i] = buf[i].s.String()
 	}
 	return out
 }
