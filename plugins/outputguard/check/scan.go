@@ -144,6 +144,8 @@ func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
 	}
 	class := &k.class
 	starts := k.startBits
+	wordBits, firstBits, pairBits := k.wordBits, k.firstBits, k.pairBits // locals: loaded once, not per word
+	words := wordBits != nil || firstBits != nil
 	w := t[:end] // the window this call may pass over (bounds checks elided against it)
 	prev := class[t[p-1]]
 	for p < len(w) {
@@ -152,6 +154,52 @@ func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
 		// branch-free test: a trigger, canary or newline byte, or a word start that matters; ordinary bytes take
 		// no data-dependent branch (word boundaries would cost a misprediction each)
 		if cl&(clsTrig|clsCanary|clsNL)|cl&starts&^(0-prev&clsWord) == 0 {
+			prev = cl
+			p++
+			continue
+		}
+		if cl&clsWord != 0 {
+			// a word start (the frequent case when word filters are configured) or a canary's first byte
+			if cl&clsCanary != 0 && (p+1 >= n || k.canary2[lower(c)]&(1<<(lower(t[p+1])&31)) != 0) {
+				return p, ps, pe, ph
+			}
+			if prev&clsWord == 0 {
+				if cl&clsBare != 0 && s.bareCandidate(p) {
+					return p, ps, pe, ph
+				}
+				if words {
+					// the word's end and filter key (scanWord, inlined: a call per word is costly in wasm)
+					q, wc := p, uint8(0)
+					for e := min(n, p+64); q < e; q++ {
+						cq := class[t[q]]
+						if cq&clsWord == 0 {
+							break
+						}
+						wc |= cq
+					}
+					h := mixKey(c, t[q-1], q-p)
+					if q >= n && s.more(p, q) {
+						return p, ps, pe, ph // the word is not complete yet
+					}
+					if wordBits != nil && wordBits.has(h) {
+						return p, ps, pe, ph // a leak phrase or a split-canary word may start here
+					}
+					if ps >= 0 {
+						if pairBits.has(pairHash(ph, h)) {
+							return ps, -1, 0, 0 // a system-prompt n-gram may start at the previous word
+						}
+						ps = -1
+					}
+					if firstBits != nil && firstBits.has(h) {
+						ps, pe, ph = p, q, h // confirmed or dropped by the next word
+					}
+					if wc&clsCanary == 0 && q < end {
+						prev = clsWord
+						p = q // no canary can start inside the word
+						continue
+					}
+				}
+			}
 			prev = cl
 			p++
 			continue
@@ -186,47 +234,6 @@ func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
 			case '-':
 				if d == '-' && k.cfg.Secrets.Enabled {
 					return p, ps, pe, ph
-				}
-			}
-			prev = cl
-			p++
-			continue
-		}
-		if cl&clsWord != 0 && prev&clsWord == 0 {
-			// a word start
-			if cl&clsBare != 0 && s.bareCandidate(p) {
-				return p, ps, pe, ph
-			}
-			if k.wordBits != nil || k.firstBits != nil {
-				// the word's end and filter key (scanWord, inlined: a call per word is costly in wasm)
-				q, wc := p, uint8(0)
-				for e := min(n, p+64); q < e; q++ {
-					cq := class[t[q]]
-					if cq&clsWord == 0 {
-						break
-					}
-					wc |= cq
-				}
-				h := mixKey(c, t[q-1], q-p)
-				if q >= n && s.more(p, q) {
-					return p, ps, pe, ph // the word is not complete yet
-				}
-				if k.wordBits != nil && k.wordBits.has(h) {
-					return p, ps, pe, ph // a leak phrase or a split-canary word may start here
-				}
-				if ps >= 0 {
-					if k.pairBits.has(pairHash(ph, h)) {
-						return ps, -1, 0, 0 // a system-prompt n-gram may start at the previous word
-					}
-					ps = -1
-				}
-				if k.firstBits != nil && k.firstBits.has(h) {
-					ps, pe, ph = p, q, h // confirmed or dropped by the next word
-				}
-				if wc&clsCanary == 0 && q < end {
-					prev = clsWord
-					p = q // no canary can start inside the word
-					continue
 				}
 			}
 		}
