@@ -166,6 +166,17 @@ func (c *canon) addHidden() {
 	c.add(h, maxDecodeDepth-1)
 }
 
+// wordClass is asciiClass with bit 4 set for the hex-ish word characters (one table lookup per word byte).
+var wordClass = func() (t [256]uint8) {
+	for b := 0; b < 256; b++ {
+		t[b] = asciiClass[b]
+		if t[b] != 0 && decodeClass[b]&dcHex != 0 {
+			t[b] |= 4
+		}
+	}
+	return t
+}()
+
 // asciiClass: 0 separator, 1 letter, 2 digit or leet symbol.
 var asciiClass = func() (t [256]uint8) {
 	for b := 'a'; b <= 'z'; b++ {
@@ -217,12 +228,12 @@ func (c *canon) foldASCII(s string, st *textStats) bool {
 		m, st0, nh := c.wd, c.wdSt, len(c.wdHits)
 		delta, dclass, st := m.delta, &m.class, st0
 		for j < len(s) {
-			k := asciiClass[s[j]]
+			k := wordClass[s[j]]
 			if k == 0 {
 				break
 			}
 			cl |= k
-			hexRun = (hexRun + 1) * int(decodeClass[s[j]]&dcHex>>1)
+			hexRun = (hexRun + 1) * int(k>>2)
 			maxHex = max(maxHex, hexRun)
 			b := s[j] | 0x20
 			words[n] = b
