@@ -81,17 +81,18 @@ type httpContext struct {
 	vault       mask.Vault
 
 	// response
-	resp        bool // process the response body
-	sseResp     bool
-	respEnc     string
-	whole       filter.ResponseBody // whole body (JSON, or any compressed body)
-	dec         sse.Decoder
-	parser      *llm.StreamParser
-	pipes       map[pipeKey]*pipe
-	pipeOrder   []pipeKey
-	restoredN   int
-	respFinds   int
-	respSegment int
+	resp         bool // process the response body
+	sseResp      bool
+	respEnc      string
+	whole        filter.ResponseBody // whole body (JSON, or any compressed body)
+	dec          sse.Decoder
+	streamFailed int // streamOK, streamPass, streamDrop
+	parser       *llm.StreamParser
+	pipes        map[pipeKey]*pipe
+	pipeOrder    []pipeKey
+	restoredN    int
+	respFinds    int
+	respSegment  int
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
@@ -319,6 +320,7 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	h.resp = true
 	h.sseResp = body.IsSSE(ctype)
 	h.whole.Limit = h.cfg.MaxBodyBytes
+	h.dec.MaxPending = int(min(h.cfg.MaxBodyBytes, 1<<30)) // one SSE event at most max_body_bytes
 	if h.s.Format == "" {
 		h.s.Format = llm.DetectFormat(h.s.Info.Path, nil)
 	}
@@ -336,13 +338,13 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		// (later chunks after an error still go through Collect, which passes or empties them)
 		raw, step, err := h.whole.Collect(bodySize, endOfStream)
 		if err != nil { // over max_body_bytes, or unreadable
-			h.respFail(err)
+			h.failWhole(err)
 			return types.ActionContinue
 		}
 		if step == filter.StepReady {
 			out, err := h.wholeResponse(raw)
 			if err != nil {
-				h.respFail(err)
+				h.failWhole(err)
 				return types.ActionContinue
 			}
 			if !bytes.Equal(out, raw) {
@@ -371,11 +373,12 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 }
 
 // respFail takes the on_error path for a response that cannot be rewritten (over max_body_bytes, corrupt
-// compressed data). The body passes unchanged (placeholders stay unrestored: nothing leaks) unless
+// compressed data, an SSE event over max_body_bytes): it logs and counts the error and reports whether the
+// response fails closed. The body passes unchanged (placeholders stay unrestored: nothing leaks) unless
 // mask_responses is on and the error does not let traffic through (config.Common.PassOnError: on_error deny,
-// not monitor mode): then the rest of the body is dropped and the client gets the provider-shaped error
+// not monitor mode): then the caller drops the rest of the body and the client gets the provider-shaped error
 // instead of entities the model wrote unmasked.
-func (h *httpContext) respFail(err error) {
+func (h *httpContext) respFail(err error) (closed bool) {
 	reason := filter.ReasonFor(err, true)
 	h.p.m.errors.Inc()
 	proxywasm.LogDebugf("%s: %s: %v", filterName, reason, err)
@@ -384,12 +387,19 @@ func (h *httpContext) respFail(err error) {
 		action = "block" // in monitor mode: what on_error deny would have done
 	}
 	h.log(action, reason, nil, nil)
-	if !h.cfg.MaskResponses || h.cfg.PassOnError() {
-		return
+	return h.cfg.MaskResponses && !h.cfg.PassOnError()
+}
+
+const respFailMessage = "the gateway could not check the response for personal data"
+
+// failWhole takes the on_error path for a whole response: when it fails closed, the rest of the body is dropped
+// and the client gets the provider-shaped error.
+func (h *httpContext) failWhole(err error) {
+	if h.respFail(err) {
+		h.whole.Drop()
+		_, b := reply.Error(h.s.Format, 502, filter.ReasonFor(err, true), respFailMessage, h.s.RequestID())
+		_ = filter.ReplaceResponseBody(b)
 	}
-	h.whole.Drop()
-	_, b := reply.Error(h.s.Format, 502, reason, "the gateway could not check the response for personal data", h.s.RequestID())
-	_ = filter.ReplaceResponseBody(b)
 }
 
 // wholeResponse decodes, rewrites and re-encodes a complete response body.
@@ -519,9 +529,16 @@ func (p *pipe) flush() []byte {
 
 // streamChunk rewrites the SSE events completed by data; at the end of the stream every pipe is flushed.
 func (h *httpContext) streamChunk(data []byte, end bool) []byte {
+	switch h.streamFailed {
+	case streamPass:
+		return data
+	case streamDrop:
+		return nil
+	}
 	out := make([]byte, 0, len(data)+64)
 	evs := h.dec.Feed(data)
-	if end {
+	failed := h.dec.Err() // an event over max_body_bytes: handled after the events before it
+	if end && failed == nil {
 		if ev, ok := h.dec.Flush(); ok {
 			evs = append(evs, ev)
 		}
@@ -588,11 +605,31 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 		}
 		out = append(out, ev.Raw...)
 	}
+	if failed != nil {
+		out = h.flushPipes(out) // text held back from the events before it (already masked)
+		if h.respFail(failed) {
+			out = append(out, reply.StreamError(h.s.Format, filter.ReasonFor(failed, true), respFailMessage, h.s.RequestID())...)
+			h.streamFailed = streamDrop
+		} else {
+			out = append(out, h.dec.Pending()...)
+			h.streamFailed = streamPass
+		}
+		h.dec.Reset()
+		return out
+	}
 	if end {
 		out = h.flushPipes(out)
 	}
 	return out
 }
+
+// streamFailed values: after an SSE event over max_body_bytes the rest of the stream passes unparsed (on_error
+// allow, monitor mode, or no mask_responses) or is dropped after an error event.
+const (
+	streamOK = iota
+	streamPass
+	streamDrop
+)
 
 // wholeText rewrites a snapshot (text already streamed as deltas, repeated whole) as the pipes rewrote the
 // deltas: the whole-text masker and restorer give what the streaming ones emitted piece by piece. Findings and

@@ -187,3 +187,57 @@ func TestResponseOnError(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamEventTooLarge: an SSE event over max_body_bytes stops parsing. Under on_error allow or in
+// monitor mode the rest of the stream passes unparsed and complete; with mask_responses under on_error deny
+// the stream ends with the provider's error event and no byte of the oversized event (or later ones) leaks.
+func TestStreamEventTooLarge(t *testing.T) {
+	for _, size := range []struct {
+		name          string
+		limit         string // max_body_bytes
+		repeat, chunk int
+	}{
+		{"max_body_bytes 512", `,"max_body_bytes":512`, 60, 100},
+		{"default 1 MiB", "", 80000, 64 << 10},
+	} {
+		big := "Here is the list: " + email + strings.Repeat(" and more text", size.repeat)
+		stream := chatSSE("Sure, here it comes. ", big, " Also write to second.person@example.org now", " bye")
+		for _, mode := range []string{"deny", "allow", "monitor"} {
+			t.Run(size.name+"/"+mode, func(t *testing.T) {
+				cfg := map[string]string{
+					"deny":    `{"mask_responses":true,"on_error":"deny"`,
+					"allow":   `{"mask_responses":true,"on_error":"allow"`,
+					"monitor": `{"mask_responses":true,"on_error":"deny","mode":"monitor"`,
+				}[mode] + size.limit + "}"
+				h := newHost(t, cfg)
+				var chunks [][]byte
+				for i := 0; i < len(stream); i += size.chunk {
+					chunks = append(chunks, stream[i:min(len(stream), i+size.chunk)])
+				}
+				res := h.Do(jsonReq("/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`), sseResponse(chunks...))
+				defer func() { // (after the body checks, which say more when they fail)
+					if ds := decisions(t, res.Logs); len(ds) < 2 || ds[1].Reason != telemetry.ReasonStreamEventTooLarge {
+						t.Errorf("decisions %+v, want one with reason %s", ds, telemetry.ReasonStreamEventTooLarge)
+					}
+				}()
+				if mode != "deny" {
+					// the text before the oversized event went through the masker (held back, then flushed whole);
+					// from that event on the stream passes byte for byte
+					tail := stream[bytes.Index(stream, []byte("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Here is")):]
+					if !bytes.HasSuffix(res.Body, tail) || clientText(t, res.Body) != clientText(t, stream) {
+						t.Fatalf("%s: the stream must pass complete and unchanged from the oversized event on; got\n%.3000s", mode, res.Body)
+					}
+					return
+				}
+				for _, v := range []string{"jane.doe", "second.person", "and more text", " bye"} {
+					if bytes.Contains(res.Body, []byte(v)) {
+						t.Fatalf("%q reaches the client:\n%.3000s", v, res.Body)
+					}
+				}
+				if !bytes.Contains(res.Body, []byte("Sure, here it comes. ")) || !bytes.Contains(res.Body, []byte(telemetry.ReasonStreamEventTooLarge)) {
+					t.Fatalf("want the text before the event and an error event; got\n%s", res.Body)
+				}
+			})
+		}
+	}
+}
