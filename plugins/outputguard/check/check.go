@@ -182,7 +182,8 @@ func mixKey(first, last byte, n int) uint64 {
 }
 
 // scanWord reads the word starting at p (at most 64 bytes): its end, its filterHash and the union of the byte
-// classes in it.
+// classes in it. The skip loop has it inlined (a call per word is costly in wasm); this is the reference a test
+// holds filterHash to.
 func (k *Checker) scanWord(t []byte, p int) (q int, h uint64, cls uint8) {
 	e := min(len(t), p+64)
 	for q = p; q < e; q++ {
