@@ -12,19 +12,26 @@ import (
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
+// gzipped returns s gzip-compressed, and a copy with two bytes in the middle flipped (corrupt deflate data).
+func gzipped(s string) (good, corrupt []byte) {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write([]byte(s))
+	_ = zw.Close()
+	good = b.Bytes()
+	corrupt = append([]byte(nil), good...)
+	corrupt[len(corrupt)/2] ^= 0xff
+	corrupt[len(corrupt)/2+1] ^= 0xff
+	return good, corrupt
+}
+
 // TestOnErrorSharedReasons: every on_error case replies with the shared reason code and its status
 // (filter.ReasonFor / StatusFor) under on_error deny, forwards the request untouched under on_error allow,
 // and in monitor mode never replies but logs what on_error deny would have done. No log line quotes the
 // payload.
 func TestOnErrorSharedReasons(t *testing.T) {
 	chat := `{"model":"gpt-4o","messages":[{"role":"user","content":"mail ` + email + `"}]}`
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	_, _ = zw.Write([]byte(chat))
-	_ = zw.Close()
-	corrupt := append([]byte(nil), gz.Bytes()...)
-	corrupt[len(corrupt)/2] ^= 0xff
-	corrupt[len(corrupt)/2+1] ^= 0xff
+	gz, corrupt := gzipped(chat)
 	big := `{"model":"gpt-4o","messages":[{"role":"user","content":"mail ` + email + strings.Repeat(" and more text", 700) + `"}]}`
 
 	type tc struct {
@@ -39,8 +46,8 @@ func TestOnErrorSharedReasons(t *testing.T) {
 	cases := []tc{
 		{name: "unparseable", body: []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"mail ` + email + `"`), reason: telemetry.ReasonRequestBodyUnparseable, status: 400},
 		{name: "too large", cfg: `"max_body_bytes":64`, body: []byte(chat), reason: telemetry.ReasonRequestBodyTooLarge, status: 413},
-		{name: "decoded too large", cfg: `"max_body_bytes":90`, body: gz.Bytes(), enc: "gzip", reason: telemetry.ReasonRequestBodyTooLarge, status: 413},
-		{name: "unsupported encoding", body: gz.Bytes(), enc: "compress", reason: telemetry.ReasonUnsupportedEncoding, status: 415},
+		{name: "decoded too large", cfg: `"max_body_bytes":90`, body: gz, enc: "gzip", reason: telemetry.ReasonRequestBodyTooLarge, status: 413},
+		{name: "unsupported encoding", body: gz, enc: "compress", reason: telemetry.ReasonUnsupportedEncoding, status: 415},
 		{name: "corrupt gzip", body: corrupt, enc: "gzip", reason: telemetry.ReasonBodyUndecodable, status: 400},
 		{name: "kong spilled body", kong: true, body: []byte(big), reason: telemetry.ReasonBodyUnreadable, status: 413},
 	}
@@ -119,13 +126,7 @@ func TestOnErrorSharedReasons(t *testing.T) {
 func TestResponseOnError(t *testing.T) {
 	answer := `{"id":"x","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Write to ` +
 		email + strings.Repeat(" and some more text", 40) + `"},"finish_reason":"stop"}]}`
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	_, _ = zw.Write([]byte(answer))
-	_ = zw.Close()
-	corrupt := append([]byte(nil), gz.Bytes()...)
-	corrupt[len(corrupt)/2] ^= 0xff
-	corrupt[len(corrupt)/2+1] ^= 0xff
+	_, corrupt := gzipped(answer)
 	cases := []struct {
 		name, cfg, enc string
 		body           []byte
