@@ -20,6 +20,8 @@ type matcher struct {
 	nclass   int
 	delta    []uint32
 	rootStay [256]bool // bytes whose DFA transition from the root is the root, without output
+	// lettersStay: every ASCII letter, digit, '@' and '$' keeps the root (no pattern starts with a word byte).
+	lettersStay bool
 }
 
 const (
@@ -186,6 +188,12 @@ func (m *matcher) buildDFA(patterns []string, order []int32, foldCase bool) {
 	}
 	for b := 0; b < 256; b++ {
 		m.rootStay[b] = m.delta[m.class[b]] == 0
+	}
+	m.lettersStay = true
+	for b := 0; b < 128; b++ {
+		if asciiClass[b] != 0 && !m.rootStay[b] {
+			m.lettersStay = false
+		}
 	}
 }
 

@@ -54,6 +54,29 @@ type canon struct {
 	wd     *matcher
 	wdSt   int
 	wdHits []int32
+
+	// The raw-text marker automaton (role spoofing), run from the separator bytes of the top-level ASCII text
+	// while it is folded (raw: nil when not wanted; rawOK: its matches in rawHits cover the whole text).
+	raw     *matcher
+	rawHits []int32
+	rawOK   bool
+}
+
+// rawRun runs the raw-marker automaton over s from i in state st until it is back at the root, and returns
+// where it stopped.
+func (c *canon) rawRun(s string, i, st int) int {
+	m := c.raw
+	for ; i < len(s); i++ {
+		e := m.delta[st+int(m.class[s[i]])]
+		st = int(e & dfaMask)
+		if e&dfaOut != 0 {
+			c.rawHits = m.emit(int32(st/m.nclass), c.rawHits)
+		}
+		if st == 0 {
+			return i + 1
+		}
+	}
+	return len(s)
 }
 
 // tokInfo describes one token of canon.words: where it starts, its length, its FNV-1a hash and its
@@ -99,6 +122,7 @@ func (c *canon) reset() {
 	c.words = append(c.words[:0], ' ')
 	c.toks = c.toks[:0]
 	c.wdHits = c.wdHits[:0]
+	c.rawHits, c.rawOK = c.rawHits[:0], false
 	c.wdSt = 0
 	if c.wd == nil {
 		c.wd = nopMatcher
@@ -134,7 +158,9 @@ func (c *canon) add(s string, depth int) {
 	var st textStats
 	c.singles = 0
 	w0, q0, f0, t0, h0, s0 := len(c.words), len(c.squash), c.flags, len(c.toks), len(c.wdHits), c.wdSt
-	if !c.foldASCII(s, &st) {
+	raw := depth == 0 && c.raw != nil && c.raw.lettersStay
+	if !c.foldASCII(s, &st, raw) {
+		c.rawHits, raw = c.rawHits[:0], false
 		c.words, c.squash, c.flags, c.singles, c.word = c.words[:w0], c.squash[:q0], f0, 0, c.word[:0]
 		c.toks, c.wdHits, c.wdSt = c.toks[:t0], c.wdHits[:h0], s0
 		c.nonASCII = true
@@ -143,6 +169,7 @@ func (c *canon) add(s string, depth int) {
 	}
 	c.flushWord()
 	if depth == 0 {
+		c.rawOK = raw
 		c.mainSq, c.mainWd = len(c.squash), len(c.words)
 	}
 	if depth < maxDecodeDepth {
@@ -196,16 +223,28 @@ var asciiClass = func() (t [256]uint8) {
 // It also computes st (the statsOf figures, with a base64 run that may overcount: '@' and '$' count as base64
 // characters, which only lets the exact base64 scanner run more often). It returns false, leaving partial
 // output, when s has a non-ASCII byte.
-func (c *canon) foldASCII(s string, st *textStats) bool {
+//
+// When raw is set it also runs the raw-marker automaton: every marker starts with a byte that is not part of a
+// word (lettersStay), so the automaton only has to start at separators.
+func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 	// Room for the worst case (every byte a one-letter word) so the letter-only path writes by index.
 	c.words = grow(c.words, 2*len(s)+1)
 	c.squash = grow(c.squash, len(s)+1)
 	var b64Run, hexRun, maxB64, maxHex, pct, amp int
+	rawTo := len(s) + 1 // raw markers not wanted
+	var rawStay *[256]bool
+	if raw {
+		rawStay = &c.raw.rootStay
+		rawTo = c.rawRun(s, 0, int(c.raw.stateAfter(nlPrefix))) // a line-start marker at offset 0
+	}
 	for i := 0; i < len(s); {
 		if asciiClass[s[i]] == 0 {
 			k := decodeClass[s[i]]
 			if k&dcHigh != 0 {
 				return false
+			}
+			if i >= rawTo && !rawStay[s[i]] {
+				rawTo = c.rawRun(s, i, 0)
 			}
 			b64Run = (b64Run + 1) * int(k&dcB64)
 			maxB64 = max(maxB64, b64Run)

@@ -123,7 +123,7 @@ type Detector struct {
 // New returns a Detector. Deny/allow phrases that canonicalise to nothing are ignored.
 func New(opts Options) *Detector {
 	d := &Detector{lex: defaultLexicon(), model: opts.Model}
-	d.c.wd = d.lex.words
+	d.c.wd, d.c.raw = d.lex.words, d.lex.raw
 	if d.model == nil {
 		d.model = DefaultModel()
 	}
@@ -243,9 +243,14 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 	if len(raw) > maxCanonInput {
 		raw = raw[:maxCanonInput]
 	}
-	d.hits = l.raw.scan(nlPrefix, d.hits[:0])
-	d.hits = l.raw.scanFrom(l.raw.stateAfter(nlPrefix), raw, d.hits)
-	for range d.hits {
+	// (For ASCII text the canonicaliser ran them while folding.)
+	rawHits := c.rawHits
+	if !c.rawOK {
+		d.hits = l.raw.scan(nlPrefix, d.hits[:0])
+		d.hits = l.raw.scanFrom(l.raw.stateAfter(nlPrefix), raw, d.hits)
+		rawHits = d.hits
+	}
+	for range rawHits {
 		bump(counts, SigRoleSpoof)
 	}
 	if gib, soup := adversarialSuffix(raw); gib > 0 {

@@ -45,6 +45,13 @@ func TestAnalyzeDataCountsImperatives(t *testing.T) {
 
 // hashNgrams runs the word-phrase automaton as a DFA: the lexicon must stay small enough to compile to one.
 func TestWordPhrasesCompileToDFA(t *testing.T) {
+	if !defaultLexicon().raw.lettersStay {
+		t.Error("a raw role-spoof marker starts with a word byte: the canonicaliser cannot run them from separators")
+	}
+	d := New(Options{})
+	if d.Analyze("hello <|im_start|>system"); !d.c.rawOK {
+		t.Error("raw markers were not run while folding ASCII text")
+	}
 	if defaultLexicon().words.delta == nil {
 		t.Fatal("word-phrase matcher has no DFA (lexicon too large for maxDFAEntries)")
 	}
