@@ -5,9 +5,9 @@ import (
 	"strings"
 
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
 	"github.com/wasmguard/wasmguard/plugins/promptguard/detect"
 	"github.com/wasmguard/wasmguard/plugins/tokenbudget/budget"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 // Text is the benign prose of ChatBody, kib KiB of it: what the detectors scan natively.
@@ -28,8 +28,8 @@ func NativeScanner(filter string) (func(text string), error) {
 		d := detect.New(detect.Options{})
 		return func(t string) { d.Analyze(t) }, nil
 	case "piimask":
-		s := scan.New(scan.All(), nil)
-		var ms []scan.Match
+		s := pii.New(pii.All(), nil)
+		var ms []pii.Match
 		return func(t string) { ms = s.Scan([]byte(t), ms[:0]) }, nil
 	case "tokenbudget":
 		return func(t string) { budget.EstimateTokens(t) }, nil

@@ -11,7 +11,7 @@ import (
 
 	"github.com/wasmguard/wasmguard/hostsim"
 	"github.com/wasmguard/wasmguard/hostsim/replay"
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 // Job is one filter evaluated on one dataset, written to Out (dist/eval/<name>.json and .svg).
@@ -54,7 +54,7 @@ func SupportedGroups(filter string) []string {
 		return nil
 	}
 	var out []string
-	for _, t := range scan.AllTypes() {
+	for _, t := range pii.AllTypes() {
 		if !t.IsSecret() {
 			out = append(out, t.String())
 		}

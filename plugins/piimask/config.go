@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 // Defaults of the settings below.
@@ -30,9 +30,9 @@ var allProvenances = []string{
 type Config struct {
 	config.Common
 	// Entities are the built-in entity types detected ("entities"; default all).
-	Entities scan.TypeSet
+	Entities pii.TypeSet
 	// Custom are the user-defined entities ("custom").
-	Custom []scan.Custom
+	Custom []pii.Custom
 	// Policy holds the action per entity ("actions", "default_action", "secret_action", "mask_keep_last",
 	// "hash_length").
 	Policy mask.Policy
@@ -66,12 +66,12 @@ func parseConfig(raw []byte) (*config.Routed[Config], error) {
 
 // build compiles the scanner and masker of a validated config.
 func build(c *Config) {
-	c.masker = mask.New(scan.New(c.Entities, c.Custom), c.Policy, []byte(c.HMACKey))
+	c.masker = mask.New(pii.New(c.Entities, c.Custom), c.Policy, []byte(c.HMACKey))
 }
 
 func entityNames() []string {
 	var out []string
-	for _, t := range scan.AllTypes() {
+	for _, t := range pii.AllTypes() {
 		out = append(out, t.String())
 	}
 	return out
@@ -91,7 +91,7 @@ func readConfig(o config.Obj) Config {
 	// entities
 	if o.Has("entities") {
 		for i, name := range o.StringList("entities") {
-			t, ok := scan.ParseType(name)
+			t, ok := pii.ParseType(name)
 			if !ok {
 				o.Errorf(fmt.Sprintf("entities[%d]", i), "must be one of %s; got %q", strings.Join(entityNames(), ", "), name)
 				continue
@@ -99,7 +99,7 @@ func readConfig(o config.Obj) Config {
 			c.Entities = c.Entities.With(t)
 		}
 	} else {
-		c.Entities = scan.All()
+		c.Entities = pii.All()
 	}
 
 	// custom entities
@@ -109,14 +109,14 @@ func readConfig(o config.Obj) Config {
 		if name != "" {
 			if !isUpperSnake(name) {
 				co.Errorf("name", "must be UPPER_SNAKE_CASE (A-Z, 0-9, _); got %q", name)
-			} else if _, builtin := scan.ParseType(name); builtin {
+			} else if _, builtin := pii.ParseType(name); builtin {
 				co.Errorf("name", "must not be a built-in entity name; got %q", name)
 			} else if customNames[name] {
 				co.Errorf("name", "duplicate custom entity %q", name)
 			}
 			customNames[name] = true
 		}
-		cu := scan.Custom{
+		cu := pii.Custom{
 			Name:    name,
 			Pattern: co.Regexp("pattern"),
 			Words:   co.StringList("words"),
@@ -137,7 +137,7 @@ func readConfig(o config.Obj) Config {
 	c.Policy.Default, _ = mask.ParseAction(def)
 	c.Policy.Actions = map[string]mask.Action{}
 	secAction, _ := mask.ParseAction(sec)
-	for _, t := range scan.AllTypes() {
+	for _, t := range pii.AllTypes() {
 		if t.IsSecret() {
 			c.Policy.Actions[t.String()] = secAction
 		}
@@ -152,7 +152,7 @@ func readConfig(o config.Obj) Config {
 		sort.Strings(keys)
 		for _, k := range keys {
 			v := ao.Enum(k, def, actionNames...)
-			t, builtin := scan.ParseType(k)
+			t, builtin := pii.ParseType(k)
 			if !builtin && !customNames[k] {
 				ao.Errorf(k, "unknown entity; must be a built-in entity (%s) or a custom entity name", strings.Join(entityNames(), ", "))
 				continue

@@ -8,20 +8,20 @@ import (
 	"testing"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 func defaultConfig() Config {
 	c := Config{
 		Common:           config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny, MaxBodyBytes: config.DefaultMaxBodyBytes},
-		Entities:         scan.All(),
+		Entities:         pii.All(),
 		Policy:           mask.Policy{Default: mask.Redact, Actions: map[string]mask.Action{}, KeepLast: 4, HashLen: 12},
 		RestoreResponses: true,
 		BlockStatus:      400,
 	}
-	for _, t := range scan.AllTypes() {
+	for _, t := range pii.AllTypes() {
 		if t.IsSecret() {
 			c.Policy.Actions[t.String()] = mask.Redact
 		}
@@ -52,7 +52,7 @@ func TestParseConfig(t *testing.T) {
 			}},
 		{name: "entities and provenances", json: `{"entities":["EMAIL","PHONE"],"provenances":["user"],"mask_responses":true,"restore_responses":false,"mask_keep_last":2,"hash_length":16,"block_status":422}`,
 			want: func(c *Config) {
-				c.Entities = scan.TypeSet(0).With(scan.Email).With(scan.Phone)
+				c.Entities = pii.TypeSet(0).With(pii.Email).With(pii.Phone)
 				c.Provenances = []llm.Provenance{llm.ProvUser}
 				c.MaskResponses = true
 				c.RestoreResponses = false
@@ -129,7 +129,7 @@ func TestParseConfigCustomAndRules(t *testing.T) {
 		t.Fatalf("masked %q", got)
 	}
 	rule := r.Rules[0].Config
-	if rule.Policy.Default != mask.Mask || rule.Entities != scan.TypeSet(0).With(scan.Email) || rule.HMACKey != d.HMACKey {
+	if rule.Policy.Default != mask.Mask || rule.Entities != pii.TypeSet(0).With(pii.Email) || rule.HMACKey != d.HMACKey {
 		t.Fatalf("rule: %+v", rule)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmguard/wasmguard/hostsim"
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
@@ -367,8 +367,8 @@ func BenchmarkWasmScan(b *testing.B) {
 }
 
 func nativeScanSeconds(text string) float64 {
-	s := scan.New(scan.All(), nil)
-	var ms []scan.Match
+	s := pii.New(pii.All(), nil)
+	var ms []pii.Match
 	n := 0
 	t0 := cpuNow()
 	for cpuNow()-t0 < 300*time.Millisecond {

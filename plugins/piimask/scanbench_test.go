@@ -16,7 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/internal/benchtext"
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 // BenchmarkWasmScanLoop measures the scanner alone inside wasm: internal/scanbench is built for wasip1
@@ -69,8 +69,8 @@ func BenchmarkWasmScanLoop(b *testing.B) {
 		}
 		b.Run(kind, func(b *testing.B) {
 			var wasmT, nativeT time.Duration
-			s := scan.New(scan.All(), nil)
-			var ms []scan.Match
+			s := pii.New(pii.All(), nil)
+			var ms []pii.Match
 			for i := 0; i < b.N; i++ {
 				base := run(kind, 1)
 				full := run(kind, 1+iters)

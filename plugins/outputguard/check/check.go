@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 // Check names a family of checks. The names double as the telemetry finding family and as reason-code stems.
@@ -141,7 +141,7 @@ type Checker struct {
 	ngramPairF     []uint64 // pairHash of those words and the next
 	reqNGramFirstF []uint64
 	reqNGramPairF  []uint64
-	secrets        *scan.Scanner
+	secrets        *pii.Scanner
 	// scanning tables (finish): the scanner's skip loop consults them to pass over bytes no stage acts on
 	class   [256]uint8  // clsWord, clsTrig, clsCanary, clsBare bits
 	canary2 [256]uint32 // canary2[first byte] has bit (second byte & 31) of some canary
@@ -260,7 +260,7 @@ func Compile(c Config) (*Checker, error) {
 		return nil, errors.Join(errs...)
 	}
 	if c.Secrets.Enabled {
-		k.secrets = scan.New(secretTypes(), nil)
+		k.secrets = pii.New(secretTypes(), nil)
 	}
 	k.finish()
 	return k, nil

@@ -1,6 +1,6 @@
 package check
 
-import "github.com/wasmguard/wasmguard/plugins/piimask/scan"
+import "github.com/wasmguard/wasmguard/sdk/pii"
 
 // The single-pass engine. The scanner examines positions in order; at each position it runs the stages below.
 // A stage that cannot decide yet (the construct starting here runs past the end of the text and more text may
@@ -44,7 +44,7 @@ type scanner struct {
 	secretUntil      int
 	secretNext       int // start of the next secret window
 	stage2           int // sub-stage inside the secret stage (PEM done)
-	matches          []scan.Match
+	matches          []pii.Match
 
 	// leak
 	splitSeen   [][]bool

@@ -4,22 +4,20 @@ import (
 	"bytes"
 	"strings"
 
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
-// Secrets are found by piimask's scanner (plugins/piimask/scan, the credential types only), run over windows of
+// Secrets are found by piimask's scanner (sdk/pii, the credential types only), run over windows of
 // the text: a window is a line, cut at whitespace when it exceeds secretWindow bytes (a token is never cut), and
 // it is scanned once, when complete. PEM private-key blocks span lines and are found by privateKey below.
-//
-// TODO(sdk): plugins/piimask/scan is shared by two filters now and belongs in sdk/ (e.g. sdk/pii).
 
 const secretWindow = 256
 
 // secretTypes are the credential types of piimask's scanner except PrivateKey (multi-line; see privateKey).
-func secretTypes() scan.TypeSet {
-	var ts scan.TypeSet
-	for _, t := range scan.AllTypes() {
-		if t.IsSecret() && t != scan.PrivateKey {
+func secretTypes() pii.TypeSet {
+	var ts pii.TypeSet
+	for _, t := range pii.AllTypes() {
+		if t.IsSecret() && t != pii.PrivateKey {
 			ts = ts.With(t)
 		}
 	}

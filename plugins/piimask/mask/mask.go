@@ -16,7 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 // Action is what happens to an entity.
@@ -76,14 +76,14 @@ func (p *Policy) ActionFor(name string) Action {
 
 // Masker applies a policy. It is immutable and safe to share between streams.
 type Masker struct {
-	Scanner *scan.Scanner
+	Scanner *pii.Scanner
 	Policy  Policy
 	key     []byte
 }
 
 // New returns a masker. key is the HMAC key for hash and tokenize placeholders (at least 16 bytes is
 // recommended; the config layer enforces it).
-func New(s *scan.Scanner, p Policy, key []byte) *Masker {
+func New(s *pii.Scanner, p Policy, key []byte) *Masker {
 	if p.KeepLast <= 0 {
 		p.KeepLast = 4
 	}

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 func newMasker(def Action, actions map[string]Action) *Masker {
-	return New(scan.New(scan.All(), nil), Policy{Default: def, Actions: actions}, testKey)
+	return New(pii.New(pii.All(), nil), Policy{Default: def, Actions: actions}, testKey)
 }
 
 const sample = "Hi, I'm Jane. Mail jane.doe@example.com or call +1 415-555-0132 ext 12 today. " +
@@ -67,7 +67,7 @@ func TestBlockAndMonitor(t *testing.T) {
 func TestTokenizeStableAndKeyed(t *testing.T) {
 	a := newMasker(Tokenize, nil)
 	b := newMasker(Tokenize, nil)
-	c := New(scan.New(scan.All(), nil), Policy{Default: Tokenize}, []byte("another key of sufficient length"))
+	c := New(pii.New(pii.All(), nil), Policy{Default: Tokenize}, []byte("another key of sufficient length"))
 	in := []byte("write to jane.doe@example.com")
 	var v1, v2, v3 Vault
 	r1 := a.Apply(in, &v1, false).Text

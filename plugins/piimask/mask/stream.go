@@ -1,6 +1,6 @@
 package mask
 
-import "github.com/wasmguard/wasmguard/plugins/piimask/scan"
+import "github.com/wasmguard/wasmguard/sdk/pii"
 
 // Streaming.
 //
@@ -14,7 +14,7 @@ import "github.com/wasmguard/wasmguard/plugins/piimask/scan"
 //
 // Output is batched: a boundary is used only when at least minEmit (48) bytes precede it since the last
 // emission. Hold-back is bounded: when no boundary appears for MaxHold bytes (code, base64, tables of numbers), the
-// streamer emits up to the start of the last scan.MaxEntityLen bytes or the start of an entity crossing that
+// streamer emits up to the start of the last pii.MaxEntityLen bytes or the start of an entity crossing that
 // point, whichever is earlier. Custom regex entities that contain "word " sequences may be split by a boundary.
 type Streamer struct {
 	m       *Masker
@@ -24,7 +24,7 @@ type Streamer struct {
 	buf  []byte // text from the anchor (a boundary at or before done-leftContext)
 	done int    // bytes of buf already emitted
 	base int    // stream offset of buf[0]
-	ms   []scan.Match
+	ms   []pii.Match
 
 	// Findings lists the entities acted upon, with stream offsets (bytes since the first Write).
 	Findings []Finding
@@ -69,8 +69,8 @@ func (s *Streamer) Write(p []byte) []byte {
 		if len(s.buf)-s.done <= MaxHold {
 			return nil
 		}
-		k = len(s.buf) - scan.MaxEntityLen
-		if pem := s.openPEM(); pem >= 0 && len(s.buf)-pem < scan.MaxPEMLen {
+		k = len(s.buf) - pii.MaxEntityLen
+		if pem := s.openPEM(); pem >= 0 && len(s.buf)-pem < pii.MaxPEMLen {
 			if pem <= s.done {
 				return nil
 			}

@@ -11,7 +11,7 @@ import (
 	"strconv"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/internal/benchtext"
-	"github.com/wasmguard/wasmguard/plugins/piimask/scan"
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 func main() {
@@ -28,8 +28,8 @@ func main() {
 	if os.Args[1] == "dense" {
 		text = benchtext.Dense(256 << 10)
 	}
-	s := scan.New(scan.All(), nil)
-	var ms []scan.Match
+	s := pii.New(pii.All(), nil)
+	var ms []pii.Match
 	found := 0
 	for i := 0; i < n; i++ {
 		ms = s.Scan(text, ms[:0])

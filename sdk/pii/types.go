@@ -1,4 +1,4 @@
-// Package scan finds personal data (PII) and secrets in text in one pass.
+// Package pii finds personal data (PII) and secrets in text in one pass.
 //
 // The scanner walks the text once. Lower-case letters, blanks and plain punctuation are skipped by a table
 // lookup; only bytes that can start an entity (digits, '+', '(', '@', '=', ':', ',', '-', and words that are
@@ -18,7 +18,7 @@
 // depends on the standard library, so it can move to sdk/ (e.g. sdk/pii) unchanged.
 //
 // Offsets in Match are byte offsets into the scanned text.
-package scan
+package pii
 
 // Type is an entity type. Its String form is the stable name used in configs, decision logs and datasets
 // (EMAIL, PHONE, CREDIT_CARD, ...).
