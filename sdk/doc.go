@@ -8,6 +8,8 @@
 //	sdk/sse        incremental server-sent-events decoder and encoder
 //	sdk/body       Content-Encoding decode/encode with a decoded-size limit; content-type helpers
 //	sdk/reply      provider-shaped error responses and mid-stream error events
+//	sdk/pii        one-pass PII and secret scanner (trigger bytes + validators: Luhn, mod-97, checksums,
+//	               vendor key formats, entropy); shared by piimask, outputguard and the eval harness
 //	sdk/telemetry  the one-line decision log and metric names; never prompt text or PII
 //	sdk/filter     proxywasm glue: config loading in OnPluginStart, request info, body accumulators,
 //	               SSE rewriting, local replies, metrics

@@ -3,6 +3,8 @@ package replay
 import (
 	"sort"
 	"strings"
+
+	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
 // Span is a typed finding located in a record's text, in code points (end exclusive), as the datasets count.
@@ -191,13 +193,20 @@ func Score(s Schema, recs []Record, outs []Outcome) (map[string]*Counts, Counts)
 	return groups, overall
 }
 
-// secretFound: a secrets record is detected when the filter reported a finding that is not a PII type, or flagged
-// the record without typed findings.
+// secretFound: a secrets record is detected when the filter reported a credential finding, or flagged the record
+// without typed findings. A type sdk/pii knows is a credential when sdk/pii says so (national IDs, wallets and MAC
+// addresses are PII, not secrets); any other type counts unless it is one of the PII types of pii.jsonl.
 func secretFound(o *Outcome) bool {
 	if len(o.Spans) == 0 {
 		return o.Flagged
 	}
 	for _, sp := range o.Spans {
+		if t, ok := pii.ParseType(sp.Type); ok {
+			if t.IsSecret() {
+				return true
+			}
+			continue
+		}
 		if !piiTypes[NormalizeType(sp.Type)] {
 			return true
 		}

@@ -207,3 +207,26 @@ func FuzzParseRecord(f *testing.F) {
 		}
 	})
 }
+
+// A secrets record counts as detected only for credential findings: national IDs, wallets and MAC addresses
+// that the scanner also reports are PII, and a record whose only finding is one of them is not a secret hit.
+func TestSecretFoundCountsCredentialsOnly(t *testing.T) {
+	cases := []struct {
+		name  string
+		out   Outcome
+		found bool
+	}{
+		{"aws key", Outcome{Flagged: true, Spans: []Span{{Type: "AWS_ACCESS_KEY"}}}, true},
+		{"national id only", Outcome{Flagged: true, Spans: []Span{{Type: "IN_AADHAAR"}}}, false},
+		{"mac and email", Outcome{Flagged: true, Spans: []Span{{Type: "MAC_ADDRESS"}, {Type: "EMAIL"}}}, false},
+		{"id then jwt", Outcome{Flagged: true, Spans: []Span{{Type: "UK_NINO"}, {Type: "JWT"}}}, true},
+		{"unknown custom type", Outcome{Flagged: true, Spans: []Span{{Type: "INTERNAL_TOKEN"}}}, true},
+		{"flagged without spans", Outcome{Flagged: true}, true},
+		{"nothing", Outcome{}, false},
+	}
+	for _, c := range cases {
+		if got := secretFound(&c.out); got != c.found {
+			t.Errorf("%s: secretFound = %v, want %v", c.name, got, c.found)
+		}
+	}
+}
