@@ -60,5 +60,7 @@
 // except roles, where the least trusted one wins. Keys match case-insensitively ("Content", and "meſſages" with a
 // long s), because upstreams written in Go (Ollama, LocalAI) read them that way.
 // Nothing here panics on bad input; errors name the JSON path ("messages[3].content: expected string, array or
-// null, got number").
+// null, got number"). Every error of ParseRequest, ParseRequestWith and ParseResponse wraps ErrInvalidJSON (not
+// JSON, bad UTF-8, too deep, not an object), ErrInvalidShape (a known field of the wrong type) or
+// ErrUnknownFormat, so callers can tell a bad body from a host failure with errors.Is.
 package llm

@@ -120,7 +120,13 @@ func FuzzParseRequest(f *testing.F) {
 		DetectFormat("/x", body)
 		opts := Options{ToolDefinitions: fi&0x80 != 0, DocumentMarkers: []string{"<doc>"}}
 		req, err := ParseRequestWith(format, body, opts)
+		if _, rerr := ParseResponse(format, body); rerr != nil && !isInputErr(rerr) {
+			t.Fatalf("ParseResponse error %v wraps no sentinel", rerr)
+		}
 		if err != nil {
+			if !isInputErr(err) {
+				t.Fatalf("error %v wraps no sentinel", err)
+			}
 			return
 		}
 		if !json.Valid(body) {

@@ -20,6 +20,26 @@ const MaxDepth = 256
 // ErrInvalidJSON is wrapped by the errors returned for bodies that are not valid JSON.
 var ErrInvalidJSON = errors.New("invalid json")
 
+// ErrInvalidShape is wrapped by the errors ParseRequest, ParseRequestWith and ParseResponse return for valid JSON
+// whose known fields have the wrong type ("messages: expected array, got string"), a count that is not a
+// non-negative integer, and the like: the body is malformed for its API, just as invalid JSON is.
+// Every error those functions return wraps ErrInvalidJSON, ErrInvalidShape or ErrUnknownFormat.
+var ErrInvalidShape = errors.New("invalid llm api body")
+
+// shapeError marks a field-type error with ErrInvalidShape while keeping its message unchanged.
+type shapeError struct{ err error }
+
+func (e shapeError) Error() string   { return e.err.Error() }
+func (e shapeError) Unwrap() []error { return []error{ErrInvalidShape, e.err} }
+
+// inputErr wraps a parser error so that it carries one of the exported sentinels.
+func inputErr(err error) error {
+	if errors.Is(err, ErrInvalidJSON) || errors.Is(err, ErrInvalidShape) || errors.Is(err, ErrUnknownFormat) {
+		return err
+	}
+	return shapeError{err}
+}
+
 func syntaxErr(off int, what string) error {
 	return fmt.Errorf("%w: %s at offset %d", ErrInvalidJSON, what, off)
 }

@@ -68,7 +68,7 @@ func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 		return nil, fmt.Errorf("parse request: %w: %q", ErrUnknownFormat, string(f))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("parse %s request: %w", f, err)
+		return nil, fmt.Errorf("parse %s request: %w", f, inputErr(err))
 	}
 	if p.req.Model == "" && o.Path != "" {
 		p.req.Model = ModelFromPath(o.Path)

@@ -51,7 +51,7 @@ func ParseResponse(f Format, body []byte) (*Response, error) {
 		return nil, fmt.Errorf("parse response: %w: %q", ErrUnknownFormat, string(f))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("parse %s response: %w", f, err)
+		return nil, fmt.Errorf("parse %s response: %w", f, inputErr(err))
 	}
 	resp.Segments = s.list
 	return resp, nil
