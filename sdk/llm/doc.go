@@ -44,6 +44,8 @@
 //		out = append(out, ev.Raw...)
 //	}
 //
+// In tests, ReadStream(f, body) decodes a whole transcript (SSE, or NDJSON for Ollama) and returns all its deltas.
+//
 // # What is not read
 //
 // Tool and function definitions are segments only with Options.ToolDefinitions (provenance tool_definition).

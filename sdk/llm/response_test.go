@@ -240,6 +240,18 @@ func TestStreamParserTestdata(t *testing.T) {
 			if p.Model() != tc.model {
 				t.Errorf("model %q, want %q", p.Model(), tc.model)
 			}
+			// ReadStream gives the same deltas from the whole body.
+			rs, err := ReadStream(tc.format, raw)
+			if err != nil {
+				t.Fatalf("ReadStream: %v", err)
+			}
+			var rsLines []string
+			for _, d := range rs {
+				rsLines = append(rsLines, deltaLine(d))
+			}
+			if strings.Join(rsLines, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("ReadStream deltas:\n%s\nwant:\n%s", strings.Join(rsLines, "\n"), strings.Join(tc.want, "\n"))
+			}
 			if tc.format == FormatOllama {
 				return
 			}
