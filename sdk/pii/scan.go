@@ -664,11 +664,19 @@ func (r *numRun) collect(text []byte, i int) {
 				r.ng++
 				sep = 0
 			}
-			r.d[r.nd] = c
-			r.nd++
-			r.glen[r.ng-1]++
-			j++
-			r.end = j
+			// the whole group in a local loop: counters in registers, stored once per group
+			nd, g := r.nd, r.glen[r.ng-1]
+			for j < n && isDigit(text[j]) {
+				if nd == len(r.d) {
+					r.glen[r.ng-1], r.end, r.nd = g, j, 0 // too long for anything we detect
+					return
+				}
+				r.d[nd] = text[j]
+				nd++
+				g++
+				j++
+			}
+			r.nd, r.glen[r.ng-1], r.end = nd, g, j
 			continue
 		case c == '(' && !open && (r.ng == 0 || sep != 0):
 			if j+2 < n && text[j+1] == '0' && text[j+2] == ')' && r.ng > 0 {

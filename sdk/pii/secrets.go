@@ -295,14 +295,16 @@ func lowEntropy(b []byte) bool {
 		return true
 	}
 	// a short pattern repeated: EXAMPLEEXAMPLEEXAMPLE..., abc123abc123abc123
+	// (at least 70% of the bytes equal the byte p before: stop at the first mismatch over 30%)
 	for p := 2; p <= 12 && 3*p <= len(b); p++ {
-		same := 0
-		for k := p; k < len(b); k++ {
-			if b[k] == b[k-p] {
-				same++
+		limit := (len(b) - p) * 3
+		miss := 0
+		for k := p; k < len(b) && miss*10 <= limit; k++ {
+			if b[k] != b[k-p] {
+				miss++
 			}
 		}
-		if same*10 >= (len(b)-p)*7 {
+		if miss*10 <= limit {
 			return true
 		}
 	}
@@ -1007,18 +1009,11 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 		e--
 	}
 	v := text[i:e]
-	if len(v) < 8 || len(v) > 64 || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5 {
+	if len(v) < 8 || len(v) > 64 {
 		return Match{}, false
 	}
-	up, lo, di := false, false, false
-	for _, c := range v {
-		up = up || isUpper(c)
-		lo = lo || isLower(c)
-		di = di || isDigit(c)
-	}
-	if !(di || up && lo) {
-		return Match{}, false
-	}
+	// The keyword to the left is checked first: it fails for almost every candidate in code, logs and JSON,
+	// and is much cheaper than the value checks below (all conditions must hold, none has side effects).
 	// walk left over the gap to the keyword
 	j := i
 	if encoded {
@@ -1055,12 +1050,26 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 		ws--
 	}
 	word := text[ws:j]
+	found := false
 	for _, k := range valueKeywords {
 		if hasSuffixFold(word, k) {
-			return Match{Type: GenericSecret, Start: i, End: e}, true
+			found = true
+			break
 		}
 	}
-	return Match{}, false
+	if !found || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5 {
+		return Match{}, false
+	}
+	up, lo, di := false, false, false
+	for _, c := range v {
+		up = up || isUpper(c)
+		lo = lo || isLower(c)
+		di = di || isDigit(c)
+	}
+	if !(di || up && lo) {
+		return Match{}, false
+	}
+	return Match{Type: GenericSecret, Start: i, End: e}, true
 }
 
 // ---------------------------------------------------------------------------------------------------------
