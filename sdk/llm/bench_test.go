@@ -106,3 +106,29 @@ func BenchmarkStreamParser(b *testing.B) {
 		})
 	}
 }
+
+// responseBody builds a non-streamed OpenAI chat answer of about size bytes of realistic prose (paragraph breaks,
+// quotes and some non-ASCII text, so escapes and multi-byte UTF-8 occur) plus the usual metadata.
+func responseBody(size int) []byte {
+	var sb strings.Builder
+	for i := 0; sb.Len() < size-400; i++ {
+		fmt.Fprintf(&sb, "Paragraph %d: the quarterly report shows revenue grew by 12%% while costs in the “operations” budget stayed flat; see the table below for details — Zürich and São Paulo led.\\n\\n", i)
+	}
+	return []byte(`{"id":"chatcmpl-AbC123","object":"chat.completion","created":1732000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+		sb.String() + `","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":3900,"total_tokens":4020,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_abc123"}`)
+}
+
+func BenchmarkParseResponse16KiB(b *testing.B) {
+	body := responseBody(16 << 10)
+	resp, err := ParseResponse(FormatOpenAIChat, body)
+	if err != nil || len(resp.Segments) != 1 || len(resp.Segments[0].Text) < 15<<10 {
+		b.Fatalf("bad benchmark body: %v", err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseResponse(FormatOpenAIChat, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -172,6 +173,13 @@ func scanString(b []byte, i int) (int, error) {
 	start := i
 	i++
 	for i < len(b) {
+		// Fast path: skip 8 bytes at a time while none is '"', '\\', a control character or non-ASCII.
+		for len(b)-i >= 8 && plain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -204,6 +212,17 @@ func scanString(b []byte, i int) (int, error) {
 		}
 	}
 	return 0, syntaxErr(start, "unterminated string")
+}
+
+// plain8 reports whether the 8 bytes packed in w are all printable ASCII other than '"' and '\\' (bytes a string
+// token holds verbatim). The byte tests are the carry-free "has a zero byte" tricks: they never miss a match, and
+// any hit sends the caller to the byte-by-byte path.
+func plain8(w uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := w ^ (lo * '"')
+	bs := w ^ (lo * '\\')
+	m := w | ((w - lo*0x20) &^ w) | ((q - lo) &^ q) | ((bs - lo) &^ bs)
+	return m&hi == 0
 }
 
 func isHex4(h []byte) bool {
@@ -434,13 +453,7 @@ func keyName(b []byte, key val) string {
 // unquote decodes the (validated) string token v. Lone surrogates become U+FFFD.
 func unquote(b []byte, v val) string {
 	raw := b[v.s+1 : v.e-1]
-	esc := -1
-	for i, c := range raw {
-		if c == '\\' {
-			esc = i
-			break
-		}
-	}
+	esc := bytes.IndexByte(raw, '\\')
 	if esc < 0 {
 		return string(raw)
 	}
@@ -451,9 +464,9 @@ func unquote(b []byte, v val) string {
 	for i := esc; i < len(raw); {
 		c := raw[i]
 		if c != '\\' {
-			j := i + 1
-			for j < len(raw) && raw[j] != '\\' {
-				j++
+			j := len(raw)
+			if k := bytes.IndexByte(raw[i+1:], '\\'); k >= 0 {
+				j = i + 1 + k
 			}
 			out.Write(raw[i:j])
 			i = j
