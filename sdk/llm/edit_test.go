@@ -194,6 +194,11 @@ func FuzzValidate(f *testing.F) {
 	for _, s := range []string{`{}`, `[1,-0.5e+3,"a\u00e9",true,false,null,{"a":[{}]}]`, ` "x" `, `{"a":1,}`, `[01]`, `"\ud800"`, "\"\xff\""} {
 		f.Add([]byte(s))
 	}
+	// Strings long enough for the 8-byte fast path, with the special byte at varying offsets.
+	for _, s := range []string{"\"0123456789abcdefZürich “quoted” text\\n and more ascii\"", "\"0123456789abcdef\xe2\x80 broken\"",
+		"\"0123456789abcdef\x01 control\"", "{\"key_long_enough\":\"value_long_enough\\\"quote\"}", "\"abcdefgh\xed\xa0\x80ijklmnop\""} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		err := validate(b)
 		want := json.Valid(b) && utf8.Valid(b)

@@ -172,9 +172,15 @@ func hasLit(b []byte, i int, lit string) bool {
 func scanString(b []byte, i int) (int, error) {
 	start := i
 	i++
+	var high uint64 // non-zero high bits: the string holds non-ASCII bytes, checked as UTF-8 at the end
 	for i < len(b) {
-		// Fast path: skip 8 bytes at a time while none is '"', '\\', a control character or non-ASCII.
-		for len(b)-i >= 8 && plain8(binary.LittleEndian.Uint64(b[i:])) {
+		// Fast path: skip 8 bytes at a time while none is '"', '\\' or a control character.
+		for len(b)-i >= 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if !plain8(w) {
+				break
+			}
+			high |= w
 			i += 8
 		}
 		if i >= len(b) {
@@ -183,6 +189,9 @@ func scanString(b []byte, i int) (int, error) {
 		c := b[i]
 		switch {
 		case c == '"':
+			if high&0x8080808080808080 != 0 && !utf8.Valid(b[start+1:i]) {
+				return 0, badUTF8(b, start+1, i)
+			}
 			return i + 1, nil
 		case c == '\\':
 			if i+1 >= len(b) {
@@ -201,27 +210,35 @@ func scanString(b []byte, i int) (int, error) {
 			}
 		case c < 0x20:
 			return 0, syntaxErr(i, "control character in string")
-		case c < utf8.RuneSelf:
-			i++
 		default:
-			r, n := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && n <= 1 {
-				return 0, syntaxErr(i, "invalid UTF-8 in string")
-			}
-			i += n
+			high |= uint64(c)
+			i++
 		}
 	}
 	return 0, syntaxErr(start, "unterminated string")
 }
 
-// plain8 reports whether the 8 bytes packed in w are all printable ASCII other than '"' and '\\' (bytes a string
-// token holds verbatim). The byte tests are the carry-free "has a zero byte" tricks: they never miss a match, and
-// any hit sends the caller to the byte-by-byte path.
+// badUTF8 returns the error for the first invalid UTF-8 sequence in b[s:e]. Escapes are ASCII, so checking the raw
+// string content as a whole is the same as checking each of its unescaped runs.
+func badUTF8(b []byte, s, e int) error {
+	for i := s; i < e; {
+		r, n := utf8.DecodeRune(b[i:e])
+		if r == utf8.RuneError && n <= 1 {
+			return syntaxErr(i, "invalid UTF-8 in string")
+		}
+		i += n
+	}
+	return syntaxErr(s, "invalid UTF-8 in string")
+}
+
+// plain8 reports whether the 8 bytes packed in w hold no '"', '\\' or control character (bytes below 0x20), so a
+// string token holds them verbatim (non-ASCII bytes are checked as UTF-8 separately). The byte tests are the
+// "has a zero byte" tricks: they never miss a match, and any hit sends the caller to the byte-by-byte path.
 func plain8(w uint64) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q := w ^ (lo * '"')
 	bs := w ^ (lo * '\\')
-	m := w | ((w - lo*0x20) &^ w) | ((q - lo) &^ q) | ((bs - lo) &^ bs)
+	m := ((w - lo*0x20) &^ w) | ((q - lo) &^ q) | ((bs - lo) &^ bs)
 	return m&hi == 0
 }
 
