@@ -214,20 +214,43 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 				i++
 				continue
 			case kLetter:
-				if i == 0 || !wordTab[text[i-1]] {
-					e, plain := skipLetters(text, i)
-					if !letterCandidate(text, i, e, plain) {
+				// the word is measured once here and handed to letterToken directly (dispatch would
+				// measure it again)
+				e, plain := skipLetters(text, i)
+				if (i > 0 && wordTab[text[i-1]]) || !letterCandidate(text, i, e, plain) {
+					i = e
+					continue
+				}
+				m, ok = s.letterToken(text, i)
+				next = e
+				handled = true
+			case kDigit:
+				// shortNumber inlined by hand (a call per number is costly in wasm)
+				e := i + 1
+				for e < n && wordTab[text[e]] {
+					e++
+				}
+				if e-i < 6 {
+					if e >= n {
+						i = e
+						continue
+					}
+					switch text[e] {
+					case '.', ':', '-', '/', ' ', '(', ')', '_':
+						if e+1 < n && (isAlnum(text[e+1]) || text[e+1] == '(' || text[e+1] == ':') {
+							break
+						}
+						i = e
+						continue
+					default:
 						i = e
 						continue
 					}
 				}
-			case kDigit:
-				if e := shortNumber(text, i); e > 0 {
-					i = e
-					continue
-				}
 			}
-			m, ok, next = s.dispatch(text, i, lastEnd)
+			if !handled {
+				m, ok, next = s.dispatch(text, i, lastEnd)
+			}
 		}
 		if ok && m.Start >= lastEnd && m.End > m.Start {
 			m.Secret = m.Type.IsSecret()
