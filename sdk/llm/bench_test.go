@@ -132,3 +132,25 @@ func BenchmarkParseResponse16KiB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStreamEvent is the cost per typical text-delta event, with the fast path and with the full parser.
+func BenchmarkStreamEvent(b *testing.B) {
+	for _, s := range fastSamples[:6] {
+		if s.f == FormatOpenAIChat && s.data != fastSamples[0].data {
+			continue
+		}
+		ev := sse.Event{Data: s.data, HasData: true}
+		for _, mode := range []string{"fast", "full"} {
+			b.Run(string(s.f)+"/"+mode, func(b *testing.B) {
+				p := NewStreamParser(s.f)
+				p.noFast = mode == "full"
+				b.ReportAllocs()
+				for b.Loop() {
+					if ds, err := p.Parse(ev); err != nil || len(ds) != 1 {
+						b.Fatal(ds, err)
+					}
+				}
+			})
+		}
+	}
+}

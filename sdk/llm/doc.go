@@ -44,6 +44,10 @@
 //		out = append(out, ev.Raw...)
 //	}
 //
+// The common text-delta events (an OpenAI chat chunk with one choice and a content delta, Anthropic's
+// content_block_delta text_delta, Responses' response.output_text.delta) are recognised by their exact shape and
+// read without the generic parse; any other shape takes the full parser, with the same deltas (fuzz-checked).
+//
 // In tests, ReadStream(f, body) decodes a whole transcript (SSE, or NDJSON for Ollama) and returns all its deltas.
 //
 // # What is not read

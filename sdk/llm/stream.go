@@ -83,6 +83,7 @@ type StreamParser struct {
 	done   bool
 	model  string
 	finish string
+	noFast bool // tests: always use the full parser
 }
 
 type toolInfo struct{ id, name string }
@@ -115,6 +116,9 @@ func (p *StreamParser) Parse(ev sse.Event) ([]Delta, error) {
 	if data == "[DONE]" {
 		p.done = true
 		return []Delta{{Kind: DeltaDone}}, nil
+	}
+	if out, ok := p.fastDelta(ev.Data); ok {
+		return out, nil
 	}
 	b := []byte(ev.Data)
 	if err := validate(b); err != nil {

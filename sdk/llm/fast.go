@@ -1,0 +1,154 @@
+package llm
+
+import "unsafe"
+
+// The stream fast path: most events of a long answer are one text delta in a fixed shape. fastDelta recognises
+// those shapes byte for byte (exact lowercase keys in the providers' order, no white space except after the
+// value) and extracts the delta string without the generic validate-then-walk parse. Anything else, including
+// the same event with another key order, extra keys, white space or an escape the template does not expect, falls
+// back to the full parser; FuzzStreamFastPath checks that both give the same deltas for every input.
+
+// Template opcodes (bytes that never occur in the literal JSON of a template).
+const (
+	tAnyStr   = 0x01 // any JSON string, ignored
+	tDelta    = 0x02 // the delta's JSON string
+	tModel    = 0x03 // a JSON string: the model
+	tIndex    = 0x04 // a non-negative integer of at most 6 digits: the choice/block/output index
+	tAnyInt   = 0x05 // a non-negative integer of at most 18 digits, ignored
+	tStrNull  = 0x06 // a JSON string or null, ignored
+	tOptBegin = 0x0e // start of an optional group (no captures inside)
+	tOptEnd   = 0x0f // end of an optional group
+)
+
+var (
+	fastChat      = "{\"id\":\x01,\"object\":\"chat.completion.chunk\",\"created\":\x05,\"model\":\x03,\x0e\"system_fingerprint\":\x06,\x0f\"choices\":[{\"index\":0,\"delta\":{\"content\":\x02},\"logprobs\":null,\"finish_reason\":null}]\x0e,\"usage\":null\x0f}"
+	fastAnthropic = "{\"type\":\"content_block_delta\",\"index\":\x04,\"delta\":{\"type\":\"text_delta\",\"text\":\x02}}"
+	fastResponses = "{\"type\":\"response.output_text.delta\",\x0e\"sequence_number\":\x05,\x0f\"item_id\":\x01,\"output_index\":\x04,\"content_index\":\x05,\"delta\":\x02\x0e,\"logprobs\":[]\x0f}"
+)
+
+// fastMatch is the result of a template match.
+type fastMatch struct {
+	delta, model val
+	index        int
+}
+
+// matchTemplate matches data against tpl; ok is false at the first difference.
+func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
+	i := 0
+	optStart, optPos := -1, 0 // inside an optional group: template index of its start, body offset at its start
+	for t := 0; t < len(tpl); t++ {
+		c := tpl[t]
+		good := true
+		switch c {
+		case tOptBegin:
+			optStart, optPos = t, i
+			continue
+		case tOptEnd:
+			optStart = -1
+			continue
+		case tAnyStr, tDelta, tModel, tStrNull:
+			if c == tStrNull && hasLit(b, i, "null") {
+				i += 4
+				break
+			}
+			if i >= len(b) || b[i] != '"' {
+				good = false
+				break
+			}
+			e, err := scanString(b, i)
+			if err != nil {
+				return m, false // invalid JSON: the full parser reports it
+			}
+			switch c {
+			case tDelta:
+				m.delta = val{s: i, e: e, k: kString}
+			case tModel:
+				m.model = val{s: i, e: e, k: kString}
+			}
+			i = e
+		case tIndex, tAnyInt:
+			max := 6
+			if c == tAnyInt {
+				max = 18
+			}
+			n, j := 0, i
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' && j-i < max {
+				n = n*10 + int(b[j]-'0')
+				j++
+			}
+			if j == i || (b[i] == '0' && j-i > 1) || (j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == '.' || b[j] == 'e' || b[j] == 'E')) {
+				good = false
+				break
+			}
+			if c == tIndex {
+				m.index = n
+			}
+			i = j
+		default:
+			good = i < len(b) && b[i] == c
+			i++
+		}
+		if !good {
+			if optStart < 0 {
+				return m, false
+			}
+			// Skip the optional group: continue after its end with the body where the group began.
+			for t < len(tpl) && tpl[t] != tOptEnd {
+				t++
+			}
+			i, optStart = optPos, -1
+		}
+	}
+	if skipWS(b, i) != len(b) {
+		return m, false
+	}
+	return m, true
+}
+
+// fastDelta returns the deltas of ev.Data when it has one of the fast shapes of the parser's format.
+func (p *StreamParser) fastDelta(data string) ([]Delta, bool) {
+	if p.noFast || len(data) < 40 || data[0] != '{' {
+		return nil, false
+	}
+	var tpl string
+	switch p.f {
+	case FormatOpenAIChat:
+		tpl = fastChat
+	case FormatAnthropic:
+		tpl = fastAnthropic
+	case FormatOpenAIResponses:
+		tpl = fastResponses
+	default:
+		return nil, false
+	}
+	// The template match only reads b, so it may alias the immutable string.
+	b := unsafe.Slice(unsafe.StringData(data), len(data))
+	m, ok := matchTemplate(b, tpl)
+	if !ok {
+		return nil, false
+	}
+	d := Delta{Kind: DeltaText, Loc: Loc{m.delta.s, m.delta.e}}
+	if bytesHasEscape(b[m.delta.s+1 : m.delta.e-1]) {
+		d.Text = unquote(b, m.delta)
+	} else {
+		d.Text = data[m.delta.s+1 : m.delta.e-1]
+	}
+	switch p.f {
+	case FormatOpenAIChat:
+		if m.model.e-m.model.s > 2 && p.model == "" {
+			p.model = unquote(b, m.model)
+		}
+	default:
+		d.Index = m.index
+	}
+	return []Delta{d}, true
+}
+
+func bytesHasEscape(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
