@@ -549,6 +549,52 @@ var (
 		"appkey", "license_key", "session_key", "webhook"}
 )
 
+// foldSet is a list of lower-case words indexed by first byte, for containsSetFold.
+type foldSet struct {
+	byFirst [256][]string
+}
+
+func newFoldSet(words []string) *foldSet {
+	f := &foldSet{}
+	for _, w := range words {
+		f.byFirst[w[0]] = append(f.byFirst[w[0]], w)
+	}
+	return f
+}
+
+// containsSetFold is containsAnyFold(b, words) for a word list indexed once: each byte of b is lower-cased
+// once and only the words starting with it are compared (instead of every word at every position).
+func containsSetFold(b []byte, f *foldSet) bool {
+	for k, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		for _, w := range f.byFirst[c] {
+			if k+len(w) > len(b) {
+				continue
+			}
+			ok := true
+			for q := 1; q < len(w); q++ {
+				if lower(b[k+q]) != w[q] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var (
+	passwordKeySet     = newFoldSet(passwordKeys)
+	tokenKeySet        = newFoldSet(tokenKeys)
+	placeholderSet     = newFoldSet(placeholderWords)
+	weakPlaceholderSet = newFoldSet(weakPlaceholderWords)
+)
+
 // containsAnyFold reports whether the ASCII-lower-cased b contains any of words (given in lower case). The
 // first byte of a word is compared inline before the rest (no call per word and position).
 func containsAnyFold(b []byte, words []string) bool {
@@ -597,10 +643,10 @@ func classifyKey(key []byte) int {
 	if len(key) == 2 {
 		return keyPassword // "pw"
 	}
-	if containsAnyFold(key, passwordKeys) || hasSuffixFold(key, "pass") || hasSuffixFold(key, "_pw") {
+	if containsSetFold(key, passwordKeySet) || hasSuffixFold(key, "pass") || hasSuffixFold(key, "_pw") {
 		return keyPassword
 	}
-	if containsAnyFold(key, tokenKeys) || hasSuffixFold(key, "key") || hasSuffixFold(key, "_pat") ||
+	if containsSetFold(key, tokenKeySet) || hasSuffixFold(key, "key") || hasSuffixFold(key, "_pat") ||
 		hasSuffixFold(key, ".login") || hasSuffixFold(key, "_login") {
 		return keyToken
 	}
@@ -772,7 +818,7 @@ func isPlaceholderValue(v []byte) bool {
 	case '$', '{', '<', '%', '[', '(', '@', '#', '*':
 		return true
 	}
-	if allSame(v) || containsAnyFold(v, placeholderWords) {
+	if allSame(v) || containsSetFold(v, placeholderSet) {
 		return true
 	}
 	if hasAngleHole(v) {
@@ -783,7 +829,7 @@ func isPlaceholderValue(v []byte) bool {
 	}
 	// "password", "my_secret", "secret-key", "password123": the key's own name as its value; a longer word
 	// that merely contains it ("thisismypassword") is a (weak) password
-	if containsAnyFold(v, weakPlaceholderWords) && (len(v) <= 12 || containsByte(v, '_') || containsByte(v, '-') || containsByte(v, '.')) {
+	if containsSetFold(v, weakPlaceholderSet) && (len(v) <= 12 || containsByte(v, '_') || containsByte(v, '-') || containsByte(v, '.')) {
 		return true
 	}
 	return false
