@@ -85,8 +85,14 @@ func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
 			}
 			i = j
 		default:
-			good = i < len(b) && b[i] == c
-			i++
+			// A run of literal bytes up to the next opcode, compared at once.
+			n := 1
+			for t+n < len(tpl) && tpl[t+n] > tOptEnd {
+				n++
+			}
+			good = len(b)-i >= n && string(b[i:i+n]) == tpl[t:t+n]
+			i += n
+			t += n - 1
 		}
 		if !good {
 			if optStart < 0 {
