@@ -616,7 +616,7 @@ Flags:
 
 type options struct {
 	dist, out, version, revision, source, tag, push string
-	insecure                                       bool
+	insecure                                        bool
 }
 
 func main() {
