@@ -10,7 +10,7 @@ GO        ?= go
 FUZZTIME  ?= 3s
 WASMS     := $(addprefix $(DIST)/,$(addsuffix .wasm,$(PLUGINS)))
 
-.PHONY: help build deps test test-native test-wasm vet bench eval run fuzz clean $(PLUGINS)
+.PHONY: help build deps test test-native test-wasm vet bench eval run fuzz clean oci $(PLUGINS)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,13 @@ eval: build ## quality figures through the built .wasm (FILTER=..., DATASET=...;
 
 run: build ## build the filters and serve them in a local development gateway (127.0.0.1:8080, mock upstream)
 	$(GO) run ./hostsim/cmd/hostsim serve --dist $(DIST) --examples
+
+# OCI images of the filters for Istio WasmPlugin / Higress / Envoy Gateway, without docker (see dist/README.md).
+# OCI_REGISTRY=host:port/prefix pushes each as prefix/<name>:OCI_TAG (default tag: git describe); OCI_INSECURE=1 for
+# a plain-http registry on localhost. Credentials only from the environment: OCI_USERNAME/OCI_PASSWORD or OCI_TOKEN.
+oci: build ## OCI image layouts in dist/oci/<name>/ (push: OCI_REGISTRY=host:port/prefix [OCI_TAG=] [OCI_INSECURE=1])
+	$(GO) run ./dist/oci -dist $(DIST) -out $(DIST)/oci $(if $(OCI_TAG),-tag $(OCI_TAG)) $(if $(OCI_INSECURE),-insecure) \
+	  $(if $(OCI_REGISTRY),-push '$(OCI_REGISTRY)/{name}$(if $(OCI_TAG),:$(OCI_TAG))') $(PLUGINS)
 
 clean: ## remove build outputs
 	rm -rf $(DIST)/*.wasm $(DIST)/eval $(DIST)/bench $(DIST)/bench.txt
