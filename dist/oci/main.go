@@ -713,6 +713,9 @@ func execute(o options, names []string, root string, stdout io.Writer) error {
 				return err
 			}
 			if err := pusher.Push(context.Background(), ref, img); err != nil {
+				if !o.insecure && strings.Contains(err.Error(), "HTTP response to HTTPS client") {
+					return fmt.Errorf("%w (the registry speaks plain http: add --insecure, or OCI_INSECURE=1 with make oci)", err)
+				}
 				return err
 			}
 		}

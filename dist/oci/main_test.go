@@ -12,6 +12,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -489,5 +492,76 @@ func skopeoCheck(t *testing.T, registry string, img *Image, wasm []byte) {
 	_, files, _ := untar(t, layer)
 	if !bytes.Equal(files[PluginFile], wasm) {
 		t.Error("plugin.wasm in skopeo's copy differs from the module")
+	}
+}
+
+// TestPushBearerTLS pushes over HTTPS through a front that demands a bearer token (as ghcr.io, Docker Hub and
+// Harbor do) and hands one out for basic credentials, in front of the real registry.
+func TestPushBearerTLS(t *testing.T) {
+	registry := startRegistry(t)
+	target, _ := url.Parse("http://" + registry)
+	const user, pass, token = "ci-bot", "s3cret", "tok-123"
+	var tokenRequests, unauthorized int
+	var ts *httptest.Server
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+		r.SetXForwarded()
+	}}
+	ts = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			tokenRequests++
+			u, p, ok := r.BasicAuth()
+			if !ok || u != user || p != pass {
+				http.Error(w, "bad credentials", http.StatusUnauthorized)
+				return
+			}
+			if got := r.URL.Query().Get("scope"); got != "repository:wasmguard/promptguard:pull,push" {
+				http.Error(w, "bad scope "+got, http.StatusForbidden)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"token":%q}`, token)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			unauthorized++
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="test-registry",scope="repository:wasmguard/promptguard:pull"`, ts.URL))
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`, http.StatusUnauthorized)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	host := strings.TrimPrefix(ts.URL, "https://")
+	wasm := fakeWasm("bearer")
+	img, err := BuildImage(wasm, testMeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := ParseReference(host+"/wasmguard/promptguard:auth", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without credentials the token endpoint refuses: the push must fail.
+	anon := &Pusher{Client: ts.Client()}
+	if err := anon.Push(context.Background(), ref, img); err == nil {
+		t.Fatal("push without credentials succeeded")
+	}
+	var log bytes.Buffer
+	p := &Pusher{Client: ts.Client(), Username: user, Password: pass, Log: &log}
+	if err := p.Push(context.Background(), ref, img); err != nil {
+		t.Fatalf("push with credentials: %v\n%s", err, log.String())
+	}
+	if tokenRequests < 2 || unauthorized < 2 {
+		t.Errorf("token requests %d, 401s %d: the bearer flow was not exercised", tokenRequests, unauthorized)
+	}
+	man, _ := httpGet(t, "http://"+registry+"/v2/wasmguard/promptguard/manifests/auth", MediaTypeManifest)
+	if !bytes.Equal(man, img.Manifest) {
+		t.Error("manifest pushed through the authenticating front differs")
+	}
+	layer, _ := httpGet(t, "http://"+registry+"/v2/wasmguard/promptguard/blobs/"+img.LayerDesc.Digest, "")
+	if !bytes.Equal(layer, img.Layer) {
+		t.Error("layer pushed through the authenticating front differs")
 	}
 }
