@@ -16,32 +16,43 @@ const (
 	tIndex    = 0x04 // a non-negative integer of at most 6 digits: the choice/block/output index
 	tAnyInt   = 0x05 // a non-negative integer of at most 18 digits, ignored
 	tStrNull  = 0x06 // a JSON string or null, ignored
-	tOptBegin = 0x0e // start of an optional group (no captures inside)
+	tObjStart = 0x07 // marks where the captured object (Gemini usage) starts
+	tObjEnd   = 0x08 // marks where it ends
+	tOptBegin = 0x0e // start of an optional group
 	tOptEnd   = 0x0f // end of an optional group
 )
 
 var (
 	fastChat      = "{\"id\":\x01,\"object\":\"chat.completion.chunk\",\"created\":\x05,\"model\":\x03,\x0e\"system_fingerprint\":\x06,\x0f\"choices\":[{\"index\":0,\"delta\":{\"content\":\x02},\"logprobs\":null,\"finish_reason\":null}]\x0e,\"usage\":null\x0f}"
 	fastAnthropic = "{\"type\":\"content_block_delta\",\"index\":\x04,\"delta\":{\"type\":\"text_delta\",\"text\":\x02}}"
+	fastGemini    = "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \x02}],\"role\": \"model\"}\x0e,\"index\": 0\x0f}]\x0e,\"usageMetadata\": \x07{\"promptTokenCount\": \x05,\"candidatesTokenCount\": \x05,\"totalTokenCount\": \x05}\x08\x0f\x0e,\"modelVersion\": \x03\x0f}"
 	fastResponses = "{\"type\":\"response.output_text.delta\",\x0e\"sequence_number\":\x05,\x0f\"item_id\":\x01,\"output_index\":\x04,\"content_index\":\x05,\"delta\":\x02\x0e,\"logprobs\":[]\x0f}"
 )
 
 // fastMatch is the result of a template match.
 type fastMatch struct {
-	delta, model val
-	index        int
+	delta, model, obj val
+	index             int
 }
 
 // matchTemplate matches data against tpl; ok is false at the first difference.
 func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
 	i := 0
 	optStart, optPos := -1, 0 // inside an optional group: template index of its start, body offset at its start
+	var optM fastMatch        // the captures before the group, restored when it does not match
+	objStart := 0
 	for t := 0; t < len(tpl); t++ {
 		c := tpl[t]
 		good := true
 		switch c {
 		case tOptBegin:
-			optStart, optPos = t, i
+			optStart, optPos, optM = t, i, m
+			continue
+		case tObjStart:
+			objStart = i
+			continue
+		case tObjEnd:
+			m.obj = val{s: objStart, e: i, k: kObject}
 			continue
 		case tOptEnd:
 			optStart = -1
@@ -102,7 +113,7 @@ func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
 			for t < len(tpl) && tpl[t] != tOptEnd {
 				t++
 			}
-			i, optStart = optPos, -1
+			i, optStart, m = optPos, -1, optM
 		}
 	}
 	if skipWS(b, i) != len(b) {
@@ -124,6 +135,8 @@ func (p *StreamParser) fastDelta(data string) ([]Delta, bool) {
 		tpl = fastAnthropic
 	case FormatOpenAIResponses:
 		tpl = fastResponses
+	case FormatGemini:
+		tpl = fastGemini
 	default:
 		return nil, false
 	}
@@ -143,6 +156,16 @@ func (p *StreamParser) fastDelta(data string) ([]Delta, bool) {
 	case FormatOpenAIChat:
 		if m.model.e-m.model.s > 2 && p.model == "" {
 			p.model = unquote(b, m.model)
+		}
+	case FormatGemini:
+		if m.delta.e-m.delta.s == 2 {
+			return nil, false // empty text parts: left to the full parser
+		}
+		if m.model.k == kString && p.model == "" {
+			p.model = unquote(b, m.model)
+		}
+		if m.obj.k == kObject {
+			return p.setUsage(geminiUsage(b, m.obj), []Delta{d}), true
 		}
 	default:
 		d.Index = m.index

@@ -16,6 +16,8 @@ var fastSamples = []struct {
 	{FormatOpenAIChat, `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":null,"choices":[{"index":0,"delta":{"content":"Zürich"},"logprobs":null,"finish_reason":null}]}` + "\r\n"},
 	{FormatAnthropic, `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}`},
 	{FormatAnthropic, `{"type":"content_block_delta","index":12,"delta":{"type":"text_delta","text":"a\\b \ud83d\ude00"}}`},
+	{FormatGemini, `{"candidates": [{"content": {"parts": [{"text": " quick brown fox"}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 9,"candidatesTokenCount": 5,"totalTokenCount": 14},"modelVersion": "gemini-2.0-flash"}`},
+	{FormatGemini, `{"candidates": [{"content": {"parts": [{"text": "The"}],"role": "model"}}]}`},
 	{FormatOpenAIResponses, `{"type":"response.output_text.delta","sequence_number":3,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hi"}`},
 	{FormatOpenAIResponses, `{"type":"response.output_text.delta","item_id":"msg_1","output_index":2,"content_index":0,"delta":"Hi there","logprobs":[]}`},
 }
@@ -46,6 +48,7 @@ func TestFastPathTaken(t *testing.T) {
 		{FormatAnthropic, `{"type":"content_block_delta","index":01,"delta":{"type":"text_delta","text":"x"}}`},
 		{FormatAnthropic, `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}} x`},
 		{FormatGemini, `{"candidates":[{"content":{"parts":[{"text":"The"}],"role":"model"}}]}`},
+		{FormatGemini, `{"candidates": [{"content": {"parts": [{"text": "a"}],"role": "model"},"finishReason": "STOP","index": 0}]}`},
 	} {
 		if _, ok := NewStreamParser(s.f).fastDelta(s.data); ok {
 			t.Errorf("%s: fast path taken for %s", s.f, s.data)
