@@ -46,8 +46,8 @@
 //
 // The common text-delta events (an OpenAI chat chunk with one choice and a content delta, Anthropic's
 // content_block_delta text_delta, Responses' response.output_text.delta, a Gemini single-candidate text part with
-// its usageMetadata) are recognised by their exact shape and
-// read without the generic parse; any other shape takes the full parser, with the same deltas (fuzz-checked).
+// its usageMetadata) are recognised by their exact bytes and read without the generic parse; any other shape
+// (another key order, extra keys or white space) takes the full parser, with the same deltas (fuzz-checked).
 //
 // In tests, ReadStream(f, body) decodes a whole transcript (SSE, or NDJSON for Ollama) and returns all its deltas.
 //
