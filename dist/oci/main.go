@@ -45,6 +45,9 @@ const (
 	AnnotationVersion  = "org.opencontainers.image.version"
 	AnnotationRevision = "org.opencontainers.image.revision"
 	AnnotationRefName  = "org.opencontainers.image.ref.name"
+	// AnnotationVariant marks the manifest as the compat variant, as the Wasm image spec (spec-compat.md) asks for
+	// images with the OCI layer media type.
+	AnnotationVariant = "module.wasm.image/variant"
 
 	// PluginFile is the file name Istio and Higress look for inside the layer tar.
 	PluginFile = "plugin.wasm"
@@ -225,7 +228,7 @@ func BuildImage(wasm []byte, meta Meta) (*Image, error) {
 		MediaType:     MediaTypeManifest,
 		Config:        img.ConfigDesc,
 		Layers:        []Descriptor{img.LayerDesc},
-		Annotations:   ann,
+		Annotations:   manifestAnnotations(ann),
 	}
 	img.Manifest, err = json.Marshal(img.ManifestValue)
 	if err != nil {
@@ -238,6 +241,14 @@ func BuildImage(wasm []byte, meta Meta) (*Image, error) {
 		Platform:  &Platform{Architecture: "wasm", OS: "wasip1"},
 	}
 	return img, nil
+}
+
+func manifestAnnotations(ann map[string]string) map[string]string {
+	m := map[string]string{AnnotationVariant: "compat"}
+	for k, v := range ann {
+		m[k] = v
+	}
+	return m
 }
 
 // WriteLayout writes img as an OCI image layout in dir, tagged tag (index.json ref.name). An existing layout in dir
@@ -706,7 +717,8 @@ func execute(o options, names []string, root string, stdout io.Writer) error {
 		if err := WriteLayout(dir, img, o.tag); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %s (layer %s, %d bytes; manifest %s)\n", name, dir, img.LayerDesc.Digest, img.LayerDesc.Size, img.ManifestDesc.Digest)
+		fmt.Fprintf(stdout, "%s: %s (layer %s, %d bytes; manifest %s = WasmPlugin sha256 %s)\n", name, dir,
+			img.LayerDesc.Digest, img.LayerDesc.Size, img.ManifestDesc.Digest, strings.TrimPrefix(img.ManifestDesc.Digest, "sha256:"))
 		if o.push != "" {
 			ref, err := ParseReference(strings.ReplaceAll(o.push, "{name}", name), o.tag)
 			if err != nil {

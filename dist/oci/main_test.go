@@ -135,7 +135,7 @@ func checkLayout(t *testing.T, dir string, wasm []byte, meta Meta, tag string) D
 		t.Errorf("manifest schema %d media type %q", m.SchemaVersion, m.MediaType)
 	}
 	want := map[string]string{AnnotationTitle: meta.Name, AnnotationSource: meta.Source,
-		AnnotationVersion: meta.Version, AnnotationRevision: meta.Revision}
+		AnnotationVersion: meta.Version, AnnotationRevision: meta.Revision, AnnotationVariant: "compat"}
 	for k, v := range want {
 		if m.Annotations[k] != v {
 			t.Errorf("manifest annotation %s = %q, want %q", k, m.Annotations[k], v)
