@@ -77,15 +77,15 @@
 //	ErrBodyUnreadable (Kong spilled the body)  body_unreadable                                  413
 //	body.ErrUnsupported                        unsupported_content_encoding                     415
 //	body.ErrCorrupt                            body_undecodable                                 400
-//	llm.ErrInvalidJSON, llm.ErrUnknownFormat   request_body_unparseable / response_body_unparseable 400 / 502
+//	llm.ErrInvalidJSON, llm.ErrInvalidShape,
+//	llm.ErrUnknownFormat                       request_body_unparseable / response_body_unparseable 400 / 502
 //	sse.ErrTooLarge                            stream_event_too_large                           502
 //	anything else (host calls, llm.ErrBadEdit) host_error                                       500
 //
 // llm.ErrInvalidJSON covers malformed JSON, invalid UTF-8 in strings, nesting deeper than
-// llm.MaxDepth and a body that is not a JSON object; llm.ErrUnknownFormat a JSON object that is no
-// known LLM API. A known field of the wrong type ("messages: expected array, got string") carries no
-// sentinel in sdk/llm: a filter that gets any error from llm.ParseRequest (ParseResponse) should use
-// telemetry.ReasonRequestBodyUnparseable (ReasonResponseBodyUnparseable) itself rather than ReasonFor.
+// llm.MaxDepth and a body that is not a JSON object; llm.ErrInvalidShape a known field of the wrong
+// type ("messages: expected array, got string"); llm.ErrUnknownFormat a JSON object that is no known
+// LLM API. Every error of llm.ParseRequest and llm.ParseResponse wraps one of the three.
 // Response-side statuses are 502 because the client did nothing wrong; once response headers went
 // downstream there is no status to set, and the filter rewrites the body instead.
 //

@@ -52,6 +52,8 @@ func TestReasonFor(t *testing.T) {
 		{"stream event", streamErr, true, "stream_event_too_large"},
 		{"malformed json", parseReq(`{"model":"gpt-4o","messages":[`), false, "request_body_unparseable"},
 		{"invalid utf-8", parseReq("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"caf\xe9\"}]}"), false, "request_body_unparseable"},
+		{"wrong-typed field", parseReq(`{"model":"gpt-4o","messages":"hi"}`), false, "request_body_unparseable"},
+		{"wrong-typed response field", parseResp(`{"choices":"none"}`), true, "response_body_unparseable"},
 		{"too deep", parseReq(`{"messages":` + strings.Repeat("[", llm.MaxDepth+1) + strings.Repeat("]", llm.MaxDepth+1) + `}`), false, "request_body_unparseable"},
 		{"not an object", parseReq(`"hello"`), false, "request_body_unparseable"},
 		{"unknown api", unknownFormat, false, "request_body_unparseable"},

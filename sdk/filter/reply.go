@@ -82,7 +82,7 @@ func ReasonFor(err error, response bool) string {
 		return telemetry.ReasonStreamEventTooLarge
 	case errors.Is(err, body.ErrCorrupt):
 		return telemetry.ReasonBodyUndecodable
-	case errors.Is(err, llm.ErrInvalidJSON), errors.Is(err, llm.ErrUnknownFormat):
+	case errors.Is(err, llm.ErrInvalidJSON), errors.Is(err, llm.ErrInvalidShape), errors.Is(err, llm.ErrUnknownFormat):
 		// malformed JSON, invalid UTF-8, nesting over llm.MaxDepth, a body that is not an object, or
 		// JSON that is no known LLM API: the client's (or upstream's) body, not a host failure
 		if response {
