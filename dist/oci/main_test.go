@@ -459,8 +459,22 @@ func skopeoCheck(t *testing.T, registry string, img *Image, wasm []byte) {
 		t.Log("skopeo not installed: skipping the independent-client check")
 		return
 	}
+	// Our own layout, read by skopeo: it must see the same manifest digest and layer.
+	img2, _ := BuildImage(wasm, Meta{Name: "promptguard"})
+	layoutDir := filepath.Join(t.TempDir(), "promptguard")
+	if err := WriteLayout(layoutDir, img2, "local"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--insecure-policy", "inspect", "oci:"+layoutDir+":local").CombinedOutput()
+	if err != nil {
+		t.Fatalf("skopeo inspect of our layout: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), img2.ManifestDesc.Digest) || !strings.Contains(string(out), img2.LayerDesc.Digest) {
+		t.Errorf("skopeo inspect of our layout does not show manifest %s / layer %s:\n%s", img2.ManifestDesc.Digest, img2.LayerDesc.Digest, out)
+	}
+
 	src := "docker://" + registry + "/wasmguard/promptguard:e2e"
-	out, err := exec.Command(bin, "--insecure-policy", "inspect", "--tls-verify=false", src).CombinedOutput()
+	out, err = exec.Command(bin, "--insecure-policy", "inspect", "--tls-verify=false", src).CombinedOutput()
 	if err != nil {
 		t.Fatalf("skopeo inspect: %v\n%s", err, out)
 	}
@@ -563,5 +577,21 @@ func TestPushBearerTLS(t *testing.T) {
 	layer, _ := httpGet(t, "http://"+registry+"/v2/wasmguard/promptguard/blobs/"+img.LayerDesc.Digest, "")
 	if !bytes.Equal(layer, img.Layer) {
 		t.Error("layer pushed through the authenticating front differs")
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	var so, se bytes.Buffer
+	if rc := run([]string{"-h"}, &so, &se); rc != 0 || !strings.Contains(se.String(), "make build") || !strings.Contains(se.String(), "-push") {
+		t.Errorf("-h: rc %d, help:\n%s", rc, se.String())
+	}
+	se.Reset()
+	dir := t.TempDir()
+	if rc := run([]string{"-dist", dir, "-out", dir, "promptguard"}, &so, &se); rc != 1 || !strings.Contains(se.String(), "make build") {
+		t.Errorf("missing module: rc %d, stderr %q", rc, se.String())
+	}
+	se.Reset()
+	if rc := run([]string{"-dist", dir, "-out", dir, "-push", "localhost:1/x:y", "a", "b"}, &so, &se); rc != 1 || !strings.Contains(se.String(), "{name}") {
+		t.Errorf("several modules to one reference: rc %d, stderr %q", rc, se.String())
 	}
 }
