@@ -30,10 +30,11 @@ test: build deps ## build, then run every test natively and against the built .w
 	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_REQUIRE_E2E=1 WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
-# The end-to-end tests start real servers on loopback (tokenbudget: redis-server + webdis). They fail, never skip,
+# The end-to-end tests start real servers on loopback (tokenbudget: redis-server + webdis; dist/oci: docker-registry,
+# with skopeo as an independent client). They fail, never skip,
 # when those are missing; as root with apt-get (CI, a fresh dev box) this installs them.
-E2E_BINS := redis-server webdis
-deps: ## install the servers the end-to-end tests start (redis-server, webdis) if missing
+E2E_BINS := redis-server webdis docker-registry skopeo
+deps: ## install what the end-to-end tests start (redis-server, webdis, docker-registry, skopeo) if missing
 	@missing=""; for b in $(E2E_BINS); do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -76,4 +77,4 @@ oci: build ## OCI image layouts in dist/oci/<name>/ (push: OCI_REGISTRY=host:por
 	  $(if $(OCI_REGISTRY),-push '$(OCI_REGISTRY)/{name}$(if $(OCI_TAG),:$(OCI_TAG))') $(PLUGINS)
 
 clean: ## remove build outputs
-	rm -rf $(DIST)/*.wasm $(DIST)/eval $(DIST)/bench $(DIST)/bench.txt
+	rm -rf $(DIST)/*.wasm $(DIST)/eval $(DIST)/bench $(DIST)/bench.txt $(DIST)/oci/*/
