@@ -22,22 +22,14 @@ import (
 	"github.com/wasmguard/wasmguard/hostsim"
 )
 
+// repoRoot is hostsim.RepoRoot, failing the test when there is no go.mod above the working directory.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	root := hostsim.RepoRoot()
+	if root == "" {
+		t.Fatal("go.mod not found above the working directory")
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // buildHostsim compiles cmd/hostsim into a temporary directory.

@@ -24,20 +24,14 @@ import (
 	"github.com/wasmguard/wasmguard/plugins/tokenbudget/budget"
 )
 
-// repoRoot walks up to the directory holding go.mod.
+// repoRoot is hostsim.RepoRoot, failing the test when there is no go.mod above the working directory.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
+	root := hostsim.RepoRoot()
+	if root == "" {
+		t.Fatal("go.mod not found above the working directory")
 	}
+	return root
 }
 
 // hostsimBinary builds hostsim (or uses $HOSTSIM_BIN).

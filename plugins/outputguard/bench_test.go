@@ -34,14 +34,9 @@ func benchAnswer() string {
 // ordinaryText is sparse ordinary text: the benign model outputs of output.dev.jsonl, repeated and cut to size
 // (at a rune boundary).
 func ordinaryText(b *testing.B, size int) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if dir = filepath.Dir(dir); dir == "/" {
-			b.Fatal("repo root not found")
-		}
+	dir := hostsim.RepoRoot()
+	if dir == "" {
+		b.Fatal("repo root not found")
 	}
 	f, err := os.Open(filepath.Join(dir, "..", "shared", "datasets", "output.dev.jsonl"))
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/wasmguard/wasmguard/hostsim"
 )
 
 // The quality tests measure the scanner on the shared dev datasets (offsets in code points) and fail when a
@@ -20,19 +22,9 @@ import (
 
 func datasetPath(t *testing.T, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repo root (go.mod) not found")
-		}
-		dir = parent
+	dir := hostsim.RepoRoot()
+	if dir == "" {
+		t.Fatal("repo root (go.mod) not found")
 	}
 	p := filepath.Join(dir, "..", "shared", "datasets", name)
 	if _, err := os.Stat(p); err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/wasmguard/wasmguard/hostsim"
 )
 
 // The native quality measurement on /work/shared/datasets/output.dev.jsonl (found as ../shared beside the repo
@@ -24,21 +26,14 @@ type outputRecord struct {
 	Tags      []string `json:"tags"`
 }
 
+// repoRoot is hostsim.RepoRoot, failing the test when there is no go.mod above the working directory.
 func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	t.Helper()
+	root := hostsim.RepoRoot()
+	if root == "" {
+		t.Fatal("go.mod not found above the working directory")
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repo root (go.mod) not found")
-		}
-		dir = parent
-	}
+	return root
 }
 
 func loadOutputDev(t testing.TB) []outputRecord {

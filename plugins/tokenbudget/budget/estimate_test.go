@@ -10,25 +10,18 @@ import (
 	"testing"
 
 	"github.com/tiktoken-go/tokenizer"
+
+	"github.com/wasmguard/wasmguard/hostsim"
 )
 
-// repoRoot walks up from the working directory to the directory holding go.mod.
+// repoRoot is hostsim.RepoRoot, failing the test when there is no go.mod above the working directory.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	root := hostsim.RepoRoot()
+	if root == "" {
+		t.Fatal("go.mod not found above the working directory")
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 type textRecord struct {
