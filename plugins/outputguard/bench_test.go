@@ -80,7 +80,7 @@ func BenchmarkSizes(b *testing.B) {
 		b.Run(fmt.Sprintf("native/%dKiB", kib), func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
 			b.ReportAllocs()
-			m := startCPU(b)
+			m := hostsim.StartCPU(b)
 			for i := 0; i < b.N; i++ {
 				// what the filter does per request: read the system prompt, fingerprint it, inspect the answer
 				rq, err := llm.ParseRequest(llm.FormatOpenAIChat, req.Body)
@@ -98,19 +98,19 @@ func BenchmarkSizes(b *testing.B) {
 					b.Fatalf("benign text flagged: %v %+v", err, v.findings)
 				}
 			}
-			m.stop(len(text))
+			m.Stop(len(text))
 		})
 		b.Run(fmt.Sprintf("wasm/%dKiB", kib), func(b *testing.B) {
 			resp := jsonResponse(body)
 			b.SetBytes(int64(len(text)))
 			b.ReportAllocs()
-			m := startCPU(b)
+			m := hostsim.StartCPU(b)
 			for i := 0; i < b.N; i++ {
 				if res := h.Do(req, resp); res.Status != 200 || len(res.Body) != len(body) {
 					b.Fatalf("status %d, %d bytes", res.Status, len(res.Body))
 				}
 			}
-			m.stop(len(text))
+			m.Stop(len(text))
 		})
 	}
 }
@@ -130,11 +130,11 @@ func benchNonStreamed(b *testing.B, cfg string) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	m := startCPU(b)
+	m := hostsim.StartCPU(b)
 	for i := 0; i < b.N; i++ {
 		h.Do(req, resp)
 	}
-	m.stop(len(text))
+	m.Stop(len(text))
 }
 
 // BenchmarkWasmStream16K: the same answer as an OpenAI SSE stream (one event per ~5-byte token, ~3,300 events)
@@ -150,11 +150,11 @@ func BenchmarkWasmStream16K(b *testing.B) {
 	b.SetBytes(int64(len(stream)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	m := startCPU(b)
+	m := hostsim.StartCPU(b)
 	for i := 0; i < b.N; i++ {
 		h.Do(req, resp)
 	}
-	m.stop(len(stream))
+	m.Stop(len(stream))
 	b.ReportMetric(float64(len(parts)), "events/op")
 }
 
@@ -176,11 +176,11 @@ func BenchmarkWasmPerCheck16K(b *testing.B) {
 		h := hostsim.New(b, hostsim.Config{Plugins: []hostsim.PluginSpec{{Name: "outputguard", Wasm: hostsim.DistWasm(b, "outputguard"), Config: []byte(c.cfg)}}})
 		b.Run(c.name, func(b *testing.B) {
 			resp := jsonResponse(body)
-			m := startCPU(b)
+			m := hostsim.StartCPU(b)
 			for i := 0; i < b.N; i++ {
 				h.Do(req, resp)
 			}
-			m.stop(len(text))
+			m.Stop(len(text))
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmguard/wasmguard/hostsim"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 )
 
@@ -77,11 +78,11 @@ func BenchmarkNativeProcessJSON16K(b *testing.B) {
 	body := chatCompletion(text)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
-	m := startCPU(b)
+	m := hostsim.StartCPU(b)
 	for i := 0; i < b.N; i++ {
 		processJSON(c, k, llm.FormatOpenAIChat, body, true)
 	}
-	m.stop(len(text))
+	m.Stop(len(text))
 }
 
 func BenchmarkNativeStream16K(b *testing.B) {
@@ -93,14 +94,14 @@ func BenchmarkNativeStream16K(b *testing.B) {
 	chunks := chunkBytes(stream, 1024)
 	b.SetBytes(int64(len(stream)))
 	b.ReportAllocs()
-	m := startCPU(b)
+	m := hostsim.StartCPU(b)
 	for i := 0; i < b.N; i++ {
 		p := newStreamProc(c, k, llm.FormatOpenAIChat, true, "")
 		for j, ch := range chunks {
 			p.feed(ch, j == len(chunks)-1)
 		}
 	}
-	m.stop(len(stream))
+	m.Stop(len(stream))
 }
 
 // FuzzStreamProc: any bytes as an event stream, any chunking: no panic, and when nothing was found and nothing

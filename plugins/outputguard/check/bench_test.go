@@ -3,6 +3,8 @@ package check
 import (
 	"strings"
 	"testing"
+
+	"github.com/wasmguard/wasmguard/hostsim"
 )
 
 // Benchmarks report wall-clock MB/s (noisy on a shared machine) and cpu-MB/s: bytes per CPU second of the
@@ -47,11 +49,11 @@ func benchScan(b *testing.B, k *Checker, text string) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	m := startCPU(b)
+	m := hostsim.StartCPU(b)
 	for i := 0; i < b.N; i++ {
 		k.Scan(text)
 	}
-	m.stop(len(text))
+	m.Stop(len(text))
 }
 
 // BenchmarkScanBenign: all checks (with canaries, a system prompt and phrases) over the dev benign outputs.
@@ -92,7 +94,7 @@ func BenchmarkStreamBenign(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	m := startCPU(b)
+	m := hostsim.StartCPU(b)
 	for i := 0; i < b.N; i++ {
 		st := k.NewStream(func(Finding) bool { return true })
 		for p, j := 0, 0; p < len(text); p, j = p+16, j+1 {
@@ -100,5 +102,5 @@ func BenchmarkStreamBenign(b *testing.B) {
 		}
 		st.Close()
 	}
-	m.stop(len(text))
+	m.Stop(len(text))
 }

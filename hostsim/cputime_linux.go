@@ -1,6 +1,6 @@
 //go:build linux
 
-package check
+package hostsim
 
 import (
 	"runtime"
@@ -18,21 +18,23 @@ func threadCPU() (float64, bool) {
 	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6, true
 }
 
-// cpuMeter reports "cpu-MB/s" (bytes per CPU second of the benchmark's thread) for a benchmark that set its bytes.
-type cpuMeter struct {
+// CPUMeter reports "cpu-MB/s" (bytes per CPU second of the benchmark's thread) and "cpu-ns/op" for a benchmark.
+type CPUMeter struct {
 	b     *testing.B
 	start float64
 	ok    bool
 }
 
-func startCPU(b *testing.B) *cpuMeter {
+// StartCPU locks the benchmark to its OS thread and starts measuring that thread's CPU time.
+func StartCPU(b *testing.B) *CPUMeter {
 	runtime.LockOSThread()
-	m := &cpuMeter{b: b}
+	m := &CPUMeter{b: b}
 	m.start, m.ok = threadCPU()
 	return m
 }
 
-func (m *cpuMeter) stop(bytesPerOp int) {
+// Stop unlocks the thread and reports the CPU figures for bytesPerOp bytes per iteration.
+func (m *CPUMeter) Stop(bytesPerOp int) {
 	end, ok := threadCPU()
 	runtime.UnlockOSThread()
 	if !m.ok || !ok || end <= m.start {
