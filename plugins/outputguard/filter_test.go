@@ -10,7 +10,6 @@ import (
 
 	"github.com/wasmguard/wasmguard/hostsim"
 	"github.com/wasmguard/wasmguard/sdk/llm"
-	"github.com/wasmguard/wasmguard/sdk/sse"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
@@ -321,29 +320,18 @@ func chunkBytes(s string, n int) [][]byte {
 // clientStream reads what the client got: the text deltas, the snapshots, and whether an error event came.
 func clientStream(t *testing.T, f llm.Format, body []byte) (text string, snapshots []string, errored bool) {
 	t.Helper()
-	var dec sse.Decoder
-	sp := llm.NewStreamParser(f)
-	evs := dec.Feed(body)
-	if ev, ok := dec.Flush(); ok {
-		evs = append(evs, ev)
+	ds, err := llm.ReadStream(f, body)
+	if err != nil {
+		t.Fatalf("client got an unparseable stream: %v", err)
 	}
-	for _, ev := range evs {
-		if !ev.HasData {
-			continue
-		}
-		ds, err := sp.Parse(ev)
-		if err != nil {
-			t.Fatalf("client got an unparseable event %q: %v", ev.Raw, err)
-		}
-		for _, d := range ds {
-			switch d.Kind {
-			case llm.DeltaText:
-				text += d.Text
-			case llm.DeltaSnapshot:
-				snapshots = append(snapshots, d.Text)
-			case llm.DeltaError:
-				errored = true
-			}
+	for _, d := range ds {
+		switch d.Kind {
+		case llm.DeltaText:
+			text += d.Text
+		case llm.DeltaSnapshot:
+			snapshots = append(snapshots, d.Text)
+		case llm.DeltaError:
+			errored = true
 		}
 	}
 	return text, snapshots, errored

@@ -9,7 +9,6 @@ import (
 
 	"github.com/wasmguard/wasmguard/hostsim"
 	"github.com/wasmguard/wasmguard/sdk/llm"
-	"github.com/wasmguard/wasmguard/sdk/sse"
 )
 
 // responsesSSE builds an OpenAI Responses API stream as the API sends it: a message item whose text arrives
@@ -77,35 +76,24 @@ type responsesClient struct {
 func readResponsesStream(t *testing.T, body []byte) responsesClient {
 	t.Helper()
 	var c responsesClient
-	var dec sse.Decoder
-	sp := llm.NewStreamParser(llm.FormatOpenAIResponses)
-	evs := dec.Feed(body)
-	if ev, ok := dec.Flush(); ok {
-		evs = append(evs, ev)
+	ds, err := llm.ReadStream(llm.FormatOpenAIResponses, body)
+	if err != nil {
+		t.Fatalf("client got an unparseable stream: %v", err)
 	}
-	for _, ev := range evs {
-		if !ev.HasData {
-			continue
-		}
-		ds, err := sp.Parse(ev)
-		if err != nil {
-			t.Fatalf("client got an unparseable event %q: %v", ev.Raw, err)
-		}
-		for _, d := range ds {
-			switch d.Kind {
-			case llm.DeltaText:
-				c.text += d.Text
-			case llm.DeltaToolArgs:
-				c.args += d.Text
-			case llm.DeltaSnapshot:
-				if d.ToolName != "" {
-					c.argSnapshots = append(c.argSnapshots, d.Text)
-				} else {
-					c.textSnapshots = append(c.textSnapshots, d.Text)
-				}
-			case llm.DeltaDone:
-				c.completed = true
+	for _, d := range ds {
+		switch d.Kind {
+		case llm.DeltaText:
+			c.text += d.Text
+		case llm.DeltaToolArgs:
+			c.args += d.Text
+		case llm.DeltaSnapshot:
+			if d.ToolName != "" {
+				c.argSnapshots = append(c.argSnapshots, d.Text)
+			} else {
+				c.textSnapshots = append(c.textSnapshots, d.Text)
 			}
+		case llm.DeltaDone:
+			c.completed = true
 		}
 	}
 	return c
