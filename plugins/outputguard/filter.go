@@ -156,12 +156,24 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	if h.cfg == nil || endOfStream || h.replied || h.active {
 		return types.ActionContinue
 	}
-	status, _ := proxywasm.GetHttpResponseHeader(":status")
+	// One pairs call instead of three single-value calls (each value is a fresh allocation in the guest). Names
+	// compare case-insensitively and the first value wins, as the single-value lookup did.
+	hs, _ := proxywasm.GetHttpResponseHeaders()
+	var status, ct string
+	var haveStatus, haveCT, haveEnc bool
+	for _, kv := range hs {
+		switch {
+		case !haveStatus && kv[0] == ":status":
+			status, haveStatus = kv[1], true
+		case !haveCT && strings.EqualFold(kv[0], "content-type"):
+			ct, haveCT = kv[1], true
+		case !haveEnc && strings.EqualFold(kv[0], "content-encoding"):
+			h.encoding, haveEnc = kv[1], true
+		}
+	}
 	if len(status) != 3 || status[0] != '2' {
 		return types.ActionContinue
 	}
-	ct, _ := proxywasm.GetHttpResponseHeader("content-type")
-	h.encoding, _ = proxywasm.GetHttpResponseHeader("content-encoding")
 	enforce := h.cfg.Enforce()
 	switch {
 	case body.IsSSE(ct):
