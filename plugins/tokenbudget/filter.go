@@ -223,6 +223,7 @@ type httpContext struct {
 	usage       llm.Usage
 	outText     int64 // estimated output tokens seen in the stream / body
 	respBuf     []byte
+	streamOut   []byte // scratch for the rewritten stream chunk, reused chunk after chunk (the host copies it)
 	cut         bool
 	rawStream   bool // the SSE decoder gave up: pass the rest through
 }
@@ -731,7 +732,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	if h.rawStream {
 		return types.ActionContinue
 	}
-	out := make([]byte, 0, len(data))
+	out := h.streamOut[:0]
 	changed := false
 	events := h.dec.Feed(data)
 	if h.dec.Err() != nil {
@@ -744,6 +745,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		}
 		out = append(out, h.dec.Pending()...)
 		_ = proxywasm.ReplaceHttpResponseBody(out)
+		h.streamOut = out[:0]
 		return types.ActionContinue
 	}
 	for _, ev := range events {
@@ -772,6 +774,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	if changed || len(out) != len(data) {
 		_ = proxywasm.ReplaceHttpResponseBody(out)
 	}
+	h.streamOut = out[:0]
 	return types.ActionContinue
 }
 
