@@ -86,7 +86,8 @@ type httpContext struct {
 	respEnc      string
 	whole        filter.ResponseBody // whole body (JSON, or any compressed body)
 	dec          sse.Decoder
-	streamFailed int // streamOK, streamPass, streamDrop
+	streamFailed int    // streamOK, streamPass, streamDrop
+	streamOut    []byte // scratch for streamChunk's output, reused chunk after chunk (the host copies it)
 	parser       *llm.StreamParser
 	pipes        map[pipeKey]*pipe
 	pipeOrder    []pipeKey
@@ -535,7 +536,7 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 	case streamDrop:
 		return nil
 	}
-	out := make([]byte, 0, len(data)+64)
+	out := h.streamOut[:0]
 	evs := h.dec.Feed(data)
 	failed := h.dec.Err() // an event over max_body_bytes: handled after the events before it
 	if end && failed == nil {
@@ -615,11 +616,13 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 			h.streamFailed = streamPass
 		}
 		h.dec.Reset()
+		h.streamOut = out[:0]
 		return out
 	}
 	if end {
 		out = h.flushPipes(out)
 	}
+	h.streamOut = out[:0]
 	return out
 }
 
