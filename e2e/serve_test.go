@@ -44,17 +44,14 @@ func buildHostsim(t *testing.T) string {
 	return bin
 }
 
-// distDir is where the built .wasm files are; hostsim.DistWasm fails the test (CI) or skips it (locally) when
+// distDir is hostsim.DistDir, where the built .wasm files are; hostsim.DistWasm fails the test (CI) or skips it (locally) when
 // one is missing.
 func distDir(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"promptguard", "piimask", "tokenbudget", "outputguard"} {
 		hostsim.DistWasm(t, name)
 	}
-	if d := os.Getenv("WASMGUARD_DIST"); d != "" {
-		return d
-	}
-	return filepath.Join(repoRoot(t), "dist")
+	return hostsim.DistDir()
 }
 
 type served struct {
