@@ -191,20 +191,7 @@ func chain(h, w uint64) uint64 { return (h ^ w) * 0x100000001b3 * 31 }
 // ngramStarts returns the filterHash of each word that starts an n-gram of prompt and pairHash of it with the
 // next word: the scanner's word filters.
 func ngramStarts(prompt string, n int) (firsts, pairs []uint64) {
-	t := []byte(prompt)
-	var fs []uint64
-	for p := 0; p < len(t); {
-		if !isWordByte(t[p]) {
-			p++
-			continue
-		}
-		e := p
-		for e < len(t) && isWordByte(t[e]) {
-			e++
-		}
-		fs = append(fs, filterHash(t[p:min(e, p+64)]))
-		p = e
-	}
+	fs := wordHashes(prompt, filterHash)
 	for i := 0; i+n <= len(fs); i++ {
 		firsts = append(firsts, fs[i])
 		pairs = append(pairs, pairHash(fs[i], fs[i+1]))
@@ -212,12 +199,9 @@ func ngramStarts(prompt string, n int) (firsts, pairs []uint64) {
 	return firsts, pairs
 }
 
-func pairHash(a, b uint64) uint64 { return (a*31 ^ b) * 0x9e3779b97f4a7c15 }
-
-// buildNGrams returns the set of n-gram hashes of prompt and a filter of every prefix (1..n words) of those
-// n-grams, with which the scanner abandons a candidate n-gram at its first word that cannot continue one.
-func buildNGrams(prompt string, n int) (hashSet, *bitFilter) {
-	t := []byte(prompt)
+// wordHashes returns hash of each word of s (a run of word bytes, cut to its first 64 bytes), in order.
+func wordHashes(s string, hash func([]byte) uint64) []uint64 {
+	t := []byte(s)
 	var hs []uint64
 	for p := 0; p < len(t); {
 		if !isWordByte(t[p]) {
@@ -228,9 +212,18 @@ func buildNGrams(prompt string, n int) (hashSet, *bitFilter) {
 		for e < len(t) && isWordByte(t[e]) {
 			e++
 		}
-		hs = append(hs, wordHash(t[p:min(e, p+64)]))
+		hs = append(hs, hash(t[p:min(e, p+64)]))
 		p = e
 	}
+	return hs
+}
+
+func pairHash(a, b uint64) uint64 { return (a*31 ^ b) * 0x9e3779b97f4a7c15 }
+
+// buildNGrams returns the set of n-gram hashes of prompt and a filter of every prefix (1..n words) of those
+// n-grams, with which the scanner abandons a candidate n-gram at its first word that cannot continue one.
+func buildNGrams(prompt string, n int) (hashSet, *bitFilter) {
+	hs := wordHashes(prompt, wordHash)
 	if len(hs) < n {
 		return nil, nil
 	}
