@@ -105,36 +105,23 @@ func errorText(b []byte, e val) (string, bool) {
 // ---- usage ----
 
 func chatUsage(b []byte, u val) Usage {
-	var out Usage
-	if u.k != kObject {
-		return out
-	}
-	out.Present = true
-	var f [5]val
-	fields(b, u, f[:], "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details")
-	out.Input, _ = intValue(b, f[0])
-	out.Output, _ = intValue(b, f[1])
-	out.Total, _ = intValue(b, f[2])
-	if f[3].k == kObject {
-		out.Cached, _ = getInt(b, f[3], "cached_tokens")
-	}
-	if f[4].k == kObject {
-		out.Reasoning, _ = getInt(b, f[4], "reasoning_tokens")
-	}
-	if out.Total == 0 {
-		out.Total = out.Input + out.Output
-	}
-	return out
+	return openAIUsage(b, u, "prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
 }
 
 func responsesUsage(b []byte, u val) Usage {
+	return openAIUsage(b, u, "input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+}
+
+// openAIUsage reads an OpenAI usage object (chat completions and Responses name the same fields differently):
+// total_tokens, the input and output counts, and cached_tokens and reasoning_tokens inside their details objects.
+func openAIUsage(b []byte, u val, input, output, inputDetails, outputDetails string) Usage {
 	var out Usage
 	if u.k != kObject {
 		return out
 	}
 	out.Present = true
 	var f [5]val
-	fields(b, u, f[:], "input_tokens", "output_tokens", "total_tokens", "input_tokens_details", "output_tokens_details")
+	fields(b, u, f[:], input, output, "total_tokens", inputDetails, outputDetails)
 	out.Input, _ = intValue(b, f[0])
 	out.Output, _ = intValue(b, f[1])
 	out.Total, _ = intValue(b, f[2])
