@@ -69,7 +69,6 @@ type httpContext struct {
 	format    llm.Format
 
 	readRequest bool
-	reqBody     []byte
 	system      []string
 
 	active   bool // the response is inspected

@@ -93,7 +93,6 @@ type httpContext struct {
 	pipeOrder    []pipeKey
 	restoredN    int
 	respFinds    int
-	respSegment  int
 }
 
 func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {

@@ -126,10 +126,6 @@ func readable(b []byte) bool {
 	return letters >= 4 && bad*20 <= good
 }
 
-func isB64(b byte) bool {
-	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_'
-}
-
 // b64Class: 0 not base64, 1 lower, 2 upper, 3 digit, 4 other alphabet symbol (+ / - _).
 var b64Class = func() (t [256]uint8) {
 	for b := 'a'; b <= 'z'; b++ {

@@ -117,7 +117,6 @@ type Detector struct {
 	c     canon
 	hits  []int32
 	feats Features
-	buf   []byte
 }
 
 // New returns a Detector. Deny/allow phrases that canonicalise to nothing are ignored.

@@ -198,12 +198,3 @@ var tokenBloom = func() (t [128]uint32) {
 	}
 	return t
 }()
-
-func allDigits(tok []byte) bool {
-	for _, b := range tok {
-		if b < '0' || b > '9' {
-			return false
-		}
-	}
-	return true
-}
