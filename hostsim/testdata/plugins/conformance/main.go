@@ -419,6 +419,11 @@ func casIncrement(key string) {
 		if err == nil && len(v) == 8 {
 			n = binary.LittleEndian.Uint64(v)
 		}
+		if err == types.ErrorStatusNotFound {
+			// A set with cas 0 always succeeds, even when another worker created the key
+			// meanwhile; any non-zero cas succeeds on a missing key and fails on an existing one.
+			cas = ^uint32(0)
+		}
 		var buf [8]byte
 		binary.LittleEndian.PutUint64(buf[:], n+1)
 		if err := proxywasm.SetSharedData(key, buf[:], cas); err == nil {
