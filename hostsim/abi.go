@@ -459,6 +459,23 @@ func (v *vm) headerMap(t uint32, write bool) (*headerMap, uint32) {
 }
 
 // kongCheckHeaderWrite traps where Kong refuses header mutations.
+// writableHeaderMap is the map of type t for a write call (set pairs, add, replace,
+// remove): Kong's phase check first, then the map; BAD_ARGUMENT when it is not
+// available in this callback.
+func (v *vm) writableHeaderMap(t uint32) (*headerMap, uint32) {
+	if code := v.kongCheckHeaderWrite(t); code != statusOK {
+		return nil, code
+	}
+	m, code := v.headerMap(t, true)
+	if code != statusOK {
+		return nil, code
+	}
+	if m == nil {
+		return nil, statusBadArgument
+	}
+	return m, statusOK
+}
+
 func (v *vm) kongCheckHeaderWrite(t uint32) uint32 {
 	if !v.h.cfg.Profile.isKong() {
 		return statusOK
@@ -496,18 +513,9 @@ func abiGetHeaderMapPairs(v *vm, stack []uint64) {
 // abiSetHeaderMapPairs replaces a whole map; malformed or oversized input is treated
 // as an empty map (so every header is removed), as Envoy does.
 func abiSetHeaderMapPairs(v *vm, stack []uint64) {
-	t := u32(stack[0])
-	if code := v.kongCheckHeaderWrite(t); code != statusOK {
-		stack[0] = uint64(code)
-		return
-	}
-	m, code := v.headerMap(t, true)
+	m, code := v.writableHeaderMap(u32(stack[0]))
 	if code != statusOK {
 		stack[0] = uint64(code)
-		return
-	}
-	if m == nil {
-		stack[0] = statusBadArgument
 		return
 	}
 	raw, ok := v.read(u32(stack[1]), u32(stack[2]))
@@ -552,18 +560,9 @@ func abiGetHeaderMapValue(v *vm, stack []uint64) {
 // proxy_replace_header_map_value (set, creating it if absent); BAD_ARGUMENT when the
 // map is not available now.
 func abiSetHeaderMapValue(v *vm, stack []uint64, replace bool) {
-	t := u32(stack[0])
-	if code := v.kongCheckHeaderWrite(t); code != statusOK {
-		stack[0] = uint64(code)
-		return
-	}
-	m, code := v.headerMap(t, true)
+	m, code := v.writableHeaderMap(u32(stack[0]))
 	if code != statusOK {
 		stack[0] = uint64(code)
-		return
-	}
-	if m == nil {
-		stack[0] = statusBadArgument
 		return
 	}
 	key, ok1 := v.readString(u32(stack[1]), u32(stack[2]))
@@ -583,18 +582,9 @@ func abiSetHeaderMapValue(v *vm, stack []uint64, replace bool) {
 
 // abiRemoveHeaderMapValue is proxy_remove_header_map_value: OK even when absent.
 func abiRemoveHeaderMapValue(v *vm, stack []uint64) {
-	t := u32(stack[0])
-	if code := v.kongCheckHeaderWrite(t); code != statusOK {
-		stack[0] = uint64(code)
-		return
-	}
-	m, code := v.headerMap(t, true)
+	m, code := v.writableHeaderMap(u32(stack[0]))
 	if code != statusOK {
 		stack[0] = uint64(code)
-		return
-	}
-	if m == nil {
-		stack[0] = statusBadArgument
 		return
 	}
 	key, ok := v.readString(u32(stack[1]), u32(stack[2]))
