@@ -56,6 +56,7 @@ func applyEdits(body []byte, edits []Edit, strict bool) ([]byte, error) {
 	}
 	out := make([]byte, 0, n+n/16)
 	last, prevEnd := 0, 0
+	q := quoteScanner{b: body}
 	for _, e := range sorted {
 		l := e.Loc
 		bad := ""
@@ -64,7 +65,7 @@ func applyEdits(body []byte, edits []Edit, strict bool) ([]byte, error) {
 			bad = "overlaps the previous edit"
 		case l.Start < 0 || l.End > len(body) || l.End-l.Start < 2:
 			bad = "out of range"
-		case !isStringToken(body, l):
+		case !q.opensAt(l.Start) || !isStringToken(body, l):
 			bad = "does not cover a string token"
 		}
 		if bad != "" {
@@ -158,6 +159,36 @@ func decodedEquals(raw []byte, text string) bool {
 		i += 2
 	}
 	return t == len(text)
+}
+
+// quoteScanner tells whether a quote opens a string, by tracking string state from the start of the body. A
+// lexical check at the location alone cannot: from the closing quote of one string to the opening quote of the
+// next (`","`) also reads as a string token. Calls must come with non-decreasing positions; the body is read
+// once in all.
+type quoteScanner struct {
+	b   []byte
+	pos int
+	in  bool
+}
+
+// opensAt reports whether body[s] is a quote that opens a string.
+func (q *quoteScanner) opensAt(s int) bool {
+	for q.pos < s {
+		c := q.b[q.pos]
+		if q.in {
+			if c == '\\' {
+				q.pos += 2
+				continue
+			}
+			if c == '"' {
+				q.in = false
+			}
+		} else if c == '"' {
+			q.in = true
+		}
+		q.pos++
+	}
+	return q.pos == s && !q.in && q.b[s] == '"'
 }
 
 // isStringToken reports whether l is exactly one valid JSON string token in body.
