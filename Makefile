@@ -34,7 +34,7 @@ test: build deps ## build, then run every test natively and against the built .w
 # with skopeo as an independent client). They fail, never skip,
 # when those are missing; as root with apt-get (CI, a fresh dev box) this installs them.
 E2E_BINS := redis-server webdis docker-registry skopeo
-deps: ## install what the end-to-end tests start (redis-server, webdis, docker-registry, skopeo) if missing
+deps: ## install what the end-to-end tests start (redis-server, webdis, docker-registry, skopeo; the Node SDKs) if missing
 	@missing=""; for b in $(E2E_BINS); do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -44,6 +44,11 @@ deps: ## install what the end-to-end tests start (redis-server, webdis, docker-r
 	  else \
 	    echo "deps: missing$$missing — install them (Debian/Ubuntu: sudo apt-get install$$missing); the e2e tests need them"; exit 1; \
 	  fi; \
+	fi
+	@# The official OpenAI and Anthropic Node SDKs for e2e/nodesdk_test.go, at the versions of its package-lock.json.
+	@if [ ! -f e2e/nodesdk/node_modules/.package-lock.json ] || ! cmp -s e2e/nodesdk/package-lock.json e2e/nodesdk/.installed-lock; then \
+	  command -v npm >/dev/null || { echo "deps: npm is missing (Node >= 20 with npm runs the SDK e2e test)"; exit 1; }; \
+	  npm ci --prefix e2e/nodesdk --no-audit --no-fund --loglevel=error && cp e2e/nodesdk/package-lock.json e2e/nodesdk/.installed-lock; \
 	fi
 
 vet: ## go vet natively and for GOOS=wasip1 GOARCH=wasm
@@ -77,4 +82,4 @@ oci: build ## OCI image layouts in dist/oci/<name>/ (push: OCI_REGISTRY=host:por
 	  $(if $(OCI_REGISTRY),-push '$(OCI_REGISTRY)/{name}$(if $(OCI_TAG),:$(OCI_TAG))') $(PLUGINS)
 
 clean: ## remove build outputs
-	rm -rf $(DIST)/*.wasm $(DIST)/eval $(DIST)/bench $(DIST)/bench.txt $(DIST)/oci/*/
+	rm -rf e2e/nodesdk/node_modules e2e/nodesdk/.installed-lock $(DIST)/*.wasm $(DIST)/eval $(DIST)/bench $(DIST)/bench.txt $(DIST)/oci/*/

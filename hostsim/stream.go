@@ -290,7 +290,8 @@ func (s *Stream) SendRequestBody(chunk []byte, endOfStream bool) {
 	if s.stopDec {
 		return
 	}
-	s.data(dec, 0, chunk[:len(chunk):len(chunk)], endOfStream) // clipped: appends never write into the caller's array
+	// A copy: a filter that buffers keeps the chunk past this call, and callers reuse their read buffers.
+	s.data(dec, 0, clip(chunk), endOfStream)
 	s.RunPending()
 }
 
@@ -374,7 +375,7 @@ func (s *Stream) SendResponseBody(chunk []byte, endOfStream bool) {
 	if s.upAbandoned || s.res.Reset || !s.upDone {
 		return
 	}
-	s.data(enc, len(s.filters)-1, chunk[:len(chunk):len(chunk)], endOfStream)
+	s.data(enc, len(s.filters)-1, clip(chunk), endOfStream)
 	s.RunPending()
 }
 
@@ -1015,6 +1016,15 @@ func (s *Stream) runActions(a actions) {
 			s.resume(dir, f)
 		}
 	}
+}
+
+// clip copies a caller's body chunk: the host keeps chunks beyond the call (a buffering filter's ds.buf,
+// Result.Chunks), while callers such as the gateway read the next chunk into the same array.
+func clip(chunk []byte) []byte {
+	if len(chunk) == 0 {
+		return nil
+	}
+	return append([]byte(nil), chunk...)
 }
 
 func b2u(b bool) uint64 {

@@ -5,6 +5,8 @@ type LocalReply struct {
 	Status  int
 	Headers [][2]string
 	Body    []byte
+	// Reset: no filter answered, the stream was reset; the gateway answers Status in the provider's error shape.
+	Reset bool
 }
 
 // released is what the response side of the chain let through to the client after one step.

@@ -1,13 +1,20 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wasmguard/wasmguard/sdk/body"
 )
+
+// mockMaxBody caps a request body the mock reads (decoded or not).
+const mockMaxBody = 64 << 20
 
 // MockOptions tunes the built-in mock LLM upstream.
 type MockOptions struct {
@@ -46,6 +53,8 @@ const (
 	mockOpenAIResponses
 	mockAnthropic
 	mockGemini
+	mockOllamaChat     // Ollama's native /api/chat (NDJSON stream by default)
+	mockOllamaGenerate // Ollama's native /api/generate
 )
 
 func (m *mockLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -58,11 +67,28 @@ func (m *mockLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "mock llm: only POST is served", http.StatusMethodNotAllowed)
 		return
 	}
+	pf := mockFormatOfPath(r.URL.Path)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, mockMaxBody))
+	if err != nil {
+		writeMockError(w, pf, http.StatusRequestEntityTooLarge, "request_too_large", "mock llm: request body: "+err.Error())
+		return
+	}
+	// Providers accept compressed request bodies (the OpenAI and Anthropic SDKs can send them); so does the mock.
+	if ce := r.Header.Get("content-encoding"); ce != "" {
+		if !body.Supported(ce) {
+			writeMockError(w, pf, http.StatusUnsupportedMediaType, "unsupported_content_encoding", "mock llm: content-encoding "+strconv.Quote(ce)+" is not supported")
+			return
+		}
+		if raw, err = body.Decode(ce, raw, mockMaxBody); err != nil {
+			writeMockError(w, pf, http.StatusBadRequest, "invalid_request_error", "mock llm: request body does not decode as "+strconv.Quote(ce)+": "+err.Error())
+			return
+		}
+	}
 	var req map[string]any
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<20))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&req); err != nil {
-		writeMockError(w, mockOpenAIChat, http.StatusBadRequest, "invalid_request_error", "mock llm: request body is not JSON: "+err.Error())
+		writeMockError(w, pf, http.StatusBadRequest, "invalid_request_error", "mock llm: request body is not JSON: "+err.Error())
 		return
 	}
 	f, stream := mockDetect(r, req)
@@ -106,11 +132,21 @@ func (m *mockLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(x.body())
 		return
 	}
-	w.Header().Set("content-type", "text/event-stream")
-	w.Header().Set("cache-control", "no-cache")
+	evs := x.events()
+	switch {
+	case f == mockOllamaChat || f == mockOllamaGenerate:
+		w.Header().Set("content-type", "application/x-ndjson")
+	case f == mockGemini && r.URL.Query().Get("alt") != "sse":
+		// Without alt=sse Gemini streams one JSON array, an element at a time.
+		w.Header().Set("content-type", "application/json")
+		evs = geminiArray(evs)
+	default:
+		w.Header().Set("content-type", "text/event-stream")
+		w.Header().Set("cache-control", "no-cache")
+	}
 	w.WriteHeader(http.StatusOK)
 	fl, _ := w.(http.Flusher)
-	for i, ev := range x.events() {
+	for i, ev := range evs {
 		if i > 0 && x.delay > 0 {
 			select {
 			case <-r.Context().Done():
@@ -127,9 +163,34 @@ func (m *mockLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// mockFormatOfPath is the API a path belongs to (OpenAI chat when the path does not say), for errors raised
+// before the body is read.
+func mockFormatOfPath(p string) mockFormat {
+	switch {
+	case strings.Contains(p, ":streamGenerateContent"), strings.Contains(p, ":generateContent"):
+		return mockGemini
+	case p == "/api/chat":
+		return mockOllamaChat
+	case p == "/api/generate":
+		return mockOllamaGenerate
+	case strings.HasSuffix(p, "/messages"):
+		return mockAnthropic
+	case strings.HasSuffix(p, "/responses"):
+		return mockOpenAIResponses
+	}
+	return mockOpenAIChat
+}
+
 func mockDetect(r *http.Request, req map[string]any) (mockFormat, bool) {
 	p := r.URL.Path
 	stream, _ := req["stream"].(bool)
+	if f := mockFormatOfPath(p); f == mockOllamaChat || f == mockOllamaGenerate {
+		// Ollama streams unless the request says "stream": false.
+		if v, ok := req["stream"].(bool); ok {
+			return f, v
+		}
+		return f, true
+	}
 	switch {
 	case strings.Contains(p, ":streamGenerateContent"):
 		return mockGemini, true
@@ -192,6 +253,11 @@ func mockPrompt(f mockFormat, req map[string]any) (string, int) {
 			role, _ := cm["role"].(string)
 			add(role, cm["parts"])
 		}
+	case mockOllamaGenerate:
+		if s, ok := req["system"].(string); ok {
+			total += len(s)
+		}
+		add("user", req["prompt"])
 	case mockOpenAIResponses:
 		if s, ok := req["instructions"].(string); ok {
 			total += len(s)
@@ -307,6 +373,8 @@ func (x *exchange) body() []byte {
 		})
 	case mockGemini:
 		return mustJSON(x.geminiChunk(x.answer, true))
+	case mockOllamaChat, mockOllamaGenerate:
+		return mustJSON(x.ollamaChunk(x.answer, true))
 	default:
 		return mustJSON(map[string]any{
 			"id": x.id("chatcmpl-"), "object": "chat.completion", "created": mockCreated, "model": x.model,
@@ -327,6 +395,43 @@ func (x *exchange) geminiChunk(text string, last bool) map[string]any {
 		out["usageMetadata"] = map[string]any{"promptTokenCount": x.inTok, "candidatesTokenCount": x.outTok, "totalTokenCount": x.inTok + x.outTok}
 	}
 	return out
+}
+
+// ollamaChunk is one line of Ollama's NDJSON stream (/api/chat: message; /api/generate: response); the last
+// one carries done, done_reason and the counts and durations Ollama reports.
+func (x *exchange) ollamaChunk(text string, last bool) map[string]any {
+	out := map[string]any{"model": x.model, "created_at": "2025-11-22T00:00:00.000000000Z"}
+	if x.f == mockOllamaGenerate {
+		out["response"] = text
+	} else {
+		out["message"] = map[string]any{"role": "assistant", "content": text}
+	}
+	out["done"] = last
+	if last {
+		out["done_reason"] = "stop"
+		out["total_duration"] = 1000000
+		out["load_duration"] = 100000
+		out["prompt_eval_count"] = x.inTok
+		out["prompt_eval_duration"] = 200000
+		out["eval_count"] = x.outTok
+		out["eval_duration"] = 700000
+	}
+	return out
+}
+
+// geminiArray turns Gemini SSE events into the elements of the JSON array streamGenerateContent sends
+// without alt=sse: "[" + first, "," + next ..., then "]".
+func geminiArray(evs [][]byte) [][]byte {
+	out := make([][]byte, 0, len(evs)+1)
+	for i, ev := range evs {
+		data := bytes.TrimSuffix(bytes.TrimPrefix(ev, []byte("data: ")), []byte("\n\n"))
+		sep := ",\r\n"
+		if i == 0 {
+			sep = "["
+		}
+		out = append(out, append([]byte(sep), data...))
+	}
+	return append(out, []byte("]"))
 }
 
 // pieces splits the answer into the deltas of a stream: a word and its trailing space each.
@@ -357,32 +462,54 @@ func (x *exchange) events() [][]byte {
 	ps := x.pieces()
 	switch x.f {
 	case mockOpenAIResponses:
-		usage := map[string]any{"input_tokens": x.inTok, "output_tokens": x.outTok, "total_tokens": x.inTok + x.outTok}
-		base := map[string]any{"id": x.id("resp_"), "object": "response", "created_at": mockCreated, "model": x.model, "status": "in_progress", "output": []any{}}
-		evs = append(evs, sseEvent("response.created", map[string]any{"type": "response.created", "sequence_number": 0, "response": base}))
-		seq := 1
-		for _, p := range ps {
-			evs = append(evs, sseEvent("response.output_text.delta", map[string]any{"type": "response.output_text.delta",
-				"sequence_number": seq, "item_id": x.id("msg_"), "output_index": 0, "content_index": 0, "delta": p}))
+		// The complete grammar of a one-message text answer, as the OpenAI SDKs' stream helpers accumulate it:
+		// created, in_progress, output_item.added, content_part.added, output_text.delta..., output_text.done,
+		// content_part.done, output_item.done, completed; every event numbered by sequence_number.
+		seq := 0
+		add := func(typ string, fields map[string]any) {
+			fields["type"] = typ
+			fields["sequence_number"] = seq
 			seq++
+			evs = append(evs, sseEvent(typ, fields))
 		}
-		evs = append(evs, sseEvent("response.output_text.done", map[string]any{"type": "response.output_text.done",
-			"sequence_number": seq, "item_id": x.id("msg_"), "output_index": 0, "content_index": 0, "text": x.answer}))
-		done := map[string]any{}
-		for k, v := range base {
-			done[k] = v
+		msgID := x.id("msg_")
+		resp := func(status string, output []any, usage any) map[string]any {
+			return map[string]any{"id": x.id("resp_"), "object": "response", "created_at": mockCreated, "model": x.model,
+				"status": status, "error": nil, "incomplete_details": nil, "instructions": nil, "output": output,
+				"parallel_tool_calls": true, "tool_choice": "auto", "tools": []any{}, "temperature": 1.0, "top_p": 1.0,
+				"text": map[string]any{"format": map[string]any{"type": "text"}}, "usage": usage}
 		}
-		done["status"] = "completed"
-		done["usage"] = usage
-		done["output"] = []any{map[string]any{"type": "message", "id": x.id("msg_"), "status": "completed", "role": "assistant",
-			"content": []any{map[string]any{"type": "output_text", "text": x.answer, "annotations": []any{}}}}}
-		evs = append(evs, sseEvent("response.completed", map[string]any{"type": "response.completed", "sequence_number": seq + 1, "response": done}))
+		part := func(text string) map[string]any {
+			return map[string]any{"type": "output_text", "text": text, "annotations": []any{}, "logprobs": []any{}}
+		}
+		item := func(status string, content []any) map[string]any {
+			return map[string]any{"id": msgID, "type": "message", "status": status, "role": "assistant", "content": content}
+		}
+		loc := func(m map[string]any) map[string]any {
+			m["item_id"], m["output_index"], m["content_index"] = msgID, 0, 0
+			return m
+		}
+		add("response.created", map[string]any{"response": resp("in_progress", []any{}, nil)})
+		add("response.in_progress", map[string]any{"response": resp("in_progress", []any{}, nil)})
+		add("response.output_item.added", map[string]any{"output_index": 0, "item": item("in_progress", []any{})})
+		add("response.content_part.added", loc(map[string]any{"part": part("")}))
+		for _, p := range ps {
+			add("response.output_text.delta", loc(map[string]any{"delta": p, "logprobs": []any{}}))
+		}
+		add("response.output_text.done", loc(map[string]any{"text": x.answer, "logprobs": []any{}}))
+		add("response.content_part.done", loc(map[string]any{"part": part(x.answer)}))
+		done := item("completed", []any{part(x.answer)})
+		add("response.output_item.done", map[string]any{"output_index": 0, "item": done})
+		add("response.completed", map[string]any{"response": resp("completed", []any{done}, map[string]any{
+			"input_tokens": x.inTok, "output_tokens": x.outTok, "total_tokens": x.inTok + x.outTok,
+			"input_tokens_details": map[string]any{"cached_tokens": 0}, "output_tokens_details": map[string]any{"reasoning_tokens": 0}})})
 	case mockAnthropic:
 		evs = append(evs, sseEvent("message_start", map[string]any{"type": "message_start", "message": map[string]any{
 			"id": x.id("msg_"), "type": "message", "role": "assistant", "model": x.model, "content": []any{},
 			"stop_reason": nil, "stop_sequence": nil, "usage": map[string]any{"input_tokens": x.inTok, "output_tokens": 1}}}))
 		evs = append(evs, sseEvent("content_block_start", map[string]any{"type": "content_block_start", "index": 0,
 			"content_block": map[string]any{"type": "text", "text": ""}}))
+		evs = append(evs, sseEvent("ping", map[string]any{"type": "ping"}))
 		for _, p := range ps {
 			evs = append(evs, sseEvent("content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
 				"delta": map[string]any{"type": "text_delta", "text": p}}))
@@ -395,6 +522,11 @@ func (x *exchange) events() [][]byte {
 		for i, p := range ps {
 			evs = append(evs, sseData(x.geminiChunk(p, i == len(ps)-1)))
 		}
+	case mockOllamaChat, mockOllamaGenerate:
+		for _, p := range ps {
+			evs = append(evs, append(mustJSON(x.ollamaChunk(p, false)), '\n'))
+		}
+		evs = append(evs, append(mustJSON(x.ollamaChunk("", true)), '\n'))
 	default:
 		chunk := func(delta map[string]any, finish any) map[string]any {
 			return map[string]any{"id": x.id("chatcmpl-"), "object": "chat.completion.chunk", "created": mockCreated, "model": x.model,
@@ -424,6 +556,8 @@ func writeMockError(w http.ResponseWriter, f mockFormat, status int, code, msg s
 		body = map[string]any{"type": "error", "error": map[string]any{"type": code, "message": msg}}
 	case mockGemini:
 		body = map[string]any{"error": map[string]any{"code": status, "message": msg, "status": code}}
+	case mockOllamaChat, mockOllamaGenerate:
+		body = map[string]any{"error": msg}
 	default:
 		body = map[string]any{"error": map[string]any{"message": msg, "type": code, "param": nil, "code": code}}
 	}

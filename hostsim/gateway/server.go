@@ -16,6 +16,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wasmguard/wasmguard/sdk/llm"
+	"github.com/wasmguard/wasmguard/sdk/reply"
 )
 
 // Options are the settings of a gateway that are not in its config file.
@@ -267,15 +270,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st, err := s.eng.open(s.cfg.RouteFor(r.URL.Path))
 	if err != nil {
 		s.logger.Printf("gateway: open stream: %v", err)
-		s.writeReply(w, &LocalReply{Status: 503, Body: []byte("hostsim: no filter VM available\n")})
+		s.writeReply(w, gatewayError(r, 503, "gateway_no_vm", "hostsim: no filter VM available"))
 		return
 	}
 	defer st.close()
 
 	// Request: headers, then the body in Envoy-sized chunks (16 KiB); filters that pause get it buffered.
 	hasBody := r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody
+	if r.ContentLength > s.cfg.MaxRequestBytes {
+		s.localReplies.Add(1)
+		s.writeReply(w, gatewayError(r, 413, "request_too_large", fmt.Sprintf("hostsim: the request body (%d bytes) exceeds the gateway's limit of %d bytes", r.ContentLength, s.cfg.MaxRequestBytes)))
+		return
+	}
 	lr, err := st.requestHeaders(requestPairs(r), !hasBody)
-	if s.failed(w, err, lr) {
+	if s.failed(w, r, err, lr) {
 		return
 	}
 	if hasBody {
@@ -286,7 +294,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			total += int64(n)
 			if total > s.cfg.MaxRequestBytes {
 				s.localReplies.Add(1)
-				s.writeReply(w, &LocalReply{Status: 413, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("Payload Too Large")})
+				s.writeReply(w, gatewayError(r, 413, "request_too_large", fmt.Sprintf("hostsim: the request body exceeds the gateway's limit of %d bytes", s.cfg.MaxRequestBytes)))
 				return
 			}
 			eos := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
@@ -298,7 +306,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			lr, err = st.requestBody(buf[:n], eos)
-			if s.failed(w, err, lr) {
+			if s.failed(w, r, err, lr) {
 				return
 			}
 			if eos {
@@ -310,7 +318,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		// A filter paused and nothing resumed it: Envoy would hang until a timeout; answer at once instead.
 		s.logger.Printf("gateway: the filter chain never released the request")
-		s.writeReply(w, &LocalReply{Status: 504, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("hostsim: a filter paused the request and never resumed it\n")})
+		s.writeReply(w, gatewayError(r, 504, "gateway_request_never_released", "hostsim: a filter paused the request and never resumed it"))
 		return
 	}
 
@@ -323,9 +331,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.upstreamErrors.Add(1)
 		s.logger.Printf("gateway: upstream: %v", err)
-		msg := "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
-		respPairs = [][2]string{{":status", "503"}, {"content-type", "text/plain"}, {"content-length", strconv.Itoa(len(msg))}}
-		respBody = io.NopCloser(strings.NewReader(msg))
+		// Envoy's message, in the provider's error shape; it goes through the filters' response side like Envoy's.
+		lr := gatewayError(r, 503, "upstream_connect_error", "upstream connect error or disconnect/reset before headers. reset reason: connection failure")
+		respPairs = append([][2]string{{":status", "503"}}, lr.Headers...)
+		respPairs = append(respPairs, [2]string{"content-length", strconv.Itoa(len(lr.Body))})
+		respBody = io.NopCloser(bytes.NewReader(lr.Body))
 	} else {
 		respPairs = append(respPairs, [2]string{":status", strconv.Itoa(resp.StatusCode)})
 		for k, vs := range resp.Header {
@@ -348,7 +358,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.logger.Printf("gateway: filter chain (response): %v", err)
 			if !headersOut {
-				s.writeReply(w, &LocalReply{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("filter chain failed\n")})
+				s.writeReply(w, gatewayError(r, 503, "filter_chain_failed", "hostsim: the filter chain failed"))
 				return false
 			}
 			rel.Reset = true
@@ -402,16 +412,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !headersOut {
 		s.logger.Printf("gateway: the filter chain never released the response")
-		s.writeReply(w, &LocalReply{Status: 502, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("hostsim: a filter paused the response and never resumed it\n")})
+		s.writeReply(w, gatewayError(r, 502, "gateway_response_never_released", "hostsim: a filter paused the response and never resumed it"))
 	}
 }
 
 // failed handles a request-side error or local reply; it reports whether the exchange is over.
-func (s *Server) failed(w http.ResponseWriter, err error, lr *LocalReply) bool {
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error, lr *LocalReply) bool {
 	if err != nil {
 		// A trapped VM fails closed, like Envoy's default failure_policy.
 		s.logger.Printf("gateway: filter chain: %v", err)
-		s.writeReply(w, &LocalReply{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("filter chain failed\n")})
+		s.writeReply(w, gatewayError(r, 503, "filter_chain_failed", "hostsim: the filter chain failed"))
+		return true
+	}
+	if lr != nil && lr.Reset {
+		s.resets.Add(1)
+		s.writeReply(w, gatewayError(r, lr.Status, "stream_reset", "hostsim: a filter reset the stream"))
 		return true
 	}
 	if lr != nil {
@@ -420,6 +435,14 @@ func (s *Server) failed(w http.ResponseWriter, err error, lr *LocalReply) bool {
 		return true
 	}
 	return false
+}
+
+// gatewayError is one of the gateway's own errors (not a filter's) in the error shape of the provider API the
+// request is for (sdk/reply: OpenAI's shape when the path does not say), so the provider's SDK raises its usual
+// error with a readable message.
+func gatewayError(r *http.Request, status int, code, msg string) *LocalReply {
+	h, b := reply.Error(llm.DetectFormat(r.URL.Path, nil), status, code, msg, r.Header.Get(reply.HeaderRequestID))
+	return &LocalReply{Status: status, Headers: h, Body: b}
 }
 
 func (s *Server) writeReply(w http.ResponseWriter, lr *LocalReply) {

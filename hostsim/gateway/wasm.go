@@ -210,7 +210,7 @@ func (w *wasmStream) requestReply() *LocalReply {
 		return &LocalReply{Status: r.Status, Headers: r.Headers, Body: r.Body}
 	}
 	if r.Reset {
-		return &LocalReply{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("stream reset by a filter\n")}
+		return &LocalReply{Status: 503, Reset: true}
 	}
 	return nil
 }
