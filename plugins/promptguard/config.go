@@ -25,12 +25,12 @@ const (
 	actionAnnotate = "annotate"
 )
 
-// defaultScan lists the provenances inspected by default: end-user text and untrusted data.
-var defaultScan = []string{string(llm.ProvUser), string(llm.ProvToolResult), string(llm.ProvDocument)}
-
+// allProvenances are every provenance sdk/llm gives a segment; all are inspected by default (#10.5): a client
+// can put an attack in its system/developer text, an assistant prefix turn or a tool definition as easily as
+// in a user turn, so no role is trusted unless a route says so (trusted_roles).
 var allProvenances = []string{
 	string(llm.ProvSystem), string(llm.ProvUser), string(llm.ProvAssistant), string(llm.ProvToolResult),
-	string(llm.ProvDocument), string(llm.ProvToolCall),
+	string(llm.ProvDocument), string(llm.ProvToolCall), string(llm.ProvToolDefinition),
 }
 
 // Config is promptguard's configuration for one route (or the default).
@@ -69,11 +69,17 @@ func parseOne(o config.Obj) Config {
 		Action: o.Enum("action", defaultAction, actionBlock, actionAnnotate),
 		Status: int(o.Int("status", defaultStatus, 400, 499)),
 	}
-	scan := defaultScan
+	scan := allProvenances
 	if o.Has("scan") {
 		scan = o.StringList("scan")
 		if len(scan) == 0 {
 			o.Errorf("scan", "must list at least one of %s; got an empty list", joinList(allProvenances))
+		}
+	}
+	trusted := o.StringList("trusted_roles")
+	for i, s := range trusted {
+		if !contains(allProvenances, s) {
+			o.Errorf(fmt.Sprintf("trusted_roles[%d]", i), "must be one of %s; got %q", joinList(allProvenances), s)
 		}
 	}
 	for i, s := range scan {
@@ -81,10 +87,29 @@ func parseOne(o config.Obj) Config {
 			o.Errorf(fmt.Sprintf("scan[%d]", i), "must be one of %s; got %q", joinList(allProvenances), s)
 			continue
 		}
-		c.Policy.Scan = append(c.Policy.Scan, llm.Provenance(s))
+		if !contains(trusted, s) {
+			c.Policy.Scan = append(c.Policy.Scan, llm.Provenance(s))
+		}
+	}
+	if len(scan) > 0 && len(c.Policy.Scan) == 0 {
+		o.Errorf("trusted_roles", "must leave at least one provenance of scan inspected; got %q", joinList(trusted))
 	}
 	c.Policy.Threshold = o.Float("threshold", detect.DefaultThreshold, 0, 1)
 	c.Policy.DataThreshold = o.Float("data_threshold", detect.DefaultDataThreshold, 0, 1)
+	if th, ok := o.Object("thresholds"); ok {
+		c.Policy.Thresholds = map[llm.Provenance]float64{}
+		for _, k := range th.Keys() {
+			if !contains(allProvenances, k) {
+				th.Errorf(k, "is not a provenance: must be one of %s", joinList(allProvenances))
+				continue
+			}
+			if !th.Has(k) {
+				th.Errorf(k, "must be a number between 0 and 1; got null")
+				continue
+			}
+			c.Policy.Thresholds[llm.Provenance(k)] = th.Float(k, 0, 0, 1)
+		}
+	}
 	c.Policy.MaxScanBytes = int(o.Int("max_scan_bytes", defaultMaxScanBytes, 1024, config.MaxMaxBodyBytes))
 	c.Policy.MaxSegments = int(o.Int("max_scan_segments", defaultMaxSegments, 1, 100000))
 	c.Policy.PayloadSplit = o.Bool("payload_split", defaultPayloadSplit)

@@ -18,7 +18,8 @@ func defaultConfig() Config {
 		Action: actionBlock,
 		Status: 400,
 		Policy: detect.Policy{
-			Scan:          []llm.Provenance{llm.ProvUser, llm.ProvToolResult, llm.ProvDocument},
+			Scan: []llm.Provenance{llm.ProvSystem, llm.ProvUser, llm.ProvAssistant, llm.ProvToolResult,
+				llm.ProvDocument, llm.ProvToolCall, llm.ProvToolDefinition},
 			Threshold:     detect.DefaultThreshold,
 			DataThreshold: detect.DefaultDataThreshold,
 			MaxScanBytes:  defaultMaxScanBytes,
@@ -69,8 +70,20 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad threshold", json: `{"threshold":1.5}`, wantErr: "threshold: must be a number between 0 and 1; got 1.5"},
 		{name: "threshold string", json: `{"data_threshold":"low"}`, wantErr: `data_threshold: must be a number between 0 and 1; got "low"`},
 		{name: "bad status", json: `{"status":302}`, wantErr: "status: must be an integer between 400 and 499; got 302"},
-		{name: "bad scan entry", json: `{"scan":["user","web"]}`, wantErr: `scan[1]: must be one of system, user, assistant, tool_result, document, tool_call; got "web"`},
-		{name: "empty scan", json: `{"scan":[]}`, wantErr: "scan: must list at least one of system, user, assistant, tool_result, document, tool_call; got an empty list"},
+		{name: "bad scan entry", json: `{"scan":["user","web"]}`, wantErr: `scan[1]: must be one of system, user, assistant, tool_result, document, tool_call, tool_definition; got "web"`},
+		{name: "empty scan", json: `{"scan":[]}`, wantErr: "scan: must list at least one of system, user, assistant, tool_result, document, tool_call, tool_definition; got an empty list"},
+		{name: "trusted roles", json: `{"trusted_roles":["system","tool_definition"]}`,
+			want: func(c *Config) {
+				c.Policy.Scan = []llm.Provenance{llm.ProvUser, llm.ProvAssistant, llm.ProvToolResult, llm.ProvDocument, llm.ProvToolCall}
+			}},
+		{name: "thresholds per provenance", json: `{"thresholds":{"system":0.99,"tool_result":0.3}}`,
+			want: func(c *Config) {
+				c.Policy.Thresholds = map[llm.Provenance]float64{llm.ProvSystem: 0.99, llm.ProvToolResult: 0.3}
+			}},
+		{name: "bad trusted role", json: `{"trusted_roles":["admin"]}`, wantErr: `trusted_roles[0]: must be one of system, user, assistant, tool_result, document, tool_call, tool_definition; got "admin"`},
+		{name: "everything trusted", json: `{"scan":["user"],"trusted_roles":["user"]}`, wantErr: `trusted_roles: must leave at least one provenance of scan inspected; got "user"`},
+		{name: "bad threshold key", json: `{"thresholds":{"web":0.5}}`, wantErr: "thresholds.web: is not a provenance: must be one of system, user, assistant, tool_result, document, tool_call, tool_definition"},
+		{name: "bad threshold value", json: `{"thresholds":{"user":2}}`, wantErr: "thresholds.user: must be a number between 0 and 1; got 2"},
 		{name: "bad regexp", json: `{"deny_patterns":["(unclosed"]}`, wantErr: "deny_patterns[0]: must be a valid RE2 regular expression; got \"(unclosed\" (error parsing regexp: missing closing ): `(unclosed`)"},
 		{name: "punctuation-only phrase", json: `{"allow_phrases":["!!!"]}`, wantErr: `allow_phrases[0]: must contain letters or digits; got "!!!"`},
 		{name: "unknown key", json: `{"treshold":0.5}`, wantErr: "treshold: unknown key"},

@@ -60,8 +60,8 @@ func main() {
 	minFeat := flag.Int("minfeatures", 20, "records with fewer hashed n-gram occurrences are not fitted")
 	flag.Parse()
 
-	inj := load(filepath.Join(*dsDir, "injection.dev.jsonl"))
-	harm := load(filepath.Join(*dsDir, "harmful.dev.jsonl"))
+	inj := append(load(filepath.Join(*dsDir, "injection.dev.jsonl")), load(filepath.Join(*dsDir, "injection.train.jsonl"))...)
+	harm := append(load(filepath.Join(*dsDir, "harmful.dev.jsonl")), load(filepath.Join(*dsDir, "harmful.train.jsonl"))...)
 	for _, r := range harm {
 		r.Label = 0
 	}
@@ -599,7 +599,7 @@ func writeScores(path string, rs []*record, oof, held map[*record]float64) {
 		if !ok {
 			p, how = held[r], "final"
 		}
-		line, _ := json.Marshal(map[string]any{"kind": r.Kind, "source": r.Source, "tags": r.Tags, "lang": r.Lang,
+		line, _ := json.Marshal(map[string]any{"text": r.Text, "kind": r.Kind, "source": r.Source, "tags": r.Tags, "lang": r.Lang,
 			"trainable": r.Trainable, "data": r.data, "score": math.Round(p*1000) / 1000, "scored_by": how})
 		w.Write(append(line, '\n'))
 	}
