@@ -21,9 +21,9 @@ $(PLUGINS):
 	@mkdir -p $(DIST)
 ifeq ($(TOOLCHAIN),tinygo)
 	@command -v tinygo >/dev/null || { echo "make build TOOLCHAIN=tinygo: tinygo is not on PATH (install TinyGo >= 0.34, or build with the default TOOLCHAIN=go)"; exit 1; }
-	tinygo build -scheduler=none -target=wasip1 -buildmode=c-shared -o $(DIST)/$@.wasm ./plugins/$@
+	tinygo build -scheduler=none -target=wasip1 -buildmode=c-shared -o $(DIST)/$@.wasm ./plugins/$@/wasm
 else
-	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $(DIST)/$@.wasm ./plugins/$@
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $(DIST)/$@.wasm ./plugins/$@/wasm
 endif
 
 test: build deps ## build, then run every test natively and against the built .wasm (+ short fuzzing)

@@ -1,11 +1,8 @@
-package main
+package outputguard
 
 import (
 	"errors"
 	"strings"
-
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
 	"github.com/wasmguard/wasmguard/sdk/body"
@@ -21,9 +18,11 @@ import (
 // filter.SSEStream: an event may be held until later text decides it, so one chunk's output is not a function of
 // that chunk's events alone.
 
-type vmContext struct{ types.DefaultVMContext }
+// New returns the outputguard stage (filter.Run wires it as dist/outputguard.wasm; the combined module runs it
+// last on the request and first on the response).
+func New() filter.Stage { return &pluginContext{} }
 
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+func (*pluginContext) Name() string { return filterName }
 
 type metrics struct {
 	responses, blocked, redacted, annotated, monitored, errors filter.Counter
@@ -31,15 +30,15 @@ type metrics struct {
 }
 
 type pluginContext struct {
-	types.DefaultPluginContext
 	cfg *config.Routed[Config]
 	m   metrics
 }
 
-func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	cfg, ok := filter.LoadConfig(filterName, parseConfig) // logs "outputguard: config: <problem>" per problem
-	if !ok {
-		return types.OnPluginStartStatusFailed
+// Configure parses the configuration and defines the metrics.
+func (p *pluginContext) Configure(raw []byte) error {
+	cfg, err := parseConfig(raw)
+	if err != nil {
+		return err
 	}
 	p.cfg = cfg
 	m := filter.NewMetrics(filterName) // wasmguard_outputguard_<what>, defined here (never in init)
@@ -52,15 +51,18 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 		errors:    m.Counter("errors"),
 		findings:  m.CounterVec("findings", "reason"),
 	}
-	proxywasm.LogInfof("%s: started: %s (%d rules)", filterName, cfg.Default.describe(), len(cfg.Rules))
-	return types.OnPluginStartStatusOK
+	filter.LogInfof("%s: started: %s (%d rules)", filterName, cfg.Default.describe(), len(cfg.Rules))
+	return nil
 }
 
-func (p *pluginContext) NewHttpContext(uint32) types.HttpContext { return &httpContext{p: p} }
+func (p *pluginContext) NewHandler(x *filter.Exchange) filter.Handler {
+	return &httpContext{p: p, x: x}
+}
 
 type httpContext struct {
-	types.DefaultHttpContext
+	filter.BaseHandler
 	p         *pluginContext
+	x         *filter.Exchange
 	cfg       *Config
 	rule      string
 	k         *check.Checker
@@ -69,6 +71,8 @@ type httpContext struct {
 	format    llm.Format
 
 	readRequest bool
+	req         filter.RequestBody
+	reqEncoding string
 	system      []string
 
 	active   bool // the response is inspected
@@ -81,15 +85,17 @@ type httpContext struct {
 	replied  bool // a local reply was sent (it re-enters the response callbacks)
 }
 
-func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-	ri := filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, len(h.p.cfg.Rules) > 0)
+func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
+	ri := h.x.RequestInfo(h.p.cfg.Default.ConsumerHeader, len(h.p.cfg.Rules) > 0)
 	h.cfg, h.rule = h.p.cfg.Select(ri)
 	h.k = h.cfg.checker
 	h.requestID = ri.RequestID
 	h.path = ri.Path
 	h.format = llm.DetectFormat(pathOnly(ri.Path), nil)
 	h.readRequest = !endOfStream && h.k.FromRequest() && ri.Method == "POST"
-	return types.ActionContinue
+	h.req.Limit = h.cfg.MaxBodyBytes
+	h.reqEncoding, _ = ri.Header("content-encoding")
+	return filter.Continue
 }
 
 func pathOnly(p string) string {
@@ -99,37 +105,39 @@ func pathOnly(p string) string {
 	return p
 }
 
-// OnHttpRequestBody reads the request once (only when the prompt-leak check fingerprints the request's system
-// prompt) and lets it through unchanged.
-func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+// OnRequestBody reads the request once (only when the prompt-leak check fingerprints the request's system
+// prompt), through its Content-Encoding, and lets it through unchanged.
+func (h *httpContext) OnRequestBody(bodySize int, endOfStream bool) filter.Action {
 	if !h.readRequest {
-		return types.ActionContinue
+		return filter.Continue
 	}
-	if int64(bodySize) > h.cfg.MaxBodyBytes {
-		// too large to fingerprint; the configured canaries and system prompt still apply
-		h.readRequest = false
-		return types.ActionContinue
-	}
-	if !endOfStream {
-		return types.ActionPause
-	}
-	h.readRequest = false
-	b, err := proxywasm.GetHttpRequestBody(0, bodySize)
-	if err != nil || len(b) == 0 {
-		return types.ActionContinue
-	}
-	h.learnRequest(b)
-	return types.ActionContinue
+	raw, step, err := h.req.Collect(bodySize, endOfStream)
+	return h.learn(raw, step, err)
 }
 
-func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
-	if h.readRequest {
-		h.readRequest = false
-		if b, err := proxywasm.GetHttpRequestBody(0, int(h.cfg.MaxBodyBytes)); err == nil {
-			h.learnRequest(b)
-		}
+func (h *httpContext) OnRequestTrailers() filter.Action {
+	if !h.readRequest {
+		return filter.Continue
 	}
-	return types.ActionContinue
+	raw, step, err := h.req.CollectAtTrailers()
+	return h.learn(raw, step, err)
+}
+
+func (h *httpContext) learn(raw []byte, step filter.Step, err error) filter.Action {
+	switch {
+	case err != nil, step == filter.StepSkip:
+		// too large (or unreadable) to fingerprint; the configured canaries and system prompt still apply
+		h.readRequest = false
+		return filter.Continue
+	case step == filter.StepMore:
+		return filter.Pause
+	}
+	h.readRequest = false
+	plain, err := h.x.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes)
+	if err == nil && len(plain) > 0 {
+		h.learnRequest(plain)
+	}
+	return filter.Continue
 }
 
 func (h *httpContext) learnRequest(b []byte) {
@@ -137,7 +145,7 @@ func (h *httpContext) learnRequest(b []byte) {
 	if f != llm.FormatUnknown {
 		h.format = f
 	}
-	req, err := llm.ParseRequest(f, b)
+	req, err := h.x.ParseRequest(f, b, llm.Options{Path: h.path})
 	if err != nil {
 		return
 	}
@@ -151,13 +159,13 @@ func (h *httpContext) learnRequest(b []byte) {
 	}
 }
 
-func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
+func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {
 	if h.cfg == nil || endOfStream || h.replied || h.active {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	// One pairs call instead of three single-value calls (each value is a fresh allocation in the guest). Names
 	// compare case-insensitively and the first value wins, as the single-value lookup did.
-	hs, _ := proxywasm.GetHttpResponseHeaders()
+	hs, _ := filter.ResponseHeaders()
 	var status, ct string
 	var haveStatus, haveCT, haveEnc bool
 	for _, kv := range hs {
@@ -171,7 +179,7 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 		}
 	}
 	if len(status) != 3 || status[0] != '2' {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	enforce := h.cfg.Enforce()
 	switch {
@@ -181,19 +189,19 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 			// compressed event streams are not inspected
 			h.onError(reasonBadEncoding)
 			h.stream = nil
-			return types.ActionContinue
+			return filter.Continue
 		}
 	case body.IsJSON(ct):
 		if !body.Supported(h.encoding) {
 			h.onError(reasonBadEncoding)
-			return types.ActionContinue
+			return filter.Continue
 		}
 	default:
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if !h.k.Enabled() && h.cfg.Schema == nil {
 		h.stream = nil
-		return types.ActionContinue
+		return filter.Continue
 	}
 	h.active = true
 	h.resp.Limit = h.cfg.MaxBodyBytes
@@ -203,14 +211,14 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	}
 	if enforce && h.cfg.HoldHeaders && h.stream == nil {
 		h.held = true
-		return types.ActionPause
+		return filter.Pause
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
-func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Action {
 	if !h.active || h.done || h.replied {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if h.held {
 		return h.heldBody(bodySize, endOfStream)
@@ -220,11 +228,11 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	}
 	var chunk []byte
 	if bodySize > 0 {
-		b, err := proxywasm.GetHttpResponseBody(0, bodySize)
+		b, err := filter.GetResponseBody(0, bodySize)
 		if err != nil {
 			h.active = false
 			h.onError(reasonUnparseable)
-			return types.ActionContinue
+			return filter.Continue
 		}
 		chunk = b
 	}
@@ -238,14 +246,14 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		h.finishDecision()
 	}
 	if h.cfg.Enforce() {
-		_ = proxywasm.ReplaceHttpResponseBody(out)
+		_ = filter.ReplaceResponseBody(out)
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
 // wholeBody handles a non-streamed body: filter.ResponseBody collects it inside the filter (Kong hands out 16 KiB
 // slices, Envoy resets a response whose buffer overflows once headers went), sending nothing until the end.
-func (h *httpContext) wholeBody(bodySize int, endOfStream bool) types.Action {
+func (h *httpContext) wholeBody(bodySize int, endOfStream bool) filter.Action {
 	raw, step, err := h.resp.Collect(bodySize, endOfStream)
 	if err != nil {
 		// what was held back goes out unchecked; past max_body_bytes under on_error deny the client gets the
@@ -260,40 +268,40 @@ func (h *httpContext) wholeBody(bodySize int, endOfStream bool) types.Action {
 			h.resp.Drop()
 			_ = filter.ReplaceResponseBody(h.failBody(nil, reason))
 		}
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if step != filter.StepReady {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	h.done = true
 	if out, changed := h.processWhole(raw); changed && h.cfg.Enforce() {
 		_ = filter.ReplaceResponseBody(out)
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
 // heldBody handles a non-streamed body while the response headers are held: the host buffers (Pause), the
 // whole body is judged at its end, and a block becomes a local reply.
-func (h *httpContext) heldBody(bodySize int, endOfStream bool) types.Action {
+func (h *httpContext) heldBody(bodySize int, endOfStream bool) filter.Action {
 	if int64(bodySize) > h.cfg.MaxBodyBytes {
 		h.done = true
 		h.onError(reasonTooLarge)
 		if !h.cfg.FailOpen() {
 			h.localReply(reasonTooLarge, "the gateway could not inspect the response")
 		}
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if !endOfStream {
-		return types.ActionPause
+		return filter.Pause
 	}
 	h.done = true
-	raw, err := proxywasm.GetHttpResponseBody(0, bodySize)
+	raw, err := filter.GetResponseBody(0, bodySize)
 	if err != nil {
 		h.onError(reasonUnparseable)
 		if !h.cfg.FailOpen() {
 			h.localReply(reasonUnparseable, "the gateway could not inspect the response")
 		}
-		return types.ActionContinue
+		return filter.Continue
 	}
 	out, v, ok := h.judgeWhole(raw)
 	switch {
@@ -305,20 +313,20 @@ func (h *httpContext) heldBody(bodySize int, endOfStream bool) types.Action {
 		h.localReply(v.reason, blockedMessage)
 	default:
 		if len(v.findings) > 0 || len(v.schema) > 0 {
-			_ = proxywasm.AddHttpResponseHeader(h.cfg.AnnotateHeader, findingList(&v))
+			_ = filter.AddResponseHeader(h.cfg.AnnotateHeader, findingList(&v))
 		}
 		if out != nil {
-			_ = proxywasm.ReplaceHttpResponseBody(out)
+			_ = filter.ReplaceResponseBody(out)
 		}
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
 func (h *httpContext) localReply(reason, msg string) {
 	h.replied = true
 	hdrs, b := reply.Error(h.format, h.cfg.Status, reason, msg, h.requestID)
-	if err := proxywasm.SendHttpResponse(uint32(h.cfg.Status), hdrs, b, -1); err != nil {
-		proxywasm.LogErrorf("%s: local reply: %v", filterName, err)
+	if err := h.x.SendResponse(h.cfg.Status, hdrs, b); err != nil {
+		filter.LogErrorf("%s: local reply: %v", filterName, err)
 	}
 }
 
@@ -406,7 +414,7 @@ func (h *httpContext) onError(reason string) {
 	if !h.cfg.Enforce() {
 		d.Mode = "monitor"
 	}
-	proxywasm.LogWarn(d.String())
+	filter.LogWarn(d.String())
 }
 
 func (h *httpContext) finishDecision() {
@@ -442,7 +450,7 @@ func (h *httpContext) logDecision(v *verdict) {
 	filter.LogDecision(v.decision(h.rule, h.requestID, !h.cfg.Enforce()))
 }
 
-func (h *httpContext) OnHttpStreamDone() {
+func (h *httpContext) OnDone() {
 	// a stream cut short (client gone, upstream reset) still logs what was found so far
 	if h.active && !h.done && h.stream != nil {
 		h.finishDecision()

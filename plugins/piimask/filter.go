@@ -1,4 +1,4 @@
-package main
+package piimask
 
 import (
 	"bytes"
@@ -7,8 +7,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 	"github.com/tidwall/gjson"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
@@ -32,9 +30,11 @@ const (
 	reasonRespMasked = "pii_masked_in_response"
 )
 
-type vmContext struct{ types.DefaultVMContext }
+// New returns the piimask stage (filter.Run wires it as dist/piimask.wasm; the combined module runs it after
+// promptguard).
+func New() filter.Stage { return &pluginContext{} }
 
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+func (*pluginContext) Name() string { return filterName }
 
 type metrics struct {
 	masked, blocked, clean, monitored, errors filter.Counter
@@ -42,15 +42,15 @@ type metrics struct {
 }
 
 type pluginContext struct {
-	types.DefaultPluginContext
 	routed *config.Routed[Config]
 	m      metrics
 }
 
-func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	r, ok := filter.LoadConfig(filterName, parseConfig)
-	if !ok {
-		return types.OnPluginStartStatusFailed
+// Configure parses the configuration and defines the metrics.
+func (p *pluginContext) Configure(raw []byte) error {
+	r, err := parseConfig(raw)
+	if err != nil {
+		return err
 	}
 	p.routed = r
 	m := filter.NewMetrics(filterName)
@@ -64,14 +64,17 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 		restored:   m.Counter("restored_total"),
 		respMasked: m.Counter("response_entities_total"),
 	}
-	return types.OnPluginStartStatusOK
+	return nil
 }
 
-func (p *pluginContext) NewHttpContext(uint32) types.HttpContext { return &httpContext{p: p} }
+func (p *pluginContext) NewHandler(x *filter.Exchange) filter.Handler {
+	return &httpContext{p: p, x: x}
+}
 
 type httpContext struct {
-	types.DefaultHttpContext
+	filter.BaseHandler
 	p    *pluginContext
+	x    *filter.Exchange
 	cfg  *Config
 	s    filter.Stream // request info (read in OnHttpRequestHeaders), format, rule, local reply
 	skip bool
@@ -95,12 +98,12 @@ type httpContext struct {
 	respFinds    int
 }
 
-func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-	h.s.Info = filter.ReadRequestInfo(h.p.routed.Default.ConsumerHeader, h.p.routed.UsesRoute())
+func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
+	h.s.Info = h.x.RequestInfo(h.p.routed.Default.ConsumerHeader, h.p.routed.UsesRoute())
 	h.cfg, h.s.Rule = h.p.routed.Select(h.s.Info)
 	if endOfStream {
 		h.skip = true
-		return types.ActionContinue
+		return filter.Continue
 	}
 	h.reqEncoding, _ = h.s.Info.Header("content-encoding")
 	h.body.Limit = h.cfg.MaxBodyBytes
@@ -109,47 +112,47 @@ func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action
 		// Responses are rewritten: ask only for codings sdk/body can undo and redo.
 		_ = filter.RestrictAcceptEncoding(h.s.Info)
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
-func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
+func (h *httpContext) OnRequestTrailers() filter.Action {
 	if h.skip {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	raw, step, err := h.body.CollectAtTrailers() // a body that ended with trailers
 	return h.request(raw, step, err)
 }
 
-func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+func (h *httpContext) OnRequestBody(bodySize int, endOfStream bool) filter.Action {
 	if h.skip {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	raw, step, err := h.body.Collect(bodySize, endOfStream)
 	return h.request(raw, step, err)
 }
 
-func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
+func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Action {
 	switch {
 	case err != nil: // over max_body_bytes, unreadable (Kong spill), host errors
 		return h.fail(filter.ReasonFor(err, false), err)
 	case step == filter.StepMore:
-		return types.ActionPause
+		return filter.Pause
 	case step == filter.StepSkip:
-		return types.ActionContinue
+		return filter.Continue
 	}
 	plain := raw
 	if h.reqEncoding != "" {
 		// unsupported coding, corrupt data, decoded size over max_body_bytes
-		if plain, err = body.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes); err != nil {
+		if plain, err = h.x.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes); err != nil {
 			return h.fail(filter.ReasonFor(err, false), err)
 		}
 	}
 	h.s.Format = llm.DetectFormat(h.s.Info.Path, plain)
-	req, err := llm.ParseRequestWith(h.s.Format, plain, llm.Options{Path: h.s.Info.Path})
+	req, err := h.x.ParseRequest(h.s.Format, plain, llm.Options{Path: h.s.Info.Path})
 	if err != nil && gjson.ValidBytes(plain) {
 		// Not a chat/messages/generate body (embeddings, moderation, legacy completions, tool servers...):
 		// every JSON string is a segment.
-		proxywasm.LogDebugf("%s: not an LLM request body (%v): scanning every JSON string", filterName, err)
+		filter.LogDebugf("%s: not an LLM request body (%v): scanning every JSON string", filterName, err)
 		req, err = &llm.Request{Segments: jsonStrings(plain)}, nil
 	}
 	if err != nil {
@@ -162,7 +165,7 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 	enforce := h.cfg.Enforce()
 	if h.cfg.Entities == 0 && len(h.cfg.Custom) == 0 {
 		h.log("allow", reasonClean, nil, nil)
-		return types.ActionContinue
+		return filter.Continue
 	}
 	var edits []llm.Edit
 	var findings []telemetry.Finding
@@ -187,9 +190,9 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 		h.p.m.blocked.Inc()
 		h.log("block", reasonBlocked, findings, nil)
 		if err := h.s.Reply(h.cfg.BlockStatus, reasonBlocked, "the request contains personal data or secrets that may not be sent"); err != nil {
-			proxywasm.LogErrorf("%s: send local reply: %v", filterName, err)
+			filter.LogErrorf("%s: send local reply: %v", filterName, err)
 		}
-		return types.ActionPause
+		return filter.Pause
 	case len(findings) == 0:
 		h.p.m.clean.Inc()
 		h.log("allow", reasonClean, nil, nil)
@@ -217,7 +220,7 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 			return h.fail(filter.ReasonFor(err, false), err)
 		}
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
 // appendFindings converts byte-offset findings (in order) in text to telemetry findings with code-point
@@ -244,9 +247,9 @@ func appendFindings(dst []telemetry.Finding, text string, segment int, fs []mask
 // takes ("allow" or "block"; with mode "monitor" in monitor mode) and replies with filter.StatusFor(reason)
 // unless the error lets the request through (config.Common.PassOnError: on_error allow, or monitor mode,
 // which never replies). The error text may quote payload bytes: it is logged at debug level only.
-func (h *httpContext) fail(reason string, err error) types.Action {
+func (h *httpContext) fail(reason string, err error) filter.Action {
 	h.p.m.errors.Inc()
-	proxywasm.LogDebugf("%s: %s: %v", filterName, reason, err)
+	filter.LogDebugf("%s: %s: %v", filterName, reason, err)
 	h.skip = true
 	if h.cfg.PassOnError() {
 		action := "allow"
@@ -254,13 +257,13 @@ func (h *httpContext) fail(reason string, err error) types.Action {
 			action = "block" // monitor mode: what on_error deny would have done
 		}
 		h.log(action, reason, nil, nil)
-		return types.ActionContinue
+		return filter.Continue
 	}
 	h.log("block", reason, nil, nil)
 	if err := h.s.Reply(filter.StatusFor(reason), reason, "the request could not be checked for personal data"); err != nil {
-		proxywasm.LogErrorf("%s: send local reply: %v", filterName, err)
+		filter.LogErrorf("%s: send local reply: %v", filterName, err)
 	}
-	return types.ActionPause
+	return filter.Pause
 }
 
 func (h *httpContext) log(action, reason string, findings []telemetry.Finding, attrs []telemetry.Attr) {
@@ -287,18 +290,18 @@ func (h *httpContext) log(action, reason string, findings []telemetry.Finding, a
 // ---------------------------------------------------------------------------------------------------------
 // responses
 
-func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Action {
+func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {
 	if h.cfg == nil || endOfStream || h.s.Replied() {
-		return types.ActionContinue // (Envoy runs the response callbacks for our own local reply too)
+		return filter.Continue // (Envoy runs the response callbacks for our own local reply too)
 	}
 	restore := h.cfg.RestoreResponses && h.vault.Len() > 0
 	maskResp := h.cfg.MaskResponses
 	if !restore && !maskResp {
-		return types.ActionContinue
+		return filter.Continue
 	}
-	hs, err := proxywasm.GetHttpResponseHeaders()
+	hs, err := filter.ResponseHeaders()
 	if err != nil {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	ctype, status := "", 0
 	for _, kv := range hs {
@@ -312,10 +315,10 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 		}
 	}
 	if status >= 300 || !(body.IsJSON(ctype) || body.IsSSE(ctype)) {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if h.respEnc != "" && !body.Supported(h.respEnc) {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	h.resp = true
 	h.sseResp = body.IsSSE(ctype)
@@ -326,12 +329,12 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, endOfStream bool) types.Actio
 	}
 	h.parser = llm.NewStreamParser(h.s.Format)
 	_ = filter.DropResponseContentLength()
-	return types.ActionContinue
+	return filter.Continue
 }
 
-func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Action {
 	if !h.resp {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if !h.sseResp || h.respEnc != "" {
 		// JSON bodies, and compressed streams, are handled whole.
@@ -339,27 +342,27 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		raw, step, err := h.whole.Collect(bodySize, endOfStream)
 		if err != nil { // over max_body_bytes, or unreadable
 			h.failWhole(err)
-			return types.ActionContinue
+			return filter.Continue
 		}
 		if step == filter.StepReady {
 			out, err := h.wholeResponse(raw)
 			if err != nil {
 				h.failWhole(err)
-				return types.ActionContinue
+				return filter.Continue
 			}
 			if !bytes.Equal(out, raw) {
 				_ = filter.ReplaceResponseBody(out)
 			}
 			h.logResponse()
 		}
-		return types.ActionContinue
+		return filter.Continue
 	}
 	var data []byte
 	if bodySize > 0 {
 		var err error
-		if data, err = proxywasm.GetHttpResponseBody(0, bodySize); err != nil {
+		if data, err = filter.GetResponseBody(0, bodySize); err != nil {
 			if !endOfStream {
-				return types.ActionContinue
+				return filter.Continue
 			}
 			data = nil // still finish: what was held back must go out
 		}
@@ -369,7 +372,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 	if endOfStream {
 		h.logResponse()
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
 // respFail takes the on_error path for a response that cannot be rewritten (over max_body_bytes, corrupt
@@ -381,7 +384,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 func (h *httpContext) respFail(err error) (closed bool) {
 	reason := filter.ReasonFor(err, true)
 	h.p.m.errors.Inc()
-	proxywasm.LogDebugf("%s: %s: %v", filterName, reason, err)
+	filter.LogDebugf("%s: %s: %v", filterName, reason, err)
 	action := "allow"
 	if h.cfg.MaskResponses && !h.cfg.FailOpen() {
 		action = "block" // in monitor mode: what on_error deny would have done
@@ -424,7 +427,7 @@ func (h *httpContext) wholeResponse(raw []byte) ([]byte, error) {
 }
 
 func (h *httpContext) jsonResponse(b []byte) []byte {
-	resp, err := llm.ParseResponse(h.s.Format, b)
+	resp, err := h.x.ParseResponse(h.s.Format, b)
 	if err != nil {
 		// Not a response we can read: restore placeholders in place (they are JSON-safe; values are escaped).
 		return h.restoreRaw(b)
@@ -456,7 +459,7 @@ func (h *httpContext) jsonResponse(b []byte) []byte {
 	}
 	out, err := llm.ApplyEditsStrict(b, edits)
 	if err != nil {
-		proxywasm.LogWarnf("%s: apply response edits: %v", filterName, err)
+		filter.LogWarnf("%s: apply response edits: %v", filterName, err)
 		return b
 	}
 	return out

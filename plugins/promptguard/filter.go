@@ -1,14 +1,10 @@
-package main
+package promptguard
 
 import (
 	"strconv"
 	"strings"
 
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
-
 	"github.com/wasmguard/wasmguard/plugins/promptguard/detect"
-	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
@@ -32,23 +28,24 @@ const (
 
 const blockMessage = "the request was blocked by the gateway's prompt-injection policy"
 
-type vmContext struct{ types.DefaultVMContext }
-
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+// New returns the promptguard stage (filter.Run wires it as dist/promptguard.wasm, and the combined
+// module runs it first).
+func New() filter.Stage { return &pluginContext{} }
 
 type pluginContext struct {
-	types.DefaultPluginContext
 	cfg *config.Routed[Config]
 
 	scanned, flagged, blocked, annotated filter.Counter
 	errors                               *filter.CounterVec
 }
 
-// OnPluginStart parses the configuration (refusing to start on any error) and defines the metrics.
-func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	cfg, ok := filter.LoadConfig(filterName, parseConfig)
-	if !ok {
-		return types.OnPluginStartStatusFailed
+func (*pluginContext) Name() string { return filterName }
+
+// Configure parses the configuration and defines the metrics.
+func (p *pluginContext) Configure(raw []byte) error {
+	cfg, err := parseConfig(raw)
+	if err != nil {
+		return err
 	}
 	p.cfg = cfg
 	m := filter.NewMetrics(filterName)
@@ -57,14 +54,17 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 	p.blocked = m.Counter("blocked")
 	p.annotated = m.Counter("annotated")
 	p.errors = m.CounterVec("errors", "reason")
-	return types.OnPluginStartStatusOK
+	return nil
 }
 
-func (p *pluginContext) NewHttpContext(uint32) types.HttpContext { return &httpContext{p: p} }
+func (p *pluginContext) NewHandler(x *filter.Exchange) filter.Handler {
+	return &httpContext{p: p, x: x}
+}
 
 type httpContext struct {
-	types.DefaultHttpContext
+	filter.BaseHandler
 	p   *pluginContext
+	x   *filter.Exchange
 	s   filter.Stream
 	cfg *Config
 	req filter.RequestBody
@@ -76,45 +76,45 @@ type httpContext struct {
 	reason   string
 }
 
-func (h *httpContext) OnHttpRequestHeaders(int, bool) types.Action {
-	h.s.Info = filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
+func (h *httpContext) OnRequestHeaders(bool) filter.Action {
+	h.s.Info = h.x.RequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
 	h.cfg, h.s.Rule = h.p.cfg.Select(h.s.Info)
 	h.s.Format = llm.DetectFormat(h.s.Info.Path, nil)
 	h.req.Limit = h.cfg.MaxBodyBytes
-	return types.ActionContinue
+	return filter.Continue
 }
 
-func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+func (h *httpContext) OnRequestBody(bodySize int, endOfStream bool) filter.Action {
 	raw, step, err := h.req.Collect(bodySize, endOfStream)
 	return h.request(raw, step, err)
 }
 
 // OnHttpRequestTrailers inspects a body that ended with trailers instead of end_of_stream.
-func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
+func (h *httpContext) OnRequestTrailers() filter.Action {
 	raw, step, err := h.req.CollectAtTrailers()
 	return h.request(raw, step, err)
 }
 
-func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
+func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Action {
 	switch {
 	case err != nil:
 		return h.fail(filter.ReasonFor(err, false))
 	case step == filter.StepMore:
-		return types.ActionPause // accumulate: the next call sees the cumulative body
+		return filter.Pause // accumulate: the next call sees the cumulative body
 	case step == filter.StepSkip:
-		return types.ActionContinue
+		return filter.Continue
 	}
 	enc, _ := h.s.Info.Header("content-encoding")
-	plain, err := body.Decode(enc, raw, h.cfg.MaxBodyBytes)
+	plain, err := h.x.Decode(enc, raw, h.cfg.MaxBodyBytes)
 	if err != nil {
 		return h.fail(filter.ReasonFor(err, false))
 	}
 	f := llm.DetectFormat(h.s.Info.Path, plain)
 	if f == llm.FormatUnknown {
-		return types.ActionContinue // not an LLM API request (models list, embeddings, health checks...)
+		return filter.Continue // not an LLM API request (models list, embeddings, health checks...)
 	}
 	h.s.Format = f
-	req, err := llm.ParseRequestWith(f, plain, llm.Options{Path: h.s.Info.Path, DocumentMarkers: h.cfg.DocumentMarkers})
+	req, err := h.x.ParseRequest(f, plain, llm.Options{Path: h.s.Info.Path, DocumentMarkers: h.cfg.DocumentMarkers})
 	if err != nil {
 		return h.fail(telemetry.ReasonRequestBodyUnparseable)
 	}
@@ -125,7 +125,7 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 		h.annotate, h.score, h.signals = true, v.Score, v.Signals
 	}
 	if !v.Flagged {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	h.p.flagged.Inc()
 	reason := reasonInjection
@@ -134,21 +134,21 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Act
 	}
 	h.logDecision(h.cfg.Action, reason, v)
 	if !enforce {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if h.cfg.Action == actionAnnotate {
 		h.reason = reason
 		h.p.annotated.Inc()
-		return types.ActionContinue
+		return filter.Continue
 	}
 	h.p.blocked.Inc()
 	_ = h.s.Reply(h.cfg.Status, reason, blockMessage)
-	return types.ActionPause
+	return filter.Pause
 }
 
 // fail takes the on_error path with a shared reason code: deny answers with a provider-shaped error (status
 // from filter.StatusFor), allow lets the request through. Monitor mode never blocks; both are logged.
-func (h *httpContext) fail(reason string) types.Action {
+func (h *httpContext) fail(reason string) filter.Action {
 	h.p.errors.Inc(reason)
 	deny := !h.cfg.FailOpen()
 	d := telemetry.Decision{Filter: filterName, Rule: h.s.Rule, Action: "allow", Reason: reason, RequestID: h.s.RequestID()}
@@ -160,10 +160,10 @@ func (h *httpContext) fail(reason string) types.Action {
 	}
 	filter.LogDecision(d)
 	if !deny || !h.cfg.Enforce() {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	_ = h.s.Reply(filter.StatusFor(reason), reason, "the gateway's prompt-injection filter could not check the request")
-	return types.ActionPause
+	return filter.Pause
 }
 
 func (h *httpContext) logDecision(action, reason string, v detect.Verdict) {
@@ -185,18 +185,18 @@ func (h *httpContext) logDecision(action, reason string, v detect.Verdict) {
 }
 
 // OnHttpResponseHeaders adds the annotation headers (action annotate, enforce mode).
-func (h *httpContext) OnHttpResponseHeaders(int, bool) types.Action {
+func (h *httpContext) OnResponseHeaders(bool) filter.Action {
 	if !h.annotate || h.s.Replied() {
-		return types.ActionContinue
+		return filter.Continue
 	}
-	_ = proxywasm.AddHttpResponseHeader(headerScore, strconv.FormatFloat(round3(h.score), 'f', -1, 64))
+	_ = filter.AddResponseHeader(headerScore, strconv.FormatFloat(round3(h.score), 'f', -1, 64))
 	if len(h.signals) > 0 {
-		_ = proxywasm.AddHttpResponseHeader(headerSignals, strings.Join(h.signals, ","))
+		_ = filter.AddResponseHeader(headerSignals, strings.Join(h.signals, ","))
 	}
 	if h.reason != "" {
-		_ = proxywasm.AddHttpResponseHeader(headerReason, h.reason)
+		_ = filter.AddResponseHeader(headerReason, h.reason)
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }

@@ -1,15 +1,14 @@
-package main
+package tokenbudget
 
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
-
 	"github.com/wasmguard/wasmguard/plugins/tokenbudget/budget"
+	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
@@ -31,38 +30,37 @@ const (
 	reasonUnknownPrice = "token_budget_unknown_price"
 )
 
-type vmContext struct{ types.DefaultVMContext }
+// New returns the tokenbudget stage (filter.Run wires it as dist/tokenbudget.wasm; the combined module runs it
+// after promptguard and piimask).
+func New() filter.Stage { return &pluginContext{} }
 
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+func (*pluginContext) Name() string { return filterName }
 
 // sharedStore is budget.Store over proxy-wasm shared data.
 type sharedStore struct{}
 
 func (sharedStore) Get(key string) ([]byte, uint32, error) {
-	v, cas, err := proxywasm.GetSharedData(key)
-	if errors.Is(err, types.ErrorStatusNotFound) {
+	v, cas, err := filter.GetSharedData(key)
+	if errors.Is(err, filter.ErrSharedNotFound) {
 		return nil, 0, budget.ErrNotFound
 	}
 	return v, cas, err
 }
 
 func (sharedStore) Set(key string, v []byte, cas uint32) error {
-	err := proxywasm.SetSharedData(key, v, cas)
-	if errors.Is(err, types.ErrorStatusCasMismatch) {
+	err := filter.SetSharedData(key, v, cas)
+	if errors.Is(err, filter.ErrCASMismatch) {
 		return budget.ErrCASMismatch
 	}
 	return err
 }
 
 type metrics struct {
-	allowed, denied, clamped, monitored, cutOff, engineErrors, errors proxywasm.MetricCounter
-	reserved, refunded, charged                                       proxywasm.MetricCounter
+	allowed, denied, clamped, monitored, cutOff, engineErrors, errors filter.Counter
+	reserved, refunded, charged                                       filter.Counter
 }
 
-func metricName(what string) string { return telemetry.MetricName(filterName, what) }
-
 type pluginContext struct {
-	types.DefaultPluginContext
 	routed    *config.Routed[Config]
 	global    *Config
 	withRoute bool // a rule matches on the route or a budget is keyed on it: read the route name
@@ -72,31 +70,32 @@ type pluginContext struct {
 	lastFlush time.Time
 }
 
-func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-	r, ok := filter.LoadConfig(filterName, parseConfig)
-	if !ok {
-		return types.OnPluginStartStatusFailed
+// Configure parses the configuration, defines the metrics and starts the engine flush ticks.
+func (p *pluginContext) Configure(raw []byte) error {
+	r, err := parseConfig(raw)
+	if err != nil {
+		return err
 	}
 	p.routed = r
 	p.global = &r.Default
 	p.withRoute = r.UsesRoute() || keysOnRoute(r)
+	m := filter.NewMetrics(filterName)
 	p.m = metrics{
-		allowed:      proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "allow")),
-		denied:       proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "deny")),
-		clamped:      proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "clamp")),
-		monitored:    proxywasm.DefineCounterMetric(telemetry.Tagged(metricName("requests_total"), "action", "monitor")),
-		cutOff:       proxywasm.DefineCounterMetric(metricName("stream_cutoffs_total")),
-		engineErrors: proxywasm.DefineCounterMetric(metricName("engine_errors_total")),
-		errors:       proxywasm.DefineCounterMetric(metricName("errors_total")),
-		reserved:     proxywasm.DefineCounterMetric(metricName("reserved_tokens_total")),
-		refunded:     proxywasm.DefineCounterMetric(metricName("refunded_tokens_total")),
-		charged:      proxywasm.DefineCounterMetric(metricName("charged_tokens_total")),
+		allowed:      m.Counter("requests_total", "action", "allow"),
+		denied:       m.Counter("requests_total", "action", "deny"),
+		clamped:      m.Counter("requests_total", "action", "clamp"),
+		monitored:    m.Counter("requests_total", "action", "monitor"),
+		cutOff:       m.Counter("stream_cutoffs_total"),
+		engineErrors: m.Counter("engine_errors_total"),
+		errors:       m.Counter("errors_total"),
+		reserved:     m.Counter("reserved_tokens_total"),
+		refunded:     m.Counter("refunded_tokens_total"),
+		charged:      m.Counter("charged_tokens_total"),
 	}
 	p.lastFlush = time.Now()
 	if p.global.Engine.Cluster != "" {
-		if err := proxywasm.SetTickPeriodMilliSeconds(p.global.Engine.FlushMS); err != nil {
-			proxywasm.LogCriticalf("%s: set tick period: %v", filterName, err)
-			return types.OnPluginStartStatusFailed
+		if err := filter.SetTickPeriod(p.global.Engine.FlushMS); err != nil {
+			return fmt.Errorf("set tick period: %w", err)
 		}
 	}
 	n := len(r.Default.Budgets)
@@ -104,9 +103,9 @@ func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
 		n += len(rule.Config.Budgets)
 	}
 	if n == 0 {
-		proxywasm.LogWarnf("%s: no budgets configured: requests pass unmetered", filterName)
+		filter.LogWarnf("%s: no budgets configured: requests pass unmetered", filterName)
 	}
-	return types.OnPluginStartStatusOK
+	return nil
 }
 
 // keysOnRoute reports whether a budget of any rule is keyed on the route name.
@@ -150,18 +149,18 @@ func (p *pluginContext) flush() {
 	p.lastFlush = time.Now()
 	e := &p.global.Engine
 	keys, deltas := p.pending.Drain(e.FlushKeys)
-	_, err := proxywasm.DispatchHttpCall(e.Cluster, engineHeaders(e), budget.AdjustCommand(keys, deltas), nil, e.TimeoutMS,
+	err := filter.HTTPCall(e.Cluster, engineHeaders(e), budget.AdjustCommand(keys, deltas), e.TimeoutMS,
 		func(_, bodySize, _ int) {
 			p.flushing = false
 			if err := checkEngineReply(bodySize, budget.ParseAdjustReply); err != nil {
-				p.m.engineErrors.Increment(1)
-				proxywasm.LogWarnf("%s: engine flush: %v", filterName, err)
+				p.m.engineErrors.Inc()
+				filter.LogWarnf("%s: engine flush: %v", filterName, err)
 				p.pending.Restore(keys, deltas)
 			}
 		})
 	if err != nil {
-		p.m.engineErrors.Increment(1)
-		proxywasm.LogWarnf("%s: engine flush: dispatch: %v", filterName, err)
+		p.m.engineErrors.Inc()
+		filter.LogWarnf("%s: engine flush: dispatch: %v", filterName, err)
 		p.pending.Restore(keys, deltas)
 		return
 	}
@@ -176,7 +175,7 @@ func engineHeaders(e *Engine) [][2]string {
 
 // checkEngineReply reads the http_call answer and runs parse on its body.
 func checkEngineReply(bodySize int, parse func([]byte) error) error {
-	hs, err := proxywasm.GetHttpCallResponseHeaders()
+	hs, err := filter.CallResponseHeaders()
 	if err != nil || len(hs) == 0 {
 		return errors.New("no response (engine unreachable)")
 	}
@@ -188,21 +187,21 @@ func checkEngineReply(bodySize int, parse func([]byte) error) error {
 	if bodySize <= 0 {
 		return errors.New("empty engine reply")
 	}
-	body, err := proxywasm.GetHttpCallResponseBody(0, bodySize)
+	body, err := filter.CallResponseBody(0, bodySize)
 	if err != nil {
 		return err
 	}
 	return parse(body)
 }
 
-func (p *pluginContext) NewHttpContext(id uint32) types.HttpContext {
-	return &httpContext{p: p, id: id}
+func (p *pluginContext) NewHandler(x *filter.Exchange) filter.Handler {
+	return &httpContext{p: p, x: x}
 }
 
 type httpContext struct {
-	types.DefaultHttpContext
+	filter.BaseHandler
 	p    *pluginContext
-	id   uint32
+	x    *filter.Exchange
 	cfg  *Config
 	rule string
 	ri   *config.RequestInfo
@@ -228,30 +227,30 @@ type httpContext struct {
 	rawStream   bool // the SSE decoder gave up: pass the rest through
 }
 
-func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
+func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
 	h.start = time.Now()
-	h.ri = filter.ReadRequestInfo(h.p.global.ConsumerHeader, h.p.withRoute)
+	h.ri = h.x.RequestInfo(h.p.global.ConsumerHeader, h.p.withRoute)
 	h.cfg, h.rule = h.p.routed.Select(h.ri)
 	h.req.Limit = h.cfg.MaxBodyBytes
 	if len(h.cfg.Budgets) == 0 || endOfStream {
 		h.skip = true
-		return types.ActionContinue
+		return filter.Continue
 	}
 	// Only JSON bodies are LLM calls; multipart uploads and the like pass unmetered (and unbuffered).
 	if ct, ok := h.ri.Header("content-type"); ok && !strings.Contains(strings.ToLower(ct), "json") {
 		h.skip = true
-		return types.ActionContinue
+		return filter.Continue
 	}
 	// The body may be rewritten (max_tokens, include_usage): let the host recompute its length. Ask the
 	// upstream for an identity-encoded answer so its usage can be read.
 	_ = filter.DropRequestContentLength()
 	_ = filter.AskIdentityEncoding()
-	return types.ActionContinue
+	return filter.Continue
 }
 
-func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+func (h *httpContext) OnRequestBody(bodySize int, endOfStream bool) filter.Action {
 	if h.skip {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	raw, step, err := h.req.Collect(bodySize, endOfStream)
 	return h.request(raw, step, err)
@@ -259,37 +258,43 @@ func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Ac
 
 // OnHttpRequestTrailers meters a body that ended with trailers (Envoy, HTTP/2 and gRPC clients): without it
 // such a request would go upstream unmetered.
-func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
+func (h *httpContext) OnRequestTrailers() filter.Action {
 	if h.skip {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	raw, step, err := h.req.CollectAtTrailers()
 	return h.request(raw, step, err)
 }
 
-func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
+func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Action {
 	switch {
 	case err != nil: // over max_body_bytes, unreadable (Kong spilled it to disk), host errors
 		return h.failRequest(filter.ReasonFor(err, false), err.Error())
 	case step == filter.StepMore:
-		return types.ActionPause
+		return filter.Pause
 	case step == filter.StepSkip:
-		return types.ActionContinue
+		return filter.Continue
 	}
 	return h.admit(raw)
 }
 
 // admit estimates, reserves and either forwards (possibly after an engine callout) or refuses.
-func (h *httpContext) admit(body []byte) types.Action {
+func (h *httpContext) admit(raw []byte) filter.Action {
 	cfg := h.cfg
 	path := h.ri.Path
+	// A compressed request is metered like any other (read through its Content-Encoding, rewritten in it).
+	enc, _ := h.ri.Header("content-encoding")
+	body, err := h.x.Decode(enc, raw, cfg.MaxBodyBytes)
+	if err != nil {
+		return h.failRequest(filter.ReasonFor(err, false), err.Error())
+	}
 	h.format = llm.DetectFormat(path, body)
 	if h.format == llm.FormatUnknown || notGeneration(path) {
 		// Not an LLM generation call (embeddings, files, moderation, ...): budgets do not apply.
 		h.skip = true
-		return types.ActionContinue
+		return filter.Continue
 	}
-	req, err := llm.ParseRequest(h.format, body)
+	req, err := h.x.ParseRequest(h.format, body, llm.Options{Path: path})
 	if err != nil {
 		// any parse error, a wrongly typed field included, is an unparseable body
 		return h.failRequest(telemetry.ReasonRequestBodyUnparseable, "parse request: "+err.Error())
@@ -326,7 +331,7 @@ func (h *httpContext) admit(body []byte) types.Action {
 	h.plan = budget.NewPlan(h.p.global.KeyPrefix, cfg.Budgets, parts, now, price, input, output)
 	if len(h.plan.Slots) == 0 {
 		h.plan = nil
-		return types.ActionContinue
+		return filter.Continue
 	}
 	store := sharedStore{}
 	clampedTo := int64(0)
@@ -361,13 +366,19 @@ func (h *httpContext) admit(body []byte) types.Action {
 		}
 	}
 	if changed {
-		if err := proxywasm.ReplaceHttpRequestBody(body); err != nil {
+		if enc != "" {
+			if body, err = encodeBody(enc, body); err != nil {
+				h.plan.Release(store, &h.p.pending)
+				return h.failRequest(telemetry.ReasonHostError, "encode body: "+err.Error())
+			}
+		}
+		if err := filter.ReplaceRequestBody(body); err != nil {
 			h.plan.Release(store, &h.p.pending)
 			return h.failRequest(telemetry.ReasonHostError, "replace body: "+err.Error())
 		}
 	}
 	if clampedTo > 0 {
-		h.p.m.clamped.Increment(1)
+		h.p.m.clamped.Inc()
 		h.log("clamp", reasonClamped, nil)
 	}
 	if h.plan.HasCluster() {
@@ -375,8 +386,11 @@ func (h *httpContext) admit(body []byte) types.Action {
 		return h.reserveCluster()
 	}
 	h.admitted()
-	return types.ActionContinue
+	return filter.Continue
 }
+
+// encodeBody re-encodes a rewritten body in the request's Content-Encoding.
+func encodeBody(enc string, b []byte) ([]byte, error) { return body.Encode(enc, b) }
 
 // nonGeneration are path fragments of provider APIs that do not generate tokens from a prompt.
 var nonGeneration = []string{"/embeddings", "/moderations", "/files", "/uploads", "/batches", "/fine_tuning",
@@ -436,7 +450,7 @@ func (h *httpContext) keyParts(d *budget.Def, model string) []string {
 // Envoy or "kong.route_name" on Kong) as a key part: printable values as they are, binary ones (Envoy
 // encodes integers as 8 bytes) in hex, so that distinct values never share a counter.
 func propertyPart(path string) string {
-	v, err := proxywasm.GetProperty(strings.Split(path, "."))
+	v, err := filter.Property(strings.Split(path, "."))
 	if err != nil || len(v) == 0 {
 		return ""
 	}
@@ -476,7 +490,7 @@ func (h *httpContext) consumer() string {
 // monitorOnly records a denial that monitor mode lets through: the request is charged its real usage at
 // the end (Charged stays 0, so Settle adds the actual amount).
 func (h *httpContext) monitorOnly(d budget.Denial) {
-	h.p.m.monitored.Increment(1)
+	h.p.m.monitored.Inc()
 	h.log("deny", reasonFor(d), h.denialAttrs(d))
 	h.plan.LocalHeld = true
 }
@@ -498,8 +512,8 @@ func (h *httpContext) denialAttrs(d budget.Denial) []telemetry.Attr {
 }
 
 // deny answers 429 in the provider's error shape with the rate-limit headers of the refusing counter.
-func (h *httpContext) deny(d budget.Denial, now time.Time) types.Action {
-	h.p.m.denied.Increment(1)
+func (h *httpContext) deny(d budget.Denial, now time.Time) filter.Action {
+	h.p.m.denied.Inc()
 	reason := reasonFor(d)
 	h.log("deny", reason, h.denialAttrs(d))
 	msg := "token budget exceeded for this key; retry after the window resets"
@@ -516,17 +530,17 @@ func (h *httpContext) deny(d budget.Denial, now time.Time) types.Action {
 	hs, body := reply.Error(h.format, 429, reason, msg, h.ri.RequestID)
 	hs = append(hs, extra...)
 	h.plan = nil
-	if err := proxywasm.SendHttpResponse(429, hs, body, -1); err != nil {
-		proxywasm.LogErrorf("%s: send 429: %v", filterName, err)
+	if err := h.x.SendResponse(429, hs, body); err != nil {
+		filter.LogErrorf("%s: send 429: %v", filterName, err)
 	}
-	return types.ActionPause
+	return filter.Pause
 }
 
 // reserveCluster asks the engine to reserve on the cluster counters and pauses the request until it answers.
-func (h *httpContext) reserveCluster() types.Action {
+func (h *httpContext) reserveCluster() filter.Action {
 	cs, idx := h.plan.ClusterCounters()
 	e := &h.p.global.Engine
-	_, err := proxywasm.DispatchHttpCall(e.Cluster, engineHeaders(e), budget.ReserveCommand(cs), nil, e.TimeoutMS,
+	err := h.x.HTTPCall(e.Cluster, engineHeaders(e), budget.ReserveCommand(cs), e.TimeoutMS,
 		func(_, bodySize int, _ int) {
 			var allowed bool
 			var denied int
@@ -548,17 +562,17 @@ func (h *httpContext) reserveCluster() types.Action {
 			switch {
 			case err != nil:
 				if h.engineDown(err) {
-					_ = proxywasm.ResumeHttpRequest()
+					_ = h.x.ResumeRequest()
 				}
 			case allowed:
 				h.plan.ClusterReserved(used)
 				h.admitted()
-				_ = proxywasm.ResumeHttpRequest()
+				_ = h.x.ResumeRequest()
 			case !h.cfg.Enforce():
-				h.p.m.monitored.Increment(1)
+				h.p.m.monitored.Inc()
 				h.log("deny", reasonExceeded, h.denialAttrs(budget.Denial{Slot: idx[denied], Used: used[denied]}))
 				h.plan.ClusterHeld = true
-				_ = proxywasm.ResumeHttpRequest()
+				_ = h.x.ResumeRequest()
 			default:
 				h.plan.Release(sharedStore{}, &h.p.pending)
 				h.deny(budget.Denial{Slot: idx[denied], Used: used[denied]}, time.Now())
@@ -566,18 +580,18 @@ func (h *httpContext) reserveCluster() types.Action {
 		})
 	if err != nil {
 		if h.engineDown(errors.New("dispatch: " + err.Error())) {
-			return types.ActionContinue
+			return filter.Continue
 		}
-		return types.ActionPause
+		return filter.Pause
 	}
-	return types.ActionPause
+	return filter.Pause
 }
 
 // engineDown applies the budgets' fail mode when the engine cannot answer: true lets the request go on
 // (every cluster budget of the request fails open), false has sent the refusal.
 func (h *httpContext) engineDown(err error) bool {
-	h.p.m.engineErrors.Increment(1)
-	proxywasm.LogWarnf("%s: engine: %v", filterName, err)
+	h.p.m.engineErrors.Inc()
+	filter.LogWarnf("%s: engine: %v", filterName, err)
 	open := true
 	for i, s := range h.plan.Slots {
 		if s.Cluster != "" && !h.plan.Def(i).FailOpen {
@@ -591,23 +605,23 @@ func (h *httpContext) engineDown(err error) bool {
 	}
 	h.plan.Release(sharedStore{}, &h.p.pending)
 	h.plan = nil
-	h.p.m.denied.Increment(1)
+	h.p.m.denied.Inc()
 	h.log("deny", reasonEngineDown, nil)
 	hs, body := reply.Error(h.format, 503, reasonEngineDown, "the token budget engine is unavailable", h.ri.RequestID)
-	_ = proxywasm.SendHttpResponse(503, hs, body, -1)
+	_ = h.x.SendResponse(503, hs, body)
 	return false
 }
 
 func (h *httpContext) admitted() {
-	h.p.m.allowed.Increment(1)
-	h.p.m.reserved.Increment(uint64(max(h.plan.Input+h.plan.Output, 1)))
+	h.p.m.allowed.Inc()
+	h.p.m.reserved.Add(uint64(max(h.plan.Input+h.plan.Output, 1)))
 }
 
 // failRequest follows on_error: allow lets the request through unmetered, deny refuses it. Monitor mode
 // logs what on_error says (with mode "monitor") and lets the request through.
-func (h *httpContext) failRequest(reason, detail string) types.Action {
-	h.p.m.errors.Increment(1)
-	proxywasm.LogWarnf("%s: %s: %s", filterName, reason, detail)
+func (h *httpContext) failRequest(reason, detail string) filter.Action {
+	h.p.m.errors.Inc()
+	filter.LogWarnf("%s: %s: %s", filterName, reason, detail)
 	h.skip = true
 	if h.cfg.FailOpen() {
 		h.log("allow", reason, nil)
@@ -615,15 +629,15 @@ func (h *httpContext) failRequest(reason, detail string) types.Action {
 		h.log("deny", reason, nil)
 	}
 	if h.cfg.PassOnError() {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	status := filter.StatusFor(reason) // 413 too large, 400 unparseable, 500 host errors
 	if reason == reasonUnknownPrice {
 		status = 400
 	}
 	hs, body := reply.Error(h.format, status, reason, "the request could not be metered by the token budget filter", h.ri.RequestID)
-	_ = proxywasm.SendHttpResponse(uint32(status), hs, body, -1)
-	return types.ActionPause
+	_ = h.x.SendResponse(status, hs, body)
+	return filter.Pause
 }
 
 func (h *httpContext) log(action, reason string, attrs []telemetry.Attr) {
@@ -636,7 +650,7 @@ func (h *httpContext) log(action, reason string, attrs []telemetry.Attr) {
 			d.Signals = appendUnique(d.Signals, "budget:"+h.plan.Def(i).Name)
 		}
 	}
-	proxywasm.LogInfo(d.String())
+	filter.LogInfo(d.String())
 }
 
 func appendUnique(xs []string, s string) []string {
@@ -650,14 +664,14 @@ func appendUnique(xs []string, s string) []string {
 
 // ---- response side ----
 
-func (h *httpContext) OnHttpResponseHeaders(_ int, _ bool) types.Action {
+func (h *httpContext) OnResponseHeaders(_ bool) filter.Action {
 	if h.plan == nil {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	h.respStarted = true
-	hs, err := proxywasm.GetHttpResponseHeaders()
+	hs, err := filter.ResponseHeaders()
 	if err != nil {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	var ctype string
 	for _, kv := range hs {
@@ -672,17 +686,17 @@ func (h *httpContext) OnHttpResponseHeaders(_ int, _ bool) types.Action {
 	if h.stream {
 		h.parser = llm.NewStreamParser(h.format)
 		// Events may be dropped or a terminal frame appended: the length changes.
-		_ = proxywasm.RemoveHttpResponseHeader("content-length")
+		_ = filter.RemoveResponseHeader("content-length")
 	}
 	// Tell the client where it stands: the tightest counter after this request's reservation.
 	if h.status < 300 && h.cfg.Enforce() && h.plan.Used != nil {
 		if i, room := budget.Tightest(h.plan.Slots, h.plan.Used); i >= 0 {
 			for _, kv := range budget.RateHeaders(h.plan.Slots[i], room, time.Now(), false) {
-				_ = proxywasm.ReplaceHttpResponseHeader(kv[0], kv[1])
+				_ = filter.ReplaceResponseHeader(kv[0], kv[1])
 			}
 		}
 	}
-	return types.ActionContinue
+	return filter.Continue
 }
 
 func atoi(s string) int {
@@ -696,13 +710,13 @@ func atoi(s string) int {
 	return n
 }
 
-func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
+func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Action {
 	if h.plan == nil || h.status >= 300 {
-		return types.ActionContinue
+		return filter.Continue
 	}
-	data, err := proxywasm.GetHttpResponseBody(0, bodySize)
+	data, err := filter.GetResponseBody(0, bodySize)
 	if err != nil {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if !h.stream {
 		// Keep a copy of the JSON answer to read its usage at the end; the client is not delayed.
@@ -718,7 +732,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 			}
 			h.respBuf = nil
 		}
-		return types.ActionContinue
+		return filter.Continue
 	}
 	if h.cut {
 		// The stream was ended for the client; swallow what the upstream still sends, but keep reading its
@@ -726,11 +740,11 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		for _, ev := range h.dec.Feed(data) {
 			h.readUsage(ev)
 		}
-		_ = proxywasm.ReplaceHttpResponseBody(nil)
-		return types.ActionContinue
+		_ = filter.ReplaceResponseBody(nil)
+		return filter.Continue
 	}
 	if h.rawStream {
-		return types.ActionContinue
+		return filter.Continue
 	}
 	out := h.streamOut[:0]
 	changed := false
@@ -739,14 +753,14 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		// An event larger than the decoder's bound: stop parsing, forward everything as received (the
 		// output of this stream is then charged at its reservation).
 		h.rawStream = true
-		h.p.m.errors.Increment(1)
+		h.p.m.errors.Inc()
 		for _, ev := range events {
 			out = append(out, ev.Raw...)
 		}
 		out = append(out, h.dec.Pending()...)
-		_ = proxywasm.ReplaceHttpResponseBody(out)
+		_ = filter.ReplaceResponseBody(out)
 		h.streamOut = out[:0]
-		return types.ActionContinue
+		return filter.Continue
 	}
 	for _, ev := range events {
 		if h.hideUsage && llm.IsUsageOnlyChunk(ev) {
@@ -760,7 +774,7 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 				"the token budget was exhausted during the response", h.ri.RequestID)...)
 			h.cut = true
 			changed = true
-			h.p.m.cutOff.Increment(1)
+			h.p.m.cutOff.Inc()
 			h.log("truncate", reasonCutOff, []telemetry.Attr{{Key: "output_tokens", Value: float64(h.outText)}})
 			break
 		}
@@ -772,10 +786,10 @@ func (h *httpContext) OnHttpResponseBody(bodySize int, endOfStream bool) types.A
 		}
 	}
 	if changed || len(out) != len(data) {
-		_ = proxywasm.ReplaceHttpResponseBody(out)
+		_ = filter.ReplaceResponseBody(out)
 	}
 	h.streamOut = out[:0]
-	return types.ActionContinue
+	return filter.Continue
 }
 
 func (h *httpContext) readUsage(ev sse.Event) {
@@ -826,7 +840,7 @@ func (h *httpContext) overBudget() bool {
 	return !ok && h.cfg.CutOffStreams && h.cfg.Enforce()
 }
 
-func (h *httpContext) OnHttpStreamDone() {
+func (h *httpContext) OnDone() {
 	if h.plan == nil {
 		return
 	}
@@ -848,13 +862,13 @@ func (h *httpContext) OnHttpStreamDone() {
 	}
 	before := h.plan.Input + h.plan.Output
 	if err := h.plan.Settle(sharedStore{}, &h.p.pending, actual); err != nil {
-		proxywasm.LogWarnf("%s: settle: %v", filterName, err)
+		filter.LogWarnf("%s: settle: %v", filterName, err)
 	}
 	if d := before - actual.Input - actual.Output; d > 0 {
-		h.p.m.refunded.Increment(uint64(d))
+		h.p.m.refunded.Add(uint64(d))
 	}
 	if t := actual.Input + actual.Output; t > 0 {
-		h.p.m.charged.Increment(uint64(t))
+		h.p.m.charged.Add(uint64(t))
 	}
 	h.plan = nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 )
 
@@ -60,7 +59,7 @@ type RequestBody struct {
 // Collect is called from OnHttpRequestBody with its arguments. See RequestBody. After an error the
 // body counts as handled (StepSkip).
 func (b *RequestBody) Collect(bodySize int, endOfStream bool) ([]byte, Step, error) {
-	return collectHost(&b.seen, &b.handled, b.Limit, bodySize, endOfStream, proxywasm.GetHttpRequestBody)
+	return collectHost(&b.seen, &b.handled, b.Limit, bodySize, endOfStream, getRequestBody)
 }
 
 // CollectAtTrailers reads the body buffered so far when the request ends with trailers, from
@@ -70,7 +69,7 @@ func (b *RequestBody) CollectAtTrailers() ([]byte, Step, error) {
 		b.handled = true
 		return nil, StepSkip, nil
 	}
-	return collectHost(&b.seen, &b.handled, b.Limit, b.seen, true, proxywasm.GetHttpRequestBody)
+	return collectHost(&b.seen, &b.handled, b.Limit, b.seen, true, getRequestBody)
 }
 
 // Handled reports whether the body was read, failed, or ended.
@@ -111,13 +110,6 @@ func collectHost(seen *int, handled *bool, limit int64, bodySize int, eos bool, 
 		return nil, StepSkip, fmt.Errorf("request body of %d bytes: %w (%d)", len(body), ErrBodyTooLarge, limit)
 	}
 	return body, StepReady, nil
-}
-
-// ReplaceRequestBody replaces the whole request body (from OnHttpRequestBody or
-// OnHttpRequestTrailers after Collect returned it). Remove content-length in OnHttpRequestHeaders when
-// the size may change (DropRequestContentLength).
-func ReplaceRequestBody(body []byte) error {
-	return proxywasm.ReplaceHttpRequestBody(body)
 }
 
 // ResponseBody accumulates a non-streamed response body inside the filter: each chunk is copied and
@@ -169,14 +161,14 @@ func (b *ResponseBody) Collect(bodySize int, endOfStream bool) ([]byte, Step, er
 		return nil, StepSkip, nil
 	case respDropping:
 		if bodySize > 0 {
-			_ = proxywasm.ReplaceHttpResponseBody(nil)
+			_ = ReplaceResponseBody(nil)
 		}
 		return nil, StepSkip, nil
 	}
 	var chunk []byte
 	if bodySize > 0 {
 		var err error
-		chunk, err = proxywasm.GetHttpResponseBody(0, bodySize)
+		chunk, err = GetResponseBody(0, bodySize)
 		if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
 			b.passthrough()
 			return nil, StepSkip, fmt.Errorf("read response body: %w", err)
@@ -196,19 +188,19 @@ func (b *ResponseBody) Collect(bodySize int, endOfStream bool) ([]byte, Step, er
 		b.state = respHandled
 		body := b.buf
 		b.buf = nil
-		if err := proxywasm.ReplaceHttpResponseBody(body); err != nil {
+		if err := ReplaceResponseBody(body); err != nil {
 			return nil, StepSkip, fmt.Errorf("write back response body: %w", err)
 		}
 		return body, StepReady, nil
 	}
 	if len(chunk) > 0 {
-		if err := proxywasm.ReplaceHttpResponseBody(nil); err != nil {
+		if err := ReplaceResponseBody(nil); err != nil {
 			// the chunk stays in place; forward what was held before it and stop collecting
 			held := b.buf[:len(b.buf)-len(chunk)]
 			b.buf = nil
 			b.state = respPassthrough
 			if len(held) > 0 {
-				_ = proxywasm.PrependHttpResponseBody(held)
+				_ = prependResponseBody(held)
 			}
 			return nil, StepSkip, fmt.Errorf("hold response chunk: %w", err)
 		}
@@ -219,7 +211,7 @@ func (b *ResponseBody) Collect(bodySize int, endOfStream bool) ([]byte, Step, er
 // passthrough writes the held bytes in front of the current chunk and lets everything else through.
 func (b *ResponseBody) passthrough() {
 	if len(b.buf) > 0 {
-		_ = proxywasm.PrependHttpResponseBody(b.buf)
+		_ = prependResponseBody(b.buf)
 	}
 	b.buf = nil
 	b.state = respPassthrough
@@ -228,9 +220,3 @@ func (b *ResponseBody) passthrough() {
 // Drop makes Collect empty every later chunk (fail closed after an error or a block decision).
 // Replace the current chunk yourself (ReplaceResponseBody) with what the client should get.
 func (b *ResponseBody) Drop() { b.buf = nil; b.state = respDropping }
-
-// ReplaceResponseBody sets the bytes the client receives for the current response chunk (the whole
-// body when called after ResponseBody.Collect returned StepReady).
-func ReplaceResponseBody(body []byte) error {
-	return proxywasm.ReplaceHttpResponseBody(body)
-}

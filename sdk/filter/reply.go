@@ -19,6 +19,17 @@ import (
 // second reply (Kong traps on it).
 func SendReply(f llm.Format, status int, code, message, requestID string) error {
 	headers, body := reply.Error(f, status, code, message, requestID)
+	return sendResponse(status, headers, body)
+}
+
+// sendResponse sends a local reply, once per exchange when called inside a pipeline callback.
+func sendResponse(status int, headers [][2]string, body []byte) error {
+	if x := cur; x != nil {
+		if x.replied {
+			return nil
+		}
+		x.replied = true
+	}
 	return proxywasm.SendHttpResponse(uint32(status), headers, body, -1)
 }
 

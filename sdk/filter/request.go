@@ -26,7 +26,7 @@ func RequestInfo(consumerHeader string) *config.RequestInfo {
 // request.path and request.method properties. A failing header read gives an empty Headers list, not
 // an error: rules then match on what is known, and the filter's checks still run.
 func ReadRequestInfo(consumerHeader string, withRoute bool) *config.RequestInfo {
-	hs, _ := proxywasm.GetHttpRequestHeaders()
+	hs, _ := getRequestHeaders()
 	ri := RequestInfoFromHeaders(hs, consumerHeader)
 	if ri.Path == "" {
 		if v, ok := PropertyString("request", "path"); ok {
@@ -184,20 +184,20 @@ func DecodeBool(b []byte) (bool, bool) {
 // replaced with one of a different size. Call it in OnHttpRequestHeaders: Envoy forwards the headers
 // when that callback returns Continue, and later changes fail.
 func DropRequestContentLength() error {
-	return proxywasm.RemoveHttpRequestHeader("content-length")
+	return removeRequestHeader("content-length")
 }
 
 // DropResponseContentLength removes content-length from the response headers; call it in
 // OnHttpResponseHeaders when the response body may be rewritten.
 func DropResponseContentLength() error {
-	return proxywasm.RemoveHttpResponseHeader("content-length")
+	return RemoveResponseHeader("content-length")
 }
 
 // AskIdentityEncoding removes accept-encoding from the request so the upstream answers uncompressed.
 // Call it in OnHttpRequestHeaders when the filter must read a streamed (SSE) response: a compressed
 // stream cannot be decoded chunk by chunk inside the filter.
 func AskIdentityEncoding() error {
-	return proxywasm.RemoveHttpRequestHeader("accept-encoding")
+	return removeRequestHeader("accept-encoding")
 }
 
 // RestrictAcceptEncoding narrows the request's accept-encoding to the codings sdk/body can re-encode
@@ -214,7 +214,7 @@ func RestrictAcceptEncoding(ri *config.RequestInfo) error {
 		return nil
 	}
 	if nv == "" {
-		return proxywasm.RemoveHttpRequestHeader("accept-encoding")
+		return removeRequestHeader("accept-encoding")
 	}
-	return proxywasm.ReplaceHttpRequestHeader("accept-encoding", nv)
+	return replaceRequestHeader("accept-encoding", nv)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmguard/wasmguard/sdk/sse"
@@ -107,7 +106,7 @@ func (s *SSEStream) OnBody(bodySize int, endOfStream bool, fn EventFunc) error {
 	case sseDropping:
 		// empty the chunk without reading it: a read would copy bytes into the VM only to drop them
 		if bodySize > 0 {
-			if err := proxywasm.ReplaceHttpResponseBody(nil); err != nil {
+			if err := ReplaceResponseBody(nil); err != nil {
 				return fmt.Errorf("drop response chunk: %w", err)
 			}
 		}
@@ -116,14 +115,14 @@ func (s *SSEStream) OnBody(bodySize int, endOfStream bool, fn EventFunc) error {
 	var chunk []byte
 	if bodySize > 0 {
 		var err error
-		chunk, err = proxywasm.GetHttpResponseBody(0, bodySize)
+		chunk, err = GetResponseBody(0, bodySize)
 		if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
 			return fmt.Errorf("read response chunk: %w", err)
 		}
 	}
 	out, perr := s.Process(chunk, endOfStream, fn)
 	if !bytes.Equal(out, chunk) {
-		if err := proxywasm.ReplaceHttpResponseBody(out); err != nil {
+		if err := ReplaceResponseBody(out); err != nil {
 			return fmt.Errorf("replace response chunk: %w", err)
 		}
 	}
