@@ -2,8 +2,10 @@ package tokenbudget
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -740,5 +742,45 @@ func TestClusterReserveAtTrailers(t *testing.T) {
 		case !deny && (r.Status != 200 || r.Upstream == nil || string(r.Upstream.Body) != string(req.Body)):
 			t.Fatalf("engine allowed at trailers: status %d %s", r.Status, r.Body)
 		}
+	}
+}
+
+// TestGzipRequestIsMetered: a gzip-encoded request reserves exactly what the same request in plain JSON
+// does, and a max_tokens the filter adds is written back gzip-encoded (before the pipeline, tokenbudget
+// read the compressed bytes, found no JSON and let the request through unmetered).
+func TestGzipRequestIsMetered(t *testing.T) {
+	cfg := fmt.Sprintf(localTotal, 100000, `,"default_max_tokens":300,"enforce_max_tokens":true`)
+	plainHost := newHost(t, 1, cfg, nil)
+	key := modelKey("m", "gpt-4o", budget.Minute)
+	s := plainHost.OpenStream(0, chatReq("gpt-4o", 0, false))
+	s.SendRequest()
+	want := used(t, plainHost, key)
+	if want < 300 {
+		t.Fatalf("plain request reserved %d, want >= 300", want)
+	}
+
+	h := newHost(t, 1, cfg, nil)
+	req := chatReq("gpt-4o", 0, false, [2]string{"content-encoding", "gzip"})
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(req.Body)
+	zw.Close()
+	req.Body = zb.Bytes()
+	gs := h.OpenStream(0, req)
+	gs.SendRequest()
+	up := gs.UpstreamRequest()
+	if up == nil {
+		t.Fatal("gzip request not forwarded")
+	}
+	if got := used(t, h, key); got != want {
+		t.Fatalf("gzip request reserved %d, the same request in plain JSON %d", got, want)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(up.Body))
+	if err != nil {
+		t.Fatalf("upstream body is not gzip: %v", err)
+	}
+	plain, _ := io.ReadAll(zr)
+	if gjson.GetBytes(plain, "max_tokens").Int() != 300 {
+		t.Fatalf("upstream body %s: want max_tokens 300 added", plain)
 	}
 }
