@@ -10,6 +10,10 @@
 //	sdk/reply      provider-shaped error responses and mid-stream error events
 //	sdk/pii        one-pass PII and secret scanner (trigger bytes + validators: Luhn, mod-97, checksums,
 //	               vendor key formats, entropy); shared by piimask, outputguard and the eval harness
+//	sdk/render     text as a markdown renderer and a browser read it: URL decoding (character references,
+//	               backslash escapes, percent), whether a position lies in a link construct (InLink)
+//	sdk/placeholder  the recogniser of piimask's reversible placeholders ([EMAIL_3F9A2C7D]), shared by
+//	               piimask (restore) and outputguard (a placeholder in a URL is the user's data)
 //	sdk/telemetry  the one-line decision log and metric names; never prompt text or PII
 //	sdk/filter     proxywasm glue: config loading in OnPluginStart, request info, body accumulators,
 //	               SSE rewriting, local replies, metrics
