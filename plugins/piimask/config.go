@@ -41,6 +41,11 @@ type Config struct {
 	// RestoreResponses puts the original values back in place of tokenize placeholders in the response of the
 	// same stream ("restore_responses"; default true).
 	RestoreResponses bool
+	// RestoreInLinks also restores placeholders inside link constructs: URLs, link and image destinations, HTML
+	// tags and attributes, autolinks, reference definitions, CSS url() ("restore_in_links"; default false: there
+	// the value would go to whatever server the model named, so the placeholder stays and the decision log says
+	// so).
+	RestoreInLinks bool
 	// MaskResponses also masks entities the model itself writes in responses ("mask_responses"; default
 	// false). Tokenize acts as redact there (nothing to restore to).
 	MaskResponses bool
@@ -82,6 +87,7 @@ func readConfig(o config.Obj) Config {
 	c := Config{
 		Common:           config.ReadCommon(o),
 		RestoreResponses: o.Bool("restore_responses", true),
+		RestoreInLinks:   o.Bool("restore_in_links", false),
 		MaskResponses:    o.Bool("mask_responses", false),
 		BlockStatus:      int(o.Int("block_status", defaultBlockStatus, 400, 599)),
 		HMACKey:          o.String("hmac_key", ""),

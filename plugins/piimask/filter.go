@@ -27,6 +27,7 @@ const (
 	reasonBlocked    = "pii_blocked"
 	reasonClean      = "pii_none"
 	reasonRestored   = "pii_restored"
+	reasonKeptInLink = "pii_kept_in_link" // a placeholder in a link construct was not restored (restore_in_links)
 	reasonRespMasked = "pii_masked_in_response"
 )
 
@@ -101,6 +102,7 @@ type httpContext struct {
 func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
 	h.s.Info = h.x.RequestInfo(h.p.routed.Default.ConsumerHeader, h.p.routed.UsesRoute())
 	h.cfg, h.s.Rule = h.p.routed.Select(h.s.Info)
+	h.vault.RestoreInLinks = h.cfg.RestoreInLinks
 	if endOfStream {
 		h.skip = true
 		return filter.Continue
@@ -712,15 +714,20 @@ func (h *httpContext) logResponse() {
 	}
 	h.p.m.restored.Add(uint64(h.restoredN))
 	h.p.m.respMasked.Add(uint64(h.respFinds))
-	if h.restoredN == 0 && h.respFinds == 0 {
+	kept := h.vault.KeptInLinks()
+	if h.restoredN == 0 && h.respFinds == 0 && kept == 0 {
 		return
 	}
 	reason, action := reasonRestored, "restore"
+	if kept > 0 {
+		reason = reasonKeptInLink
+	}
 	if h.respFinds > 0 {
 		reason, action = reasonRespMasked, "mask"
 	}
 	h.log(action, reason, nil, []telemetry.Attr{
 		{Key: "restored", Value: float64(h.restoredN)}, {Key: "response_entities", Value: float64(h.respFinds)},
+		{Key: "kept_in_links", Value: float64(kept)},
 	})
 }
 

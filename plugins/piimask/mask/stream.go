@@ -1,6 +1,10 @@
 package mask
 
-import "github.com/wasmguard/wasmguard/sdk/pii"
+import (
+	"github.com/wasmguard/wasmguard/sdk/pii"
+	"github.com/wasmguard/wasmguard/sdk/placeholder"
+	"github.com/wasmguard/wasmguard/sdk/render"
+)
 
 // Streaming.
 //
@@ -198,10 +202,12 @@ func isBoundary(b []byte, k int) bool {
 }
 
 // Restorer replaces placeholders in streamed text, holding back at most MaxPlaceholderLen bytes (a possible
-// placeholder split across pieces).
+// placeholder split across pieces). It keeps up to render.LinkWindow bytes of the text already emitted as the
+// context that tells whether a placeholder lies in a link (Vault.RestoreInLinks).
 type Restorer struct {
 	v    *Vault
-	pend []byte
+	buf  []byte // context (emitted input) + pending input
+	done int    // bytes of buf already emitted
 	// Restored counts the placeholders replaced so far.
 	Restored int
 }
@@ -210,32 +216,38 @@ type Restorer struct {
 func NewRestorer(v *Vault) *Restorer { return &Restorer{v: v} }
 
 // Pending is the number of bytes held back.
-func (r *Restorer) Pending() int { return len(r.pend) }
+func (r *Restorer) Pending() int { return len(r.buf) - r.done }
 
 // Write adds p and returns the text that is safe to emit.
 func (r *Restorer) Write(p []byte) []byte {
-	buf := append(r.pend, p...)
-	hold := len(buf)
-	for i := len(buf) - 1; i >= 0 && len(buf)-i <= MaxPlaceholderLen+1; i-- {
-		if buf[i] == '[' {
-			if _, partial := placeholderAt(buf, i); partial {
+	r.buf = append(r.buf, p...)
+	hold := len(r.buf)
+	for i := len(r.buf) - 1; i >= r.done && len(r.buf)-i <= MaxPlaceholderLen+1; i-- {
+		if r.buf[i] == '[' {
+			if _, partial := placeholder.At(r.buf, i); partial {
 				hold = i
 			}
 			break
 		}
 	}
-	out, n := Restore(buf[:hold], r.v)
-	r.Restored += n
-	res := append([]byte(nil), out...)
-	r.pend = append(r.pend[:0], buf[hold:]...)
-	return res
+	return r.emit(hold)
 }
 
 // Flush returns the held-back text (restored when it is a complete placeholder).
-func (r *Restorer) Flush() []byte {
-	out, n := Restore(r.pend, r.v)
+func (r *Restorer) Flush() []byte { return r.emit(len(r.buf)) }
+
+func (r *Restorer) emit(to int) []byte {
+	out, n := restoreRange(r.buf, r.done, to, r.v)
+	if out == nil {
+		out = append([]byte(nil), r.buf[r.done:to]...)
+	}
 	r.Restored += n
-	res := append([]byte(nil), out...)
-	r.pend = r.pend[:0]
-	return res
+	r.done = to
+	if r.done > 2*render.LinkWindow {
+		cut := r.done - render.LinkWindow
+		k := copy(r.buf, r.buf[cut:])
+		r.buf = r.buf[:k]
+		r.done -= cut
+	}
+	return out
 }
