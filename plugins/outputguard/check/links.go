@@ -1,6 +1,11 @@
 package check
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/wasmguard/wasmguard/sdk/placeholder"
+	"github.com/wasmguard/wasmguard/sdk/render"
+)
 
 // link handles markdown constructs starting at '!' or '[': inline images and links, full/collapsed/shortcut
 // reference links, and reference definitions.
@@ -324,15 +329,14 @@ func (s *scanner) bare(p int) bool {
 	}
 	c := lower(t[p])
 	if c == 'h' || c == 'w' {
-		m1, part1 := hasPrefixFold(t, p, "https://")
-		m2, part2 := hasPrefixFold(t, p, "http://")
+		m1, part1 := webScheme(t, p)             // also written with character references or escapes (a linkifier reads them decoded)
 		m3, part3 := hasPrefixFold(t, p, "www.") // GFM extended autolink
 		if m3 && (p+4 >= len(t) || !isWordByte(t[p+4])) {
 			m3 = false
 			part3 = p+4 >= len(t)
 		}
-		if !m1 && !m2 && !m3 {
-			return !((part1 || part2 || part3) && s.more(p, len(t)))
+		if !m1 && !m3 {
+			return !((part1 || part3) && s.more(p, len(t)))
 		}
 		q := p
 		for q < len(t) && !isSpace(t[q]) && t[q] != '<' && t[q] != '>' && t[q] != '"' && t[q] != '`' && t[q] != '\'' && q-p < s.k.maxConstruct {
@@ -373,6 +377,70 @@ func (s *scanner) bare(p int) bool {
 		s.add(Finding{Check: CheckMarkup, Type: typ, Start: p, End: end, Score: 1, Replace: "blocked:", CanRedact: true})
 	}
 	return true
+}
+
+// webScheme: t[p:] starts "http:" or "https:" followed by two slashes, where the colon and the slashes may be
+// character references (&#58; &colon; &#x2F; &sol;), backslash escapes (\:) or backslashes (a browser reads '\'
+// as '/' in these URLs). partial: the text ends before that is decided.
+func webScheme(t []byte, p int) (match, partial bool) {
+	q := p
+	for _, want := range []byte("http") {
+		if q >= len(t) {
+			return false, true
+		}
+		if lower(t[q]) != want {
+			return false, false
+		}
+		q++
+	}
+	if q < len(t) && lower(t[q]) == 's' {
+		q++
+	}
+	for unit := 0; unit < 3; unit++ {
+		if q >= len(t) {
+			return false, true
+		}
+		c, w := urlUnit(t, q)
+		if w == 0 {
+			return false, true
+		}
+		if unit == 0 && c != ':' || unit > 0 && c != '/' && c != '\\' {
+			return false, false
+		}
+		q += w
+	}
+	return true, false
+}
+
+// urlUnit reads one character of a URL in markdown text at q: a character reference, a backslash escape of
+// punctuation other than '\', or a byte. w == 0: a reference cut off by the end of the text.
+func urlUnit(t []byte, q int) (c byte, w int) {
+	switch t[q] {
+	case '&':
+		r, w := render.CharRef(t, q)
+		if w == 0 {
+			e := q + 1
+			for e < len(t) && e-q < 24 && (isWordByte(t[e]) || t[e] == '#') {
+				e++
+			}
+			if e >= len(t) {
+				return 0, 0
+			}
+			return '&', 1
+		}
+		if r >= 0x80 {
+			return 0x80, w
+		}
+		return byte(r), w
+	case '\\':
+		if q+1 >= len(t) {
+			return 0, 0
+		}
+		if n := t[q+1]; n != '\\' && n > ' ' && n < 0x7f && !isWordByte(n) {
+			return n, 2
+		}
+	}
+	return t[q], 1
 }
 
 func countByte(b []byte, c byte) int {
@@ -543,26 +611,46 @@ func (s *scanner) evalURL(ds, de int, where string, image bool) {
 
 func (s *scanner) judgeURL(ds, de int, where string, image bool) (Finding, bool) {
 	k := s.k
-	u := s.text[ds:de]
+	raw := s.text[ds:de]
+	// the URL as the renderer and the browser read it: character references, backslash escapes, tab/newline
+	u := raw
+	if needsDecode(raw) {
+		s.urlBuf = render.Decode(s.urlBuf[:0], raw, render.URL)
+		u = s.urlBuf
+	}
 	if typ := dangerousURL(u); typ != "" {
 		if !k.cfg.Markup.Enabled {
 			return Finding{}, false
 		}
 		return Finding{Check: CheckMarkup, Type: typ, Start: ds, End: de, Score: 1, Replace: k.cfg.Exfil.Placeholder, CanRedact: true}, true
 	}
-	if !k.cfg.Exfil.Enabled || (k.cfg.Exfil.ImagesOnly && !image) {
+	if !k.cfg.Exfil.Enabled {
+		return Finding{}, false
+	}
+	f := Finding{Check: CheckExfil, Start: ds, End: de, Replace: k.cfg.Exfil.Placeholder, CanRedact: true}
+	// a piimask placeholder stands for the user's own data (piimask restores it in whichever order the filters
+	// run): in any URL, link or image, with any host, it is data leaving
+	if s.hasPlaceholder(raw, u) {
+		f.Type, f.Score = where+"_pii_placeholder", 1
+		return f, true
+	}
+	if k.cfg.Exfil.ImagesOnly && !image {
 		return Finding{}, false
 	}
 	host, rest, ok := splitURL(u)
 	if !ok {
 		return Finding{}, false
 	}
-	f := Finding{Check: CheckExfil, Start: ds, End: de, Replace: k.cfg.Exfil.Placeholder, CanRedact: true}
 	if len(k.allow) > 0 && !k.hostAllowed(host) {
 		f.Type, f.Score = where+"_untrusted_host", 1
 		return f, true
 	}
 	score := payloadScore(rest) + hostScore(host)
+	if indexByte(rest, '%') >= 0 {
+		// data percent-encoded in the path or query scores as it reads decoded
+		s.pctBuf = render.Decode(s.pctBuf[:0], rest, render.Percent)
+		score = max(score, payloadScore(s.pctBuf)+hostScore(host))
+	}
 	if image {
 		score += 0.2
 	}
@@ -573,7 +661,34 @@ func (s *scanner) judgeURL(ds, de int, where string, image bool) (Finding, bool)
 	return Finding{}, false
 }
 
-// splitURL returns the lower-case host and the part after it of an absolute (or protocol-relative) URL.
+// needsDecode: u holds a byte the URL decoding would change.
+func needsDecode(u []byte) bool {
+	if len(u) > 0 && (u[0] <= ' ' || u[len(u)-1] <= ' ') {
+		return true
+	}
+	for _, c := range u {
+		if c == '&' || c == '\\' || c == '\t' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPlaceholder: a piimask placeholder in the URL as written, as decoded, or percent-decoded.
+func (s *scanner) hasPlaceholder(raw, u []byte) bool {
+	if placeholder.Contains(raw) || placeholder.Contains(u) {
+		return true
+	}
+	if indexByte(u, '%') < 0 {
+		return false
+	}
+	s.pctBuf = render.Decode(s.pctBuf[:0], u, render.Percent)
+	return placeholder.Contains(s.pctBuf)
+}
+
+// splitURL returns the lower-case host and the part after it of an absolute (or protocol-relative) URL, read as
+// the WHATWG URL parser reads one: for the special schemes (http, https, ftp, ws, wss) any run of '/' and '\'
+// (even none) separates scheme and host, '\' ends the host like '/', and the host is percent-decoded.
 func splitURL(u []byte) (host string, rest []byte, ok bool) {
 	i := 0
 	for i < len(u) && u[i] <= ' ' {
@@ -581,20 +696,27 @@ func splitURL(u []byte) (host string, rest []byte, ok bool) {
 	}
 	u = u[i:]
 	switch {
-	case len(u) >= 2 && u[0] == '/' && u[1] == '/':
+	case len(u) >= 2 && isSlash(u[0]) && isSlash(u[1]):
 		u = u[2:]
 	case len(u) > 4 && strings.EqualFold(string(u[:4]), "www."):
 		// scheme-less autolink: the host starts here
 	default:
 		j := indexByte(u, ':')
-		if j <= 0 || j+2 >= len(u) || u[j+1] != '/' || u[j+2] != '/' {
+		if j <= 0 || j > 8 {
 			return "", nil, false
 		}
-		scheme := strings.ToLower(string(u[:j]))
-		if scheme != "http" && scheme != "https" && scheme != "ftp" && scheme != "ws" && scheme != "wss" {
+		switch strings.ToLower(string(u[:j])) {
+		case "http", "https", "ftp", "ws", "wss":
+		default:
 			return "", nil, false
 		}
-		u = u[j+3:]
+		u = u[j+1:]
+		for len(u) > 0 && (isSlash(u[0]) || u[0] <= ' ') {
+			u = u[1:]
+		}
+	}
+	for len(u) > 0 && isSlash(u[0]) {
+		u = u[1:]
 	}
 	e := 0
 	for e < len(u) && u[e] != '/' && u[e] != '?' && u[e] != '#' && u[e] != '\\' {
@@ -607,12 +729,23 @@ func splitURL(u []byte) (host string, rest []byte, ok bool) {
 	if c := lastIndexByte(auth, ':'); c >= 0 && indexByte(auth, ']') < c {
 		auth = auth[:c]
 	}
-	h := strings.TrimSuffix(strings.ToLower(string(auth)), ".")
+	h := strings.ToLower(string(auth))
+	if strings.IndexByte(h, '%') >= 0 {
+		b := []byte(h)
+		h = strings.ToLower(string(render.Decode(b[:0:0], b, render.Percent)))
+	}
+	if strings.IndexByte(h, 0xE3) >= 0 || strings.IndexByte(h, 0xEF) >= 0 {
+		// ideographic and full-width full stops are dots to IDNA
+		h = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(h)
+	}
+	h = strings.TrimSuffix(h, ".")
 	if h == "" {
 		return "", nil, false
 	}
 	return h, u[e:], true
 }
+
+func isSlash(c byte) bool { return c == '/' || c == '\\' }
 
 // hostScore scores data smuggled in DNS labels (https://<base64>.attacker.example/...): a label of 20+
 // characters mixing letters and digits, or a very long host.
@@ -675,6 +808,25 @@ func payloadScore(rest []byte) float64 {
 	if indexByte(path, '=') >= 0 {
 		score += 0.3 // key=value in the path
 	}
+	// path segments carry data as query values do: a sensitive key followed by a value (/password/hunter2,
+	// /password=hunter2, /token:abc), and sentences (/conversation%20summary%20of%20it)
+	sensitive, pathSentence := false, false
+	for seg, segs := []byte(nil), path; len(segs) > 0; {
+		seg, segs = nextSegment(segs)
+		if k, v := splitKV(seg); len(v) > 0 && sensitiveKey(k, true) {
+			sensitive = true
+		} else if sensitiveKey(seg, false) && len(segs) > 0 {
+			if next, _ := nextSegment(segs); len(next) > 0 {
+				sensitive = true
+			}
+		}
+		if countWordsEncoded(seg) >= 3 {
+			pathSentence = true
+		}
+	}
+	if pathSentence {
+		score += 0.3
+	}
 	params, longest, sentence := 0, 0, false
 	for len(query) > 0 {
 		kv, next := query, []byte(nil)
@@ -689,9 +841,12 @@ func payloadScore(rest []byte) float64 {
 			continue
 		}
 		params++
-		v := kv
+		key, v := kv, kv
 		if i := indexByte(kv, '='); i >= 0 {
-			v = kv[i+1:]
+			key, v = kv[:i], kv[i+1:]
+		}
+		if len(v) > 0 && sensitiveKey(key, true) {
+			sensitive = true
 		}
 		if len(v) > longest {
 			longest = len(v)
@@ -699,6 +854,9 @@ func payloadScore(rest []byte) float64 {
 		if countWordsEncoded(v) >= 2 {
 			sentence = true
 		}
+	}
+	if sensitive {
+		score += 0.6
 	}
 	switch {
 	case longest >= 48:
@@ -722,6 +880,57 @@ func payloadScore(rest []byte) float64 {
 		score += 0.2
 	}
 	return score
+}
+
+// nextSegment splits the first path segment off p (separators '/', '\\' and ';').
+func nextSegment(p []byte) (seg, rest []byte) {
+	for len(p) > 0 && (p[0] == '/' || p[0] == '\\' || p[0] == ';') {
+		p = p[1:]
+	}
+	for i, c := range p {
+		if c == '/' || c == '\\' || c == ';' {
+			return p[:i], p[i:]
+		}
+	}
+	return p, nil
+}
+
+// splitKV splits "key=value" or "key:value" (nil value when there is neither).
+func splitKV(seg []byte) (key, value []byte) {
+	for i, c := range seg {
+		if c == '=' || c == ':' {
+			return seg[:i], seg[i+1:]
+		}
+	}
+	return seg, nil
+}
+
+// sensitiveKey: a URL key or path segment that names a credential (ASCII case, '-', '_' and '.' ignored); with
+// keyed (a query key, "key=" in a path segment) also a personal datum. A bare path segment takes the strict list
+// only: /docs/session/ or /api/token/ are ordinary paths.
+func sensitiveKey(k []byte, keyed bool) bool {
+	if len(k) < 2 || len(k) > 24 {
+		return false
+	}
+	var buf [24]byte
+	n := 0
+	for _, c := range k {
+		if c == '-' || c == '_' || c == '.' {
+			continue
+		}
+		buf[n] = lower(c)
+		n++
+	}
+	switch string(buf[:n]) {
+	case "password", "passwd", "pwd", "passphrase", "secret", "apikey", "apisecret", "accesstoken", "authtoken",
+		"refreshtoken", "sessionid", "credential", "credentials", "creds", "ssn", "creditcard", "cardnumber", "cvv",
+		"cvc", "privatekey", "otp", "jwt":
+		return true
+	case "pass", "secrets", "session", "cookie", "cookies", "cc", "pin", "email", "mail", "phone", "dob",
+		"address", "iban", "token", "bearer":
+		return keyed
+	}
+	return false
 }
 
 var urlPlaceholders = []string{"[data]", "{data}", "$data", "<data>", "%5bdata%5d", "{{", "[info]", "[summary]", "[secret]", "[password]"}

@@ -140,22 +140,28 @@ func (s *scanner) tag(p int) bool {
 			if markupType == "" && dangerousStyle(t[a.vs:a.ve]) {
 				markupType = "style_attribute"
 			}
+			// url(...) in the style loads as an image does
+			for _, r := range cssURLs(t, a.vs, a.ve) {
+				if f, bad := s.judgeURL(r.start, r.end, "html_"+name+"_css", true); bad && f.Check == CheckExfil {
+					exfil = append(exfil, f)
+				}
+			}
 		case a.hasValue && isURLAttr(a.name):
-			v := t[a.vs:a.ve]
-			if a.name == "srcset" {
-				if i := indexByte(v, ' '); i > 0 {
-					v = v[:i]
-				}
-			}
-			if typ := dangerousURL(v); typ != "" {
-				if markupType == "" {
-					markupType = typ
-				}
-				continue
-			}
 			auto := a.name != "href" && a.name != "action" && a.name != "formaction" && a.name != "cite"
-			if f, bad := s.judgeURL(a.vs, a.vs+len(v), "html_"+name, auto); bad && f.Check == CheckExfil {
-				exfil = append(exfil, f)
+			for _, r := range attrURLs(t, a.name, a.vs, a.ve) {
+				if typ := dangerousURL(t[r.start:r.end]); typ != "" {
+					if markupType == "" {
+						markupType = typ
+					}
+					continue
+				}
+				if f, bad := s.judgeURL(r.start, r.end, "html_"+name, auto); bad {
+					if f.Check == CheckExfil {
+						exfil = append(exfil, f)
+					} else if markupType == "" {
+						markupType = f.Type // an executable URL written with escapes
+					}
+				}
 			}
 		}
 	}
@@ -192,9 +198,68 @@ func closingTag(t []byte, from int, name string) int {
 	return -1
 }
 
+// attrURLs returns the URL ranges of a URL attribute value t[vs:ve]: the value itself, or for srcset/imagesrcset
+// each comma-separated candidate's URL (the part before its descriptor). At most 16.
+func attrURLs(t []byte, name string, vs, ve int) []rng {
+	if name != "srcset" && name != "imagesrcset" {
+		return []rng{{vs, ve}}
+	}
+	var out []rng
+	q := vs
+	for q < ve && len(out) < 16 {
+		for q < ve && (isSpace(t[q]) || t[q] == ',') {
+			q++
+		}
+		us := q
+		for q < ve && !isSpace(t[q]) {
+			q++
+		}
+		ue := q
+		// a URL ending in ',' with no descriptor ends the candidate
+		if ue > us && t[ue-1] == ',' {
+			ue--
+		}
+		if ue > us {
+			out = append(out, rng{us, ue})
+		}
+		for q < ve && t[q] != ',' {
+			q++ // the descriptor
+		}
+	}
+	return out
+}
+
+// cssURLs returns the ranges of the url(...) arguments in CSS t[vs:ve] (quotes stripped). At most 16.
+func cssURLs(t []byte, vs, ve int) []rng {
+	var out []rng
+	for q := vs; q+4 <= ve && len(out) < 16; q++ {
+		if t[q] != '(' || q < vs+3 || !strings.EqualFold(string(t[q-3:q]), "url") {
+			continue
+		}
+		us := q + 1
+		for us < ve && isSpace(t[us]) {
+			us++
+		}
+		quote := byte(0)
+		if us < ve && (t[us] == '"' || t[us] == '\'') {
+			quote = t[us]
+			us++
+		}
+		ue := us
+		for ue < ve && (quote != 0 && t[ue] != quote || quote == 0 && t[ue] != ')' && !isSpace(t[ue])) {
+			ue++
+		}
+		if ue > us {
+			out = append(out, rng{us, ue})
+		}
+		q = ue
+	}
+	return out
+}
+
 func isURLAttr(name string) bool {
 	switch name {
-	case "src", "href", "action", "formaction", "data", "poster", "background", "srcset", "xlink:href", "lowsrc", "dynsrc", "cite", "ping":
+	case "src", "href", "action", "formaction", "data", "poster", "background", "srcset", "imagesrcset", "xlink:href", "lowsrc", "dynsrc", "cite", "ping", "codebase", "archive", "longdesc", "manifest", "icon", "itemtype":
 		return true
 	}
 	return false

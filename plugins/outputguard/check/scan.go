@@ -45,6 +45,7 @@ type scanner struct {
 	secretNext       int // start of the next secret window
 	stage2           int // sub-stage inside the secret stage (PEM done)
 	matches          []pii.Match
+	urlBuf, pctBuf   []byte // judgeURL's decoding scratch
 
 	// leak
 	splitSeen   [][]bool

@@ -61,7 +61,7 @@ func (s *scanner) secretWin(p int) bool {
 	s.secretNext = e
 	s.matches = s.k.secrets.Scan(t[p:e], s.matches[:0])
 	for _, m := range s.matches {
-		if placeholder(t[p+m.Start : p+m.End]) {
+		if fakeValue(t[p+m.Start : p+m.End]) {
 			continue // documentation examples (AKIAIOSFODNN7EXAMPLE) and masks are common in answers
 		}
 		typ := strings.ToLower(m.Name())
@@ -89,8 +89,8 @@ func (s *scanner) secret(p int) bool {
 	return s.secretWin(p)
 }
 
-// placeholder reports visibly fake values (documentation examples, masks).
-func placeholder(b []byte) bool {
+// fakeValue reports visibly fake values (documentation examples, masks).
+func fakeValue(b []byte) bool {
 	s := string(b)
 	if strings.Contains(s, "EXAMPLE") || strings.Contains(s, "example") {
 		return true

