@@ -8,16 +8,18 @@ DIST      := dist
 GO        ?= go
 # Short fuzz budget per fuzz target inside `make test` / `make fuzz`.
 FUZZTIME  ?= 3s
-WASMS     := $(addprefix $(DIST)/,$(addsuffix .wasm,$(PLUGINS)))
+# The combined module: the four filters as stages of one pipeline (plugins/wasmguard).
+COMBINED  := wasmguard
+WASMS     := $(addprefix $(DIST)/,$(addsuffix .wasm,$(PLUGINS) $(COMBINED)))
 
-.PHONY: help build deps test test-native test-wasm vet bench eval run fuzz clean oci $(PLUGINS)
+.PHONY: help build deps test test-native test-wasm vet bench eval run fuzz clean oci $(PLUGINS) $(COMBINED)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-build: $(PLUGINS) ## compile every plugin to dist/<name>.wasm (TOOLCHAIN=go|tinygo)
+build: $(PLUGINS) $(COMBINED) ## compile every plugin to dist/<name>.wasm, and the combined dist/wasmguard.wasm (TOOLCHAIN=go|tinygo)
 
-$(PLUGINS):
+$(PLUGINS) $(COMBINED):
 	@mkdir -p $(DIST)
 ifeq ($(TOOLCHAIN),tinygo)
 	@command -v tinygo >/dev/null || { echo "make build TOOLCHAIN=tinygo: tinygo is not on PATH (install TinyGo >= 0.34, or build with the default TOOLCHAIN=go)"; exit 1; }
