@@ -20,6 +20,7 @@ const (
 	FlagURL                          // percent-encoding decoded
 	FlagHTML                         // HTML character references decoded
 	FlagCompat                       // compatibility characters folded (fullwidth, math alphanumerics, circled)
+	FlagCipher                       // text read backwards, upside down, in pig latin or under a letter cipher
 )
 
 // Limits that bound the work on hostile input.
@@ -39,7 +40,8 @@ type canon struct {
 	mainWd   int  // the same for words
 	nonASCII bool // some chunk had non-ASCII text
 
-	hidden  []byte // text carried by tag characters
+	hidden  []byte // text carried by tag characters and runs of variation selectors
+	vsStart int    // len(hidden) when the current run of variation selectors began
 	clean   []byte // input with invisible characters removed (non-ASCII path)
 	nfkd    []byte // NFKD of clean
 	word    []rune // the word being assembled
@@ -230,7 +232,7 @@ func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 	// Room for the worst case (every byte a one-letter word) so the letter-only path writes by index.
 	c.words = grow(c.words, 2*len(s)+1)
 	c.squash = grow(c.squash, len(s)+1)
-	var b64Run, hexRun, maxB64, maxHex, pct, amp int
+	var b64Run, hexRun, maxB64, maxHex, pct, amp, bsl int
 	rawTo := len(s) + 1 // raw markers not wanted
 	var rawStay *[256]bool
 	if raw {
@@ -252,6 +254,7 @@ func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 			maxHex = max(maxHex, hexRun)
 			pct += int(k & dcPct >> 2)
 			amp += int(k & dcAmp >> 3)
+			bsl += int(k & dcBsl >> 5)
 			i++
 			continue
 		}
@@ -322,7 +325,7 @@ func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 		}
 		i = j
 	}
-	*st = textStats{ascii: true, maxB64: maxB64, maxHex: maxHex, pct: pct, amp: amp}
+	*st = textStats{ascii: true, maxB64: maxB64, maxHex: maxHex, pct: pct, amp: amp, bsl: bsl}
 	return true
 }
 
@@ -338,6 +341,7 @@ func grow(b []byte, n int) []byte {
 
 func (c *canon) foldUnicode(s string) {
 	c.clean = c.clean[:0]
+	vs := 0 // length of the current run of variation selectors
 	for _, r := range s {
 		switch {
 		case r >= 0xE0000 && r <= 0xE007F:
@@ -345,15 +349,34 @@ func (c *canon) foldUnicode(s string) {
 				c.hidden = append(c.hidden, byte(r-0xE0000))
 			}
 			continue
-		case isInvisible(r):
-			// Joiners and emoji variation selectors are everyday emoji plumbing: removed, not evidence.
-			if r != 0x200D && r != 0xFE0F && r != 0xFE0E {
-				c.flags |= FlagInvisible
+		case r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF:
+			// One selector after an emoji is everyday emoji plumbing; a run of them carries bytes (one per
+			// selector: FE00–FE0F are 0–15, E0100–E01EF are 16–255), the "emoji smuggling" trick. The run's
+			// bytes are collected like tag characters.
+			if vs == 0 {
+				c.vsStart = len(c.hidden)
+			}
+			vs++
+			if len(c.hidden) < maxDecodedBytes {
+				b := byte(r - 0xFE00)
+				if r >= 0xE0100 {
+					b = byte(r - 0xE0100 + 16)
+				}
+				c.hidden = append(c.hidden, b)
 			}
 			continue
+		case isInvisible(r):
+			// Joiners are everyday emoji plumbing: removed, not evidence.
+			if r != 0x200D {
+				c.flags |= FlagInvisible
+			}
+			c.endSelectors(&vs)
+			continue
 		}
+		c.endSelectors(&vs)
 		c.clean = utf8.AppendRune(c.clean, r)
 	}
+	c.endSelectors(&vs)
 	c.nfkd = norm.NFKD.Append(c.nfkd[:0], c.clean...)
 	b := c.nfkd
 	for len(b) > 0 {
@@ -394,6 +417,21 @@ func (c *canon) foldUnicode(s string) {
 	}
 }
 
+// endSelectors ends a run of *vs variation selectors: a run of one to three is emoji presentation and is
+// dropped from the hidden bytes; a longer one stays there (with a space after it) and is evidence.
+func (c *canon) endSelectors(vs *int) {
+	switch {
+	case *vs == 0:
+		return
+	case *vs < 4:
+		c.hidden = c.hidden[:min(c.vsStart, len(c.hidden))]
+	default:
+		c.flags |= FlagInvisible
+		c.hidden = append(c.hidden, ' ')
+	}
+	*vs = 0
+}
+
 // compatChanged reports whether s contains fullwidth forms, mathematical alphanumerics or enclosed letters
 // (compatibility characters that NFKD folds to ASCII).
 func compatChanged(s []byte) bool {
@@ -413,14 +451,17 @@ func (c *canon) flushWord() {
 	if len(w) == 0 {
 		return
 	}
-	var latin, cyrGreek, letters, leet, other int
+	var latin, cyrGreek, letters, leet, other, conf int
+	var block0, blocks rune = -1, 0 // 128-code-point blocks of the confusable letters (a proxy for scripts)
 	for _, r := range w {
 		switch {
 		case r >= 'a' && r <= 'z':
 			latin++
 			letters++
+			continue
 		case r >= '0' && r <= '9', r == '@', r == '$':
 			leet++
+			continue
 		case r >= 0x370 && r <= 0x52F:
 			cyrGreek++
 			letters++
@@ -431,17 +472,29 @@ func (c *canon) flushWord() {
 			letters++
 			other++
 		}
+		if _, ok := confusable(r); ok {
+			conf++
+			if b := r >> 7; b != block0 {
+				block0 = b
+				blocks++
+			}
+		}
 	}
-	if latin > 0 && cyrGreek > 0 {
-		folded := 0
+	// Lookalikes are folded in words that mix them with Latin letters ("іgnоrе", Armenian "ցօ" inside a Latin
+	// word), or whose letters are all lookalikes from more than one script; a word wholly in one other script
+	// is that language, and stays.
+	if conf > 0 && (latin > 0 || conf == letters && blocks > 1) {
 		for i, r := range w {
 			if f, ok := confusable(r); ok {
 				w[i] = f
-				folded++
 			}
 		}
-		if folded > 0 {
-			c.flags |= FlagHomoglyph
+		c.flags |= FlagHomoglyph
+		cyrGreek, other = 0, 0
+		for _, r := range w {
+			if r >= 0x80 {
+				other++
+			}
 		}
 	}
 	if leet > 0 && letters >= 2 && len(w) <= 24 && cyrGreek == 0 && other == 0 && leet < letters*2 && !isIdentifier(w) {
@@ -540,8 +593,25 @@ func isInvisible(r rune) bool {
 	return false
 }
 
-// confusable folds Cyrillic and Greek letters that look like Latin ones (lower case).
+// confusable folds a letter that imitates a Latin one (lower case): every one of Unicode's TR39 confusables
+// whose prototype is a Latin letter (confusableTable, generated), and a few Cyrillic and Greek letters that
+// only look Latin in lower case or in common fonts (п, г, т, м, к …), which TR39 does not list.
 func confusable(r rune) (rune, bool) {
+	if r < 0x80 {
+		return r, false
+	}
+	lo, hi := 0, len(confusableTable)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if rune(confusableTable[m]>>8) < r {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(confusableTable) && rune(confusableTable[lo]>>8) == r {
+		return rune(confusableTable[lo] & 0xFF), true
+	}
 	switch r {
 	case 'а', 'α':
 		return 'a', true

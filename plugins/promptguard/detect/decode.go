@@ -10,6 +10,7 @@ const (
 	minHexBytes  = 8  // decoded bytes of a hex run
 	minURLEsc    = 3  // %XX escapes in a text
 	minHTMLRefs  = 3  // character references in a text
+	minUEscapes  = 4  // \uXXXX escapes in a text
 )
 
 // decodePayloads finds base64, hex, percent-encoded and HTML-entity-encoded parts of s, decodes those that turn
@@ -27,20 +28,104 @@ func (c *canon) decodePayloads(s string, depth int, st *textStats) {
 	if st.amp >= minHTMLRefs && countHTMLRefs(s) >= minHTMLRefs {
 		c.emitDecoded(FlagHTML, depth, func(dst []byte) []byte { return htmlDecode(dst, s) })
 	}
+	if st.bsl >= minUEscapes && countUEscapes(s) >= minUEscapes {
+		c.emitDecoded(FlagHex, depth, func(dst []byte) []byte { return uDecode(dst, s) })
+	}
+}
+
+// uEscape decodes the escape at the start of s: \uXXXX, \UXXXXXXXX or \u{X…} (Go, JSON, Python,
+// JavaScript, C# and Rust spellings), returning the rune and the escape's length (0 when there is none).
+func uEscape(s string) (rune, int) {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' && s[1] != 'U' {
+		return 0, 0
+	}
+	digits, end := 4, 6
+	switch {
+	case s[1] == 'u' && s[2] == '{':
+		j := 3
+		for j < len(s) && j < 10 && s[j] != '}' {
+			j++
+		}
+		if j >= len(s) || s[j] != '}' || j == 3 {
+			return 0, 0
+		}
+		r, ok := hexRune(s[3:j])
+		if !ok {
+			return 0, 0
+		}
+		return r, j + 1
+	case s[1] == 'U':
+		digits, end = 8, 10
+		if len(s) < end {
+			return 0, 0
+		}
+	}
+	r, ok := hexRune(s[2 : 2+digits])
+	if !ok {
+		return 0, 0
+	}
+	return r, end
+}
+
+func hexRune(h string) (rune, bool) {
+	var r rune
+	for i := 0; i < len(h); i++ {
+		v, ok := hexVal(h[i])
+		if !ok {
+			return 0, false
+		}
+		r = r<<4 | rune(v)
+	}
+	return r, r <= utf8.MaxRune
+}
+
+func countUEscapes(s string) int {
+	n := 0
+	for i := 0; i+6 <= len(s); i++ {
+		if s[i] == '\\' {
+			if _, k := uEscape(s[i:]); k > 0 {
+				n++
+				i += k - 1
+			}
+		}
+	}
+	return n
+}
+
+// uDecode replaces the \u escapes of s by the characters they stand for (a surrogate pair as in JSON).
+func uDecode(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		if s[i] == '\\' {
+			if r, k := uEscape(s[i:]); k > 0 {
+				if r >= 0xD800 && r < 0xDC00 {
+					if r2, k2 := uEscape(s[i+k:]); k2 > 0 && r2 >= 0xDC00 && r2 < 0xE000 {
+						r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
+						k += k2
+					}
+				}
+				dst = utf8.AppendRune(dst, r)
+				i += k
+				continue
+			}
+		}
+		dst = append(dst, s[i])
+		i++
+	}
+	return dst
 }
 
 // textStats is what one cheap pass over a text tells: whether it is all ASCII, and which payload scanners can
 // possibly find something (ordinary prose has no base64 run of minBase64Run characters, no hex run of
 // 2*minHexBytes, and few '%' and '&').
 type textStats struct {
-	ascii                    bool
-	maxB64, maxHex, pct, amp int
+	ascii                         bool
+	maxB64, maxHex, pct, amp, bsl int
 }
 
 // statsOf computes the textStats of s: one table lookup per byte and no data-dependent branches.
 func statsOf(s string) textStats {
 	var st textStats
-	var b64Run, hexRun, maxB64, maxHex, pct, amp int
+	var b64Run, hexRun, maxB64, maxHex, pct, amp, bsl int
 	var all uint8
 	for i := 0; i < len(s); i++ {
 		k := decodeClass[s[i]]
@@ -51,9 +136,10 @@ func statsOf(s string) textStats {
 		maxHex = max(maxHex, hexRun)
 		pct += int(k & dcPct >> 2)
 		amp += int(k & dcAmp >> 3)
+		bsl += int(k & dcBsl >> 5)
 	}
 	st.ascii = all&dcHigh == 0
-	st.maxB64, st.maxHex, st.pct, st.amp = maxB64, maxHex, pct, amp
+	st.maxB64, st.maxHex, st.pct, st.amp, st.bsl = maxB64, maxHex, pct, amp, bsl
 	return st
 }
 
@@ -63,6 +149,7 @@ const (
 	dcPct
 	dcAmp
 	dcHigh // a byte >= 0x80
+	dcBsl  // a backslash
 )
 
 var decodeClass = func() (t [256]uint8) {
@@ -79,6 +166,7 @@ var decodeClass = func() (t [256]uint8) {
 	}
 	t['%'] |= dcPct
 	t['&'] |= dcAmp
+	t['\\'] |= dcBsl
 	return t
 }()
 

@@ -202,6 +202,7 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 	c.reset()
 	c.add(text, 0)
 	c.addHidden()
+	c.decipher(text)
 	l := d.lex
 
 	// Phrases in the top-level text.
@@ -272,6 +273,7 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 	flagSignal(counts, c.flags, FlagHex, SigEncodedHex)
 	flagSignal(counts, c.flags, FlagURL, SigEncodedURL)
 	flagSignal(counts, c.flags, FlagHTML, SigEncodedHTML)
+	flagSignal(counts, c.flags, FlagCipher, SigCipher)
 
 	for i := range f.Dense {
 		f.Dense[i] = signalValue(counts[i])

@@ -399,6 +399,7 @@ const (
 	SigDecodeRequest
 	SigOutputManipulation
 	SigDataImperative
+	SigCipher
 	SigDenyPhrase
 	NumSignals
 )
@@ -408,7 +409,7 @@ var signalNames = [NumSignals]string{
 	"data_instruction", "role_spoof", "adversarial_suffix", "invisible_chars", "ascii_smuggling", "homoglyphs",
 	"leetspeak", "spaced_letters", "compat_chars", "encoded_base64", "encoded_hex", "encoded_url", "encoded_html",
 	"rot13", "encoded_instruction", "secret_request", "framing", "token_soup", "authority_claim", "decode_request",
-	"output_manipulation", "data_imperative", "deny_phrase",
+	"output_manipulation", "data_imperative", "cipher", "deny_phrase",
 }
 
 // String returns the stable name of s.

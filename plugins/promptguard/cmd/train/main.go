@@ -557,6 +557,7 @@ var priors = map[detect.Signal]float64{
 	detect.SigEncodedHex:         0.5,
 	detect.SigEncodedURL:         0.5,
 	detect.SigEncodedHTML:        0.5,
+	detect.SigCipher:             0.5,
 }
 
 const minSupport = 5
