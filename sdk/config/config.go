@@ -176,9 +176,13 @@ func (o Obj) Path() string {
 // InRule reports whether o is a rule overlay built by ParseRouted (false for the top level).
 func (o Obj) InRule() bool { return o.n != nil && o.n.rule }
 
-// Has reports whether key is present with a non-null value. It does not mark the key as used.
+// Has reports whether key is present with a non-null value. It does not mark the key as used, except a
+// null value: null means absent, so a parse that only asks Has before reading accepts it too.
 func (o Obj) Has(key string) bool {
 	f := o.find(key)
+	if f != nil && f.val.Type == gjson.Null {
+		f.used = true
+	}
 	return f != nil && f.val.Type != gjson.Null
 }
 
