@@ -413,6 +413,18 @@ func (g *gen) object(s M, depth int) any {
 				out[k] = g.value(props[k].(M), depth+1)
 			}
 		}
+		if tog, ok := s[togetherKey].([]any); ok {
+			set := false
+			for _, k := range tog {
+				_, has := out[k.(string)]
+				set = set || has
+			}
+			for _, k := range tog {
+				if _, has := out[k.(string)]; set && !has {
+					out[k.(string)] = g.value(props[k.(string)].(M), depth+1)
+				}
+			}
+		}
 		if g.chance(0.04) && len(keys) > 0 {
 			out[keys[g.r.IntN(len(keys))]+"s"] = true // a typo
 		}

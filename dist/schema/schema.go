@@ -42,6 +42,7 @@ const checkKey = "x-wasmguard-parser-checks"
 const (
 	keyExamplesKey = "x-wasmguard-key-examples" // map-shaped objects: keys to generate
 	uniqueByKey    = "x-wasmguard-unique-by"    // arrays of objects: this member is unique across the array
+	togetherKey    = "x-wasmguard-together"     // objects: the generator sets all of these keys or none
 )
 
 var provenances = []string{
@@ -252,13 +253,21 @@ func promptguard() M {
 		s["maxItems"] = 1000
 		return s
 	}
+	all := append(append([]string{}, provenances...), string(llm.ProvToolDefinition))
 	props := []property{
 		{name: "action", schema: enum("block: reply with a provider-shaped error; annotate: add x-wasmguard-* headers and pass.", "block", "block", "annotate")},
 		{name: "status", schema: integer("HTTP status of a block reply.", 400, 400, 499)},
-		{name: "scan", schema: M{"type": "array", "minItems": 1, "items": M{"type": "string", "enum": toAny(provenances)},
-			"default": []any{"user", "tool_result", "document"}, "description": "Provenances inspected."}},
+		{name: "scan", schema: M{"type": "array", "minItems": 1, "items": M{"type": "string", "enum": toAny(all)},
+			"default": toAny(all), "description": "Provenances inspected (default: all)."}},
+		{name: "trusted_roles", schema: M{"type": "array", "items": M{"type": "string", "enum": toAny(all)},
+			"description": "Provenances this route trusts: removed from scan; at least one provenance of scan must stay inspected.",
+			checkKey:      "a rule that sets only one of scan and trusted_roles is checked against the other's top-level value"}},
 		{name: "threshold", schema: number("Score at or above which user/system text is an injection.", 0.68, 0, 1)},
 		{name: "data_threshold", schema: number("Score threshold for tool results and documents.", 0.68, 0, 1)},
+		{name: "thresholds", schema: M{"type": "object", "description": "Per-provenance thresholds overriding the two above.",
+			"propertyNames":        M{"enum": toAny(all)},
+			"additionalProperties": M{"type": "number", "minimum": 0, "maximum": 1},
+			keyExamplesKey:         append(toAny(all), "bogus")}},
 		{name: "max_scan_bytes", schema: integer("Most bytes of text scanned per request.", 256<<10, 1024, config.MaxMaxBodyBytes)},
 		{name: "max_scan_segments", schema: integer("Most text segments scanned per request.", 256, 1, 100000)},
 		{name: "payload_split", schema: boolean("Also scan the user turns joined in order (attacks split across turns).", true)},
@@ -268,9 +277,21 @@ func promptguard() M {
 		{name: "allow_patterns", schema: stringList("RE2 regular expressions that force a score of 0.", M{"type": "string", "format": "regex"})},
 		{name: "document_markers", schema: stringList("User text starting with one of these counts as a document.", nil)},
 	}
+	// scan minus trusted_roles must not be empty: some provenance p is scanned (scan absent or null: all are)
+	// and not trusted.
+	var some []any
+	for _, p := range all {
+		scanHas := M{"anyOf": []any{M{"not": M{"required": []any{"scan"}}},
+			M{"properties": M{"scan": M{"anyOf": []any{M{"type": "null"}, M{"not": M{"type": "array"}}, M{"contains": M{"const": p}}}}}}}}
+		trustLacks := M{"anyOf": []any{M{"not": M{"required": []any{"trusted_roles"}}},
+			M{"properties": M{"trusted_roles": M{"anyOf": []any{M{"type": "null"}, M{"not": M{"type": "array"}}, M{"not": M{"contains": M{"const": p}}}}}}}}}
+		some = append(some, M{"allOf": []any{scanHas, trustLacks}})
+	}
+	leavesOne := M{"anyOf": some}
 	return routed("promptguard", "promptguard configuration",
 		"Configuration of the promptguard proxy-wasm filter (prompt-injection and jailbreak detection). See plugins/promptguard/README.md.",
-		props, nil, nil)
+		props, M{"allOf": []any{leavesOne}}, M{togetherKey: []any{"scan", "trusted_roles"},
+			"allOf": []any{M{"if": M{"required": []any{"scan", "trusted_roles"}}, "then": leavesOne}}})
 }
 
 func piimask() M {
