@@ -343,6 +343,7 @@ func piimask() M {
 		{name: "provenances", schema: M{"type": "array", "items": M{"type": "string", "enum": toAny(provenances)},
 			"description": "Request segments masked (default: all)."}},
 		{name: "restore_responses", schema: boolean("Put original values back in place of tokenize placeholders in the response.", true)},
+		{name: "restore_in_links", schema: boolean("Also restore placeholders inside links, image sources, HTML attributes and CSS url() (the value would go to whatever server the model named).", false)},
 		{name: "mask_responses", schema: boolean("Also mask entities the model writes in responses.", false)},
 		{name: "block_status", schema: integer("HTTP status of the reply when an entity with action block is found.", 400, 400, 599)},
 		{name: "hmac_key", global: true, schema: M{"type": "string", "description": "Secret keying hash and tokenize placeholders; at least 16 bytes when an action is hash or tokenize. Top level only.",
