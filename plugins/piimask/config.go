@@ -24,6 +24,7 @@ const (
 var allProvenances = []string{
 	string(llm.ProvSystem), string(llm.ProvUser), string(llm.ProvAssistant),
 	string(llm.ProvToolResult), string(llm.ProvDocument), string(llm.ProvToolCall),
+	string(llm.ProvToolDefinition), string(llm.ProvMetadata),
 }
 
 // Config is the configuration of one route (the top level or a rule).

@@ -79,7 +79,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "unknown action entity", json: `{"actions":{"SHOE_SIZE":"redact"}}`,
 			wantErr: "actions.SHOE_SIZE: unknown entity; must be a built-in entity (" + strings.Join(entityNames(), ", ") + ") or a custom entity name"},
 		{name: "bad provenance", json: `{"provenances":["robot"]}`,
-			wantErr: `provenances[0]: must be one of system, user, assistant, tool_result, document, tool_call; got "robot"`},
+			wantErr: `provenances[0]: must be one of system, user, assistant, tool_result, document, tool_call, tool_definition, metadata; got "robot"`},
 		{name: "unknown key", json: `{"entites":["EMAIL"]}`, wantErr: "entites: unknown key"},
 		{name: "custom needs pattern or words", json: `{"custom":[{"name":"X"}]}`, wantErr: `custom[0]: needs "pattern" or "words"`},
 		{name: "custom bad name", json: `{"custom":[{"name":"lower","words":["a"]}]}`, wantErr: `custom[0].name: must be UPPER_SNAKE_CASE (A-Z, 0-9, _); got "lower"`},

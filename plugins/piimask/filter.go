@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/tidwall/gjson"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
 	"github.com/wasmguard/wasmguard/sdk/body"
@@ -150,13 +149,9 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		}
 	}
 	h.s.Format = llm.DetectFormat(h.s.Info.Path, plain)
-	req, err := h.x.ParseRequest(h.s.Format, plain, llm.Options{Path: h.s.Info.Path})
-	if err != nil && gjson.ValidBytes(plain) {
-		// Not a chat/messages/generate body (embeddings, moderation, legacy completions, tool servers...):
-		// every JSON string is a segment.
-		filter.LogDebugf("%s: not an LLM request body (%v): scanning every JSON string", filterName, err)
-		req, err = &llm.Request{Segments: jsonStrings(plain)}, nil
-	}
+	// Generic: a body of no known format (embeddings, moderation, tool servers...) has every JSON string as a
+	// segment, read by the same parser; a body sdk/llm refuses is never read by another one.
+	req, err := h.x.ParseRequest(h.s.Format, plain, llm.Options{Path: h.s.Info.Path, Generic: true})
 	if err != nil {
 		// any parse error, sentinel or not (sdk/filter doc): the client's body
 		return h.fail(telemetry.ReasonRequestBodyUnparseable, err)
@@ -183,7 +178,7 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 			blocked = true
 		}
 		if res.Changed {
-			edits = append(edits, llm.Edit{Loc: s.Loc, Text: string(res.Text)})
+			edits = append(edits, s.Edit(string(res.Text))) // in the segment's encoding (base64 inlineData...)
 		}
 	}
 	h.p.m.entities.Add(uint64(len(findings)))
@@ -738,27 +733,6 @@ func bytesOf(s string) []byte {
 		return nil
 	}
 	return unsafe.Slice(unsafe.StringData(s), len(s))
-}
-
-// jsonStrings returns every string value of a JSON document as a user segment (object keys excluded).
-func jsonStrings(body []byte) []llm.Segment {
-	var segs []llm.Segment
-	var walk func(v gjson.Result, depth int)
-	walk = func(v gjson.Result, depth int) {
-		if depth > 64 {
-			return
-		}
-		if v.IsObject() || v.IsArray() {
-			v.ForEach(func(_, c gjson.Result) bool { walk(c, depth+1); return true })
-			return
-		}
-		if v.Type == gjson.String && v.Index > 0 {
-			segs = append(segs, llm.Segment{Index: len(segs), Message: -1, Part: -1, Role: "user",
-				Provenance: llm.ProvUser, Text: v.String(), Loc: llm.Loc{Start: v.Index, End: v.Index + len(v.Raw)}})
-		}
-	}
-	walk(gjson.ParseBytes(body), 0)
-	return segs
 }
 
 // runeCount is utf8.RuneCountInString (invalid bytes count as one code point each, as there) counted

@@ -18,10 +18,27 @@ import "strings"
 // without "messages" → openai_responses; "messages" with a top-level "system", "anthropic_version" or Anthropic
 // content blocks → anthropic; other "messages" → openai_chat. Anything else is FormatUnknown.
 func DetectFormat(path string, body []byte) Format {
-	if f := formatFromPath(path); f != FormatUnknown {
+	if f := formatFromPath(path); f != FormatUnknown || genericPath(path) {
 		return f
 	}
 	return formatFromBody(body)
+}
+
+// genericPath reports whether the path is a known API that is no conversation (embeddings, moderation, token
+// counting...): its body is not guessed from its shape ({"input": [...]} is not a Responses request there) but
+// read with the generic reader.
+func genericPath(path string) bool {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	p := strings.ToLower(strings.TrimRight(path, "/"))
+	for _, suf := range []string{"/embeddings", "/moderations", "/api/embed", "/api/embeddings", ":embedcontent",
+		":batchembedcontents", ":counttokens", "/count_tokens", "/rerank", "/tokenize", "/detokenize"} {
+		if strings.HasSuffix(p, suf) {
+			return true
+		}
+	}
+	return false
 }
 
 func formatFromPath(path string) Format {
@@ -53,7 +70,11 @@ func formatFromBody(body []byte) Format {
 	if len(body) == 0 || validate(body) != nil {
 		return FormatUnknown
 	}
-	r := root(body)
+	return formatFromRoot(body, root(body))
+}
+
+// formatFromRoot is formatFromBody for a validated body and its root value.
+func formatFromRoot(body []byte, r val) Format {
 	if r.k != kObject {
 		return FormatUnknown
 	}

@@ -51,21 +51,30 @@
 //
 // In tests, ReadStream(f, body) decodes a whole transcript (SSE, or NDJSON for Ollama) and returns all its deltas.
 //
-// # What is not read
+// # What is read
 //
-// Tool and function definitions are segments only with Options.ToolDefinitions (provenance tool_definition).
-// JSON schemas other than their descriptions, metadata, OpenAI "prediction" content and base64 images, audio and
-// files are never segments. Reasoning deltas (thinking_delta, reasoning summaries in streams, reasoning_content)
-// are not deltas. Bedrock Converse and the AWS event-stream framing are not supported (Bedrock's
-// anthropic_version bodies are: they are Anthropic).
+// Besides the conversation: tool definitions and structured-output schemas (every string the model reads in them,
+// provenance tool_definition), end-user ids, metadata, message names and image/file URLs (provenance metadata),
+// Gemini inlineData with a text MIME type (base64-decoded, Encoding base64), Ollama /api/generate system and
+// template, legacy-completions prompts, and every item type of the Responses API (an unknown item type has its
+// strings read as tool_result). Token ids instead of text (legacy prompts, Ollama "context") are ErrUnreadable.
+// A body of no known format can be read with the generic reader (ParseGeneric, Options.Generic): every JSON string
+// is a segment. Never read: base64 images, audio and files, data: URLs, encrypted reasoning. Reasoning deltas
+// (thinking_delta, reasoning summaries in streams, reasoning_content) are not deltas. Bedrock Converse and the AWS
+// event-stream framing are not supported (Bedrock's anthropic_version bodies are: they are Anthropic).
 //
 // # Notes
 //
 // Bodies are validated once (strict JSON, valid UTF-8 inside strings, nesting at most MaxDepth) and then read by
-// byte offsets; decoding a string allocates its text, nothing else allocates per byte. Duplicate keys: every
-// occurrence of a content field is read, and the last occurrence of a scalar wins (as upstream decoders do),
-// except roles, where the least trusted one wins. Keys match case-insensitively ("Content", and "meſſages" with a
-// long s), because upstreams written in Go (Ollama, LocalAI) read them that way.
+// byte offsets; decoding a string allocates its text, nothing else allocates per byte.
+//
+// Keys are matched exactly (escapes decoded), as the providers' parsers match them. Every copy of a text-bearing
+// field is a segment with its own Loc: duplicates ("text" twice) and spellings that only fold to the name ("Text",
+// "meſſages"), which Go upstreams (Ollama, LocalAI: encoding/json) read. Scalars (model, stream, limits, type) come
+// from the last exact copy, as every provider's decoder keeps the last copy (Python json and pydantic, JavaScript
+// JSON.parse, Go encoding/json, protobuf JSON); for FormatOllama folded copies count too. Roles merge every copy
+// and the least trusted wins; a part's type never hides its text. Options.DuplicateKeys = DuplicateKeysReject
+// refuses any body with a duplicate (or case-folded duplicate) key instead, with ErrDuplicateKey.
 // Nothing here panics on bad input; errors name the JSON path ("messages[3].content: expected string, array or
 // null, got number"). Every error of ParseRequest, ParseRequestWith and ParseResponse wraps ErrInvalidJSON (not
 // JSON, bad UTF-8, too deep, not an object), ErrInvalidShape (a known field of the wrong type) or

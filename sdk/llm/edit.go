@@ -2,8 +2,10 @@ package llm
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,10 +13,14 @@ import (
 	"unicode/utf8"
 )
 
-// Edit replaces the JSON string token at Loc with Text, escaped as a JSON string.
+// Edit replaces the JSON string token at Loc with Text, escaped as a JSON string. Encoding is the segment's
+// (Segment.Edit sets it): with EncodingBase64 Text is written base64-encoded inside the string token; with
+// EncodingRaw Loc is a byte range of a text body, replaced by Text as is; with EncodingForm Loc is a
+// percent-encoded form value, replaced by Text percent-encoded.
 type Edit struct {
-	Loc  Loc
-	Text string
+	Loc      Loc
+	Text     string
+	Encoding string
 }
 
 // ErrBadEdit is wrapped by ApplyEditsStrict errors.
@@ -60,13 +66,19 @@ func applyEdits(body []byte, edits []Edit, strict bool) ([]byte, error) {
 	for _, e := range sorted {
 		l := e.Loc
 		bad := ""
+		textBody := e.Encoding == EncodingRaw || e.Encoding == EncodingForm
 		switch {
 		case l.Start < prevEnd:
 			bad = "overlaps the previous edit"
+		case textBody && (l.Start < 0 || l.End > len(body) || l.End < l.Start):
+			bad = "out of range"
+		case textBody:
 		case l.Start < 0 || l.End > len(body) || l.End-l.Start < 2:
 			bad = "out of range"
 		case !q.opensAt(l.Start) || !isStringToken(body, l):
 			bad = "does not cover a string token"
+		case e.Encoding != "" && e.Encoding != EncodingBase64:
+			bad = "unknown encoding " + strconv.Quote(e.Encoding)
 		}
 		if bad != "" {
 			if strict {
@@ -75,6 +87,23 @@ func applyEdits(body []byte, edits []Edit, strict bool) ([]byte, error) {
 			continue
 		}
 		prevEnd = l.End
+		switch e.Encoding {
+		case EncodingRaw:
+			out = append(out, body[last:l.Start]...)
+			out = append(out, e.Text...)
+			last = l.End
+			continue
+		case EncodingForm:
+			out = append(out, body[last:l.Start]...)
+			out = append(out, url.QueryEscape(e.Text)...)
+			last = l.End
+			continue
+		case EncodingBase64:
+			out = append(out, body[last:l.Start]...)
+			out = appendQuoted(out, base64.StdEncoding.EncodeToString([]byte(e.Text)))
+			last = l.End
+			continue
+		}
 		if sameText(body, l, e.Text) {
 			continue // an identity edit keeps the original bytes (and escapes)
 		}
@@ -366,7 +395,7 @@ func memberValues(b []byte, o val, names ...string) []replace {
 			return out
 		}
 		for _, n := range names {
-			if keyIs(b, k, n) {
+			if keyFold(b, k, n) { // every spelling a Go upstream reads as the field
 				out = append(out, replace{v: v})
 				break
 			}

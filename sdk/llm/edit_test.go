@@ -17,12 +17,12 @@ func TestApplyEdits(t *testing.T) {
 		want  string
 	}{
 		{"none", nil, string(body)},
-		{"one", []Edit{{req(`"hello"`), "bye"}}, `{"a":"bye","b":["x","caf\u00e9"],"c":"tail"}`},
-		{"unordered", []Edit{{req(`"tail"`), "T"}, {req(`"x"`), "X"}}, `{"a":"hello","b":["X","caf\u00e9"],"c":"T"}`},
-		{"escaping", []Edit{{req(`"x"`), "q\"b\\n\n\t\x01\u2028<>&"}}, `{"a":"hello","b":["q\"b\\n\n\t\u0001\u2028<>&","caf\u00e9"],"c":"tail"}`},
-		{"invalid utf8 replaced", []Edit{{req(`"x"`), "a\xffb"}}, `{"a":"hello","b":["a\ufffdb","caf\u00e9"],"c":"tail"}`},
-		{"identity keeps escapes", []Edit{{req(`"caf\u00e9"`), "café"}}, string(body)},
-		{"bad edits skipped", []Edit{{Loc{0, 3}, "x"}, {Loc{-1, 2}, "x"}, {Loc{5, 500}, "x"}, {req(`"hello"`), "ok"}, {req(`"hello"`), "dup"}}, `{"a":"ok","b":["x","caf\u00e9"],"c":"tail"}`},
+		{"one", []Edit{{Loc: req(`"hello"`), Text: "bye"}}, `{"a":"bye","b":["x","caf\u00e9"],"c":"tail"}`},
+		{"unordered", []Edit{{Loc: req(`"tail"`), Text: "T"}, {Loc: req(`"x"`), Text: "X"}}, `{"a":"hello","b":["X","caf\u00e9"],"c":"T"}`},
+		{"escaping", []Edit{{Loc: req(`"x"`), Text: "q\"b\\n\n\t\x01\u2028<>&"}}, `{"a":"hello","b":["q\"b\\n\n\t\u0001\u2028<>&","caf\u00e9"],"c":"tail"}`},
+		{"invalid utf8 replaced", []Edit{{Loc: req(`"x"`), Text: "a\xffb"}}, `{"a":"hello","b":["a\ufffdb","caf\u00e9"],"c":"tail"}`},
+		{"identity keeps escapes", []Edit{{Loc: req(`"caf\u00e9"`), Text: "café"}}, string(body)},
+		{"bad edits skipped", []Edit{{Loc: Loc{0, 3}, Text: "x"}, {Loc: Loc{-1, 2}, Text: "x"}, {Loc: Loc{5, 500}, Text: "x"}, {Loc: req(`"hello"`), Text: "ok"}, {Loc: req(`"hello"`), Text: "dup"}}, `{"a":"ok","b":["x","caf\u00e9"],"c":"tail"}`},
 	}
 	for _, tc := range tests {
 		got := string(ApplyEdits(body, tc.edits))
@@ -33,10 +33,10 @@ func TestApplyEdits(t *testing.T) {
 			t.Errorf("%s: invalid JSON %s", tc.name, got)
 		}
 	}
-	if _, err := ApplyEditsStrict(body, []Edit{{Loc{1, 5}, "x"}}); !errors.Is(err, ErrBadEdit) {
+	if _, err := ApplyEditsStrict(body, []Edit{{Loc: Loc{1, 5}, Text: "x"}}); !errors.Is(err, ErrBadEdit) {
 		t.Errorf("strict: err = %v", err)
 	}
-	if _, err := ApplyEditsStrict(body, []Edit{{req(`"hello"`), "a"}, {req(`"hello"`), "b"}}); !errors.Is(err, ErrBadEdit) {
+	if _, err := ApplyEditsStrict(body, []Edit{{Loc: req(`"hello"`), Text: "a"}, {Loc: req(`"hello"`), Text: "b"}}); !errors.Is(err, ErrBadEdit) {
 		t.Errorf("strict duplicate: err = %v", err)
 	}
 }
@@ -216,7 +216,7 @@ func FuzzApplyEdits(f *testing.F) {
 	f.Add([]byte(`{"a":"hello","b":["x","caf\u00e9"]}`), 5, 12, "new \"text\"", -1, 3)
 	f.Add([]byte(`["\\"","x"]`), 1, 5, "q", 6, 9)
 	f.Fuzz(func(t *testing.T, body []byte, s1, e1 int, text string, s2, e2 int) {
-		edits := []Edit{{Loc{s1, e1}, text}, {Loc{s2, e2}, text + "2"}}
+		edits := []Edit{{Loc: Loc{s1, e1}, Text: text}, {Loc: Loc{s2, e2}, Text: text + "2"}}
 		out := ApplyEdits(body, edits)
 		strict, err := ApplyEditsStrict(body, edits)
 		if err == nil && string(strict) != string(out) {

@@ -617,8 +617,8 @@ func appendQuoted(out []byte, s string) []byte {
 	return append(out, '"')
 }
 
-// get returns the value of the last member named key of object v (later duplicates win, as in most JSON
-// decoders upstream).
+// get returns the value of the last member named exactly key of object v (later duplicates win, as in the JSON
+// decoders upstream). Text-bearing fields are read from every copy instead (copiesOf).
 func get(b []byte, v val, key string) (val, bool) {
 	var found val
 	ok := false
@@ -680,7 +680,7 @@ func getOr(b []byte, v val, key string) val {
 	return x
 }
 
-// fields scans object v once and stores in out[i] the value of the last member matching names[i] (a zero val,
+// fields scans object v once and stores in out[i] the value of the last member named exactly names[i] (a zero val,
 // kind kNone, when absent). It replaces several get calls, each of which would scan the whole object.
 func fields(b []byte, v val, out []val, names ...string) {
 	for i := range out {
@@ -695,10 +695,8 @@ func fields(b []byte, v val, out []val, names ...string) {
 		if !ok {
 			return
 		}
-		raw := b[k.s+1 : k.e-1]
-		simple := simpleKey(raw)
 		for i, n := range names {
-			if simple && asciiFoldEq(raw, n) || !simple && slowKeyIs(b, k, n) {
+			if keyIs(b, k, n) {
 				out[i] = x
 				break
 			}
@@ -708,3 +706,5 @@ func fields(b []byte, v val, out []val, names ...string) {
 
 // present reports whether a val from fields was found.
 func (v val) present() bool { return v.k != kNone }
+
+func inputErrf(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }

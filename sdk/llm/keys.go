@@ -6,14 +6,24 @@ import (
 	"unicode/utf8"
 )
 
-// Key matching is case-insensitive, the way Go's encoding/json matches field names (bytes.EqualFold, including
-// the long s "ſ" and the Kelvin sign "K"). Upstreams written in Go (Ollama, LocalAI, Go proxies) read "Content" or
-// "meſſages" as the real fields; a case-sensitive parser would skip them and let text reach the model unseen.
-// Python upstreams ignore or reject such keys, so reading them too costs nothing there.
+// Key matching. A JSON key names a field exactly, escapes decoded ("c\u006fntent" is "content"): that is how every
+// provider's parser reads it (Python json and pydantic, JavaScript JSON.parse, Go encoding/json when an exact
+// match exists). Go's encoding/json (Ollama, LocalAI, Go proxies) also takes a key that only folds to a field name
+// ("Content", "meſſages" with a long s, "\u212a" Kelvin sign for k) when no exact one exists, and then the last
+// matching key wins. So:
+//
+//   - scalars and structure (model, stream, limits, type, name, id) are read from exact keys, the last copy
+//     winning, as Python and JavaScript upstreams do; for FormatOllama (a Go upstream) folded keys count too;
+//   - every text-bearing field is read from every copy, exact or folded ("alias"), so the text a Go upstream
+//     reads is inspected as well as the text a Python one reads; each copy is its own segment with its own Loc;
+//   - roles are merged over every copy, exact or folded: the least trusted one wins;
+//   - a content part's or block's "type" never hides its text: a "text" member is read whatever the type says.
+//
+// With Options.DuplicateKeys = DuplicateKeysReject a body where some object has two keys that are equal or fold to
+// the same key is refused with ErrDuplicateKey instead.
 
-// knownKeys maps the folded form of each field name the parsers switch on to its canonical spelling; knownExact
-// maps each canonical spelling to itself (so a lookup returns a string without allocating).
-var knownKeys, knownExact = func() (map[string]string, map[string]string) {
+// knownKeys maps the folded form of each field name the parsers switch on to its canonical spelling.
+var knownKeys = func() map[string]string {
 	names := []string{
 		"model", "messages", "role", "content", "name", "tool_calls", "tool_call_id", "function", "function_call",
 		"arguments", "type", "text", "refusal", "stream", "stream_options", "include_usage", "max_tokens",
@@ -23,18 +33,22 @@ var knownKeys, knownExact = func() (map[string]string, map[string]string) {
 		"generationConfig", "generation_config", "maxOutputTokens", "functionCall", "functionResponse",
 		"function_response", "args", "response", "executableCode", "executable_code", "code",
 		"codeExecutionResult", "code_execution_result", "tool_name", "images", "anthropic_version", "stop_sequences", "tools", "functions",
-		"top_k",
+		"top_k", "template", "metadata", "user", "response_format", "text_format", "image_url", "url",
+		"inlineData", "inline_data", "mimeType", "mime_type", "additional_messages", "requests", "params",
+		"results", "outputs", "items", "description", "input_schema", "parameters", "json_schema", "schema",
+		"raw", "context_management", "container", "tool_choice", "prediction", "safety_identifier",
+		"prompt_cache_key", "labels", "cachedContent", "cached_content", "fileData", "file_data", "item",
+		"action", "query", "queries", "logs", "stdout", "stderr", "filename", "system_prompt", "image_data",
+		"n_predict", "encrypted_content", "reasoning_content", "audio", "transcript", "custom", "functionDeclarations", "function_declarations",
 	}
 	folded := make(map[string]string, len(names))
-	exact := make(map[string]string, len(names))
 	for _, n := range names {
 		folded[string(foldKey(nil, []byte(n)))] = n
-		exact[n] = n
 		if len(n) < len(knownByLen) {
 			knownByLen[len(n)] = append(knownByLen[len(n)], n)
 		}
 	}
-	return folded, exact
+	return folded
 }()
 
 // knownByLen groups the known names by length: a plain ASCII key is compared with the few names of its length
@@ -67,44 +81,64 @@ func foldKey(out, key []byte) []byte {
 	return out
 }
 
-// plainLower reports whether raw has only lower-case ASCII letters and no escapes or non-ASCII bytes, so it folds
-// to itself.
-func plainLower(raw []byte) bool {
-	for _, c := range raw {
-		if ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// keyCanon returns the canonical spelling of a known field name the key matches case-insensitively, or "" for
-// any other key. It does not allocate for keys spelled canonically.
-func keyCanon(b []byte, k val) string {
+// keyMatch returns the canonical spelling of the known field name the key names, exactly or folded, or "" for any
+// other key; alias is true for a folded match (a key only Go upstreams read as that field). It does not allocate
+// for keys without escapes.
+func keyMatch(b []byte, k val) (name string, alias bool) {
 	raw := b[k.s+1 : k.e-1]
 	if simpleKey(raw) {
 		if len(raw) >= len(knownByLen) {
-			return ""
+			return "", false
 		}
 		cands := knownByLen[len(raw)]
 		for _, n := range cands {
 			if string(raw) == n {
-				return n
+				return n, false
 			}
+		}
+		if !hasUpper(raw) {
+			return "", false
 		}
 		for _, n := range cands {
 			if asciiFoldEq(raw, n) {
-				return n
+				return n, true
 			}
 		}
-		return ""
+		return "", false
 	}
-	if len(raw) > 64 {
-		return ""
+	if len(raw) > 6*64 {
+		return "", false
 	}
-	raw = keyBytes(b, k)
+	dec := keyBytes(b, k)
+	if len(dec) < len(knownByLen) {
+		for _, n := range knownByLen[len(dec)] {
+			if string(dec) == n {
+				return n, false
+			}
+		}
+	}
+	if len(dec) > 64 {
+		return "", false
+	}
 	var scratch [96]byte
-	return knownKeys[string(foldKey(scratch[:0], raw))]
+	n := knownKeys[string(foldKey(scratch[:0], dec))]
+	return n, n != ""
+}
+
+// keyCanon returns the canonical spelling of the known field name the key names, exactly or folded (see
+// keyMatch), or "".
+func keyCanon(b []byte, k val) string {
+	n, _ := keyMatch(b, k)
+	return n
+}
+
+func hasUpper(raw []byte) bool {
+	for _, c := range raw {
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // keyBytes returns the raw key without quotes, decoded when it has escapes.
@@ -116,8 +150,21 @@ func keyBytes(b []byte, k val) []byte {
 	return raw
 }
 
-// keyIs reports whether the key token matches name (ASCII) case-insensitively, escapes decoded.
+// keyIs reports whether the key token names exactly name (escapes decoded), as providers match keys.
 func keyIs(b []byte, key val, name string) bool {
+	raw := b[key.s+1 : key.e-1]
+	if string(raw) == name {
+		return true
+	}
+	if len(raw) <= len(name) || len(raw) > 6*len(name) || bytes.IndexByte(raw, '\\') < 0 {
+		return false
+	}
+	return unquote(b, key) == name
+}
+
+// keyFold reports whether the key token names name exactly or folded (escapes decoded): the keys a Go upstream
+// reads as that field.
+func keyFold(b []byte, key val, name string) bool {
 	raw := b[key.s+1 : key.e-1]
 	if simpleKey(raw) {
 		return asciiFoldEq(raw, name)
@@ -163,4 +210,31 @@ func slowKeyIs(b []byte, key val, name string) bool {
 	}
 	var s1, s2 [96]byte
 	return bytes.Equal(foldKey(s1[:0], keyBytes(b, key)), foldKey(s2[:0], []byte(name)))
+}
+
+// copies iterates over every member of an object whose key names a field exactly or folded: the copies of a
+// text-bearing field that some upstream reads. Use: for c := copiesOf(b, o, "text"); ; { v, ok := c.next(); ... }.
+type copies struct {
+	it   iter
+	b    []byte
+	name string
+}
+
+func copiesOf(b []byte, o val, name string) copies {
+	if o.k != kObject {
+		return copies{it: iter{done: true}}
+	}
+	return copies{it: o.iter(b), b: b, name: name}
+}
+
+func (c *copies) next() (val, bool) {
+	for {
+		k, v, ok := c.it.next()
+		if !ok {
+			return val{}, false
+		}
+		if keyFold(c.b, k, c.name) {
+			return v, true
+		}
+	}
 }

@@ -19,11 +19,37 @@ type Options struct {
 	// text, after leading white space, starts with one of these markers (e.g. "<document>", "[retrieved]") gets
 	// provenance document.
 	DocumentMarkers []string
-	// ToolDefinitions adds the descriptions in tool definitions (tools[] / functions[] / functionDeclarations[]:
-	// the tool's description and every "description" inside its parameter schema) as segments with provenance
-	// tool_definition, Message -1, Part the tool's index and Tool its name.
+	// ToolDefinitions is kept for compatibility and has no effect: tool definitions (tools[] / functions[] /
+	// functionDeclarations[], MCP tool lists) and structured-output schemas are always segments, with provenance
+	// tool_definition, Message -1, Part the tool's index, Tool its name and Path the JSON path of each string: every
+	// string the model reads in them (names, descriptions, enum values, titles...), not the schema "type" words.
 	ToolDefinitions bool
+	// DuplicateKeys chooses what a body with duplicate keys gets: DuplicateKeysInspect (the default) reads every
+	// copy of a text-bearing field as its own segment; DuplicateKeysReject refuses a body in which some object has
+	// two keys that are equal, or that fold to the same key as Go upstreams match them ("text" and "Text"), with an
+	// error wrapping ErrDuplicateKey (and ErrInvalidShape), for the filter's on_error policy.
+	DuplicateKeys DuplicateKeys
+	// Generic makes a body of no known format (FormatUnknown after detection) parse with the generic reader
+	// (ParseGeneric) instead of failing with ErrUnknownFormat.
+	Generic bool
 }
+
+// DuplicateKeys is the policy for objects with duplicate keys (Options.DuplicateKeys).
+type DuplicateKeys uint8
+
+// Duplicate-key policies.
+const (
+	DuplicateKeysInspect DuplicateKeys = iota
+	DuplicateKeysReject
+)
+
+// ErrDuplicateKey is wrapped by the error for a body with duplicate keys under DuplicateKeysReject.
+var ErrDuplicateKey = errors.New("duplicate key")
+
+// ErrUnreadable is wrapped by the error for a request whose content cannot be inspected: token ids instead of a
+// prompt (legacy completions, llama.cpp, Ollama "context"). It also wraps ErrInvalidShape, so callers that map
+// parse errors to their on_error policy handle it without change.
+var ErrUnreadable = errors.New("content cannot be inspected")
 
 // ParseRequest parses an LLM API request body of format f (FormatUnknown: detect from the body shape).
 // Every string the upstream model would read as conversation content becomes a Segment; images, audio and files
@@ -42,16 +68,24 @@ func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
 	r := root(body)
-	if r.k != kObject {
-		return nil, fmt.Errorf("parse request: %w: body is a JSON %s, not an object", ErrInvalidJSON, r.k)
+	if o.DuplicateKeys == DuplicateKeysReject {
+		if err := checkDuplicates(body, r); err != nil {
+			return nil, fmt.Errorf("parse request: %w", shapeError{err})
+		}
 	}
 	if f == FormatUnknown {
-		if f = formatFromPath(o.Path); f == FormatUnknown {
-			f = formatFromBody(body)
+		if f = formatFromPath(o.Path); f == FormatUnknown && !genericPath(o.Path) {
+			f = formatFromRoot(body, r)
 		}
 		if f == FormatUnknown {
+			if o.Generic {
+				return genericRequest(body, r), nil
+			}
 			return nil, fmt.Errorf("parse request: %w", ErrUnknownFormat)
 		}
+	}
+	if r.k != kObject {
+		return nil, fmt.Errorf("parse request: %w: body is a JSON %s, not an object", ErrInvalidJSON, r.k)
 	}
 	p := reqParser{b: body, req: &Request{Format: f}, opts: o}
 	var err error
@@ -193,7 +227,7 @@ func getRole(b []byte, m val) string {
 		if !ok {
 			return role
 		}
-		if m.k == kObject && keyIs(b, k, "role") {
+		if m.k == kObject && keyFold(b, k, "role") {
 			role = mergeRole(role, roleStr(b, v))
 		}
 	}
@@ -270,816 +304,148 @@ func (p *reqParser) setModel(field string, v val) error {
 
 func idx(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
 
-// ---- OpenAI Chat Completions (and Ollama /api/chat, which shares the message shape) ----
-
-func (p *reqParser) chat(r val) error {
-	b := p.b
-	if p.req.Format == FormatOllama {
-		p.req.Stream = true // Ollama streams unless told otherwise
+// scalarKey reports whether a known field holds a scalar the parsers read once (the last exact copy), rather
+// than text read from every copy.
+func (p *reqParser) scalarKey(name string) bool {
+	switch name {
+	case "model", "stream", "max_tokens", "max_completion_tokens", "max_output_tokens", "stream_options",
+		"options", "generationConfig", "generation_config", "anthropic_version":
+		return true
 	}
-	var lists []val
-	it := r.iter(b)
-	for {
-		k, v, ok := it.next()
-		if !ok {
-			break
-		}
-		var err error
-		switch keyCanon(b, k) {
-		case "model":
-			err = p.setModel("model", v)
-		case "stream":
-			err = p.setBool(&p.req.Stream, "stream", v)
-		case "max_tokens", "max_completion_tokens":
-			err = p.setMax(keyCanon(b, k), v)
-		case "stream_options":
-			if x, ok := get(b, v, "include_usage"); ok {
-				err = p.setBool(&p.req.StreamUsage, "stream_options.include_usage", x)
-			}
-		case "options": // Ollama
-			if x, ok := get(b, v, "num_predict"); ok && p.req.Format == FormatOllama {
-				if n, ok := intValue(b, x); ok && n < 0 {
-					break // -1: unlimited
-				}
-				err = p.setMax("options.num_predict", x)
-			}
-		case "messages":
-			if v.k != kArray && v.k != kNull {
-				return fmt.Errorf("messages: expected array, got %s", v.k)
-			}
-			lists = append(lists, v)
-		case "tools", "functions":
-			p.toolDefs(v)
-		case "prompt", "suffix": // legacy completions, Ollama /api/generate
-			s := p.sg()
-			if v.k == kArray { // a list of prompts
-				pit := v.iter(b)
-				for {
-					_, x, ok := pit.next()
-					if !ok {
-						break
-					}
-					if x.k == kString {
-						s.add(-1, -1, "user", ProvUser, x, "", "")
-					}
-				}
-			} else if err := s.text(v, -1, -1, "user", ProvUser, "", func() string { return "prompt" }); err != nil {
-				return err
-			}
-			p.req.Segments = s.list
-		case "system": // Ollama /api/generate
-			if p.req.Format == FormatOllama {
-				s := p.sg()
-				if err := s.text(v, -1, -1, "system", ProvSystem, "", func() string { return "system" }); err != nil {
-					return err
-				}
-				p.req.Segments = s.list
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
-	s := p.sg()
-	n := 0
-	for _, list := range lists {
-		mit := list.iter(b)
-		for {
-			_, m, ok := mit.next()
-			if !ok {
-				break
-			}
-			if err := p.chatMessage(s, m, n); err != nil {
-				return err
-			}
-			n++
-		}
-	}
-	p.req.Messages = n
-	p.req.Segments = s.list
-	return nil
+	return false
 }
 
-func (p *reqParser) chatMessage(s *segs, m val, i int) error {
-	b := p.b
-	if m.k != kObject {
-		return fmt.Errorf("messages[%d]: expected object, got %s", i, m.k)
-	}
-	// One pass collects the role (last wins) and the members to read; the role may come after the content.
-	type member struct {
-		k, v val
-	}
-	var buf [4]member
-	members := buf[:0]
-	var role, name, callID string
-	it := m.iter(b)
-	for {
-		k, v, ok := it.next()
-		if !ok {
-			break
-		}
-		switch keyCanon(b, k) {
-		case "role":
-			role = mergeRole(role, roleStr(b, v))
-		case "name":
-			name = str(b, v)
-		case "tool_call_id":
-			callID = str(b, v)
-		case "content", "tool_calls", "function_call":
-			members = append(members, member{k, v})
-		}
-	}
-	prov := roleProv(role)
-	var tool string
-	if prov == ProvToolResult {
-		tool = name
-		if tool == "" && p.tools != nil {
-			tool = p.tools[callID]
-		}
-	}
-	for _, mb := range members {
-		k, v := mb.k, mb.v
-		switch keyCanon(b, k) {
-		case "content":
-			switch v.k {
-			case kString:
-				s.add(i, -1, role, prov, v, tool, "")
-			case kArray:
-				pit := v.iter(b)
-				for j := 0; ; j++ {
-					_, part, ok := pit.next()
-					if !ok {
-						break
-					}
-					if err := chatPart(s, part, i, j, role, prov, tool); err != nil {
-						return err
-					}
-				}
-			case kNull:
-			default:
-				return fmt.Errorf("messages[%d].content: expected string, array or null, got %s", i, v.k)
-			}
-		case "tool_calls":
-			if v.k != kArray && v.k != kNull {
-				return fmt.Errorf("messages[%d].tool_calls: expected array, got %s", i, v.k)
-			}
-			tit := v.iter(b)
-			for j := 0; ; j++ {
-				_, tc, ok := tit.next()
-				if !ok {
-					break
-				}
-				fn, _ := get(b, tc, "function")
-				name := getStr(b, fn, "name")
-				if id := getStr(b, tc, "id"); id != "" && name != "" {
-					if p.tools == nil {
-						p.tools = map[string]string{}
-					}
-					p.tools[id] = name
-				}
-				if args, ok := get(b, fn, "arguments"); ok {
-					s.leaves(args, i, j, role, ProvToolCall, name, "")
-				}
-			}
-		case "function_call": // legacy
-			if args, ok := get(b, v, "arguments"); ok {
-				s.leaves(args, i, -1, role, ProvToolCall, getStr(b, v, "name"), "")
-			}
-		}
-	}
-	return nil
+// exact reports whether the key token k is spelled exactly name, or the format's upstream folds keys (Ollama is
+// Go: encoding/json takes a folded key when no exact one exists).
+func (p *reqParser) exact(k val, name string) bool {
+	return p.req.Format == FormatOllama || keyIs(p.b, k, name)
 }
 
-// chatPart handles one content part of an OpenAI chat message (also used for response messages).
-func chatPart(s *segs, part val, i, j int, role string, prov Provenance, tool string) error {
-	b := s.b
-	if part.k == kString { // some OpenAI-compatible servers accept bare strings
-		s.add(i, j, role, prov, part, tool, "")
-		return nil
-	}
-	if part.k != kObject {
-		return fmt.Errorf("messages[%d].content[%d]: expected object, got %s", i, j, part.k)
-	}
-	switch getStr(b, part, "type") {
-	case "image_url", "input_audio", "file", "image", "audio":
-		return nil
-	case "refusal":
-		if v, ok := get(b, part, "refusal"); ok {
-			return s.text(v, i, j, role, prov, tool, func() string { return fmt.Sprintf("messages[%d].content[%d].refusal", i, j) })
-		}
-	default: // "text" and unknown types that carry text
-		if v, ok := get(b, part, "text"); ok {
-			return s.text(v, i, j, role, prov, tool, func() string { return fmt.Sprintf("messages[%d].content[%d].text", i, j) })
-		}
-	}
-	return nil
+func emptyArray(b []byte, v val) bool {
+	return v.k == kArray && b[skipWS(b, v.s+1)] == ']'
 }
 
-// ---- OpenAI Responses ----
-
-func (p *reqParser) responses(r val) error {
+// prompt reads a legacy-completions (or llama.cpp, Ollama /api/generate) prompt or suffix: a string, a list of
+// strings, or token ids. Token ids (a list of integers, or a list of such lists) cannot be inspected: they are an
+// ErrUnreadable error, for the caller's on_error policy.
+func (p *reqParser) prompt(v val, name string) error {
 	b := p.b
 	s := p.sg()
-	var inputs []val
-	it := r.iter(b)
-	for {
-		k, v, ok := it.next()
-		if !ok {
-			break
-		}
-		var err error
-		switch keyCanon(b, k) {
-		case "model":
-			err = p.setModel("model", v)
-		case "stream":
-			err = p.setBool(&p.req.Stream, "stream", v)
-		case "max_output_tokens":
-			err = p.setMax("max_output_tokens", v)
-		case "instructions":
-			err = s.text(v, -1, -1, "system", ProvSystem, "", func() string { return "instructions" })
-		case "prompt": // a stored prompt template; its variables are inserted into the prompt as user text
-			vars, _ := get(b, v, "variables")
-			it := vars.iter(b)
-			for {
-				k, x, ok := it.next()
-				if !ok {
-					break
-				}
-				name := "prompt.variables." + keyName(b, k)
-				switch x.k {
-				case kString:
-					s.add(-1, -1, "user", ProvUser, x, "", name)
-				case kObject:
-					if t, ok := get(b, x, "text"); ok && t.k == kString {
-						s.add(-1, -1, "user", ProvUser, t, "", name)
-					}
-				}
-			}
-		case "input":
-			inputs = append(inputs, v)
-		case "tools":
-			p.req.Segments = s.list
-			p.toolDefs(v)
-			s.list = p.req.Segments
-		}
-		if err != nil {
-			return err
-		}
-	}
-	n := 0
-	for _, in := range inputs {
-		switch in.k {
-		case kString:
-			s.add(n, -1, "user", ProvUser, in, "", "")
-			n++
-		case kArray:
-			iit := in.iter(b)
-			for {
-				_, item, ok := iit.next()
-				if !ok {
-					break
-				}
-				if err := p.responsesItem(s, item, n); err != nil {
-					return err
-				}
-				n++
-			}
-		case kNull:
-		default:
-			return fmt.Errorf("input: expected string or array, got %s", in.k)
-		}
-	}
-	p.req.Messages = n
-	p.req.Segments = s.list
-	return nil
-}
-
-func (p *reqParser) responsesItem(s *segs, item val, i int) error {
-	b := p.b
-	if item.k != kObject {
-		return fmt.Errorf("input[%d]: expected object, got %s", i, item.k)
-	}
-	typ := getStr(b, item, "type")
-	switch typ {
-	case "", "message":
-		role := getRole(b, item)
-		prov := roleProv(role)
-		content, ok := get(b, item, "content")
-		if !ok {
-			return nil
-		}
-		switch content.k {
-		case kString:
-			s.add(i, -1, role, prov, content, "", "")
-		case kArray:
-			return responsesParts(s, content, i, role, prov, "", "input")
-		case kNull:
-		default:
-			return fmt.Errorf("input[%d].content: expected string or array, got %s", i, content.k)
-		}
-	case "function_call", "custom_tool_call", "mcp_call":
-		name := getStr(b, item, "name")
-		if id := getStr(b, item, "call_id"); id != "" && name != "" {
-			if p.tools == nil {
-				p.tools = map[string]string{}
-			}
-			p.tools[id] = name
-		}
-		for _, key := range []string{"arguments", "input"} {
-			if v, ok := get(b, item, key); ok {
-				s.leaves(v, i, -1, "assistant", ProvToolCall, name, "")
-			}
-		}
-		if typ == "mcp_call" {
-			if v, ok := get(b, item, "output"); ok && v.k == kString {
-				s.add(i, -1, "tool", ProvToolResult, v, name, "")
-			}
-		}
-	case "function_call_output", "custom_tool_call_output", "local_shell_call_output", "computer_call_output":
-		tool := p.tools[getStr(b, item, "call_id")]
-		out, ok := get(b, item, "output")
-		if !ok {
-			return nil
-		}
-		switch out.k {
-		case kString:
-			s.add(i, -1, "tool", ProvToolResult, out, tool, "")
-		case kArray:
-			return responsesParts(s, out, i, "tool", ProvToolResult, tool, "input")
-		}
-	case "reasoning":
-		for _, key := range []string{"summary", "content"} {
-			if v, ok := get(b, item, key); ok && v.k == kArray {
-				if err := responsesParts(s, v, i, "assistant", ProvAssistant, "", "input"); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// responsesParts handles input_text / output_text / refusal / summary_text parts (images and files skipped).
-func responsesParts(s *segs, arr val, i int, role string, prov Provenance, tool, top string) error {
-	b := s.b
-	pit := arr.iter(b)
-	for j := 0; ; j++ {
-		_, part, ok := pit.next()
-		if !ok {
-			return nil
-		}
-		if part.k != kObject {
-			return fmt.Errorf("%s[%d].content[%d]: expected object, got %s", top, i, j, part.k)
-		}
-		key := "text"
-		switch getStr(b, part, "type") {
-		case "input_image", "input_file", "input_audio", "image_url":
-			continue
-		case "refusal":
-			key = "refusal"
-		}
-		if v, ok := get(b, part, key); ok {
-			if err := s.text(v, i, j, role, prov, tool, func() string { return fmt.Sprintf("%s[%d].content[%d].%s", top, i, j, key) }); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// ---- Anthropic Messages ----
-
-func (p *reqParser) anthropic(r val) error {
-	b := p.b
-	s := p.sg()
-	var lists []val
-	it := r.iter(b)
-	for {
-		k, v, ok := it.next()
-		if !ok {
-			break
-		}
-		var err error
-		switch keyCanon(b, k) {
-		case "model":
-			err = p.setModel("model", v)
-		case "stream":
-			err = p.setBool(&p.req.Stream, "stream", v)
-		case "max_tokens":
-			err = p.setMax("max_tokens", v)
-		case "system":
-			switch v.k {
-			case kString:
-				s.add(-1, -1, "system", ProvSystem, v, "", "")
-			case kArray:
-				err = p.anthropicBlocks(s, v, -1, "system", ProvSystem, "system")
-			case kNull:
-			default:
-				err = fmt.Errorf("system: expected string or array, got %s", v.k)
-			}
-		case "messages":
-			if v.k != kArray && v.k != kNull {
-				return fmt.Errorf("messages: expected array, got %s", v.k)
-			}
-			lists = append(lists, v)
-		case "tools":
-			p.req.Segments = s.list
-			p.toolDefs(v)
-			s.list = p.req.Segments
-		}
-		if err != nil {
-			return err
-		}
-	}
-	n := 0
-	for _, list := range lists {
-		mit := list.iter(b)
-		for {
-			_, m, ok := mit.next()
-			if !ok {
-				break
-			}
-			if m.k != kObject {
-				return fmt.Errorf("messages[%d]: expected object, got %s", n, m.k)
-			}
-			role := getRole(b, m)
-			prov := roleProv(role)
-			if content, ok := get(b, m, "content"); ok {
-				switch content.k {
-				case kString:
-					s.add(n, -1, role, prov, content, "", "")
-				case kArray:
-					if err := p.anthropicBlocks(s, content, n, role, prov, "messages"); err != nil {
-						return err
-					}
-				case kNull:
-				default:
-					return fmt.Errorf("messages[%d].content: expected string or array, got %s", n, content.k)
-				}
-			}
-			n++
-		}
-	}
-	p.req.Messages = n
-	p.req.Segments = s.list
-	return nil
-}
-
-func (p *reqParser) anthropicBlocks(s *segs, arr val, i int, role string, prov Provenance, top string) error {
-	b := p.b
-	bit := arr.iter(b)
-	for j := 0; ; j++ {
-		_, blk, ok := bit.next()
-		if !ok {
-			return nil
-		}
-		if blk.k != kObject {
-			return fmt.Errorf("%s: expected object, got %s", blockPath(top, i, j), blk.k)
-		}
-		if err := p.anthropicBlock(s, blk, i, j, role, prov, top); err != nil {
-			return err
-		}
-	}
-}
-
-func blockPath(top string, i, j int) string {
-	if i < 0 {
-		return fmt.Sprintf("%s[%d]", top, j)
-	}
-	return fmt.Sprintf("%s[%d].content[%d]", top, i, j)
-}
-
-func (p *reqParser) anthropicBlock(s *segs, blk val, i, j int, role string, prov Provenance, top string) error {
-	b := p.b
-	path := func(f string) func() string { return func() string { return blockPath(top, i, j) + "." + f } }
-	switch typ := getStr(b, blk, "type"); typ {
-	case "image", "redacted_thinking", "container_upload":
-		return nil
-	case "thinking":
-		if v, ok := get(b, blk, "thinking"); ok {
-			return s.text(v, i, j, role, ProvAssistant, "", path("thinking"))
-		}
-	case "tool_use", "server_tool_use", "mcp_tool_use":
-		name := getStr(b, blk, "name")
-		if id := getStr(b, blk, "id"); id != "" && name != "" {
-			if p.tools == nil {
-				p.tools = map[string]string{}
-			}
-			p.tools[id] = name
-		}
-		if v, ok := get(b, blk, "input"); ok {
-			s.leaves(v, i, j, role, ProvToolCall, name, "")
-		}
-	case "tool_result", "mcp_tool_result":
-		tool := p.tools[getStr(b, blk, "tool_use_id")]
-		content, ok := get(b, blk, "content")
-		if !ok {
-			return nil
-		}
-		switch content.k {
-		case kString:
-			s.add(i, j, role, ProvToolResult, content, tool, "")
-		case kArray:
-			cit := content.iter(b)
-			for c := 0; ; c++ {
-				_, inner, ok := cit.next()
-				if !ok {
-					break
-				}
-				innerProv := ProvToolResult
-				switch getStr(b, inner, "type") {
-				case "document", "search_result":
-					innerProv = ProvDocument
-				}
-				if err := p.anthropicInner(s, inner, i, j, role, innerProv, tool); err != nil {
-					return err
-				}
-			}
-		case kNull:
-		default:
-			return fmt.Errorf("%s: expected string or array, got %s", path("content")(), content.k)
-		}
-	case "document", "search_result":
-		return p.anthropicInner(s, blk, i, j, role, ProvDocument, "")
-	default: // "text" and unknown blocks carrying text
-		if v, ok := get(b, blk, "text"); ok {
-			return s.text(v, i, j, role, prov, "", path("text"))
-		}
-	}
-	return nil
-}
-
-// anthropicInner extracts the text of a block nested in a tool_result, or of a document/search_result block:
-// text blocks, document sources of type text or content, titles and contexts.
-func (p *reqParser) anthropicInner(s *segs, blk val, i, j int, role string, prov Provenance, tool string) error {
-	b := p.b
-	if blk.k != kObject {
-		return nil
-	}
-	switch getStr(b, blk, "type") {
-	case "image":
-		return nil
-	case "document":
-		for _, key := range []string{"title", "context"} {
-			if v, ok := get(b, blk, key); ok && v.k == kString {
-				s.add(i, j, role, ProvDocument, v, tool, key)
-			}
-		}
-		src, _ := get(b, blk, "source")
-		switch getStr(b, src, "type") {
-		case "text":
-			if v, ok := get(b, src, "data"); ok && v.k == kString {
-				s.add(i, j, role, ProvDocument, v, tool, "source.data")
-			}
-		case "content":
-			content, _ := get(b, src, "content")
-			p.textBlocks(s, content, i, j, role, ProvDocument, tool)
-		}
-	case "search_result":
-		if v, ok := get(b, blk, "title"); ok && v.k == kString {
-			s.add(i, j, role, ProvDocument, v, tool, "title")
-		}
-		content, _ := get(b, blk, "content")
-		p.textBlocks(s, content, i, j, role, ProvDocument, tool)
-	default:
-		if v, ok := get(b, blk, "text"); ok && v.k == kString {
-			s.add(i, j, role, prov, v, tool, "")
-		}
-	}
-	return nil
-}
-
-// textBlocks adds a string, or the "text" of each block in an array.
-func (p *reqParser) textBlocks(s *segs, v val, i, j int, role string, prov Provenance, tool string) {
-	b := p.b
+	defer func() { p.req.Segments = s.list }()
 	switch v.k {
 	case kString:
-		s.add(i, j, role, prov, v, tool, "")
+		s.add(-1, -1, "user", ProvUser, v, "", "")
+	case kNull:
 	case kArray:
 		it := v.iter(b)
-		for {
-			_, blk, ok := it.next()
-			if !ok {
-				return
-			}
-			if t, ok := get(b, blk, "text"); ok && t.k == kString {
-				s.add(i, j, role, prov, t, tool, "")
-			}
-		}
-	}
-}
-
-// ---- Gemini generateContent ----
-
-func (p *reqParser) gemini(r val) error {
-	b := p.b
-	s := p.sg()
-	var lists []val
-	it := r.iter(b)
-	for {
-		k, v, ok := it.next()
-		if !ok {
-			break
-		}
-		var err error
-		switch keyCanon(b, k) {
-		case "model":
-			err = p.setModel("model", v)
-		case "generationConfig", "generation_config":
-			for _, key := range []string{"maxOutputTokens", "max_output_tokens"} {
-				if x, ok := get(b, v, key); ok {
-					if err = p.setMax("generationConfig."+key, x); err != nil {
-						break
-					}
-				}
-			}
-		case "systemInstruction", "system_instruction":
-			switch v.k {
-			case kString:
-				s.add(-1, -1, "system", ProvSystem, v, "", "")
-			case kObject:
-				err = p.geminiParts(s, v, -1, "system", func() string { return "systemInstruction" })
-			}
-		case "tools":
-			p.req.Segments = s.list
-			p.toolDefs(v)
-			s.list = p.req.Segments
-		case "contents":
-			switch v.k {
-			case kArray, kObject:
-				lists = append(lists, v)
-			case kNull:
-			default:
-				return fmt.Errorf("contents: expected array, got %s", v.k)
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
-	n := 0
-	for _, list := range lists {
-		if list.k == kObject { // a single Content instead of a list
-			if err := p.geminiParts(s, list, n, getRole(b, list), func() string { return "contents" }); err != nil {
-				return err
-			}
-			n++
-			continue
-		}
-		cit := list.iter(b)
-		for {
-			_, c, ok := cit.next()
+		for i := 0; ; i++ {
+			_, x, ok := it.next()
 			if !ok {
 				break
 			}
-			if c.k != kObject {
-				return fmt.Errorf("contents[%d]: expected object, got %s", n, c.k)
+			switch x.k {
+			case kString:
+				s.add(-1, i, "user", ProvUser, x, "", "")
+			case kNumber, kArray:
+				if x.k == kArray && emptyArray(b, x) {
+					continue
+				}
+				return fmt.Errorf("%w: %s[%d]: token ids cannot be inspected", ErrUnreadable, name, i)
+			case kObject: // llama.cpp multimodal prompt {"prompt_string": ..., "multimodal_data": [...]}
+				s.leavesExcept(x, -1, i, "user", ProvUser, "", idx(name, i), "multimodal_data")
+			case kNull:
+			default:
+				return fmt.Errorf("%s[%d]: expected string, got %s", name, i, x.k)
 			}
-			role := getRole(b, c)
-			if role == "" {
-				role = "user"
-			}
-			if err := p.geminiParts(s, c, n, role, func() string { return idx("contents", n) }); err != nil {
-				return err
-			}
-			n++
 		}
+	case kNumber:
+		return fmt.Errorf("%w: %s: a token id cannot be inspected", ErrUnreadable, name)
+	default:
+		return fmt.Errorf("%s: expected string or array, got %s", name, v.k)
 	}
-	p.req.Messages = n
-	p.req.Segments = s.list
 	return nil
 }
 
-// geminiParts handles the parts of one Content (or of systemInstruction).
-func (p *reqParser) geminiParts(s *segs, c val, i int, role string, path func() string) error {
-	b := p.b
-	prov := roleProv(role)
-	if i < 0 {
-		prov = ProvSystem
-	}
-	parts, ok := get(b, c, "parts")
-	if !ok || parts.k == kNull {
-		return nil
-	}
-	if parts.k != kArray {
-		return fmt.Errorf("%s.parts: expected array, got %s", path(), parts.k)
-	}
-	return geminiPartList(s, parts, i, role, prov, path)
-}
-
-func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, path func() string) error {
-	b := s.b
-	pit := parts.iter(b)
-	for j := 0; ; j++ {
-		_, part, ok := pit.next()
-		if !ok {
-			return nil
-		}
-		if part.k != kObject {
-			return fmt.Errorf("%s.parts[%d]: expected object, got %s", path(), j, part.k)
-		}
-		it := part.iter(b)
-		for {
-			k, v, ok := it.next()
-			if !ok {
-				break
-			}
-			switch keyCanon(b, k) {
-			case "text":
-				if err := s.text(v, i, j, role, prov, "", func() string { return fmt.Sprintf("%s.parts[%d].text", path(), j) }); err != nil {
-					return err
-				}
-			case "functionCall", "function_call":
-				if args, ok := get(b, v, "args"); ok {
-					s.leaves(args, i, j, role, ProvToolCall, getStr(b, v, "name"), "")
-				}
-			case "functionResponse", "function_response":
-				if resp, ok := get(b, v, "response"); ok {
-					s.leaves(resp, i, j, role, ProvToolResult, getStr(b, v, "name"), "")
-				}
-			case "executableCode", "executable_code":
-				if code, ok := get(b, v, "code"); ok && code.k == kString {
-					s.add(i, j, role, ProvAssistant, code, "", "code")
-				}
-			case "codeExecutionResult", "code_execution_result":
-				if out, ok := get(b, v, "output"); ok && out.k == kString {
-					s.add(i, j, role, ProvToolResult, out, "", "output")
-				}
-			}
-		}
+// extra reads the top-level request fields common to the formats that carry client text besides the
+// conversation: metadata and end-user identifiers (provenance metadata, for PII filters) and structured-output
+// schemas (their descriptions, provenance tool_definition: developer text the model reads).
+func (p *reqParser) extra(name string, v val) {
+	switch name {
+	case "metadata", "user", "safety_identifier", "labels", "prediction":
+		s := p.sg()
+		s.leaves(v, -1, -1, "", ProvMetadata, "", name)
+		p.req.Segments = s.list
+	case "response_format", "text_format":
+		p.schema(v, name)
 	}
 }
 
-// toolDefs adds tool-definition descriptions (Options.ToolDefinitions) from a tools/functions array.
-func (p *reqParser) toolDefs(arr val) {
-	if !p.opts.ToolDefinitions || arr.k != kArray {
+// schema adds the strings of a response format or JSON schema (descriptions, enum values, titles; see
+// toolStrings) as tool_definition segments with their paths.
+func (p *reqParser) schema(v val, path string) {
+	if v.k != kObject && v.k != kArray {
 		return
 	}
-	b := p.b
 	s := p.sg()
-	it := arr.iter(b)
-	for j := 0; ; j++ {
-		_, t, ok := it.next()
-		if !ok {
-			break
-		}
-		var f [3]val
-		fields(b, t, f[:], "function", "functionDeclarations", "function_declarations")
-		switch {
-		case f[0].k == kObject: // OpenAI chat {"type":"function","function":{...}}
-			p.toolDef(s, f[0], j)
-		case f[1].k == kArray || f[2].k == kArray: // Gemini
-			decls := f[1]
-			if decls.k != kArray {
-				decls = f[2]
-			}
-			dit := decls.iter(b)
-			for {
-				_, d, ok := dit.next()
-				if !ok {
-					break
-				}
-				p.toolDef(s, d, j)
-			}
-		default: // Responses, Anthropic, legacy functions: the tool object itself
-			p.toolDef(s, t, j)
-		}
-	}
+	s.toolStrings(v, -1, "", path)
 	p.req.Segments = s.list
 }
 
-// toolDef adds the "description" strings of one function definition, at any depth (parameter descriptions too).
-func (p *reqParser) toolDef(s *segs, fn val, j int) {
-	if fn.k != kObject {
-		return
+// allLeaves adds the string leaves of every copy of member key of object o (see leaves).
+func (s *segs) allLeaves(o val, key string, msg, part int, role string, prov Provenance, tool string) {
+	for c := copiesOf(s.b, o, key); ; {
+		v, ok := c.next()
+		if !ok {
+			return
+		}
+		s.leaves(v, msg, part, role, prov, tool, "")
 	}
-	name := getStr(p.b, fn, "name")
-	var walk func(v val, path string)
-	walk = func(v val, path string) {
-		it := v.iter(p.b)
-		for i := 0; ; i++ {
-			k, x, ok := it.next()
-			if !ok {
-				return
-			}
-			var sub string
-			if v.k == kObject {
-				kn := keyName(p.b, k)
-				if path == "" {
-					sub = kn
-				} else {
-					sub = path + "." + kn
-				}
-				if x.k == kString && keyIs(p.b, k, "description") {
-					s.add(-1, j, "", ProvToolDefinition, x, name, sub)
-					continue
-				}
-			} else {
-				sub = path + "[" + strconv.Itoa(i) + "]"
-			}
-			if x.k == kObject || x.k == kArray {
-				walk(x, sub)
-			}
+}
+
+// allText adds every copy of member key of object o that is a string.
+func (s *segs) allText(o val, key string, msg, part int, role string, prov Provenance, tool, path string) {
+	for c := copiesOf(s.b, o, key); ; {
+		v, ok := c.next()
+		if !ok {
+			return
+		}
+		if v.k == kString {
+			s.add(msg, part, role, prov, v, tool, path)
 		}
 	}
-	walk(fn, "")
 }
+
+// leavesExcept is leaves for an object, skipping the members named in skip (exactly or folded) and members that
+// only identify or classify ("type", "id", "call_id", "status"...), whose strings are not text.
+func (s *segs) leavesExcept(v val, msg, part int, role string, prov Provenance, tool, path string, skip ...string) {
+	if v.k != kObject {
+		s.leaves(v, msg, part, role, prov, tool, path)
+		return
+	}
+	it := v.iter(s.b)
+outer:
+	for {
+		k, x, ok := it.next()
+		if !ok {
+			return
+		}
+		for _, n := range skip {
+			if keyFold(s.b, k, n) {
+				continue outer
+			}
+		}
+		for _, n := range idKeys {
+			if keyIs(s.b, k, n) && x.k == kString {
+				continue outer
+			}
+		}
+		sub := keyName(s.b, k)
+		if path != "" {
+			sub = path + "." + sub
+		}
+		s.leaves(x, msg, part, role, prov, tool, sub)
+	}
+}
+
+// idKeys are members whose string values identify or classify an item rather than carry text.
+var idKeys = []string{"type", "id", "call_id", "status", "role", "object", "file_id", "tool_use_id", "mime_type", "media_type"}

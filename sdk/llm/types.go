@@ -29,7 +29,16 @@ const (
 	// ProvToolDefinition is the description of a tool offered to the model (only with Options.ToolDefinitions):
 	// text from a tool's author, e.g. an MCP server, that the model reads as instructions ("tool poisoning").
 	ProvToolDefinition Provenance = "tool_definition"
+	// ProvMetadata is client data sent with a request that the model does not read as conversation but the
+	// provider receives: end-user ids ("user", "safety_identifier", Anthropic metadata.user_id), "metadata",
+	// Vertex "labels", a message's "name", image and file URLs, file names, predicted output. A PII filter masks
+	// it; a prompt-injection filter may ignore it.
+	ProvMetadata Provenance = "metadata"
 )
+
+// Provenances lists every provenance, for configurations that default to all of them.
+var Provenances = []Provenance{ProvSystem, ProvUser, ProvAssistant, ProvToolResult, ProvDocument, ProvToolCall,
+	ProvToolDefinition, ProvMetadata}
 
 // Loc is the byte range [Start, End) of a JSON string token, quotes included, in the body (or, for stream deltas,
 // in sse.Event.Data).
@@ -51,9 +60,25 @@ type Segment struct {
 	Tool string
 	// Path is the JSON path of the string inside a tool-call argument object or tool-result object (Anthropic
 	// tool_use input, Gemini functionCall.args / functionResponse.response, Ollama arguments), e.g. "query" or
-	// "filters[0].name"; "" otherwise.
+	// "filters[0].name"; for metadata, tool-definition and generic segments the path from the field that holds it
+	// ("metadata.user_id", "tools[0].function.description"); "" otherwise.
 	Path string
+	// Encoding says how Text is written at Loc: "" a JSON string token holding Text; EncodingBase64 a JSON string
+	// token holding Text base64-encoded (Gemini inlineData with a text/* MIME type); EncodingRaw the bytes of a
+	// non-JSON text body (Loc has no quotes); EncodingForm a percent-encoded form value. Rewrite a segment with
+	// Segment.Edit, which carries the encoding, so ApplyEdits writes the new text the same way.
+	Encoding string
 }
+
+// Encodings of Segment.Encoding and Edit.Encoding.
+const (
+	EncodingBase64 = "base64"
+	EncodingRaw    = "raw"
+	EncodingForm   = "form"
+)
+
+// Edit returns the edit that replaces the segment's text with text, in the segment's encoding.
+func (s *Segment) Edit(text string) Edit { return Edit{Loc: s.Loc, Text: text, Encoding: s.Encoding} }
 
 // Request is a parsed LLM API request body.
 type Request struct {

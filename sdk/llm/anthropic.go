@@ -1,0 +1,279 @@
+package llm
+
+import "fmt"
+
+// Anthropic Messages requests (also Bedrock/Vertex bodies with anthropic_version, and each request of a
+// /v1/messages/batches body). Anthropic's API servers keep the last copy of a duplicate key; every copy of a
+// text-bearing field is a segment here.
+
+func (p *reqParser) anthropic(r val) error {
+	b := p.b
+	s := p.sg()
+	var lists []val
+	it := r.iter(b)
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			break
+		}
+		var err error
+		name := keyCanon(b, k)
+		if p.scalarKey(name) && !p.exact(k, name) {
+			continue
+		}
+		switch name {
+		case "model":
+			err = p.setModel("model", v)
+		case "stream":
+			err = p.setBool(&p.req.Stream, "stream", v)
+		case "max_tokens":
+			err = p.setMax("max_tokens", v)
+		case "system":
+			switch v.k {
+			case kString:
+				s.add(-1, -1, "system", ProvSystem, v, "", "")
+			case kArray:
+				err = p.anthropicBlocks(s, v, -1, "system", ProvSystem, "system")
+			case kNull:
+			default:
+				err = fmt.Errorf("system: expected string or array, got %s", v.k)
+			}
+		case "messages":
+			if v.k != kArray && v.k != kNull {
+				return fmt.Errorf("messages: expected array, got %s", v.k)
+			}
+			lists = append(lists, v)
+		case "tools":
+			p.req.Segments = s.list
+			p.toolDefs(v, name)
+			s.list = p.req.Segments
+		default:
+			p.req.Segments = s.list
+			p.extra(name, v)
+			s.list = p.req.Segments
+		}
+		if err != nil {
+			return err
+		}
+	}
+	n := 0
+	for _, list := range lists {
+		mit := list.iter(b)
+		for {
+			_, m, ok := mit.next()
+			if !ok {
+				break
+			}
+			if m.k != kObject {
+				return fmt.Errorf("messages[%d]: expected object, got %s", n, m.k)
+			}
+			role := getRole(b, m)
+			prov := roleProv(role)
+			for c := copiesOf(b, m, "content"); ; {
+				content, ok := c.next()
+				if !ok {
+					break
+				}
+				switch content.k {
+				case kString:
+					s.add(n, -1, role, prov, content, "", "")
+				case kArray:
+					if err := p.anthropicBlocks(s, content, n, role, prov, "messages"); err != nil {
+						return err
+					}
+				case kNull:
+				default:
+					return fmt.Errorf("messages[%d].content: expected string or array, got %s", n, content.k)
+				}
+			}
+			n++
+		}
+	}
+	p.req.Messages = n
+	p.req.Segments = s.list
+	return nil
+}
+
+func (p *reqParser) anthropicBlocks(s *segs, arr val, i int, role string, prov Provenance, top string) error {
+	b := p.b
+	bit := arr.iter(b)
+	for j := 0; ; j++ {
+		_, blk, ok := bit.next()
+		if !ok {
+			return nil
+		}
+		if blk.k != kObject {
+			return fmt.Errorf("%s: expected object, got %s", blockPath(top, i, j), blk.k)
+		}
+		if err := p.anthropicBlock(s, blk, i, j, role, prov, top); err != nil {
+			return err
+		}
+	}
+}
+
+func blockPath(top string, i, j int) string {
+	if i < 0 {
+		return fmt.Sprintf("%s[%d]", top, j)
+	}
+	return fmt.Sprintf("%s[%d].content[%d]", top, i, j)
+}
+
+// anthropicBlock reads one content block. Its type selects how tool calls, tool results and documents are read,
+// but never hides text: every copy of "text" is read whatever the type says.
+func (p *reqParser) anthropicBlock(s *segs, blk val, i, j int, role string, prov Provenance, top string) error {
+	b := p.b
+	path := func(f string) func() string { return func() string { return blockPath(top, i, j) + "." + f } }
+	typ := getStr(b, blk, "type")
+	switch typ {
+	case "thinking":
+		for c := copiesOf(b, blk, "thinking"); ; {
+			v, ok := c.next()
+			if !ok {
+				break
+			}
+			if err := s.text(v, i, j, role, ProvAssistant, "", path("thinking")); err != nil {
+				return err
+			}
+		}
+	case "tool_use", "server_tool_use", "mcp_tool_use":
+		name := getStr(b, blk, "name")
+		if id := getStr(b, blk, "id"); id != "" && name != "" {
+			if p.tools == nil {
+				p.tools = map[string]string{}
+			}
+			p.tools[id] = name
+		}
+		s.allLeaves(blk, "input", i, j, role, ProvToolCall, name)
+	case "document", "search_result":
+		if err := p.anthropicInner(s, blk, i, j, role, ProvDocument, ""); err != nil {
+			return err
+		}
+	case "image":
+		for c := copiesOf(b, blk, "source"); ; {
+			src, ok := c.next()
+			if !ok {
+				break
+			}
+			s.urls(src, i, j, role, "source")
+		}
+	default:
+		if typ == "tool_result" || typ == "mcp_tool_result" || hasSuffix(typ, "_tool_result") {
+			tool := p.tools[getStr(b, blk, "tool_use_id")]
+			for c := copiesOf(b, blk, "content"); ; {
+				content, ok := c.next()
+				if !ok {
+					break
+				}
+				switch content.k {
+				case kString:
+					s.add(i, j, role, ProvToolResult, content, tool, "")
+				case kArray:
+					cit := content.iter(b)
+					for {
+						_, inner, ok := cit.next()
+						if !ok {
+							break
+						}
+						innerProv := ProvToolResult
+						switch getStr(b, inner, "type") {
+						case "document", "search_result", "web_search_result", "web_fetch_result":
+							innerProv = ProvDocument
+						}
+						if err := p.anthropicInner(s, inner, i, j, role, innerProv, tool); err != nil {
+							return err
+						}
+					}
+				case kObject: // server tool results: {"type": "…_result", "content": …, "stdout": …}
+					s.leavesExcept(content, i, j, role, ProvToolResult, tool, "content", "encrypted_content")
+				case kNull:
+				default:
+					return fmt.Errorf("%s: expected string or array, got %s", path("content")(), content.k)
+				}
+			}
+		}
+	}
+	for c := copiesOf(b, blk, "text"); ; {
+		v, ok := c.next()
+		if !ok {
+			return nil
+		}
+		if err := s.text(v, i, j, role, prov, "", path("text")); err != nil {
+			return err
+		}
+	}
+}
+
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
+
+// anthropicInner extracts the text of a block nested in a tool_result, or of a document/search_result block:
+// text blocks, document sources of type text or content, titles and contexts, every copy of each.
+func (p *reqParser) anthropicInner(s *segs, blk val, i, j int, role string, prov Provenance, tool string) error {
+	b := p.b
+	if blk.k != kObject {
+		return nil
+	}
+	switch getStr(b, blk, "type") {
+	case "image":
+		return nil
+	case "document":
+		for _, key := range []string{"title", "context"} {
+			s.allText(blk, key, i, j, role, ProvDocument, tool, key)
+		}
+		for c := copiesOf(b, blk, "source"); ; {
+			src, ok := c.next()
+			if !ok {
+				break
+			}
+			switch getStr(b, src, "type") {
+			case "text":
+				s.allText(src, "data", i, j, role, ProvDocument, tool, "source.data")
+			case "content":
+				for cc := copiesOf(b, src, "content"); ; {
+					content, ok := cc.next()
+					if !ok {
+						break
+					}
+					p.textBlocks(s, content, i, j, role, ProvDocument, tool)
+				}
+			case "url":
+				s.urls(src, i, j, role, "source")
+			}
+		}
+	case "search_result", "web_search_result", "web_fetch_result":
+		s.allText(blk, "title", i, j, role, ProvDocument, tool, "title")
+		for cc := copiesOf(b, blk, "content"); ; {
+			content, ok := cc.next()
+			if !ok {
+				break
+			}
+			p.textBlocks(s, content, i, j, role, ProvDocument, tool)
+		}
+		s.allText(blk, "url", i, j, role, ProvMetadata, tool, "url")
+		s.allText(blk, "source", i, j, role, ProvMetadata, tool, "source")
+	default:
+		s.allText(blk, "text", i, j, role, prov, tool, "")
+	}
+	return nil
+}
+
+// textBlocks adds a string, or the "text" of each block in an array.
+func (p *reqParser) textBlocks(s *segs, v val, i, j int, role string, prov Provenance, tool string) {
+	b := p.b
+	switch v.k {
+	case kString:
+		s.add(i, j, role, prov, v, tool, "")
+	case kArray:
+		it := v.iter(b)
+		for {
+			_, blk, ok := it.next()
+			if !ok {
+				return
+			}
+			s.allText(blk, "text", i, j, role, prov, tool, "")
+		}
+	case kObject: // a single document block (web_fetch_result content)
+		_ = p.anthropicInner(s, v, i, j, role, prov, tool)
+	}
+}
