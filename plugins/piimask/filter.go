@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-
 	"github.com/wasmguard/wasmguard/plugins/piimask/mask"
 	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
