@@ -18,8 +18,10 @@ func TestTickOnOneRoot(t *testing.T) {
 	if p := h.TickPeriod("conf", 2); p != 0 {
 		t.Errorf("worker 2 of 2: TickPeriod = %v", p)
 	}
-	if !h.TickOn("conf", 1) || !h.TickOn("conf", 1) {
-		t.Fatal("TickOn did not tick")
+	for i := 0; i < 2; i++ {
+		if !h.TickOn("conf", 1) {
+			t.Fatal("TickOn did not tick")
+		}
 	}
 	ticks := map[int]int{}
 	for _, e := range h.Logs() {

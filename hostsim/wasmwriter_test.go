@@ -23,7 +23,6 @@ type modBuilder struct {
 	types   [][2][]byte
 	imports []wasmImport
 	funcs   []wasmFunc
-	exports [][2]any // extra exports: name, func index
 	noMem   bool
 }
 
@@ -139,16 +138,14 @@ func (m *modBuilder) bytes() []byte {
 }
 
 // instructions
-func i32c(v int64) []byte      { return append([]byte{0x41}, sleb(v)...) }
-func i64c(v int64) []byte      { return append([]byte{0x42}, sleb(v)...) }
-func call(idx uint32) []byte   { return append([]byte{0x10}, uleb(uint64(idx))...) }
-func localGet(i uint32) []byte { return append([]byte{0x20}, uleb(uint64(i))...) }
+func i32c(v int64) []byte    { return append([]byte{0x41}, sleb(v)...) }
+func i64c(v int64) []byte    { return append([]byte{0x42}, sleb(v)...) }
+func call(idx uint32) []byte { return append([]byte{0x10}, uleb(uint64(idx))...) }
 
 var (
 	opDrop     = []byte{0x1a}
 	opI32Store = []byte{0x36, 0x02, 0x00}
 	opI32Load  = []byte{0x28, 0x02, 0x00}
-	opUnreach  = []byte{0x00}
 )
 
 func cat(parts ...[]byte) []byte {

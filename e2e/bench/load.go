@@ -62,7 +62,6 @@ var (
 	reRPS     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	reHeyPct  = regexp.MustCompile(`(\d+)% in ([0-9.]+) secs`)
 	reHeyCode = regexp.MustCompile(`\[(\d+)\]\s+(\d+) responses`)
-	reHeyErr  = regexp.MustCompile(`\[(\d+)\]\s+Get|\[(\d+)\]\s+Post`)
 )
 
 func runHey(ctx context.Context, url string, body []byte, dur time.Duration, conc int) (Load, error) {

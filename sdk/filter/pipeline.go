@@ -304,13 +304,6 @@ func (p *pipeline) OnHttpStreamDone() {
 	}
 }
 
-func act(a Action) types.Action {
-	if a == Pause {
-		return types.ActionPause
-	}
-	return types.ActionContinue
-}
-
 // runRequest gives the request callback ph to the stages from index from on, in order, until one pauses.
 func (p *pipeline) runRequest(ph phase, size int, eos bool, from int) types.Action {
 	p.pend.stage = -1
