@@ -85,7 +85,26 @@ func ReadDocs(file string) ([]any, error) {
 	return docs, nil
 }
 
-func isFilter(name string) bool { return contains(Filters, name) }
+func isFilter(name string) bool { return contains(Filters, name) || name == CombinedName }
+
+// CombinedName is the combined module's name (dist/wasmguard.wasm); its config is validated by wasmguard.schema.json.
+const CombinedName = "wasmguard"
+
+// ValidateConfig validates one filter configuration (JSON text) by its schema; filter "wasmguard" is the
+// combined module.
+func ValidateConfig(filter string, raw []byte) error {
+	var s *jsonschema.Schema
+	var err error
+	if filter == CombinedName {
+		s, err = compileCombined()
+	} else {
+		s, err = compiledFor(filter)
+	}
+	if err != nil {
+		return err
+	}
+	return Validate(s, raw)
+}
 
 // filterIn names the filter an image URL, file name or resource name refers to ("…/piimask:v1", "piimask.wasm").
 func filterIn(s string) string {

@@ -97,11 +97,7 @@ func TestExamplesValidate(t *testing.T) {
 		}
 	}
 	for _, c := range GatewayConfigs(t, root(t)) {
-		s, err := Compile(c.Filter)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := Validate(s, c.Config); err != nil {
+		if err := ValidateConfig(c.Filter, c.Config); err != nil {
 			t.Errorf("%s: %s: %v", c.Where, c.Filter, err)
 		}
 		n++
