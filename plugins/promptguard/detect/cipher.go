@@ -37,8 +37,8 @@ func (c *canon) decipher(s string) {
 		if t.fl&tbChunk != 0 {
 			break
 		}
-		if t.fl&tbNonLatin != 0 || t.fl&tbNonDigit == 0 || t.n > 24 {
-			continue
+		if t.fl&tbNonLatin != 0 || t.fl&tbNonDigit == 0 || t.n > 24 || t.n < 3 {
+			continue // words of one or two letters decide nothing (a shift of "b" is "a")
 		}
 		probe[n] = t
 		n++
@@ -88,7 +88,7 @@ func (c *canon) decipher(s string) {
 			best, bestOp = hits, op
 		}
 	}
-	if best < 3 || best*10 < run*4 {
+	if best < 3 || best*2 < run {
 		return
 	}
 	start := len(c.decoded)
@@ -178,17 +178,18 @@ var upsideDown = map[rune]byte{
 // addUpsideDown turns text with at least four upside-down letters the right way up: reversed, each letter
 // mapped back.
 func (c *canon) addUpsideDown(s string) {
-	n := 0
+	// Counted: the turned letters that no language writes with (ɐ ǝ ɹ ʇ ʎ ɥ ɯ ʍ ʌ ɟ ƃ ʞ ɔ); dotless ı, ſ and
+	// the like are ordinary Turkish, old German or IPA. Four of them, three different, make upside-down text.
+	n, distinct := 0, uint16(0)
 	for _, r := range s {
-		if r >= 0x80 {
-			if _, ok := upsideDown[r]; ok {
-				if n++; n >= 4 {
-					break
-				}
+		if r >= 0x250 {
+			if i := strings.IndexRune("ɐǝɹʇʎɥɯʍʌɟƃʞɔ", r); i >= 0 {
+				n++
+				distinct |= 1 << (i / 2)
 			}
 		}
 	}
-	if n < 4 {
+	if n < 4 || bits16(distinct) < 3 {
 		return
 	}
 	start := len(c.decoded)
@@ -253,6 +254,14 @@ func (c *canon) addPigLatin(s string) {
 		c.decoded = append(append(c.decoded, pick...), ' ')
 	}
 	c.addCipherChunk(start)
+}
+
+func bits16(x uint16) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
 }
 
 func isVowel(b byte) bool { return b == 'a' || b == 'e' || b == 'i' || b == 'o' || b == 'u' }

@@ -516,7 +516,8 @@ func dataImperatives(text string) int {
 			}
 			j++
 		}
-		if imperativeSentence(text[i:j]) {
+		line := (i == 0 || text[i-1] == '\n') && (j == len(text) || text[j] == '\n' || lineEndsAt(text, j))
+		if imperativeSentence(text[i:j], line) {
 			n++
 		}
 		i = j + 1
@@ -524,8 +525,19 @@ func dataImperatives(text string) int {
 	return n
 }
 
-// imperativeSentence reports whether s opens with an imperative verb and contains "you"/"your".
-func imperativeSentence(s string) bool {
+// lineEndsAt reports whether the sentence ending at j (at its punctuation) is the last of its line.
+func lineEndsAt(text string, j int) bool {
+	k := j + 1
+	for k < len(text) && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r' || text[k] == '"' || text[k] == '\'') {
+		k++
+	}
+	return k >= len(text) || text[k] == '\n'
+}
+
+// imperativeSentence reports whether s opens with an imperative verb and contains "you"/"your", or, when s is
+// a line of its own of at most 15 words, opens with a verb that asks for an assistant's kind of work
+// (translate, explain, summarise, write, answer in …): a standalone instruction line inside data.
+func imperativeSentence(s string, line bool) bool {
 	var w [12]byte
 	k, p := firstWord(s, &w)
 	if k == 0 {
@@ -535,6 +547,20 @@ func imperativeSentence(s string) bool {
 		k, p = firstWord(s[p:], &w)
 		if k == 0 {
 			return false
+		}
+	}
+	if line && wordCount(s) <= 15 {
+		switch v := string(w[:k]); {
+		case v == "reply" || v == "respond" || v == "answer":
+			// "Reply in German.", "Answer only with yes" — not "Reply to this email by Friday."
+			var w2 [12]byte
+			k2, _ := firstWord(s[p:], &w2)
+			switch string(w2[:k2]) {
+			case "in", "with", "only", "using", "as", "backwards", "exclusively", "entirely":
+				return true
+			}
+		case taskVerb(v):
+			return true
 		}
 	}
 	if !imperativeVerb(string(w[:k])) {
@@ -574,6 +600,30 @@ func firstWord(s string, w *[12]byte) (int, int) {
 }
 
 func isASCIILetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
+
+// taskVerb reports whether w asks for the kind of work an assistant does with its answer.
+func taskVerb(w string) bool {
+	switch w {
+	case "translate", "explain", "summarize", "summarise", "rewrite", "paraphrase", "compose", "generate",
+		"output", "repeat", "spell", "describe", "ignore", "forget", "disregard",
+		"recommend", "promote", "mention", "insert", "incorporate", "integrate", "embed", "append", "prepend",
+		"introduce", "write", "list", "tell", "say", "reveal", "disclose":
+		return true
+	}
+	return false
+}
+
+func wordCount(s string) int {
+	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		sp := s[i] == ' ' || s[i] == '\t'
+		if !sp && !in {
+			n++
+		}
+		in = !sp
+	}
+	return n
+}
 
 // imperativeVerb reports whether w is a verb commonly used to instruct an assistant.
 func imperativeVerb(w string) bool {

@@ -12,3 +12,7 @@
 // Language is never a feature: n-gram features are only computed from Latin-script tokens, and words in other
 // scripts are seen only through the hand-written multilingual phrase lists.
 package detect
+
+// The generated files: weights.go (the model and thresholds, trained on ../shared/datasets) and
+// confusables_gen.go (from Unicode's confusables.txt; its generator needs the file, see cmd/confusables).
+//go:generate go run ../cmd/train

@@ -13,6 +13,8 @@ package main
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -47,49 +49,32 @@ type record struct {
 
 const folds = 5
 
+// params are the training settings (flags); they are part of the training-input hash.
+type params struct {
+	iters, window, minFeat int
+	l2, l2d                float64
+}
+
+func defaultParams() params { return params{iters: 400, window: 256, minFeat: 20, l2: 3e-5, l2d: 1e-4} }
+
 func main() {
 	root := repoRoot()
-	dsDir := flag.String("datasets", filepath.Join(root, "..", "shared", "datasets"), "directory of the *.dev.jsonl files")
+	dp := defaultParams()
+	dsDir := flag.String("datasets", filepath.Join(root, "..", "shared", "datasets"), "directory of the *.dev.jsonl and *.train.jsonl files")
 	out := flag.String("out", filepath.Join(root, "plugins", "promptguard", "detect", "weights.go"), "generated weights file")
 	write := flag.Bool("write", true, "write the weights file")
-	iters := flag.Int("iters", 400, "full-batch Adam iterations")
-	l2 := flag.Float64("l2", 3e-5, "L2 penalty of the hashed weights (per unit of total sample weight)")
-	l2d := flag.Float64("l2dense", 1e-4, "L2 penalty of the dense (signal) weights")
+	iters := flag.Int("iters", dp.iters, "full-batch Adam iterations")
+	l2 := flag.Float64("l2", dp.l2, "L2 penalty of the hashed weights (per unit of total sample weight)")
+	l2d := flag.Float64("l2dense", dp.l2d, "L2 penalty of the dense (signal) weights")
 	scoresOut := flag.String("scores", "", "write every record's held-out score (out-of-fold or final model) as JSONL to this file")
-	window := flag.Int("window", 256, "n-gram window for max-pooled scoring of long texts (0: whole text only)")
-	minFeat := flag.Int("minfeatures", 20, "records with fewer hashed n-gram occurrences are not fitted")
+	window := flag.Int("window", dp.window, "n-gram window for max-pooled scoring of long texts (0: whole text only)")
+	minFeat := flag.Int("minfeatures", dp.minFeat, "records with fewer hashed n-gram occurrences are not fitted")
 	flag.Parse()
+	pr := params{iters: *iters, window: *window, minFeat: *minFeat, l2: *l2, l2d: *l2d}
 
-	inj := append(load(filepath.Join(*dsDir, "injection.dev.jsonl")), load(filepath.Join(*dsDir, "injection.train.jsonl"))...)
-	harm := append(load(filepath.Join(*dsDir, "harmful.dev.jsonl")), load(filepath.Join(*dsDir, "harmful.train.jsonl"))...)
-	for _, r := range harm {
-		r.Label = 0
-	}
-	all := append(append([]*record{}, inj...), harm...)
-	d := detect.New(detect.Options{Model: &detect.Model{}})
-	for _, r := range all {
-		sum := sha256.Sum256([]byte(r.Text))
-		r.fold = int(sum[0]) % folds
-		r.data = r.Kind == "indirect" || hasTag(r.Tags, "document")
-		f := d.Extract(r.Text, r.data)
-		r.hashed = append([]uint32(nil), f.Hashed...)
-		r.idx, r.val = sparse(f.Hashed)
-		r.dense = f.Dense
-	}
-	// Records that yield (almost) no n-gram features, i.e. texts in non-Latin scripts, would only teach the
-	// intercept that "a text with no features is an injection" (most of them are machine-translated attacks):
-	// they are scored and reported, but not fitted.
-	var train, fitSet []*record
-	for _, r := range all {
-		if r.Trainable {
-			train = append(train, r)
-			if len(r.hashed) >= *minFeat {
-				fitSet = append(fitSet, r)
-			}
-		}
-	}
-	setWeights(fitSet)
-	fmt.Printf("records: %d injection, %d harmful; trainable %d, fitted %d\n", len(inj), len(harm), len(train), len(fitSet))
+	ds := prepare(*dsDir, pr)
+	all, train, fitSet := ds.all, ds.train, ds.fitSet
+	fmt.Printf("records: %d injection, %d harmful; trainable %d, fitted %d\n", ds.nInj, ds.nHarm, len(train), len(fitSet))
 
 	// Cross-validation: out-of-fold scores for every trainable record.
 	oof := map[*record]float64{}
@@ -100,10 +85,10 @@ func main() {
 				tr = append(tr, r)
 			}
 		}
-		m := fit(tr, *iters, *l2, *l2d)
+		m := fit(tr, pr.iters, pr.l2, pr.l2d)
 		applyPriors(m, tr)
 		qm := m.quantize()
-		qm.Window = *window
+		qm.Window = pr.window
 		for _, r := range train {
 			if r.fold == k {
 				oof[r] = qm.Prob(&detect.Features{Hashed: r.hashed, Dense: r.dense})
@@ -116,10 +101,10 @@ func main() {
 	dump(train, oof, 0.6)
 	curve(train, oof)
 
-	final := fit(fitSet, *iters, *l2, *l2d)
+	final := fit(fitSet, pr.iters, pr.l2, pr.l2d)
 	applyPriors(final, fitSet)
 	q := final.quantize()
-	q.Window = *window
+	q.Window = pr.window
 	held := map[*record]float64{}
 	var heldRecs []*record
 	for _, r := range all {
@@ -151,7 +136,7 @@ func main() {
 		fmt.Printf("  %-22s %+.3f  support %d\n", detect.Signal(i).String(), final.dense[i], n)
 	}
 	if *write {
-		src, err := format.Source(render(q, thUser, thData))
+		src, err := format.Source(render(q, thUser, thData, inputHash(ds, pr), codeHash(ds, pr)))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "train: format weights:", err)
 			os.Exit(1)
@@ -162,6 +147,83 @@ func main() {
 		}
 		fmt.Println("wrote", *out)
 	}
+}
+
+// dataset is the prepared training data.
+type dataset struct {
+	all, train, fitSet []*record
+	nInj, nHarm        int
+}
+
+// prepare loads injection and harmful records from the dev and train files of dir, extracts their features
+// and selects the trainable records and the fitted ones.
+func prepare(dir string, pr params) *dataset {
+	inj := append(load(filepath.Join(dir, "injection.dev.jsonl")), load(filepath.Join(dir, "injection.train.jsonl"))...)
+	harm := append(load(filepath.Join(dir, "harmful.dev.jsonl")), load(filepath.Join(dir, "harmful.train.jsonl"))...)
+	for _, r := range harm {
+		r.Label = 0 // plain harmful requests are not injections
+	}
+	ds := &dataset{all: append(append([]*record{}, inj...), harm...), nInj: len(inj), nHarm: len(harm)}
+	d := detect.New(detect.Options{Model: &detect.Model{}})
+	for _, r := range ds.all {
+		sum := sha256.Sum256([]byte(r.Text))
+		r.fold = int(sum[0]) % folds
+		r.data = r.Kind == "indirect" || hasTag(r.Tags, "document")
+		f := d.Extract(r.Text, r.data)
+		r.hashed = append([]uint32(nil), f.Hashed...)
+		r.idx, r.val = sparse(f.Hashed)
+		r.dense = f.Dense
+	}
+	// Records that yield (almost) no n-gram features, i.e. texts in non-Latin scripts, would only teach the
+	// intercept that "a text with no features is an injection" (most of them are machine-translated attacks):
+	// they are scored and reported, but not fitted.
+	for _, r := range ds.all {
+		if r.Trainable {
+			ds.train = append(ds.train, r)
+			if len(r.hashed) >= pr.minFeat {
+				ds.fitSet = append(ds.fitSet, r)
+			}
+		}
+	}
+	setWeights(ds.fitSet)
+	return ds
+}
+
+// inputHash is the sha256 of everything training reads: the parameters and, for every trainable record in
+// order, its label, fold, data flag, weight and features. With codeHash it lets a cheap test check that the
+// committed weights are what training would write now (training is deterministic).
+func inputHash(ds *dataset, pr params) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%+v|%d|%v|%v|%v\n", pr, folds, priors, fixed, floors)
+	var b [4]byte
+	for _, r := range ds.train {
+		fmt.Fprintf(h, "%d %d %v %.9g %d|", r.Label, r.fold, r.data, r.weight, len(r.hashed))
+		for _, x := range r.hashed {
+			binary.LittleEndian.PutUint32(b[:], x)
+			h.Write(b[:])
+		}
+		for _, v := range r.dense {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+			h.Write(b[:])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// codeHash is the sha256 of the quantised model that the training code fits on a fixed subset of the data
+// (every 16th fitted record, 40 iterations): it changes when the fitting, prior or quantisation code does.
+func codeHash(ds *dataset, pr params) string {
+	var sub []*record
+	for i := 0; i < len(ds.fitSet); i += 16 {
+		sub = append(sub, ds.fitSet[i])
+	}
+	m := fit(sub, 40, pr.l2, pr.l2d)
+	applyPriors(m, sub)
+	q := m.quantize()
+	h := sha256.New()
+	fmt.Fprintf(h, "%v %v %v|", q.HashScale, q.Bias, q.Dense)
+	h.Write([]byte(q.Hashed))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func repoRoot() string {
@@ -454,13 +516,18 @@ func report(title string, rs []*record, p map[*record]float64, thUser, thData fl
 }
 
 // render writes the Go source of the weights file.
-func render(m *detect.Model, thUser, thData float64) []byte {
+func render(m *detect.Model, thUser, thData float64, inHash, cHash string) []byte {
 	var b strings.Builder
 	b.WriteString("// Code generated by go run ./plugins/promptguard/cmd/train; DO NOT EDIT.\n\npackage detect\n\n")
 	b.WriteString("// DefaultThreshold and DefaultDataThreshold are the score thresholds chosen by cmd/train for trusted-role\n")
 	b.WriteString("// segments (user, system) and for untrusted data (tool results, documents).\n")
 	fmt.Fprintf(&b, "const (\n\tDefaultThreshold     = %s\n\tDefaultDataThreshold = %s\n)\n\n",
 		strconv.FormatFloat(thUser, 'f', -1, 64), strconv.FormatFloat(thData, 'f', -1, 64))
+	b.WriteString("// Training fingerprints, checked by cmd/train's tests: the sha256 of the training input (parameters and\n")
+	b.WriteString("// every trainable record's label, fold, weight and features), of a model fitted on a fixed subset by the\n")
+	b.WriteString("// training code, and of the hashed weights below.\n")
+	fmt.Fprintf(&b, "const (\n\tTrainingInputHash = %q\n\tTrainingCodeHash = %q\n\tHashedWeightsHash = %q\n)\n\n",
+		inHash, cHash, sha256Hex(m.Hashed))
 	b.WriteString("var defaultModel = Model{\n")
 	fmt.Fprintf(&b, "\tHashScale: %s,\n", strconv.FormatFloat(float64(m.HashScale), 'g', -1, 32))
 	fmt.Fprintf(&b, "\tBias:      %s,\n", strconv.FormatFloat(float64(m.Bias), 'g', -1, 32))
@@ -482,6 +549,11 @@ func render(m *detect.Model, thUser, thData float64) []byte {
 		b.WriteString("\n")
 	}
 	return []byte(b.String())
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // quote renders bytes as a Go string literal using \x escapes for everything but letters and digits (stable
@@ -565,7 +637,7 @@ const minSupport = 5
 // fixed are signal weights set by hand and not fitted: data_imperative fires only on untrusted data, and the
 // trainable data records are nearly all injections (8 benign documents), so a fitted weight would learn "data
 // is an injection" rather than what an imperative inside data is worth. The other weights are fitted around it.
-var fixed = map[detect.Signal]float64{detect.SigDataImperative: 2}
+var fixed = map[detect.Signal]float64{detect.SigDataImperative: 6}
 
 // floors are priors that also bound the learned weight from below: hidden attack phrases stay strong evidence
 // even when a handful of training records happen to carry them.
