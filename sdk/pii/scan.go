@@ -121,9 +121,22 @@ var littleEndian = func() bool {
 	return *(*byte)(unsafe.Pointer(&x)) == 1
 }()
 
-// Scan appends the entities found in text to dst, in order and without overlaps, and returns it.
+// Scan appends the entities found in text to dst, in order and without overlaps, and returns it. Values
+// written differently (invisible characters, fullwidth or other Unicode digits, e-mail addresses with at/dot
+// spellings, digit groups with unusual separators, base64-wrapped) are found in a canonical view of the
+// text and reported with their original span (see canon.go).
 func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 	first := len(dst)
+	dst = s.scanBuiltin(text, dst)
+	dst = s.scanCanonical(text, dst, first, 0)
+	if len(s.custom) > 0 {
+		dst = s.scanCustom(text, dst, first)
+	}
+	return dst
+}
+
+// scanBuiltin is the byte scanner of the built-in types over text as it is.
+func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
 	lastEnd := 0
 	n := len(text)
 	i := 0
@@ -260,9 +273,6 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 			continue
 		}
 		i = next
-	}
-	if len(s.custom) > 0 {
-		dst = s.scanCustom(text, dst, first)
 	}
 	return dst
 }

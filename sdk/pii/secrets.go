@@ -251,19 +251,18 @@ func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 			e--
 		}
 		l := e - b
+		if l < r.max && e+1 < n && (text[e] == ' ' || text[e] == '\n') && charTab[text[e+1]]&r.cs != 0 {
+			// a key with a blank inserted ("sk-proj-abc12 3def..."): the body joined over up to two blanks
+			if je, ok := joinedSecret(text, b, e, r); ok {
+				return Match{Type: r.typ, Start: i, End: je}, true
+			}
+		}
 		if l < r.min || l > r.max || (e < n && wordTab[text[e]]) {
 			continue
 		}
-		if r.typ == GitHubToken && l == 36 && githubChecksum(text[b:e]) {
-			return Match{Type: r.typ, Start: i, End: e}, true // a real token: its CRC32 checks out
+		if secretBody(text[b:e], r) {
+			return Match{Type: r.typ, Start: i, End: e}, true
 		}
-		if l >= 16 && lowEntropy(text[b:e]) {
-			continue // ghp_xxxx..., glc_1111...: documentation placeholders
-		}
-		if r.check != nil && !r.check(text[b:e]) {
-			continue
-		}
-		return Match{Type: r.typ, Start: i, End: e}, true
 	}
 	if (text[i] == 'M' || text[i] == 'N' || text[i] == 'O') && s.enabled.Has(APIKey) {
 		if e := parseDiscord(text, i); e > 0 {
@@ -276,6 +275,90 @@ func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 		}
 	}
 	return Match{}, false
+}
+
+// secretBody applies rule r's checks to a body of the right length.
+func secretBody(body []byte, r *ruleEntry) bool {
+	l := len(body)
+	if r.typ == GitHubToken && l == 36 && githubChecksum(body) {
+		return true // a real token: its CRC32 checks out
+	}
+	if l >= 16 && lowEntropy(body) {
+		return false // ghp_xxxx..., glc_1111...: documentation placeholders
+	}
+	return r.check == nil || r.check(body)
+}
+
+// joinedSecret tries rule r on the body text[b:e] continued over up to two single blanks by tokens of the
+// rule's charset. A continuation must hold a letter and a digit (a key fragment, not a word) unless the body
+// is still shorter than the rule's minimum. It returns the end of the joined key.
+func joinedSecret(text []byte, b, e int, r *ruleEntry) (int, bool) {
+	var buf [MaxEntityLen]byte
+	n := len(text)
+	k := copy(buf[:], text[b:e])
+	end := e
+	for gaps := 0; gaps < 2 && end+1 < n && (text[end] == ' ' || text[end] == '\n') && charTab[text[end+1]]&r.cs != 0; gaps++ {
+		c := end + 1
+		letters, digits := 0, 0
+		for c < n && charTab[text[c]]&r.cs != 0 && c-end <= r.max {
+			if isDigit(text[c]) {
+				digits++
+			} else if isAlpha(text[c]) {
+				letters++
+			}
+			c++
+		}
+		for c > end+1 && (text[c-1] == '.' || text[c-1] == '-') {
+			c--
+		}
+		if k >= r.min && (letters == 0 || digits == 0 || c-end-1 < 4) {
+			break
+		}
+		if k+c-end-1 > r.max || k+c-end-1 > len(buf) {
+			break
+		}
+		k += copy(buf[k:], text[end+1:c])
+		end = c
+		if k >= r.min && (end >= n || !wordTab[text[end]]) && secretBody(buf[:k], r) {
+			// longer joins are tried only while they still fit the rule
+			next := end
+			if next+1 < n && (text[next] == ' ' || text[next] == '\n') && gaps == 0 {
+				if je, ok := joinedSecretMore(text, buf[:k], next, r); ok {
+					return je, true
+				}
+			}
+			return end, true
+		}
+	}
+	return 0, false
+}
+
+// joinedSecretMore extends an already valid joined body over one more blank when the longer body is valid too.
+func joinedSecretMore(text []byte, body []byte, end int, r *ruleEntry) (int, bool) {
+	n := len(text)
+	c := end + 1
+	letters, digits := 0, 0
+	for c < n && charTab[text[c]]&r.cs != 0 && c-end <= r.max {
+		if isDigit(text[c]) {
+			digits++
+		} else if isAlpha(text[c]) {
+			letters++
+		}
+		c++
+	}
+	if letters == 0 || digits == 0 || c-end-1 < 4 || len(body)+c-end-1 > r.max || (c < n && wordTab[text[c]]) {
+		return 0, false
+	}
+	var buf [MaxEntityLen]byte
+	k := copy(buf[:], body)
+	if k+c-end-1 > len(buf) {
+		return 0, false
+	}
+	k += copy(buf[k:], text[end+1:c])
+	if secretBody(buf[:k], r) {
+		return c, true
+	}
+	return 0, false
 }
 
 // lowEntropy flags bodies like xxxxxxxx, 11111111 or EXAMPLEEXAMPLE... (placeholders in documentation).
