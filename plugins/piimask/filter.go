@@ -166,19 +166,33 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 	var edits []llm.Edit
 	var findings []telemetry.Finding
 	blocked := false
-	for i := range req.Segments {
+	var parts [][]byte
+	for i := 0; i < len(req.Segments); {
 		s := &req.Segments[i]
 		if !h.cfg.masks(s.Provenance) {
+			i++
 			continue
 		}
-		res := h.cfg.masker.Apply(bytesOf(s.Text), &h.vault, !enforce)
-		findings = appendFindings(findings, s.Text, s.Index, res.Findings)
-		if res.Blocked {
-			blocked = true
+		// adjacent content parts of one message are scanned as one text (a value split across them is found)
+		j := i + 1
+		for j < len(req.Segments) && s.Part >= 0 && joinable(&req.Segments[j-1], &req.Segments[j]) {
+			j++
 		}
-		if res.Changed {
-			edits = append(edits, s.Edit(string(res.Text))) // in the segment's encoding (base64 inlineData...)
+		parts = parts[:0]
+		for k := i; k < j; k++ {
+			parts = append(parts, bytesOf(req.Segments[k].Text))
 		}
+		for k, res := range h.cfg.masker.ApplyJoined(parts, &h.vault, !enforce) {
+			seg := &req.Segments[i+k]
+			findings = appendFindings(findings, seg.Text, seg.Index, res.Findings)
+			if res.Blocked {
+				blocked = true
+			}
+			if res.Changed {
+				edits = append(edits, seg.Edit(string(res.Text))) // in the segment's encoding (base64 inlineData...)
+			}
+		}
+		i = j
 	}
 	h.p.m.entities.Add(uint64(len(findings)))
 	switch {
@@ -217,6 +231,13 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		}
 	}
 	return filter.Continue
+}
+
+// joinable reports whether b is the content part right after a in the same message, with the same
+// provenance (text parts a model reads as one text).
+func joinable(a, b *llm.Segment) bool {
+	return b.Message == a.Message && a.Part >= 0 && b.Part == a.Part+1 && b.Provenance == a.Provenance &&
+		b.Role == a.Role && b.Tool == "" && a.Tool == "" && b.Path == "" && a.Path == ""
 }
 
 // appendFindings converts byte-offset findings (in order) in text to telemetry findings with code-point

@@ -238,3 +238,70 @@ func indexByte(b []byte, c byte) int {
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
+
+// ApplyJoined is Apply over the texts of adjacent content parts of one message, scanned as one text
+// (pii.Scanner.ScanJoined): a value split across parts is found and masked as a whole. Its replacement goes
+// into the part where the value starts; the pieces in the following parts are removed. Findings are reported
+// in the part where they start, with offsets clipped to that part.
+func (m *Masker) ApplyJoined(parts [][]byte, v *Vault, monitor bool) []Result {
+	res := make([]Result, len(parts))
+	if len(parts) == 1 {
+		res[0] = m.Apply(parts[0], v, monitor)
+		return res
+	}
+	joined, ms := m.Scanner.ScanJoined(parts)
+	bounds := make([]int, len(parts)+1)
+	for k, p := range parts {
+		res[k].Text = p
+		bounds[k+1] = bounds[k] + len(p)
+	}
+	partOf := func(off int) int {
+		k := 0
+		for k+1 < len(parts) && bounds[k+1] <= off {
+			k++
+		}
+		return k
+	}
+	outs := make([][]byte, len(parts))
+	lasts := make([]int, len(parts))
+	for _, mt := range ms {
+		name := mt.Name()
+		a := m.Policy.ActionFor(name)
+		p0, p1 := partOf(mt.Start), partOf(mt.End-1)
+		end0 := mt.End
+		if end0 > bounds[p0+1] {
+			end0 = bounds[p0+1]
+		}
+		res[p0].Findings = append(res[p0].Findings, Finding{Name: name, Action: a, Start: mt.Start - bounds[p0], End: end0 - bounds[p0], Secret: mt.Secret})
+		if a == Block {
+			res[p0].Blocked = true
+		}
+		if monitor || a == Allow || a == Block {
+			continue
+		}
+		for p := p0; p <= p1; p++ {
+			s, e := mt.Start-bounds[p], mt.End-bounds[p]
+			if s < 0 {
+				s = 0
+			}
+			if e > len(parts[p]) {
+				e = len(parts[p])
+			}
+			if outs[p] == nil {
+				outs[p] = make([]byte, 0, len(parts[p])+32)
+			}
+			outs[p] = append(outs[p], parts[p][lasts[p]:s]...)
+			if p == p0 {
+				outs[p] = m.replace(outs[p], name, a, mt.Secret, joined[mt.Start:mt.End], v)
+			}
+			lasts[p] = e
+		}
+	}
+	for p := range parts {
+		if outs[p] != nil {
+			res[p].Text = append(outs[p], parts[p][lasts[p]:]...)
+			res[p].Changed = true
+		}
+	}
+	return res
+}
