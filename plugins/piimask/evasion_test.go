@@ -1,4 +1,4 @@
-package main
+package piimask
 
 import (
 	"encoding/base64"
