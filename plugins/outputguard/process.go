@@ -360,7 +360,13 @@ func (p *streamProc) event(ev sse.Event) {
 			if d.Text == "" {
 				continue // (with every text check off the channel still collects the text for the JSON Schema)
 			}
-			key := chanKey{d.Choice, d.Index, d.Kind == llm.DeltaToolArgs}
+			// the text of one choice is one channel whatever block / part / item it comes in: a renderer shows
+			// the blocks joined, so a link split across two text blocks is judged on the join (check.Stream holds
+			// back at most MaxConstruct bytes across the boundary); each tool call's arguments stay apart
+			key := chanKey{d.Choice, 0, false}
+			if d.Kind == llm.DeltaToolArgs {
+				key = chanKey{d.Choice, d.Index, true}
+			}
 			c := p.chans[key]
 			if c == nil {
 				var redact func(check.Finding) bool

