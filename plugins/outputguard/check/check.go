@@ -150,6 +150,7 @@ type Checker struct {
 	wordBits  *bitFilter // words at which a leak phrase or split-canary word may start; nil: none
 	firstBits *bitFilter // words that start an n-gram of the prompt(s); nil: none
 	pairBits  *bitFilter // pairs of words that start an n-gram
+	acrostic  []string   // letters-only canaries an acrostic (first letters of lines) may spell
 	linkish   bool       // exfiltration or markup enabled
 	startBits uint8      // classes that matter at a word start: clsBare (links), clsWord (word filters)
 	visitAll  bool       // tests: every stage at every position (no skip loop, no stage gating): the reference
@@ -201,6 +202,7 @@ func (k *Checker) scanWord(t []byte, p int) (q int, h uint64, cls uint8) {
 
 type canary struct {
 	norm []byte // lower-case, whitespace runs collapsed to one space
+	typ  string // finding type: "canary", or the encoding of a variant ("canary_reversed", ...)
 }
 
 type domainRule struct {
@@ -266,8 +268,27 @@ func Compile(c Config) (*Checker, error) {
 	return k, nil
 }
 
+// addCanary adds a canary and the encodings in which a model is asked to smuggle a secret out: reversed,
+// spelled letter by letter (spaces or hyphens), ROT13, base64 and hex. Variants only for a single token of 5+
+// letters/digits (a short one reversed or spelled out is too common), while room is left.
 func (k *Checker) addCanary(n []byte) {
-	k.canaries = append(k.canaries, canary{norm: n})
+	k.addCanaryTyped(n, "canary")
+	if len(k.canaries)+6 > maxCanaries {
+		return
+	}
+	if w := variantWord(n); w != nil {
+		for _, v := range canaryVariants(w) {
+			k.addCanaryTyped(normalizeCanary(v.text), "canary_"+v.name)
+		}
+		k.acrostic = append(k.acrostic, string(w))
+	}
+}
+
+func (k *Checker) addCanaryTyped(n []byte, typ string) {
+	if len(n) < 2 {
+		return
+	}
+	k.canaries = append(k.canaries, canary{norm: n, typ: typ})
 	k.canaryFirst[n[0]] = true
 	if n[0] >= 'a' && n[0] <= 'z' {
 		k.canaryFirst[n[0]-32] = true
@@ -372,6 +393,7 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	d.canaries = append([]canary(nil), k.canaries...)
 	d.splitCanary = append([][]string(nil), k.splitCanary...)
 	d.splitOf = append([]int(nil), k.splitOf...)
+	d.acrostic = append([]string(nil), k.acrostic...)
 	joined := strings.Join(systemPrompts, "\n")
 	d.reqNGrams, d.reqNGramPrefix = buildNGrams(joined, d.ngram)
 	d.reqNGramFirstF, d.reqNGramPairF = ngramStarts(joined, d.ngram)

@@ -77,11 +77,115 @@ func (s *scanner) canary(p int) bool {
 			if j := s.k.splitOf[ci]; j >= 0 {
 				s.splitFired[j] = true // the exact match already reports this canary
 			}
-			s.add(Finding{Check: CheckPromptLeak, Type: "canary", Start: p, End: q, Score: 1, Replace: redactedText, CanRedact: true})
+			s.add(Finding{Check: CheckPromptLeak, Type: c.typ, Start: p, End: q, Score: 1, Replace: redactedText, CanRedact: true})
 			return true // one canary per position; overlapping canaries are covered by the first
 		}
 		if q >= len(t) && s.more(p, q) {
 			return false
+		}
+	}
+	return true
+}
+
+// variantWord returns the canary's letters and digits when it is one token of 5 to 64 of them (ASCII), else nil.
+func variantWord(n []byte) []byte {
+	if len(n) < 5 || len(n) > 64 {
+		return nil
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return nil
+		}
+	}
+	return n
+}
+
+type variant struct{ name, text string }
+
+// canaryVariants returns the encodings of w (lower-case letters and digits) a leak takes.
+func canaryVariants(w []byte) []variant {
+	rev := make([]byte, len(w))
+	for i, c := range w {
+		rev[len(w)-1-i] = c
+	}
+	spaced := make([]byte, 0, 2*len(w))
+	hyph := make([]byte, 0, 2*len(w))
+	rot := make([]byte, len(w))
+	for i, c := range w {
+		if i > 0 {
+			spaced = append(spaced, ' ')
+			hyph = append(hyph, '-')
+		}
+		spaced = append(spaced, c)
+		hyph = append(hyph, c)
+		switch {
+		case c >= 'a' && c <= 'z':
+			rot[i] = 'a' + (c-'a'+13)%26
+		default:
+			rot[i] = c
+		}
+	}
+	const hexdig = "0123456789abcdef"
+	hx := make([]byte, 0, 2*len(w))
+	for _, c := range w {
+		hx = append(hx, hexdig[c>>4], hexdig[c&15])
+	}
+	out := []variant{{"reversed", string(rev)}, {"spelled", string(spaced)}, {"spelled", string(hyph)}, {"hex", string(hx)}}
+	if string(rot) != string(w) {
+		out = append(out, variant{"rot13", string(rot)})
+	}
+	// base64 of the word as written in lower case and capitalised, without padding (a run inside longer text)
+	for _, form := range []string{string(w), strings.ToUpper(string(w[:1])) + string(w[1:])} {
+		if b := base64NoPad(form); len(b) >= 6 {
+			out = append(out, variant{"base64", b[:len(b)-len(b)%4]})
+		}
+	}
+	return out
+}
+
+func base64NoPad(s string) string {
+	const enc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	var out []byte
+	for i := 0; i+3 <= len(s); i += 3 {
+		v := uint(s[i])<<16 | uint(s[i+1])<<8 | uint(s[i+2])
+		out = append(out, enc[v>>18&63], enc[v>>12&63], enc[v>>6&63], enc[v&63])
+	}
+	return string(out)
+}
+
+// acrosticAt: at a line start, the first letter of the line (after indentation and a list marker) extends the
+// acrostic of the output; a finding when the first letters of consecutive lines spell a canary.
+func (s *scanner) acrosticAt(p int) bool {
+	t := s.text
+	q := p
+	for q < len(t) && q-p < 12 && (t[q] == ' ' || t[q] == '\t' || t[q] == '-' || t[q] == '*' || t[q] == '>' || t[q] == '#' || t[q] == '.' || t[q] == ')' || t[q] >= '0' && t[q] <= '9') {
+		q++
+	}
+	if q >= len(t) {
+		return !s.more(p, q)
+	}
+	c := lower(t[q])
+	if t[q] == '\n' {
+		return true // a blank line is not a line of the acrostic
+	}
+	if c < 'a' || c > 'z' {
+		s.acro = s.acro[:0]
+		return true
+	}
+	if len(s.acro) == 64 {
+		s.acro = append(s.acro[:0], s.acro[32:]...)
+	}
+	if len(s.acroStart) < len(s.acro)+1 {
+		s.acroStart = append(s.acroStart, 0)
+	}
+	s.acroStart = s.acroStart[:len(s.acro)+1]
+	s.acroStart[len(s.acro)] = q
+	s.acro = append(s.acro, c)
+	for _, w := range s.k.acrostic {
+		if len(s.acro) >= len(w) && string(s.acro[len(s.acro)-len(w):]) == w && !s.acroFired {
+			s.acroFired = true
+			st := s.acroStart[len(s.acro)-len(w)]
+			s.add(Finding{Check: CheckPromptLeak, Type: "canary_acrostic", Start: st, End: q + 1, Score: 1})
 		}
 	}
 	return true

@@ -78,6 +78,9 @@ func (s *scanner) link(p int) bool {
 		label := t[closeB+2 : lc]
 		if len(label) == 0 {
 			label = t[open+1 : closeB]
+		} else if normLabel(label) != normLabel(t[open+1:closeB]) {
+			// [text][undefined] renders [text] as a shortcut reference when "text" is defined: both labels count
+			s.useRef(p, closeB+1, t[open+1:closeB], image)
 		}
 		s.useRef(p, lc+1, label, image)
 		return true
@@ -443,6 +446,23 @@ func urlUnit(t []byte, q int) (c byte, w int) {
 	return t[q], 1
 }
 
+// jsEscapeLen is the length of a \xNN or \u00NN escape of a C0 control character or space at q, or 0.
+func jsEscapeLen(u []byte, q int) int {
+	if q+3 < len(u)+0 && u[q] == '\\' && q+1 < len(u) {
+		switch {
+		case u[q+1] == 'x' && q+4 <= len(u) && (u[q+2] == '0' || u[q+2] == '1' || u[q+2] == '2' && u[q+3] == '0') && isHexByte(u[q+3]):
+			return 4
+		case u[q+1] == 'u' && q+6 <= len(u) && u[q+2] == '0' && u[q+3] == '0' && (u[q+4] == '0' || u[q+4] == '1' || u[q+4] == '2' && u[q+5] == '0') && isHexByte(u[q+5]):
+			return 6
+		}
+	}
+	return 0
+}
+
+func isHexByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
 func countByte(b []byte, c byte) int {
 	n := 0
 	for _, x := range b {
@@ -565,8 +585,12 @@ func dangerousURL(u []byte) string {
 	var buf [32]byte
 	n := 0
 	q := 0
-	for q < len(u) && u[q] <= ' ' {
-		q++
+	for q < len(u) && (u[q] <= ' ' || jsEscapeLen(u, q) > 0) {
+		if u[q] <= ' ' {
+			q++
+		} else {
+			q += jsEscapeLen(u, q) // a control character written as \x0B / \u000B (the text is a JS or JSON string)
+		}
 	}
 	for q < len(u) && n < len(buf) {
 		c, w := decodeSchemeByte(u, q)
@@ -676,7 +700,7 @@ func needsDecode(u []byte) bool {
 
 // hasPlaceholder: a piimask placeholder in the URL as written, as decoded, or percent-decoded.
 func (s *scanner) hasPlaceholder(raw, u []byte) bool {
-	if placeholder.Contains(raw) || placeholder.Contains(u) {
+	if placeholder.Contains(raw) || len(u) > 0 && len(raw) > 0 && &u[0] != &raw[0] && placeholder.Contains(u) {
 		return true
 	}
 	if indexByte(u, '%') < 0 {
@@ -820,7 +844,7 @@ func payloadScore(rest []byte) float64 {
 				sensitive = true
 			}
 		}
-		if countWordsEncoded(seg) >= 3 {
+		if !pathSentence && (indexByte(seg, '+') >= 0 || indexByte(seg, '%') >= 0) && countWordsEncoded(seg) >= 3 {
 			pathSentence = true
 		}
 	}
@@ -909,7 +933,7 @@ func splitKV(seg []byte) (key, value []byte) {
 // keyed (a query key, "key=" in a path segment) also a personal datum. A bare path segment takes the strict list
 // only: /docs/session/ or /api/token/ are ordinary paths.
 func sensitiveKey(k []byte, keyed bool) bool {
-	if len(k) < 2 || len(k) > 24 {
+	if len(k) < 2 || len(k) > 24 || sensitiveFirst[k[0]|0x20] == 0 {
 		return false
 	}
 	var buf [24]byte
@@ -932,6 +956,14 @@ func sensitiveKey(k []byte, keyed bool) bool {
 	}
 	return false
 }
+
+// sensitiveFirst marks the (lower-case) first letters of the sensitive keys: most segments are rejected by it.
+var sensitiveFirst = func() (t [256]uint8) {
+	for _, c := range []byte("pacsrcdojtembi") {
+		t[c] = 1
+	}
+	return t
+}()
 
 var urlPlaceholders = []string{"[data]", "{data}", "$data", "<data>", "%5bdata%5d", "{{", "[info]", "[summary]", "[secret]", "[password]"}
 

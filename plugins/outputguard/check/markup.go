@@ -132,7 +132,7 @@ func (s *scanner) tag(p int) bool {
 			break
 		}
 		switch {
-		case len(a.name) > 2 && strings.HasPrefix(a.name, "on"):
+		case len(a.name) > 2 && strings.HasPrefix(stripJSEscapes(a.name), "on"):
 			if markupType == "" {
 				markupType = "event_handler"
 			}
@@ -141,14 +141,16 @@ func (s *scanner) tag(p int) bool {
 				markupType = "style_attribute"
 			}
 			// url(...) in the style loads as an image does
-			for _, r := range cssURLs(t, a.vs, a.ve) {
+			s.rngBuf = cssURLs(s.rngBuf[:0], t, a.vs, a.ve)
+			for _, r := range s.rngBuf {
 				if f, bad := s.judgeURL(r.start, r.end, "html_"+name+"_css", true); bad && f.Check == CheckExfil {
 					exfil = append(exfil, f)
 				}
 			}
 		case a.hasValue && isURLAttr(a.name):
 			auto := a.name != "href" && a.name != "action" && a.name != "formaction" && a.name != "cite"
-			for _, r := range attrURLs(t, a.name, a.vs, a.ve) {
+			s.rngBuf = attrURLs(s.rngBuf[:0], t, a.name, a.vs, a.ve)
+			for _, r := range s.rngBuf {
 				if typ := dangerousURL(t[r.start:r.end]); typ != "" {
 					if markupType == "" {
 						markupType = typ
@@ -198,13 +200,12 @@ func closingTag(t []byte, from int, name string) int {
 	return -1
 }
 
-// attrURLs returns the URL ranges of a URL attribute value t[vs:ve]: the value itself, or for srcset/imagesrcset
+// attrURLs appends to out the URL ranges of a URL attribute value t[vs:ve]: the value itself, or for srcset/imagesrcset
 // each comma-separated candidate's URL (the part before its descriptor). At most 16.
-func attrURLs(t []byte, name string, vs, ve int) []rng {
+func attrURLs(out []rng, t []byte, name string, vs, ve int) []rng {
 	if name != "srcset" && name != "imagesrcset" {
-		return []rng{{vs, ve}}
+		return append(out, rng{vs, ve})
 	}
-	var out []rng
 	q := vs
 	for q < ve && len(out) < 16 {
 		for q < ve && (isSpace(t[q]) || t[q] == ',') {
@@ -229,9 +230,8 @@ func attrURLs(t []byte, name string, vs, ve int) []rng {
 	return out
 }
 
-// cssURLs returns the ranges of the url(...) arguments in CSS t[vs:ve] (quotes stripped). At most 16.
-func cssURLs(t []byte, vs, ve int) []rng {
-	var out []rng
+// cssURLs appends to out the ranges of the url(...) arguments in CSS t[vs:ve] (quotes stripped). At most 16.
+func cssURLs(out []rng, t []byte, vs, ve int) []rng {
 	for q := vs; q+4 <= ve && len(out) < 16; q++ {
 		if t[q] != '(' || q < vs+3 || !strings.EqualFold(string(t[q-3:q]), "url") {
 			continue
@@ -255,6 +255,18 @@ func cssURLs(t []byte, vs, ve int) []rng {
 		q = ue
 	}
 	return out
+}
+
+// stripJSEscapes drops leading \xNN / \u00NN escapes of controls and spaces (an attribute name written inside a
+// JS or JSON string: "\x20onerror" is " onerror" once the string is decoded).
+func stripJSEscapes(name string) string {
+	for {
+		n := jsEscapeLen([]byte(name), 0)
+		if n == 0 {
+			return name
+		}
+		name = name[n:]
+	}
 }
 
 func isURLAttr(name string) bool {

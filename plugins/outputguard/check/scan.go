@@ -1,6 +1,10 @@
 package check
 
-import "github.com/wasmguard/wasmguard/sdk/pii"
+import (
+	"strings"
+
+	"github.com/wasmguard/wasmguard/sdk/pii"
+)
 
 // The single-pass engine. The scanner examines positions in order; at each position it runs the stages below.
 // A stage that cannot decide yet (the construct starting here runs past the end of the text and more text may
@@ -16,6 +20,7 @@ const (
 	stageSecret
 	stageCanary
 	stageWords
+	stageAcrostic
 	numStages
 )
 
@@ -30,10 +35,11 @@ type scanner struct {
 	out   []Finding
 
 	// code: fenced blocks and inline spans (links/markup inside are not rendered)
-	inFence   bool
-	fenceChar byte
-	fenceLen  int
-	codeUntil int
+	inFence       bool
+	fenceMarkdown bool // the fence's info string is markdown / md
+	fenceChar     byte
+	fenceLen      int
+	codeUntil     int
 
 	// links
 	skipImageBracket int   // position of the '[' of an image already handled at its '!'
@@ -46,6 +52,7 @@ type scanner struct {
 	stage2           int // sub-stage inside the secret stage (PEM done)
 	matches          []pii.Match
 	urlBuf, pctBuf   []byte // judgeURL's decoding scratch
+	rngBuf           []rng  // tag's URL ranges of one attribute
 
 	// leak
 	splitSeen   [][]bool
@@ -54,6 +61,9 @@ type scanner struct {
 	phraseFired bool
 	ngramUntil  int
 	words       []wordEntry
+	acro        []byte // first letters of the lines so far (the last 64)
+	acroStart   []int  // where each of them is
+	acroFired   bool
 }
 
 func (s *scanner) init(k *Checker) {
@@ -104,6 +114,8 @@ func (s *scanner) run(atEOF bool) {
 				wants = s.k.canaryFirst[c]
 			case stageWords:
 				wants = wordStart
+			case stageAcrostic:
+				wants = lineStart(t, p) && len(s.k.acrostic) > 0
 			}
 			if (wants || s.k.visitAll) && !s.step(s.stage, p) {
 				return
@@ -301,7 +313,7 @@ func (s *scanner) step(stage, p int) bool {
 	case stageCode:
 		return s.code(p)
 	case stageLink:
-		if (k.cfg.Exfil.Enabled || k.cfg.Markup.Enabled) && !s.inCode(p) {
+		if (k.cfg.Exfil.Enabled || k.cfg.Markup.Enabled) && (!s.inCode(p) || s.inFence && s.fenceMarkdown) {
 			return s.link(p)
 		}
 	case stageTag:
@@ -323,6 +335,10 @@ func (s *scanner) step(stage, p int) bool {
 	case stageWords:
 		if k.cfg.Leak.Enabled {
 			return s.leakWords(p)
+		}
+	case stageAcrostic:
+		if k.cfg.Leak.Enabled && len(k.acrostic) > 0 && lineStart(s.text, p) {
+			return s.acrosticAt(p)
 		}
 	}
 	return true
@@ -413,6 +429,9 @@ func (s *scanner) code(p int) bool {
 				}
 				if f == '~' || indexByte(t[r:e], '`') < 0 {
 					s.inFence, s.fenceChar, s.fenceLen = true, f, run
+					// a fence of markdown hands over markdown to be rendered (pasted into a page or a chat):
+					// its links and images are still judged
+					s.fenceMarkdown = isMarkdownInfo(t[r:e])
 					return true
 				}
 			}
@@ -458,6 +477,19 @@ func (s *scanner) code(p int) bool {
 		q++
 	}
 	return !s.more(p, len(t)) // unclosed so far
+}
+
+func isMarkdownInfo(info []byte) bool {
+	i := 0
+	for i < len(info) && isSpace(info[i]) {
+		i++
+	}
+	j := i
+	for j < len(info) && !isSpace(info[j]) {
+		j++
+	}
+	w := strings.ToLower(string(info[i:j]))
+	return w == "markdown" || w == "md"
 }
 
 func onlySpace(b []byte) bool {
