@@ -137,11 +137,12 @@ func kongChain(t *testing.T) []filterRef {
 	var out []filterRef
 	for _, f := range filters {
 		name, _ := dig(f, "name").(string)
-		cfg, ok := dig(f, "config").(string)
+		cfg, ok := dig(f, "config").(map[string]any)
 		if !ok {
-			t.Errorf("kong.yaml: %s: config must be a string (no meta.json schema)", name)
+			t.Errorf("kong.yaml: %s: config must be an object (Kong 3.5+ with <filter>.meta.json)", name)
 		}
-		out = append(out, filterRef{name, name + ".wasm", jsonObject(t, "kong.yaml "+name, cfg)})
+		raw, _ := json.Marshal(cfg)
+		out = append(out, filterRef{name, name + ".wasm", jsonObject(t, "kong.yaml "+name, string(raw))})
 	}
 	return out
 }
