@@ -24,9 +24,11 @@ type Job struct {
 // Filters are the filters with a detection to evaluate (tokenbudget has none).
 var Filters = []string{"promptguard", "piimask", "outputguard"}
 
-// defaultFiles are each filter's dev files in shared/datasets, the primary one first.
+// defaultFiles are each filter's files in shared/datasets, the primary one first.
 var defaultFiles = map[string][]string{
-	"promptguard": {"injection.dev.jsonl", "harmful.dev.jsonl"},
+	// promptguard: the dev and train files through the shipped .wasm (the train records include the ones the
+	// shipped model was fitted on: the held-out figures are cmd/train's report, which make eval writes beside).
+	"promptguard": {"injection.dev.jsonl", "harmful.dev.jsonl", "injection.train.jsonl", "harmful.train.jsonl"},
 	"piimask":     {"pii.dev.jsonl", "secrets.dev.jsonl", "pii_values.dev.jsonl"},
 	"outputguard": {"output.dev.jsonl"},
 }

@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,6 +70,7 @@ func main() {
 	scoresOut := flag.String("scores", "", "write every record's held-out score (out-of-fold or final model) as JSONL to this file")
 	window := flag.Int("window", dp.window, "n-gram window for max-pooled scoring of long texts (0: whole text only)")
 	minFeat := flag.Int("minfeatures", dp.minFeat, "records with fewer hashed n-gram occurrences are not fitted")
+	reportOut := flag.String("report", "", "write the held-out report (every record scored by a model that never saw it) as Markdown to this file")
 	flag.Parse()
 	pr := params{iters: *iters, window: *window, minFeat: *minFeat, l2: *l2, l2d: *l2d}
 
@@ -116,6 +118,21 @@ func main() {
 	report("final model, non-trainable records (never trained on)", heldRecs, held, thUser, thData)
 	if *scoresOut != "" {
 		writeScores(*scoresOut, all, oof, held)
+	}
+	if *reportOut != "" {
+		scores := map[*record]float64{}
+		for r, p := range oof {
+			scores[r] = p
+		}
+		for r, p := range held {
+			scores[r] = p
+		}
+		var b strings.Builder
+		heldoutReport(&b, all, scores, thUser, thData)
+		if err := os.MkdirAll(filepath.Dir(*reportOut), 0o755); err == nil {
+			err = os.WriteFile(*reportOut, []byte(b.String()), 0o644)
+		}
+		fmt.Println("wrote", *reportOut)
 	}
 
 	// Agreement of the quantised model with the float model.
@@ -513,6 +530,137 @@ func report(title string, rs []*record, p map[*record]float64, thUser, thData fl
 		c := groups[k]
 		fmt.Printf("| %s | %d | %d | %.1f%% |\n", k, c.n, c.hit, 100*float64(c.hit)/float64(c.n))
 	}
+}
+
+// heldoutReport writes the Markdown report of every record of dev + train scored by a model that never saw it:
+// trainable records by the model of the cross-validation fold that left them out, the others (licences that
+// do not permit training) by the final model. Attack kinds are positives; benign, benign-hard and the plain
+// harmful requests negatives. Documents (indirect records and benign ones tagged document) are judged with the
+// data threshold, as the filter judges tool results and documents.
+func heldoutReport(w io.Writer, rs []*record, p map[*record]float64, thUser, thData float64) {
+	type cell struct{ n, hit int }
+	positive := func(kind string) bool { return kind == "direct" || kind == "jailbreak" || kind == "indirect" }
+	lang := func(r *record) string {
+		if r.Lang == "" {
+			return "en"
+		}
+		return r.Lang
+	}
+	src := func(r *record) string {
+		if i := strings.IndexByte(r.Source, ':'); i > 0 {
+			return r.Source[:i]
+		}
+		return r.Source
+	}
+	by := map[string]map[string]*cell{}
+	add := func(table, key string, hit bool) {
+		if by[table] == nil {
+			by[table] = map[string]*cell{}
+		}
+		c := by[table][key]
+		if c == nil {
+			c = &cell{}
+			by[table][key] = c
+		}
+		c.n++
+		if hit {
+			c.hit++
+		}
+	}
+	var tp, fn, fp, tn int
+	for _, r := range rs {
+		th := thUser
+		if r.data {
+			th = thData
+		}
+		hit := p[r] >= th
+		switch {
+		case positive(r.Kind) && hit:
+			tp++
+		case positive(r.Kind):
+			fn++
+		case hit:
+			fp++
+		default:
+			tn++
+		}
+		how := "cross-validated"
+		if !r.Trainable {
+			how = "never trained on"
+		}
+		en := "English"
+		if lang(r) != "en" {
+			en = "other languages"
+		}
+		add("kind", r.Kind, hit)
+		add("kind-how", r.Kind+"|"+how, hit)
+		add("kind-en", r.Kind+"|"+en, hit)
+		if r.Kind == "benign" {
+			where := "prompts"
+			if r.data {
+				where = "documents"
+			}
+			add("kind-where", r.Kind+"|"+where, hit)
+		}
+		add("source", r.Kind+"|"+src(r), hit)
+		add("lang", r.Kind+"|"+lang(r), hit)
+	}
+	rate := func(c *cell) string { return fmt.Sprintf("%.1f%%", 100*float64(c.hit)/float64(max(c.n, 1))) }
+	fmt.Fprintf(w, "# promptguard: held-out figures on dev + train\n\n")
+	fmt.Fprintf(w, "%d records (injection and harmful, .dev and .train), every one scored by a model that never saw it: the %d trainable records out of fold (5 folds by sha256 of the text), the rest by the final model. Thresholds: user %.2f, data %.2f (documents). Written by `go run ./plugins/promptguard/cmd/train -write=false -report …` (`make eval FILTER=promptguard`).\n\n",
+		len(rs), countTrainable(rs), thUser, thData)
+	fmt.Fprintf(w, "| kind | n | flagged | rate | cross-validated | never trained on | English | other languages |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, k := range []string{"direct", "jailbreak", "indirect", "benign", "benign-hard", "harmful-plain"} {
+		c := by["kind"][k]
+		if c == nil {
+			continue
+		}
+		cells := []string{}
+		for _, sub := range []string{"kind-how|cross-validated", "kind-how|never trained on", "kind-en|English", "kind-en|other languages"} {
+			t, key, _ := strings.Cut(sub, "|")
+			if x := by[t][k+"|"+key]; x != nil {
+				cells = append(cells, fmt.Sprintf("%s (%d/%d)", rate(x), x.hit, x.n))
+			} else {
+				cells = append(cells, "–")
+			}
+		}
+		name := k
+		if !positive(k) {
+			name += " (FPR)"
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | **%s** | %s |\n", name, c.n, c.hit, rate(c), strings.Join(cells, " | "))
+	}
+	for _, where := range []string{"prompts", "documents"} {
+		if x := by["kind-where"]["benign|"+where]; x != nil {
+			fmt.Fprintf(w, "| ↳ benign %s | %d | %d | %s | | | | |\n", where, x.n, x.hit, rate(x))
+		}
+	}
+	prec := float64(tp) / float64(max(tp+fp, 1))
+	fmt.Fprintf(w, "\nConfusion (attacks positive): TP %d, FN %d, FP %d, TN %d; precision %.1f%%, recall %.1f%%, FPR %.1f%%.\n",
+		tp, fn, fp, tn, 100*prec, 100*float64(tp)/float64(max(tp+fn, 1)), 100*float64(fp)/float64(max(fp+tn, 1)))
+	for _, t := range []struct{ table, title string }{{"source", "By source"}, {"lang", "By language"}} {
+		fmt.Fprintf(w, "\n## %s\n\n| kind | %s | n | flagged | rate |\n|---|---|---:|---:|---:|\n", t.title, t.table)
+		keys := make([]string, 0, len(by[t.table]))
+		for k := range by[t.table] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			c := by[t.table][k]
+			kind, rest, _ := strings.Cut(k, "|")
+			fmt.Fprintf(w, "| %s | %s | %d | %d | %s |\n", kind, rest, c.n, c.hit, rate(c))
+		}
+	}
+}
+
+func countTrainable(rs []*record) int {
+	n := 0
+	for _, r := range rs {
+		if r.Trainable {
+			n++
+		}
+	}
+	return n
 }
 
 // render writes the Go source of the weights file.
