@@ -158,6 +158,15 @@ func find(t testing.TB, where string, v any, path string) []FilterConfig {
 			}
 			return out
 		}
+		// Anypoint Flex Gateway PolicyBinding (Local Mode)
+		if m["kind"] == "PolicyBinding" {
+			spec, _ := m["spec"].(map[string]any)
+			ref, _ := dig(spec, "policyRef", "name").(string)
+			if f := filterIn(ref); f != "" {
+				add(f, "PolicyBinding "+fmt.Sprint(dig(m, "metadata", "name")), spec["config"])
+			}
+			return out
+		}
 		// Envoy Gateway EnvoyExtensionPolicy
 		if m["kind"] == "EnvoyExtensionPolicy" {
 			spec, _ := m["spec"].(map[string]any)

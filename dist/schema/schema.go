@@ -595,6 +595,13 @@ func Files() (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	for _, f := range Filters {
+		d, err := FlexDefinition(f)
+		if err != nil {
+			return nil, err
+		}
+		out["flex/"+f+"-definition.yaml"] = d
+	}
 	b, err := Marshal(Combined())
 	if err != nil {
 		return nil, err
