@@ -294,6 +294,30 @@ func TestDevQualityFloors(t *testing.T) {
 	}
 }
 
+// TestTrainQualityFloors: the same floors on output.train.jsonl (the second labelled split).
+func TestTrainQualityFloors(t *testing.T) {
+	per := scoreDev(t, loadOutput(t, "output.train.jsonl"), modeFromRequest, false, false)
+	floors := map[string]struct{ precision, recall float64 }{
+		"markdown-image-exfil": {0.8, 1.0},
+		"markdown-link-exfil":  {1.0, 1.0},
+		"script-injection":     {1.0, 0.9},
+		"prompt-leak":          {0.95, 0.65},
+	}
+	for kind, fl := range floors {
+		c := per[kind]
+		if c == nil {
+			t.Fatalf("no records of kind %s", kind)
+		}
+		p, r := ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn)
+		if p < fl.precision || r < fl.recall {
+			t.Errorf("%s: %s; floors precision>=%.2f recall>=%.2f", kind, c, fl.precision, fl.recall)
+		}
+	}
+	if c := per["benign-output"]; c.fp > 1 {
+		t.Errorf("benign-output: %d false positives of %d; want <= 1", c.fp, c.fp+c.tn)
+	}
+}
+
 func ExampleChecker_Scan() {
 	k, _ := Compile(Config{Exfil: ExfilConfig{Enabled: true, AllowedDomains: []string{"*.acme.com"}}})
 	text := "![logo](https://static.acme.com/logo.png) ![t](https://track.example/p.gif)"

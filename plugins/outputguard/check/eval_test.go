@@ -39,8 +39,12 @@ func repoRoot(t testing.TB) string {
 func loadOutputDev(t testing.TB) []outputRecord {
 	name := "output.dev.jsonl"
 	if n := os.Getenv("OUTPUTGUARD_EVAL_DATASET"); n != "" {
-		name = n // e.g. output.train.jsonl: a split the checks were not tuned on
+		name = n // e.g. output.train.jsonl
 	}
+	return loadOutput(t, name)
+}
+
+func loadOutput(t testing.TB, name string) []outputRecord {
 	path := filepath.Join(repoRoot(t), "..", "shared", "datasets", name)
 	f, err := os.Open(path)
 	if err != nil {

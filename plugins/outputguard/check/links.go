@@ -369,10 +369,7 @@ func (s *scanner) bare(p int) bool {
 		}
 		// in prose "JavaScript: a language" is harmless; a payload follows the colon directly
 		if end >= len(t) {
-			if s.more(p, end) {
-				return false
-			}
-			return true
+			return !s.more(p, end)
 		}
 		if nc := t[end]; isSpace(nc) || nc == '*' || nc == '_' || nc == ')' || nc == ']' || nc == '"' || nc == '\'' {
 			return true
@@ -690,9 +687,15 @@ func needsDecode(u []byte) bool {
 	if len(u) > 0 && (u[0] <= ' ' || u[len(u)-1] <= ' ') {
 		return true
 	}
-	for _, c := range u {
-		if c == '&' || c == '\\' || c == '\t' || c == '\n' || c == '\r' {
+	for i, c := range u {
+		switch c {
+		case '\\', '\t', '\n', '\r':
 			return true
+		case '&':
+			// a character reference, not a query separator (&b=2): '#', or letters ending in ';', or a legacy name
+			if _, w := render.CharRef(u, i); w > 0 {
+				return true
+			}
 		}
 	}
 	return false
