@@ -167,10 +167,10 @@ func runeView(text []byte) (view, bool) {
 // ---------------------------------------------------------------------------------------------------------
 // stage 2: ASCII forms
 
-// The stage-2 finder stops at digits, upper-case letters, '@', '[', '\\', ':' to '?', '(', '{' and at a
-// blank followed by 'a'/'A' (" at "), eight bytes at a time (SWAR, as the byte scanner): a run of digit
-// groups starts with a digit (or an IBAN's country letters), an at spelling with a blank or a bracket, and a
-// base64 token holds an upper-case letter inside a word (or is a long word).
+// The stage-2 finder stops at digits, ':' to '@', '[', '(', '{' and at a blank followed by "at" (any case),
+// eight bytes at a time (SWAR, as the byte scanner): a run of digit groups starts with a digit (an IBAN's
+// check digits follow its country letters), an at spelling has a blank or a bracket, and a base64 token of
+// 24 or more characters holds a digit (all but about 1.5% of random ones).
 // formAt matches an at or dot spelling at i: optional blanks, an optional bracket, the word (ASCII
 // case-insensitive: "at", "dot", "@" or "."), the matching bracket, optional blanks. Without brackets a
 // word needs a blank on both sides (and "@"/"." at least one). It returns the end of the form or -1.
@@ -556,19 +556,22 @@ func asciiView(text []byte, b64 *[]span) (view, bool) {
 		if littleEndian {
 			for i+8 <= n {
 				x := *(*uint64)(unsafe.Pointer(&text[i]))
-				// flagged bytes: 0x30-0x5C, '(', '{', and a blank followed by 'a'/'A' (inlined by hand: a
-				// call per word is costly in wasm)
+				// flagged bytes: digits to '@', '[', '(', '{', and a blank followed by "at"/"AT" (inlined
+				// by hand: a call per word is costly in wasm)
 				t := x & swarLow7
 				vs := x ^ (swarK * ' ')
-				va := (x | swarK*0x20) ^ (swarK * 'a')
-				f := ((swarK*(127+0x5D)-t)&(t+swarK*(127-0x2F))|(swarK*(127+0x29)-t)&(t+swarK*(127-0x27))|
-					(swarK*(127+0x7C)-t)&(t+swarK*(127-0x7A)))&^x&swarHigh |
-					^(((vs&swarLow7)+swarLow7)|vs)&swarHigh&(^(((va&swarLow7)+swarLow7)|va)&swarHigh>>8)
+				xl := x | swarK*0x20
+				va := xl ^ (swarK * 'a')
+				vt := xl ^ (swarK * 't')
+				f := ((swarK*(127+0x41)-t)&(t+swarK*(127-0x2F))|(swarK*(127+0x5C)-t)&(t+swarK*(127-0x5A))|
+					(swarK*(127+0x29)-t)&(t+swarK*(127-0x27))|(swarK*(127+0x7C)-t)&(t+swarK*(127-0x7A)))&^x&swarHigh |
+					^(((vs&swarLow7)+swarLow7)|vs)&swarHigh&(^(((va&swarLow7)+swarLow7)|va)&swarHigh>>8)&
+						(^(((vt&swarLow7)+swarLow7)|vt)&swarHigh>>16)
 				if f != 0 {
 					i += bits.TrailingZeros64(f) >> 3
 					break
 				}
-				i += 7 // overlapping: a blank and its 'a' may straddle two words
+				i += 6 // overlapping: " at" may straddle two words
 			}
 		}
 		if i >= n {
@@ -586,37 +589,32 @@ func asciiView(text []byte, b64 *[]span) (view, bool) {
 				i++
 				continue
 			}
-		case isUpper(c) && (isLower(prev) || isDigit(prev)):
-			// an upper-case letter inside a word: a base64 token?
-			e := i
-			for e < n && b64Tok[text[e]] {
-				e++
+		case isDigit(c):
+			if i < runEnd {
+				i = runEnd
+				continue
 			}
-			if b64 != nil {
-				*b64 = appendB64Candidate(*b64, text, i)
-			}
-			i = e
-			continue
-		case isDigit(c) || isUpper(c):
-			if isAlnum(prev) || i < runEnd || (isUpper(c) && !(i+4 < n && isUpper(text[i+1]) && isDigit(text[i+2]) && isDigit(text[i+3]))) {
-				// inside a word, an evaluated run or a plain capitalised word: skip the word
-				if i < runEnd {
-					i = runEnd
+			if isAlnum(prev) {
+				// inside a word: an IBAN's check digits (DE89...) or a long token (base64?)
+				ws := i - 1
+				for ws > 0 && isAlnum(text[ws-1]) && i-ws < 64 {
+					ws--
+				}
+				if !(ws == i-2 && isUpper(text[ws]) && isUpper(text[ws+1]) && i+1 < n && isDigit(text[i+1]) && (ws == 0 || !b64Tok[text[ws-1]])) {
+					w := i
+					for w < n && isAlnum(text[w]) {
+						w++
+					}
+					if w-ws >= 16 && b64 != nil {
+						*b64 = appendB64Candidate(*b64, text, ws)
+						for w < n && b64Tok[text[w]] {
+							w++
+						}
+					}
+					i = w
 					continue
 				}
-				w := i
-				i++
-				for i < n && isAlnum(text[i]) {
-					i++
-				}
-				if i-w >= 16 && b64 != nil {
-					// a long token: base64?
-					*b64 = appendB64Candidate(*b64, text, w)
-					for i < n && b64Tok[text[i]] {
-						i++
-					}
-				}
-				continue
+				i, c = ws, text[ws]
 			}
 			// the start of a number (or of an IBAN): look at the first separator
 			g := i + 1
