@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -29,7 +30,9 @@ var defaultFiles = map[string][]string{
 	// promptguard: the dev and train files through the shipped .wasm (the train records include the ones the
 	// shipped model was fitted on: the held-out figures are cmd/train's report, which make eval writes beside).
 	"promptguard": {"injection.dev.jsonl", "harmful.dev.jsonl", "injection.train.jsonl", "harmful.train.jsonl"},
-	"piimask":     {"pii.dev.jsonl", "secrets.dev.jsonl", "pii_values.dev.jsonl"},
+	// piimask's rules were written looking at the dev files only: the train files are its out-of-fold figures
+	"piimask": {"pii.dev.jsonl", "secrets.dev.jsonl", "pii_values.dev.jsonl",
+		"pii.train.jsonl", "secrets.train.jsonl", "pii_values.train.jsonl"},
 	"outputguard": {"output.dev.jsonl"},
 }
 
@@ -41,6 +44,9 @@ func DefaultJobs(dir string) []Job {
 			name := f
 			if i > 0 {
 				name = f + "." + strings.TrimSuffix(strings.TrimSuffix(file, ".jsonl"), ".dev")
+			}
+			if _, err := os.Stat(filepath.Join(dir, file)); err != nil && strings.HasSuffix(file, ".train.jsonl") {
+				continue // optional
 			}
 			jobs = append(jobs, Job{Filter: f, Dataset: filepath.Join(dir, file), Name: name})
 		}
@@ -122,7 +128,99 @@ func Run(job Job, o Options) (*replay.Report, error) {
 	if o.Progress != nil {
 		rep.WriteTable(o.Progress)
 	}
+	if schema == replay.SchemaSecrets || schema == replay.SchemaPII {
+		bySource := BySource(schema, recs, replay.Outcomes(results))
+		f, err := os.Create(filepath.Join(o.Out, job.Name+".by_source.json"))
+		if err != nil {
+			return nil, err
+		}
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(bySource)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		if o.Progress != nil {
+			WriteBySource(o.Progress, bySource)
+		}
+	}
 	return rep, nil
+}
+
+// SourceStats are the overall figures of the records of one source repository.
+type SourceStats struct {
+	Source string       `json:"source"`
+	Stats  replay.Stats `json:"stats"`
+}
+
+// BySource scores the records of each source repository (the part of Record.Source before ':') separately:
+// secrets are reported per scanner whose test vectors they are (CredSweeper, gitleaks, noseyparker,
+// detect-secrets, ...); PII spans over the entity types piimask detects.
+func BySource(s replay.Schema, recs []replay.Record, outs []replay.Outcome) []SourceStats {
+	idx := map[string][]int{}
+	var names []string
+	for i := range recs {
+		src, _, _ := strings.Cut(recs[i].Source, ":")
+		if _, ok := idx[src]; !ok {
+			names = append(names, src)
+		}
+		idx[src] = append(idx[src], i)
+	}
+	sort.Strings(names)
+	supported := map[string]bool{}
+	for _, g := range SupportedGroups("piimask") {
+		supported[g] = true
+	}
+	var out []SourceStats
+	for _, name := range names {
+		rs := make([]replay.Record, 0, len(idx[name]))
+		ros := make([]replay.Outcome, 0, len(idx[name]))
+		for _, i := range idx[name] {
+			rs, ros = append(rs, recs[i]), append(ros, outs[i])
+		}
+		groups, overall := replay.Score(s, rs, ros)
+		st := overall.Stats()
+		if s == replay.SchemaPII {
+			// span figures over the entity types piimask has a detector for
+			st = replay.Stats{}
+			for g, c := range groups {
+				if supported[g] {
+					gs := c.Stats()
+					st.N += gs.N
+					st.TP += gs.TP
+					st.FP += gs.FP
+					st.FN += gs.FN
+				}
+			}
+			if st.TP+st.FP > 0 {
+				p := float64(st.TP) / float64(st.TP+st.FP)
+				st.Precision = &p
+			}
+			if st.TP+st.FN > 0 {
+				r := float64(st.TP) / float64(st.TP+st.FN)
+				st.Recall = &r
+			}
+		}
+		out = append(out, SourceStats{Source: name, Stats: st})
+	}
+	return out
+}
+
+// WriteBySource prints one line per source.
+func WriteBySource(w io.Writer, ss []SourceStats) {
+	f := func(p *float64) string {
+		if p == nil {
+			return "    –"
+		}
+		return fmt.Sprintf("%5.1f%%", *p*100)
+	}
+	fmt.Fprintln(w, "  by source                          n   precision  recall   FPR")
+	for _, s := range ss {
+		fmt.Fprintf(w, "  %-30s %5d   %s   %s   %s\n", s.Source, s.Stats.N, f(s.Stats.Precision), f(s.Stats.Recall), f(s.Stats.FPR))
+	}
 }
 
 func val(p *float64) float64 {
