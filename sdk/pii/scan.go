@@ -813,7 +813,7 @@ func countryCode(d []byte) (cc, n int, ok bool) {
 var (
 	phoneWordsBefore = []string{"phone", "tel", "mobile", "mob:", "cell", "fax", "desk", "call", "contact",
 		"whatsapp", "office", "landline", "sms", "dial", "reach me", "ph:", "ph.", "number:", "no.:", "telefon",
-		"téléphone", "teléfono", "handy"}
+		"téléphone", "teléfono", "handy", "answering", "reach", "ring me", "text me"}
 	phoneWordsAfter = []string{"office", "fax", "mobile", "home", "work", "cell", "desk", "(m)", "(o)", "(h)"}
 	ssnWords        = []string{"ssn", "social security", "social sec"}
 )
@@ -972,10 +972,29 @@ func hasContext(text []byte, start, end int, before, after []string) bool {
 	if lo < 0 {
 		lo = 0
 	}
-	// Do not look across a line break: labels sit on the number's line.
+	// Do not look across a line break: labels sit on the number's line, or alone on the line before a number
+	// that starts its line ("Phone:\n555 0123").
 	for k := start - 1; k >= lo; k-- {
 		if text[k] == '\n' {
 			lo = k + 1
+			if blankOnly(text[lo:start]) && k > 0 {
+				p := k - 1
+				if p >= 0 && text[p] == '\r' {
+					p--
+				}
+				if p >= 0 && text[p] == ':' {
+					lo = p - 24
+					if lo < 0 {
+						lo = 0
+					}
+					for q := p; q >= lo; q-- {
+						if text[q] == '\n' {
+							lo = q + 1
+							break
+						}
+					}
+				}
+			}
 			break
 		}
 	}
@@ -993,6 +1012,15 @@ func hasContext(text []byte, start, end int, before, after []string) bool {
 		}
 	}
 	return len(after) > 0 && containsFold(text[end:hi], after)
+}
+
+func blankOnly(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 func containsFold(hay []byte, words []string) bool {
