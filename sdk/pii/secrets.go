@@ -1077,32 +1077,10 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 			di++
 		}
 	}
-	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 || sequential(text[i:e]) || lowEntropy(text[i:e]) || b64Text(text[i:e]) {
+	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 || sequential(text[i:e]) || lowEntropy(text[i:e]) {
 		return Match{}, false
 	}
 	return Match{Type: HighEntropySecret, Start: i, End: e}, true
-}
-
-// b64Text reports a token that is base64 of printable text (a JWT header, an encoded phrase or JSON): encoded
-// data, not a random key. Its content is scanned by the canonical pass instead.
-func b64Text(tok []byte) bool {
-	var buf [160]byte
-	for len(tok) > 0 && tok[len(tok)-1] == '=' {
-		tok = tok[:len(tok)-1]
-	}
-	if len(tok)%4 == 1 || len(tok) > 212 {
-		return false
-	}
-	n := b64Decode(buf[:], tok)
-	if n < 12 {
-		return false
-	}
-	for _, c := range buf[:n] {
-		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c >= 0x7F {
-			return false
-		}
-	}
-	return !containsSeq(buf[:n], "-----BEGIN") // an encoded PEM block stays a secret
 }
 
 // skipValueStart returns the offset of the value after the assignment operator at p (spaces and a quote
