@@ -211,6 +211,9 @@ type httpContext struct {
 	start  time.Time
 	req    filter.RequestBody
 	skip   bool // nothing to meter on this request
+	// props are the values of the budgets' property:<path> key parts, read in OnHttpRequestHeaders: Envoy
+	// answers request.* properties only while the filter holds the request headers, not in body callbacks.
+	props map[string]string
 
 	// response side
 	respStarted bool
@@ -240,6 +243,16 @@ func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
 	if ct, ok := h.ri.Header("content-type"); ok && !strings.Contains(strings.ToLower(ct), "json") {
 		h.skip = true
 		return filter.Continue
+	}
+	for i := range h.cfg.Budgets {
+		for _, k := range h.cfg.Budgets[i].Key {
+			if path, ok := strings.CutPrefix(k, "property:"); ok {
+				if h.props == nil {
+					h.props = map[string]string{}
+				}
+				h.props[path] = propertyPart(path)
+			}
+		}
 	}
 	// The body may be rewritten (max_tokens, include_usage): let the host recompute its length. Ask the
 	// upstream for an identity-encoded answer so its usage can be read.
@@ -439,7 +452,7 @@ func (h *httpContext) keyParts(d *budget.Def, model string) []string {
 			if name, ok := strings.CutPrefix(k, "header:"); ok {
 				parts[i], _ = h.ri.Header(name)
 			} else if path, ok := strings.CutPrefix(k, "property:"); ok {
-				parts[i] = propertyPart(path)
+				parts[i] = h.props[path] // read at request headers time
 			}
 		}
 	}

@@ -784,3 +784,26 @@ func TestGzipRequestIsMetered(t *testing.T) {
 		t.Fatalf("upstream body %s: want max_tokens 300 added", plain)
 	}
 }
+
+// TestRequestPropertyKey: a budget keyed on a request.* property (here request.headers.x-tenant) counts each
+// tenant apart on every host profile. On Envoy request.* properties are NOT_FOUND once on_request_headers
+// returned Continue, so key parts read in the body callback put every tenant into one counter (hostsim models
+// this, as the reference host in ../shared/tools/realhost does); the filter reads them at headers time.
+func TestRequestPropertyKey(t *testing.T) {
+	for _, p := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
+		t.Run(string(p), func(t *testing.T) {
+			h := hostsim.New(t, hostsim.Config{Profile: p, Workers: 1, KongSharedKV: true,
+				Plugins: []hostsim.PluginSpec{{Name: "tokenbudget", Wasm: hostsim.DistWasm(t, "tokenbudget"),
+					Config: []byte(`{"budgets":[{"name":"t","key":["property:request.headers.x-tenant","property:request.path"],"windows":{"day":100000}}]}`)}},
+			})
+			for _, tenant := range []string{"acme", "globex"} {
+				if r := h.Do(chatReq("gpt-4o", 100, false, [2]string{"x-tenant", tenant}), chatUsage(20, 10)); r.Status != 200 {
+					t.Fatalf("status %d", r.Status)
+				}
+				if got := used(t, h, budget.CounterKey(prefix, "t", []string{tenant, "/v1/chat/completions"}, budget.Day)); got != 30 {
+					t.Fatalf("tenant %s: counter %d (keys %v)", tenant, got, h.SharedDataKeys(""))
+				}
+			}
+		})
+	}
+}

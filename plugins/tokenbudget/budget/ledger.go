@@ -101,20 +101,33 @@ func Reserve(s Store, counters []Counter, amounts []int64) (Result, error) {
 	return res, nil
 }
 
-// createCAS is the cas used to create a key. Hosts ignore cas for a missing key (the create succeeds) but
-// check it for an existing one, and a real cas never reaches 2^32-1 in practice, so a set with createCAS is
-// an atomic "create if absent": when two VMs race to create a counter, one of them gets ErrCASMismatch and
-// retries on the value the other wrote, instead of overwriting it (which a cas of 0 would do).
+// createCAS is the cas used to create a key on Envoy. Envoy ignores cas for a missing key (the create
+// succeeds) but checks it for an existing one, and a real cas never reaches 2^32-1 in practice, so a set with
+// createCAS is an atomic "create if absent": when two VMs race to create a counter, one of them gets
+// ErrCASMismatch and retries on the value the other wrote, instead of overwriting it (which a cas of 0 would
+// do). Kong (ngx_wasm_module's shm kv) wants the key's own cas, 0 for a missing key, and refuses createCAS:
+// there a cas of 0 is the atomic create. createCASFor picks it.
 const createCAS = ^uint32(0)
 
+// createCASFor is the cas to create a missing key with: createCAS, or 0 once a create with createCAS was
+// refused while the key was still missing (Kong).
+func createCASFor(refused bool) uint32 {
+	if refused {
+		return 0
+	}
+	return createCAS
+}
+
 func reserveOne(s Store, c Counter, amount int64) (int64, bool, error) {
+	refused := false // a create with createCAS was refused on a missing key (Kong)
 	for range MaxCASRetries {
 		v, cas, err := s.Get(c.Key)
 		var used int64
 		window := c.Window
+		missing := errors.Is(err, ErrNotFound)
 		switch {
-		case errors.Is(err, ErrNotFound):
-			cas = createCAS
+		case missing:
+			cas = createCASFor(refused)
 		case err != nil:
 			return 0, false, fmt.Errorf("read %s: %w", c.Key, err)
 		default:
@@ -130,6 +143,7 @@ func reserveOne(s Store, c Counter, amount int64) (int64, bool, error) {
 		}
 		err = s.Set(c.Key, encode(window, used+amount), cas)
 		if errors.Is(err, ErrCASMismatch) {
+			refused = refused || (missing && cas == createCAS)
 			continue
 		}
 		if err != nil {
@@ -147,6 +161,7 @@ func Adjust(s Store, c Counter, delta int64) error {
 	if delta == 0 {
 		return nil
 	}
+	refused := false // a create with createCAS was refused on a missing key (Kong)
 	for range MaxCASRetries {
 		v, cas, err := s.Get(c.Key)
 		if errors.Is(err, ErrNotFound) {
@@ -154,8 +169,10 @@ func Adjust(s Store, c Counter, delta int64) error {
 				return nil
 			}
 			// A charge on a counter nobody reserved on yet (monitor mode): create it.
-			err = s.Set(c.Key, encode(c.Window, delta), createCAS)
+			cc := createCASFor(refused)
+			err = s.Set(c.Key, encode(c.Window, delta), cc)
 			if errors.Is(err, ErrCASMismatch) {
+				refused = refused || cc == createCAS
 				continue
 			}
 			return err

@@ -221,3 +221,70 @@ func mustTime(s string) time.Time {
 	}
 	return t
 }
+
+// kongStore has the CAS rules of Kong's shared data (ngx_wasm_module src/common/shm/ngx_wa_shm_kv.c,
+// ngx_wa_shm_kv_set_locked): the cas must equal the key's own cas, 0 for a missing key; each key counts
+// its own cas from 1.
+type kongStore struct {
+	mu sync.Mutex
+	m  map[string]memEntry
+}
+
+func (s *kongStore) Get(key string) ([]byte, uint32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[key]
+	if !ok {
+		return nil, 0, ErrNotFound
+	}
+	return append([]byte(nil), e.v...), e.cas, nil
+}
+
+func (s *kongStore) Set(key string, v []byte, cas uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]memEntry{}
+	}
+	if cas != s.m[key].cas {
+		return ErrCASMismatch
+	}
+	s.m[key] = memEntry{v: append([]byte(nil), v...), cas: cas + 1}
+	return nil
+}
+
+// TestKongCASRules: on Kong a create must carry cas 0 (createCAS is refused there), so counters are created,
+// reserved on concurrently and adjusted without losing an update.
+func TestKongCASRules(t *testing.T) {
+	s := &kongStore{}
+	c := Counter{Key: "k", Window: 1, Limit: 1 << 30}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if r, err := Reserve(s, []Counter{c}, []int64{3}); err != nil || !r.Allowed {
+					t.Errorf("reserve: %v %+v", err, r)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := Adjust(s, Counter{Key: "fresh", Window: 1}, 5); err != nil {
+		t.Fatalf("adjust creates: %v", err)
+	}
+	if err := Adjust(s, c, -200); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int64{"k": 8*50*3 - 200, "fresh": 5} {
+		v, _, err := s.Get(key)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if _, used, ok := decode(v); !ok || used != want {
+			t.Errorf("%s = %d, want %d", key, used, want)
+		}
+	}
+}
