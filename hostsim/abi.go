@@ -302,6 +302,13 @@ func (v *vm) buffer(t uint32) ([]byte, uint32) {
 				return nil, statusNotFound
 			}
 		}
+		if kong && dir == dec && v.cb == cbLog {
+			// nginx keeps r->request_body: on_log reads the body as it went on (113 TEST 8).
+			if len(f.s.upBody) == 0 {
+				return nil, statusNotFound
+			}
+			return f.s.upBody, statusOK
+		}
 		return f.ds[dir].buf, statusOK
 	case bufHTTPCallResponse:
 		if v.cb != cbHTTPCallResponse || v.callout == nil {
@@ -772,8 +779,8 @@ func abiGetSharedData(v *vm, stack []uint64) {
 	stack[0] = okOrIMA(v.writeU32(u32(stack[4]), cas))
 }
 
-// abiSetSharedData is proxy_set_shared_data(key, value, cas): a non-zero CAS must match
-// an existing key; Kong deletes on a NULL value pointer.
+// abiSetSharedData is proxy_set_shared_data(key, value, cas): on Envoy a non-zero CAS must match an
+// existing key; Kong's rules are sharedStore.setKong's (its CAS must always match, NULL value deletes).
 func abiSetSharedData(v *vm, stack []uint64) {
 	v.kongNeedsKV()
 	key, ok1 := v.readString(u32(stack[0]), u32(stack[1]))
@@ -782,9 +789,8 @@ func abiSetSharedData(v *vm, stack []uint64) {
 		stack[0] = statusInvalidMemoryAccess
 		return
 	}
-	if v.h.cfg.Profile.isKong() && u32(stack[2]) == 0 {
-		v.h.shared.del(v.p.spec.VMID, key)
-		stack[0] = statusOK
+	if v.h.cfg.Profile.isKong() {
+		stack[0] = uint64(v.h.shared.setKong(v.p.spec.VMID, key, val, u32(stack[2]) == 0, u32(stack[4])))
 		return
 	}
 	stack[0] = uint64(v.h.shared.set(v.p.spec.VMID, key, val, u32(stack[4]), true))

@@ -36,7 +36,16 @@ func abiGetProperty(v *vm, stack []uint64) {
 		stack[0] = statusInvalidMemoryAccess
 		return
 	}
-	val, found := v.property(propertyKey(path))
+	key := propertyKey(path)
+	if v.h.cfg.Profile.isKong() && v.current() == nil && strings.Contains(key, ".") {
+		// ngx_proxy_wasm_properties_get: a scoped (dotted) property outside of a request (on_configure,
+		// on_tick, ...) is an error, which proxy_get_property returns as INTERNAL_FAILURE
+		// (117-proxy_properties_get.t TEST 19/20).
+		v.h.addLog(LogEntry{Level: LogError, Message: "cannot get scoped properties outside of a request", Plugin: v.p.spec.Name, Worker: v.worker, Source: "hostsim"}, nil)
+		stack[0] = statusInternalFailure
+		return
+	}
+	val, found := v.property(key)
 	if !found {
 		stack[0] = statusNotFound
 		return
@@ -54,11 +63,26 @@ func abiSetProperty(v *vm, stack []uint64) {
 		return
 	}
 	key := propertyKey(path)
-	if v.h.cfg.Profile.isKong() && !strings.HasPrefix(key, "wasmx.") && !strings.HasPrefix(key, "ngx.") && !strings.HasPrefix(key, "kong.") {
-		stack[0] = statusNotFound
-		return
-	}
 	f := v.current()
+	if v.h.cfg.Profile.isKong() {
+		// ngx_proxy_wasm_properties_set: a scoped property outside of a request, or one of the proxy-wasm
+		// properties mapped onto nginx variables (request.path = $request_uri, ...: "variable is not
+		// changeable") is an error = INTERNAL_FAILURE (121-proxy_properties_set.t TEST 1, 3-6); anything
+		// but wasmx.*, ngx.* and kong.* is NOT_FOUND (TEST 2).
+		scoped := strings.Contains(key, ".")
+		mapped := false
+		for _, p := range []string{"request.", "response.", "upstream.", "connection.", "source.", "destination."} {
+			mapped = mapped || strings.HasPrefix(key, p)
+		}
+		switch {
+		case (f == nil && scoped) || mapped:
+			stack[0] = statusInternalFailure
+			return
+		case !strings.HasPrefix(key, "wasmx.") && !strings.HasPrefix(key, "ngx.") && !strings.HasPrefix(key, "kong."):
+			stack[0] = statusNotFound
+			return
+		}
+	}
 	if f == nil {
 		stack[0] = statusNotFound
 		return
@@ -112,7 +136,24 @@ func (v *vm) property(key string) ([]byte, bool) {
 	if s == nil {
 		return nil, false
 	}
-	req := s.hdr[dec]
+	// Envoy answers request.* (but request.time, .protocol, .size) from the request headers only while the
+	// context holds them: from on_request_headers until it returns Continue (or the plugin calls
+	// proxy_continue_stream), and from the access-log copy in proxy_on_log (Context::getProperty's
+	// activation headers = request_headers_ or access_log_request_headers_). So a body callback after headers
+	// returned Continue gets NOT_FOUND for request.path and request.headers.<h>; likewise response.headers.*
+	// after on_response_headers returned Continue. Kong reads nginx's request (r->headers_in, $request_uri,
+	// ...) in every phase of the request (117-proxy_properties_get.t TEST 2 and 4).
+	req, resp := s.hdr[dec], s.hdr[enc]
+	if !kong && v.cb != cbLog {
+		if !f.live[mapRequestHeaders] {
+			req = nil
+		}
+		if !f.live[mapResponseHeaders] {
+			resp = nil
+		}
+	} else if !kong && !s.respOut {
+		resp = nil // the access log has response headers only when they went downstream
+	}
 	hdr := func(name string) ([]byte, bool) {
 		if req == nil {
 			return nil, false
@@ -123,18 +164,16 @@ func (v *vm) property(key string) ([]byte, bool) {
 	switch key {
 	case "request.path":
 		return hdr(":path")
-	case "request.url_path":
-		p, _ := req.get(":path")
-		if i := strings.IndexByte(p, '?'); i >= 0 {
-			p = p[:i]
+	case "request.url_path", "request.query":
+		p, ok := hdr(":path")
+		if !ok {
+			return nil, false
 		}
-		return str(p)
-	case "request.query":
-		p, _ := req.get(":path")
-		if i := strings.IndexByte(p, '?'); i >= 0 {
-			return str(p[i+1:])
+		path, query, _ := strings.Cut(string(p), "?")
+		if key == "request.query" {
+			return str(query)
 		}
-		return str("")
+		return str(path)
 	case "request.host":
 		if kong {
 			return str("hostsim") // Kong: the server's hostname, not the Host header
@@ -158,6 +197,9 @@ func (v *vm) property(key string) ([]byte, bool) {
 		}
 		return EnvoyInt(s.start.UnixNano()), true
 	case "request.size":
+		if kong { // $content_length: the header's value, not found without one
+			return hdr("content-length")
+		}
 		return num(int64(len(s.req.Body)))
 	case "response.code":
 		if s.hdr[enc] == nil {
@@ -216,17 +258,17 @@ func (v *vm) property(key string) ([]byte, bool) {
 		}
 		return EncodePairs(req.pairs), true
 	case "response.headers":
-		if kong || s.hdr[enc] == nil {
+		if kong || resp == nil {
 			return nil, false
 		}
-		return EncodePairs(s.hdr[enc].pairs), true
+		return EncodePairs(resp.pairs), true
 	}
 	if name, ok := strings.CutPrefix(key, "request.headers."); ok && req != nil {
 		val, found := req.joined(strings.ToLower(name))
 		return []byte(val), found
 	}
-	if name, ok := strings.CutPrefix(key, "response.headers."); ok && s.hdr[enc] != nil {
-		val, found := s.hdr[enc].joined(strings.ToLower(name))
+	if name, ok := strings.CutPrefix(key, "response.headers."); ok && resp != nil {
+		val, found := resp.joined(strings.ToLower(name))
 		return []byte(val), found
 	}
 	return nil, false

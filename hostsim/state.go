@@ -52,6 +52,33 @@ func (s *sharedStore) set(vmID, key string, val []byte, cas uint32, checkCas boo
 	return statusOK
 }
 
+// setKong is ngx_wasm_module's shm kv set (ngx_wa_shm_kv_set_locked): the cas must equal the key's own
+// cas, 0 for a missing key, or the set is a CAS_MISMATCH (so a cas-0 set on an existing key fails, and any
+// non-zero cas on a missing key fails); a NULL value pointer deletes the key (CAS_MISMATCH when there was
+// none); each key counts its own cas from 1, bumped on every write.
+func (s *sharedStore) setKong(vmID, key string, val []byte, null bool, cas uint32) uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ns := s.data[vmID]
+	if ns == nil {
+		ns = map[string]sharedEntry{}
+		s.data[vmID] = ns
+	}
+	e, ok := ns[key]
+	if cas != e.cas { // e.cas is 0 for a missing key
+		return statusCasMismatch
+	}
+	if null {
+		if !ok {
+			return statusCasMismatch // nothing written
+		}
+		delete(ns, key)
+		return statusOK
+	}
+	ns[key] = sharedEntry{val: append([]byte(nil), val...), cas: e.cas + 1}
+	return statusOK
+}
+
 func (s *sharedStore) del(vmID, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

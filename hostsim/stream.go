@@ -365,6 +365,17 @@ func (s *Stream) SendResponseHeaders(status int, headers [][2]string, endOfStrea
 		hm.add(strings.ToLower(kv[0]), kv[1])
 	}
 	s.hdr[enc] = hm
+	if endOfStream && s.h.cfg.Profile.isKong() {
+		// nginx runs the body filter for a response without a body too: on_response_body(0, eof)
+		// (ngx_wasm_module 004-on_http_phases.t TEST 1).
+		s.headers(enc, len(s.filters)-1, false)
+		s.RunPending()
+		if !s.upAbandoned && !s.res.Reset {
+			s.data(enc, len(s.filters)-1, nil, true)
+		}
+		s.RunPending()
+		return
+	}
 	s.headers(enc, len(s.filters)-1, endOfStream)
 	s.RunPending()
 }
@@ -400,6 +411,8 @@ func (s *Stream) Close() Result {
 	s.RunPending()
 	if !s.respComplete && !s.res.Reset {
 		s.res.Hung = true
+		s.res.HungWhy = s.hungWhy()
+		s.h.addLog(LogEntry{Level: LogError, Message: "stream hung: " + s.res.HungWhy, Plugin: "hostsim", Worker: s.worker, Source: "hostsim"}, s)
 	}
 	for _, f := range s.filters {
 		if !f.created || f.v.failed {
@@ -408,7 +421,9 @@ func (s *Stream) Close() Result {
 		v := f.v
 		v.mu.Lock()
 		var err error
-		if s.respComplete {
+		// Envoy writes the access log (proxy_on_log) when the stream ends, also when the response hung and
+		// a timeout ended it, but not after a reset; Envoy's reference host does the same.
+		if (s.reqComplete || s.res.LocalReply) && !s.res.Reset {
 			_, err = s.invokeLocked(f, cbLog, v.fnLog)
 		}
 		if err == nil {
@@ -427,6 +442,32 @@ func (s *Stream) Close() Result {
 	// Callouts still pending for this stream are cancelled with it.
 	s.pending = nil
 	return s.res
+}
+
+// hungWhy names the first plugin that holds the stream and how.
+func (s *Stream) hungWhy() string {
+	for _, dir := range []int{dec, enc} {
+		side := "request"
+		if dir == enc {
+			side = "response"
+		}
+		for _, f := range s.filters {
+			ds := &f.ds[dir]
+			switch {
+			case ds.hdr == hdrStopAll && ds.heldAny:
+				return f.p.spec.Name + " paused on_" + side + "_headers and the host holds the body it waits for: " +
+					"without allow_on_headers_stop_iteration a headers Pause is StopAllIterationAndWatermark, which " +
+					"delivers no body until the plugin resumes (proxy_continue_stream) or sends a local reply"
+			case ds.hdr == hdrStopAll || ds.hdr == hdrStopIter:
+				return f.p.spec.Name + " paused on_" + side + "_headers and never resumed the stream"
+			case ds.buffer && !ds.eos:
+				return f.p.spec.Name + " buffers the " + side + " body and the body never ended"
+			case ds.buffer:
+				return f.p.spec.Name + " paused on the end of the " + side + " body and never resumed the stream"
+			}
+		}
+	}
+	return "the stream never completed"
 }
 
 // Result returns what happened so far.
@@ -526,7 +567,10 @@ func (s *Stream) headers(dir, i int, eos bool) {
 		if lr != nil {
 			act = 1
 		} else if dir == enc && s.h.cfg.Profile.isKong() {
-			act = 0 // Kong ignores Pause from on_response_headers
+			if act != 0 { // Kong ignores Pause from on_response_headers (006-on_http_next_action.t TEST 3)
+				s.h.addLog(LogEntry{Level: LogWarn, Message: `"ResponseHeaders" returned "PAUSE": local response expected but none produced`, Plugin: f.p.spec.Name, Worker: s.worker, Source: "hostsim"}, s)
+			}
+			act = 0
 		}
 		if act == 0 || act == 2 { // Continue (2 = ContinueAndEndStream, treated as Continue)
 			f.live[2*dir] = false

@@ -245,8 +245,12 @@ type Result struct {
 	LocalReplyDetails string // response code details (e.g. "wasm_fail_stream")
 	Reset             bool   // the stream was reset (e.g. local reply after headers went out)
 	Hung              bool   // a plugin paused and nothing resumed the stream
+	HungWhy           string // which plugin holds a hung stream and why (also logged; see below)
 	Trapped           bool   // a plugin VM trapped while handling this request
 	Traps             []string
+	// HungWhy: e.g. a Pause from on_response_headers without allow_on_headers_stop_iteration: Envoy then holds
+	// the body (StopAllIterationAndWatermark) and never delivers it to the plugin that waits for it; a real
+	// Envoy ends such a stream only at its route or idle timeout. The text is logged (Source "hostsim").
 
 	Logs      []LogEntry // logs emitted while handling this request
 	Callbacks []Callback // every callback made for this stream, in order

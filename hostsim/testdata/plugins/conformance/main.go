@@ -109,6 +109,10 @@ func (p *pluginContext) OnTick() {
 	}
 	p.ticks++
 	proxywasm.LogInfof("tick %d", p.ticks)
+	if v, ok := p.flags["tick-prop"]; ok {
+		val, err := proxywasm.GetProperty(strings.Split(v, "."))
+		proxywasm.LogInfof("tick-prop %s=%s|%s", v, val, errString(err))
+	}
 	if _, ok := p.flags["tick-callout"]; ok {
 		_, _ = proxywasm.DispatchHttpCall("auth", [][2]string{{":method", "GET"}, {":path", "/tick"}, {":authority", "auth"}}, nil, nil, 1000,
 			func(int, int, int) { proxywasm.LogInfo("tick callout answered") })
@@ -135,6 +139,7 @@ type httpContext struct {
 func (h *httpContext) has(a string) bool { _, ok := h.acts[a]; return ok }
 
 func (h *httpContext) OnHttpRequestHeaders(n int, eos bool) types.Action {
+	defer h.readPath("hdr")
 	hdr := "x-act"
 	if v, ok := h.p.flags["hdr"]; ok {
 		hdr = v
@@ -213,8 +218,28 @@ func (h *httpContext) OnHttpRequestHeaders(n int, eos bool) types.Action {
 		v, err2 := proxywasm.GetProperty([]string{"wasmx", "note"})
 		_ = proxywasm.AddHttpRequestHeader("x-set-prop", string(v)+"|"+errString(err)+"|"+errString(err2))
 	}
+	if v, ok := h.acts["setp"]; ok {
+		proxywasm.LogInfof("setp %s=%s", v, errString(proxywasm.SetProperty(strings.Split(v, "."), []byte("v"))))
+	}
 	if h.has("shared-incr") {
 		casIncrement("counter")
+	}
+	if v, ok := h.acts["kv"]; ok {
+		// kv=set:k:v:cas/del:k:cas/get:k ... (del passes a NULL value), each logged as "kv <op>=<result>".
+		for _, op := range strings.Split(v, "/") {
+			f := strings.Split(op, ":")
+			switch {
+			case f[0] == "get" && len(f) == 2:
+				val, cas, err := proxywasm.GetSharedData(f[1])
+				proxywasm.LogInfof("kv %s=%s|%d|%s", op, val, cas, errString(err))
+			case f[0] == "set" && len(f) == 4:
+				cas, _ := strconv.ParseUint(f[3], 10, 32)
+				proxywasm.LogInfof("kv %s=%s", op, errString(proxywasm.SetSharedData(f[1], []byte(f[2]), uint32(cas))))
+			case f[0] == "del" && len(f) == 3:
+				cas, _ := strconv.ParseUint(f[2], 10, 32)
+				proxywasm.LogInfof("kv %s=%s", op, errString(proxywasm.SetSharedData(f[1], nil, uint32(cas))))
+			}
+		}
 	}
 	if h.has("enqueue") {
 		id, err := proxywasm.ResolveSharedQueue("", "conformance")
@@ -326,6 +351,11 @@ func (h *httpContext) readPath(where string) {
 	}
 	v, err := proxywasm.GetHttpRequestHeader(":path")
 	proxywasm.LogInfof("req-in-%s=%s|%s", where, v, errString(err))
+	// The same through properties: request.* and response.headers.* as the host answers them here.
+	for _, prop := range []string{"request.path", "request.url_path", "request.method", "request.headers.x-tenant", "response.headers.x-up"} {
+		val, err := proxywasm.GetProperty(strings.Split(prop, "."))
+		proxywasm.LogInfof("prop-in-%s:%s=%s|%s", where, prop, val, errString(err))
+	}
 }
 
 func (h *httpContext) OnHttpRequestBody(size int, eos bool) types.Action {
@@ -379,6 +409,11 @@ func (h *httpContext) OnHttpResponseHeaders(n int, eos bool) types.Action {
 	if h.has("resp-rewrite") {
 		_ = proxywasm.RemoveHttpResponseHeader("content-length")
 	}
+	if h.has("resp-hold") {
+		// Hold the response headers until the body is judged (outputguard's hold_headers): resumed from the
+		// body callback at its end, which only comes with allow_on_headers_stop_iteration.
+		return types.ActionPause
+	}
 	if h.has("resp-callout") {
 		_, err := proxywasm.DispatchHttpCall("auth", [][2]string{{":method", "GET"}, {":path", "/r"}, {":authority", "auth"}}, nil, nil, 500, func(int, int, int) {})
 		proxywasm.LogInfof("resp-callout: %s", errString(err))
@@ -387,6 +422,13 @@ func (h *httpContext) OnHttpResponseHeaders(n int, eos bool) types.Action {
 }
 
 func (h *httpContext) OnHttpResponseBody(size int, eos bool) types.Action {
+	h.readPath("respbody")
+	if h.has("resp-hold") {
+		if !eos {
+			return types.ActionPause
+		}
+		return types.ActionContinue
+	}
 	if h.has("resp-rewrite") {
 		if !eos {
 			return types.ActionPause
@@ -407,27 +449,40 @@ func (h *httpContext) OnHttpResponseBody(size int, eos bool) types.Action {
 
 func (h *httpContext) OnHttpStreamDone() {
 	h.readPath("log")
+	if h.has("log-body") {
+		b, err := proxywasm.GetHttpRequestBody(0, 1<<20)
+		proxywasm.LogInfof("log-body=%s|%s", b, errString(err))
+	}
+	if h.has("log-reply") {
+		err := proxywasm.SendHttpResponse(500, nil, []byte("from on_log"), -1)
+		proxywasm.LogInfof("log-reply=%s", errString(err))
+	}
 	h.p.gauge.Add(-1)
 	proxywasm.LogInfof("stream done %d", h.id)
 }
 
 // casIncrement is the CAS retry loop a budget filter uses.
 func casIncrement(key string) {
+	refused := false
 	for i := 0; i < 100; i++ {
 		v, cas, err := proxywasm.GetSharedData(key)
 		var n uint64
 		if err == nil && len(v) == 8 {
 			n = binary.LittleEndian.Uint64(v)
 		}
-		if err == types.ErrorStatusNotFound {
-			// A set with cas 0 always succeeds, even when another worker created the key
+		missing := err == types.ErrorStatusNotFound
+		if missing && !refused {
+			// Envoy: a set with cas 0 always succeeds, even when another worker created the key
 			// meanwhile; any non-zero cas succeeds on a missing key and fails on an existing one.
+			// Kong refuses that (a missing key's cas is 0, and only 0 creates it): after one refusal, 0.
 			cas = ^uint32(0)
 		}
 		var buf [8]byte
 		binary.LittleEndian.PutUint64(buf[:], n+1)
 		if err := proxywasm.SetSharedData(key, buf[:], cas); err == nil {
 			return
+		} else if err == types.ErrorStatusCasMismatch && missing {
+			refused = refused || cas == ^uint32(0)
 		} else if err != types.ErrorStatusCasMismatch {
 			proxywasm.LogErrorf("set shared: %v", err)
 			return
