@@ -87,7 +87,7 @@ run: build ## build the filters and serve them in a local development gateway (1
 
 # OCI images of the filters for Istio WasmPlugin / Higress / Envoy Gateway, without docker (see dist/README.md).
 # OCI_REGISTRY=host:port/prefix pushes each as prefix/<name>:OCI_TAG (default tag: git describe); OCI_INSECURE=1 for
-# a plain-http registry on localhost. Credentials only from the environment: OCI_USERNAME/OCI_PASSWORD or OCI_TOKEN.
+# a plain-http registry on localhost. Credentials: OCI_USERNAME/OCI_PASSWORD or OCI_TOKEN, else the docker config.
 oci: build ## OCI image layouts in dist/oci/<name>/ (push: OCI_REGISTRY=host:port/prefix [OCI_TAG=] [OCI_INSECURE=1])
 	$(GO) run ./dist/oci -dist $(DIST) -out $(DIST)/oci $(if $(OCI_TAG),-tag $(OCI_TAG)) $(if $(OCI_INSECURE),-insecure) \
 	  $(if $(OCI_REGISTRY),-push '$(OCI_REGISTRY)/{name}$(if $(OCI_TAG),:$(OCI_TAG))') $(PLUGINS)

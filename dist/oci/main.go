@@ -1,11 +1,12 @@
 // Command oci packages the built wasmguard filters (dist/<name>.wasm) as OCI images that Istio's WasmPlugin,
 // Higress and Envoy Gateway can pull, without docker.
 //
-// Each image is the "compat" variant of the Wasm image spec: an ordinary OCI image whose single layer
+// Each module is published in both variants of the Wasm image spec. The "compat" variant: an ordinary OCI image whose single layer
 // (application/vnd.oci.image.layer.v1.tar+gzip) is a tar holding one file, plugin.wasm. The layer is built
 // deterministically (fixed tar header times and owners, gzip without name or mtime), so the same .wasm always gives
 // the same layer digest. The image is written as an OCI image layout directory (dist/oci/<name>/) and can be pushed
-// to a registry with the OCI distribution API (--push REGISTRY/REPO:TAG).
+// to a registry (--push REGISTRY/REPO:TAG) with oras-go through dist/ociregistry. The "oci" variant (the module as a
+// application/vnd.module.wasm.content.layer.v1+wasm layer) goes to dist/oci/<name>-wasm/ and TAG-wasm.
 //
 // Run `go run ./dist/oci -h` for usage.
 package main
@@ -16,21 +17,24 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content/oci"
+
+	"github.com/wasmguard/wasmguard/dist/ociregistry"
 )
 
 // Media types and annotation keys used in the images.
@@ -51,7 +55,14 @@ const (
 
 	// PluginFile is the file name Istio and Higress look for inside the layer tar.
 	PluginFile = "plugin.wasm"
+
+	// The oci variant of the Wasm image spec: a Wasm config and the module as the layer.
+	MediaTypeWasmConfig = ociregistry.MediaTypeWasmConfig
+	MediaTypeWasmLayer  = ociregistry.MediaTypeWasmLayer
 )
+
+// ArtifactSuffix names the oci variant: layout OUT/NAME-wasm/, pushed as TAG-wasm beside the compat image TAG.
+const ArtifactSuffix = "-wasm"
 
 // DefaultPlugins are the filters `make build` produces.
 var DefaultPlugins = []string{"promptguard", "piimask", "tokenbudget", "outputguard"}
@@ -251,8 +262,8 @@ func manifestAnnotations(ann map[string]string) map[string]string {
 	return m
 }
 
-// WriteLayout writes img as an OCI image layout in dir, tagged tag (index.json ref.name). An existing layout in dir
-// is replaced; a non-empty dir that is not a layout is refused.
+// WriteLayout writes img as an OCI image layout in dir (oras-go's content/oci store), tagged tag (index.json
+// ref.name). An existing layout in dir is replaced; a non-empty dir that is not a layout is refused.
 func WriteLayout(dir string, img *Image, tag string) error {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
@@ -262,33 +273,62 @@ func WriteLayout(dir string, img *Image, tag string) error {
 			return fmt.Errorf("write layout %s: %w", dir, err)
 		}
 	}
-	blobDir := filepath.Join(dir, "blobs", "sha256")
-	if err := os.MkdirAll(blobDir, 0o755); err != nil {
+	ctx := context.Background()
+	store, err := oci.NewWithContext(ctx, dir)
+	if err != nil {
 		return fmt.Errorf("write layout %s: %w", dir, err)
 	}
-	write := func(name string, b []byte) error {
-		if err := os.WriteFile(name, b, 0o644); err != nil {
+	for _, b := range append(img.Blobs(), Blob{img.ManifestDesc, img.Manifest}) {
+		d := specDesc(b.Desc)
+		d.Platform = nil
+		if err := store.Push(ctx, d, bytes.NewReader(b.Data)); err != nil {
 			return fmt.Errorf("write layout %s: %w", dir, err)
 		}
-		return nil
 	}
-	for _, b := range append(img.Blobs(), Blob{img.ManifestDesc, img.Manifest}) {
-		if err := write(filepath.Join(blobDir, strings.TrimPrefix(b.Desc.Digest, "sha256:")), b.Data); err != nil {
-			return err
+	if tag == "" {
+		tag = img.ManifestDesc.Digest
+	}
+	if err := store.Tag(ctx, specDesc(img.ManifestDesc), tag); err != nil {
+		return fmt.Errorf("write layout %s: tag %s: %w", dir, tag, err)
+	}
+	return nil
+}
+
+// BuildArtifact builds the oci variant of the Wasm image spec for one module: config of media type
+// application/vnd.module.wasm.config.v1+json and one layer of media type
+// application/vnd.module.wasm.content.layer.v1+wasm that is the module itself (Istio's fetcher reads both
+// variants; this one has no tar to unpack).
+func BuildArtifact(wasm []byte, meta Meta) (*Image, error) {
+	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
+		return nil, errors.New("build artifact: input is not a wasm module (missing \\0asm magic)")
+	}
+	ann := map[string]string{}
+	for k, v := range map[string]string{AnnotationTitle: meta.Name, AnnotationSource: meta.Source,
+		AnnotationVersion: meta.Version, AnnotationRevision: meta.Revision} {
+		if v != "" {
+			ann[k] = v
 		}
 	}
-	desc := img.ManifestDesc
-	if tag != "" {
-		desc.Annotations = map[string]string{AnnotationRefName: tag}
-	}
-	idx, err := json.Marshal(Index{SchemaVersion: 2, MediaType: MediaTypeIndex, Manifests: []Descriptor{desc}})
+	cfg, err := json.Marshal(map[string]any{"created": layerTime.UTC().Format(time.RFC3339), "author": meta.Source,
+		"architecture": "wasm", "os": "wasip1"})
 	if err != nil {
-		return fmt.Errorf("write layout %s: index: %w", dir, err)
+		return nil, err
 	}
-	if err := write(filepath.Join(dir, "index.json"), idx); err != nil {
-		return err
+	img := &Image{
+		Config:     cfg,
+		ConfigDesc: Descriptor{MediaType: MediaTypeWasmConfig, Digest: digestOf(cfg), Size: int64(len(cfg))},
+		Layer:      wasm,
+		LayerDesc: Descriptor{MediaType: MediaTypeWasmLayer, Digest: digestOf(wasm), Size: int64(len(wasm)),
+			Annotations: map[string]string{AnnotationTitle: PluginFile}},
 	}
-	return write(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`))
+	img.ManifestValue = Manifest{SchemaVersion: 2, MediaType: MediaTypeManifest, Config: img.ConfigDesc,
+		Layers: []Descriptor{img.LayerDesc}, Annotations: ann}
+	if img.Manifest, err = json.Marshal(img.ManifestValue); err != nil {
+		return nil, err
+	}
+	img.ManifestDesc = Descriptor{MediaType: MediaTypeManifest, Digest: digestOf(img.Manifest), Size: int64(len(img.Manifest)),
+		Platform: &Platform{Architecture: "wasm", OS: "wasip1"}}
+	return img, nil
 }
 
 // Reference is a parsed REGISTRY/REPO[:TAG] image reference.
@@ -327,249 +367,47 @@ func ParseReference(s, defTag string) (Reference, error) {
 	return Reference{Registry: host, Repo: repo, Tag: tag}, nil
 }
 
-// Pusher pushes images with the OCI distribution API.
+// Pusher pushes images with oras-go through dist/ociregistry: blob existence checks, bearer and basic auth
+// (credentials from the environment, else the docker config with its credential helpers), retries.
 type Pusher struct {
-	Client   *http.Client
-	Insecure bool   // use plain http
-	Username string // from OCI_USERNAME
-	Password string // from OCI_PASSWORD
-	Token    string // from OCI_TOKEN: a ready bearer token
+	Client   *http.Client // base HTTP client (nil: default transport); retries are added
+	Insecure bool         // use plain http
+	Username string       // from OCI_USERNAME
+	Password string       // from OCI_PASSWORD
+	Token    string       // from OCI_TOKEN: a ready bearer token
 	Log      io.Writer
-
-	auth string // Authorization header value once a challenge was answered
 }
 
-func isLoopback(host string) bool {
-	h := host
-	if hh, _, err := net.SplitHostPort(host); err == nil {
-		h = hh
+func specDesc(d Descriptor) ocispec.Descriptor {
+	out := ocispec.Descriptor{MediaType: d.MediaType, Digest: digest.Digest(d.Digest), Size: d.Size, Annotations: d.Annotations}
+	if d.Platform != nil {
+		out.Platform = &ocispec.Platform{Architecture: d.Platform.Architecture, OS: d.Platform.OS}
 	}
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return out
 }
 
-func (p *Pusher) logf(format string, args ...any) {
-	if p.Log != nil {
-		fmt.Fprintf(p.Log, format+"\n", args...)
-	}
-}
-
-// do sends a request with a replayable body; on a 401 it answers the Basic or Bearer challenge once and retries.
-func (p *Pusher) do(ctx context.Context, ref Reference, method, u string, body []byte, hdr http.Header) (*http.Response, error) {
-	send := func() (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.ContentLength = int64(len(body))
-		for k, v := range hdr {
-			req.Header[k] = v
-		}
-		if p.auth != "" {
-			req.Header.Set("Authorization", p.auth)
-		}
-		return p.Client.Do(req)
-	}
-	resp, err := send()
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	challenge := resp.Header.Get("WWW-Authenticate")
-	drain(resp)
-	if err := p.answer(ctx, ref, challenge); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, u, err)
-	}
-	return send()
-}
-
-func drain(resp *http.Response) {
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-}
-
-func (p *Pusher) answer(ctx context.Context, ref Reference, challenge string) error {
-	if p.Username == "" && p.Token == "" && !strings.HasPrefix(strings.ToLower(challenge), "bearer") {
-		return errors.New("registry wants credentials: set OCI_USERNAME and OCI_PASSWORD (or OCI_TOKEN)")
-	}
-	if p.Insecure && !isLoopback(ref.Registry) {
-		return fmt.Errorf("registry %s wants credentials over plain http; refusing to send them (drop --insecure)", ref.Registry)
-	}
-	scheme, params := parseChallenge(challenge)
-	switch scheme {
-	case "basic":
-		if p.Username == "" {
-			return errors.New("registry wants basic auth: set OCI_USERNAME and OCI_PASSWORD")
-		}
-		p.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(p.Username+":"+p.Password))
-		return nil
-	case "bearer":
-		if p.Token != "" && p.Username == "" {
-			p.auth = "Bearer " + p.Token
-			return nil
-		}
-		realm := params["realm"]
-		if realm == "" {
-			return fmt.Errorf("bearer challenge without realm: %q", challenge)
-		}
-		tu, err := url.Parse(realm)
-		if err != nil {
-			return fmt.Errorf("bearer realm %q: %w", realm, err)
-		}
-		q := tu.Query()
-		if s := params["service"]; s != "" {
-			q.Set("service", s)
-		}
-		scope := params["scope"]
-		if scope == "" || !strings.Contains(scope, "push") {
-			scope = "repository:" + ref.Repo + ":pull,push"
-		}
-		q.Set("scope", scope)
-		tu.RawQuery = q.Encode()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, tu.String(), nil)
-		if err != nil {
-			return err
-		}
-		if p.Username != "" {
-			req.SetBasicAuth(p.Username, p.Password)
-		}
-		resp, err := p.Client.Do(req)
-		if err != nil {
-			return fmt.Errorf("token request: %w", err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("token request to %s: %s", tu.Host, resp.Status)
-		}
-		var tok struct {
-			Token       string `json:"token"`
-			AccessToken string `json:"access_token"`
-		}
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&tok); err != nil {
-			return fmt.Errorf("token response: %w", err)
-		}
-		t := tok.Token
-		if t == "" {
-			t = tok.AccessToken
-		}
-		if t == "" {
-			return errors.New("token response holds no token")
-		}
-		p.auth = "Bearer " + t
-		return nil
-	default:
-		return fmt.Errorf("unsupported auth challenge %q", challenge)
-	}
-}
-
-// parseChallenge parses `Bearer realm="...",service="...",scope="..."`.
-func parseChallenge(h string) (scheme string, params map[string]string) {
-	params = map[string]string{}
-	h = strings.TrimSpace(h)
-	s, rest, _ := strings.Cut(h, " ")
-	scheme = strings.ToLower(s)
-	for rest != "" {
-		rest = strings.TrimLeft(rest, " ,")
-		k, after, ok := strings.Cut(rest, "=")
-		if !ok {
-			break
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		var v string
-		if strings.HasPrefix(after, `"`) {
-			end := strings.Index(after[1:], `"`)
-			if end < 0 {
-				v, rest = after[1:], ""
-			} else {
-				v, rest = after[1:1+end], after[2+end:]
-			}
-		} else {
-			v, rest, _ = strings.Cut(after, ",")
-		}
-		params[k] = v
-	}
-	return scheme, params
-}
-
-func (p *Pusher) base(ref Reference) string {
-	scheme := "https"
-	if p.Insecure {
-		scheme = "http"
-	}
-	return scheme + "://" + ref.Registry + "/v2/" + ref.Repo
-}
-
-// Push uploads the blobs (skipping those the registry has) and then the manifest under ref.Tag.
+// Push uploads the blobs (skipping those the registry has) and then the manifest under ref.Tag; the digest the
+// registry resolves the tag to must be the one built.
 func (p *Pusher) Push(ctx context.Context, ref Reference, img *Image) error {
-	if p.Client == nil {
-		p.Client = &http.Client{Timeout: 5 * time.Minute}
+	r, err := ociregistry.ParseRef(ref.String(), "")
+	if err != nil {
+		return err
 	}
-	base := p.base(ref)
+	c := &ociregistry.Client{PlainHTTP: p.Insecure, Username: p.Username, Password: p.Password, Token: p.Token,
+		HTTPClient: p.Client, Log: p.Log}
+	var blobs []ociregistry.Blob
 	for _, b := range img.Blobs() {
-		if err := p.pushBlob(ctx, ref, base, b); err != nil {
-			return fmt.Errorf("push %s: %w", ref, err)
-		}
+		blobs = append(blobs, ociregistry.Blob{Desc: specDesc(b.Desc), Data: b.Data})
 	}
-	resp, err := p.do(ctx, ref, http.MethodPut, base+"/manifests/"+url.PathEscape(ref.Tag), img.Manifest,
-		http.Header{"Content-Type": {MediaTypeManifest}})
+	man := img.ManifestDesc
+	man.Platform = nil
+	got, err := c.Push(ctx, r, blobs, ociregistry.Blob{Desc: specDesc(man), Data: img.Manifest})
 	if err != nil {
-		return fmt.Errorf("push %s: manifest: %w", ref, err)
+		return err
 	}
-	defer drain(resp)
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("push %s: manifest: %s: %s", ref, resp.Status, snippet(resp))
+	if got.Digest.String() != img.ManifestDesc.Digest {
+		return fmt.Errorf("push %s: registry stored manifest as %s, want %s", ref, got.Digest, img.ManifestDesc.Digest)
 	}
-	if d := resp.Header.Get("Docker-Content-Digest"); d != "" && d != img.ManifestDesc.Digest {
-		return fmt.Errorf("push %s: registry stored manifest as %s, want %s", ref, d, img.ManifestDesc.Digest)
-	}
-	p.logf("pushed %s@%s", ref, img.ManifestDesc.Digest)
-	return nil
-}
-
-func snippet(resp *http.Response) string {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	return strings.TrimSpace(string(b))
-}
-
-func (p *Pusher) pushBlob(ctx context.Context, ref Reference, base string, b Blob) error {
-	resp, err := p.do(ctx, ref, http.MethodHead, base+"/blobs/"+b.Desc.Digest, nil, nil)
-	if err != nil {
-		return fmt.Errorf("blob %s: %w", b.Desc.Digest, err)
-	}
-	drain(resp)
-	if resp.StatusCode == http.StatusOK {
-		p.logf("  blob %s exists", b.Desc.Digest)
-		return nil
-	}
-	resp, err = p.do(ctx, ref, http.MethodPost, base+"/blobs/uploads/", nil, nil)
-	if err != nil {
-		return fmt.Errorf("blob %s: start upload: %w", b.Desc.Digest, err)
-	}
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusAccepted || loc == "" {
-		defer drain(resp)
-		return fmt.Errorf("blob %s: start upload: %s: %s", b.Desc.Digest, resp.Status, snippet(resp))
-	}
-	drain(resp)
-	baseURL, _ := url.Parse(base)
-	u, err := baseURL.Parse(loc)
-	if err != nil {
-		return fmt.Errorf("blob %s: upload location %q: %w", b.Desc.Digest, loc, err)
-	}
-	q := u.Query()
-	q.Set("digest", b.Desc.Digest)
-	u.RawQuery = q.Encode()
-	resp, err = p.do(ctx, ref, http.MethodPut, u.String(), b.Data, http.Header{"Content-Type": {"application/octet-stream"}})
-	if err != nil {
-		return fmt.Errorf("blob %s: upload: %w", b.Desc.Digest, err)
-	}
-	defer drain(resp)
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("blob %s: upload: %s: %s", b.Desc.Digest, resp.Status, snippet(resp))
-	}
-	p.logf("  blob %s uploaded (%d bytes)", b.Desc.Digest, b.Desc.Size)
 	return nil
 }
 
@@ -614,13 +452,18 @@ The image is the "compat" Wasm image format that Istio WasmPlugin, Higress and E
 application/vnd.oci.image.layer.v1.tar+gzip layer whose tar holds plugin.wasm. The same .wasm always
 gives the same layer digest.
 
-Push to a registry (OCI distribution API, HTTPS unless --insecure):
+It also writes the "oci" variant to dist/oci/NAME-wasm/: a Wasm config and the module itself as one
+application/vnd.module.wasm.content.layer.v1+wasm layer (tag TAG-wasm).
+
+Push to a registry (oras-go: HTTPS unless --insecure, retries, blobs the registry has are skipped):
   go run ./dist/oci --push ghcr.io/acme/wasmguard/{name}:v1.2.0
   go run ./dist/oci --insecure --push localhost:5000/wasmguard/promptguard:dev promptguard
-'{name}' in --push is replaced by each filter's name; without it, give exactly one module.
-Credentials come only from the environment: OCI_USERNAME + OCI_PASSWORD (basic auth, or exchanged
-for a bearer token when the registry asks), or OCI_TOKEN (a ready bearer token). They are never sent
-over plain http to a non-loopback host.
+'{name}' in --push is replaced by each filter's name; without it, give exactly one module. Each module
+is pushed twice: the compat image as TAG and the oci variant as TAG-wasm.
+Credentials: OCI_USERNAME + OCI_PASSWORD (basic auth, or exchanged for a bearer token when the registry
+asks) or OCI_TOKEN (a bearer/identity token); without them, the docker config ($DOCKER_CONFIG or
+~/.docker/config.json: auths, credsStore, credHelpers — as written by docker login). Explicit credentials
+are never sent over plain http to a non-loopback host.
 
 Flags:
 `
@@ -713,22 +556,39 @@ func execute(o options, names []string, root string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		art, err := BuildArtifact(wasm, Meta{Name: name, Source: o.source, Version: o.version, Revision: o.revision})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 		dir := filepath.Join(o.out, name)
 		if err := WriteLayout(dir, img, o.tag); err != nil {
 			return err
 		}
+		artDir := filepath.Join(o.out, name+ArtifactSuffix)
+		if err := WriteLayout(artDir, art, o.tag+ArtifactSuffix); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "%s: %s (layer %s, %d bytes; manifest %s = WasmPlugin sha256 %s)\n", name, dir,
 			img.LayerDesc.Digest, img.LayerDesc.Size, img.ManifestDesc.Digest, strings.TrimPrefix(img.ManifestDesc.Digest, "sha256:"))
+		fmt.Fprintf(stdout, "%s: %s (oci variant: the module as a %s layer; manifest %s)\n", name, artDir,
+			MediaTypeWasmLayer, art.ManifestDesc.Digest)
 		if o.push != "" {
 			ref, err := ParseReference(strings.ReplaceAll(o.push, "{name}", name), o.tag)
 			if err != nil {
 				return err
 			}
-			if err := pusher.Push(context.Background(), ref, img); err != nil {
-				if !o.insecure && strings.Contains(err.Error(), "HTTP response to HTTPS client") {
-					return fmt.Errorf("%w (the registry speaks plain http: add --insecure, or OCI_INSECURE=1 with make oci)", err)
+			artRef := ref
+			artRef.Tag += ArtifactSuffix
+			for _, p := range []struct {
+				ref Reference
+				img *Image
+			}{{ref, img}, {artRef, art}} {
+				if err := pusher.Push(context.Background(), p.ref, p.img); err != nil {
+					if !o.insecure && strings.Contains(err.Error(), "HTTP response to HTTPS client") {
+						return fmt.Errorf("%w (the registry speaks plain http: add --insecure, or OCI_INSECURE=1 with make oci)", err)
+					}
+					return err
 				}
-				return err
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/wasmguard/wasmguard/dist/ociregistry"
 )
 
 // fakeWasm is a small valid-looking module: the wasm header, a custom section and filler bytes.
@@ -293,13 +298,6 @@ func TestParseReference(t *testing.T) {
 	}
 }
 
-func TestParseChallenge(t *testing.T) {
-	s, p := parseChallenge(`Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"`)
-	if s != "bearer" || p["realm"] != "https://auth.example/token" || p["service"] != "registry.example" || p["scope"] != "repository:a/b:pull" {
-		t.Errorf("got %q %v", s, p)
-	}
-}
-
 // requireE2E reports whether a missing e2e dependency must fail the test instead of skipping it.
 func requireE2E() bool {
 	return os.Getenv("CI") == "true" || os.Getenv("WASMGUARD_REQUIRE_E2E") == "1"
@@ -318,6 +316,12 @@ func freePort(t *testing.T) int {
 // startRegistry runs /usr/bin/docker-registry (CNCF distribution) on a free loopback port with a temp storage dir.
 func startRegistry(t *testing.T) string {
 	t.Helper()
+	return startRegistryWith(t, "")
+}
+
+// startRegistryWith is startRegistry with extra top-level config (e.g. an auth: section).
+func startRegistryWith(t *testing.T, extra string) string {
+	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		if requireE2E() {
@@ -328,8 +332,8 @@ func startRegistry(t *testing.T) string {
 	dir := t.TempDir()
 	port := freePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "storage"), addr)
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n%s",
+		filepath.Join(dir, "storage"), addr, extra)
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -349,7 +353,7 @@ func startRegistry(t *testing.T) string {
 		resp, err := http.Get("http://" + addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || (extra != "" && resp.StatusCode == http.StatusUnauthorized) {
 				return fmt.Sprintf("localhost:%d", port)
 			}
 		}
@@ -431,8 +435,31 @@ func TestPushE2E(t *testing.T) {
 	if rc := run(args, &so, &se); rc != 0 {
 		t.Fatalf("second push: rc %d\n%s", rc, se.String())
 	}
-	if strings.Contains(so.String(), "uploaded") || strings.Count(so.String(), "exists") != 2 {
+	if strings.Contains(so.String(), "uploaded") || !strings.Contains(so.String(), "exists") {
 		t.Errorf("second push re-uploaded blobs:\n%s", so.String())
+	}
+	// both variants come back as the module through the puller hostsim uses (dist/ociregistry)
+	for _, tag := range []string{"e2e", "e2e" + ArtifactSuffix, "again"} {
+		r, err := ociregistry.ParseRef("oci://"+registry+"/wasmguard/promptguard:"+tag, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, desc, err := (&ociregistry.Client{PlainHTTP: true}).PullWasm(context.Background(), r)
+		if err != nil || !bytes.Equal(got, wasm) {
+			t.Errorf("pull %s: %v (%d bytes, want the %d-byte module)", tag, err, len(got), len(wasm))
+		}
+		if tag == "e2e" && desc.Digest.String() != img.ManifestDesc.Digest {
+			t.Errorf("pull %s resolved to %s, want %s", tag, desc.Digest, img.ManifestDesc.Digest)
+		}
+		byDigest, _ := ociregistry.ParseRef(registry+"/wasmguard/promptguard@"+desc.Digest.String(), "")
+		if got2, _, err := (&ociregistry.Client{PlainHTTP: true}).PullWasm(context.Background(), byDigest); err != nil || !bytes.Equal(got2, wasm) {
+			t.Errorf("pull %s by digest: %v", tag, err)
+		}
+	}
+	art, _ := httpGet(t, base+"/manifests/e2e"+ArtifactSuffix, MediaTypeManifest)
+	var am Manifest
+	if err := json.Unmarshal(art, &am); err != nil || len(am.Layers) != 1 || am.Layers[0].MediaType != MediaTypeWasmLayer || am.Config.MediaType != MediaTypeWasmConfig {
+		t.Errorf("oci-variant manifest: %s", art)
 	}
 	man2, _ := httpGet(t, base+"/manifests/again", MediaTypeManifest)
 	if !bytes.Equal(man2, img.Manifest) {
@@ -512,6 +539,7 @@ func skopeoCheck(t *testing.T, registry string, img *Image, wasm []byte) {
 // TestPushBearerTLS pushes over HTTPS through a front that demands a bearer token (as ghcr.io, Docker Hub and
 // Harbor do) and hands one out for basic credentials, in front of the real registry.
 func TestPushBearerTLS(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no stored credentials: the anonymous push below has none
 	registry := startRegistry(t)
 	target, _ := url.Parse("http://" + registry)
 	const user, pass, token = "ci-bot", "s3cret", "tok-123"
@@ -530,8 +558,9 @@ func TestPushBearerTLS(t *testing.T) {
 				http.Error(w, "bad credentials", http.StatusUnauthorized)
 				return
 			}
-			if got := r.URL.Query().Get("scope"); got != "repository:wasmguard/promptguard:pull,push" {
-				http.Error(w, "bad scope "+got, http.StatusForbidden)
+			// oras asks for pull to check what exists, then for pull,push to upload
+			if got := r.URL.Query()["scope"]; len(got) == 0 || !strings.HasPrefix(got[0], "repository:wasmguard/promptguard:pull") {
+				http.Error(w, "bad scope "+strings.Join(got, " "), http.StatusForbidden)
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
@@ -594,4 +623,96 @@ func TestCommandLine(t *testing.T) {
 	if rc := run([]string{"-dist", dir, "-out", dir, "-push", "localhost:1/x:y", "a", "b"}, &so, &se); rc != 1 || !strings.Contains(se.String(), "{name}") {
 		t.Errorf("several modules to one reference: rc %d, stderr %q", rc, se.String())
 	}
+}
+
+// TestPushWithDockerCredentials runs the real registry with htpasswd (basic) auth and pushes with credentials
+// that only the docker config holds: once as an "auths" entry of $DOCKER_CONFIG/config.json, once through a
+// credential helper (credHelpers → docker-credential-<name> on PATH). Without them the push is refused.
+func TestPushWithDockerCredentials(t *testing.T) {
+	const user, pass = "ci-bot", "s3cret-pass"
+	hash, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	htpasswd := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(htpasswd, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	registry := startRegistryWith(t, fmt.Sprintf("auth:\n  htpasswd:\n    realm: wasmguard-test\n    path: %s\n", htpasswd))
+	for _, k := range []string{"OCI_USERNAME", "OCI_PASSWORD", "OCI_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	wasm := fakeWasm("docker-config")
+	src := filepath.Join(dir, "piimask.wasm")
+	if err := os.WriteFile(src, wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	push := func(tag string) (int, string) {
+		var so, se bytes.Buffer
+		rc := run([]string{"-out", t.TempDir(), "-version", "v1", "-revision", "abc", "-insecure", "-push",
+			registry + "/wasmguard/{name}:" + tag, src}, &so, &se)
+		return rc, so.String() + se.String()
+	}
+
+	t.Setenv("DOCKER_CONFIG", filepath.Join(dir, "empty"))
+	if rc, out := push("anon"); rc == 0 || !strings.Contains(out, "credential not found") {
+		t.Errorf("push without credentials: rc %d\n%s", rc, out)
+	}
+
+	auths := filepath.Join(dir, "auths")
+	os.MkdirAll(auths, 0o700)
+	cfg := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, registry, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+	if err := os.WriteFile(filepath.Join(auths, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", auths)
+	if rc, out := push("auths"); rc != 0 || !strings.Contains(out, "uploaded") {
+		t.Fatalf("push with config.json auths: rc %d\n%s", rc, out)
+	}
+	r, _ := ociregistry.ParseRef(registry+"/wasmguard/piimask:auths", "")
+	if got, _, err := (&ociregistry.Client{PlainHTTP: true}).PullWasm(context.Background(), r); err != nil || !bytes.Equal(got, wasm) {
+		t.Errorf("pull with config.json auths: %v", err)
+	}
+
+	helperDir := filepath.Join(dir, "bin")
+	os.MkdirAll(helperDir, 0o755)
+	script := "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"" + user + "\",\"Secret\":\"" + pass + "\"}' \"$server\"\n"
+	if err := os.WriteFile(filepath.Join(helperDir, "docker-credential-wgtest"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	helper := filepath.Join(dir, "helper")
+	os.MkdirAll(helper, 0o700)
+	if err := os.WriteFile(filepath.Join(helper, "config.json"), []byte(fmt.Sprintf(`{"credHelpers":{%q:"wgtest"}}`, registry)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", helper)
+	t.Setenv("PATH", helperDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if rc, out := push("helper"); rc != 0 {
+		t.Fatalf("push with a credential helper: rc %d\n%s", rc, out)
+	}
+	man, _ := httpGetAuth(t, "http://"+registry+"/v2/wasmguard/piimask/manifests/helper", MediaTypeManifest, user, pass)
+	var m Manifest
+	if err := json.Unmarshal(man, &m); err != nil || len(m.Layers) != 1 {
+		t.Errorf("manifest pushed with the helper: %s", man)
+	}
+}
+
+func httpGetAuth(t *testing.T, u, accept, user, pass string) ([]byte, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.SetBasicAuth(user, pass)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", u, resp.Status, b)
+	}
+	return b, resp.Header
 }

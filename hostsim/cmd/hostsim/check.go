@@ -97,7 +97,19 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	ok := true
 	var results []checkResult
 	for _, file := range fs.Args() {
-		r := checkFile(file, profiles, config, *start)
+		var r checkResult
+		if isOCIRef(file) { // an image reference (oci.go)
+			local, cleanup, err := pullOCI(file)
+			if err != nil {
+				r = checkResult{File: file, Error: err.Error()}
+			} else {
+				r = checkFile(local, profiles, config, *start)
+				r.File = file
+				cleanup()
+			}
+		} else {
+			r = checkFile(file, profiles, config, *start)
+		}
 		results = append(results, r)
 		if r.Error != "" {
 			ok = false

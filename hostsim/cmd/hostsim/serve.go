@@ -88,6 +88,12 @@ func runServe(args []string) int {
 	if *quiet {
 		logger = log.New(io.Discard, "", 0)
 	}
+	pulled, err := pullPlugins(cfg) // plugins given as OCI image references (oci.go)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hostsim serve:", err)
+		return 1
+	}
+	defer pulled()
 	srv, err := gateway.New(cfg, gateway.Options{Dist: *dist, Logger: logger, NoFilters: *noFilters})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hostsim serve:", err)
