@@ -25,8 +25,8 @@ func New() filter.Stage { return &pluginContext{} }
 func (*pluginContext) Name() string { return filterName }
 
 type metrics struct {
-	responses, blocked, redacted, annotated, monitored, errors filter.Counter
-	findings                                                   *filter.CounterVec // findings.reason.<reason code>
+	dec      *filter.Decisions  // requests_total{action,reason}, errors_total{reason}
+	findings *filter.CounterVec // findings_total{reason}
 }
 
 type pluginContext struct {
@@ -42,15 +42,7 @@ func (p *pluginContext) Configure(raw []byte) error {
 	}
 	p.cfg = cfg
 	m := filter.NewMetrics(filterName) // wasmguard_outputguard_<what>, defined here (never in init)
-	p.m = metrics{
-		responses: m.Counter("responses_checked"),
-		blocked:   m.Counter("blocked"),
-		redacted:  m.Counter("redacted"),
-		annotated: m.Counter("annotated"),
-		monitored: m.Counter("monitored"),
-		errors:    m.Counter("errors"),
-		findings:  m.CounterVec("findings", "reason"),
-	}
+	p.m = metrics{dec: m.Decisions(), findings: m.CounterVec("findings_total", "reason")}
 	filter.LogInfof("%s: started: %s (%d rules)", filterName, cfg.Default.describe(), len(cfg.Rules))
 	return nil
 }
@@ -405,7 +397,6 @@ func (h *httpContext) failBody(raw []byte, reason string) []byte {
 }
 
 func (h *httpContext) onError(reason string) {
-	h.p.m.errors.Inc()
 	action := "allow"
 	if !h.cfg.FailOpen() {
 		action = actionBlock
@@ -414,7 +405,7 @@ func (h *httpContext) onError(reason string) {
 	if !h.cfg.Enforce() {
 		d.Mode = "monitor"
 	}
-	filter.LogWarn(d.String())
+	h.p.m.dec.Warn(d)
 }
 
 func (h *httpContext) finishDecision() {
@@ -428,26 +419,14 @@ func (h *httpContext) logDecision(v *verdict) {
 		return
 	}
 	h.logged = true
-	h.p.m.responses.Inc()
 	if v.action == "" {
+		h.p.m.dec.Count(telemetry.ActionAllow, telemetry.ReasonNone)
 		return
 	}
 	for _, s := range v.signals {
 		h.p.m.findings.Inc(s) // reason codes: a small fixed set
 	}
-	if !h.cfg.Enforce() {
-		h.p.m.monitored.Inc()
-	} else {
-		switch v.action {
-		case actionBlock:
-			h.p.m.blocked.Inc()
-		case actionRedact:
-			h.p.m.redacted.Inc()
-		case actionAnnotate:
-			h.p.m.annotated.Inc()
-		}
-	}
-	filter.LogDecision(v.decision(h.rule, h.requestID, !h.cfg.Enforce()))
+	h.p.m.dec.Log(v.decision(h.rule, h.requestID, !h.cfg.Enforce()))
 }
 
 func (h *httpContext) OnDone() {

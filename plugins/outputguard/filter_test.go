@@ -103,11 +103,11 @@ func TestNonStreamedRedact(t *testing.T) {
 				t.Errorf("decision: %+v", d)
 			}
 			t.Logf("decision line: %s", d.String())
-			if n, _ := h.Metric("wasmguard_outputguard_redacted"); n != 1 {
+			if n, _ := h.Metric("wasmguard_outputguard_requests_total.action.redact.reason." + d.Reason); n != 1 {
 				t.Errorf("redacted metric = %d", n)
 			}
 			for _, r := range []string{"output_exfiltration_link", "output_unsafe_markup", "output_secret_leak"} {
-				if n, _ := h.Metric("wasmguard_outputguard_findings.reason." + r); n != 1 {
+				if n, _ := h.Metric("wasmguard_outputguard_findings_total.reason." + r); n != 1 {
 					t.Errorf("findings metric for %s = %d", r, n)
 				}
 			}
@@ -178,7 +178,7 @@ func TestMonitorLogsOnly(t *testing.T) {
 	if d.Action != "block" || d.Mode != "monitor" || d.Reason != "output_exfiltration_link" {
 		t.Errorf("decision %+v", d)
 	}
-	if n, _ := h.Metric("wasmguard_outputguard_monitored"); n != 1 {
+	if n, _ := h.Metric("wasmguard_outputguard_requests_total.action.monitor.reason.output_exfiltration_link"); n != 1 {
 		t.Errorf("monitored metric = %d", n)
 	}
 }
@@ -514,7 +514,7 @@ func TestOnErrorUnparseable(t *testing.T) {
 		if !bytes.Contains(res.Body, []byte(`"code":"response_body_unparseable"`)) {
 			t.Errorf("body %s", res.Body)
 		}
-		if n, _ := h.Metric("wasmguard_outputguard_errors"); n != 1 {
+		if n, _ := h.Metric("wasmguard_outputguard_errors_total.reason.response_body_unparseable"); n != 1 {
 			t.Errorf("errors metric = %d", n)
 		}
 	})
@@ -610,7 +610,7 @@ func TestOnErrorTooLarge(t *testing.T) {
 			if err := json.Unmarshal(res.Body, &e); err != nil || e.Error.Code != "response_body_too_large" {
 				t.Errorf("client got %d bytes, not only the error object (%v): %.200s", len(res.Body), err, res.Body)
 			}
-			if n, _ := h.Metric("wasmguard_outputguard_errors"); n != 1 {
+			if n, _ := h.Metric("wasmguard_outputguard_errors_total.reason.response_body_too_large"); n != 1 {
 				t.Errorf("errors metric = %d", n)
 			}
 		})

@@ -36,8 +36,8 @@ func New() filter.Stage { return &pluginContext{} }
 func (*pluginContext) Name() string { return filterName }
 
 type metrics struct {
-	masked, blocked, clean, monitored, errors filter.Counter
-	entities, restored, respMasked            filter.Counter
+	dec                            *filter.Decisions // requests_total{action,reason}, errors_total{reason}
+	entities, restored, respMasked filter.Counter
 }
 
 type pluginContext struct {
@@ -54,11 +54,7 @@ func (p *pluginContext) Configure(raw []byte) error {
 	p.routed = r
 	m := filter.NewMetrics(filterName)
 	p.m = metrics{
-		masked:     m.Counter("requests_total", "action", "mask"),
-		blocked:    m.Counter("requests_total", "action", "block"),
-		clean:      m.Counter("requests_total", "action", "allow"),
-		monitored:  m.Counter("requests_total", "action", "monitor"),
-		errors:     m.Counter("errors_total"),
+		dec:        m.Decisions(),
 		entities:   m.Counter("entities_total"),
 		restored:   m.Counter("restored_total"),
 		respMasked: m.Counter("response_entities_total"),
@@ -197,17 +193,14 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 	h.p.m.entities.Add(uint64(len(findings)))
 	switch {
 	case blocked && enforce:
-		h.p.m.blocked.Inc()
 		h.log("block", reasonBlocked, findings, nil)
 		if err := h.s.Reply(h.cfg.BlockStatus, reasonBlocked, "the request contains personal data or secrets that may not be sent"); err != nil {
 			filter.LogErrorf("%s: send local reply: %v", filterName, err)
 		}
 		return filter.Pause
 	case len(findings) == 0:
-		h.p.m.clean.Inc()
 		h.log("allow", reasonClean, nil, nil)
 	case !enforce:
-		h.p.m.monitored.Inc()
 		action := "mask"
 		reason := reasonMasked
 		if blocked {
@@ -215,7 +208,6 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		}
 		h.log(action, reason, findings, nil)
 	default:
-		h.p.m.masked.Inc()
 		h.log("mask", reasonMasked, findings, []telemetry.Attr{{Key: "placeholders", Value: float64(h.vault.Len())}})
 	}
 	if len(edits) > 0 && enforce {
@@ -265,7 +257,6 @@ func appendFindings(dst []telemetry.Finding, text string, segment int, fs []mask
 // unless the error lets the request through (config.Common.PassOnError: on_error allow, or monitor mode,
 // which never replies). The error text may quote payload bytes: it is logged at debug level only.
 func (h *httpContext) fail(reason string, err error) filter.Action {
-	h.p.m.errors.Inc()
 	filter.LogDebugf("%s: %s: %v", filterName, reason, err)
 	h.skip = true
 	if h.cfg.PassOnError() {
@@ -301,7 +292,7 @@ func (h *httpContext) log(action, reason string, findings []telemetry.Finding, a
 	if h.cfg != nil && !h.cfg.Enforce() {
 		d.Mode = string(config.ModeMonitor)
 	}
-	filter.LogDecision(d)
+	h.p.m.dec.Log(d)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -400,7 +391,6 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 // instead of entities the model wrote unmasked.
 func (h *httpContext) respFail(err error) (closed bool) {
 	reason := filter.ReasonFor(err, true)
-	h.p.m.errors.Inc()
 	filter.LogDebugf("%s: %s: %v", filterName, reason, err)
 	action := "allow"
 	if h.cfg.MaskResponses && !h.cfg.FailOpen() {

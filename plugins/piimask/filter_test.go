@@ -273,7 +273,7 @@ func TestMonitorMode(t *testing.T) {
 	if f.Type != "US_SSN" || f.Start != 4 || f.End != 15 {
 		t.Fatalf("finding %+v", f)
 	}
-	if n, _ := h.Metric("wasmguard_piimask_requests_total.action.monitor"); n != 1 {
+	if n, _ := h.Metric("wasmguard_piimask_requests_total.action.monitor.reason.pii_blocked"); n != 1 {
 		t.Fatalf("monitor metric = %d", n)
 	}
 }

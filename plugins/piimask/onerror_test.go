@@ -107,7 +107,7 @@ func TestOnErrorSharedReasons(t *testing.T) {
 						t.Fatalf("decision action %q mode %q, want %q %q", d.Action, d.Mode, want, wantMode)
 					}
 				}
-				if n, _ := h.Metric("wasmguard_piimask_errors_total"); n != 1 {
+				if n, _ := h.Metric("wasmguard_piimask_errors_total.reason." + c.reason); n != 1 {
 					t.Fatalf("errors metric = %d", n)
 				}
 				for _, l := range res.Logs {

@@ -35,8 +35,7 @@ func New() filter.Stage { return &pluginContext{} }
 type pluginContext struct {
 	cfg *config.Routed[Config]
 
-	scanned, flagged, blocked, annotated filter.Counter
-	errors                               *filter.CounterVec
+	dec *filter.Decisions // wasmguard_promptguard_requests_total{action,reason}, errors_total{reason}
 }
 
 func (*pluginContext) Name() string { return filterName }
@@ -49,11 +48,7 @@ func (p *pluginContext) Configure(raw []byte) error {
 	}
 	p.cfg = cfg
 	m := filter.NewMetrics(filterName)
-	p.scanned = m.Counter("requests_scanned")
-	p.flagged = m.Counter("flagged")
-	p.blocked = m.Counter("blocked")
-	p.annotated = m.Counter("annotated")
-	p.errors = m.CounterVec("errors", "reason")
+	p.dec = m.Decisions()
 	return nil
 }
 
@@ -119,15 +114,14 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		return h.fail(telemetry.ReasonRequestBodyUnparseable)
 	}
 	v := h.cfg.det.ScanRequest(req, &h.cfg.Policy)
-	h.p.scanned.Inc()
 	enforce := h.cfg.Enforce()
 	if h.cfg.Action == actionAnnotate && enforce {
 		h.annotate, h.score, h.signals = true, v.Score, v.Signals
 	}
 	if !v.Flagged {
+		h.p.dec.Count(telemetry.ActionAllow, telemetry.ReasonNone)
 		return filter.Continue
 	}
-	h.p.flagged.Inc()
 	reason := reasonInjection
 	if detect.IsData(v.Provenance) {
 		reason = reasonIndirectInjection
@@ -138,10 +132,8 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 	}
 	if h.cfg.Action == actionAnnotate {
 		h.reason = reason
-		h.p.annotated.Inc()
 		return filter.Continue
 	}
-	h.p.blocked.Inc()
 	_ = h.s.Reply(h.cfg.Status, reason, blockMessage)
 	return filter.Pause
 }
@@ -149,16 +141,15 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 // fail takes the on_error path with a shared reason code: deny answers with a provider-shaped error (status
 // from filter.StatusFor), allow lets the request through. Monitor mode never blocks; both are logged.
 func (h *httpContext) fail(reason string) filter.Action {
-	h.p.errors.Inc(reason)
 	deny := !h.cfg.FailOpen()
 	d := telemetry.Decision{Filter: filterName, Rule: h.s.Rule, Action: "allow", Reason: reason, RequestID: h.s.RequestID()}
 	if deny {
-		d.Action = "deny"
+		d.Action = telemetry.ActionBlock
 	}
 	if !h.cfg.Enforce() {
 		d.Mode = string(config.ModeMonitor)
 	}
-	filter.LogDecision(d)
+	h.p.dec.Log(d)
 	if !deny || !h.cfg.Enforce() {
 		return filter.Continue
 	}
@@ -181,7 +172,7 @@ func (h *httpContext) logDecision(action, reason string, v detect.Verdict) {
 		}
 		d.Findings = append(d.Findings, telemetry.Finding{Type: typ, Segment: fd.Segment, Start: 0, End: fd.Runes, Score: round3(fd.Score)})
 	}
-	filter.LogDecision(d)
+	h.p.dec.Log(d)
 }
 
 // OnHttpResponseHeaders adds the annotation headers (action annotate, enforce mode).

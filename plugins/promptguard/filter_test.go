@@ -153,11 +153,11 @@ func TestBlockPerFormat(t *testing.T) {
 			}
 		})
 	}
-	if n, _ := h.Metric("wasmguard_promptguard_blocked"); n != int64(len(formats)) {
+	if n, _ := h.Metric("wasmguard_promptguard_requests_total.action.block.reason." + reasonInjection); n != int64(len(formats)) {
 		t.Errorf("blocked metric = %d, want %d", n, len(formats))
 	}
-	if n, _ := h.Metric("wasmguard_promptguard_requests_scanned"); n != int64(2*len(formats)) {
-		t.Errorf("scanned metric = %d, want %d", n, 2*len(formats))
+	if n, _ := h.Metric("wasmguard_promptguard_requests_total.action.allow.reason.none"); n != int64(len(formats)) {
+		t.Errorf("clean metric = %d, want %d", n, len(formats))
 	}
 }
 
@@ -196,10 +196,10 @@ func TestMonitorMode(t *testing.T) {
 	if _, ok := res.Header(headerScore); ok {
 		t.Errorf("monitor mode annotated the response")
 	}
-	if n, _ := h.Metric("wasmguard_promptguard_flagged"); n != 1 {
-		t.Errorf("flagged metric = %d", n)
+	if n, _ := h.Metric("wasmguard_promptguard_requests_total.action.monitor.reason." + reasonInjection); n != 1 {
+		t.Errorf("monitored metric = %d", n)
 	}
-	if n, ok := h.Metric("wasmguard_promptguard_blocked"); ok && n != 0 {
+	if n, ok := h.Metric("wasmguard_promptguard_requests_total.action.block.reason." + reasonInjection); ok && n != 0 {
 		t.Errorf("blocked metric = %d in monitor mode", n)
 	}
 }
@@ -301,7 +301,7 @@ func TestOnError(t *testing.T) {
 	if res.Upstream != nil || res.Status != 413 {
 		t.Fatalf("over-limit body: status %d upstream %v", res.Status, res.Upstream != nil)
 	}
-	if ds := decisions(res); len(ds) != 1 || ds[0].Reason != telemetry.ReasonRequestBodyTooLarge || ds[0].Action != "deny" {
+	if ds := decisions(res); len(ds) != 1 || ds[0].Reason != telemetry.ReasonRequestBodyTooLarge || ds[0].Action != telemetry.ActionBlock {
 		t.Fatalf("decisions %+v", ds)
 	}
 	h = newHost(t, `{"max_body_bytes":1024,"on_error":"allow"}`)

@@ -56,8 +56,9 @@ func (sharedStore) Set(key string, v []byte, cas uint32) error {
 }
 
 type metrics struct {
-	allowed, denied, clamped, monitored, cutOff, engineErrors, errors filter.Counter
-	reserved, refunded, charged                                       filter.Counter
+	dec                         *filter.Decisions // requests_total{action,reason}, errors_total{reason}
+	cutOff, engineErrors        filter.Counter
+	reserved, refunded, charged filter.Counter
 }
 
 type pluginContext struct {
@@ -81,13 +82,9 @@ func (p *pluginContext) Configure(raw []byte) error {
 	p.withRoute = r.UsesRoute() || keysOnRoute(r)
 	m := filter.NewMetrics(filterName)
 	p.m = metrics{
-		allowed:      m.Counter("requests_total", "action", "allow"),
-		denied:       m.Counter("requests_total", "action", "deny"),
-		clamped:      m.Counter("requests_total", "action", "clamp"),
-		monitored:    m.Counter("requests_total", "action", "monitor"),
+		dec:          m.Decisions(),
 		cutOff:       m.Counter("stream_cutoffs_total"),
 		engineErrors: m.Counter("engine_errors_total"),
-		errors:       m.Counter("errors_total"),
 		reserved:     m.Counter("reserved_tokens_total"),
 		refunded:     m.Counter("refunded_tokens_total"),
 		charged:      m.Counter("charged_tokens_total"),
@@ -228,6 +225,7 @@ type httpContext struct {
 	streamOut   []byte // scratch for the rewritten stream chunk, reused chunk after chunk (the host copies it)
 	cut         bool
 	rawStream   bool // the SSE decoder gave up: pass the rest through
+	decided     bool // a decision was logged (and counted) for this request
 }
 
 func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
@@ -391,7 +389,6 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 		}
 	}
 	if clampedTo > 0 {
-		h.p.m.clamped.Inc()
 		h.log("clamp", reasonClamped, nil)
 	}
 	if h.plan.HasCluster() {
@@ -503,7 +500,6 @@ func (h *httpContext) consumer() string {
 // monitorOnly records a denial that monitor mode lets through: the request is charged its real usage at
 // the end (Charged stays 0, so Settle adds the actual amount).
 func (h *httpContext) monitorOnly(d budget.Denial) {
-	h.p.m.monitored.Inc()
 	h.log("deny", reasonFor(d), h.denialAttrs(d))
 	h.plan.LocalHeld = true
 }
@@ -526,7 +522,6 @@ func (h *httpContext) denialAttrs(d budget.Denial) []telemetry.Attr {
 
 // deny answers 429 in the provider's error shape with the rate-limit headers of the refusing counter.
 func (h *httpContext) deny(d budget.Denial, now time.Time) filter.Action {
-	h.p.m.denied.Inc()
 	reason := reasonFor(d)
 	h.log("deny", reason, h.denialAttrs(d))
 	msg := "token budget exceeded for this key; retry after the window resets"
@@ -582,7 +577,6 @@ func (h *httpContext) reserveCluster() filter.Action {
 				h.admitted()
 				_ = h.x.ResumeRequest()
 			case !h.cfg.Enforce():
-				h.p.m.monitored.Inc()
 				h.log("deny", reasonExceeded, h.denialAttrs(budget.Denial{Slot: idx[denied], Used: used[denied]}))
 				h.plan.ClusterHeld = true
 				_ = h.x.ResumeRequest()
@@ -618,7 +612,6 @@ func (h *httpContext) engineDown(err error) bool {
 	}
 	h.plan.Release(sharedStore{}, &h.p.pending)
 	h.plan = nil
-	h.p.m.denied.Inc()
 	h.log("deny", reasonEngineDown, nil)
 	hs, body := reply.Error(h.format, 503, reasonEngineDown, "the token budget engine is unavailable", h.ri.RequestID)
 	_ = h.x.SendResponse(503, hs, body)
@@ -626,14 +619,15 @@ func (h *httpContext) engineDown(err error) bool {
 }
 
 func (h *httpContext) admitted() {
-	h.p.m.allowed.Inc()
+	if !h.decided {
+		h.p.m.dec.Count(telemetry.ActionAllow, telemetry.ReasonNone)
+	}
 	h.p.m.reserved.Add(uint64(max(h.plan.Input+h.plan.Output, 1)))
 }
 
 // failRequest follows on_error: allow lets the request through unmetered, deny refuses it. Monitor mode
 // logs what on_error says (with mode "monitor") and lets the request through.
 func (h *httpContext) failRequest(reason, detail string) filter.Action {
-	h.p.m.errors.Inc()
 	filter.LogWarnf("%s: %s: %s", filterName, reason, detail)
 	h.skip = true
 	if h.cfg.FailOpen() {
@@ -663,7 +657,8 @@ func (h *httpContext) log(action, reason string, attrs []telemetry.Attr) {
 			d.Signals = appendUnique(d.Signals, "budget:"+h.plan.Def(i).Name)
 		}
 	}
-	filter.LogInfo(d.String())
+	h.decided = true
+	h.p.m.dec.Log(d)
 }
 
 func appendUnique(xs []string, s string) []string {
@@ -766,7 +761,7 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 		// An event larger than the decoder's bound: stop parsing, forward everything as received (the
 		// output of this stream is then charged at its reservation).
 		h.rawStream = true
-		h.p.m.errors.Inc()
+		h.log(telemetry.ActionAllow, telemetry.ReasonStreamEventTooLarge, nil)
 		for _, ev := range events {
 			out = append(out, ev.Raw...)
 		}

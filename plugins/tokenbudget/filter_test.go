@@ -145,7 +145,7 @@ func TestReserveBeforeSpend(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("after refund: %d", r.Status)
 	}
-	if n, _ := h.Metric("wasmguard_tokenbudget_requests_total.action.deny"); n != 1 {
+	if n, _ := h.Metric("wasmguard_tokenbudget_requests_total.action.block.reason." + reasonExceeded); n != 1 {
 		t.Fatalf("deny metric %d", n)
 	}
 }
@@ -193,7 +193,7 @@ func TestClamp(t *testing.T) {
 	if got := used(t, h, key); got != 90 {
 		t.Fatalf("final counter %d", got)
 	}
-	if n, _ := h.Metric("wasmguard_tokenbudget_requests_total.action.clamp"); n != 2 {
+	if n, _ := h.Metric("wasmguard_tokenbudget_requests_total.action.clamp.reason." + reasonClamped); n != 2 {
 		t.Fatalf("clamp metric %d", n)
 	}
 }
@@ -690,9 +690,9 @@ func TestBodyOverLimit(t *testing.T) {
 		status int
 		action string
 	}{
-		{`,"max_body_bytes":64`, 413, "deny"},
+		{`,"max_body_bytes":64`, 413, "block"},
 		{`,"max_body_bytes":64,"on_error":"allow"`, 200, "allow"},
-		{`,"max_body_bytes":64,"mode":"monitor"`, 200, "deny"},
+		{`,"max_body_bytes":64,"mode":"monitor"`, 200, "block"},
 	} {
 		for _, p := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
 			t.Run(string(p)+tc.extra, func(t *testing.T) {

@@ -15,6 +15,10 @@ var ErrBodyTooLarge = errors.New("body exceeds max_body_bytes")
 // spills request bodies above client_body_buffer_size, 8 KiB by default, to disk).
 var ErrBodyUnreadable = errors.New("host cannot provide the body")
 
+// ErrScanBudget is returned (wrapped) when a scan limit (segments, bytes, windows) is reached before the
+// whole body was inspected: reason scan_budget_exceeded, an on_error decision, never a silent pass.
+var ErrScanBudget = errors.New("scan budget exceeded")
+
 // Step says where a body accumulator is.
 type Step uint8
 

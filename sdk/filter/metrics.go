@@ -136,3 +136,52 @@ func (g Gauge) Add(delta int64) {
 		g.g.Add(delta)
 	}
 }
+
+// Decisions logs and counts a filter's decisions the same way in every filter: one "wasmguard decision"
+// line (telemetry.Decision.String) per decision, and the counters
+//
+//	wasmguard_<filter>_requests_total{action, reason}  every decision (action "monitor" in monitor mode
+//	                                                    when the decision would have acted)
+//	wasmguard_<filter>_errors_total{reason}             on_error decisions (telemetry.IsErrorReason)
+//
+// tagged as ".action.<a>.reason.<r>" (see telemetry.Tagged). Actions are the telemetry.Action* vocabulary;
+// "deny" is written "block".
+type Decisions struct {
+	requests, errors *CounterVec
+}
+
+// Decisions defines the decision counters of the filter.
+func (m *Metrics) Decisions() *Decisions {
+	return &Decisions{requests: m.CounterVec("requests_total", "action", "reason"), errors: m.CounterVec("errors_total", "reason")}
+}
+
+// Log writes d's decision line and counts it.
+func (r *Decisions) Log(d telemetry.Decision) {
+	if d.Action == "deny" {
+		d.Action = telemetry.ActionBlock
+	}
+	LogDecision(d)
+	r.count(d.Action, d.Reason, d.Mode)
+}
+
+// Warn is Log at warn level (a decision line about an exchange that could not be inspected).
+func (r *Decisions) Warn(d telemetry.Decision) {
+	if d.Action == "deny" {
+		d.Action = telemetry.ActionBlock
+	}
+	LogWarn(d.String())
+	r.count(d.Action, d.Reason, d.Mode)
+}
+
+// Count counts a decision that is not logged (an exchange that passed clean).
+func (r *Decisions) Count(action, reason string) { r.count(action, reason, "") }
+
+func (r *Decisions) count(action, reason, mode string) {
+	if mode == "monitor" && action != telemetry.ActionAllow {
+		action = telemetry.ActionMonitor
+	}
+	r.requests.Inc(action, reason)
+	if telemetry.IsErrorReason(reason) {
+		r.errors.Inc(reason)
+	}
+}

@@ -87,6 +87,8 @@ func ReasonFor(err error, response bool) string {
 		return telemetry.ReasonRequestBodyTooLarge
 	case errors.Is(err, ErrBodyUnreadable):
 		return telemetry.ReasonBodyUnreadable
+	case errors.Is(err, ErrScanBudget):
+		return telemetry.ReasonScanBudgetExceeded
 	case errors.Is(err, body.ErrUnsupported):
 		return telemetry.ReasonUnsupportedEncoding
 	case errors.Is(err, sse.ErrTooLarge):
@@ -111,7 +113,7 @@ func ReasonFor(err error, response bool) string {
 // never the client's), 500 otherwise (host errors and codes it does not know).
 func StatusFor(reason string) int {
 	switch reason {
-	case telemetry.ReasonRequestBodyTooLarge, telemetry.ReasonBodyUnreadable:
+	case telemetry.ReasonRequestBodyTooLarge, telemetry.ReasonBodyUnreadable, telemetry.ReasonScanBudgetExceeded:
 		return 413
 	case telemetry.ReasonUnsupportedEncoding:
 		return 415
@@ -163,6 +165,8 @@ func failMessage(reason string) string {
 		return "the request body could not be inspected by the gateway's security filter"
 	case telemetry.ReasonRequestBodyUnparseable:
 		return "the request body is not valid JSON for this API"
+	case telemetry.ReasonScanBudgetExceeded:
+		return "the request is larger than the gateway's security filter can inspect"
 	}
 	return "the gateway's security filter could not check the request"
 }

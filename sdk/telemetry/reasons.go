@@ -14,4 +14,38 @@ const (
 	ReasonBodyUnreadable          = "body_unreadable"        // the host cannot hand the body over (Kong spill)
 	ReasonStreamEventTooLarge     = "stream_event_too_large" // one SSE/NDJSON event over the pending limit
 	ReasonHostError               = "host_error"             // a host call failed, or an error the sdk does not classify
+	// ReasonScanBudgetExceeded: the body is within max_body_bytes but a scan limit (segments, bytes scanned)
+	// was reached before all of it was inspected. Never a silent pass: it is an on_error decision.
+	ReasonScanBudgetExceeded = "scan_budget_exceeded"
 )
+
+// Actions: the one vocabulary of Decision.Action in every filter's decision log and of the action label of
+// wasmguard_<filter>_requests_total.
+const (
+	ActionAllow    = "allow"    // let through unchanged (also: on_error allow)
+	ActionBlock    = "block"    // refused: a local reply, or a response replaced by an error (also: on_error deny)
+	ActionMask     = "mask"     // request text rewritten (piimask)
+	ActionRedact   = "redact"   // response text rewritten (outputguard, piimask mask_responses)
+	ActionAnnotate = "annotate" // let through with annotation headers
+	ActionClamp    = "clamp"    // max_tokens lowered to fit a budget (tokenbudget)
+	ActionTruncate = "truncate" // a stream cut short (tokenbudget)
+	ActionRestore  = "restore"  // placeholders restored in the response (piimask)
+	// ActionMonitor is the requests_total label of a decision taken in monitor mode that would have acted
+	// (its log line keeps the action and says "mode":"monitor").
+	ActionMonitor = "monitor"
+)
+
+// ReasonNone is the reason of a decision that found nothing.
+const ReasonNone = "none"
+
+// IsErrorReason reports whether reason is one of the shared on_error codes above (the filter could not
+// inspect the exchange).
+func IsErrorReason(reason string) bool {
+	switch reason {
+	case ReasonRequestBodyTooLarge, ReasonResponseBodyTooLarge, ReasonRequestBodyUnparseable, ReasonResponseBodyUnparseable,
+		ReasonBodyUndecodable, ReasonUnsupportedEncoding, ReasonBodyUnreadable, ReasonStreamEventTooLarge, ReasonHostError,
+		ReasonScanBudgetExceeded:
+		return true
+	}
+	return false
+}

@@ -91,6 +91,9 @@ type report struct {
 	Memory  []memory     `json:"memory"`
 	Native  []native     `json:"native"`
 	Load    *loadCmp     `json:"load,omitempty"`
+	// Cells: the issue-16 exchanges (4 KiB request + 4 KiB JSON answer; the same request streamed, 823 events)
+	// through each filter alone, the chain of four and the combined module, interleaved in one run.
+	Cells []bench.CellResult `json:"cells,omitempty"`
 }
 
 func main() {
@@ -104,6 +107,9 @@ func main() {
 	nativeTime := flag.String("benchtime", "300ms", "go test -benchtime of the native benchmarks")
 	replot := flag.String("replot", "", "redraw bench.md and the charts from this bench.json instead of measuring")
 	memOnly := flag.Bool("memory-only", false, "measure only the modules and linear memory (each target warmed up with 20 requests per body size)")
+	cellRounds := flag.Int("cell-rounds", 100, "rounds of the exchange cells (singles, chain, combined; each round runs every cell once per shape)")
+	cellsOnly := flag.Bool("cells-only", false, "measure only the exchange cells")
+	before := flag.String("before", "", "also measure the singles and chain built in this directory (a before/after comparison in the same run)")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
@@ -122,6 +128,13 @@ func main() {
 	}
 	rep := &report{Date: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), CPUs: runtime.NumCPU()}
 	say := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+
+	// The exchange cells first: the figures the Performance section of the README reports.
+	rep.Cells = runCells(*dist, *before, *cellRounds, say)
+	if *cellsOnly {
+		writeOutputs(rep, *out)
+		return
+	}
 
 	// Modules: size, cold start (compile + instantiate), warm instantiate.
 	specs := map[string]hostsim.PluginSpec{}
@@ -242,6 +255,38 @@ func main() {
 
 	writeOutputs(rep, *out)
 	say("wrote %s", filepath.Join(*out, "bench.json"))
+}
+
+// runCells measures the exchange cells (see bench.RunCells); with before, the singles and chain of that build
+// run interleaved with the current ones.
+func runCells(dist, before string, rounds int, say func(string, ...any)) []bench.CellResult {
+	shapes, err := bench.LoadShapes(hostsim.RepoRoot())
+	if err != nil {
+		log.Fatal(err)
+	}
+	cells, err := bench.StartCells(dist, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if before != "" {
+		old, err := bench.StartCells(before, " (before)")
+		if err != nil {
+			log.Fatal(err)
+		}
+		cells = append(cells, old...)
+	}
+	defer func() {
+		for _, c := range cells {
+			c.Host.Close()
+		}
+	}()
+	say("cells: %d cells × %d shapes × %d rounds", len(cells), len(shapes), rounds)
+	rs, err := bench.RunCells(cells, shapes, rounds, 3)
+	if err != nil {
+		log.Fatal(err)
+	}
+	say("%s", bench.CellTable(rs))
+	return rs
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
@@ -489,6 +534,13 @@ func writeOutputs(rep *report, out string) {
 	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "# wasmguard benchmarks (%s, %s, %d CPUs)\n\n", rep.Date, rep.Go, rep.CPUs)
+	if len(rep.Cells) > 0 {
+		md.WriteString("## Exchanges: each filter alone, the chain of four, the combined module (one run, interleaved)\n\n" +
+			"Thread CPU is the median CPU time of the host thread per exchange (guest and host work); p50 / p99 are wall " +
+			"times. Shapes: " + bench.ShapesDir + ".\n\n")
+		md.WriteString(bench.CellTable(rep.Cells))
+		md.WriteString("\n")
+	}
 	md.WriteString("## Modules\n\n| filter | size | cold start (compile + start) | instantiate + start |\n|---|---:|---:|---:|\n")
 	for _, m := range rep.Modules {
 		fmt.Fprintf(&md, "| %s | %.0f KiB | %.0f ms | %.1f ms |\n", m.Filter, float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
