@@ -133,7 +133,12 @@ func RunCells(cells []Cell, shapes []Shape, rounds, warm int) ([]CellResult, err
 		accs[i] = make([]acc, len(shapes))
 	}
 	for r := -warm; r < rounds; r++ {
-		for ci, c := range cells {
+		for k := range cells {
+			ci := k
+			if r%2 != 0 {
+				ci = len(cells) - 1 - k // every other round in reverse: no cell always runs after the same one
+			}
+			c := cells[ci]
 			for si, s := range shapes {
 				c0, ok := threadCPU()
 				t0 := time.Now()
