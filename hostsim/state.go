@@ -79,12 +79,6 @@ func (s *sharedStore) setKong(vmID, key string, val []byte, null bool, cas uint3
 	return statusOK
 }
 
-func (s *sharedStore) del(vmID, key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.data[vmID], key)
-}
-
 func (s *sharedStore) keys(vmID string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
