@@ -151,6 +151,7 @@ type Checker struct {
 	firstBits *bitFilter // words that start an n-gram of the prompt(s); nil: none
 	pairBits  *bitFilter // pairs of words that start an n-gram
 	acrostic  []string   // letters-only canaries an acrostic (first letters of lines) may spell
+	near      []string   // single-word canaries of 6+ letters whose inflections/translations count (nearWord)
 	linkish   bool       // exfiltration or markup enabled
 	startBits uint8      // classes that matter at a word start: clsBare (links), clsWord (word filters)
 	visitAll  bool       // tests: every stage at every position (no skip loop, no stage gating): the reference
@@ -281,6 +282,9 @@ func (k *Checker) addCanary(n []byte) {
 			k.addCanaryTyped(normalizeCanary(v.text), "canary_"+v.name)
 		}
 		k.acrostic = append(k.acrostic, string(w))
+		if len(w) >= minNearLen && isLetters(w) {
+			k.near = append(k.near, string(w))
+		}
 	}
 }
 
@@ -351,11 +355,19 @@ func (k *Checker) finish() {
 	if k.linkish {
 		k.startBits |= clsBare
 	}
-	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || k.firstBits != nil) {
+	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || k.firstBits != nil || len(k.near) > 0) {
 		k.startBits |= clsWord
 	}
-	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases) {
-		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary))
+	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || len(k.near) > 0) {
+		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near))
+		for _, w := range k.near {
+			// every word nearWord may accept: same first letter, any last letter, length len-1 .. len+nearExtra-2
+			for n := len(w) - 1; n < len(w)-1+nearExtra; n++ {
+				for last := byte('a'); last <= 'z'; last++ {
+					f.add(mixKey(w[0], last, n))
+				}
+			}
+		}
 		for _, toks := range k.splitCanary {
 			for _, t := range toks {
 				f.add(filterHash([]byte(t)))
@@ -394,6 +406,7 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	d.splitCanary = append([][]string(nil), k.splitCanary...)
 	d.splitOf = append([]int(nil), k.splitOf...)
 	d.acrostic = append([]string(nil), k.acrostic...)
+	d.near = append([]string(nil), k.near...)
 	joined := strings.Join(systemPrompts, "\n")
 	d.reqNGrams, d.reqNGramPrefix = buildNGrams(joined, d.ngram)
 	d.reqNGramFirstF, d.reqNGramPairF = ngramStarts(joined, d.ngram)

