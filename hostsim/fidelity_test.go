@@ -127,3 +127,27 @@ func TestHeldResponseHeadersHang(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldResponseFailedFromTick: how a filter can fail such a stream clearly, since no host tells a module
+// whether allow_on_headers_stop_iteration is on: it remembers the contexts that hold their response headers,
+// and its root context's on_tick sets the effective context of one whose body never came and sends a local
+// reply. Envoy defers that reply until on_tick returns and, the upstream response having started, sends it
+// directly to the client (FilterManager::sendLocalReply → sendDirectLocalReply); hostsim does the same.
+func TestHeldResponseFailedFromTick(t *testing.T) {
+	h := conformance(t, ProfileEnvoy, "tick=100,watchdog", func(c *Config) { c.Workers = 1 })
+	s := h.OpenStream(0, Request{Path: "/x", Headers: act("resp-hold")})
+	s.SendRequestHeaders(true)
+	s.SendResponseHeaders(200, [][2]string{{"content-type", "application/json"}}, false)
+	s.SendResponseBody([]byte(`{"answer":"held"}`), true)
+	if r := s.Result(); r.Status != 0 || len(r.Body) != 0 {
+		t.Fatalf("the held response went out: %d %q", r.Status, r.Body)
+	}
+	if !h.TickOn("conf", 0) {
+		t.Fatal("no tick")
+	}
+	res := s.Close()
+	if res.Hung || res.Status != 502 || !res.LocalReply || !strings.Contains(string(res.Body), "never arrived") ||
+		header(res.Headers, "x-wasmguard-reason") != "response_hold_never_released" {
+		t.Fatalf("hung %v status %d local %v body %q headers %v", res.Hung, res.Status, res.LocalReply, res.Body, res.Headers)
+	}
+}

@@ -31,6 +31,7 @@ type pluginContext struct {
 	queueID   uint32
 	ticks     int
 	lingering bool
+	held      map[uint32]bool // contexts holding their response headers (resp-hold), for the watchdog flag
 }
 
 func parseFlags(s string) map[string]string {
@@ -109,6 +110,19 @@ func (p *pluginContext) OnTick() {
 	}
 	p.ticks++
 	proxywasm.LogInfof("tick %d", p.ticks)
+	if _, ok := p.flags["watchdog"]; ok {
+		// A stream that held its response headers and never got its body (a headers Pause without
+		// allow_on_headers_stop_iteration) is failed clearly from the root context.
+		for id := range p.held {
+			delete(p.held, id)
+			err := proxywasm.SetEffectiveContext(id)
+			if err == nil {
+				err = proxywasm.SendHttpResponse(502, [][2]string{{"x-wasmguard-reason", "response_hold_never_released"}},
+					[]byte("the response was held for inspection but its body never arrived"), -1)
+			}
+			proxywasm.LogWarnf("watchdog: context %d failed: %s", id, errString(err))
+		}
+	}
 	if v, ok := p.flags["tick-prop"]; ok {
 		val, err := proxywasm.GetProperty(strings.Split(v, "."))
 		proxywasm.LogInfof("tick-prop %s=%s|%s", v, val, errString(err))
@@ -412,6 +426,10 @@ func (h *httpContext) OnHttpResponseHeaders(n int, eos bool) types.Action {
 	if h.has("resp-hold") {
 		// Hold the response headers until the body is judged (outputguard's hold_headers): resumed from the
 		// body callback at its end, which only comes with allow_on_headers_stop_iteration.
+		if h.p.held == nil {
+			h.p.held = map[uint32]bool{}
+		}
+		h.p.held[h.id] = true
 		return types.ActionPause
 	}
 	if h.has("resp-callout") {
@@ -424,6 +442,7 @@ func (h *httpContext) OnHttpResponseHeaders(n int, eos bool) types.Action {
 func (h *httpContext) OnHttpResponseBody(size int, eos bool) types.Action {
 	h.readPath("respbody")
 	if h.has("resp-hold") {
+		delete(h.p.held, h.id) // the body arrived: the host delivers it while headers are held
 		if !eos {
 			return types.ActionPause
 		}
