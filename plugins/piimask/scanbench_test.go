@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,8 @@ import (
 // BenchmarkWasmScanLoop measures the scanner alone inside wasm: internal/scanbench is built for wasip1
 // (standard Go, as dist/piimask.wasm) and run in wazero's compiler; the CPU time of a run with 1 scan is
 // subtracted from a run with 1+N scans of the same 256 KiB text, so module start-up and text generation
-// cancel out. native_MB/s is the same loop natively, measured in the same run; ratio = native / wasm.
+// cancel out. native_MB/s is the same loop natively, measured in the same run; ratio = native / wasm. The
+// -plain kinds scan without the canonical view (ScanPlain): the difference is what that pass costs.
 // (BenchmarkWasmScan measures the whole filter instead, where JSON parsing and body copies dominate.)
 func BenchmarkWasmScanLoop(b *testing.B) {
 	goBin, err := exec.LookPath("go")
@@ -62,14 +64,17 @@ func BenchmarkWasmScanLoop(b *testing.B) {
 		return d
 	}
 	const iters = 40
-	for _, kind := range []string{"sparse", "dense"} {
+	for _, kind := range []string{"sparse", "sparse-plain", "dense", "dense-plain"} {
 		text := benchtext.Sparse(256 << 10)
-		if kind == "dense" {
+		if strings.HasPrefix(kind, "dense") {
 			text = benchtext.Dense(256 << 10)
+		}
+		scan := pii.New(pii.All(), nil).Scan
+		if strings.HasSuffix(kind, "-plain") {
+			scan = pii.New(pii.All(), nil).ScanPlain
 		}
 		b.Run(kind, func(b *testing.B) {
 			var wasmT, nativeT time.Duration
-			s := pii.New(pii.All(), nil)
 			var ms []pii.Match
 			for i := 0; i < b.N; i++ {
 				base := run(kind, 1)
@@ -77,7 +82,7 @@ func BenchmarkWasmScanLoop(b *testing.B) {
 				wasmT += full - base
 				t0 := cpuNow()
 				for k := 0; k < iters; k++ {
-					ms = s.Scan(text, ms[:0])
+					ms = scan(text, ms[:0])
 				}
 				nativeT += cpuNow() - t0
 			}

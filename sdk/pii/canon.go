@@ -571,7 +571,12 @@ func asciiView(text []byte, b64 *[]span) (view, bool) {
 					i += bits.TrailingZeros64(f) >> 3
 					break
 				}
-				i += 6 // overlapping: " at" may straddle two words
+				// " at" straddling two words: start the next word at byte 6
+				if b7 := byte(x >> 56); b7 == ' ' || byte(x>>48) == ' ' && b7|0x20 == 'a' {
+					i += 6
+				} else {
+					i += 8
+				}
 			}
 		}
 		if i >= n {
@@ -686,7 +691,8 @@ func asciiView(text []byte, b64 *[]span) (view, bool) {
 					for e < n && (isAlnum(text[e]) || text[e] == '.' || text[e] == '-') {
 						e++
 					}
-					if e >= n || text[e] != ' ' && text[e] != '[' && text[e] != '(' && text[e] != '{' && text[e] != '<' {
+					if e+1 >= n || !(text[e] == ' ' && (text[e+1]|0x20 == 'd' || text[e+1] == '.' || text[e+1] == '[' || text[e+1] == '(' || text[e+1] == '{' || text[e+1] == '<') ||
+						text[e] == '[' || text[e] == '(' || text[e] == '{' || text[e] == '<') {
 						i = e
 						continue
 					}

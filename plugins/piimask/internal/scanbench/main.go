@@ -2,13 +2,17 @@
 // wasip1 and run in wazero, it scans a benchmark text (sparse or dense, 256 KiB) a given number of times with
 // every entity type enabled. The host measures the CPU time of runs with different counts.
 //
-//	scanbench sparse|dense <iterations>
+//	scanbench sparse|dense|sparse-plain|dense-plain <iterations>
+//
+// The -plain kinds run the byte scanner alone (pii.Scanner.ScanPlain, without the canonical view), so the
+// benchmark shows what the canonical pass costs in the same run.
 package main
 
 import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/wasmguard/wasmguard/plugins/piimask/internal/benchtext"
 	"github.com/wasmguard/wasmguard/sdk/pii"
@@ -24,15 +28,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, "scanbench: iterations:", err)
 		os.Exit(2)
 	}
+	kind, plain := strings.CutSuffix(os.Args[1], "-plain")
 	text := benchtext.Sparse(256 << 10)
-	if os.Args[1] == "dense" {
+	if kind == "dense" {
 		text = benchtext.Dense(256 << 10)
 	}
 	s := pii.New(pii.All(), nil)
+	scan := s.Scan
+	if plain {
+		scan = s.ScanPlain
+	}
 	var ms []pii.Match
 	found := 0
 	for i := 0; i < n; i++ {
-		ms = s.Scan(text, ms[:0])
+		ms = scan(text, ms[:0])
 		found += len(ms)
 	}
 	fmt.Println(len(text), found)
