@@ -92,7 +92,7 @@ func tail(s string, n int) string {
 // waitFor polls probe until it succeeds or the deadline passes.
 func waitFor(t *testing.T, what string, probe func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // compiling the .wasm takes seconds, more on a loaded machine
 	var err error
 	for time.Now().Before(deadline) {
 		if err = probe(); err == nil {
