@@ -51,13 +51,21 @@ var outputguardCfgs = []struct{ name, cfg string }{
 	{"annotate", `{"exfiltration":{"action":"annotate"},"unsafe_markup":{"action":"annotate"}}`},
 }
 
-func chainHost(t *testing.T, ogFirst bool, ogCfg string) *hostsim.Host {
+// setups: the two orders of a chain of the two modules, and the combined module (one pipeline; outputguard
+// reads the response before piimask restores).
+var setups = []string{"outputguard_reads_response_first", "piimask_reads_response_first", "combined_module"}
+
+func chainHost(t *testing.T, setup string, ogCfg string) *hostsim.Host {
+	if setup == "combined_module" {
+		doc := `{"piimask":` + piimaskCfg + `,"outputguard":` + ogCfg + `}`
+		return hostsim.New(t, hostsim.Config{Plugins: []hostsim.PluginSpec{{Name: "wasmguard", Wasm: hostsim.DistWasm(t, "wasmguard"), Config: []byte(doc)}}})
+	}
 	pm := hostsim.PluginSpec{Name: "piimask", Wasm: hostsim.DistWasm(t, "piimask"), Config: []byte(piimaskCfg)}
 	og := hostsim.PluginSpec{Name: "outputguard", Wasm: hostsim.DistWasm(t, "outputguard"), Config: []byte(ogCfg)}
 	// request callbacks run in list order, response callbacks in reverse: the last plugin sees the response first
 	plugins := []hostsim.PluginSpec{og, pm} // piimask reads the response first
-	if ogFirst {
-		plugins = []hostsim.PluginSpec{pm, og} // outputguard reads the response first
+	if setup == "outputguard_reads_response_first" {
+		plugins = []hostsim.PluginSpec{pm, og}
 	}
 	return hostsim.New(t, hostsim.Config{Plugins: plugins})
 }
@@ -137,19 +145,15 @@ func leaks(text string) string {
 	return ""
 }
 
-// TestChainNoLeakEitherOrder: piimask then outputguard and outputguard then piimask, with outputguard
+// TestChainNoLeakEitherOrder: piimask then outputguard, outputguard then piimask, and the combined module, with outputguard
 // redacting, blocking or only annotating, streamed (several delta sizes) and not: the e-mail never reaches the
 // client inside a link construct, while the same placeholder in prose is still restored (the chain keeps
 // working), and piimask's decision log says what it kept.
 func TestChainNoLeakEitherOrder(t *testing.T) {
-	for _, ogFirst := range []bool{true, false} {
-		order := "piimask_reads_response_first"
-		if ogFirst {
-			order = "outputguard_reads_response_first"
-		}
+	for _, setup := range setups {
 		for _, oc := range outputguardCfgs {
-			t.Run(order+"/"+oc.name, func(t *testing.T) {
-				h := chainHost(t, ogFirst, oc.cfg)
+			t.Run(setup+"/"+oc.name, func(t *testing.T) {
+				h := chainHost(t, setup, oc.cfg)
 				// learn the placeholder piimask sends upstream
 				first := h.DoFunc(chatRequest(false), func(u *hostsim.UpstreamRequest) hostsim.Response { return completion("ok") })
 				if first.Upstream == nil {
@@ -212,8 +216,8 @@ func piimaskDecision(res hostsim.Result) *telemetry.Decision {
 // TestChainRestoresBenignAnswers: the same chain leaves ordinary answers intact (placeholders in prose and in
 // link text are restored; links without the user's data pass).
 func TestChainRestoresBenignAnswers(t *testing.T) {
-	for _, ogFirst := range []bool{true, false} {
-		h := chainHost(t, ogFirst, `{}`)
+	for _, setup := range setups {
+		h := chainHost(t, setup, `{}`)
 		first := h.DoFunc(chatRequest(false), func(u *hostsim.UpstreamRequest) hostsim.Response { return completion("ok") })
 		ph := placeholderRE.FindString(string(first.Upstream.Body))
 		answer := fmt.Sprintf("Your address %s is confirmed. Write to [%s](https://docs.example.com/contact) or read https://docs.example.com/help.", ph, ph)
@@ -225,7 +229,7 @@ func TestChainRestoresBenignAnswers(t *testing.T) {
 			}
 			res := h.DoFunc(chatRequest(stream), func(u *hostsim.UpstreamRequest) hostsim.Response { return resp })
 			if got := clientText(t, res.Body, stream); got != want {
-				t.Fatalf("og_first=%v stream=%v: client got %q, want %q", ogFirst, stream, got, want)
+				t.Fatalf("%s stream=%v: client got %q, want %q", setup, stream, got, want)
 			}
 		}
 	}

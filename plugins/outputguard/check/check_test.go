@@ -271,14 +271,11 @@ func TestStreamHoldBackBounded(t *testing.T) {
 	}
 }
 
-func TestDevQualityFloors(t *testing.T) {
-	per := scoreDev(t, loadOutputDev(t), modeFromRequest, false, false)
-	floors := map[string]struct{ precision, recall float64 }{
-		"markdown-image-exfil": {0.7, 1.0},
-		"markdown-link-exfil":  {1.0, 1.0},
-		"script-injection":     {1.0, 1.0},
-		"prompt-leak":          {0.95, 0.55},
-	}
+type floor struct{ precision, recall float64 }
+
+// checkFloors fails the test when a kind falls below its floors or benign answers are flagged more than maxFP times.
+func checkFloors(t *testing.T, per map[string]*prCount, floors map[string]floor, maxFP int) {
+	t.Helper()
 	for kind, fl := range floors {
 		c := per[kind]
 		if c == nil {
@@ -289,33 +286,28 @@ func TestDevQualityFloors(t *testing.T) {
 			t.Errorf("%s: %s; floors precision>=%.2f recall>=%.2f", kind, c, fl.precision, fl.recall)
 		}
 	}
-	if c := per["benign-output"]; c.fp > 2 {
-		t.Errorf("benign-output: %d false positives of %d; want <= 2", c.fp, c.fp+c.tn)
+	if c := per["benign-output"]; c.fp > maxFP {
+		t.Errorf("benign-output: %d false positives of %d; want <= %d", c.fp, c.fp+c.tn, maxFP)
 	}
+}
+
+func TestDevQualityFloors(t *testing.T) {
+	checkFloors(t, scoreDev(t, loadOutputDev(t), modeFromRequest, false, false), map[string]floor{
+		"markdown-image-exfil": {0.7, 1.0},
+		"markdown-link-exfil":  {1.0, 1.0},
+		"script-injection":     {1.0, 1.0},
+		"prompt-leak":          {0.95, 0.6},
+	}, 2)
 }
 
 // TestTrainQualityFloors: the same floors on output.train.jsonl (the second labelled split).
 func TestTrainQualityFloors(t *testing.T) {
-	per := scoreDev(t, loadOutput(t, "output.train.jsonl"), modeFromRequest, false, false)
-	floors := map[string]struct{ precision, recall float64 }{
+	checkFloors(t, scoreDev(t, loadOutput(t, "output.train.jsonl"), modeFromRequest, false, false), map[string]floor{
 		"markdown-image-exfil": {0.8, 1.0},
 		"markdown-link-exfil":  {1.0, 1.0},
 		"script-injection":     {1.0, 0.9},
 		"prompt-leak":          {0.95, 0.65},
-	}
-	for kind, fl := range floors {
-		c := per[kind]
-		if c == nil {
-			t.Fatalf("no records of kind %s", kind)
-		}
-		p, r := ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn)
-		if p < fl.precision || r < fl.recall {
-			t.Errorf("%s: %s; floors precision>=%.2f recall>=%.2f", kind, c, fl.precision, fl.recall)
-		}
-	}
-	if c := per["benign-output"]; c.fp > 1 {
-		t.Errorf("benign-output: %d false positives of %d; want <= 1", c.fp, c.fp+c.tn)
-	}
+	}, 1)
 }
 
 func ExampleChecker_Scan() {
