@@ -50,3 +50,32 @@ func TestPIIBypassesInWasm(t *testing.T) {
 		})
 	}
 }
+
+// TestEndpointPIIInWasm: endpoints and containers that piimask used to read only through its own gjson walker
+// (removed): sdk/llm reads them now, with provenance, and they stay masked.
+func TestEndpointPIIInWasm(t *testing.T) {
+	h := newHost(t, `{}`)
+	cases := []struct{ name, path, body string }{
+		{"completions without v1", "/completions", `{"model":"m","prompt":"mail ` + email + `"}`},
+		{"llama.cpp completion", "/completion", `{"prompt":"mail ` + email + `"}`},
+		{"prefixed ollama generate", "/llm/api/generate", `{"model":"llama3","system":"owner ` + email + `","prompt":"hi"}`},
+		{"assistants message", "/v1/threads/thread_1/messages", `{"role":"user","content":"mail ` + email + `"}`},
+		{"assistants tool outputs", "/v1/threads/t/runs/r/submit_tool_outputs", `{"tool_outputs":[{"tool_call_id":"c","output":"found ` + email + `"}]}`},
+		{"anthropic batch", "/v1/messages/batches", `{"requests":[{"custom_id":"1","params":{"model":"claude","max_tokens":10,"messages":[{"role":"user","content":"mail ` + email + `"}]}}]}`},
+		{"gemini batch", "/v1beta/models/gemini-2.0-flash:batchGenerateContent", `{"batch":{"input_config":{"requests":{"requests":[{"request":{"contents":[{"parts":[{"text":"mail ` + email + `"}]}]}}]}}}}`},
+		{"conversation items", "/v1/conversations/c/items", `{"items":[{"type":"message","role":"user","content":[{"type":"input_text","text":"mail ` + email + `"}]}]}`},
+		{"unknown path, generic reader", "/v1/tool-server/run", `{"args":{"deep":[{"x":"mail ` + email + `"}]}}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := h.Do(jsonReq(c.path, c.body), hostsim.Response{Status: 200, Body: []byte(`{}`)})
+			if res.Upstream == nil {
+				t.Fatalf("not forwarded: %d %s", res.Status, res.Body)
+			}
+			up := string(res.Upstream.Body)
+			if !gjson.Valid(up) || strings.Contains(up, email) || !strings.Contains(up, "[EMAIL]") {
+				t.Fatalf("upstream: %s", up)
+			}
+		})
+	}
+}

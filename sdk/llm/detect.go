@@ -3,20 +3,27 @@ package llm
 import "strings"
 
 // DetectFormat returns the wire format of a request, first by its path and then, when the path says nothing, by
-// the shape of the body (which may be nil). Known paths:
+// the shape of the body (which may be nil). Known paths (matched at the end of the path, case-insensitively, so
+// any prefix a gateway adds is allowed):
 //
 //	…/chat/completions                           openai_chat (OpenAI, Azure /openai/deployments/{d}/…, vLLM,
 //	                                             Mistral, Ollama /v1, LiteLLM, OpenRouter, Groq, …)
-//	…/responses                                  openai_responses (OpenAI, Azure /openai/responses, /openai/v1/…)
+//	…/completions, …/completion, …/infill        openai_chat: legacy completions ("prompt" read as user text;
+//	                                             /v1/completions, /completions, /v1/engines/{m}/completions,
+//	                                             Mistral FIM and agents) and llama.cpp /completion, /infill
+//	…/responses, …/conversations[/{id}/items]    openai_responses (OpenAI, Azure /openai/responses, /openai/v1/…)
+//	…/threads…, …/assistants…                    openai_assistants (Assistants API: threads, messages, runs)
 //	…/v1/messages                                anthropic (also Bedrock-style bodies with anthropic_version)
+//	…/v1/messages/batches                        anthropic_batch (each request's params read as anthropic)
 //	…/models/{m}:generateContent, :streamGenerateContent   gemini (Generative Language API and Vertex AI)
-//	/api/chat, /api/generate                     ollama
-//	…/v1/completions                             openai_chat (legacy completions: "prompt" is read as user text;
-//	                                             also Mistral /v1/fim/completions and /v1/agents/completions)
+//	…/models/{m}:batchGenerateContent            gemini_batch (each inlined request read as gemini)
+//	…/api/chat, …/api/generate                   ollama
 //
-// A path with an unknown suffix falls back to the body shape: "contents" → gemini; "input" or "instructions"
-// without "messages" → openai_responses; "messages" with a top-level "system", "anthropic_version" or Anthropic
-// content blocks → anthropic; other "messages" → openai_chat. Anything else is FormatUnknown.
+// Embeddings, moderation and token-counting paths are FormatUnknown without looking at the body (read them with
+// the generic reader). A path with an unknown suffix falls back to the body shape: "contents" → gemini; "input" or
+// "instructions" without "messages" → openai_responses; "messages" with a top-level "system",
+// "anthropic_version" or Anthropic content blocks → anthropic; other "messages" → openai_chat; "requests" whose
+// items have "params" → anthropic_batch. Anything else is FormatUnknown.
 func DetectFormat(path string, body []byte) Format {
 	if f := formatFromPath(path); f != FormatUnknown || genericPath(path) {
 		return f
@@ -47,21 +54,32 @@ func formatFromPath(path string) Format {
 	}
 	p := strings.ToLower(strings.TrimRight(path, "/"))
 	switch {
-	case p == "", strings.Contains(p, "/threads/"): // OpenAI Assistants threads: a different shape
+	case p == "":
 		return FormatUnknown
+	case strings.Contains(p, "/threads/") || strings.HasSuffix(p, "/threads") || strings.HasSuffix(p, "/assistants") ||
+		strings.Contains(p, "/assistants/"):
+		return FormatOpenAIAssistants
 	case strings.HasSuffix(p, "/chat/completions"):
 		return FormatOpenAIChat
 	case strings.HasSuffix(p, ":generatecontent") || strings.HasSuffix(p, ":streamgeneratecontent"):
 		return FormatGemini
+	case strings.HasSuffix(p, ":batchgeneratecontent"):
+		return FormatGeminiBatch
+	case strings.HasSuffix(p, "/messages/batches"):
+		return FormatAnthropicBatch
 	case strings.HasSuffix(p, "/v1/messages") || p == "/messages" || strings.HasSuffix(p, "/anthropic/v1/messages"):
 		return FormatAnthropic
-	case strings.HasSuffix(p, "/responses"):
+	case strings.HasSuffix(p, "/responses") || strings.HasSuffix(p, "/items") && strings.Contains(p, "/conversations/"):
 		return FormatOpenAIResponses
-	case p == "/api/chat" || p == "/api/generate" || strings.HasSuffix(p, "/ollama/api/chat") || strings.HasSuffix(p, "/ollama/api/generate"):
-		return FormatOllama
-	case strings.HasSuffix(p, "/v1/completions") || strings.HasSuffix(p, "/openai/deployments/"+lastSeg(p, 2)+"/completions") ||
-		strings.HasSuffix(p, "/v1/fim/completions") || strings.HasSuffix(p, "/v1/agents/completions"):
-		return FormatOpenAIChat // legacy completions: "prompt" instead of "messages", same errors and usage
+	case strings.HasSuffix(p, "/conversations"): // create a conversation: {"items": [...], "metadata": {...}}
+		return FormatOpenAIResponses
+	case strings.HasSuffix(p, "/api/chat") || strings.HasSuffix(p, "/api/generate"):
+		return FormatOllama // also behind a prefix (/llm/api/generate, /ollama/api/chat)
+	case strings.HasSuffix(p, "/completions") || strings.HasSuffix(p, "/completion") || strings.HasSuffix(p, "/infill"):
+		// legacy completions (/v1/completions, /completions, /v1/engines/{m}/completions, Azure
+		// /openai/deployments/{d}/completions, Mistral /v1/fim/completions and /v1/agents/completions) and
+		// llama.cpp /completion and /infill: "prompt" instead of "messages", same errors and usage
+		return FormatOpenAIChat
 	}
 	return FormatUnknown
 }
@@ -78,7 +96,7 @@ func formatFromRoot(body []byte, r val) Format {
 	if r.k != kObject {
 		return FormatUnknown
 	}
-	var hasMessages, hasContents, hasInput, hasInstr, anth bool
+	var hasMessages, hasContents, hasInput, hasInstr, anth, batch bool
 	var messages val
 	it := r.iter(body)
 	for {
@@ -97,9 +115,17 @@ func formatFromRoot(body []byte, r val) Format {
 			hasInstr = true
 		case "system", "anthropic_version", "stop_sequences", "top_k":
 			anth = true
+		case "requests":
+			if v.k == kArray {
+				rit := v.iter(body)
+				_, first, _ := rit.next()
+				_, batch = get(body, first, "params")
+			}
 		}
 	}
 	switch {
+	case batch && !hasMessages && !hasContents:
+		return FormatAnthropicBatch
 	case hasContents && !hasMessages:
 		return FormatGemini
 	case (hasInput || hasInstr) && !hasMessages:
@@ -174,16 +200,4 @@ func IsStreamPath(path string) bool {
 		path = path[:i]
 	}
 	return strings.HasSuffix(strings.ToLower(path), ":streamgeneratecontent")
-}
-
-// lastSeg returns the path segment n places from the end (1: the last one).
-func lastSeg(p string, n int) string {
-	for ; n > 1; n-- {
-		i := strings.LastIndexByte(p, '/')
-		if i < 0 {
-			return ""
-		}
-		p = p[:i]
-	}
-	return p[strings.LastIndexByte(p, '/')+1:]
 }

@@ -114,11 +114,31 @@ func FuzzParseRequest(f *testing.F) {
 		f.Add(readTestdata(f, "requests/"+name), uint8(0))
 	}
 	f.Add([]byte(`{"messages":[{"role":"user","content":"a\ud800b\"c"}]}`), uint8(1))
-	formats := []Format{FormatUnknown, FormatOpenAIChat, FormatOpenAIResponses, FormatAnthropic, FormatGemini, FormatOllama}
+	// The same-view corpus: every shape and endpoint, with and without the generic reader and duplicate rejection.
+	for _, c := range readSameView(f) {
+		f.Add(c.body(), uint8(0))
+		f.Add(c.body(), uint8(0x40|0x20|8))
+	}
+	f.Add([]byte("model=m&prompt=a%2Bb+c&x"), uint8(0x10))
+	f.Add([]byte("plain text body"), uint8(0x08))
+	formats := []Format{FormatUnknown, FormatOpenAIChat, FormatOpenAIResponses, FormatAnthropic, FormatGemini, FormatOllama,
+		FormatOpenAIAssistants, FormatAnthropicBatch, FormatGeminiBatch}
 	f.Fuzz(func(t *testing.T, body []byte, fi uint8) {
-		format := formats[int(fi)%len(formats)]
+		format := formats[int(fi&7)%len(formats)]
+		if fi&0x88 == 0x88 {
+			format = formats[6+int(fi>>4)%3]
+		}
 		DetectFormat("/x", body)
-		opts := Options{ToolDefinitions: fi&0x80 != 0, DocumentMarkers: []string{"<doc>"}}
+		opts := Options{ToolDefinitions: fi&0x80 != 0, DocumentMarkers: []string{"<doc>"}, Generic: fi&0x40 != 0}
+		if fi&0x20 != 0 {
+			opts.DuplicateKeys = DuplicateKeysReject
+		}
+		switch {
+		case fi&0x18 == 0x10:
+			opts.ContentType = "application/x-www-form-urlencoded"
+		case fi&0x18 == 0x08:
+			opts.ContentType = "text/plain"
+		}
 		req, err := ParseRequestWith(format, body, opts)
 		if _, rerr := ParseResponse(format, body); rerr != nil && !isInputErr(rerr) {
 			t.Fatalf("ParseResponse error %v wraps no sentinel", rerr)
@@ -129,21 +149,34 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			return
 		}
-		if !json.Valid(body) {
+		if validate(body) != nil && opts.ContentType == "" || !json.Valid(body) && opts.ContentType == "" {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}
-		// Each Loc is a string token that an independent decoder decodes to the segment text.
-		for _, s := range req.Segments {
-			var dec string
-			if err := json.Unmarshal(body[s.Loc.Start:s.Loc.End], &dec); err != nil || dec != s.Text {
-				t.Fatalf("segment %d: token %q decodes to %q (%v), text %q", s.Index, body[s.Loc.Start:s.Loc.End], dec, err, s.Text)
+		if validate(body) != nil {
+			// A text or form body: each Loc holds the text in its encoding; rewriting keeps the segment count.
+			checkLocs(t, body, req.Segments)
+			var edits []Edit
+			for i := range req.Segments {
+				edits = append(edits, req.Segments[i].Edit("X&=%"))
 			}
+			out, err := ApplyEditsStrict(body, edits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req2, err := ParseRequestWith(format, out, opts); err == nil && len(req2.Segments) != len(req.Segments) {
+				t.Fatalf("rewritten text body has %d segments, want %d", len(req2.Segments), len(req.Segments))
+			}
+			return
 		}
-		// Identity edits reproduce the body byte for byte.
+		// Each Loc is a string token that an independent decoder decodes to the segment text.
+		checkLocs(t, body, req.Segments)
+		// Identity edits reproduce the body byte for byte (base64 segments may re-encode differently).
 		var ident, change []Edit
 		for _, s := range req.Segments {
-			ident = append(ident, Edit{Loc: s.Loc, Text: s.Text})
-			change = append(change, Edit{Loc: s.Loc, Text: s.Text + "\"\\\n\x00é"})
+			if s.Encoding == "" {
+				ident = append(ident, s.Edit(s.Text))
+			}
+			change = append(change, s.Edit(s.Text+"\"\\\n\x00é"))
 		}
 		if out, err := ApplyEditsStrict(body, ident); err != nil || string(out) != string(body) {
 			t.Fatalf("identity edits changed the body: %v\n%q\n%q", err, body, out)
@@ -163,6 +196,9 @@ func FuzzParseRequest(f *testing.F) {
 			t.Fatalf("edited body has %d segments, want %d", len(req2.Segments), len(req.Segments))
 		}
 		for i := range req2.Segments {
+			if req2.Segments[i].Encoding != "" {
+				continue // decoded text holds raw bytes; checkLocs checked it
+			}
 			if req2.Segments[i].Text != change[i].Text && strings.ToValidUTF8(change[i].Text, "\uFFFD") != req2.Segments[i].Text {
 				t.Fatalf("segment %d = %q, want %q", i, req2.Segments[i].Text, change[i].Text)
 			}

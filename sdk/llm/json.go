@@ -635,17 +635,6 @@ func get(b []byte, v val, key string) (val, bool) {
 	return found, ok
 }
 
-// getPath follows nested object keys.
-func getPath(b []byte, v val, keys ...string) (val, bool) {
-	for _, k := range keys {
-		var ok bool
-		if v, ok = get(b, v, k); !ok {
-			return val{}, false
-		}
-	}
-	return v, true
-}
-
 // str returns the decoded string value, or "" when v is not a string.
 func str(b []byte, v val) string {
 	if v.k != kString {
@@ -669,15 +658,6 @@ func getInt(b []byte, v val, key string) (int64, bool) {
 		return 0, false
 	}
 	return intValue(b, x)
-}
-
-// getOr returns the member key of v, or a null value when absent.
-func getOr(b []byte, v val, key string) val {
-	x, ok := get(b, v, key)
-	if !ok {
-		return val{k: kNull}
-	}
-	return x
 }
 
 // fields scans object v once and stores in out[i] the value of the last member named exactly names[i] (a zero val,

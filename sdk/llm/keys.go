@@ -39,7 +39,9 @@ var knownKeys = func() map[string]string {
 		"raw", "context_management", "container", "tool_choice", "prediction", "safety_identifier",
 		"prompt_cache_key", "labels", "cachedContent", "cached_content", "fileData", "file_data", "item",
 		"action", "query", "queries", "logs", "stdout", "stderr", "filename", "system_prompt", "image_data",
-		"n_predict", "encrypted_content", "reasoning_content", "audio", "transcript", "custom", "functionDeclarations", "function_declarations",
+		"n_predict", "encrypted_content", "reasoning_content", "audio", "transcript", "custom",
+		"additional_instructions", "thread", "tool_outputs", "input_prefix", "input_suffix", "input_extra", "file",
+		"variables", "tool_resources", "attachments", "functionDeclarations", "function_declarations",
 	}
 	folded := make(map[string]string, len(names))
 	for _, n := range names {

@@ -52,8 +52,12 @@ func (p *reqParser) chat(r val) error {
 			lists = append(lists, v)
 		case "tools", "functions":
 			p.toolDefs(v, name)
-		case "prompt", "suffix": // legacy completions, llama.cpp /completion, Ollama /api/generate
+		case "prompt", "suffix", "input_prefix", "input_suffix": // legacy completions, llama.cpp, Ollama generate
 			err = p.prompt(v, name)
+		case "input_extra": // llama.cpp /infill: [{"filename": …, "text": …}]
+			s := p.sg()
+			s.leavesExcept(v, -1, -1, "user", ProvUser, "", name)
+			p.req.Segments = s.list
 		case "system", "template", "system_prompt": // Ollama /api/generate, llama.cpp
 			s := p.sg()
 			err = s.text(v, -1, -1, "system", ProvSystem, "", func() string { return name })

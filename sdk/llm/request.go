@@ -32,6 +32,11 @@ type Options struct {
 	// Generic makes a body of no known format (FormatUnknown after detection) parse with the generic reader
 	// (ParseGeneric) instead of failing with ErrUnknownFormat.
 	Generic bool
+	// ContentType is the request's Content-Type. A body that is not JSON, sent as text (text/*) or as a form
+	// (application/x-www-form-urlencoded), is read as text instead of failing with ErrInvalidJSON: the whole text
+	// body is one user segment (Encoding raw), each form value one (Encoding form, Path the field name). A JSON
+	// body is parsed as JSON whatever the Content-Type says (upstreams do).
+	ContentType string
 }
 
 // DuplicateKeys is the policy for objects with duplicate keys (Options.DuplicateKeys).
@@ -65,6 +70,9 @@ func ParseRequest(f Format, body []byte) (*Request, error) {
 // ParseRequestWith is ParseRequest with options.
 func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 	if err := validate(body); err != nil {
+		if req, ok := textRequest(f, body, o); ok {
+			return req, nil
+		}
 		return nil, fmt.Errorf("parse request: %w", err)
 	}
 	r := root(body)
@@ -98,6 +106,12 @@ func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 		err = p.anthropic(r)
 	case FormatGemini:
 		err = p.gemini(r)
+	case FormatOpenAIAssistants:
+		err = p.assistants(r)
+	case FormatAnthropicBatch:
+		err = p.anthropicBatch(r)
+	case FormatGeminiBatch:
+		err = p.geminiBatch(r)
 	default:
 		return nil, fmt.Errorf("parse request: %w: %q", ErrUnknownFormat, string(f))
 	}
@@ -107,7 +121,7 @@ func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 	if p.req.Model == "" && o.Path != "" {
 		p.req.Model = ModelFromPath(o.Path)
 	}
-	if f == FormatGemini && IsStreamPath(o.Path) {
+	if f == FormatGemini && IsStreamPath(o.Path) { // Gemini streams by path
 		p.req.Stream = true
 	}
 	return p.req, nil
@@ -415,35 +429,46 @@ func (s *segs) allText(o val, key string, msg, part int, role string, prov Prove
 	}
 }
 
-// leavesExcept is leaves for an object, skipping the members named in skip (exactly or folded) and members that
-// only identify or classify ("type", "id", "call_id", "status"...), whose strings are not text.
+// leavesExcept adds the string leaves of v like leaves, skipping the members named in skip (exactly or folded)
+// at the top, and at every depth the string values of members that only identify or classify ("type", "id",
+// "call_id", "status"...) and data: URLs (inline images and files).
 func (s *segs) leavesExcept(v val, msg, part int, role string, prov Provenance, tool, path string, skip ...string) {
-	if v.k != kObject {
-		s.leaves(v, msg, part, role, prov, tool, path)
-		return
-	}
-	it := v.iter(s.b)
-outer:
-	for {
-		k, x, ok := it.next()
-		if !ok {
-			return
+	b := s.b
+	switch v.k {
+	case kString:
+		if !hasPrefixFold(b[v.s+1:v.e-1], "data:") {
+			s.add(msg, part, role, prov, v, tool, path)
 		}
-		for _, n := range skip {
-			if keyFold(s.b, k, n) {
-				continue outer
+	case kObject, kArray:
+		it := v.iter(b)
+	outer:
+		for i := 0; ; i++ {
+			k, x, ok := it.next()
+			if !ok {
+				return
 			}
-		}
-		for _, n := range idKeys {
-			if keyIs(s.b, k, n) && x.k == kString {
-				continue outer
+			if x.k != kString && x.k != kObject && x.k != kArray {
+				continue
 			}
+			var sub string
+			if v.k == kObject {
+				for _, n := range skip {
+					if keyFold(b, k, n) {
+						continue outer
+					}
+				}
+				if x.k == kString && idKey(b, k) {
+					continue
+				}
+				sub = keyName(b, k)
+				if path != "" {
+					sub = path + "." + sub
+				}
+			} else {
+				sub = idx(path, i)
+			}
+			s.leavesExcept(x, msg, part, role, prov, tool, sub)
 		}
-		sub := keyName(s.b, k)
-		if path != "" {
-			sub = path + "." + sub
-		}
-		s.leaves(x, msg, part, role, prov, tool, sub)
 	}
 }
 

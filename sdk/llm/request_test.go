@@ -1,11 +1,13 @@
 package llm
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,12 +44,31 @@ func checkLocs(t *testing.T, body []byte, segs []Segment) {
 		if s.Index != i {
 			t.Errorf("segment %d has Index %d", i, s.Index)
 		}
-		if s.Loc.Start < 0 || s.Loc.End > len(body) || s.Loc.Start >= s.Loc.End {
+		if s.Loc.Start < 0 || s.Loc.End > len(body) || s.Loc.Start > s.Loc.End {
 			t.Fatalf("segment %d: bad loc %+v", i, s.Loc)
+		}
+		switch s.Encoding {
+		case EncodingRaw:
+			if string(body[s.Loc.Start:s.Loc.End]) != s.Text {
+				t.Errorf("segment %d: raw text %q, body has %q", i, s.Text, body[s.Loc.Start:s.Loc.End])
+			}
+			continue
+		case EncodingForm:
+			if dec, err := url.QueryUnescape(string(body[s.Loc.Start:s.Loc.End])); err != nil || dec != s.Text {
+				t.Errorf("segment %d: form text %q, body has %q", i, s.Text, body[s.Loc.Start:s.Loc.End])
+			}
+			continue
 		}
 		var dec string
 		if err := json.Unmarshal(body[s.Loc.Start:s.Loc.End], &dec); err != nil {
 			t.Fatalf("segment %d: loc %+v is not a string token: %q", i, s.Loc, body[s.Loc.Start:s.Loc.End])
+		}
+		if s.Encoding == EncodingBase64 {
+			raw, err := base64.StdEncoding.DecodeString(dec)
+			if err != nil {
+				t.Fatalf("segment %d: not base64: %v", i, err)
+			}
+			dec = string(raw)
 		}
 		if dec != s.Text {
 			t.Errorf("segment %d: text %q, token decodes to %q", i, s.Text, dec)
@@ -237,7 +258,7 @@ func TestDetectFormat(t *testing.T) {
 		{"/v1/embeddings", "", FormatUnknown},
 		{"/v1/fim/completions", "", FormatOpenAIChat},
 		{"/v1/agents/completions", "", FormatOpenAIChat},
-		{"/v1/threads/thread_abc/messages", `{"role":"user","content":"hi"}`, FormatUnknown},
+		{"/v1/threads/thread_abc/messages", `{"role":"user","content":"hi"}`, FormatOpenAIAssistants},
 		{"/proxy/llm", `{"model":"x","messages":[{"role":"user","content":"hi"}]}`, FormatOpenAIChat},
 		{"/proxy/llm", `{"model":"x","system":"s","messages":[{"role":"user","content":"hi"}]}`, FormatAnthropic},
 		{"/proxy/llm", `{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[]}`, FormatAnthropic},
@@ -428,11 +449,11 @@ func TestKeyCanonCases(t *testing.T) {
 			if !ok {
 				return true
 			}
-			call, ok := sw.Tag.(*ast.CallExpr)
-			if !ok {
+			// switch keyCanon(...), and switch name / switch key where name or key holds keyCanon's result
+			if id, ok := sw.Tag.(*ast.Ident); ok && (id.Name == "name" || id.Name == "key") {
+			} else if call, ok := sw.Tag.(*ast.CallExpr); !ok {
 				return true
-			}
-			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "keyCanon" {
+			} else if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "keyCanon" {
 				return true
 			}
 			for _, st := range sw.Body.List {

@@ -47,6 +47,10 @@ func ParseResponse(f Format, body []byte) (*Response, error) {
 		err = geminiResponse(s, r, resp)
 	case f == FormatOllama:
 		err = ollamaResponse(s, r, resp)
+	case f == FormatOpenAIAssistants:
+		err = assistantsResponse(s, r, resp)
+	case f == FormatAnthropicBatch, f == FormatGeminiBatch:
+		// a batch object or long-running operation: ids and counts, no model output (results are fetched later)
 	default:
 		return nil, fmt.Errorf("parse response: %w: %q", ErrUnknownFormat, string(f))
 	}

@@ -140,6 +140,8 @@ func (p *StreamParser) Parse(ev sse.Event) ([]Delta, error) {
 		out = p.gemini(b, r, out)
 	case FormatOllama:
 		out = p.ollama(b, r, out)
+	case FormatOpenAIAssistants: // openai_assistants.go
+		out = p.assistants(b, r, out)
 	default:
 		return nil, fmt.Errorf("parse stream event: %w: %q", ErrUnknownFormat, string(p.f))
 	}

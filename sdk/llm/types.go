@@ -13,7 +13,26 @@ const (
 	FormatAnthropic       Format = "anthropic"
 	FormatGemini          Format = "gemini"
 	FormatOllama          Format = "ollama"
+	// Containers of other formats' requests, and the Assistants API. Their responses carry no model output
+	// except Assistants messages and run streams.
+	FormatOpenAIAssistants Format = "openai_assistants" // /v1/assistants, /v1/threads/… (messages, runs)
+	FormatAnthropicBatch   Format = "anthropic_batch"   // /v1/messages/batches: requests[].params
+	FormatGeminiBatch      Format = "gemini_batch"      // :batchGenerateContent: inlined requests
 )
+
+// Family returns the format whose error shapes and conventions a format follows: anthropic for anthropic_batch,
+// gemini for gemini_batch, openai_chat for openai_assistants, the format itself otherwise.
+func (f Format) Family() Format {
+	switch f {
+	case FormatAnthropicBatch:
+		return FormatAnthropic
+	case FormatGeminiBatch:
+		return FormatGemini
+	case FormatOpenAIAssistants:
+		return FormatOpenAIChat
+	}
+	return f
+}
 
 // Provenance says where a piece of text came from, which is what a prompt-injection or PII policy keys on.
 type Provenance string
