@@ -284,6 +284,9 @@ func (v *vm) buffer(t uint32) ([]byte, uint32) {
 		dir := int(t)
 		if kong {
 			allowed := (dir == dec && (v.cb == cbRequestBody || v.cb == cbLog)) || (dir == enc && v.cb == cbResponseBody)
+			if dir == dec && v.cb == cbRequestHeaders {
+				return nil, statusNotFound // not read yet (contexts/113 TEST 5: status 1, no trap)
+			}
 			if !allowed {
 				trap("can only get %s body during on_%s_body", dirName(dir), dirName(dir))
 			}
@@ -456,6 +459,14 @@ func (v *vm) headerMap(t uint32, write bool) (*headerMap, uint32) {
 			} else if !f.live[t] {
 				return nil, statusOK
 			}
+		}
+		if t == mapResponseHeaders && write && f.s.hdr[enc] == nil && v.h.cfg.Profile.isKong() {
+			// nginx's headers_out exist from the start: a response header set in a request phase is sent
+			// with the response (contexts/108 TEST 5).
+			if f.s.kongEarlyResp == nil {
+				f.s.kongEarlyResp = &headerMap{}
+			}
+			return f.s.kongEarlyResp, statusOK
 		}
 		if t == mapRequestHeaders || t == mapResponseHeaders {
 			return f.s.hdr[dir], statusOK

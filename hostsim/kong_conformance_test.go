@@ -153,3 +153,36 @@ func TestKongSharedData(t *testing.T) {
 		})
 	}
 }
+
+// The host-function-by-phase rules of hfuncs/contexts/: 107 add_http_request_header (allowed in
+// on_request_headers/on_request_body, traps "can only set request headers before response is produced" in
+// response phases and on_log), 108 add_http_response_header (allowed from on_request_headers to
+// on_response_headers, traps from on_response_body on), 113 get_http_request_body (NOT_FOUND in
+// on_request_headers (TEST 5 "status: 1"), the body in on_request_body and on_log, traps in response phases),
+// 116 set_http_response_body (only in on_response_body, traps elsewhere).
+func TestKongHostFunctionsByPhase(t *testing.T) {
+	h := kongHost(t)
+	for _, tc := range []struct {
+		act, want string // want: the logged status, or "trap"
+	}{
+		{"add-req-hdr@reqhdr", "ok"}, {"add-req-hdr@reqbody", "ok"}, // 107 TEST 5, 6
+		{"add-req-hdr@resphdr", "trap"}, {"add-req-hdr@respbody", "trap"}, {"add-req-hdr@log", "trap"}, // 107 TEST 7-9
+		{"add-resp-hdr@reqhdr", "ok"}, {"add-resp-hdr@resphdr", "ok"}, // 108 TEST 5, 7
+		{"add-resp-hdr@respbody", "trap"}, {"add-resp-hdr@log", "trap"}, // 108 TEST 8, 9
+		{"get-req-body@reqhdr", errNotFound}, {"get-req-body@reqbody", "ok"}, {"get-req-body@log", "ok"}, // 113 TEST 5, 6, 9
+		{"get-req-body@resphdr", "trap"}, {"get-req-body@respbody", "trap"}, // 113 TEST 7, 8
+		{"set-resp-body@respbody", "ok"}, {"set-resp-body@reqhdr", "trap"}, {"set-resp-body@reqbody", "trap"}, // 116 TEST 8, 5, 6
+		{"set-resp-body@resphdr", "trap"}, {"set-resp-body@log", "trap"}, // 116 TEST 7, 9
+	} {
+		res := h.Do(Request{Method: "POST", Path: "/t", Body: []byte("payload"), Headers: act("ctx=" + tc.act)}, Response{Body: []byte("ok")})
+		logs := strings.Join(res.LogsAt(LogInfo), "\n")
+		switch {
+		case tc.want == "trap" && !res.Trapped:
+			t.Errorf("%s: want a trap; logs %s", tc.act, logs)
+		case tc.want != "trap" && (res.Trapped || !strings.Contains(logs, "ctx "+tc.act+"="+tc.want)):
+			t.Errorf("%s: want %q; trapped %v %v, logs %s", tc.act, tc.want, res.Trapped, res.Traps, logs)
+		case strings.HasPrefix(tc.act, "add-resp-hdr@") && tc.want == "ok" && header(res.Headers, "x-ctx") != "1":
+			t.Errorf("%s: the header did not reach the client: %v", tc.act, res.Headers) // 108 TEST 5 "foo: bar"
+		}
+	}
+}

@@ -151,7 +151,9 @@ type Stream struct {
 	upBody      []byte
 	upTrailers  [][2]string
 	reqComplete bool
-	upDone      bool // upstream already answered
+	// kongEarlyResp holds response headers a plugin set before the response existed (Kong only).
+	kongEarlyResp *headerMap
+	upDone        bool // upstream already answered
 
 	respOut      bool // response headers went downstream
 	respComplete bool
@@ -363,6 +365,9 @@ func (s *Stream) SendResponseHeaders(status int, headers [][2]string, endOfStrea
 	hm.add(":status", strconv.Itoa(status))
 	for _, kv := range headers {
 		hm.add(strings.ToLower(kv[0]), kv[1])
+	}
+	if s.kongEarlyResp != nil {
+		hm.pairs = append(hm.pairs, s.kongEarlyResp.pairs...)
 	}
 	s.hdr[enc] = hm
 	if endOfStream && s.h.cfg.Profile.isKong() {

@@ -154,6 +154,7 @@ func (h *httpContext) has(a string) bool { _, ok := h.acts[a]; return ok }
 
 func (h *httpContext) OnHttpRequestHeaders(n int, eos bool) types.Action {
 	defer h.readPath("hdr")
+	defer h.ctxOp("reqhdr")
 	hdr := "x-act"
 	if v, ok := h.p.flags["hdr"]; ok {
 		hdr = v
@@ -358,6 +359,31 @@ func (h *httpContext) onCallout(n, size, _ int) {
 	_ = proxywasm.ResumeHttpRequest()
 }
 
+// ctxOp runs the act ctx=<op>@<phase> when the current callback is that phase, and logs the status:
+// ops add-req-hdr, add-resp-hdr, get-req-body, set-resp-body; phases reqhdr, reqbody, resphdr, respbody, log.
+func (h *httpContext) ctxOp(phase string) {
+	v, ok := h.acts["ctx"]
+	if !ok {
+		return
+	}
+	op, at, _ := strings.Cut(v, "@")
+	if at != phase {
+		return
+	}
+	var err error
+	switch op {
+	case "add-req-hdr":
+		err = proxywasm.AddHttpRequestHeader("x-ctx", "1")
+	case "add-resp-hdr":
+		err = proxywasm.AddHttpResponseHeader("x-ctx", "1")
+	case "get-req-body":
+		_, err = proxywasm.GetHttpRequestBody(0, 1<<20)
+	case "set-resp-body":
+		err = proxywasm.ReplaceHttpResponseBody([]byte("replaced"))
+	}
+	proxywasm.LogInfof("ctx %s=%s", v, errString(err))
+}
+
 // readPath logs whether the request headers are still readable in this callback.
 func (h *httpContext) readPath(where string) {
 	if !h.has("read-req") {
@@ -374,6 +400,7 @@ func (h *httpContext) readPath(where string) {
 
 func (h *httpContext) OnHttpRequestBody(size int, eos bool) types.Action {
 	h.readPath("body")
+	h.ctxOp("reqbody")
 	h.seen++
 	proxywasm.LogDebugf("request body size=%d eos=%v", size, eos)
 	if h.has("panic-body") {
@@ -413,6 +440,7 @@ func (h *httpContext) OnHttpRequestTrailers(n int) types.Action {
 
 func (h *httpContext) OnHttpResponseHeaders(n int, eos bool) types.Action {
 	h.readPath("resp")
+	h.ctxOp("resphdr")
 	status, _ := proxywasm.GetHttpResponseHeader(":status")
 	proxywasm.LogDebugf("response headers n=%d eos=%v status=%s", n, eos, status)
 	_ = proxywasm.AddHttpResponseHeader("x-seen-status", status)
@@ -441,6 +469,7 @@ func (h *httpContext) OnHttpResponseHeaders(n int, eos bool) types.Action {
 
 func (h *httpContext) OnHttpResponseBody(size int, eos bool) types.Action {
 	h.readPath("respbody")
+	h.ctxOp("respbody")
 	if h.has("resp-hold") {
 		delete(h.p.held, h.id) // the body arrived: the host delivers it while headers are held
 		if !eos {
@@ -468,6 +497,7 @@ func (h *httpContext) OnHttpResponseBody(size int, eos bool) types.Action {
 
 func (h *httpContext) OnHttpStreamDone() {
 	h.readPath("log")
+	h.ctxOp("log")
 	if h.has("log-body") {
 		b, err := proxywasm.GetHttpRequestBody(0, 1<<20)
 		proxywasm.LogInfof("log-body=%s|%s", b, errString(err))
