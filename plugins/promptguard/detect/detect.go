@@ -479,6 +479,9 @@ func codeLike(text string) bool {
 			return true
 		}
 	}
+	if strings.Count(text, "`") >= 4 { // inline code spans: `fit(X, y)`
+		return true
+	}
 	var lines, sym int
 	for i := 0; i < len(text); i++ {
 		switch text[i] {
