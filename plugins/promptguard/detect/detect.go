@@ -221,7 +221,11 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 	// (The canonicaliser indexed the tokens and ran the word-phrase automaton while writing them.)
 	f := &d.feats
 	var g grammar
-	f.Hashed = hashTokens(f.Hashed[:0], c.words, c.toks, &g)
+	minLen := int32(1)
+	if data {
+		minLen = 2
+	}
+	f.Hashed = hashTokens(f.Hashed[:0], c.words, c.toks, &g, minLen)
 	for _, id := range c.wdHits {
 		bump(counts, l.wordsCat[id])
 	}

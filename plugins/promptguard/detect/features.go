@@ -150,7 +150,10 @@ var tokenByteFlags = func() (t [256]uint8) {
 
 // hashTokens is hashNgrams over a token index built while the words buffer was written (canon.toks): the same
 // features and grammar, with no pass over the bytes.
-func hashTokens(dst []uint32, words []byte, toks []tokInfo, g *grammar) []uint32 {
+//
+// Tokens shorter than minLen bytes produce no features (documents pass 2: their one-letter tokens are table
+// and list cells, the "o" and "x" columns of a results table, not words).
+func hashTokens(dst []uint32, words []byte, toks []tokInfo, g *grammar, minLen int32) []uint32 {
 	const mask = 1<<HashBits - 1
 	var prev uint32
 	havePrev := false
@@ -167,7 +170,7 @@ func hashTokens(dst []uint32, words []byte, toks []tokInfo, g *grammar) []uint32
 			g.n++
 			continue
 		}
-		if t.fl&tbNonDigit == 0 {
+		if t.fl&tbNonDigit == 0 || t.n < minLen {
 			g.n++
 			continue
 		}

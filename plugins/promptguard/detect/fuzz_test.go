@@ -74,7 +74,7 @@ func FuzzTokenIndex(f *testing.F) {
 		d.Analyze(s)
 		c := &d.c
 		var g1, g2 grammar
-		got := hashTokens(nil, c.words, c.toks, &g1)
+		got := hashTokens(nil, c.words, c.toks, &g1, 1)
 		var refHits []int32
 		want := hashNgrams(nil, c.words, &g2, d.lex.words, &refHits)
 		if !slices.Equal(got, want) || g1 != g2 {
