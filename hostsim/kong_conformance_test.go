@@ -186,3 +186,29 @@ func TestKongHostFunctionsByPhase(t *testing.T) {
 		}
 	}
 }
+
+// 102-proxy_send_local_response.t TEST 12: a local response from on_request_headers is the response (with a
+// text/plain content type when the plugin set none) and on_log still runs; TEST 13-15: one from
+// on_response_headers replaces the upstream's answer (status and body), and on_log runs.
+func TestKongLocalResponses(t *testing.T) {
+	h := kongHost(t)
+	res := h.Do(Request{Path: "/t", Headers: act("deny-headers")}, Response{Body: []byte("fail")})
+	if res.Status != 403 || res.Upstream != nil || !strings.HasPrefix(header(res.Headers, "content-type"), "text/plain") {
+		t.Errorf("TEST 12: status %d upstream %v headers %v", res.Status, res.Upstream != nil, res.Headers)
+	}
+	ran := func(r Result) bool {
+		for _, c := range r.Callbacks {
+			if c.Name == "proxy_on_log" {
+				return true
+			}
+		}
+		return false
+	}
+	if !ran(res) {
+		t.Errorf("TEST 12: on_log did not run")
+	}
+	res = h.Do(Request{Path: "/t", Headers: act("resp-deny")}, Response{Status: 200, Body: []byte("[original response body]")})
+	if res.Status != 502 || strings.Contains(string(res.Body), "original") || !ran(res) {
+		t.Errorf("TEST 15: status %d body %q on_log %v", res.Status, res.Body, ran(res))
+	}
+}
