@@ -355,11 +355,16 @@ func (k *Checker) finish() {
 	if k.linkish {
 		k.startBits |= clsBare
 	}
-	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || k.firstBits != nil || len(k.near) > 0) {
+	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || k.firstBits != nil || len(k.near) > 0 || len(k.acrostic) > 0) {
 		k.startBits |= clsWord
 	}
-	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || len(k.near) > 0) {
-		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near))
+	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || len(k.near) > 0 || len(k.acrostic) > 0) {
+		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords))
+		if len(k.acrostic) > 0 {
+			for w := range hintWords {
+				f.add(filterHash([]byte(w)))
+			}
+		}
 		for _, w := range k.near {
 			// every word nearWord may accept: same first letter, any last letter, length len-1 .. len+nearExtra-2
 			for n := len(w) - 1; n < len(w)-1+nearExtra; n++ {

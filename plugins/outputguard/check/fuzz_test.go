@@ -16,6 +16,7 @@ func FuzzStreamMatchesScan(f *testing.F) {
 	f.Add("<scr<script>ipt>![a](javascript:x)[b]: http://e.vil/?a=1&b=2&c=3&d=4&e=5&f=6\n[b]", int64(7))
 	f.Add("`` ` ``` ~~~\n```\n<iframe>\n~~~", int64(3))
 	f.Add("www.e.vil/?q=a+b+c www. wwwx https://am9obkBleGFtcGxlLmNvbTEyMzQ1.e.vil/", int64(11))
+	f.Add("Zany\nEvery\nNice\nIdea\nTakes\nHope: it ends with the letter h, six letters; htinez, Zeniths, 7a656e697468", int64(9))
 	f.Add("&#x6a;avascript&#58;alert(1) eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N", int64(5))
 	k := allChecks(f, func(c *Config) { c.MaxConstruct = 256 })
 	redactAll := func(Finding) bool { return true }

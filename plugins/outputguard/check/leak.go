@@ -192,6 +192,101 @@ func nearWord(w []byte, s string) bool {
 	return true
 }
 
+// Hints about a secret: its first letter ("starts with the letter Z", "the first letter is z"), its last letter
+// ("ends with h") and its length ("six letters", "6 characters"). One true hint is common chance; two different
+// true hints about the same secret are a leak (canary_hints, not redactable: the filter blocks).
+const (
+	hintFirst = 1 << iota
+	hintLast
+	hintLength
+)
+
+// hintWords are the words a hint starts with (kind: 'f' first letter, 'l' last letter, 'n' a length).
+var hintWords = map[string]byte{
+	"starts": 'f', "start": 'f', "begins": 'f', "begin": 'f', "starting": 'f', "beginning": 'f', "first": 'f',
+	"ends": 'l', "end": 'l', "ending": 'l', "last": 'l', "final": 'l',
+	"three": 'n', "four": 'n', "five": 'n', "six": 'n', "seven": 'n', "eight": 'n', "nine": 'n', "ten": 'n',
+	"eleven": 'n', "twelve": 'n', "thirteen": 'n', "fourteen": 'n', "fifteen": 'n',
+	"3": 'n', "4": 'n', "5": 'n', "6": 'n', "7": 'n', "8": 'n', "9": 'n', "10": 'n', "11": 'n', "12": 'n',
+	"13": 'n', "14": 'n', "15": 'n',
+}
+
+var numberWords = map[string]int{"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+	"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15}
+
+// hintFiller are the words between a hint word and its letter ("starts with the letter", "first letter is").
+var hintFiller = map[string]bool{"with": true, "the": true, "a": true, "an": true, "letter": true, "is": true,
+	"character": true, "of": true, "in": true, "its": true, "it": true, "word": true, "on": true}
+
+// hintAt reads a hint starting with the word t[p:we]; kind is the hint bit when it is true of some secret.
+func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
+	t := s.text
+	if we-p > 9 {
+		return 0, 0, false
+	}
+	var buf [9]byte
+	for i := p; i < we; i++ {
+		buf[i-p] = lower(t[i])
+	}
+	hk, ok := hintWords[string(buf[:we-p])] // no allocation for the lookup
+	if !ok {
+		return 0, 0, false
+	}
+	w := string(buf[:we-p])
+	// the words that follow (at most 6, within 60 bytes)
+	q := we
+	for n := 0; n < 6; n++ {
+		for q < len(t) && q-we < 60 && !isWordByte(t[q]) && t[q] != '\n' {
+			q++
+		}
+		if q >= len(t) {
+			return 0, 0, s.more(p, q)
+		}
+		if q-we >= 60 || t[q] == '\n' {
+			return 0, 0, false
+		}
+		e := readWord(t, q)
+		if e >= len(t) && s.more(p, e) {
+			return 0, 0, true
+		}
+		word := strings.ToLower(string(t[q:e]))
+		if hk == 'n' {
+			if word != "letters" && word != "characters" && word != "letter" && word != "chars" {
+				return 0, 0, false
+			}
+			want, isNum := numberWords[w]
+			if !isNum {
+				for _, c := range w {
+					want = want*10 + int(c-'0')
+				}
+			}
+			for _, sec := range s.k.acrostic {
+				if len(sec) == want {
+					return hintLength, e, false
+				}
+			}
+			return 0, 0, false
+		}
+		if hintFiller[word] || word == "letters" {
+			q = e
+			continue
+		}
+		if e-q == 1 && (t[q]|0x20) >= 'a' && (t[q]|0x20) <= 'z' {
+			c := t[q] | 0x20
+			for _, sec := range s.k.acrostic {
+				if hk == 'f' && sec[0] == c {
+					return hintFirst, e, false
+				}
+				if hk == 'l' && sec[len(sec)-1] == c {
+					return hintLast, e, false
+				}
+			}
+		}
+		return 0, 0, false
+	}
+	return 0, 0, false
+}
+
 // acrosticAt: at a line start, the first letter of the line (after indentation and a list marker) extends the
 // acrostic of the output; a finding when the first letters of consecutive lines spell a canary.
 func (s *scanner) acrosticAt(p int) bool {
@@ -263,6 +358,14 @@ func (s *scanner) leakWords(p int) bool {
 			ngramEnd = end
 		}
 	}
+	hintKind, hintEnd := 0, 0
+	if len(k.acrostic) > 0 && !s.hintFired {
+		var undecided bool
+		hintKind, hintEnd, undecided = s.hintAt(p, we)
+		if undecided {
+			return false
+		}
+	}
 	phraseW, phraseEnd, phraseUndecided := 0.0, 0, false
 	if k.cfg.Leak.Phrases && !s.phraseFired {
 		phraseW, phraseEnd, phraseUndecided = s.phraseAt(p)
@@ -271,6 +374,16 @@ func (s *scanner) leakWords(p int) bool {
 		}
 	}
 	// decided: now change state
+	if hintKind != 0 {
+		if s.hintStart < 0 {
+			s.hintStart = p
+		}
+		s.hints |= hintKind
+		if s.hints&(s.hints-1) != 0 { // two different true hints about one secret
+			s.hintFired = true
+			s.add(Finding{Check: CheckPromptLeak, Type: "canary_hints", Start: s.hintStart, End: hintEnd, Score: 1})
+		}
+	}
 	for _, sec := range k.near {
 		if nearWord(t[p:we], sec) && !(we-p >= len(sec) && equalFoldASCII(t[p:p+len(sec)], sec)) {
 			s.add(Finding{Check: CheckPromptLeak, Type: "canary_inflected", Start: p, End: we, Score: 1, Replace: redactedText, CanRedact: true})

@@ -58,6 +58,7 @@ func FuzzSkipMatchesVisitAll(f *testing.F) {
 	}
 	f.Add("You are a helpful customer-support assistant for Acme Corp. Answer questions about orders", int64(3))
 	f.Add("Elbow ... pizza! the e e e the h\nhttp://x.y/?a=b www.a.b javascript:x [a]: http://q.r\n[a]", int64(5))
+	f.Add("Zany\nEvery\nNice\nIdea\nTakes\nHope: it ends with the letter h, six letters; htinez, Zeniths, 7a656e697468", int64(9))
 	ks := skipConfigs(f)
 	f.Fuzz(func(t *testing.T, text string, seed int64) {
 		if len(text) > 4096 {
