@@ -24,16 +24,21 @@
 //
 // # Notes
 //
-//   - zstd runs with decoder concurrency 1 (synchronous, no goroutines, which never run between
-//     proxy-wasm callbacks anyway) and the encoder uses EncodeAll with concurrency 1, which is also
-//     synchronous; the streaming zstd Writer would start goroutines and is not used.
+//   - No goroutines: zstd is decoded with klauspost's one-shot Decoder.DecodeAll and encoded with
+//     Encoder.EncodeAll, both with a nil reader/writer and concurrency 1. Neither the streaming Reader nor
+//     the streaming Writer is referenced, so no `go` statement is reachable and TinyGo's
+//     -scheduler=none compiles the package (it refuses any goroutine start left after optimisation).
 //   - Every call builds a fresh decompressor; compressed LLM bodies are rare enough that caching
 //     state across requests is not worth the memory it would pin.
 //   - Encode favours speed and low memory (gzip and deflate use klauspost's stateless compressor, ~1 KiB
 //     of allocations instead of ~800 KiB for level 1; zstd fastest): compute inside wasm is 3-9x slower
 //     than native, and every allocation is GC work.
-//   - The brotli decoder is a copy of github.com/andybalholm/brotli's decoder (internal/brotli): the
-//     upstream package imports net/http, which makes a wasm module unloadable on Envoy and Kong.
+//   - br is decoded by github.com/dsnet/compress/brotli (decoder only; it imports no network or file
+//     APIs, unlike github.com/andybalholm/brotli, whose net/http helper makes a module unloadable on
+//     Envoy and Kong). That decoder reports corrupt input by panic and recover, and TinyGo cannot
+//     recover on WebAssembly (a corrupt stream would trap the VM), so TinyGo builds do not decode br:
+//     Decode returns ErrUnsupported for it (the filter's on_error path, reason
+//     unsupported_content_encoding) and AcceptEncoding never offers it. See codec_br*.go.
 package body
 
 import (
@@ -48,8 +53,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/wasmguard/wasmguard/sdk/body/internal/brotli"
 )
 
 // ErrTooLarge is returned (wrapped) when the decoded body would exceed the limit.
@@ -76,7 +79,11 @@ func Codings(contentEncoding string) ([]string, error) {
 			continue
 		case "x-gzip":
 			c = "gzip"
-		case "gzip", "deflate", "br", "zstd":
+		case "gzip", "deflate", "zstd":
+		case "br":
+			if !brotliSupported {
+				return nil, fmt.Errorf("%w %q (not in TinyGo builds)", ErrUnsupported, c)
+			}
 		default:
 			return nil, fmt.Errorf("%w %q", ErrUnsupported, c)
 		}
@@ -141,23 +148,51 @@ func decodeOne(coding string, data []byte, limit int64) ([]byte, error) {
 			r = fr
 		}
 	case "br":
-		r = brotli.NewReader(bytes.NewReader(data))
-	case "zstd":
-		zr, err := zstd.NewReader(bytes.NewReader(data),
-			zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(maxZstdWindow))
-		if err != nil {
+		var err error
+		if r, err = newBrotliReader(data); err != nil {
 			return nil, err
 		}
-		defer zr.Close()
-		r = zr
+	case "zstd":
+		return decodeZstd(data, limit)
 	}
 	return readLimited(r, limit, len(data))
 }
 
 // maxZstdWindow is the largest zstd window accepted: RFC 9659 limits the "zstd" HTTP content coding to
-// 8 MiB windows, and a larger declared window would make the decoder reserve that much wasm memory.
+// 8 MiB windows.
 const maxZstdWindow = 8 << 20
+
+// decodeZstd decodes every frame of data in one call (Decoder.DecodeAll, synchronous: no goroutine is
+// reachable from it). The decoder stops a frame once its output passes the limit (after at most one
+// 128 KiB block) and refuses frames whose declared content size is larger.
+//
+// klauspost caps the accepted window at the decoded-size limit, so a small body compressed by a
+// streaming encoder that declares, say, a 2 MiB window would be refused under a 1 MiB limit. The limit
+// handed to the decoder is therefore raised to the first frame's declared window (at most 8 MiB); the
+// output is checked against the caller's limit afterwards. DecodeAll writes the window into the output
+// itself, so a large declared window costs no memory beyond the bounded output.
+func decodeZstd(data []byte, limit int64) ([]byte, error) {
+	decLimit := uint64(limit)
+	var h zstd.Header
+	if h.Decode(data) == nil && h.WindowSize > decLimit && h.WindowSize <= maxZstdWindow {
+		decLimit = h.WindowSize
+	}
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderMaxMemory(decLimit))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	guess := min(int64(len(data))*4, limit+1, 4<<20)
+	out, err := d.DecodeAll(data, make([]byte, 0, max(guess, 512)))
+	if errors.Is(err, zstd.ErrDecoderSizeExceeded) || (err == nil && int64(len(out)) > limit) {
+		return nil, ErrTooLarge
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
 // isZlib reports whether data starts with a valid zlib header (RFC 1950: CM 8, window <= 32 KiB,
 // header checksum), which a raw deflate stream practically never does.
@@ -225,8 +260,8 @@ func encodeOne(coding string, data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := enc.EncodeAll(data, make([]byte, 0, len(data)/2+64))
-		return out, enc.Close()
+		// No Close: it finishes a streaming Writer (which starts goroutines) and there is no stream here.
+		return enc.EncodeAll(data, make([]byte, 0, len(data)/2+64)), nil
 	}
 	if err != nil {
 		return nil, err

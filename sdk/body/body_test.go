@@ -17,6 +17,9 @@ import (
 //	chat.json.rawdeflate  python3 zlib.compressobj(6, DEFLATED, -15) (raw deflate as some clients send it)
 //	chat.json.br          libbrotlienc BrotliEncoderCompress(quality 11, lgwin 22, TEXT)
 //	zeros16m.gz, zeros64m.zst, zeros64m.br: 16/64 MiB of zero bytes (decompression bombs)
+//	chat.json.stream.zst  zstd -3 from stdin (zstd 1.5.4): no content size, declares a 2 MiB window
+//	zeros64m.stream.zst   64 MiB of zeros, zstd -3 from stdin: a bomb with no content size, 2 MiB window
+//	chat.json.w16m.zst    zstd -19 --long=24: declares a 16 MiB window (past RFC 9659's 8 MiB)
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)
@@ -33,6 +36,8 @@ func TestDecodeFixtures(t *testing.T) {
 		{"x-gzip", "chat.json.gz"},
 		{"GZIP", "chat.json.gz"},
 		{"zstd", "chat.json.zst"},
+		{"zstd", "chat.json.stream.zst"},
+		{"zstd, zstd", "chat.json.zst.zst"},
 		{"deflate", "chat.json.zlib"},
 		{"deflate", "chat.json.rawdeflate"},
 		{"br", "chat.json.br"},
@@ -41,7 +46,17 @@ func TestDecodeFixtures(t *testing.T) {
 		{" identity , gzip ", "chat.json.gz"},
 	} {
 		t.Run(tc.enc+"/"+tc.file, func(t *testing.T) {
-			got, err := Decode(tc.enc, fixture(t, tc.file), 1<<20)
+			in := []byte(nil)
+			if tc.file == "chat.json.zst.zst" { // two layers: zstd applied to the zstd CLI's output
+				var err error
+				if in, err = Encode("zstd", fixture(t, "chat.json.zst")); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				in = fixture(t, tc.file)
+			}
+			// 64 KiB: below the 2 MiB window chat.json.stream.zst declares
+			got, err := Decode(tc.enc, in, 64<<10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +70,7 @@ func TestDecodeFixtures(t *testing.T) {
 func TestDecodeLimit(t *testing.T) {
 	plain := fixture(t, "chat.json")
 	// exactly at the limit passes, one byte less fails
-	for _, tc := range []struct{ enc, file string }{{"gzip", "chat.json.gz"}, {"br", "chat.json.br"}, {"zstd", "chat.json.zst"}, {"deflate", "chat.json.zlib"}, {"", "chat.json"}} {
+	for _, tc := range []struct{ enc, file string }{{"gzip", "chat.json.gz"}, {"br", "chat.json.br"}, {"zstd", "chat.json.zst"}, {"zstd", "chat.json.stream.zst"}, {"deflate", "chat.json.zlib"}, {"", "chat.json"}} {
 		if _, err := Decode(tc.enc, fixture(t, tc.file), int64(len(plain))); err != nil {
 			t.Errorf("%s at the limit: %v", tc.enc, err)
 		}
@@ -67,8 +82,8 @@ func TestDecodeLimit(t *testing.T) {
 }
 
 func TestDecodeBombs(t *testing.T) {
-	for _, tc := range []struct{ enc, file string }{{"gzip", "zeros16m.gz"}, {"zstd", "zeros64m.zst"}, {"br", "zeros64m.br"}} {
-		t.Run(tc.enc, func(t *testing.T) {
+	for _, tc := range []struct{ enc, file string }{{"gzip", "zeros16m.gz"}, {"zstd", "zeros64m.zst"}, {"zstd", "zeros64m.stream.zst"}, {"br", "zeros64m.br"}} {
+		t.Run(tc.file, func(t *testing.T) {
 			_, err := Decode(tc.enc, fixture(t, tc.file), 1<<20)
 			if !errors.Is(err, ErrTooLarge) {
 				t.Fatalf("err = %v, want ErrTooLarge", err)
@@ -77,6 +92,16 @@ func TestDecodeBombs(t *testing.T) {
 				t.Fatalf("error text %q", err)
 			}
 		})
+	}
+}
+
+// A zstd frame declaring a window past RFC 9659's 8 MiB is refused as corrupt, whatever the limit.
+func TestDecodeZstdWindowTooLarge(t *testing.T) {
+	for _, limit := range []int64{64 << 10, 64 << 20} {
+		_, err := Decode("zstd", fixture(t, "chat.json.w16m.zst"), limit)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("limit %d: err = %v, want ErrCorrupt", limit, err)
+		}
 	}
 }
 
