@@ -54,7 +54,10 @@ type tokenEntry struct {
 
 const tokenTableBits = 10
 
-var tokenTable = func() (t [1 << tokenTableBits]tokenEntry) {
+// It is built behind a pointer: a 1024-entry array returned by value becomes a 4,000-local function in
+// TinyGo's output that wasm-opt -Oz needs over ten minutes and 5 GB to optimise.
+var tokenTable = func() *[1 << tokenTableBits]tokenEntry {
+	t := new([1 << tokenTableBits]tokenEntry)
 	merged := map[string]uint16{}
 	for cls, words := range tokenWords {
 		for _, w := range words {
