@@ -26,6 +26,7 @@ func TestPIIBypassesInWasm(t *testing.T) {
 		{"anthropic metadata user_id", "/v1/messages", `{"model":"claude-sonnet-4","max_tokens":10,"metadata":{"user_id":"` + email + `"},"messages":[{"role":"user","content":"hi"}]}`},
 		{"anthropic tool description", "/v1/messages", `{"model":"claude-sonnet-4","max_tokens":10,"tools":[{"name":"send","description":"cc ` + email + `","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}`},
 		{"gemini inlineData text", "/v1beta/models/gemini-2.0-flash:generateContent", `{"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"text/plain","data":"` + blob + `"}}]}]}`},
+		{"chat unknown fields", "/v1/chat/completions", `{"model":"gpt-4o","future_field":"` + email + `","web_search_options":{"user_location":{"approximate":{"city":"mail ` + email + `"}}},"messages":[{"role":"user","content":"hi","note":"` + email + `"}]}`},
 		{"responses Content", "/v1/responses", `{"model":"gpt-4.1","input":[{"role":"user","content":"hi","Content":"mail ` + email + `"}]}`},
 	}
 	for _, c := range cases {

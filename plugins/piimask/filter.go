@@ -146,7 +146,7 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 	h.s.Format = llm.DetectFormat(h.s.Info.Path, plain)
 	// Generic: a body of no known format (embeddings, moderation, tool servers...) has every JSON string as a
 	// segment, read by the same parser; a body sdk/llm refuses is never read by another one.
-	req, err := h.x.ParseRequest(h.s.Format, plain, llm.Options{Path: h.s.Info.Path, Generic: true})
+	req, err := h.x.ParseRequest(h.s.Format, plain, llm.Options{Path: h.s.Info.Path, Generic: true, Residual: true})
 	if err != nil {
 		// any parse error, sentinel or not (sdk/filter doc): the client's body
 		return h.fail(telemetry.ReasonRequestBodyUnparseable, err)

@@ -143,3 +143,27 @@ func TestDuplicateKeysReject(t *testing.T) {
 		t.Errorf("good: %v", err)
 	}
 }
+
+// TestResidual: with Options.Residual every string no segment covers is a metadata segment (for PII filters),
+// except ids, enum words, binary payloads and data: URLs.
+func TestResidual(t *testing.T) {
+	body := []byte(`{"model":"gpt-4o","future":"jane@example.com","messages":[{"role":"user","content":"hi","x":{"y":["a"]}},` +
+		`{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA","detail":"low"}}]}]}`)
+	req, err := ParseRequestWith(FormatOpenAIChat, body, Options{Residual: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range req.Segments {
+		got = append(got, segLine(s))
+	}
+	want := `0/-1 user user "hi"|-1/-1  metadata "jane@example.com" path=future|-1/-1  metadata "a" path=messages[0].x.y[0]`
+	if strings.Join(got, "|") != want {
+		t.Errorf("segments %q", got)
+	}
+	checkLocs(t, body, req.Segments)
+	req, _ = ParseRequest(FormatOpenAIChat, body)
+	if len(req.Segments) != 1 {
+		t.Errorf("without the option: %d segments", len(req.Segments))
+	}
+}

@@ -200,10 +200,10 @@ func (p *reqParser) responsesItem(s *segs, item val, i int) error {
 	}
 }
 
-// idKey reports whether an object key names one of idKeys exactly.
+// idKey reports whether an object key names one of idKeys, exactly or folded.
 func idKey(b []byte, k val) bool {
 	for _, n := range idKeys {
-		if keyIs(b, k, n) {
+		if keyFold(b, k, n) {
 			return true
 		}
 	}

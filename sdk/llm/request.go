@@ -37,6 +37,9 @@ type Options struct {
 	// body is one user segment (Encoding raw), each form value one (Encoding form, Path the field name). A JSON
 	// body is parsed as JSON whatever the Content-Type says (upstreams do).
 	ContentType string
+	// Residual adds every string of a known-format body that no segment covers as a metadata segment (residual.go):
+	// fields this package does not know still reach a PII filter. It costs a second walk over the body.
+	Residual bool
 }
 
 // DuplicateKeys is the policy for objects with duplicate keys (Options.DuplicateKeys).
@@ -117,6 +120,9 @@ func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("parse %s request: %w", f, inputErr(err))
+	}
+	if o.Residual {
+		p.residual(r)
 	}
 	if p.req.Model == "" && o.Path != "" {
 		p.req.Model = ModelFromPath(o.Path)
@@ -473,4 +479,5 @@ func (s *segs) leavesExcept(v val, msg, part int, role string, prov Provenance, 
 }
 
 // idKeys are members whose string values identify or classify an item rather than carry text.
-var idKeys = []string{"type", "id", "call_id", "status", "role", "object", "file_id", "tool_use_id", "mime_type", "media_type"}
+var idKeys = []string{"type", "id", "call_id", "tool_call_id", "status", "role", "object", "file_id", "tool_use_id",
+	"mime_type", "mimeType", "media_type"}

@@ -35,7 +35,7 @@ func (c *sameViewCase) body() []byte {
 }
 
 func (c *sameViewCase) opts() Options {
-	o := Options{Path: c.Path, ContentType: c.ContentType}
+	o := Options{Path: c.Path, ContentType: c.ContentType, Residual: true} // the view of a PII filter
 	if c.Options["duplicate_keys"] == "reject" {
 		o.DuplicateKeys = DuplicateKeysReject
 	}
