@@ -407,4 +407,3 @@ func benchWasm(b *testing.B, n int) {
 
 func BenchmarkWasmRequest4K(b *testing.B)  { benchWasm(b, 4<<10) }
 func BenchmarkWasmRequest64K(b *testing.B) { benchWasm(b, 64<<10) }
-
