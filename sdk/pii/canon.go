@@ -44,15 +44,6 @@ func (v *view) copyIdentity(text []byte, s, e int) {
 	}
 }
 
-// popTo removes the trailing canonical bytes that came from original offsets >= o.
-func (v *view) popTo(o int) {
-	k := len(v.buf)
-	for k > 0 && int(v.start[k-1]) >= o {
-		k--
-	}
-	v.buf, v.start, v.end = v.buf[:k], v.start[:k], v.end[:k]
-}
-
 // span maps the canonical span [s, e) back to the original text.
 func (v *view) span(s, e int) (int, int) { return int(v.start[s]), int(v.end[e-1]) }
 
@@ -481,33 +472,6 @@ func digitRun(text []byte, s int) (int, bool) {
 		digits == 9 && groups == 3 && shape[0] == 3 && shape[1] == 2 && shape[2] == 4 || // SSN
 		digits == 10 && groups == 3 && shape[0] == 3 && shape[1] == 3 && shape[2] == 4 // NANP phone
 	return e, ok
-}
-
-// runStart walks back from a separator at p (after a digit) to the first group of its run.
-func runStart(text []byte, p int) int {
-	s := p
-	for s > 0 && (isDigit(text[s-1]) || isUpper(text[s-1])) && p-s <= 8 {
-		s--
-	}
-	for hops := 0; hops < 12 && s > 0; hops++ {
-		// a separator (up to 7 bytes) ending at s, after a group
-		k := s - 1
-		for k > 0 && s-k <= 7 && !isAlnum(text[k-1]) {
-			k--
-		}
-		if k <= 0 || s-k > 7 || !isDigit(text[k-1]) && !isUpper(text[k-1]) {
-			break
-		}
-		if se, _, _ := sepAt(text, k); se != s {
-			break
-		}
-		g := k
-		for g > 0 && (isDigit(text[g-1]) || isUpper(text[g-1])) && k-g <= 8 {
-			g--
-		}
-		s = g
-	}
-	return s
 }
 
 // atHint is the cheap test before atFormAt at a trigger byte c at i: the next bytes can begin an at spelling.

@@ -249,7 +249,7 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
 				next = e
 				handled = true
 			case kDigit:
-				// shortNumber inlined by hand (a call per number is costly in wasm)
+				// short numbers that cannot start an entity, rejected inline (a call per number is costly in wasm)
 				e := i + 1
 				for e < n && wordTab[text[e]] {
 					e++
@@ -396,24 +396,6 @@ func skipLetters(text []byte, i int) (int, bool) {
 		i++
 	}
 	return i, plain
-}
-
-// shortNumber returns the end of a digit word at i that cannot start any entity (fewer than 6 characters, not
-// followed by a separator and more digits, as in "12%", "2023 was", "3 items"), or 0.
-func shortNumber(text []byte, i int) int {
-	e := skipWord(text, i)
-	if e-i >= 6 {
-		return 0
-	}
-	if e < len(text) {
-		switch text[e] {
-		case '.', ':', '-', '/', ' ', '(', ')', '_':
-			if e+1 < len(text) && (isAlnum(text[e+1]) || text[e+1] == '(' || text[e+1] == ':') {
-				return 0
-			}
-		}
-	}
-	return e
 }
 
 func skipWord(text []byte, i int) int {
