@@ -781,8 +781,13 @@ func decodeB64Text(dst, tok []byte) int {
 
 // scanCanonical adds the findings of the canonical view and of decoded base64 tokens to dst[first:].
 // depth bounds the recursion into decoded tokens.
-func (s *Scanner) scanCanonical(text []byte, dst []Match, first, depth int) []Match {
+// hint is the byte scanner's report that text may hold an ASCII form; without it (and without a rune to fold)
+// the ASCII finder does not run.
+func (s *Scanner) scanCanonical(text []byte, dst []Match, first, depth int, hint bool) []Match {
 	v1, ok1 := runeView(text)
+	if !ok1 && !hint {
+		return dst
+	}
 	base := text
 	if ok1 {
 		base = v1.buf
@@ -802,7 +807,7 @@ func (s *Scanner) scanCanonical(text []byte, dst []Match, first, depth int) []Ma
 			}
 			v = &v2
 		}
-		ms := s.scanBuiltin(v.buf, nil)
+		ms, _ := s.scanBuiltin(v.buf, nil)
 		for _, m := range ms {
 			m.Start, m.End = v.span(m.Start, m.End)
 			m.Secret = m.Type.IsSecret()
@@ -817,8 +822,8 @@ func (s *Scanner) scanCanonical(text []byte, dst []Match, first, depth int) []Ma
 			if k < 0 {
 				continue
 			}
-			inner := s.scanBuiltin(buf[:k], nil)
-			inner = s.scanCanonical(buf[:k], inner, 0, depth+1)
+			inner, h := s.scanBuiltin(buf[:k], nil)
+			inner = s.scanCanonical(buf[:k], inner, 0, depth+1, h)
 			if len(inner) == 0 {
 				continue
 			}

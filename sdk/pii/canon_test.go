@@ -23,6 +23,17 @@ func TestCanonicalSpans(t *testing.T) {
 		{"b64 bXkgZW1haWwgaXMgamFuZS5kb2VAZXhhbXBsZS5jb20= ok", "EMAIL", "bXkgZW1haWwgaXMgamFuZS5kb2VAZXhhbXBsZS5jb20="},
 		{"ZWSP before \u200b4111 1111 1111 1111\u200b after", "CREDIT_CARD", "4111 1111 1111 1111"},
 	}
+	// every case at every alignment of the byte scanner's 8-byte words, after prose and after code
+	var shifted []struct{ text, typ, value string }
+	for _, c := range cases {
+		for k := 0; k < 17; k++ {
+			for _, pre := range []string{"the quick brown fox jumps. ", "x=1; "} {
+				p := strings.Repeat("ab ", k/3) + strings.Repeat("z", k%3) + " " + pre
+				shifted = append(shifted, struct{ text, typ, value string }{p + c.text, c.typ, c.value})
+			}
+		}
+	}
+	cases = append(cases, shifted...)
 	for _, c := range cases {
 		ms := s.ScanString(c.text, nil)
 		if len(ms) != 1 || ms[0].Name() != c.typ || c.text[ms[0].Start:ms[0].End] != c.value {

@@ -127,8 +127,9 @@ var littleEndian = func() bool {
 // text and reported with their original span (see canon.go).
 func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 	first := len(dst)
-	dst = s.scanBuiltin(text, dst)
-	dst = s.scanCanonical(text, dst, first, 0)
+	var hint bool
+	dst, hint = s.scanBuiltin(text, dst)
+	dst = s.scanCanonical(text, dst, first, 0, hint)
 	if len(s.custom) > 0 {
 		dst = s.scanCustom(text, dst, first)
 	}
@@ -139,21 +140,30 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 // Values written differently (see Scan) are missed; it exists to measure what the canonical pass costs.
 func (s *Scanner) ScanPlain(text []byte, dst []Match) []Match {
 	first := len(dst)
-	dst = s.scanBuiltin(text, dst)
+	dst, _ = s.scanBuiltin(text, dst)
 	if len(s.custom) > 0 {
 		dst = s.scanCustom(text, dst, first)
 	}
 	return dst
 }
 
-// scanBuiltin is the byte scanner of the built-in types over text as it is.
-func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
+// scanBuiltin is the byte scanner of the built-in types over text as it is. It also reports whether the text
+// may hold a value written differently in ASCII (an at spelling, a bracket, a digit group with an unusual
+// separator, an IBAN head with a dash, a long token that may be base64): only then does the canonical pass
+// look for ASCII forms (canon.go). The checks sit where the scanner stops anyway, plus one trigram test (" at")
+// in its word-at-a-time skip loop.
+func (s *Scanner) scanBuiltin(text []byte, dst []Match) ([]Match, bool) {
 	lastEnd := 0
 	n := len(text)
 	i := 0
+	var tri uint64 // " at" seen in the skip loop
+	hint := false
 	for i < n {
 		// Fast path: lower-case letters, blanks and plain punctuation never start an entity by themselves.
-		if quiet[text[i]] {
+		if c := text[i]; quiet[c] {
+			if hintQuiet[c] && !hint {
+				hint = quietHint(text, i)
+			}
 			i++
 			// Word at a time (SWAR): 8 bytes per step while none of them can be a trigger byte, then jump
 			// straight to the first candidate. No calls, one bounds check per word.
@@ -165,9 +175,17 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
 						(swarK*(127+0x3B)-t)&(t+swarK*(127-0x2A)) |
 						(swarK*(127+0x60)-t)&(t+swarK*(127-0x3C)) |
 						(swarK*(127+0x80)-t)&(t+swarK*(127-0x7A))) &^ x & swarHigh
+					// " at" (any case) at bytes 0-5; bytes 6-7 are looked at one by one below. The zero-byte
+					// test is the cheap one: it may flag a byte above a real match, which only costs a look.
+					xl := x | swarK*0x20
+					vs, va, vt := x^(swarK*' '), xl^(swarK*'a'), xl^(swarK*'t')
+					tri |= ((vs - swarK) &^ vs) & (((va - swarK) &^ va) >> 8) & (((vt - swarK) &^ vt) >> 16) & swarHigh
 					if r != 0 {
 						i += bits.TrailingZeros64(r) >> 3
 						break
+					}
+					if b := byte(x >> 48); b == ' ' || b|0x20 == 'a' || byte(x>>56) == ' ' {
+						hint = hint || atAcross(text, i+6)
 					}
 					i += 8
 				}
@@ -221,6 +239,9 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
 				// upper case, digit or '_' inside the word: a mixed token (ghp_..., sk_live_..., camelCase)
 				e, _ := skipLetters(text, ws)
 				next = e
+				if e-ws >= minB64Token {
+					hint = true // base64? (base64 of text seldom holds '+' or '/', so its words are long)
+				}
 				handled = true
 				if atStart && letterCandidate(text, ws, e, false) {
 					m, ok = s.letterToken(text, ws)
@@ -241,6 +262,9 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
 				// the word is measured once here and handed to letterToken directly (dispatch would
 				// measure it again)
 				e, plain := skipLetters(text, i)
+				if !hint && !plain && (e-i >= minB64Token || e-i >= 4 && isUpper(text[i]) && isUpper(text[i+1]) && isDigit(text[i+2]) && isDigit(text[i+3]) && digitHint(text, i, e)) {
+					hint = true
+				}
 				if (i > 0 && wordTab[text[i-1]]) || !letterCandidate(text, i, e, plain) {
 					i = e
 					continue
@@ -253,6 +277,9 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
 				e := i + 1
 				for e < n && wordTab[text[e]] {
 					e++
+				}
+				if !hint && (e-i >= minB64Token || digitHint(text, i, e)) {
+					hint = true
 				}
 				if e-i < 6 {
 					if e >= n {
@@ -273,6 +300,9 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
 				}
 			}
 			if !handled {
+				if c := text[i]; c == '@' && !hint && atSpacedOrDots(text, i) || c == '(' && i+1 < n && (text[i+1]|0x20 == 'a' || text[i+1]|0x20 == 'd' || text[i+1] == '@' || text[i+1] == '.') {
+					hint = true
+				}
 				m, ok, next = s.dispatch(text, i, lastEnd)
 			}
 		}
@@ -285,7 +315,103 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) []Match {
 		}
 		i = next
 	}
-	return dst
+	return dst, hint || tri != 0
+}
+
+// hintQuiet flags the quiet bytes that can begin an ASCII form: a blank (" at ") and opening brackets.
+var hintQuiet = func() (t [256]bool) {
+	for _, c := range []byte(" [{<\\|\n\t") {
+		t[c] = true
+	}
+	return t
+}()
+
+// quietHint: text[i] (a quiet byte of hintQuiet) may begin an at spelling, or separates digit groups unusually.
+func quietHint(text []byte, i int) bool {
+	n := len(text)
+	if i+2 >= n {
+		return false
+	}
+	c, nb := text[i], text[i+1]
+	switch c {
+	case ' ':
+		return nb|0x20 == 'a' && text[i+2]|0x20 == 't' || i > 0 && isDigit(text[i-1]) && (nb == ' ' || nb == '-' || nb == '/' || nb == '.' || nb == '_' || nb == '|' || nb == '\t')
+	case '[', '{', '<':
+		return nb|0x20 == 'a' || nb|0x20 == 'd' || nb == '@' || nb == '.' || nb == ' '
+	}
+	// '|', '\\', line break, tab between digits ('/' is judged with its digit word: digitHint)
+	return i > 0 && isDigit(text[i-1]) && (isDigit(nb) || nb == '\r' || nb == '\n' || nb == ' ')
+}
+
+// atAcross: " at" starts at one of text[p], text[p+1] (the last two bytes of a skipped word).
+func atAcross(text []byte, p int) bool {
+	for k := p; k < p+2 && k+2 < len(text); k++ {
+		if text[k] == ' ' && text[k+1]|0x20 == 'a' && text[k+2]|0x20 == 't' {
+			return true
+		}
+	}
+	return false
+}
+
+// digitHint: the digit word text[i:e] is followed by an unusual separator of digit groups, or holds '_'
+// between digits, or is an IBAN head followed by a separator.
+func digitHint(text []byte, i, e int) bool {
+	n := len(text)
+	if e+1 < n {
+		c, nb := text[e], text[e+1]
+		switch c {
+		case '/', '|', '\\', '\t':
+			// 4111/1111, 536/22/8726 (not 12/05)
+			if e-i >= 3 && (isDigit(nb) && e+2 < n && isDigit(text[e+2]) || nb == ' ') {
+				return true
+			}
+		case '.':
+			// 4111.1111 (not 3.14, 10.0.0.1, 192.168.1.1)
+			if e-i >= 4 && e+4 < n && isDigit(nb) && isDigit(text[e+2]) && isDigit(text[e+3]) && isDigit(text[e+4]) {
+				return true
+			}
+		case '\n', '\r':
+			return true
+		case ' ':
+			if nb == ' ' || nb == '-' || nb == '/' || nb == '.' || nb == '_' || nb == '|' || nb == '\t' {
+				return true
+			}
+		case '-':
+			if nb == ' ' || isUpper(text[i]) {
+				return true
+			}
+		}
+	}
+	for k := i + 1; k < e; k++ {
+		if text[k] == '_' {
+			return true
+		}
+	}
+	return false
+}
+
+// atSpacedOrDots: the '@' at i has a blank beside it, or its domain goes on with a dot spelling
+// ("jane@example dot com").
+func atSpacedOrDots(text []byte, i int) bool {
+	n := len(text)
+	if i > 0 && text[i-1] == ' ' || i+1 < n && text[i+1] == ' ' {
+		return true
+	}
+	e := i + 1
+	for e < n && (isAlnum(text[e]) || text[e] == '.' || text[e] == '-') {
+		e++
+	}
+	if e+1 >= n {
+		return false
+	}
+	switch text[e] {
+	case '[', '(', '{', '<':
+		return true
+	case ' ':
+		nb := text[e+1]
+		return nb|0x20 == 'd' || nb == '.' || nb == '[' || nb == '(' || nb == '{' || nb == '<'
+	}
+	return false
 }
 
 // dispatch tries the detectors triggered by text[i] (by byte class).
