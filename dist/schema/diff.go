@@ -455,3 +455,66 @@ func (g *gen) object(s M, depth int) any {
 	}
 	return out
 }
+
+// DifferentialCombined is Differential for the combined module's configuration ({"promptguard": {...}, ...}):
+// each filter's key is absent, null, a generated config of that filter or a wrong type, sometimes with an unknown
+// stage key; parse is the combined module's own Configure.
+func DifferentialCombined(seed uint64, n int, parse func([]byte) error) (Stats, error) {
+	var st Stats
+	s, err := compileCombined()
+	if err != nil {
+		return st, err
+	}
+	gens := map[string]*gen{}
+	docs := map[string]M{}
+	for i, f := range Filters {
+		docs[f], _ = For(f)
+		gens[f] = newGen(docs[f], seed+uint64(i)*7919)
+	}
+	r := gens[Filters[0]].r
+	for i := 0; i < n; i++ {
+		cfg := M{}
+		for _, f := range Filters {
+			switch x := r.Float64(); {
+			case x < 0.45:
+			case x < 0.5:
+				cfg[f] = nil
+			case x < 0.53:
+				cfg[f] = "on"
+			default:
+				cfg[f] = gens[f].value(docs[f], 0)
+			}
+		}
+		if r.Float64() < 0.05 {
+			cfg["promptgaurd"] = M{}
+		}
+		raw, err := json.Marshal(cfg)
+		if err != nil {
+			return st, err
+		}
+		serr := Validate(s, raw)
+		perr := parse(raw)
+		if (serr == nil) != (perr == nil) {
+			return st, &Mismatch{Config: raw, SchemaErr: serr, ParserErr: perr, Filter: CombinedName, Seed: seed, Index: uint64(i)}
+		}
+		if serr == nil {
+			st.Valid++
+		} else {
+			st.Invalid++
+		}
+	}
+	return st, nil
+}
+
+// TestDifferentialCombined is the body of the combined module's TestSchemaMatchesParser.
+func TestDifferentialCombined(t *testing.T, n int, parse func([]byte) error) {
+	t.Helper()
+	st, err := DifferentialCombined(1, n, parse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wasmguard: %d generated configs, %d valid, %d invalid, schema and parser agree on all", n, st.Valid, st.Invalid)
+	if st.Valid < n/10 || st.Invalid < n/4 {
+		t.Errorf("generated %d valid and %d invalid configs; want at least %d and %d", st.Valid, st.Invalid, n/10, n/4)
+	}
+}

@@ -517,8 +517,8 @@ func Combined() M {
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
 		"$id":                  BaseURL + "wasmguard.schema.json",
 		"title":                "wasmguard combined module configuration",
-		"description":          "Configuration of dist/wasmguard.wasm (the four filters in one module): each key configures that filter; a filter whose key is absent is off.",
-		"type":                 "object",
+		"description":          "Configuration of dist/wasmguard.wasm (the four filters in one module): each key configures that filter; a filter whose key is absent (or null) is off.",
+		"type":                 []any{"object", "null"},
 		"properties":           props,
 		"additionalProperties": false,
 	}
