@@ -1,67 +1,70 @@
-// Package filter is the proxy-wasm glue every wasmguard filter shares, and the only sdk package that
-// imports proxywasm. It keeps the host-facing parts thin and identical across filters: configuration
-// loading in OnPluginStart, request information, body accumulation, SSE rewriting, local replies,
-// metrics and decision logs. Pure logic lives in the filters' own packages and in sdk/config, sdk/llm,
-// sdk/sse, sdk/body, sdk/reply and sdk/telemetry.
+// Package filter is the proxy-wasm pipeline every wasmguard filter runs in, and the only sdk package that
+// imports proxywasm. A filter is a Stage (plugins/<filter>/filter.go): it configures itself, and per
+// exchange a Handler inspects and decides; the pipeline owns everything host-facing, identically for every
+// filter: callbacks, configuration loading, request information (headers read once per exchange), body
+// accumulation (RequestBody, ResponseBody, SSEStream), Content-Encoding decoding and sdk/llm parsing once per
+// distinct body (Exchange.Decode, ParseRequest, ParseResponse), local replies (once per exchange), callouts,
+// ticks, metrics and decision logs (Decisions), reason codes and statuses (ReasonFor, StatusFor).
 //
-// A filter's glue, in outline:
+// A module runs one stage (its main.go: filter.Run(promptguard.New)) or several in a fixed order
+// (plugins/wasmguard: filter.RunCombined): request callbacks go to the stages in order, response
+// callbacks in reverse order, as in a chain of separate filters; a stage that returns Pause stops the
+// exchange there, and the later stages get the callback when it continues.
 //
-//	type pluginContext struct {
-//		types.DefaultPluginContext
-//		cfg     *config.Routed[Config]
-//		metrics *filter.Metrics
-//		blocked *filter.CounterVec
+// A stage, in outline:
+//
+//	func New() filter.Stage { return &plugin{} }
+//
+//	type plugin struct {
+//		cfg *config.Routed[Config]
+//		dec *filter.Decisions
 //	}
 //
-//	func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-//		cfg, ok := filter.LoadConfig("promptguard", parseConfig) // logs "promptguard: config: ..." on error
-//		if !ok {
-//			return types.OnPluginStartStatusFailed
+//	func (*plugin) Name() string { return "promptguard" }
+//
+//	func (p *plugin) Configure(raw []byte) error { // OnPluginStart; an error refuses the plugin
+//		cfg, err := parseConfig(raw)
+//		if err != nil {
+//			return err
 //		}
-//		p.cfg = cfg
-//		p.metrics = filter.NewMetrics("promptguard") // metrics are defined here, never in init()
-//		p.blocked = p.metrics.CounterVec("blocked_total", "reason")
-//		return types.OnPluginStartStatusOK
+//		p.cfg, p.dec = cfg, filter.NewMetrics("promptguard").Decisions()
+//		return nil
 //	}
 //
-//	type httpContext struct {
-//		types.DefaultHttpContext
-//		p   *pluginContext
+//	func (p *plugin) NewHandler(x *filter.Exchange) filter.Handler { return &handler{p: p, x: x} }
+//
+//	type handler struct {
+//		filter.BaseHandler
+//		p   *plugin
+//		x   *filter.Exchange
 //		s   filter.Stream
 //		cfg *Config
 //		req filter.RequestBody
 //	}
 //
-//	func (h *httpContext) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
-//		h.s.Info = filter.ReadRequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
+//	func (h *handler) OnRequestHeaders(endOfStream bool) filter.Action {
+//		h.s.Info = h.x.RequestInfo(h.p.cfg.Default.ConsumerHeader, h.p.cfg.UsesRoute())
 //		h.cfg, h.s.Rule = h.p.cfg.Select(h.s.Info)
-//		h.s.Format = llm.DetectFormat(h.s.Info.Path, nil)
 //		h.req.Limit = h.cfg.MaxBodyBytes
-//		_ = filter.DropRequestContentLength() // the body may be rewritten later
-//		return types.ActionContinue
+//		return filter.Continue
 //	}
 //
-//	func (h *httpContext) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
+//	func (h *handler) OnRequestBody(bodySize int, endOfStream bool) filter.Action {
 //		raw, step, err := h.req.Collect(bodySize, endOfStream)
-//		return h.request(raw, step, err)
-//	}
-//
-//	func (h *httpContext) OnHttpRequestTrailers(int) types.Action {
-//		raw, step, err := h.req.CollectAtTrailers() // a body that ended with trailers
-//		return h.request(raw, step, err)
-//	}
-//
-//	func (h *httpContext) request(raw []byte, step filter.Step, err error) types.Action {
 //		switch {
-//		case err != nil: // filter.ErrBodyTooLarge, filter.ErrBodyUnreadable, host errors
+//		case err != nil: // ErrBodyTooLarge, ErrBodyUnreadable, host errors
 //			return h.s.FailRequest("promptguard", h.cfg.Common, err) // on_error and monitor mode
 //		case step == filter.StepMore:
-//			return types.ActionPause
+//			return filter.Pause
 //		case step == filter.StepSkip:
-//			return types.ActionContinue
+//			return filter.Continue
 //		}
-//		... decode (sdk/body), inspect, maybe filter.ReplaceRequestBody(newBody) or h.s.Reply(403, ...) ...
-//		return types.ActionContinue
+//		enc, _ := h.s.Info.Header("content-encoding")
+//		plain, err := h.x.Decode(enc, raw, h.cfg.MaxBodyBytes)
+//		...
+//		req, err := h.x.ParseRequest(format, plain, llm.Options{Path: h.s.Info.Path}) // shared: do not modify
+//		... inspect, then h.p.dec.Log(decision) and maybe filter.ReplaceRequestBody(newBody) or h.s.Reply(...)
+//		return filter.Continue
 //	}
 //
 // testdata/probe/main.go is a complete filter using every helper; the package's hostsim tests run it
