@@ -309,27 +309,25 @@ func (e *Exchange) ParseResponse(f llm.Format, plain []byte) (*llm.Response, err
 
 // ---- request info ----
 
-// RequestInfo is ReadRequestInfo over the exchange's one read of the request headers (and route name).
-// The result is the stage's own copy.
+// RequestInfo is ReadRequestInfo over the exchange's one read of the request headers (and route name),
+// shared by the stages that read it with the same consumer header: do not modify it.
 func (e *Exchange) RequestInfo(consumerHeader string, withRoute bool) *config.RequestInfo {
 	x := e.x
-	var ri config.RequestInfo
-	found := false
+	var ri *config.RequestInfo
 	for _, m := range x.infos {
 		if m.consumer == consumerHeader {
-			ri, found = *m.ri, true
+			ri = m.ri
 			break
 		}
 	}
-	if !found {
-		r := ReadRequestInfo(consumerHeader, false)
-		x.infos = append(x.infos, infoMemo{consumer: consumerHeader, ri: r})
-		ri = *r
+	if ri == nil {
+		ri = ReadRequestInfo(consumerHeader, false)
+		x.infos = append(x.infos, infoMemo{consumer: consumerHeader, ri: ri})
 	}
-	if withRoute {
-		ri.Route = e.route()
+	if withRoute && ri.Route == "" {
+		ri.Route = e.route() // the same for every stage; a stage that does not match on routes ignores it
 	}
-	return &ri
+	return ri
 }
 
 type infoMemo struct {

@@ -237,9 +237,19 @@ type pending struct {
 	stage int // index of the stage that paused (-1: none)
 }
 
+// maxInline stages are held inside the pipeline itself: a module of up to four stages allocates its
+// per-exchange state in one piece (guest allocations are dear in wasm).
+const maxInline = 4
+
 type pipeline struct {
 	types.DefaultHttpContext
-	x        exchange
+	x      exchange
+	inline struct {
+		handlers [maxInline]Handler
+		views    [maxInline]Exchange
+		reqSeen  [maxInline]phase
+		respSeen [maxInline]phase
+	}
 	handlers []Handler
 	views    []Exchange
 	// reqSeen/respSeen: the last phase each stage got (a stage that paused its headers gets them
@@ -252,8 +262,14 @@ type pipeline struct {
 }
 
 func newPipeline(stages []Stage) *pipeline {
-	p := &pipeline{handlers: make([]Handler, len(stages)), views: make([]Exchange, len(stages)),
-		reqSeen: make([]phase, len(stages)), respSeen: make([]phase, len(stages))}
+	p := &pipeline{}
+	if n := len(stages); n <= maxInline {
+		p.handlers, p.views = p.inline.handlers[:n], p.inline.views[:n]
+		p.reqSeen, p.respSeen = p.inline.reqSeen[:n], p.inline.respSeen[:n]
+	} else {
+		p.handlers, p.views = make([]Handler, n), make([]Exchange, n)
+		p.reqSeen, p.respSeen = make([]phase, n), make([]phase, n)
+	}
 	p.pend.stage = -1
 	for i, s := range stages {
 		p.views[i] = Exchange{x: &p.x, p: p, stage: i}
