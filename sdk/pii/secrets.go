@@ -910,12 +910,65 @@ func isPlaceholderValue(v []byte) bool {
 	if isUUID(v) && v[14] == '1' {
 		return true // a time-based (version 1) UUID is an identifier (time and node), not a random credential
 	}
+	if structuredName(v) {
+		return true
+	}
 	// "password", "my_secret", "secret-key", "password123": the key's own name as its value; a longer word
 	// that merely contains it ("thisismypassword") is a (weak) password
 	if containsSetFold(v, weakPlaceholderSet) && (len(v) <= 12 || containsByte(v, '_') || containsByte(v, '-') || containsByte(v, '.')) {
 		return true
 	}
 	return false
+}
+
+// structuredName reports values that name something rather than hold a secret: a URL, an absolute path, an
+// AWS ARN, a file name (name.ext with a common extension), a versioned artifact (jjwt-jackson-0.11.2,
+// SalesResults-1.2) or a host with a port.
+func structuredName(v []byte) bool {
+	if containsSeq(v, "://") || hasPrefixFold(v, "arn:") || v[0] == '/' && pathChars(v) {
+		return true
+	}
+	if dot := lastIndexByte(v, '.'); dot > 0 && dot < len(v)-1 {
+		if fileExt(v[dot+1:]) {
+			return true
+		}
+	}
+	// -<digits>(.<digits>)+ at the end: a version
+	k := len(v)
+	dots := 0
+	for k > 0 && (isDigit(v[k-1]) || v[k-1] == '.') {
+		if v[k-1] == '.' {
+			dots++
+		}
+		k--
+	}
+	if k > 1 && k < len(v) && v[k-1] == '-' && dots > 0 && v[len(v)-1] != '.' && isAlpha(v[0]) {
+		return true
+	}
+	// host:port
+	if c := lastIndexByte(v, ':'); c > 0 && c < len(v)-1 && isDigits(v[c+1:]) && containsByte(v[:c], '.') {
+		return true
+	}
+	return false
+}
+
+// pathChars: only letters, digits and / _ . - @ (an absolute path, not a regex literal holding a value).
+func pathChars(v []byte) bool {
+	for _, c := range v {
+		if !isAlnum(c) && c != '/' && c != '_' && c != '.' && c != '-' && c != '@' {
+			return false
+		}
+	}
+	return true
+}
+
+func lastIndexByte(b []byte, c byte) int {
+	for k := len(b) - 1; k >= 0; k-- {
+		if b[k] == c {
+			return k
+		}
+	}
+	return -1
 }
 
 func valueLooksSecret(kind int, v []byte, literal bool) bool {
