@@ -150,7 +150,8 @@ type Checker struct {
 	wordBits  *bitFilter // words at which a leak phrase or split-canary word may start; nil: none
 	firstBits *bitFilter // words that start an n-gram of the prompt(s); nil: none
 	pairBits  *bitFilter // pairs of words that start an n-gram
-	acrostic  []string   // letters-only canaries an acrostic (first letters of lines) may spell
+	acrostic  []string   // single-token canaries (letters, digits): acrostics, hints and spelled-out forms of them
+	variants  []variant  // encodings of those, matched as whole words (lower case)
 	near      []string   // single-word canaries of 6+ letters whose inflections/translations count (nearWord)
 	linkish   bool       // exfiltration or markup enabled
 	startBits uint8      // classes that matter at a word start: clsBare (links), clsWord (word filters)
@@ -272,14 +273,14 @@ func Compile(c Config) (*Checker, error) {
 // addCanary adds a canary and the encodings in which a model is asked to smuggle a secret out: reversed,
 // spelled letter by letter (spaces or hyphens), ROT13, base64 and hex. Variants only for a single token of 5+
 // letters/digits (a short one reversed or spelled out is too common), while room is left.
+//
+// The encodings are whole words matched at word starts (the word filters let the skip loop pass over every other
+// word): as canaries their first bytes (a, s, u, ...) would stop the skip loop inside most words.
 func (k *Checker) addCanary(n []byte) {
 	k.addCanaryTyped(n, "canary")
-	if len(k.canaries)+6 > maxCanaries {
-		return
-	}
-	if w := variantWord(n); w != nil {
+	if w := variantWord(n); w != nil && len(k.acrostic) < maxCanaries {
 		for _, v := range canaryVariants(w) {
-			k.addCanaryTyped(normalizeCanary(v.text), "canary_"+v.name)
+			k.variants = append(k.variants, variant{name: "canary_" + v.name, text: strings.ToLower(v.text)})
 		}
 		k.acrostic = append(k.acrostic, string(w))
 		if len(w) >= minNearLen && isLetters(w) {
@@ -359,10 +360,16 @@ func (k *Checker) finish() {
 		k.startBits |= clsWord
 	}
 	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || len(k.near) > 0 || len(k.acrostic) > 0) {
-		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords))
+		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords) + 8*len(k.acrostic))
 		if len(k.acrostic) > 0 {
 			for w := range hintWords {
 				f.add(filterHash([]byte(w)))
+			}
+			for _, w := range k.acrostic {
+				f.add(mixKey(w[0], w[0], 1)) // a spelled-out secret starts with its first letter alone
+			}
+			for _, v := range k.variants {
+				f.add(filterHash([]byte(v.text)))
 			}
 		}
 		for _, w := range k.near {
@@ -411,6 +418,7 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	d.splitCanary = append([][]string(nil), k.splitCanary...)
 	d.splitOf = append([]int(nil), k.splitOf...)
 	d.acrostic = append([]string(nil), k.acrostic...)
+	d.variants = append([]variant(nil), k.variants...)
 	d.near = append([]string(nil), k.near...)
 	joined := strings.Join(systemPrompts, "\n")
 	d.reqNGrams, d.reqNGramPrefix = buildNGrams(joined, d.ngram)

@@ -102,27 +102,16 @@ func variantWord(n []byte) []byte {
 
 type variant struct{ name, text string }
 
-// canaryVariants returns the encodings of w (lower-case letters and digits) a leak takes.
+// canaryVariants returns the encodings of w (lower-case letters and digits) a leak takes, matched as whole words
+// (spelled-out forms: spelledAt).
 func canaryVariants(w []byte) []variant {
 	rev := make([]byte, len(w))
-	for i, c := range w {
-		rev[len(w)-1-i] = c
-	}
-	spaced := make([]byte, 0, 2*len(w))
-	hyph := make([]byte, 0, 2*len(w))
 	rot := make([]byte, len(w))
 	for i, c := range w {
-		if i > 0 {
-			spaced = append(spaced, ' ')
-			hyph = append(hyph, '-')
-		}
-		spaced = append(spaced, c)
-		hyph = append(hyph, c)
-		switch {
-		case c >= 'a' && c <= 'z':
+		rev[len(w)-1-i] = c
+		rot[i] = c
+		if c >= 'a' && c <= 'z' {
 			rot[i] = 'a' + (c-'a'+13)%26
-		default:
-			rot[i] = c
 		}
 	}
 	const hexdig = "0123456789abcdef"
@@ -130,25 +119,70 @@ func canaryVariants(w []byte) []variant {
 	for _, c := range w {
 		hx = append(hx, hexdig[c>>4], hexdig[c&15])
 	}
-	out := []variant{{"reversed", string(rev)}, {"spelled", string(spaced)}, {"spelled", string(hyph)}, {"hex", string(hx)}}
+	out := []variant{{"reversed", string(rev)}, {"hex", string(hx)}}
 	if string(rot) != string(w) {
 		out = append(out, variant{"rot13", string(rot)})
 	}
-	// base64 of the word as written in lower case and capitalised, without padding (a run inside longer text)
-	for _, form := range []string{string(w), strings.ToUpper(string(w[:1])) + string(w[1:])} {
-		if b := base64NoPad(form); len(b) >= 6 {
-			out = append(out, variant{"base64", b[:len(b)-len(b)%4]})
-		}
+	// base64 of the word in lower case, capitalised and upper case (a word ends at '=': no padding)
+	for _, form := range []string{string(w), strings.ToUpper(string(w[:1])) + string(w[1:]), strings.ToUpper(string(w))} {
+		out = append(out, variant{"base64", base64NoPad(form)})
 	}
 	return out
 }
 
+// spelledAt: the secret spelled out from p, one letter or digit at a time with separators ("h u n t e r",
+// "H-U-N-T-E-R", "h.u.n.t.e.r"). end is after its last character.
+func (s *scanner) spelledAt(p int) (typ string, end int, undecided bool) {
+	t := s.text
+	for _, sec := range s.k.acrostic {
+		if lower(t[p]) != sec[0] {
+			continue
+		}
+		q, i := p+1, 1
+		for i < len(sec) {
+			seps := 0
+			for q < len(t) && seps < 3 && (t[q] == ' ' || t[q] == '-' || t[q] == '.' || t[q] == '_' || t[q] == ',' || t[q] == '/') {
+				q++
+				seps++
+			}
+			if q >= len(t) {
+				if s.more(p, q) {
+					return "", 0, true
+				}
+				break
+			}
+			if seps == 0 || lower(t[q]) != sec[i] || q+1 < len(t) && isWordByte(t[q+1]) {
+				break
+			}
+			if q+1 >= len(t) && s.more(p, q+1) {
+				return "", 0, true
+			}
+			q++
+			i++
+		}
+		if i == len(sec) {
+			return "canary_spelled", q, false
+		}
+	}
+	return "", 0, false
+}
+
+// base64NoPad is the standard base64 of s without '=' padding.
 func base64NoPad(s string) string {
 	const enc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	var out []byte
-	for i := 0; i+3 <= len(s); i += 3 {
+	i := 0
+	for ; i+3 <= len(s); i += 3 {
 		v := uint(s[i])<<16 | uint(s[i+1])<<8 | uint(s[i+2])
 		out = append(out, enc[v>>18&63], enc[v>>12&63], enc[v>>6&63], enc[v&63])
+	}
+	switch len(s) - i {
+	case 1:
+		v := uint(s[i]) << 16
+		out = append(out, enc[v>>18&63], enc[v>>12&63])
+	case 2:
+		v := uint(s[i])<<16 | uint(s[i+1])<<8
+		out = append(out, enc[v>>18&63], enc[v>>12&63], enc[v>>6&63])
 	}
 	return string(out)
 }
@@ -201,14 +235,14 @@ const (
 	hintLength
 )
 
-// hintWords are the words a hint starts with (kind: 'f' first letter, 'l' last letter, 'n' a length).
+// hintWords are the words that mark a hint (kind: 'f' first letter follows, 'l' last letter follows, 'n' a
+// length precedes, 'x' "letter": the word before says first / last / a length). Only these uncommon words stop
+// the skip loop; the number or "first"/"last" before them is read backwards.
 var hintWords = map[string]byte{
-	"starts": 'f', "start": 'f', "begins": 'f', "begin": 'f', "starting": 'f', "beginning": 'f', "first": 'f',
-	"ends": 'l', "end": 'l', "ending": 'l', "last": 'l', "final": 'l',
-	"three": 'n', "four": 'n', "five": 'n', "six": 'n', "seven": 'n', "eight": 'n', "nine": 'n', "ten": 'n',
-	"eleven": 'n', "twelve": 'n', "thirteen": 'n', "fourteen": 'n', "fifteen": 'n',
-	"3": 'n', "4": 'n', "5": 'n', "6": 'n', "7": 'n', "8": 'n', "9": 'n', "10": 'n', "11": 'n', "12": 'n',
-	"13": 'n', "14": 'n', "15": 'n',
+	"starts": 'f', "begins": 'f', "starting": 'f', "beginning": 'f',
+	"ends": 'l', "ending": 'l',
+	"letters": 'n', "characters": 'n', "chars": 'n',
+	"letter": 'x',
 }
 
 var numberWords = map[string]int{"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -218,13 +252,44 @@ var numberWords = map[string]int{"three": 3, "four": 4, "five": 5, "six": 6, "se
 var hintFiller = map[string]bool{"with": true, "the": true, "a": true, "an": true, "letter": true, "is": true,
 	"character": true, "of": true, "in": true, "its": true, "it": true, "word": true, "on": true}
 
-// hintAt reads a hint starting with the word t[p:we]; kind is the hint bit when it is true of some secret.
+// prevWord returns the lower-cased word just before p (separated by at most 3 spaces or '-'), at most 9 bytes.
+func prevWord(t []byte, p int) string {
+	q := p
+	for q > 0 && p-q < 3 && (t[q-1] == ' ' || t[q-1] == '-') {
+		q--
+	}
+	e := q
+	for q > 0 && e-q < 10 && isWordByte(t[q-1]) {
+		q--
+	}
+	if q == e || e-q >= 10 {
+		return ""
+	}
+	return strings.ToLower(string(t[q:e]))
+}
+
+// lengthOf reads a number word or digits.
+func lengthOf(w string) int {
+	if n, ok := numberWords[w]; ok {
+		return n
+	}
+	n := 0
+	for _, c := range w {
+		if c < '0' || c > '9' || n > 100 {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// hintAt reads a hint marked by the word t[p:we]; kind is the hint bit when it is true of some secret.
 func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
 	t := s.text
-	if we-p > 9 {
+	if we-p > 10 {
 		return 0, 0, false
 	}
-	var buf [9]byte
+	var buf [10]byte
 	for i := p; i < we; i++ {
 		buf[i-p] = lower(t[i])
 	}
@@ -232,8 +297,25 @@ func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
 	if !ok {
 		return 0, 0, false
 	}
-	w := string(buf[:we-p])
-	// the words that follow (at most 6, within 60 bytes)
+	if hk == 'x' || hk == 'n' {
+		prev := prevWord(t, p)
+		switch {
+		case hk == 'x' && prev == "first":
+			hk = 'f'
+		case hk == 'x' && (prev == "last" || prev == "final"):
+			hk = 'l'
+		default:
+			if n := lengthOf(prev); n > 0 {
+				for _, sec := range s.k.acrostic {
+					if len(sec) == n {
+						return hintLength, we, false
+					}
+				}
+			}
+			return 0, 0, false
+		}
+	}
+	// the words that follow (at most 6, within 60 bytes): fillers, then one letter
 	q := we
 	for n := 0; n < 6; n++ {
 		for q < len(t) && q-we < 60 && !isWordByte(t[q]) && t[q] != '\n' {
@@ -249,28 +331,6 @@ func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
 		if e >= len(t) && s.more(p, e) {
 			return 0, 0, true
 		}
-		word := strings.ToLower(string(t[q:e]))
-		if hk == 'n' {
-			if word != "letters" && word != "characters" && word != "letter" && word != "chars" {
-				return 0, 0, false
-			}
-			want, isNum := numberWords[w]
-			if !isNum {
-				for _, c := range w {
-					want = want*10 + int(c-'0')
-				}
-			}
-			for _, sec := range s.k.acrostic {
-				if len(sec) == want {
-					return hintLength, e, false
-				}
-			}
-			return 0, 0, false
-		}
-		if hintFiller[word] || word == "letters" {
-			q = e
-			continue
-		}
 		if e-q == 1 && (t[q]|0x20) >= 'a' && (t[q]|0x20) <= 'z' {
 			c := t[q] | 0x20
 			for _, sec := range s.k.acrostic {
@@ -281,8 +341,12 @@ func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
 					return hintLast, e, false
 				}
 			}
+			return 0, 0, false
 		}
-		return 0, 0, false
+		if !hintFiller[strings.ToLower(string(t[q:e]))] {
+			return 0, 0, false
+		}
+		q = e
 	}
 	return 0, 0, false
 }
@@ -358,6 +422,23 @@ func (s *scanner) leakWords(p int) bool {
 			ngramEnd = end
 		}
 	}
+	varTyp, varEnd := "", 0
+	if len(k.variants) > 0 && we-p <= 64 {
+		w := t[p:we]
+		for _, v := range k.variants {
+			if len(v.text) == len(w) && equalFoldASCII(w, v.text) {
+				varTyp, varEnd = v.name, we
+				break
+			}
+		}
+		if varTyp == "" && we-p == 1 {
+			var undecided bool
+			varTyp, varEnd, undecided = s.spelledAt(p)
+			if undecided {
+				return false
+			}
+		}
+	}
 	hintKind, hintEnd := 0, 0
 	if len(k.acrostic) > 0 && !s.hintFired {
 		var undecided bool
@@ -374,6 +455,9 @@ func (s *scanner) leakWords(p int) bool {
 		}
 	}
 	// decided: now change state
+	if varTyp != "" {
+		s.add(Finding{Check: CheckPromptLeak, Type: varTyp, Start: p, End: varEnd, Score: 1, Replace: redactedText, CanRedact: true})
+	}
 	if hintKind != 0 {
 		if s.hintStart < 0 {
 			s.hintStart = p
