@@ -73,6 +73,11 @@ type httpContext struct {
 	resp     filter.ResponseBody // non-streamed body collection
 	done     bool
 	logged   bool
+	zipped   bool // a compressed stream: collected whole (bounded), decoded, inspected, re-encoded
+	sniff    bool // no JSON content type (text/plain, none): inspected when the body turns out to be JSON
+	isStream bool // the response is an event stream (SSE or NDJSON): failures end it with a stream error event
+	refuse   bool // a coding the filter cannot read under on_error deny: the body becomes the error
+	refused  bool
 	held     bool // response headers held (hold_headers): local replies and annotations are possible
 	replied  bool // a local reply was sent (it re-enters the response callbacks)
 }
@@ -87,6 +92,9 @@ func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
 	h.readRequest = !endOfStream && h.k.FromRequest() && ri.Method == "POST"
 	h.req.Limit = h.cfg.MaxBodyBytes
 	h.reqEncoding, _ = ri.Header("content-encoding")
+	// ask only for codings outputguard can decode and re-encode (no br): a response in any other coding could
+	// not be inspected
+	_ = filter.RestrictAcceptEncoding(ri)
 	return filter.Continue
 }
 
@@ -174,26 +182,39 @@ func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {
 		return filter.Continue
 	}
 	enforce := h.cfg.Enforce()
+	h.isStream = body.IsSSE(ct) || body.IsNDJSON(ct)
 	switch {
-	case body.IsSSE(ct):
-		h.stream = newStreamProc(h.cfg, h.k, h.format, enforce, h.requestID)
-		if h.encoding != "" && !strings.EqualFold(h.encoding, "identity") {
-			// compressed event streams are not inspected
-			h.onError(reasonBadEncoding)
-			h.stream = nil
-			return filter.Continue
-		}
+	case h.isStream:
+		h.stream = newStreamProc(h.cfg, h.k, h.format, enforce, h.requestID, body.IsNDJSON(ct))
 	case body.IsJSON(ct):
-		if !body.Supported(h.encoding) {
-			h.onError(reasonBadEncoding)
-			return filter.Continue
-		}
+	case filter.MaybeJSON(ct):
+		// JSON under a wrong content type (text/plain, none): clients parse it all the same
+		h.sniff = true
 	default:
 		return filter.Continue
 	}
 	if !h.k.Enabled() && h.cfg.Schema == nil {
 		h.stream = nil
 		return filter.Continue
+	}
+	if !readable(h.encoding, enforce) {
+		// a coding outputguard cannot decode (or, when it rewrites, re-encode): an on_error decision; under
+		// deny the body is replaced by the provider's error (a stream error event for streams)
+		h.stream = nil
+		h.onError(reasonBadEncoding)
+		if enforce && !h.cfg.FailOpen() {
+			h.active, h.refuse = true, true
+			_ = filter.RemoveResponseHeader("content-encoding")
+			_ = filter.DropResponseContentLength()
+		}
+		return filter.Continue
+	}
+	if h.stream != nil {
+		if cs, _ := body.Codings(h.encoding); len(cs) > 0 {
+			// a compressed stream cannot be decoded chunk by chunk without goroutines: it is collected whole
+			// (bounded by max_body_bytes), then decoded, inspected and re-encoded
+			h.zipped = true
+		}
 	}
 	h.active = true
 	h.resp.Limit = h.cfg.MaxBodyBytes
@@ -212,10 +233,14 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 	if !h.active || h.done || h.replied {
 		return filter.Continue
 	}
+	if h.refuse {
+		h.refuseBody(bodySize)
+		return filter.Continue
+	}
 	if h.held {
 		return h.heldBody(bodySize, endOfStream)
 	}
-	if h.stream == nil {
+	if h.stream == nil || h.zipped {
 		return h.wholeBody(bodySize, endOfStream)
 	}
 	var chunk []byte
@@ -241,6 +266,33 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 		_ = filter.ReplaceResponseBody(out)
 	}
 	return filter.Continue
+}
+
+// readable reports whether outputguard can inspect a body in contentEncoding: it can decode it and, when it
+// rewrites (enforce), encode it again (brotli is decode-only).
+func readable(contentEncoding string, enforce bool) bool {
+	cs, err := body.Codings(contentEncoding)
+	if err != nil {
+		return false
+	}
+	for _, c := range cs {
+		if c == "br" && enforce {
+			return false
+		}
+	}
+	return true
+}
+
+// refuseBody replaces a body outputguard cannot read by the provider's error (first chunk) and drops the rest.
+func (h *httpContext) refuseBody(bodySize int) {
+	if !h.refused {
+		h.refused = true
+		_ = filter.ReplaceResponseBody(h.errorBody(reasonBadEncoding))
+		return
+	}
+	if bodySize > 0 {
+		_ = filter.ReplaceResponseBody(nil)
+	}
 }
 
 // wholeBody handles a non-streamed body: filter.ResponseBody collects it inside the filter (Kong hands out 16 KiB
@@ -357,7 +409,23 @@ func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 	}
 	// with held headers a block is a local reply: the body is not rewritten for it
 	enforce := h.cfg.Enforce()
+	if h.stream != nil || h.sniff && !filter.SniffJSON(decoded) {
+		if h.stream == nil {
+			return nil, v, true // not JSON: nothing outputguard reads
+		}
+		// a compressed stream, whole
+		res := h.stream.feed(decoded, true)
+		h.finishDecision()
+		return h.encodeChanged(decoded, res, enforce), h.stream.v, true
+	}
 	res, changed, v, err := processJSON(h.cfg, h.k, h.format, decoded, enforce)
+	if err != nil && h.sniff {
+		// JSON lines under a wrong content type (Ollama's stream as text/plain)
+		h.stream = newStreamProc(h.cfg, h.k, h.format, enforce, h.requestID, true)
+		res := h.stream.feed(decoded, true)
+		h.finishDecision()
+		return h.encodeChanged(decoded, res, enforce), h.stream.v, true
+	}
 	if err != nil {
 		h.onError(reasonUnparseable)
 		v.reason = reasonUnparseable
@@ -372,6 +440,18 @@ func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 		return res, v, true
 	}
 	return enc, v, true
+}
+
+// encodeChanged returns res in the response's coding when it differs from decoded and the filter rewrites.
+func (h *httpContext) encodeChanged(decoded, res []byte, enforce bool) []byte {
+	if !enforce || string(res) == string(decoded) {
+		return nil
+	}
+	enc, err := body.Encode(h.encoding, res)
+	if err != nil {
+		return h.errorBody(reasonBadEncoding) // not reached: readable() refused codings it cannot encode
+	}
+	return enc
 }
 
 // processWhole inspects a complete non-streamed body and returns the bytes to send when they differ from raw.
@@ -392,7 +472,25 @@ func (h *httpContext) failBody(raw []byte, reason string) []byte {
 	if h.cfg.FailOpen() || !h.cfg.Enforce() {
 		return raw
 	}
-	_, b := reply.Error(h.format, h.cfg.Status, reason, "the gateway could not inspect the response", h.requestID)
+	return h.errorBody(reason)
+}
+
+// errorBody is the provider-shaped error for a body outputguard could not inspect, in the response's coding when
+// it can produce it (a stream error event for streams).
+func (h *httpContext) errorBody(reason string) []byte {
+	const msg = "the gateway could not inspect the response"
+	var b []byte
+	if h.isStream {
+		b = reply.StreamError(h.format, reason, msg, h.requestID)
+	} else {
+		_, b = reply.Error(h.format, h.cfg.Status, reason, msg, h.requestID)
+	}
+	if h.refuse {
+		return b // content-encoding was removed
+	}
+	if enc, err := body.Encode(h.encoding, b); err == nil {
+		return enc
+	}
 	return b
 }
 

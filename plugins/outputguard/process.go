@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
+	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
 	"github.com/wasmguard/wasmguard/sdk/sse"
@@ -205,7 +206,7 @@ func firstChoiceText(r *llm.Response) string {
 	return out
 }
 
-// streamProc rewrites one SSE response stream event by event.
+// streamProc rewrites one SSE (or NDJSON: Ollama) response stream event by event.
 type streamProc struct {
 	cfg       *Config
 	k         *check.Checker
@@ -213,7 +214,8 @@ type streamProc struct {
 	enforce   bool
 	requestID string
 
-	dec    sse.Decoder
+	nd     bool                // NDJSON framing (application/x-ndjson): one event per line
+	dec    filter.EventDecoder // sse.Decoder or filter.NDJSONDecoder
 	sp     *llm.StreamParser
 	chans  map[chanKey]*channel
 	order  []*channel
@@ -255,9 +257,13 @@ type pieceRef struct {
 	orig string
 }
 
-func newStreamProc(cfg *Config, k *check.Checker, f llm.Format, enforce bool, requestID string) *streamProc {
-	return &streamProc{cfg: cfg, k: k, format: f, enforce: enforce, requestID: requestID,
-		sp: llm.NewStreamParser(f), chans: map[chanKey]*channel{}, pieces: map[int]pieceRef{}}
+func newStreamProc(cfg *Config, k *check.Checker, f llm.Format, enforce bool, requestID string, ndjson bool) *streamProc {
+	if ndjson && f == llm.FormatUnknown {
+		f = llm.FormatOllama // the only provider streaming NDJSON
+	}
+	return &streamProc{cfg: cfg, k: k, format: f, enforce: enforce, requestID: requestID, nd: ndjson,
+		dec: filter.NewEventDecoder(ndjson, 0),
+		sp:  llm.NewStreamParser(f), chans: map[chanKey]*channel{}, pieces: map[int]pieceRef{}}
 }
 
 // feed processes a body chunk and returns the bytes to send downstream now.
@@ -329,7 +335,7 @@ func (p *streamProc) drainAll() []byte {
 	for _, q := range p.queue {
 		ev := q.ev
 		if len(q.edits) > 0 {
-			ev = llm.RewriteEvent(ev, q.edits)
+			ev = filter.RewriteStreamEvent(ev, q.edits, p.nd)
 		}
 		out = append(out, ev.Raw...)
 	}
@@ -498,7 +504,7 @@ func (p *streamProc) drain(eos bool) []byte {
 	for _, q := range p.queue[:n] {
 		ev := q.ev
 		if len(q.edits) > 0 {
-			ev = llm.RewriteEvent(ev, q.edits)
+			ev = filter.RewriteStreamEvent(ev, q.edits, p.nd)
 		}
 		out = append(out, ev.Raw...)
 	}

@@ -19,7 +19,7 @@ func runProc(t *testing.T, cfgJSON string, stream string, chunk int) (*streamPro
 		t.Fatal(err)
 	}
 	c := &r.Default
-	p := newStreamProc(c, c.checker, llm.FormatOpenAIChat, c.Enforce(), "rid")
+	p := newStreamProc(c, c.checker, llm.FormatOpenAIChat, c.Enforce(), "rid", false)
 	var out strings.Builder
 	chunks := chunkBytes(stream, chunk)
 	for i, ch := range chunks {
@@ -56,7 +56,7 @@ func TestStreamProcHoldBackSmall(t *testing.T) {
 	stream := openAIStream(splitTokens(text))
 	r, _ := parseConfig([]byte(`{}`))
 	c := &r.Default
-	p := newStreamProc(c, c.checker, llm.FormatOpenAIChat, true, "")
+	p := newStreamProc(c, c.checker, llm.FormatOpenAIChat, true, "", false)
 	chunks := chunkBytes(stream, 50)
 	sent := 0
 	for i, ch := range chunks[:len(chunks)-1] {
@@ -96,7 +96,7 @@ func BenchmarkNativeStream16K(b *testing.B) {
 	b.ReportAllocs()
 	m := hostsim.StartCPU(b)
 	for i := 0; i < b.N; i++ {
-		p := newStreamProc(c, k, llm.FormatOpenAIChat, true, "")
+		p := newStreamProc(c, k, llm.FormatOpenAIChat, true, "", false)
 		for j, ch := range chunks {
 			p.feed(ch, j == len(chunks)-1)
 		}
@@ -122,7 +122,7 @@ func FuzzStreamProc(f *testing.F) {
 		if chunk <= 0 || chunk > 4096 || len(stream) > 1<<15 {
 			return
 		}
-		p := newStreamProc(c, c.checker, formats[int(fi)%len(formats)], true, "rid")
+		p := newStreamProc(c, c.checker, formats[int(fi)%len(formats)], true, "rid", false)
 		var out []byte
 		chunks := chunkBytes(stream, chunk)
 		if len(chunks) == 0 {
