@@ -52,6 +52,9 @@ $(TINYGO_DIST)/%.wasm: $(GO_SRCS)
 	@test -x "$(TINYGO)" || command -v "$(TINYGO)" >/dev/null || { echo "make: $(TINYGO) is missing: run \`make deps\` (installs TinyGo $(TINYGO_VERSION) from ../shared/tools/tinygo) or set TINYGO=/path/to/tinygo"; exit 1; }
 	@mkdir -p $(TINYGO_DIST); rm -f $@.tmp
 	set -o pipefail; "$(TINYGO)" build $(TINYGO_FLAGS) -o $@.tmp ./plugins/$*/wasm 2>&1 | { grep -v "is not a recognized feature for this target" || true; }; test -s $@.tmp
+	@# TinyGo exports its malloc, which pins every block until free; Envoy's host library would allocate every
+	@# body and header it hands the filter with it and never free it (tools/unexport/main.go has the details).
+	$(GO) run ./tools/unexport $@.tmp malloc free calloc realloc
 	@mv -f $@.tmp $@
 
 test: lint deps build build-tinygo ## lint, build with Go and TinyGo, run every test natively and against both builds (+ fuzzing)
