@@ -25,7 +25,8 @@ func RepoRoot() string {
 	}
 }
 
-// DistDir is where built filters live: $WASMGUARD_DIST, else <repo>/dist.
+// DistDir is where built filters live: $WASMGUARD_DIST, else <repo>/dist. WASMGUARD_DIST is the one switch
+// between builds: `make test` points it at dist/ (std Go), `make test-tinygo` at dist/tinygo/ (TinyGo).
 func DistDir() string {
 	if d := os.Getenv("WASMGUARD_DIST"); d != "" {
 		return d
@@ -49,10 +50,14 @@ func DistWasm(t testing.TB, name string) []byte {
 	path := filepath.Join(DistDir(), name+".wasm")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		if RequireWasm() {
-			t.Fatalf("hostsim: %s is missing (%v); run `make build` first", path, err)
+		toolchain := ""
+		if filepath.Base(DistDir()) == "tinygo" {
+			toolchain = " TOOLCHAIN=tinygo"
 		}
-		t.Skipf("hostsim: %s is missing; run `make build` (set HOSTSIM_REQUIRE_WASM=1 to fail instead)", path)
+		if RequireWasm() {
+			t.Fatalf("hostsim: %s is missing (%v); run `make build%s` first", path, err, toolchain)
+		}
+		t.Skipf("hostsim: %s is missing; run `make build%s` (set HOSTSIM_REQUIRE_WASM=1 to fail instead)", path, toolchain)
 	}
 	return b
 }
