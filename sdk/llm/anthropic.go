@@ -277,3 +277,81 @@ func (p *reqParser) textBlocks(s *segs, v val, i, j int, role string, prov Prove
 		_ = p.anthropicInner(s, v, i, j, role, prov, tool)
 	}
 }
+
+// ---- responses ----
+
+// anthUsage holds Anthropic's raw usage fields; message_delta repeats or updates some of them.
+type anthUsage struct {
+	in, out, cacheRead, cacheWrite int64
+	present                        bool
+}
+
+func (a *anthUsage) merge(b []byte, u val) {
+	if u.k != kObject {
+		return
+	}
+	a.present = true
+	var f [4]val
+	fields(b, u, f[:], "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+	if n, ok := intValue(b, f[0]); ok {
+		a.in = n
+	}
+	if n, ok := intValue(b, f[1]); ok {
+		a.out = n
+	}
+	if n, ok := intValue(b, f[2]); ok {
+		a.cacheRead = n
+	}
+	if n, ok := intValue(b, f[3]); ok {
+		a.cacheWrite = n
+	}
+}
+
+func (a *anthUsage) usage() Usage {
+	if !a.present {
+		return Usage{}
+	}
+	in := a.in + a.cacheRead + a.cacheWrite
+	return Usage{Input: in, Output: a.out, Cached: a.cacheRead, CacheWrite: a.cacheWrite, Total: in + a.out, Present: true}
+}
+
+func anthropicResponse(s *segs, r val, resp *Response) error {
+	b := s.b
+	resp.Model = getStr(b, r, "model")
+	if msg, ok := errorMessage(b, r); ok {
+		resp.Error = msg
+	}
+	resp.FinishReason = getStr(b, r, "stop_reason")
+	if u, ok := get(b, r, "usage"); ok {
+		var a anthUsage
+		a.merge(b, u)
+		resp.Usage = a.usage()
+	}
+	content, ok := get(b, r, "content")
+	if !ok || content.k == kNull {
+		return nil
+	}
+	if content.k != kArray {
+		return fmt.Errorf("content: expected array, got %s", content.k)
+	}
+	it := content.iter(b)
+	for j := 0; ; j++ {
+		_, blk, ok := it.next()
+		if !ok {
+			return nil
+		}
+		if blk.k != kObject {
+			return fmt.Errorf("content[%d]: expected object, got %s", j, blk.k)
+		}
+		switch getStr(b, blk, "type") {
+		case "text":
+			if v, ok := get(b, blk, "text"); ok && v.k == kString {
+				s.add(0, j, "assistant", ProvAssistant, v, "", "")
+			}
+		case "tool_use", "server_tool_use", "mcp_tool_use":
+			if v, ok := get(b, blk, "input"); ok {
+				s.leaves(v, 0, j, "assistant", ProvToolCall, getStr(b, blk, "name"), "")
+			}
+		}
+	}
+}

@@ -75,6 +75,13 @@
 // JSON.parse, Go encoding/json, protobuf JSON); for FormatOllama folded copies count too. Roles merge every copy
 // and the least trusted wins; a part's type never hides its text. Options.DuplicateKeys = DuplicateKeysReject
 // refuses any body with a duplicate (or case-folded duplicate) key instead, with ErrDuplicateKey.
+// # Layout
+//
+// One file per wire format holds its request and response parsing: openai_chat.go (also legacy completions and
+// llama.cpp), openai_responses.go, openai_assistants.go, anthropic.go, gemini.go, ollama.go, batch.go (the batch
+// containers), generic.go (the generic and text readers), residual.go; stream events are parsed in stream.go
+// (with fast.go's exact-byte fast paths); json.go and keys.go are the JSON reader and key matching shared by all.
+//
 // Nothing here panics on bad input; errors name the JSON path ("messages[3].content: expected string, array or
 // null, got number"). Every error of ParseRequest, ParseRequestWith and ParseResponse wraps ErrInvalidJSON (not
 // JSON, bad UTF-8, too deep, not an object), ErrInvalidShape (a known field of the wrong type) or

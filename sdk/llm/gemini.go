@@ -296,3 +296,81 @@ func (s *segs) toolStrings(v val, j int, tool, path string) {
 		}
 	}
 }
+
+// ---- responses ----
+
+func geminiUsage(b []byte, u val) Usage {
+	var out Usage
+	if u.k != kObject {
+		return out
+	}
+	out.Present = true
+	var f [6]val
+	fields(b, u, f[:], "promptTokenCount", "toolUsePromptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+		"cachedContentTokenCount", "totalTokenCount")
+	out.Input, _ = intValue(b, f[0])
+	tool, _ := intValue(b, f[1])
+	out.Input += tool
+	cand, _ := intValue(b, f[2])
+	out.Reasoning, _ = intValue(b, f[3])
+	out.Output = cand + out.Reasoning
+	out.Cached, _ = intValue(b, f[4])
+	out.Total, _ = intValue(b, f[5])
+	if out.Total == 0 {
+		out.Total = out.Input + out.Output
+	}
+	return out
+}
+
+func geminiResponse(s *segs, r val, resp *Response) error {
+	b := s.b
+	if r.k != kObject {
+		return fmt.Errorf("expected object, got %s", r.k)
+	}
+	if m := getStr(b, r, "modelVersion"); m != "" {
+		resp.Model = m
+	}
+	if msg, ok := errorMessage(b, r); ok {
+		resp.Error = msg
+	}
+	if u, ok := get(b, r, "usageMetadata"); ok {
+		resp.Usage = geminiUsage(b, u)
+	}
+	if pf, ok := get(b, r, "promptFeedback"); ok {
+		if br := getStr(b, pf, "blockReason"); br != "" && resp.FinishReason == "" {
+			resp.FinishReason = br // the prompt was blocked: no candidates
+		}
+	}
+	cands, ok := get(b, r, "candidates")
+	if !ok || cands.k == kNull {
+		return nil
+	}
+	if cands.k != kArray {
+		return fmt.Errorf("candidates: expected array, got %s", cands.k)
+	}
+	it := cands.iter(b)
+	for i := 0; ; i++ {
+		_, c, ok := it.next()
+		if !ok {
+			return nil
+		}
+		if c.k != kObject {
+			return fmt.Errorf("candidates[%d]: expected object, got %s", i, c.k)
+		}
+		ci := i
+		if n, ok := getInt(b, c, "index"); ok && n >= 0 && n < 1<<20 {
+			ci = int(n)
+		}
+		if i == 0 {
+			if fr := getStr(b, c, "finishReason"); fr != "" {
+				resp.FinishReason = fr
+			}
+		}
+		content, _ := get(b, c, "content")
+		if parts, ok := get(b, content, "parts"); ok && parts.k == kArray {
+			if err := geminiPartList(s, parts, ci, "model", ProvAssistant, func() string { return fmt.Sprintf("candidates[%d].content", i) }); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -283,3 +283,115 @@ func (s *segs) urls(v val, i, j int, role, path string) {
 func hasPrefixFold(raw []byte, prefix string) bool {
 	return len(raw) >= len(prefix) && asciiFoldEq(raw[:len(prefix)], prefix)
 }
+
+// ---- responses ----
+
+func chatUsage(b []byte, u val) Usage {
+	return openAIUsage(b, u, "prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
+}
+
+func chatResponse(s *segs, r val, resp *Response) error {
+	b := s.b
+	var f [4]val
+	fields(b, r, f[:], "model", "error", "usage", "choices")
+	resp.Model = str(b, f[0])
+	if msg, ok := errorText(b, f[1]); ok {
+		resp.Error = msg
+	}
+	if f[2].present() {
+		resp.Usage = chatUsage(b, f[2])
+	}
+	choices := f[3]
+	if !choices.present() || choices.k == kNull {
+		return nil
+	}
+	if choices.k != kArray {
+		return fmt.Errorf("choices: expected array, got %s", choices.k)
+	}
+	it := choices.iter(b)
+	for i := 0; ; i++ {
+		_, c, ok := it.next()
+		if !ok {
+			return nil
+		}
+		if c.k != kObject {
+			return fmt.Errorf("choices[%d]: expected object, got %s", i, c.k)
+		}
+		var cf [4]val
+		fields(b, c, cf[:], "index", "finish_reason", "text", "message")
+		ci := choiceIndex(b, cf[0], i)
+		if i == 0 {
+			resp.FinishReason = str(b, cf[1])
+		}
+		if cf[2].k == kString { // legacy completions
+			s.add(ci, -1, "assistant", ProvAssistant, cf[2], "", "")
+		}
+		if cf[3].k != kObject {
+			continue
+		}
+		if err := chatResponseMessage(s, cf[3], ci); err != nil {
+			return err
+		}
+	}
+}
+
+// choiceIndex returns the "index" member when it is a sane non-negative integer, else def.
+func choiceIndex(b []byte, v val, def int) int {
+	if n, ok := intValue(b, v); ok && n >= 0 && n < 1<<20 {
+		return int(n)
+	}
+	return def
+}
+
+func chatResponseMessage(s *segs, m val, ci int) error {
+	b := s.b
+	role := getStr(b, m, "role")
+	if role == "" {
+		role = "assistant"
+	}
+	it := m.iter(b)
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			return nil
+		}
+		switch keyCanon(b, k) {
+		case "content":
+			switch v.k {
+			case kString:
+				s.add(ci, -1, role, ProvAssistant, v, "", "")
+			case kArray:
+				pit := v.iter(b)
+				for j := 0; ; j++ {
+					_, part, ok := pit.next()
+					if !ok {
+						break
+					}
+					if err := chatPart(s, part, ci, j, role, ProvAssistant, ""); err != nil {
+						return err
+					}
+				}
+			}
+		case "refusal":
+			if v.k == kString {
+				s.add(ci, -1, role, ProvAssistant, v, "", "")
+			}
+		case "tool_calls":
+			tit := v.iter(b)
+			for j := 0; ; j++ {
+				_, tc, ok := tit.next()
+				if !ok {
+					break
+				}
+				fn, _ := get(b, tc, "function")
+				if args, ok := get(b, fn, "arguments"); ok {
+					s.leaves(args, ci, j, role, ProvToolCall, getStr(b, fn, "name"), "")
+				}
+			}
+		case "function_call":
+			if args, ok := get(b, v, "arguments"); ok {
+				s.leaves(args, ci, -1, role, ProvToolCall, getStr(b, v, "name"), "")
+			}
+		}
+	}
+}

@@ -244,3 +244,70 @@ func responsesParts(s *segs, arr val, i int, role string, prov Provenance, tool,
 		}
 	}
 }
+
+// ---- responses ----
+
+func responsesUsage(b []byte, u val) Usage {
+	return openAIUsage(b, u, "input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+}
+
+func responsesResponse(s *segs, r val, resp *Response) error {
+	b := s.b
+	resp.Model = getStr(b, r, "model")
+	if msg, ok := errorMessage(b, r); ok {
+		resp.Error = msg
+	}
+	resp.FinishReason = getStr(b, r, "status")
+	if d, ok := get(b, r, "incomplete_details"); ok && d.k == kObject {
+		if reason := getStr(b, d, "reason"); reason != "" {
+			resp.FinishReason = reason
+		}
+	}
+	if u, ok := get(b, r, "usage"); ok {
+		resp.Usage = responsesUsage(b, u)
+	}
+	out, ok := get(b, r, "output")
+	if !ok || out.k == kNull {
+		return nil
+	}
+	if out.k != kArray {
+		return fmt.Errorf("output: expected array, got %s", out.k)
+	}
+	it := out.iter(b)
+	for i := 0; ; i++ {
+		_, item, ok := it.next()
+		if !ok {
+			return nil
+		}
+		if err := responsesOutputItem(s, item, i); err != nil {
+			return err
+		}
+	}
+}
+
+// responsesOutputItem adds the text of one Responses API output item (message or tool call).
+func responsesOutputItem(s *segs, item val, i int) error {
+	b := s.b
+	if item.k != kObject {
+		return fmt.Errorf("output[%d]: expected object, got %s", i, item.k)
+	}
+	switch getStr(b, item, "type") {
+	case "message":
+		if content, ok := get(b, item, "content"); ok {
+			switch content.k {
+			case kString:
+				s.add(i, -1, "assistant", ProvAssistant, content, "", "")
+			case kArray:
+				return responsesParts(s, content, i, "assistant", ProvAssistant, "", "output")
+			}
+		}
+	case "function_call", "custom_tool_call", "mcp_call":
+		name := getStr(b, item, "name")
+		for _, key := range []string{"arguments", "input"} {
+			if v, ok := get(b, item, key); ok {
+				s.leaves(v, i, -1, "assistant", ProvToolCall, name, "")
+			}
+		}
+	}
+	return nil
+}
