@@ -56,7 +56,7 @@ func Error(f llm.Format, status int, code, message, requestID string) (headers [
 
 func errorBody(f llm.Format, status int, code, message, requestID string) []byte {
 	b := make([]byte, 0, 192+len(message)+len(code)+len(requestID))
-	switch f {
+	switch f.Family() { // batches and Assistants answer in their family's error shape
 	case llm.FormatAnthropic:
 		b = append(b, `{"type":"error","error":`...)
 		b = appendAnthropicError(b, status, withSuffix(message, "reason", code))
@@ -136,7 +136,7 @@ func StreamError(f llm.Format, code, message, requestID string) []byte {
 // StreamErrorStatus is StreamError with the status that selects the error type (429, 500 ...).
 func StreamErrorStatus(f llm.Format, status int, code, message, requestID string) []byte {
 	b := make([]byte, 0, 224+len(message)+len(code)+len(requestID))
-	switch f {
+	switch f.Family() {
 	case llm.FormatOpenAIResponses:
 		b = append(b, "event: error\ndata: {\"type\":\"error\",\"code\":"...)
 		b = appendString(b, code)

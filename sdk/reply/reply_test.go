@@ -162,3 +162,14 @@ func BenchmarkError(b *testing.B) {
 		_, _ = Error(llm.FormatOpenAIChat, 403, "prompt_injection_detected", "request blocked by policy", "9f1c-2b")
 	}
 }
+
+// TestFamilyShapes: a batch or Assistants request gets the error shape of its family.
+func TestFamilyShapes(t *testing.T) {
+	_, a := Error(llm.FormatAnthropicBatch, 403, "c", "m", "")
+	_, b := Error(llm.FormatAnthropic, 403, "c", "m", "")
+	_, g := Error(llm.FormatGeminiBatch, 403, "c", "m", "")
+	_, g2 := Error(llm.FormatGemini, 403, "c", "m", "")
+	if string(a) != string(b) || string(g) != string(g2) {
+		t.Errorf("family shapes differ: %s / %s, %s / %s", a, b, g, g2)
+	}
+}
