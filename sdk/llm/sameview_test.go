@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/wasmguard/wasmguard/sdk/sse"
 )
 
 var updateSameView = flag.Bool("update-sameview", false, "rewrite the expected segments of testdata/sameview.jsonl")
@@ -158,4 +160,48 @@ func readSameView(t testing.TB) []sameViewCase {
 		cases = append(cases, c)
 	}
 	return cases
+}
+
+// TestAssistantsStreamAndResponse: an Assistants run stream gives text and tool-argument deltas, a completed
+// message's text as a snapshot, usage and the run's status; a message list response gives assistant segments.
+func TestAssistantsStreamAndResponse(t *testing.T) {
+	events := []string{
+		`{"id":"msg_1","object":"thread.message.delta","delta":{"content":[{"index":0,"type":"text","text":{"value":"Hel","annotations":[]}}]}}`,
+		`{"id":"msg_1","object":"thread.message.delta","delta":{"content":[{"index":0,"type":"text","text":{"value":"lo"}}]}}`,
+		`{"id":"step_1","object":"thread.run.step.delta","delta":{"step_details":{"type":"tool_calls","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":"{\"q\":1}"}}]}}}`,
+		`{"id":"msg_1","object":"thread.message","role":"assistant","content":[{"type":"text","text":{"value":"Hello","annotations":[]}}]}`,
+		`{"id":"run_1","object":"thread.run","model":"gpt-4o","status":"completed","usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}`,
+	}
+	p := NewStreamParser(FormatOpenAIAssistants)
+	var got []string
+	for _, e := range events {
+		ds, err := p.Parse(sse.Event{Data: e, HasData: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			got = append(got, deltaLine(d))
+			if d.Kind == DeltaText || d.Kind == DeltaToolArgs || d.Kind == DeltaSnapshot {
+				var dec string
+				if err := json.Unmarshal([]byte(e)[d.Loc.Start:d.Loc.End], &dec); err != nil || dec != d.Text {
+					t.Errorf("delta %q: loc holds %q", d.Text, []byte(e)[d.Loc.Start:d.Loc.End])
+				}
+			}
+		}
+	}
+	if p.Usage().Total != 7 || p.Model() != "gpt-4o" || p.FinishReason() != "completed" {
+		t.Errorf("usage %+v model %q finish %q", p.Usage(), p.Model(), p.FinishReason())
+	}
+	if len(got) != 6 {
+		t.Errorf("deltas:\n%s", strings.Join(got, "\n"))
+	}
+	resp, err := ParseResponse(FormatOpenAIAssistants, []byte(`{"object":"list","data":[{"id":"m1","object":"thread.message","role":"assistant","content":[{"type":"text","text":{"value":"answer","annotations":[]}}]},{"id":"m0","role":"user","content":[{"type":"text","text":{"value":"question"}}]}]}`))
+	if err != nil || len(resp.Segments) != 2 || resp.Segments[0].Provenance != ProvAssistant || resp.Segments[1].Provenance != ProvUser {
+		t.Fatalf("response: %v %+v", err, resp)
+	}
+	for _, f := range []Format{FormatAnthropicBatch, FormatGeminiBatch} {
+		if resp, err := ParseResponse(f, []byte(`{"id":"b","processing_status":"in_progress"}`)); err != nil || len(resp.Segments) != 0 {
+			t.Errorf("%s batch object: %v", f, err)
+		}
+	}
 }
