@@ -2,6 +2,7 @@ package piimask
 
 import (
 	"bytes"
+	"fmt"
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
@@ -83,9 +84,13 @@ type httpContext struct {
 	sseResp      bool
 	respEnc      string
 	whole        filter.ResponseBody // whole body (JSON, or any compressed body)
-	dec          sse.Decoder
-	streamFailed int    // streamOK, streamPass, streamDrop
-	streamOut    []byte // scratch for streamChunk's output, reused chunk after chunk (the host copies it)
+	nd           bool                // the stream is NDJSON (Ollama): one event per line
+	sniff        bool                // no JSON content type (text/plain, none): read as JSON when it is JSON
+	refuse       bool                // a coding piimask cannot read under mask_responses and on_error deny
+	refused      bool
+	dec          filter.EventDecoder // sse.Decoder, or filter.NDJSONDecoder for NDJSON
+	streamFailed int                 // streamOK, streamPass, streamDrop
+	streamOut    []byte              // scratch for streamChunk's output, reused chunk after chunk (the host copies it)
 	parser       *llm.StreamParser
 	pipes        map[pipeKey]*pipe
 	pipeOrder    []pipeKey
@@ -322,19 +327,33 @@ func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {
 			status, _ = strconv.Atoi(kv[1])
 		}
 	}
-	if status >= 300 || !(body.IsJSON(ctype) || body.IsSSE(ctype)) {
+	h.nd = body.IsNDJSON(ctype)
+	// JSON under a wrong content type (text/plain, none) is read as JSON all the same by clients
+	h.sniff = filter.MaybeJSON(ctype) && !h.nd
+	if status >= 300 || !(body.IsJSON(ctype) || body.IsSSE(ctype) || h.nd || h.sniff) {
 		return filter.Continue
 	}
 	if h.respEnc != "" && !body.Supported(h.respEnc) {
+		// placeholders stay unrestored (nothing leaks); entities the model wrote could not be masked: an
+		// on_error decision, under deny the body becomes the provider's error
+		if h.respFail(fmt.Errorf("response content-encoding %q: %w", h.respEnc, body.ErrUnsupported)) {
+			h.resp, h.refuse = true, true
+			h.sseResp = body.IsSSE(ctype) || h.nd
+			_ = filter.RemoveResponseHeader("content-encoding")
+			_ = filter.DropResponseContentLength()
+		}
 		return filter.Continue
 	}
 	h.resp = true
-	h.sseResp = body.IsSSE(ctype)
+	h.sseResp = body.IsSSE(ctype) || h.nd
 	h.whole.Limit = h.cfg.MaxBodyBytes
-	h.dec.MaxPending = int(min(h.cfg.MaxBodyBytes, 1<<30)) // one SSE event at most max_body_bytes
 	if h.s.Format == "" {
 		h.s.Format = llm.DetectFormat(h.s.Info.Path, nil)
 	}
+	if h.nd && h.s.Format == "" {
+		h.s.Format = llm.FormatOllama // the only provider streaming NDJSON
+	}
+	h.dec = filter.NewEventDecoder(h.nd, int(min(h.cfg.MaxBodyBytes, 1<<30))) // one event at most max_body_bytes
 	h.parser = llm.NewStreamParser(h.s.Format)
 	_ = filter.DropResponseContentLength()
 	return filter.Continue
@@ -342,6 +361,15 @@ func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {
 
 func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Action {
 	if !h.resp {
+		return filter.Continue
+	}
+	if h.refuse {
+		if !h.refused {
+			h.refused = true
+			_ = filter.ReplaceResponseBody(h.errorBody(telemetry.ReasonUnsupportedEncoding))
+		} else if bodySize > 0 {
+			_ = filter.ReplaceResponseBody(nil)
+		}
 		return filter.Continue
 	}
 	if !h.sseResp || h.respEnc != "" {
@@ -407,9 +435,26 @@ const respFailMessage = "the gateway could not check the response for personal d
 func (h *httpContext) failWhole(err error) {
 	if h.respFail(err) {
 		h.whole.Drop()
-		_, b := reply.Error(h.s.Format, 502, filter.ReasonFor(err, true), respFailMessage, h.s.RequestID())
-		_ = filter.ReplaceResponseBody(b)
+		_ = filter.ReplaceResponseBody(h.errorBody(filter.ReasonFor(err, true)))
 	}
+}
+
+// errorBody is the provider-shaped error that replaces a response piimask could not check: a stream error
+// event for streams, in the response's coding when it can produce it.
+func (h *httpContext) errorBody(reason string) []byte {
+	var b []byte
+	if h.sseResp {
+		b = reply.StreamError(h.s.Format, reason, respFailMessage, h.s.RequestID())
+	} else {
+		_, b = reply.Error(h.s.Format, 502, reason, respFailMessage, h.s.RequestID())
+	}
+	if h.refuse || h.respEnc == "" {
+		return b // (content-encoding was removed for a refused coding)
+	}
+	if enc, err := body.Encode(h.respEnc, b); err == nil {
+		return enc
+	}
+	return b
 }
 
 // wholeResponse decodes, rewrites and re-encodes a complete response body.
@@ -422,9 +467,12 @@ func (h *httpContext) wholeResponse(raw []byte) ([]byte, error) {
 		}
 	}
 	var out []byte
-	if h.sseResp {
+	switch {
+	case h.sseResp:
 		out = h.streamChunk(plain, true)
-	} else {
+	case h.sniff && !filter.SniffJSON(plain):
+		out = h.restoreRaw(plain) // plain text
+	default:
 		out = h.jsonResponse(plain)
 	}
 	if h.respEnc != "" {
@@ -435,6 +483,16 @@ func (h *httpContext) wholeResponse(raw []byte) ([]byte, error) {
 
 func (h *httpContext) jsonResponse(b []byte) []byte {
 	resp, err := h.x.ParseResponse(h.s.Format, b)
+	if err != nil && h.sniff {
+		// JSON lines under a wrong content type (Ollama's stream as text/plain): read them as the stream
+		h.nd = true
+		if h.s.Format == "" {
+			h.s.Format = llm.FormatOllama
+		}
+		h.parser = llm.NewStreamParser(h.s.Format)
+		h.dec = filter.NewEventDecoder(true, int(min(h.cfg.MaxBodyBytes, 1<<30)))
+		return h.streamChunk(b, true)
+	}
 	if err != nil {
 		// Not a response we can read: restore placeholders in place (they are JSON-safe; values are escaped).
 		return h.restoreRaw(b)
@@ -611,7 +669,7 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 			}
 		}
 		if changed {
-			ev = llm.RewriteEvent(ev, edits)
+			ev = filter.RewriteStreamEvent(ev, edits, h.nd)
 		}
 		out = append(out, ev.Raw...)
 	}
@@ -698,7 +756,7 @@ func (h *httpContext) flushPipe(out []byte, p *pipe) []byte {
 	if len(rest) == 0 || p.last.Raw == nil {
 		return out
 	}
-	ev := llm.RewriteEvent(p.last, []llm.Edit{{Loc: p.lastLoc, Text: string(rest)}})
+	ev := filter.RewriteStreamEvent(p.last, []llm.Edit{{Loc: p.lastLoc, Text: string(rest)}}, h.nd)
 	return append(out, ev.Raw...)
 }
 
