@@ -726,6 +726,12 @@ func classifyKey(key []byte) int {
 	if len(key) == 2 {
 		return keyPassword // "pw"
 	}
+	// public keys and tokens, and identifiers or names of credentials (credentialId, secret_name,
+	// token_url), hold no secret
+	if containsAnyFold(key, []string{"public"}) || hasSuffixFold(key, "id") && !hasSuffixFold(key, "uid") ||
+		hasSuffixFold(key, "name") || hasSuffixFold(key, "url") || hasSuffixFold(key, "label") {
+		return keyNone
+	}
 	if containsSetFold(key, passwordKeySet) || hasSuffixFold(key, "pass") || hasSuffixFold(key, "_pw") {
 		return keyPassword
 	}
