@@ -89,6 +89,37 @@ func TestCoverageGzipStreamInspected(t *testing.T) {
 	}
 }
 
+// A block in a gzip stream ends it with the provider's error event, gzip-encoded like the rest of the body; over
+// max_body_bytes (compressed) under on_error deny the client gets the stream error instead.
+func TestCoverageGzipStreamBlockAndLimit(t *testing.T) {
+	c := streamCases[1]
+	text := "First part is fine. Then the key " + awsKey + " and more text after it."
+	z := gz(t, []byte(c.build(splitTokens(text))))
+	t.Run("block", func(t *testing.T) {
+		h := host(t, hostsim.ProfileEnvoy, `{"secrets":{"action":"block"}}`)
+		res := h.Do(streamRequest(c, "sys"), hostsim.Response{Status: 200, Headers: [][2]string{
+			{"content-type", "text/event-stream"}, {"content-encoding", "gzip"}}, Chunks: chunkBytes(string(z), 10)})
+		checkHealthy(t, res)
+		got, _, errored := clientStream(t, c.format, gunzip(t, res.Body))
+		if !errored || strings.Contains(got, "AKIA") || strings.Contains(got, "more text") {
+			t.Errorf("errored=%v client text %q", errored, got)
+		}
+		if d := oneDecision(t, res); d.Action != "block" || d.Reason != "output_secret_leak" {
+			t.Errorf("decision %+v", d)
+		}
+	})
+	t.Run("too-large", func(t *testing.T) {
+		h := host(t, hostsim.ProfileEnvoy, `{"max_body_bytes":64}`)
+		res := h.Do(streamRequest(c, "sys"), hostsim.Response{Status: 200, Headers: [][2]string{
+			{"content-type", "text/event-stream"}, {"content-encoding", "gzip"}}, Chunks: chunkBytes(string(z), 10)})
+		checkHealthy(t, res)
+		plain := gunzip(t, res.Body)
+		if _, _, errored := clientStream(t, c.format, plain); !errored || strings.Contains(string(plain), "AKIA") {
+			t.Errorf("client body %q", plain)
+		}
+	})
+}
+
 // A coding outputguard cannot read: refused under on_error deny (a stream error event, or the JSON error),
 // passed with a logged decision under allow.
 func TestCoverageUnreadableCoding(t *testing.T) {
@@ -164,20 +195,22 @@ func ollamaRequest() hostsim.Request {
 // NDJSON error line on a block.
 func TestCoverageNDJSONStream(t *testing.T) {
 	for _, chunk := range []int{1, 9, 100000} {
-		t.Run(fmt.Sprintf("redact/chunk%d", chunk), func(t *testing.T) {
-			h := host(t, hostsim.ProfileEnvoy, `{}`)
-			res := h.Do(ollamaRequest(), hostsim.Response{Status: 200, Headers: [][2]string{
-				{"content-type", "application/x-ndjson"}}, Chunks: chunkBytes(ollamaStream(splitTokens(coverText)), chunk)})
-			checkHealthy(t, res)
-			got, _, errored := clientStream(t, llm.FormatOllama, res.Body)
-			checkNeutralised(t, got)
-			if errored || !strings.Contains(got, placeholder) || !strings.Contains(got, " done.") {
-				t.Errorf("errored=%v client text %q", errored, got)
-			}
-			if d := oneDecision(t, res); d.Action != "redact" {
-				t.Errorf("decision %+v", d)
-			}
-		})
+		for _, profile := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
+			t.Run(fmt.Sprintf("redact/%s/chunk%d", profile, chunk), func(t *testing.T) {
+				h := host(t, profile, `{}`)
+				res := h.Do(ollamaRequest(), hostsim.Response{Status: 200, Headers: [][2]string{
+					{"content-type", "application/x-ndjson"}}, Chunks: chunkBytes(ollamaStream(splitTokens(coverText)), chunk)})
+				checkHealthy(t, res)
+				got, _, errored := clientStream(t, llm.FormatOllama, res.Body)
+				checkNeutralised(t, got)
+				if errored || !strings.Contains(got, placeholder) || !strings.Contains(got, " done.") {
+					t.Errorf("errored=%v client text %q", errored, got)
+				}
+				if d := oneDecision(t, res); d.Action != "redact" {
+					t.Errorf("decision %+v", d)
+				}
+			})
+		}
 	}
 	t.Run("block", func(t *testing.T) {
 		h := host(t, hostsim.ProfileEnvoy, `{"secrets":{"action":"block"}}`)
@@ -199,24 +232,27 @@ func TestCoverageNDJSONStream(t *testing.T) {
 // stream sent as text/plain is read as JSON lines. Plain text passes unchanged.
 func TestCoverageJSONWrongContentType(t *testing.T) {
 	for _, ct := range []string{"text/plain; charset=utf-8", ""} {
-		t.Run("json/"+ct, func(t *testing.T) {
-			h := host(t, hostsim.ProfileEnvoy, `{}`)
-			hdrs := [][2]string{}
-			if ct != "" {
-				hdrs = append(hdrs, [2]string{"content-type", ct})
-			}
-			res := h.Do(chatRequest("sys", false), hostsim.Response{Status: 200, Headers: hdrs,
-				Chunks: chunkBytes("\n  "+string(chatCompletion(coverText)), 50)})
-			checkHealthy(t, res)
-			got := answerText(t, res.Body)
-			checkNeutralised(t, got)
-			if !strings.Contains(got, placeholder) {
-				t.Errorf("client text %q", got)
-			}
-			if d := oneDecision(t, res); d.Action != "redact" {
-				t.Errorf("decision %+v", d)
-			}
-		})
+		for _, cfg := range []string{`{}`, `{"hold_headers":true}`} {
+			t.Run("json/"+ct+"/"+cfg, func(t *testing.T) {
+				h := hostsim.New(t, hostsim.Config{Profile: hostsim.ProfileEnvoy, Plugins: []hostsim.PluginSpec{{
+					Name: "outputguard", Wasm: hostsim.DistWasm(t, "outputguard"), Config: []byte(cfg), AllowOnHeadersStopIteration: true}}})
+				hdrs := [][2]string{}
+				if ct != "" {
+					hdrs = append(hdrs, [2]string{"content-type", ct})
+				}
+				res := h.Do(chatRequest("sys", false), hostsim.Response{Status: 200, Headers: hdrs,
+					Chunks: chunkBytes("\n  "+string(chatCompletion(coverText)), 50)})
+				checkHealthy(t, res)
+				got := answerText(t, res.Body)
+				checkNeutralised(t, got)
+				if !strings.Contains(got, placeholder) {
+					t.Errorf("client text %q", got)
+				}
+				if d := oneDecision(t, res); d.Action != "redact" {
+					t.Errorf("decision %+v", d)
+				}
+			})
+		}
 	}
 	t.Run("ndjson-as-text", func(t *testing.T) {
 		h := host(t, hostsim.ProfileEnvoy, `{}`)
