@@ -118,6 +118,7 @@ func FuzzParseRequest(f *testing.F) {
 	for _, c := range readSameView(f) {
 		f.Add(c.body(), uint8(0))
 		f.Add(c.body(), uint8(0x40|0x20|8))
+		f.Add(c.body(), uint8(0x80|1)) // residual pass
 	}
 	f.Add([]byte("model=m&prompt=a%2Bb+c&x"), uint8(0x10))
 	f.Add([]byte("plain text body"), uint8(0x08))
@@ -129,7 +130,7 @@ func FuzzParseRequest(f *testing.F) {
 			format = formats[6+int(fi>>4)%3]
 		}
 		DetectFormat("/x", body)
-		opts := Options{ToolDefinitions: fi&0x80 != 0, DocumentMarkers: []string{"<doc>"}, Generic: fi&0x40 != 0}
+		opts := Options{Residual: fi&0x80 != 0, DocumentMarkers: []string{"<doc>"}, Generic: fi&0x40 != 0}
 		if fi&0x20 != 0 {
 			opts.DuplicateKeys = DuplicateKeysReject
 		}

@@ -23,54 +23,71 @@ var binaryKeys = []string{"data", "file_data", "image_data", "b64_json", "signat
 	"responseModalities", "response_modalities"}
 
 func (p *reqParser) residual(r val) {
-	if len(p.b) == 0 {
-		return
-	}
+	b := p.b
 	covered := make([]int, len(p.req.Segments))
 	for i := range p.req.Segments {
 		covered[i] = p.req.Segments[i].Loc.Start
 	}
 	slices.Sort(covered)
-	var path []pathElem
 	s := p.sg()
-	walkResidual(s, r, &path, covered)
+	// One linear scan of the validated body (the skip-based iterators would rescan nested values once per level).
+	var stack []pathElem
+	expectKey := false
+	ci := 0
+	for i := r.s; i < r.e; {
+		switch b[i] {
+		case '{':
+			stack = append(stack, pathElem{obj: true})
+			expectKey = true
+		case '[':
+			stack = append(stack, pathElem{})
+			expectKey = false
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			if n := len(stack); n > 0 {
+				if stack[n-1].obj {
+					expectKey = true
+				} else {
+					stack[n-1].i++
+				}
+			}
+		case '"':
+			e := skipString(b, i)
+			n := len(stack)
+			if n > 0 && stack[n-1].obj && expectKey {
+				stack[n-1].key = val{s: i, e: e, k: kString}
+				expectKey = false
+				i = e
+				continue
+			}
+			for ci < len(covered) && covered[ci] < i {
+				ci++
+			}
+			skip := ci < len(covered) && covered[ci] == i || hasPrefixFold(b[i+1:e-1], "data:")
+			if !skip && n > 0 && stack[n-1].obj {
+				k := stack[n-1].key
+				skip = idKey(b, k) || isBinaryKey(b, k)
+			}
+			if !skip {
+				s.add(-1, -1, "", ProvMetadata, val{s: i, e: e, k: kString}, "", pathString(b, stack))
+			}
+			i = e
+			continue
+		}
+		i++
+	}
 	p.req.Segments = s.list
 }
 
+// pathElem is one level of the residual scan: an object (obj, with the key of the current member) or an array
+// (i, the index of the current element).
 type pathElem struct {
-	key val // kind kNone for an array index
+	obj bool
+	key val
 	i   int
-}
-
-func walkResidual(s *segs, v val, path *[]pathElem, covered []int) {
-	b := s.b
-	switch v.k {
-	case kString:
-		if _, found := slices.BinarySearch(covered, v.s); found || hasPrefixFold(b[v.s+1:v.e-1], "data:") {
-			return
-		}
-		s.add(-1, -1, "", ProvMetadata, v, "", pathString(b, *path))
-	case kObject, kArray:
-		it := v.iter(b)
-		for i := 0; ; i++ {
-			k, x, ok := it.next()
-			if !ok {
-				return
-			}
-			if x.k != kString && x.k != kObject && x.k != kArray {
-				continue
-			}
-			if v.k == kObject && x.k == kString && (idKey(b, k) || isBinaryKey(b, k)) {
-				continue
-			}
-			*path = append(*path, pathElem{key: k, i: i})
-			if v.k != kObject {
-				(*path)[len(*path)-1].key = val{}
-			}
-			walkResidual(s, x, path, covered)
-			*path = (*path)[:len(*path)-1]
-		}
-	}
 }
 
 func isBinaryKey(b []byte, k val) bool {
@@ -85,7 +102,7 @@ func isBinaryKey(b []byte, k val) bool {
 func pathString(b []byte, path []pathElem) string {
 	var sb strings.Builder
 	for _, e := range path {
-		if e.key.k == kNone {
+		if !e.obj {
 			sb.WriteString("[" + strconv.Itoa(e.i) + "]")
 			continue
 		}
