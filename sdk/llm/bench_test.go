@@ -38,6 +38,17 @@ func BenchmarkParseRequest(b *testing.B) {
 			}
 		})
 	}
+	// The view of a PII filter: the residual pass and the generic reader on.
+	body4 := chatBody(4 << 10)
+	b.Run("openai_chat_4KiB_residual", func(b *testing.B) {
+		b.SetBytes(int64(len(body4)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseRequestWith(FormatOpenAIChat, body4, Options{Residual: true, Generic: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	body := readTestdata(b, "requests/anthropic.json")
 	b.Run("anthropic_testdata", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
