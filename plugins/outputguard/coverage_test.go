@@ -275,3 +275,16 @@ func TestCoverageJSONWrongContentType(t *testing.T) {
 		}
 	})
 }
+
+// Text from an endpoint that is no LLM API (a download, a file) is not collected: it streams through as sent.
+func TestCoverageNonLLMTextStreamsThrough(t *testing.T) {
+	h := host(t, hostsim.ProfileEnvoy, `{}`)
+	req := chatRequest("sys", false)
+	req.Method, req.Path, req.Body = "GET", "/files/notes.txt", nil
+	chunks := [][]byte{[]byte(`{"note":"first half `), []byte(`second half"}`)}
+	res := h.Do(req, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}}, Chunks: chunks})
+	checkHealthy(t, res)
+	if len(res.Chunks) != 2 || !bytes.Equal(res.Chunks[0], chunks[0]) {
+		t.Errorf("chunks %q", res.Chunks)
+	}
+}

@@ -187,8 +187,9 @@ func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {
 	case h.isStream:
 		h.stream = newStreamProc(h.cfg, h.k, h.format, enforce, h.requestID, body.IsNDJSON(ct))
 	case body.IsJSON(ct):
-	case filter.MaybeJSON(ct):
-		// JSON under a wrong content type (text/plain, none): clients parse it all the same
+	case filter.MaybeJSON(ct) && h.format != llm.FormatUnknown:
+		// JSON under a wrong content type (text/plain, none) on an LLM endpoint: clients parse it all the same
+		// (other endpoints' text, downloads, are not collected)
 		h.sniff = true
 	default:
 		return filter.Continue

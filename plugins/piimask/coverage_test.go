@@ -149,3 +149,14 @@ func TestCoverageUnreadableCoding(t *testing.T) {
 		})
 	}
 }
+
+// Text from an endpoint that is no LLM API (a download, a file) is not collected: it streams through as sent.
+func TestCoverageNonLLMTextStreamsThrough(t *testing.T) {
+	h := newHost(t, `{"mask_responses":true}`)
+	req := hostsim.Request{Method: "GET", Path: "/files/notes.txt"}
+	chunks := [][]byte{[]byte(`{"note":"first half `), []byte(`second half"}`)}
+	res := h.Do(req, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}}, Chunks: chunks})
+	if len(res.Chunks) != 2 || string(res.Chunks[0]) != string(chunks[0]) {
+		t.Errorf("chunks %q", res.Chunks)
+	}
+}

@@ -328,8 +328,9 @@ func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {
 		}
 	}
 	h.nd = body.IsNDJSON(ctype)
-	// JSON under a wrong content type (text/plain, none) is read as JSON all the same by clients
-	h.sniff = filter.MaybeJSON(ctype) && !h.nd
+	// JSON under a wrong content type (text/plain, none) from an LLM endpoint is read as JSON all the same by
+	// clients (other endpoints' text, downloads, are not collected)
+	h.sniff = filter.MaybeJSON(ctype) && !h.nd && (h.s.Format != "" || llm.DetectFormat(h.s.Info.Path, nil) != "")
 	if status >= 300 || !(body.IsJSON(ctype) || body.IsSSE(ctype) || h.nd || h.sniff) {
 		return filter.Continue
 	}
