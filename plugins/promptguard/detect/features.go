@@ -27,21 +27,6 @@ func fnv(b []byte) uint32 {
 	return h
 }
 
-// latinToken reports whether every letter of tok is Latin (ASCII after folding, or Latin-1/Extended). Tokens in
-// other scripts carry no n-gram features, so the model cannot learn language as a feature.
-func latinToken(tok []byte) bool {
-	for i := 0; i < len(tok); i++ {
-		if tok[i] >= 0x80 {
-			// Two-byte sequences C2..C9 lead bytes cover U+0080–U+024F (Latin-1 Supplement, Extended-A/B).
-			if tok[i] < 0xC2 || tok[i] > 0xC9 {
-				return false
-			}
-			i++
-		}
-	}
-	return true
-}
-
 // hashNgrams appends the hashed features of a words buffer (" tok tok | tok "): every Latin token and every
 // bigram of adjacent Latin tokens within a chunk. (Character n-grams were measured too: no better on held-out
 // folds and three times the work; canonicalisation already undoes the usual spelling tricks.)

@@ -77,9 +77,7 @@ var tokenTable = func() *[1 << tokenTableBits]tokenEntry {
 	return t
 }()
 
-func tokenClassOf(tok []byte) uint16 { return tokenClassHash(tok, fnv(tok)) }
-
-// tokenClassHash is tokenClassOf with the token's FNV hash already computed.
+// tokenClassHash is the class of a token whose FNV hash h is already computed.
 func tokenClassHash(tok []byte, h uint32) uint16 {
 	for i := h; ; i++ {
 		e := &tokenTable[i&(1<<tokenTableBits-1)]
@@ -134,12 +132,4 @@ func (g *grammar) token(tok []byte, h uint32) {
 	if cls&tkExVerb != 0 {
 		g.ve = n
 	}
-}
-
-// structureHits counts override and extraction structures in a words buffer (" tok tok | tok ").
-func structureHits(words []byte) (override, extraction int) {
-	var g grammar
-	var hits []int32
-	hashNgrams(nil, words, &g, defaultLexicon().words, &hits)
-	return g.override, g.extraction
 }

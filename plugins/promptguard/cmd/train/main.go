@@ -129,8 +129,13 @@ func main() {
 		}
 		var b strings.Builder
 		heldoutReport(&b, all, scores, thUser, thData)
-		if err := os.MkdirAll(filepath.Dir(*reportOut), 0o755); err == nil {
-			err = os.WriteFile(*reportOut, []byte(b.String()), 0o644)
+		if err := os.MkdirAll(filepath.Dir(*reportOut), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "train: report:", err)
+			os.Exit(1)
+		}
+		if err := os.WriteFile(*reportOut, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "train: report:", err)
+			os.Exit(1)
 		}
 		fmt.Println("wrote", *reportOut)
 	}
