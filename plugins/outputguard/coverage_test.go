@@ -254,6 +254,15 @@ func TestCoverageJSONWrongContentType(t *testing.T) {
 			})
 		}
 	}
+	t.Run("json-with-bom", func(t *testing.T) {
+		h := host(t, hostsim.ProfileEnvoy, `{}`)
+		res := h.Do(chatRequest("sys", false), hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}},
+			Body: append([]byte("\ufeff"), chatCompletion(coverText)...)})
+		checkHealthy(t, res)
+		if bytes.Contains(res.Body, []byte("wuzzi")) || bytes.Contains(res.Body, []byte(awsKey)) {
+			t.Errorf("client body %s", res.Body)
+		}
+	})
 	t.Run("ndjson-as-text", func(t *testing.T) {
 		h := host(t, hostsim.ProfileEnvoy, `{}`)
 		res := h.Do(ollamaRequest(), hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}},

@@ -1,6 +1,7 @@
 package outputguard
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 
@@ -419,6 +420,9 @@ func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 		h.finishDecision()
 		return h.encodeChanged(decoded, res, enforce), h.stream.v, true
 	}
+	// a UTF-8 byte order mark: browsers' response.json() skips it, so the JSON after it is what the client reads
+	// (a rewritten body goes out without it)
+	decoded = bytes.TrimPrefix(decoded, utf8BOM)
 	res, changed, v, err := processJSON(h.cfg, h.k, h.format, decoded, enforce)
 	if err != nil && h.sniff {
 		// JSON lines under a wrong content type (Ollama's stream as text/plain)
@@ -442,6 +446,8 @@ func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 	}
 	return enc, v, true
 }
+
+var utf8BOM = []byte("\ufeff")
 
 // encodeChanged returns res in the response's coding when it differs from decoded and the filter rewrites.
 func (h *httpContext) encodeChanged(decoded, res []byte, enforce bool) []byte {

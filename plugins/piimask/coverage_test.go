@@ -103,6 +103,10 @@ func TestCoverageJSONWrongContentType(t *testing.T) {
 			t.Errorf("%q: client body %s (%v)", ct, res.Body, err)
 		}
 	}
+	res0 := h.Do(req, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}}, Body: append([]byte("\ufeff"), b...)})
+	if strings.Contains(string(res0.Body), email) || strings.Contains(string(res0.Body), akey) {
+		t.Errorf("JSON with a byte order mark: values reach the client: %s", res0.Body)
+	}
 	oreq := jsonReq("/api/chat", `{"model":"llama3","messages":[{"role":"user","content":"hi"}]}`)
 	res := h.Do(oreq, hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}},
 		Chunks: splitEvery(ollamaLines("mail ", "jane.doe@", "example.com ok"), 30)})

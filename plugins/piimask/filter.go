@@ -483,6 +483,8 @@ func (h *httpContext) wholeResponse(raw []byte) ([]byte, error) {
 }
 
 func (h *httpContext) jsonResponse(b []byte) []byte {
+	// a UTF-8 byte order mark: browsers' response.json() skips it (a rewritten body goes out without it)
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	resp, err := h.x.ParseResponse(h.s.Format, b)
 	if err != nil && h.sniff {
 		// JSON lines under a wrong content type (Ollama's stream as text/plain): read them as the stream

@@ -69,8 +69,12 @@ func RewriteStreamEvent(ev sse.Event, edits []llm.Edit, ndjson bool) sse.Event {
 }
 
 // SniffJSON reports whether a body declared as something else (text/plain, octet-stream, no
-// content type) is JSON as a client would parse it: its first non-blank byte opens an object or array.
+// content type) is JSON as a client would parse it: its first non-blank byte (after a UTF-8 byte order mark)
+// opens an object or array.
 func SniffJSON(b []byte) bool {
+	if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+		b = b[3:] // a UTF-8 byte order mark: browsers' response.json() and sdk/llm skip it
+	}
 	for _, c := range b {
 		switch c {
 		case ' ', '\t', '\r', '\n':

@@ -53,7 +53,7 @@ func TestRewriteStreamEventNDJSON(t *testing.T) {
 
 func TestSniffJSON(t *testing.T) {
 	for in, want := range map[string]bool{
-		"{}": true, " \r\n\t[1]": true, "": false, "   ": false, "hello {": false, "\ufeff{}": false, "data: {}": false,
+		"{}": true, " \r\n\t[1]": true, "": false, "   ": false, "hello {": false, "\ufeff{}": true, "\ufeff x": false, "data: {}": false,
 	} {
 		if got := SniffJSON([]byte(in)); got != want {
 			t.Errorf("SniffJSON(%q) = %v", in, got)
