@@ -57,7 +57,7 @@ $(TINYGO_DIST)/%.wasm: $(GO_SRCS)
 	$(GO) run ./tools/unexport $@.tmp malloc free calloc realloc
 	@mv -f $@.tmp $@
 
-test: lint deps build ## lint, build, then run every test natively and against the built .wasm (+ short fuzzing); TinyGo: make test-tinygo
+test: lint deps build build-tinygo ## lint, build with Go and TinyGo, run every test natively and against the Go build (+ short fuzzing); make test-tinygo tests the TinyGo build
 	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_REQUIRE_E2E=1 WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
