@@ -30,7 +30,7 @@ GO_SRCS        := go.mod go.sum $(shell find sdk plugins -name '*.go' -not -name
 # WASMGUARD_DIST=dist/tinygo, so every filter test runs against both builds.
 WASM_TEST_PKGS  = $(filter-out hostsim/,$(sort $(dir $(shell grep -rl --include='*_test.go' -e 'hostsim[.]DistWasm' -e 'hostsim[.]DistDir' -e 'WASMGUARD_DIST' plugins sdk hostsim e2e 2>/dev/null))))
 
-.PHONY: help build build-tinygo deps lint test test-tinygo test-native test-wasm vet bench eval run fuzz clean oci $(PLUGINS) $(COMBINED)
+.PHONY: help bench-tinygo build build-tinygo deps lint oci-tinygo test test-tinygo test-native test-wasm vet bench eval run fuzz clean oci $(PLUGINS) $(COMBINED)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -115,6 +115,9 @@ bench: build ## benchmarks: wasm vs native per body size, scanners, chain under 
 	@command -v hey >/dev/null || command -v wrk >/dev/null || echo "bench: neither hey nor wrk is installed (apt-get install -y hey); using the built-in load generator"
 	WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) run ./e2e/bench/cmd/bench -dist $(DIST) -out $(DIST)/bench
 
+bench-tinygo: build-tinygo ## the same benchmarks on the TinyGo builds (dist/bench/tinygo/), to read beside make bench's
+	WASMGUARD_DIST=$(CURDIR)/$(TINYGO_DIST) $(GO) run ./e2e/bench/cmd/bench -dist $(TINYGO_DIST) -out $(DIST)/bench/tinygo
+
 eval: build ## quality figures through the built .wasm (FILTER=..., DATASET=...; dist/eval/)
 	$(GO) run ./e2e/eval/cmd/eval -dist $(DIST) -out $(DIST)/eval $(if $(FILTER),-filter $(FILTER)) $(if $(DATASET),-dataset $(DATASET))
 	$(if $(DATASET)$(filter-out promptguard,$(FILTER)),,$(GO) run ./plugins/promptguard/cmd/train -write=false -report $(DIST)/eval/promptguard.heldout.md > $(DIST)/eval/promptguard.train.log && sed -n '1,16p' $(DIST)/eval/promptguard.heldout.md)
@@ -128,6 +131,13 @@ run: build ## build the filters and serve them in a local development gateway (1
 oci: build ## OCI image layouts in dist/oci/<name>/ (push: OCI_REGISTRY=host:port/prefix [OCI_TAG=] [OCI_INSECURE=1])
 	$(GO) run ./dist/oci -dist $(DIST) -out $(DIST)/oci $(if $(OCI_TAG),-tag $(OCI_TAG)) $(if $(OCI_INSECURE),-insecure) \
 	  $(if $(OCI_REGISTRY),-push '$(OCI_REGISTRY)/{name}$(if $(OCI_TAG),:$(OCI_TAG))') $(PLUGINS)
+
+# The TinyGo builds as OCI images, tagged <tag>-tinygo so they sit beside make oci's std Go images in one repository
+# (the README recommends std Go today; see "TinyGo builds").
+OCI_TINYGO_TAG = $(or $(OCI_TAG),$(shell git describe --tags --always --dirty 2>/dev/null || echo dev))-tinygo
+oci-tinygo: build-tinygo ## the TinyGo builds as OCI image layouts in dist/oci/tinygo/<name>/, tag <tag>-tinygo (push as for make oci)
+	$(GO) run ./dist/oci -dist $(TINYGO_DIST) -out $(DIST)/oci/tinygo -tag $(OCI_TINYGO_TAG) $(if $(OCI_INSECURE),-insecure) \
+	  $(if $(OCI_REGISTRY),-push '$(OCI_REGISTRY)/{name}:$(OCI_TINYGO_TAG)') $(PLUGINS)
 
 clean: ## remove build outputs
 	rm -rf e2e/nodesdk/node_modules e2e/nodesdk/.installed-lock $(DIST)/*.wasm $(TINYGO_DIST) $(DIST)/eval $(DIST)/bench $(DIST)/bench.txt $(DIST)/oci/*/
