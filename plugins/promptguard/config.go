@@ -13,10 +13,18 @@ import (
 const (
 	defaultAction       = actionBlock
 	defaultStatus       = 400
-	defaultMaxScanBytes = 256 << 10
+	defaultMaxScanBytes = 1 << 20 // ordinary traffic (a 1 MiB body) is scanned whole
 	defaultPayloadSplit = true
-	defaultMaxSegments  = 256
+	defaultMaxSegments  = 10000 // 2,000 messages with a few content parts each are scanned whole
+	defaultUnknown      = unknownScan
 	maxPhrases          = 1000
+)
+
+// What a body of no known format gets (unknown_format).
+const (
+	unknownScan  = "scan"  // every JSON string (or the text of a text/form body) is scanned like user text
+	unknownAllow = "allow" // passes uninspected, counted and logged as allow
+	unknownDeny  = "deny"  // refused with reason unknown_format
 )
 
 // Actions.
@@ -38,7 +46,9 @@ type Config struct {
 	config.Common
 	Action string // block | annotate
 	Status int    // HTTP status of a block reply (4xx)
-	Policy detect.Policy
+	// UnknownFormat is what a request body of no known LLM format gets: scan | allow | deny.
+	UnknownFormat string
+	Policy        detect.Policy
 	// Deny and Allow phrases (canonicalised like the inspected text).
 	DenyPhrases, AllowPhrases []string
 	// DocumentMarkers make user text starting with one of them count as a document (llm.Options).
@@ -65,9 +75,10 @@ func newDetector(c *Config) *detect.Detector {
 
 func parseOne(o config.Obj) Config {
 	c := Config{
-		Common: config.ReadCommon(o),
-		Action: o.Enum("action", defaultAction, actionBlock, actionAnnotate),
-		Status: int(o.Int("status", defaultStatus, 400, 499)),
+		Common:        config.ReadCommon(o),
+		Action:        o.Enum("action", defaultAction, actionBlock, actionAnnotate),
+		UnknownFormat: o.Enum("unknown_format", defaultUnknown, unknownScan, unknownAllow, unknownDeny),
+		Status:        int(o.Int("status", defaultStatus, 400, 499)),
 	}
 	scan := allProvenances
 	if o.Has("scan") {

@@ -17,6 +17,7 @@ const filterName = "promptguard"
 const (
 	reasonInjection         = "prompt_injection_detected"
 	reasonIndirectInjection = "indirect_prompt_injection_detected"
+	reasonUnknownFormat     = "unknown_format" // a body of no known LLM format under unknown_format: allow or deny
 )
 
 // Annotation headers (added to the response the client receives).
@@ -105,15 +106,31 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		return h.fail(filter.ReasonFor(err, false))
 	}
 	f := llm.DetectFormat(h.s.Info.Path, plain)
+	opts := llm.Options{Path: h.s.Info.Path, DocumentMarkers: h.cfg.DocumentMarkers}
 	if f == llm.FormatUnknown {
-		return filter.Continue // not an LLM API request (models list, embeddings, health checks...)
+		// No known LLM format (a new endpoint, a proxy's own API, a text or form body): what the provider reads is
+		// unknown, so by default every string is scanned (unknown_format: scan); allow and deny are explicit.
+		switch h.cfg.UnknownFormat {
+		case unknownAllow:
+			h.p.dec.Count(telemetry.ActionAllow, reasonUnknownFormat)
+			return filter.Continue
+		case unknownDeny:
+			return h.refuseUnknown()
+		}
+		opts.Generic = true
+		opts.ContentType, _ = h.s.Info.Header("content-type")
 	}
 	h.s.Format = f
-	req, err := h.x.ParseRequest(f, plain, llm.Options{Path: h.s.Info.Path, DocumentMarkers: h.cfg.DocumentMarkers})
+	req, err := h.x.ParseRequest(f, plain, opts)
 	if err != nil {
-		return h.fail(telemetry.ReasonRequestBodyUnparseable)
+		return h.fail(filter.ReasonFor(err, false))
 	}
 	v := h.cfg.det.ScanRequest(req, &h.cfg.Policy)
+	if v.Truncated && !v.Flagged {
+		// a scan limit (max_scan_segments, max_scan_bytes) stopped the scan before every segment was read: the
+		// rest was never scored, so it is an on_error decision, never a silent pass
+		return h.fail(telemetry.ReasonScanBudgetExceeded)
+	}
 	enforce := h.cfg.Enforce()
 	if h.cfg.Action == actionAnnotate && enforce {
 		h.annotate, h.score, h.signals = true, v.Score, v.Signals
@@ -135,6 +152,20 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		return filter.Continue
 	}
 	_ = h.s.Reply(h.cfg.Status, reason, blockMessage)
+	return filter.Pause
+}
+
+// refuseUnknown answers a request of no known format under unknown_format: deny (monitor mode logs it).
+func (h *httpContext) refuseUnknown() filter.Action {
+	d := telemetry.Decision{Filter: filterName, Rule: h.s.Rule, Action: telemetry.ActionBlock, Reason: reasonUnknownFormat, RequestID: h.s.RequestID()}
+	if !h.cfg.Enforce() {
+		d.Mode = string(config.ModeMonitor)
+	}
+	h.p.dec.Log(d)
+	if !h.cfg.Enforce() {
+		return filter.Continue
+	}
+	_ = h.s.Reply(415, reasonUnknownFormat, "the gateway's prompt-injection filter does not accept requests of an unknown format on this route")
 	return filter.Pause
 }
 

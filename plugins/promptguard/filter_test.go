@@ -344,9 +344,11 @@ func TestConfigRejected(t *testing.T) {
 	}
 }
 
-// TestHostileInput: many messages and large nested base64 stay bounded in time and never trap.
+// TestHostileInput: many messages and large nested base64 stay bounded in time and never trap. 100k messages are
+// more than the default max_scan_segments (on_error: refused with scan_budget_exceeded), and are scanned whole when
+// the route allows that many.
 func TestHostileInput(t *testing.T) {
-	h := newHost(t, `{"max_body_bytes":8388608}`)
+	h := newHost(t, `{"max_body_bytes":8388608,"max_scan_segments":100000}`)
 	var b strings.Builder
 	b.WriteString(`{"model":"gpt-4o","messages":[`)
 	for i := 0; i < 100000; i++ {
@@ -365,6 +367,9 @@ func TestHostileInput(t *testing.T) {
 		t.Fatalf("100k messages took %v", d)
 	}
 	t.Logf("100k messages (%d bytes): %v", b.Len(), time.Since(start))
+	if res := do(newHost(t, `{"max_body_bytes":8388608}`), "/v1/chat/completions", []byte(b.String()), 0); res.Trapped || res.Upstream != nil || res.Status != 413 {
+		t.Fatalf("100k messages over the default max_scan_segments: trapped %v status %d upstream %v", res.Trapped, res.Status, res.Upstream != nil)
+	}
 
 	s := attackText
 	for len(s) < 700<<10 {

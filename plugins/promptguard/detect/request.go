@@ -104,7 +104,7 @@ func (d *Detector) ScanRequest(req *llm.Request, pol *Policy) Verdict {
 			budget -= len(s.Text)
 		}
 		th := pol.ThresholdFor(s.Provenance)
-		a := d.analyze(s.Text, IsData(s.Provenance))
+		a := d.analyzeWindows(s.Text, IsData(s.Provenance))
 		score := a.Score
 		if instructionRole(s.Provenance) && !a.Denied && !unambiguous(&a) {
 			score = min(score, instructionRoleCap)
@@ -231,4 +231,40 @@ func matchAny(res []*regexp.Regexp, s string) bool {
 		}
 	}
 	return false
+}
+
+// windowOverlap is how many bytes consecutive windows of a long text share (analyzeWindows), so a phrase across a
+// window boundary is read whole in one of them.
+const windowOverlap = 4 << 10
+
+// analyzeWindows analyses text whole when the canonicaliser takes it whole (maxCanonInput), and otherwise in
+// overlapping windows cut at rune starts, keeping the analysis that decides (a deny phrase, else the highest
+// score): no byte of a long text goes unscored.
+func (d *Detector) analyzeWindows(text string, data bool) Analysis {
+	if len(text) <= maxCanonInput {
+		return d.analyze(text, data)
+	}
+	var best Analysis
+	first := true
+	for start := 0; ; {
+		end := min(start+maxCanonInput, len(text))
+		for end < len(text) && end > start && !utf8.RuneStart(text[end]) {
+			end--
+		}
+		a := d.analyze(text[start:end], data)
+		if first || (a.Denied && !best.Denied) || (a.Denied == best.Denied && a.Score > best.Score) {
+			best, first = a, false
+		}
+		if end >= len(text) {
+			return best
+		}
+		next := end - windowOverlap
+		for next > start && !utf8.RuneStart(text[next]) {
+			next--
+		}
+		if next <= start {
+			next = end
+		}
+		start = next
+	}
 }
