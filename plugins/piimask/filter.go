@@ -264,19 +264,7 @@ func appendFindings(dst []telemetry.Finding, text string, segment int, fs []mask
 func (h *httpContext) fail(reason string, err error) filter.Action {
 	filter.LogDebugf("%s: %s: %v", filterName, reason, err)
 	h.skip = true
-	if h.cfg.PassOnError() {
-		action := "allow"
-		if !h.cfg.FailOpen() {
-			action = "block" // monitor mode: what on_error deny would have done
-		}
-		h.log(action, reason, nil, nil)
-		return filter.Continue
-	}
-	h.log("block", reason, nil, nil)
-	if err := h.s.Reply(filter.StatusFor(reason), reason, "the request could not be checked for personal data"); err != nil {
-		filter.LogErrorf("%s: send local reply: %v", filterName, err)
-	}
-	return filter.Pause
+	return h.s.FailRequest(h.p.m.dec, h.cfg.Common, telemetry.Decision{Filter: filterName, Reason: reason}, 0)
 }
 
 func (h *httpContext) log(action, reason string, findings []telemetry.Finding, attrs []telemetry.Attr) {

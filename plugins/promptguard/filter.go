@@ -169,23 +169,10 @@ func (h *httpContext) refuseUnknown() filter.Action {
 	return filter.Pause
 }
 
-// fail takes the on_error path with a shared reason code: deny answers with a provider-shaped error (status
-// from filter.StatusFor), allow lets the request through. Monitor mode never blocks; both are logged.
+// fail takes the shared on_error path (filter.Stream.FailRequest): deny answers with a provider-shaped error,
+// allow lets the request through; monitor mode never blocks; both are logged and counted.
 func (h *httpContext) fail(reason string) filter.Action {
-	deny := !h.cfg.FailOpen()
-	d := telemetry.Decision{Filter: filterName, Rule: h.s.Rule, Action: "allow", Reason: reason, RequestID: h.s.RequestID()}
-	if deny {
-		d.Action = telemetry.ActionBlock
-	}
-	if !h.cfg.Enforce() {
-		d.Mode = string(config.ModeMonitor)
-	}
-	h.p.dec.Log(d)
-	if !deny || !h.cfg.Enforce() {
-		return filter.Continue
-	}
-	_ = h.s.Reply(filter.StatusFor(reason), reason, "the gateway's prompt-injection filter could not check the request")
-	return filter.Pause
+	return h.s.FailRequest(h.p.dec, h.cfg.Common, telemetry.Decision{Filter: filterName, Reason: reason}, 0)
 }
 
 func (h *httpContext) logDecision(action, reason string, v detect.Verdict) {

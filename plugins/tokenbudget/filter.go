@@ -630,21 +630,18 @@ func (h *httpContext) admitted() {
 func (h *httpContext) failRequest(reason, detail string) filter.Action {
 	filter.LogWarnf("%s: %s: %s", filterName, reason, detail)
 	h.skip = true
-	if h.cfg.FailOpen() {
-		h.log("allow", reason, nil)
-	} else {
-		h.log("deny", reason, nil)
-	}
-	if h.cfg.PassOnError() {
-		return filter.Continue
-	}
-	status := filter.StatusFor(reason) // 413 too large, 400 unparseable, 500 host errors
+	status := 0 // filter.StatusFor: 413 too large, 400 unparseable, 500 host errors
 	if reason == reasonUnknownPrice {
 		status = 400
 	}
-	hs, body := reply.Error(h.format, status, reason, "the request could not be metered by the token budget filter", h.ri.RequestID)
-	_ = h.x.SendResponse(status, hs, body)
-	return filter.Pause
+	d := telemetry.Decision{Filter: filterName, Rule: h.rule, Reason: reason, RequestID: h.ri.RequestID}
+	if h.plan != nil {
+		for i := range h.plan.Slots {
+			d.Signals = appendUnique(d.Signals, "budget:"+h.plan.Def(i).Name)
+		}
+	}
+	h.decided = true
+	return filter.FailRequest(h.p.m.dec, h.cfg.Common, d, h.format, status)
 }
 
 func (h *httpContext) log(action, reason string, attrs []telemetry.Attr) {

@@ -53,7 +53,8 @@
 //		raw, step, err := h.req.Collect(bodySize, endOfStream)
 //		switch {
 //		case err != nil: // ErrBodyTooLarge, ErrBodyUnreadable, host errors
-//			return h.s.FailRequest("promptguard", h.cfg.Common, err) // on_error and monitor mode
+//			d := telemetry.Decision{Filter: "promptguard", Reason: filter.ReasonFor(err, false)}
+//			return h.s.FailRequest(h.p.dec, h.cfg.Common, d, 0) // on_error and monitor mode, one way in every filter
 //		case step == filter.StepMore:
 //			return filter.Pause
 //		case step == filter.StepSkip:

@@ -542,31 +542,36 @@ func TestFailRequestPolicy(t *testing.T) {
 	tests := []struct {
 		name       string
 		c          config.Common
-		wantAction types.Action
+		wantAction Action
 		wantStatus uint32 // 0: no local reply
 		wantLog    telemetry.Decision
 	}{
-		{"enforce deny", config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny}, types.ActionPause, 413,
-			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "deny", Reason: "request_body_too_large", RequestID: "req-5"}},
-		{"enforce allow", config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorAllow}, types.ActionContinue, 0,
+		{"enforce deny", config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny}, Pause, 413,
+			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "block", Reason: "request_body_too_large", RequestID: "req-5"}},
+		{"enforce allow", config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorAllow}, Continue, 0,
 			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "allow", Reason: "request_body_too_large", RequestID: "req-5"}},
-		{"monitor deny", config.Common{Mode: config.ModeMonitor, OnError: config.OnErrorDeny}, types.ActionContinue, 0,
-			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "deny", Reason: "request_body_too_large", Mode: "monitor", RequestID: "req-5"}},
-		{"monitor allow", config.Common{Mode: config.ModeMonitor, OnError: config.OnErrorAllow}, types.ActionContinue, 0,
+		{"monitor deny", config.Common{Mode: config.ModeMonitor, OnError: config.OnErrorDeny}, Continue, 0,
+			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "block", Reason: "request_body_too_large", Mode: "monitor", RequestID: "req-5"}},
+		{"monitor allow", config.Common{Mode: config.ModeMonitor, OnError: config.OnErrorAllow}, Continue, 0,
 			telemetry.Decision{Filter: "testf", Rule: "r1", Action: "allow", Reason: "request_body_too_large", Mode: "monitor", RequestID: "req-5"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := Stream{Format: llm.FormatOpenAIChat, Rule: "r1"}
-			var act types.Action
+			var act Action
+			var dec *Decisions
 			h := &testHTTP{reqBody: func(int, bool) types.Action {
-				act = s.FailRequest("testf", tc.c, tooLarge)
-				return act
+				act = s.FailRequest(dec, tc.c, telemetry.Decision{Filter: "testf", Reason: ReasonFor(tooLarge, false)}, 0)
+				if act == Pause {
+					return types.ActionPause
+				}
+				return types.ActionContinue
 			}, reqHeaders: func(bool) types.Action {
 				s.Info = ReadRequestInfo("", false)
 				return types.ActionContinue
 			}}
 			host, id := newHost(t, h)
+			dec = NewMetrics("testf").Decisions()
 			host.CallOnRequestHeaders(id, [][2]string{{":path", "/v1/chat/completions"}, {"x-request-id", "req-5"}}, false)
 			host.CallOnRequestBody(id, []byte("123456789012"), true)
 			if act != tc.wantAction {

@@ -204,7 +204,7 @@ func TestProbeMonitorNeverBlocksOnErrors(t *testing.T) {
 			if res.LocalReply || res.Upstream == nil || string(res.Upstream.Body) != big {
 				t.Fatalf("monitor mode blocked: status %d local %v", res.Status, res.LocalReply)
 			}
-			if ds := decisions(res); len(ds) != 1 || ds[0].Reason != "request_body_too_large" || ds[0].Action != "deny" || ds[0].Mode != "monitor" {
+			if ds := decisions(res); len(ds) != 1 || ds[0].Reason != "request_body_too_large" || ds[0].Action != "block" || ds[0].Mode != "monitor" {
 				t.Fatalf("decisions %+v", ds)
 			}
 		})

@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
-	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/wasmguard/wasmguard/sdk/body"
 	"github.com/wasmguard/wasmguard/sdk/config"
@@ -125,32 +124,52 @@ func StatusFor(reason string) int {
 	return 500
 }
 
-// FailRequest applies the on_error policy to a request-phase error. It logs a decision with reason
-// ReasonFor(err) and action "allow" or "deny" (what on_error says), with mode "monitor" in monitor
-// mode. It returns types.ActionContinue when the error lets the request through (c.PassOnError: on_error
-// allow, or monitor mode, which never replies); otherwise it replies with a provider-shaped error
-// (StatusFor the reason) and returns types.ActionPause. The error text itself is not logged at info
-// level: it may quote payload bytes; it goes to debug.
+// FailRequest applies the on_error policy to a request a stage could not inspect, the same way in every
+// filter. d names the filter and the shared reason code (telemetry.Reason* or the filter's own), plus any
+// context the filter adds (signals, attributes); FailRequest fills its action (block when on_error is deny,
+// allow when allow), mode (monitor in monitor mode), rule and request id, and logs and counts it with dec. When
+// the error stops the request (on_error deny in enforce mode) it sends the provider-shaped local reply (status
+// StatusFor(d.Reason), or status when non-zero, with the shared message for the reason) once per exchange and
+// returns Pause; otherwise Continue. The error text itself is not logged at info level (it may quote payload
+// bytes): log it at debug level before calling.
 //
 //	if err != nil {
-//		return h.s.FailRequest("piimask", h.cfg.Common, err)
+//		return h.s.FailRequest(h.dec, h.cfg.Common, telemetry.Decision{Filter: "piimask", Reason: filter.ReasonFor(err, false)}, 0)
 //	}
-func (s *Stream) FailRequest(filterName string, c config.Common, err error) types.Action {
-	reason := ReasonFor(err, false)
-	d := telemetry.Decision{Filter: filterName, Rule: s.Rule, Action: "deny", Reason: reason, RequestID: s.RequestID()}
-	if c.FailOpen() {
-		d.Action = "allow"
+func (s *Stream) FailRequest(dec *Decisions, c config.Common, d telemetry.Decision, status int) Action {
+	if d.Rule == "" {
+		d.Rule = s.Rule
 	}
+	if d.RequestID == "" {
+		d.RequestID = s.RequestID()
+	}
+	act := FailRequest(dec, c, d, s.Format, status)
+	if act == Pause {
+		s.replied = true
+	}
+	return act
+}
+
+// FailRequest is Stream.FailRequest for a stage that keeps its request information itself: d must carry the
+// rule and request id, f is the format the reply is shaped for.
+func FailRequest(dec *Decisions, c config.Common, d telemetry.Decision, f llm.Format, status int) Action {
+	d.Action = telemetry.ActionBlock
+	if c.FailOpen() {
+		d.Action = telemetry.ActionAllow
+	}
+	d.Mode = ""
 	if !c.Enforce() {
 		d.Mode = string(config.ModeMonitor)
 	}
-	LogDecision(d)
-	proxywasm.LogDebugf("%s: %s: %v", filterName, reason, err)
+	dec.Log(d)
 	if c.PassOnError() {
-		return types.ActionContinue
+		return Continue
 	}
-	_ = s.Reply(StatusFor(reason), reason, failMessage(reason))
-	return types.ActionPause
+	if status == 0 {
+		status = StatusFor(d.Reason)
+	}
+	_ = SendReply(f, status, d.Reason, failMessage(d.Reason), d.RequestID)
+	return Pause
 }
 
 func failMessage(reason string) string {

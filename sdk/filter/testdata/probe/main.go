@@ -49,6 +49,7 @@ type plugin struct {
 	requests  *filter.CounterVec
 	redacted  filter.Counter
 	bodyBytes filter.Histogram
+	dec       *filter.Decisions
 }
 
 func (p *plugin) OnPluginStart(int) types.OnPluginStartStatus {
@@ -59,6 +60,7 @@ func (p *plugin) OnPluginStart(int) types.OnPluginStartStatus {
 	p.requests = p.metrics.CounterVec("requests_total", "rule")
 	p.redacted = p.metrics.Counter("redacted_total")
 	p.bodyBytes = p.metrics.Histogram("request_body_bytes")
+	p.dec = p.metrics.Decisions()
 	return types.OnPluginStartStatusOK
 }
 
@@ -100,7 +102,7 @@ func (h *httpCtx) OnHttpRequestTrailers(int) types.Action {
 func (h *httpCtx) request(raw []byte, step filter.Step, err error) types.Action {
 	switch {
 	case err != nil:
-		return h.s.FailRequest("probe", h.cfg.Common, err)
+		return h.fail(err)
 	case step == filter.StepMore:
 		return types.ActionPause
 	case step == filter.StepSkip:
@@ -109,7 +111,7 @@ func (h *httpCtx) request(raw []byte, step filter.Step, err error) types.Action 
 	h.p.bodyBytes.Record(uint64(len(raw)))
 	plain, err := body.Decode(header(h.s.Info, "content-encoding"), raw, h.cfg.MaxBodyBytes)
 	if err != nil {
-		return h.s.FailRequest("probe", h.cfg.Common, err)
+		return h.fail(err)
 	}
 	if bytes.Contains(plain, []byte("BLOCKME")) {
 		h.log("block", "probe_blocked")
@@ -205,6 +207,14 @@ func (h *httpCtx) hostAttrs() []telemetry.Attr {
 		attrs = append(attrs, telemetry.Attr{Key: "mtls", Value: v + 10}) // +10: present and decoded
 	}
 	return attrs
+}
+
+// fail takes the shared on_error path.
+func (h *httpCtx) fail(err error) types.Action {
+	if h.s.FailRequest(h.p.dec, h.cfg.Common, telemetry.Decision{Filter: "probe", Reason: filter.ReasonFor(err, false)}, 0) == filter.Pause {
+		return types.ActionPause
+	}
+	return types.ActionContinue
 }
 
 // errorAction is the action on_error says, logged with mode "monitor" in monitor mode.
