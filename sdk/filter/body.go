@@ -76,9 +76,6 @@ func (b *RequestBody) CollectAtTrailers() ([]byte, Step, error) {
 	return collectHost(&b.seen, &b.handled, b.Limit, b.seen, true, getRequestBody)
 }
 
-// Handled reports whether the body was read, failed, or ended.
-func (b *RequestBody) Handled() bool { return b.handled }
-
 func collectHost(seen *int, handled *bool, limit int64, bodySize int, eos bool, get func(start, max int) ([]byte, error)) ([]byte, Step, error) {
 	if *handled {
 		return nil, StepSkip, nil

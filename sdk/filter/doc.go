@@ -2,7 +2,7 @@
 // imports proxywasm. A filter is a Stage (plugins/<filter>/filter.go): it configures itself, and per
 // exchange a Handler inspects and decides; the pipeline owns everything host-facing, identically for every
 // filter: callbacks, configuration loading, request information (headers read once per exchange), body
-// accumulation (RequestBody, ResponseBody, SSEStream), Content-Encoding decoding and sdk/llm parsing once per
+// accumulation (RequestBody, ResponseBody), Content-Encoding decoding and sdk/llm parsing once per
 // distinct body (Exchange.Decode, ParseRequest, ParseResponse), local replies (once per exchange), callouts,
 // ticks, metrics and decision logs (Decisions), reason codes and statuses (ReasonFor, StatusFor).
 //
@@ -102,7 +102,7 @@
 //     only buffers 16 KiB when asked, Envoy resets the stream past its buffer limit once headers
 //     went downstream).
 //   - Properties: Envoy encodes integers as 8 little-endian bytes and booleans as one byte, Kong as
-//     decimal strings and "true"/"false"; PropertyInt and PropertyBool read both. The route name is
+//     decimal strings and "true"/"false": a stage reading such a property decodes both. The route name is
 //     xds.route_name on Envoy and kong.route_name on Kong.
 //   - Local replies: Kong traps on a second local reply and Envoy re-enters the filter's own response
 //     callbacks with the reply; Stream.Reply guards the first and Stream.Replied lets the filter skip
@@ -110,7 +110,7 @@
 //   - Monitor mode: a filter in mode "monitor" never blocks, not even on errors. Stream.FailRequest
 //     logs the action on_error would take (with mode "monitor") and continues; response-side code
 //     uses config.Common.PassOnError (on_error allow or monitor mode) to decide whether to Drop a
-//     ResponseBody or to set SSEStream.FailOpen, never FailOpen alone.
+//     ResponseBody or to let a stream run on, never FailOpen alone.
 //   - Metrics: Envoy rejects an increment of 0 and the SDK panics on any rejected metric call; the
 //     helpers never increment by 0.
 package filter

@@ -6,7 +6,6 @@
 package filter
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/wasmguard/wasmguard/sdk/config"
 	"github.com/wasmguard/wasmguard/sdk/llm"
-	"github.com/wasmguard/wasmguard/sdk/sse"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
@@ -91,10 +89,15 @@ func parseTestConfig(raw []byte) (*config.Routed[testConfig], error) {
 }
 
 func (p *startPlugin) OnPluginStart(int) types.OnPluginStartStatus {
-	return StartPlugin("testf", parseTestConfig, &p.cfg)
+	cfg, ok := LoadConfig("testf", parseTestConfig)
+	if !ok {
+		return types.OnPluginStartStatusFailed
+	}
+	p.cfg = cfg
+	return types.OnPluginStartStatusOK
 }
 
-func TestStartPlugin(t *testing.T) {
+func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		name     string
 		config   string
@@ -169,35 +172,6 @@ func TestReadRequestInfoKongFallbacks(t *testing.T) {
 	}
 }
 
-func TestDecodeProperties(t *testing.T) {
-	ints := []struct {
-		in   []byte
-		want int64
-		ok   bool
-	}{
-		{[]byte{0x90, 0x1f, 0, 0, 0, 0, 0, 0}, 8080, true}, // Envoy
-		{[]byte("8080"), 8080, true},                       // Kong
-		{[]byte("-3"), -3, true},
-		{[]byte("12345678"), 12345678, true}, // 8 digits: decimal, not little-endian
-		{[]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, -1, true},
-		{[]byte("80a"), 0, false},
-		{[]byte{}, 0, false},
-		{[]byte("-"), 0, false},
-	}
-	for _, tc := range ints {
-		got, ok := DecodeInt(tc.in)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("DecodeInt(%q) = %d, %v", tc.in, got, ok)
-		}
-	}
-	for in, want := range map[string][2]bool{"\x01": {true, true}, "true": {true, true}, "\x00": {false, true}, "false": {false, true}, "yes": {false, false}} {
-		got, ok := DecodeBool([]byte(in))
-		if got != want[0] || ok != want[1] {
-			t.Errorf("DecodeBool(%q) = %v, %v", in, got, ok)
-		}
-	}
-}
-
 func TestRequestBodyChunks(t *testing.T) {
 	var rb RequestBody
 	rb.Limit = 100
@@ -232,9 +206,6 @@ func TestRequestBodyChunks(t *testing.T) {
 	}
 	if string(got) != strings.Join(chunks, "") {
 		t.Fatalf("body %q", got)
-	}
-	if !rb.Handled() {
-		t.Fatal("not handled")
 	}
 }
 
@@ -463,36 +434,6 @@ func TestMetricsAndDecisionLog(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no decision line in %q", logs)
-	}
-}
-
-func TestSSEStreamOnBody(t *testing.T) {
-	s := SSEStream{}
-	h := &testHTTP{respBody: func(size int, eos bool) types.Action {
-		err := s.OnBody(size, eos, func(ev *sse.Event, out []byte) []byte {
-			if ev == nil {
-				return append(out, ": end\n\n"...)
-			}
-			if strings.Contains(ev.Data, "secret") {
-				return append(out, "data: [redacted]\n\n"...)
-			}
-			return append(out, ev.Raw...)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return types.ActionContinue
-	}}
-	host, id := newHost(t, h)
-	host.CallOnRequestHeaders(id, nil, true)
-	var client bytes.Buffer
-	for i, c := range []string{"data: {\"a\":1}\n\ndata: par", "tial secret\n\n", "data: last"} {
-		host.CallOnResponseBody(id, []byte(c), i == 2)
-		client.Write(host.GetCurrentResponseBody(id))
-	}
-	want := "data: {\"a\":1}\n\ndata: [redacted]\n\ndata: last: end\n\n"
-	if client.String() != want {
-		t.Fatalf("client got %q, want %q", client.String(), want)
 	}
 }
 

@@ -109,11 +109,6 @@ func TestProbeRequestRewriteChunked(t *testing.T) {
 			if len(ds) != 1 || ds[0].Rule != "chat" || ds[0].RequestID != "req-1" || ds[0].Reason != "probe_rewritten" {
 				t.Fatalf("decisions %+v", ds)
 			}
-			// source.port (int) and connection.mtls (bool) are binary on Envoy and strings on Kong
-			wantAttrs := []telemetry.Attr{{Key: "source_port", Value: 50000}, {Key: "mtls", Value: 10}}
-			if len(ds[0].Attrs) != 2 || ds[0].Attrs[0] != wantAttrs[0] || ds[0].Attrs[1] != wantAttrs[1] {
-				t.Fatalf("property attrs %+v, want %+v", ds[0].Attrs, wantAttrs)
-			}
 		})
 	}
 }
@@ -286,67 +281,6 @@ func TestProbeResponseJSON(t *testing.T) {
 				t.Fatalf("redacted metric %d", n)
 			}
 		})
-	}
-}
-
-func TestProbeResponseSSE(t *testing.T) {
-	stream := "data: {\"choices\":[{\"delta\":{\"content\":\"the sec\"}}]}\n\n" +
-		"data: {\"choices\":[{\"delta\":{\"content\":\"ret is 42\"}}]}\n\n" +
-		": keep-alive\n\n" +
-		"data: {\"choices\":[{\"delta\":{\"content\":\"my secret\"}}]}\n\n" +
-		"data: [DONE]\n\n"
-	for _, p := range profiles {
-		t.Run(string(p), func(t *testing.T) {
-			h := newProbeHost(t, p, ``)
-			var chunks [][]byte
-			for i := 0; i < len(stream); i += 13 {
-				chunks = append(chunks, []byte(stream[i:min(i+13, len(stream))]))
-			}
-			res := h.Do(hostsim.Request{Path: "/v1/chat/completions", Body: []byte(`{"model":"m","stream":true,"messages":[]}`)},
-				hostsim.Response{Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunks})
-			noErrors(t, res)
-			// events are rewritten one by one (a word split across events is not this helper's business)
-			want := strings.Replace(stream, "my secret", "my [redacted]", 1)
-			if string(res.Body) != want {
-				t.Fatalf("client got\n%q\nwant\n%q", res.Body, want)
-			}
-			if len(res.Chunks) < 2 {
-				t.Fatalf("the stream was not released chunk by chunk: %d chunks", len(res.Chunks))
-			}
-			if res.Upstream == nil {
-				t.Fatal("no upstream")
-			}
-			if _, ok := res.Upstream.Header("accept-encoding"); ok {
-				t.Fatal("accept-encoding not removed")
-			}
-		})
-	}
-}
-
-// TestProbeStoppedStreamNotRead: once a stream failed closed (an event over the limit), its later
-// chunks are emptied without being read into the VM: reading them would allocate a fresh buffer per
-// chunk for bytes that are dropped anyway.
-func TestProbeStoppedStreamNotRead(t *testing.T) {
-	h := hostsim.New(t, hostsim.Config{Workers: 1, Trace: true,
-		Plugins: []hostsim.PluginSpec{{Name: "probe", Wasm: probe(t), Config: []byte(`{"max_body_bytes":64}`)}}})
-	chunks := [][]byte{[]byte("data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("c", 100))} // unterminated: held back, over the limit
-	for i := 0; i < 10; i++ {
-		chunks = append(chunks, []byte("data: {\"choices\":[{\"delta\":{\"content\":\"more\"}}]}\n\n"))
-	}
-	res := h.Do(hostsim.Request{Path: "/v1/chat/completions", Body: []byte(`{"model":"m","stream":true,"messages":[]}`)},
-		hostsim.Response{Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunks})
-	noErrors(t, res)
-	if bytes.Contains(res.Body, []byte("more")) || !bytes.Contains(res.Body, []byte("event_too_large")) {
-		t.Fatalf("client got %q", res.Body)
-	}
-	reads := 0
-	for _, l := range h.Trace() {
-		if strings.Contains(l, "==> env.proxy_get_buffer_bytes(buffer_type=1,") {
-			reads++
-		}
-	}
-	if reads != 1 {
-		t.Fatalf("%d response chunks read, want 1 (the one that failed the stream)", reads)
 	}
 }
 

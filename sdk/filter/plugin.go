@@ -39,21 +39,6 @@ func LoadConfig[T any](filterName string, parse func(raw []byte) (T, error)) (cf
 	return cfg, true
 }
 
-// StartPlugin is LoadConfig followed by storing the result in *dst, returning the status OnPluginStart
-// must return.
-//
-//	func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
-//		return filter.StartPlugin("outputguard", parseConfig, &p.cfg)
-//	}
-func StartPlugin[T any](filterName string, parse func(raw []byte) (T, error), dst *T) types.OnPluginStartStatus {
-	cfg, ok := LoadConfig(filterName, parse)
-	if !ok {
-		return types.OnPluginStartStatusFailed
-	}
-	*dst = cfg
-	return types.OnPluginStartStatusOK
-}
-
 // LogConfigError logs a configuration error at critical level as "<filter>: config: <problem>", one
 // line per problem when err is (or wraps) a *config.Errors.
 func LogConfigError(filterName string, err error) {

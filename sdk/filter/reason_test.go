@@ -16,9 +16,9 @@ func TestReasonFor(t *testing.T) {
 	_, corrupt := body.Decode("gzip", []byte("not gzip"), 100)
 	_, bomb := body.Decode("", make([]byte, 200), 100)
 	_, unsupported := body.Decode("compress", []byte("x"), 100)
-	var s SSEStream
-	s.MaxPending = 4
-	_, streamErr := s.Process([]byte("data: too long"), false, func(ev *sse.Event, out []byte) []byte { return out })
+	d := sse.Decoder{MaxPending: 4}
+	d.Feed([]byte("data: too long"))
+	streamErr := d.Err()
 	parseReq := func(b string) error {
 		_, err := llm.ParseRequest(llm.FormatOpenAIChat, []byte(b))
 		if err == nil {

@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"strconv"
 
 	"github.com/wasmguard/wasmguard/sdk/body"
 
@@ -110,74 +109,6 @@ func PropertyString(path ...string) (string, bool) {
 		return "", false
 	}
 	return string(b), true
-}
-
-// PropertyInt reads an integer property in either host encoding: Envoy's 8-byte little-endian int64
-// or Kong's decimal string. ok is false when absent or not an integer.
-func PropertyInt(path ...string) (int64, bool) {
-	b, err := proxywasm.GetProperty(path)
-	if err != nil {
-		return 0, false
-	}
-	return DecodeInt(b)
-}
-
-// PropertyBool reads a boolean property in either host encoding: Envoy's single byte 0/1 or Kong's
-// "true"/"false".
-func PropertyBool(path ...string) (bool, bool) {
-	b, err := proxywasm.GetProperty(path)
-	if err != nil {
-		return false, false
-	}
-	return DecodeBool(b)
-}
-
-// DecodeInt decodes an integer property value: a decimal string (Kong; optional leading '-') or 8
-// little-endian bytes (Envoy). Eight bytes that are all ASCII digits are read as a decimal string; as
-// a little-endian integer they would be above 3.4e18, which no property holds.
-func DecodeInt(b []byte) (int64, bool) {
-	if isDecimal(b) {
-		v, err := strconv.ParseInt(string(b), 10, 64)
-		return v, err == nil
-	}
-	if len(b) == 8 {
-		var v uint64
-		for i := 7; i >= 0; i-- {
-			v = v<<8 | uint64(b[i])
-		}
-		return int64(v), true
-	}
-	return 0, false
-}
-
-func isDecimal(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	start := 0
-	if b[0] == '-' {
-		start = 1
-	}
-	if start == len(b) {
-		return false
-	}
-	for _, c := range b[start:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// DecodeBool decodes a boolean property value: one byte 0/1 (Envoy) or "true"/"false" (Kong).
-func DecodeBool(b []byte) (bool, bool) {
-	switch string(b) {
-	case "\x01", "true":
-		return true, true
-	case "\x00", "false":
-		return false, true
-	}
-	return false, false
 }
 
 // DropRequestContentLength removes content-length from the request headers so the body can be

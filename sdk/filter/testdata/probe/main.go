@@ -4,12 +4,11 @@
 //
 // Behaviour: request bodies containing "BLOCKME" get a 403 local reply (reason probe_blocked);
 // "REWRITE" is replaced by "rewritten" in request bodies; "secret" is replaced by "[redacted]" in
-// response bodies, JSON or SSE/NDJSON streams.
+// JSON response bodies.
 package main
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
@@ -19,7 +18,6 @@ import (
 	"github.com/wasmguard/wasmguard/sdk/filter"
 	"github.com/wasmguard/wasmguard/sdk/llm"
 	"github.com/wasmguard/wasmguard/sdk/reply"
-	"github.com/wasmguard/wasmguard/sdk/sse"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
@@ -53,9 +51,11 @@ type plugin struct {
 }
 
 func (p *plugin) OnPluginStart(int) types.OnPluginStartStatus {
-	if st := filter.StartPlugin("probe", parse, &p.cfg); st != types.OnPluginStartStatusOK {
-		return st
+	cfg, ok := filter.LoadConfig("probe", parse)
+	if !ok {
+		return types.OnPluginStartStatusFailed
 	}
+	p.cfg = cfg
 	p.metrics = filter.NewMetrics("probe")
 	p.requests = p.metrics.CounterVec("requests_total", "rule")
 	p.redacted = p.metrics.Counter("redacted_total")
@@ -68,13 +68,11 @@ func (p *plugin) NewHttpContext(uint32) types.HttpContext { return &httpCtx{p: p
 
 type httpCtx struct {
 	types.DefaultHttpContext
-	p      *plugin
-	s      filter.Stream
-	cfg    *probeConfig
-	req    filter.RequestBody
-	resp   filter.ResponseBody
-	stream filter.SSEStream
-	sse    bool
+	p    *plugin
+	s    filter.Stream
+	cfg  *probeConfig
+	req  filter.RequestBody
+	resp filter.ResponseBody
 }
 
 func (h *httpCtx) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
@@ -126,7 +124,7 @@ func (h *httpCtx) request(raw []byte, step filter.Step, err error) types.Action 
 		if err == nil {
 			_ = filter.ReplaceRequestBody(out)
 		}
-		h.logAttrs("rewrite", "probe_rewritten", h.hostAttrs())
+		h.log("rewrite", "probe_rewritten")
 	}
 	return types.ActionContinue
 }
@@ -140,26 +138,12 @@ func (h *httpCtx) OnHttpResponseHeaders(int, bool) types.Action {
 	if h.s.Replied() {
 		return types.ActionContinue
 	}
-	ct, _ := proxywasm.GetHttpResponseHeader("content-type")
-	h.sse = body.IsSSE(ct) || body.IsNDJSON(ct)
-	h.stream.NDJSON = body.IsNDJSON(ct)
-	h.stream.FailOpen = h.cfg.PassOnError() // monitor mode never cuts a stream
-	h.stream.MaxPending = int(h.cfg.MaxBodyBytes)
-	h.stream.ErrorTail = func(error) []byte {
-		return reply.StreamError(h.s.Format, "event_too_large", "a streamed event was too large to check", h.s.RequestID())
-	}
 	_ = filter.DropResponseContentLength()
 	return types.ActionContinue
 }
 
 func (h *httpCtx) OnHttpResponseBody(bodySize int, endOfStream bool) types.Action {
 	if h.s.Replied() {
-		return types.ActionContinue
-	}
-	if h.sse {
-		if err := h.stream.OnBody(bodySize, endOfStream, h.onEvent); err != nil {
-			h.log(h.errorAction(), filter.ReasonFor(err, true))
-		}
 		return types.ActionContinue
 	}
 	raw, step, err := h.resp.Collect(bodySize, endOfStream)
@@ -177,36 +161,6 @@ func (h *httpCtx) OnHttpResponseBody(bodySize int, endOfStream bool) types.Actio
 		_ = filter.ReplaceResponseBody(bytes.ReplaceAll(raw, []byte("secret"), []byte("[redacted]")))
 	}
 	return types.ActionContinue
-}
-
-func (h *httpCtx) onEvent(ev *sse.Event, out []byte) []byte {
-	if ev == nil {
-		return out
-	}
-	if strings.Contains(ev.Data, "secret") {
-		h.p.redacted.Inc()
-		c := *ev
-		c.Data = strings.ReplaceAll(ev.Data, "secret", "[redacted]")
-		return append(out, h.stream.Encode(c)...)
-	}
-	return append(out, ev.Raw...)
-}
-
-// hostAttrs reads an integer and a boolean property, whose encodings differ between Envoy (binary)
-// and Kong (strings), so the tests can check that both decode to the same values.
-func (h *httpCtx) hostAttrs() []telemetry.Attr {
-	var attrs []telemetry.Attr
-	if port, ok := filter.PropertyInt("source", "port"); ok {
-		attrs = append(attrs, telemetry.Attr{Key: "source_port", Value: float64(port)})
-	}
-	if mtls, ok := filter.PropertyBool("connection", "mtls"); ok {
-		v := 0.0
-		if mtls {
-			v = 1
-		}
-		attrs = append(attrs, telemetry.Attr{Key: "mtls", Value: v + 10}) // +10: present and decoded
-	}
-	return attrs
 }
 
 // fail takes the shared on_error path.
