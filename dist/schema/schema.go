@@ -345,6 +345,7 @@ func piimask() M {
 			string(llm.ProvToolDefinition), string(llm.ProvMetadata)))},
 			"description": "Request segments masked (default: all)."}},
 		{name: "restore_responses", schema: boolean("Put original values back in place of tokenize placeholders in the response.", true)},
+		{name: "unknown_format", schema: enum("A request body of no known LLM format: scan (every JSON string, or a text/form body, is masked like any other segment), allow (pass uninspected), deny (refuse with 415, reason unknown_format).", "scan", "scan", "allow", "deny")},
 		{name: "restore_in_links", schema: boolean("Also restore placeholders inside links, image sources, HTML attributes and CSS url() (the value would go to whatever server the model named).", false)},
 		{name: "mask_responses", schema: boolean("Also mask entities the model writes in responses.", false)},
 		{name: "block_status", schema: integer("HTTP status of the reply when an entity with action block is found.", 400, 400, 599)},

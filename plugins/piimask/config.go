@@ -50,6 +50,9 @@ type Config struct {
 	// MaskResponses also masks entities the model itself writes in responses ("mask_responses"; default
 	// false). Tokenize acts as redact there (nothing to restore to).
 	MaskResponses bool
+	// UnknownFormat is what a request body of no known LLM format gets ("unknown_format": scan | allow | deny;
+	// default scan: every JSON string, or the text of a text/form body, is masked like any other segment).
+	UnknownFormat string
 	// BlockStatus is the HTTP status of the reply when an entity with action block is found.
 	BlockStatus int
 	// HMACKey keys hash and tokenize placeholders ("hmac_key", top level only).
@@ -90,6 +93,7 @@ func readConfig(o config.Obj) Config {
 		RestoreResponses: o.Bool("restore_responses", true),
 		RestoreInLinks:   o.Bool("restore_in_links", false),
 		MaskResponses:    o.Bool("mask_responses", false),
+		UnknownFormat:    o.Enum("unknown_format", config.UnknownFormatScan, config.UnknownFormats...),
 		BlockStatus:      int(o.Int("block_status", defaultBlockStatus, 400, 599)),
 		HMACKey:          o.String("hmac_key", ""),
 	}

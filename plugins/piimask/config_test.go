@@ -19,6 +19,7 @@ func defaultConfig() Config {
 		Entities:         pii.All(),
 		Policy:           mask.Policy{Default: mask.Redact, Actions: map[string]mask.Action{}, KeepLast: 4, HashLen: 12},
 		RestoreResponses: true,
+		UnknownFormat:    config.UnknownFormatScan,
 		BlockStatus:      400,
 	}
 	for _, t := range pii.AllTypes() {

@@ -149,9 +149,17 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		}
 	}
 	h.s.Format = llm.DetectFormat(h.s.Info.Path, plain)
+	if h.s.Format == llm.FormatUnknown {
+		if act, handled := h.s.UnknownFormat(h.p.m.dec, h.cfg.Common, filterName, h.cfg.UnknownFormat); handled {
+			h.skip = act == filter.Continue
+			return act
+		}
+	}
 	// Generic: a body of no known format (embeddings, moderation, tool servers...) has every JSON string as a
-	// segment, read by the same parser; a body sdk/llm refuses is never read by another one.
-	req, err := h.x.ParseRequest(h.s.Format, plain, llm.Options{Path: h.s.Info.Path, Generic: true, Residual: true})
+	// segment, read by the same parser (a text or form body: its text); a body sdk/llm refuses is never read by
+	// another one.
+	ct, _ := h.s.Info.Header("content-type")
+	req, err := h.x.ParseRequest(h.s.Format, plain, llm.Options{Path: h.s.Info.Path, Generic: true, Residual: true, ContentType: ct})
 	if err != nil {
 		// any parse error, sentinel or not (sdk/filter doc): the client's body
 		return h.fail(telemetry.ReasonRequestBodyUnparseable, err)

@@ -32,7 +32,7 @@ func TestUnknownFormatInWasm(t *testing.T) {
 	if res.Upstream != nil || !res.LocalReply || res.Status != 415 {
 		t.Fatalf("deny: unknown-format body not refused with 415: status %d upstream %v", res.Status, res.Upstream != nil)
 	}
-	if ds := decisions(res); len(ds) != 1 || ds[0].Reason != reasonUnknownFormat || ds[0].Action != telemetry.ActionBlock {
+	if ds := decisions(res); len(ds) != 1 || ds[0].Reason != telemetry.ReasonUnknownFormat || ds[0].Action != telemetry.ActionBlock {
 		t.Fatalf("deny: decisions %+v", ds)
 	}
 	// a known format is not affected by unknown_format: deny

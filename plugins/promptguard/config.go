@@ -16,15 +16,7 @@ const (
 	defaultMaxScanBytes = 1 << 20 // ordinary traffic (a 1 MiB body) is scanned whole
 	defaultPayloadSplit = true
 	defaultMaxSegments  = 10000 // 2,000 messages with a few content parts each are scanned whole
-	defaultUnknown      = unknownScan
 	maxPhrases          = 1000
-)
-
-// What a body of no known format gets (unknown_format).
-const (
-	unknownScan  = "scan"  // every JSON string (or the text of a text/form body) is scanned like user text
-	unknownAllow = "allow" // passes uninspected, counted and logged as allow
-	unknownDeny  = "deny"  // refused with reason unknown_format
 )
 
 // Actions.
@@ -77,7 +69,7 @@ func parseOne(o config.Obj) Config {
 	c := Config{
 		Common:        config.ReadCommon(o),
 		Action:        o.Enum("action", defaultAction, actionBlock, actionAnnotate),
-		UnknownFormat: o.Enum("unknown_format", defaultUnknown, unknownScan, unknownAllow, unknownDeny),
+		UnknownFormat: o.Enum("unknown_format", config.UnknownFormatScan, config.UnknownFormats...),
 		Status:        int(o.Int("status", defaultStatus, 400, 499)),
 	}
 	scan := allProvenances

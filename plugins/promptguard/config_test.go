@@ -17,7 +17,7 @@ func defaultConfig() Config {
 		Common:        config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny, MaxBodyBytes: config.DefaultMaxBodyBytes},
 		Action:        actionBlock,
 		Status:        400,
-		UnknownFormat: unknownScan,
+		UnknownFormat: config.UnknownFormatScan,
 		Policy: detect.Policy{
 			Scan: []llm.Provenance{llm.ProvSystem, llm.ProvUser, llm.ProvAssistant, llm.ProvToolResult,
 				llm.ProvDocument, llm.ProvToolCall, llm.ProvToolDefinition},
@@ -67,7 +67,7 @@ func TestParseConfig(t *testing.T) {
 				c.Policy.DenyPatterns = []*regexp.Regexp{regexp.MustCompile(`(?i)sudo\s+mode`)}
 				c.Policy.AllowPatterns = []*regexp.Regexp{regexp.MustCompile(`^TEST:`)}
 			}},
-		{name: "unknown format", json: `{"unknown_format":"deny"}`, want: func(c *Config) { c.UnknownFormat = unknownDeny }},
+		{name: "unknown format", json: `{"unknown_format":"deny"}`, want: func(c *Config) { c.UnknownFormat = config.UnknownFormatDeny }},
 		{name: "bad unknown format", json: `{"unknown_format":"skip"}`, wantErr: `unknown_format: must be one of scan, allow, deny; got "skip"`},
 		{name: "bad action", json: `{"action":"redact"}`, wantErr: `action: must be one of block, annotate; got "redact"`},
 		{name: "bad threshold", json: `{"threshold":1.5}`, wantErr: "threshold: must be a number between 0 and 1; got 1.5"},

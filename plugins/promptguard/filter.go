@@ -17,7 +17,6 @@ const filterName = "promptguard"
 const (
 	reasonInjection         = "prompt_injection_detected"
 	reasonIndirectInjection = "indirect_prompt_injection_detected"
-	reasonUnknownFormat     = "unknown_format" // a body of no known LLM format under unknown_format: allow or deny
 )
 
 // Annotation headers (added to the response the client receives).
@@ -110,12 +109,8 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 	if f == llm.FormatUnknown {
 		// No known LLM format (a new endpoint, a proxy's own API, a text or form body): what the provider reads is
 		// unknown, so by default every string is scanned (unknown_format: scan); allow and deny are explicit.
-		switch h.cfg.UnknownFormat {
-		case unknownAllow:
-			h.p.dec.Count(telemetry.ActionAllow, reasonUnknownFormat)
-			return filter.Continue
-		case unknownDeny:
-			return h.refuseUnknown()
+		if act, handled := h.s.UnknownFormat(h.p.dec, h.cfg.Common, filterName, h.cfg.UnknownFormat); handled {
+			return act
 		}
 		opts.Generic = true
 		opts.ContentType, _ = h.s.Info.Header("content-type")
@@ -152,20 +147,6 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		return filter.Continue
 	}
 	_ = h.s.Reply(h.cfg.Status, reason, blockMessage)
-	return filter.Pause
-}
-
-// refuseUnknown answers a request of no known format under unknown_format: deny (monitor mode logs it).
-func (h *httpContext) refuseUnknown() filter.Action {
-	d := telemetry.Decision{Filter: filterName, Rule: h.s.Rule, Action: telemetry.ActionBlock, Reason: reasonUnknownFormat, RequestID: h.s.RequestID()}
-	if !h.cfg.Enforce() {
-		d.Mode = string(config.ModeMonitor)
-	}
-	h.p.dec.Log(d)
-	if !h.cfg.Enforce() {
-		return filter.Continue
-	}
-	_ = h.s.Reply(415, reasonUnknownFormat, "the gateway's prompt-injection filter does not accept requests of an unknown format on this route")
 	return filter.Pause
 }
 

@@ -108,3 +108,14 @@ func lower(s string) string {
 	}
 	return s
 }
+
+// The values of unknown_format, the key of the filters that inspect request text (promptguard, piimask): what a
+// request body of no known LLM format gets.
+const (
+	UnknownFormatScan  = "scan"  // every JSON string (or the text of a text/form body) is inspected (the default)
+	UnknownFormatAllow = "allow" // passes uninspected, counted as allow / unknown_format
+	UnknownFormatDeny  = "deny"  // refused (415, reason unknown_format)
+)
+
+// UnknownFormats lists the values of unknown_format.
+var UnknownFormats = []string{UnknownFormatScan, UnknownFormatAllow, UnknownFormatDeny}

@@ -172,6 +172,30 @@ func FailRequest(dec *Decisions, c config.Common, d telemetry.Decision, f llm.Fo
 	return Pause
 }
 
+// UnknownFormat applies a filter's unknown_format policy to a request body of no known LLM format, the same way
+// in every filter: scan returns handled false (the stage inspects the body with llm.Options.Generic); allow
+// counts the request as allow / unknown_format and continues; deny logs a block and answers 415 in the
+// provider's error shape (monitor mode logs it and continues).
+func (s *Stream) UnknownFormat(dec *Decisions, c config.Common, filterName, policy string) (act Action, handled bool) {
+	switch policy {
+	case config.UnknownFormatAllow:
+		dec.Count(telemetry.ActionAllow, telemetry.ReasonUnknownFormat)
+		return Continue, true
+	case config.UnknownFormatDeny:
+		d := telemetry.Decision{Filter: filterName, Rule: s.Rule, Action: telemetry.ActionBlock, Reason: telemetry.ReasonUnknownFormat, RequestID: s.RequestID()}
+		if !c.Enforce() {
+			d.Mode = string(config.ModeMonitor)
+		}
+		dec.Log(d)
+		if !c.Enforce() {
+			return Continue, true
+		}
+		_ = s.Reply(415, telemetry.ReasonUnknownFormat, "the gateway's security filter does not accept requests of an unknown format on this route")
+		return Pause, true
+	}
+	return Continue, false
+}
+
 func failMessage(reason string) string {
 	switch reason {
 	case telemetry.ReasonRequestBodyTooLarge:

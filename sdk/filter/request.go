@@ -1,7 +1,6 @@
 package filter
 
 import (
-
 	"github.com/wasmguard/wasmguard/sdk/body"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"

@@ -19,6 +19,10 @@ const (
 	ReasonScanBudgetExceeded = "scan_budget_exceeded"
 )
 
+// ReasonUnknownFormat: a request body of no known LLM format that a filter's unknown_format lets through
+// uninspected (allow) or refuses (deny). Not an on_error reason: the operator chose it.
+const ReasonUnknownFormat = "unknown_format"
+
 // Actions: the one vocabulary of Decision.Action in every filter's decision log and of the action label of
 // wasmguard_<filter>_requests_total.
 const (
