@@ -251,7 +251,7 @@ func TestWasmFilterInProcess(t *testing.T) {
 	if !strings.Contains(prom.String(), "hostsim_gateway_requests_total 17\n") {
 		t.Errorf("request count:\n%s", prom.String())
 	}
-	if !strings.Contains(prom.String(), "# TYPE wasmguard_tokenbudget_") || !strings.Contains(prom.String(), `{action="allow"}`) {
+	if !strings.Contains(prom.String(), "# TYPE wasmguard_tokenbudget_") || !strings.Contains(prom.String(), `wasmguard_tokenbudget_requests_total{action="allow",reason="none"} 17`+"\n") {
 		t.Errorf("filter metrics missing or without labels:\n%s", prom.String())
 	}
 }
