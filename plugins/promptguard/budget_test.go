@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmguard/wasmguard/hostsim"
 	"github.com/wasmguard/wasmguard/sdk/telemetry"
 )
 
@@ -85,5 +86,21 @@ func TestLongTextScannedWholeInWasm(t *testing.T) {
 	res = do(h, "/v1/chat/completions", []byte(`{"model":"m","messages":[{"role":"user","content":`+jsonStr(filler)+`}]}`), 0)
 	if res.Upstream == nil {
 		t.Fatalf("benign long text refused: status %d logs %v", res.Status, res.Logs)
+	}
+}
+
+// TestTextBodyScannedInWasm: a text/plain body on an LLM path is read as text (the same view as piimask), so an
+// attack in it is scored even where on_error lets unreadable bodies through.
+func TestTextBodyScannedInWasm(t *testing.T) {
+	h := newHost(t, `{"on_error":"allow"}`)
+	req := func(body string) hostsim.Request {
+		return hostsim.Request{Method: "POST", Path: "/v1/completions", Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte(body)}
+	}
+	ok := hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(`{}`)}
+	if res := h.Do(req(attackText), ok); res.Upstream != nil || !res.LocalReply {
+		t.Fatalf("attack in a text/plain body passed: status %d", res.Status)
+	}
+	if res := h.Do(req("Summarise the quarterly report in three bullet points."), ok); res.Upstream == nil {
+		t.Fatalf("benign text/plain body refused: status %d", res.Status)
 	}
 }

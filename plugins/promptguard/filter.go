@@ -105,7 +105,10 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 		return h.fail(filter.ReasonFor(err, false))
 	}
 	f := llm.DetectFormat(h.s.Info.Path, plain)
-	opts := llm.Options{Path: h.s.Info.Path, DocumentMarkers: h.cfg.DocumentMarkers}
+	// the same view as piimask: a text or form body (a JSON one is parsed as JSON whatever it is labelled) is read
+	// as text
+	ct, _ := h.s.Info.Header("content-type")
+	opts := llm.Options{Path: h.s.Info.Path, DocumentMarkers: h.cfg.DocumentMarkers, ContentType: ct}
 	if f == llm.FormatUnknown {
 		// No known LLM format (a new endpoint, a proxy's own API, a text or form body): what the provider reads is
 		// unknown, so by default every string is scanned (unknown_format: scan); allow and deny are explicit.
@@ -113,7 +116,6 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 			return act
 		}
 		opts.Generic = true
-		opts.ContentType, _ = h.s.Info.Header("content-type")
 	}
 	h.s.Format = f
 	req, err := h.x.ParseRequest(f, plain, opts)
