@@ -10,17 +10,13 @@ func (p *reqParser) anthropic(r val) error {
 	b := p.b
 	s := p.sg()
 	var lists []val
-	it := r.iter(b)
+	fs := p.fields(r)
 	for {
-		k, v, ok := it.next()
+		name, v, ok := fs.next()
 		if !ok {
 			break
 		}
 		var err error
-		name := keyCanon(b, k)
-		if p.scalarKey(name) && !p.exact(k, name) {
-			continue
-		}
 		switch name {
 		case "model":
 			err = p.setModel("model", v)

@@ -19,17 +19,13 @@ func (p *reqParser) assistants(r val) error {
 	s := p.sg()
 	var lists []val
 	var single bool
-	it := r.iter(b)
+	fs := p.fields(r)
 	for {
-		k, v, ok := it.next()
+		name, v, ok := fs.next()
 		if !ok {
 			break
 		}
 		var err error
-		name := keyCanon(b, k)
-		if p.scalarKey(name) && !p.exact(k, name) {
-			continue
-		}
 		switch name {
 		case "model":
 			err = p.setModel("model", v)

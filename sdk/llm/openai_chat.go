@@ -16,17 +16,13 @@ func (p *reqParser) chat(r val) error {
 		p.req.Stream = true // Ollama streams unless told otherwise
 	}
 	var lists []val
-	it := r.iter(b)
+	fs := p.fields(r)
 	for {
-		k, v, ok := it.next()
+		name, v, ok := fs.next()
 		if !ok {
 			break
 		}
 		var err error
-		name := keyCanon(b, k)
-		if p.scalarKey(name) && !p.exact(k, name) {
-			continue // a folded spelling of a scalar: read only by Go upstreams (FormatOllama)
-		}
 		switch name {
 		case "model":
 			err = p.setModel("model", v)

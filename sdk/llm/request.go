@@ -324,6 +324,30 @@ func (p *reqParser) setModel(field string, v val) error {
 
 func idx(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
 
+// fields iterates the keys of a request object by their canonical name (keyCanon), skipping a folded spelling
+// of a scalar field (model, stream, limits...), which only Go upstreams read (FormatOllama). Every format's
+// top-level parser walks its body with it.
+type keyFields struct {
+	p  *reqParser
+	it iter
+}
+
+func (p *reqParser) fields(r val) keyFields { return keyFields{p: p, it: r.iter(p.b)} }
+
+func (f *keyFields) next() (name string, v val, ok bool) {
+	for {
+		k, v, ok := f.it.next()
+		if !ok {
+			return "", v, false
+		}
+		name := keyCanon(f.p.b, k)
+		if f.p.scalarKey(name) && !f.p.exact(k, name) {
+			continue
+		}
+		return name, v, true
+	}
+}
+
 // scalarKey reports whether a known field holds a scalar the parsers read once (the last exact copy), rather
 // than text read from every copy.
 func (p *reqParser) scalarKey(name string) bool {
