@@ -665,7 +665,9 @@ func asciiView(text []byte, b64 *[]span) (view, bool) {
 				j = atFormAt(text, fs)
 			}
 			if j > 0 {
-				if de, forms := domainAhead(text, j); de > 0 && (c != '@' || j > i+1 || fs < i || forms) {
+				// a "domain" followed by '@' is the local part of a plain address ("write to the at jane.doe@x.com"):
+				// no at spelling there, the plain scanner reads the address whole
+				if de, forms := domainAhead(text, j); de > 0 && (de >= n || text[de] != '@') && (c != '@' || j > i+1 || fs < i || forms) {
 					i = fs
 					ls := localStart(text, i)
 					if ls < copied {

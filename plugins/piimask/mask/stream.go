@@ -4,6 +4,7 @@ import (
 	"github.com/wasmguard/wasmguard/sdk/pii"
 	"github.com/wasmguard/wasmguard/sdk/placeholder"
 	"github.com/wasmguard/wasmguard/sdk/render"
+	"strings"
 )
 
 // Streaming.
@@ -198,8 +199,33 @@ func isBoundary(b []byte, k int) bool {
 	if w == 3 && string(b[j+1:k-1]) == "ext" {
 		return false
 	}
-	return true
+	// an e-mail written with at/dot spellings spans blanks ("jane at example dot com", sdk/pii's canonical view):
+	// no boundary right after such a spelling or right before one, so the whole form is scanned at once
+	if word := string(b[j+1 : k-1]); word == "at" || word == "dot" {
+		return false
+	}
+	return !spellingAt(b, k)
 }
+
+// spellingAt reports whether an at or dot spelling (any case; "@", ".", or one in brackets) starts at k.
+func spellingAt(b []byte, k int) bool {
+	if k >= len(b) {
+		return false
+	}
+	switch b[k] {
+	case '@', '.', '[', '(', '{', '<':
+		return true
+	}
+	for _, w := range [...]string{"at", "dot"} {
+		e := k + len(w)
+		if e <= len(b) && strings.EqualFold(string(b[k:e]), w) && (e == len(b) || !isLetter(b[e])) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // Restorer replaces placeholders in streamed text, holding back at most MaxPlaceholderLen bytes (a possible
 // placeholder split across pieces). It keeps up to render.LinkWindow bytes of the text already emitted as the
