@@ -145,3 +145,44 @@ func TestRestrictedDuringAllocation(t *testing.T) {
 		t.Fatalf("traps = %v", res.Traps)
 	}
 }
+
+// TestAllocatorMallocPreferred: a module exporting both malloc and proxy_on_memory_allocate gets host-allocated
+// results from malloc on every profile, as proxy-wasm-cpp-host (Envoy) and ngx_wasm_module (Kong) do. hostsim
+// used to call proxy_on_memory_allocate, which hid the leak of TinyGo's exported malloc (tools/unexport).
+func TestAllocatorMallocPreferred(t *testing.T) {
+	for _, profile := range []Profile{ProfileEnvoy, ProfileKong} {
+		t.Run(string(profile), func(t *testing.T) {
+			var fPairs uint32
+			m := &modBuilder{}
+			fPairs = m.importFunc("env", "proxy_get_header_map_pairs", i32s(3), i32s(1))
+			m.fn("proxy_abi_version_0_2_0", nil, nil)
+			m.fn("malloc", i32s(1), i32s(1), i32c(8192))
+			m.fn("proxy_on_memory_allocate", i32s(1), i32s(1), i32c(4096))
+			m.fn("proxy_on_context_create", i32s(2), nil)
+			m.fn("proxy_on_vm_start", i32s(2), i32s(1), i32c(1))
+			m.fn("proxy_on_configure", i32s(2), i32s(1), i32c(1))
+			m.fn("proxy_on_request_headers", i32s(3), i32s(1), cat(i32c(0), i32c(64), i32c(68), call(fPairs), opDrop), i32c(0))
+			m.fn("proxy_on_log", i32s(1), nil)
+			m.fn("proxy_on_done", i32s(1), i32s(1), i32c(1))
+			m.fn("proxy_on_delete", i32s(1), nil)
+			h := New(t, Config{Workers: 1, Profile: profile, Plugins: []PluginSpec{{Name: "alloc", Wasm: m.bytes()}}})
+			res := h.Do(Request{Headers: [][2]string{{"x", "y"}}}, Response{})
+			if res.Trapped {
+				t.Fatalf("trapped: %v", res.Traps)
+			}
+			rep, err := CheckModule(m.bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pr := range rep.Profiles {
+				if pr.Profile == profile && !strings.Contains(strings.Join(pr.Warnings, "\n"), "exports malloc") {
+					t.Errorf("hostsim check does not warn about the exported malloc: %+v", pr)
+				}
+			}
+			got, _ := h.workers[0].vms[0].mem.ReadUint32Le(64)
+			if got != 8192 {
+				t.Fatalf("header map written at %d, want 8192 (malloc's block), not proxy_on_memory_allocate's 4096", got)
+			}
+		})
+	}
+}

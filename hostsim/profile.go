@@ -190,6 +190,11 @@ func checkProfile(cm wazero.CompiledModule, p Profile, abi string) ProfileReport
 			pr.Problems = append(pr.Problems, "no proxy_on_memory_allocate (or malloc) export")
 		}
 	}
+	if _, ok := ex["malloc"]; ok {
+		pr.Warnings = append(pr.Warnings, "exports malloc: Envoy and Kong allocate every value they pass to the module with it, "+
+			"in preference to proxy_on_memory_allocate, and never free it (a libc malloc, as TinyGo exports, leaks each body; "+
+			"tools/unexport strips it)")
+	}
 	proxy := proxyFuncsFor(p, abi)
 	wasi := wasiFuncsFor(p)
 	seen := map[string]bool{}

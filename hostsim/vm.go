@@ -152,9 +152,13 @@ func (h *Host) newVM(group []*plugin, worker int) (*vm, error) {
 		return nil, fmt.Errorf("hostsim: plugin %q: module exports no memory", p.spec.Name)
 	}
 	f := mod.ExportedFunction
-	v.fnAlloc = f("proxy_on_memory_allocate")
+	// Both reference hosts call an exported malloc in preference to proxy_on_memory_allocate (proxy-wasm-cpp-host
+	// WasmBase::getFunctions; ngx_wasm_module ngx_proxy_wasm_filter_init looks up "malloc" first), and never free
+	// what they allocate through it: a module exporting libc's malloc (raw TinyGo output) leaks every body there,
+	// so hostsim must call the same function to show it.
+	v.fnAlloc = f("malloc")
 	if v.fnAlloc == nil {
-		v.fnAlloc = f("malloc")
+		v.fnAlloc = f("proxy_on_memory_allocate")
 	}
 	v.fnContextCreate, v.fnVMStart, v.fnConfigure = f("proxy_on_context_create"), f("proxy_on_vm_start"), f("proxy_on_configure")
 	v.fnReqHeaders, v.fnReqBody, v.fnReqTrailers = f("proxy_on_request_headers"), f("proxy_on_request_body"), f("proxy_on_request_trailers")
