@@ -290,68 +290,92 @@ func TestQualityPhoneValues(t *testing.T) {
 	}
 }
 
+// TestQualitySecrets measures secrets detection on every labelled record there is outside the hidden
+// holdout (secrets.dev.jsonl and secrets.train.jsonl): recall on positives and the false-positive rate on
+// the hard negatives, per source. The detectors are hand-written rules with no fitted parameter, so no
+// record is "in fold": the figures are out of fold by construction (a learned scorer would have to be
+// cross-validated here). A record counts as detected when any secret finding is reported in it.
 func TestQualitySecrets(t *testing.T) {
 	s := New(All(), nil)
-	var pos, neg [2]prf // per half: tp/fn for positives; fp (as tp) for negatives
-	byRule := map[string]int{}
+	type counts struct{ tp, fn, fp, tn int }
+	bySource := map[string]*counts{}
+	var all counts
+	verbose := os.Getenv("PIIMASK_EVAL_VERBOSE") != ""
 	var ms []Match
-	readJSONL(t, datasetPath(t, "secrets.dev.jsonl"), func(line []byte) {
-		var r struct {
-			Text  string `json:"text"`
-			Label int    `json:"label"`
-			Rule  string `json:"rule"`
-			Scope string `json:"negative_scope"`
-		}
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatal(err)
-		}
-		hi := 0
-		if half(r.Text) == "held" {
-			hi = 1
-		}
-		ms = s.ScanString(r.Text, ms[:0])
-		var hit *Match
-		for k := range ms {
-			if ms[k].Secret {
-				hit = &ms[k]
-				break
+	for _, file := range []string{"secrets.dev.jsonl", "secrets.train.jsonl"} {
+		readJSONL(t, datasetPath(t, file), func(line []byte) {
+			var r struct {
+				Text   string `json:"text"`
+				Label  int    `json:"label"`
+				Rule   string `json:"rule"`
+				Scope  string `json:"negative_scope"`
+				Source string `json:"source"`
 			}
-		}
-		verbose := os.Getenv("PIIMASK_EVAL_VERBOSE") != "" && hi == 0
-		if r.Label == 1 {
-			if hit != nil {
-				pos[hi].tp++
-			} else {
-				pos[hi].fn++
-				byRule[r.Rule]++
-				if verbose {
-					fmt.Printf("FN secret %s %q\n", r.Rule, trunc(r.Text, 200))
+			if err := json.Unmarshal(line, &r); err != nil {
+				t.Fatal(err)
+			}
+			src := r.Source
+			if k := strings.IndexByte(src, ':'); k > 0 {
+				src = src[:k]
+			}
+			c := bySource[src]
+			if c == nil {
+				c = &counts{}
+				bySource[src] = c
+			}
+			ms = s.ScanString(r.Text, ms[:0])
+			var hit *Match
+			for k := range ms {
+				if ms[k].Secret {
+					hit = &ms[k]
+					break
 				}
 			}
-		} else {
-			if hit != nil {
-				neg[hi].fp++
+			switch {
+			case r.Label == 1 && hit != nil:
+				c.tp++
+				all.tp++
+			case r.Label == 1:
+				c.fn++
+				all.fn++
 				if verbose {
-					fmt.Printf("FP secret %s %s %q in %q\n", r.Scope, hit.Name(), r.Text[hit.Start:hit.End], trunc(r.Text, 200))
+					fmt.Printf("FN secret %s %s %q\n", src, r.Rule, trunc(r.Text, 200))
 				}
-			} else {
-				neg[hi].tp++ // true negative
+			case hit != nil:
+				c.fp++
+				all.fp++
+				if verbose {
+					fmt.Printf("FP secret %s %s %s %q in %q\n", src, r.Scope, hit.Name(), r.Text[hit.Start:hit.End], trunc(r.Text, 200))
+				}
+			default:
+				c.tn++
+				all.tn++
 			}
+		})
+	}
+	rate := func(a, b int) float64 {
+		if a+b == 0 {
+			return 0
 		}
-	})
-	for hi, name := range []string{"tune", "held"} {
-		p, n := pos[hi], neg[hi]
-		t.Logf("secrets %s: recall %.3f (%d/%d), false positives on hard negatives %.3f (%d/%d)", name, p.r(), p.tp, p.tp+p.fn,
-			float64(n.fp)/float64(n.fp+n.tp), n.fp, n.fp+n.tp)
+		return float64(a) / float64(a+b)
 	}
-	all := prf{tp: pos[0].tp + pos[1].tp, fn: pos[0].fn + pos[1].fn}
-	fpr := float64(neg[0].fp+neg[1].fp) / float64(neg[0].fp+neg[1].fp+neg[0].tp+neg[1].tp)
-	t.Logf("secrets all: recall %.3f, hard-negative FP rate %.3f", all.r(), fpr)
-	if all.r() < 0.78 {
-		t.Errorf("secrets recall %.3f below floor 0.78", all.r())
+	var names []string
+	for k := range bySource {
+		names = append(names, k)
 	}
-	if fpr > 0.22 {
-		t.Errorf("secrets hard-negative FP rate %.3f above ceiling 0.22", fpr)
+	sort.Strings(names)
+	for _, k := range names {
+		c := bySource[k]
+		t.Logf("%-28s recall %.3f (%3d/%3d)  FPR %.3f (%2d/%3d)", k, rate(c.tp, c.fn), c.tp, c.tp+c.fn, rate(c.fp, c.tn), c.fp, c.fp+c.tn)
+	}
+	recall, fpr := rate(all.tp, all.fn), rate(all.fp, all.tn)
+	t.Logf("secrets all (dev+train): recall %.3f (%d/%d), hard-negative FP rate %.3f (%d/%d)", recall, all.tp, all.tp+all.fn, fpr, all.fp, all.fp+all.tn)
+	// Floors: the README figures (recall 0.838, FPR 0.114 when set); a regression fails the test.
+	if recall < 0.83 {
+		t.Errorf("secrets recall %.3f below floor 0.83", recall)
+	}
+	if fpr > 0.12 {
+		t.Errorf("secrets hard-negative FP rate %.3f above ceiling 0.12", fpr)
 	}
 }
 

@@ -700,6 +700,9 @@ func (s *Scanner) tokenSecret(text []byte, i int) (Match, bool) {
 			return m, true
 		}
 	}
+	if m, ok := s.moreSecrets(text, i); ok {
+		return m, true
+	}
 	if m, ok := s.highEntropy(text, i); ok {
 		return m, true
 	}

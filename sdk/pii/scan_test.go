@@ -51,7 +51,7 @@ func TestScanTable(t *testing.T) {
 		{"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Hb3LpQw", []string{"AWS_SECRET_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Hb3LpQw"}},
 		{"gh ghp_1A2b3C4d5E6f7G8h9I0jKlMnOpQrStUvWxYz", []string{"GITHUB_TOKEN=ghp_1A2b3C4d5E6f7G8h9I0jKlMnOpQrStUvWxYz"}},
 		{"gl glpat-Xy3kP9qLm2Vn8Rt5Zw1a", []string{"GITLAB_TOKEN=glpat-Xy3kP9qLm2Vn8Rt5Zw1a"}},
-		{"sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEf", []string{"ANTHROPIC_API_KEY=sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEf"}},
+		{"sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfAA", []string{"ANTHROPIC_API_KEY=sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfAA"}},
 		{"sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234", []string{"OPENAI_API_KEY=sk-proj-AbCdEfGhIjKlMnOpQrStUvWx1234"}},
 		{"stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", []string{"STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc"}},
 		{"slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", []string{"SLACK_TOKEN=xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"}},

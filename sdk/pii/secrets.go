@@ -90,10 +90,10 @@ func init() {
 		{"AROA", AWSAccessKey, an, 16, 16, upperDigits}, {"AIPA", AWSAccessKey, an, 16, 16, upperDigits},
 		{"ANPA", AWSAccessKey, an, 16, 16, upperDigits}, {"ANVA", AWSAccessKey, an, 16, 16, upperDigits},
 		{"APKA", AWSAccessKey, an, 16, 16, upperDigits},
-		{"AIza", GCPAPIKey, and, 35, 35, nil},
+		{"AIza", GCPAPIKey, and, 35, 35, googleKeyBody},
 		{"ghp_", GitHubToken, an, 36, 36, nil}, {"gho_", GitHubToken, an, 36, 36, nil},
 		{"ghu_", GitHubToken, an, 36, 36, nil}, {"ghs_", GitHubToken, an, 36, 36, nil},
-		{"ghr_", GitHubToken, an, 36, 36, nil}, {"github_pat_", GitHubToken, anu, 22, 255, nil},
+		{"ghr_", GitHubToken, an, 36, 36, nil}, {"ghr_", GitHubToken, an, 76, 76, nil}, {"github_pat_", GitHubToken, anu, 22, 255, nil},
 		{"glpat-", GitLabToken, andd, 20, 0, nil}, {"gldt-", GitLabToken, and, 20, 0, nil},
 		{"glrt-", GitLabToken, and, 20, 0, nil}, {"glptt-", GitLabToken, an, 40, 40, lowerHex},
 		{"glcbt-", GitLabToken, and, 20, 0, nil}, {"glsoat-", GitLabToken, and, 20, 0, nil},
@@ -108,14 +108,14 @@ func init() {
 		{"sk_live_", StripeKey, an, 16, 0, nil}, {"sk_test_", StripeKey, an, 16, 0, nil},
 		{"rk_live_", StripeKey, an, 16, 0, nil}, {"rk_test_", StripeKey, an, 16, 0, nil},
 		{"whsec_", StripeKey, an, 24, 0, nil},
-		{"sk-ant-", AnthropicKey, and, 32, 0, nil},
+		{"sk-ant-", AnthropicKey, and, 32, 0, anthropicBody},
 		{"sk-proj-", OpenAIKey, and, 20, 0, nil}, {"sk-svcacct-", OpenAIKey, and, 20, 0, nil},
 		{"sk-admin-", OpenAIKey, and, 20, 0, nil}, {"sk-None-", OpenAIKey, and, 20, 0, nil},
 		{"sk-", OpenAIKey, an, 32, 0, mixed},
-		{"SK", TwilioKey, an, 32, 32, lowerHex}, {"AC", TwilioKey, an, 32, 32, lowerHex},
-		{"SG.", SendGridKey, andd, 60, 0, nil},
+		{"SK", TwilioKey, an, 32, 32, hexOneCase}, {"AC", TwilioKey, an, 32, 32, hexOneCase},
+		{"SG.", SendGridKey, andd, 66, 66, sendgridBody},
 		{"hf_", APIKey, an, 30, 40, mixed}, {"npm_", APIKey, an, 36, 36, nil},
-		{"pypi-AgEIcHlwaS5vcmc", APIKey, and, 50, 0, nil},
+		{"pypi-AgEIcHlwaS5vcmc", APIKey, and, 100, 0, nil},
 		{"dop_v1_", APIKey, an, 64, 64, lowerHex}, {"doo_v1_", APIKey, an, 64, 64, lowerHex},
 		{"dor_v1_", APIKey, an, 64, 64, lowerHex},
 		{"shpat_", APIKey, an, 32, 32, nil}, {"shpca_", APIKey, an, 32, 32, nil},
@@ -131,12 +131,12 @@ func init() {
 		{"AGE-SECRET-KEY-1", APIKey, an, 58, 58, upperDigits},
 		{"pul-", APIKey, an, 40, 40, lowerHex}, {"lin_api_", APIKey, an, 40, 40, nil},
 		{"PMAK-", APIKey, and, 59, 59, nil}, {"rubygems_", APIKey, an, 48, 48, lowerHex},
-		{"dckr_pat_", APIKey, and, 27, 0, nil}, {"figd_", APIKey, and, 40, 0, nil},
+		{"dckr_pat_", APIKey, and, 26, 0, nil}, {"figd_", APIKey, and, 40, 0, nil},
 		{"NRAK-", APIKey, an, 27, 27, nil}, {"sntrys_", APIKey, and | csB64, 50, 0, nil},
 		{"ntn_", APIKey, an, 40, 50, nil}, {"hvs.", APIKey, and, 24, 0, nil}, {"hvb.", APIKey, and, 24, 0, nil},
 		{"dp.pt.", APIKey, an, 40, 0, nil}, {"aio_", APIKey, an, 28, 28, nil},
 		{"key-", APIKey, an, 32, 32, lowerHex}, {"tskey-", APIKey, and, 30, 0, nil},
-		{"sgp_", APIKey, anu, 40, 0, nil}, {"squ_", APIKey, an, 40, 40, nil}, {"sqp_", APIKey, an, 40, 40, nil},
+		{"sgp_", APIKey, anu, 40, 70, sourcegraphBody}, {"squ_", APIKey, an, 40, 40, nil}, {"sqp_", APIKey, an, 40, 40, nil},
 		{"sqa_", APIKey, an, 40, 40, nil}, {"GOCSPX-", APIKey, and, 28, 28, nil}, {"llx-", APIKey, and, 40, 0, nil},
 		{"vcp_", APIKey, an, 40, 0, nil}, {"vci_", APIKey, an, 40, 0, nil}, {"vca_", APIKey, an, 40, 0, nil},
 		{"vcr_", APIKey, an, 40, 0, nil}, {"vck_", APIKey, an, 40, 0, nil}, {"dckr_oat_", APIKey, and, 30, 0, nil},
@@ -155,6 +155,39 @@ func init() {
 		{"rnd_", APIKey, an, 30, 0, nil},
 		// Salesforce connected-app consumer key; 1Password account secret key (A3-XXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX)
 		{"3MVG", APIKey, andd, 60, 0, mixed}, {"A3-", APIKey, and, 30, 40, onePasswordBody},
+		// further vendor formats (public rule sets of gitleaks, noseyparker, CredSweeper describe them)
+		{"api_org_", APIKey, an, 34, 34, mixed}, // Hugging Face organisation token
+		{"dp.st.", APIKey, andd, 40, 0, mixed}, {"dp.sa.", APIKey, an, 40, 0, mixed},
+		{"dp.scim.", APIKey, an, 40, 0, mixed}, {"dp.audit.", APIKey, an, 40, 0, mixed}, // Doppler
+		{"dp.ct.", APIKey, an, 40, 0, mixed},
+		{"http://hooks.slack.com/", SlackToken, anu | csB64, 20, 0, nil},
+		{"oy2", APIKey, an, 43, 43, lowerAlnum},                                          // NuGet API key
+		{"NRJS-", APIKey, an, 19, 19, lowerHex}, {"NRBR-", APIKey, an, 19, 19, lowerHex}, // New Relic
+		{"NRII-", APIKey, and, 20, 40, nil}, {"NRAA-", APIKey, an, 27, 27, nil},
+		{"EAAB", APIKey, and, 60, 0, mixed}, {"EAAC", APIKey, and, 60, 0, mixed}, // Facebook access tokens
+		{"EAAD", APIKey, and, 60, 0, mixed}, {"EAAG", APIKey, and, 60, 0, mixed},
+		{"EAAJ", APIKey, and, 60, 0, mixed}, {"EAAM", APIKey, and, 60, 0, mixed},
+		{"eyJrIjoi", APIKey, and | csB64, 40, 0, nil},                 // Grafana API key: base64 of {"k":"...
+		{"LS0tLS1CRUdJTi", PrivateKey, an | csB64, 20, 0, pemB64Body}, // base64 of "-----BEGIN"
+		{"TlRMTVNTUAA", APIKey, an | csB64, 20, 0, nil},               // base64 of "NTLMSSP\0" (an NTLM message)
+		{"dt0c01.", APIKey, andd, 80, 100, nil},                       // Dynatrace
+		{"HRKU-", APIKey, and, 36, 60, nil},                           // Heroku
+		{"PMAT-", APIKey, an, 26, 26, nil},                            // Postman
+		{"CLOJARS_", APIKey, an, 60, 60, lowerHex},
+		{"dnkey-", APIKey, and, 50, 0, nil},                                                // Defined Networking
+		{"1//0", APIKey, and, 40, 0, mixed},                                                // Google OAuth refresh token
+		{"SUA", APIKey, an, 55, 55, upperDigits}, {"SUU", APIKey, an, 55, 55, upperDigits}, // NATS nkey seeds
+		{"glffct-", GitLabToken, and, 20, 0, nil},
+		{"s.CAES", APIKey, and, 50, 0, nil},          // HashiCorp Vault service token (protobuf body)
+		{"AKC", APIKey, an, 10, 80, artifactoryBody}, // JFrog Artifactory API key / encrypted password
+		{"AP0", APIKey, an, 10, 80, artifactoryBody}, {"AP1", APIKey, an, 10, 80, artifactoryBody},
+		{"AP2", APIKey, an, 10, 80, artifactoryBody}, {"AP3", APIKey, an, 10, 80, artifactoryBody},
+		{"AP4", APIKey, an, 10, 80, artifactoryBody}, {"AP5", APIKey, an, 10, 80, artifactoryBody},
+		{"AP6", APIKey, an, 10, 80, artifactoryBody}, {"AP7", APIKey, an, 10, 80, artifactoryBody},
+		{"AP8", APIKey, an, 10, 80, artifactoryBody}, {"AP9", APIKey, an, 10, 80, artifactoryBody},
+		{"APA", APIKey, an, 10, 80, artifactoryBody}, {"APB", APIKey, an, 10, 80, artifactoryBody},
+		{"APC", APIKey, an, 10, 80, artifactoryBody}, {"APD", APIKey, an, 10, 80, artifactoryBody},
+		{"APE", APIKey, an, 10, 80, artifactoryBody}, {"APF", APIKey, an, 10, 80, artifactoryBody},
 	}
 	for _, r := range rules {
 		if r.max == 0 {
@@ -394,6 +427,8 @@ func lowEntropy(b []byte) bool {
 	return false
 }
 
+// slackBody: xox?-[version-]<ids>-<secret>: numeric ids of 6 digits or more (a single-digit version
+// segment aside) and a final secret segment that is not a number.
 func slackBody(b []byte) bool {
 	d := 0
 	for _, c := range b {
@@ -401,7 +436,22 @@ func slackBody(b []byte) bool {
 			d++
 		}
 	}
-	return d >= 8
+	if d < 8 {
+		return false
+	}
+	start, last := 0, []byte(nil)
+	for k := 0; k <= len(b); k++ {
+		if k < len(b) && b[k] != '-' {
+			continue
+		}
+		seg := b[start:k]
+		start = k + 1
+		if k < len(b) && isDigits(seg) && len(seg) > 1 && len(seg) < 6 {
+			return false // xoxp-1234-1234-1234-...: example ids
+		}
+		last = seg
+	}
+	return len(last) > 0 && !isDigits(last)
 }
 
 // parseDiscord: a Discord bot token, base64(user id).timestamp.hmac.
@@ -537,6 +587,9 @@ func (s *Scanner) letterToken(text []byte, i int) (Match, bool) {
 			return m, true
 		}
 	}
+	if m, ok := s.moreSecrets(text, i); ok {
+		return m, true
+	}
 	if m, ok := s.highEntropy(text, i); ok {
 		return m, true
 	}
@@ -552,7 +605,7 @@ func (s *Scanner) letterToken(text []byte, i int) (Match, bool) {
 		for e < n && (charTab[text[e]]&(csAlnum|csUnder|csDash|csDot|csTilde) != 0) {
 			e++
 		}
-		if l := e - i; l >= 37 && l <= 40 {
+		if l := e - i; l >= 37 && l <= 40 && !isExamplePlaceholder(text[i+6:e]) {
 			return Match{Type: AzureKey, Start: i, End: e}, true
 		}
 	}
@@ -728,9 +781,11 @@ func classifyKey(key []byte) int {
 	}
 	// public keys and tokens, and identifiers or names of credentials (credentialId, secret_name,
 	// token_url), hold no secret
-	if containsAnyFold(key, []string{"public"}) || hasSuffixFold(key, "id") && !hasSuffixFold(key, "uid") ||
-		hasSuffixFold(key, "name") || hasSuffixFold(key, "url") || hasSuffixFold(key, "label") {
+	if namesNoSecret(key) || containsAnyFold(key, []string{"csrf"}) {
 		return keyNone
+	}
+	if containsAnyFold(key, []string{"sonar"}) || hasSuffixFold(key, "_session") {
+		return keyToken // sonar.login, _gitlab_session
 	}
 	if containsSetFold(key, passwordKeySet) || hasSuffixFold(key, "pass") || hasSuffixFold(key, "_pw") {
 		return keyPassword
@@ -872,6 +927,15 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	val := text[vs:j]
 	if j-vs > MaxEntityLen || !valueLooksSecret(kind, val, q != 0 || envStyle) {
 		return Match{}, false
+	}
+	if vendorLookalike(val) || publicByDesign(val) {
+		return Match{}, false // xoxp-1234567890: a vendor's format that its own rule rejected
+	}
+	if kind == keyToken && wordIdentifier(val) {
+		return Match{}, false // schemaKey = 'DOC_Vector_5_32': a name
+	}
+	if val[0] == ',' || val[len(val)-1] == ':' {
+		return Match{}, false // a label inside a string ("Password:"), not a value
 	}
 	t := GenericSecret
 	switch {
@@ -1106,7 +1170,7 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 		return Match{}, false
 	}
 	// glued to a preceding token (a.b.<x>, USK@<x>): part of a larger structure, not a key by itself
-	glued := i >= 2 && isAlnum(text[i-2]) && (text[i-1] == '.' || text[i-1] == '@' || text[i-1] == '~')
+	glued := i >= 2 && (isAlnum(text[i-2]) || text[i-2] == '.' || text[i-2] == '}') && (text[i-1] == '.' || text[i-1] == '@' || text[i-1] == '~')
 	if glued {
 		return Match{}, false
 	}
@@ -1137,6 +1201,9 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 		}
 	}
 	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 || sequential(text[i:e]) || lowEntropy(text[i:e]) {
+		return Match{}, false
+	}
+	if s.notAKey(text, i, e) {
 		return Match{}, false
 	}
 	return Match{Type: HighEntropySecret, Start: i, End: e}, true
@@ -1258,7 +1325,7 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 			break
 		}
 	}
-	if !found || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5 {
+	if !found || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5 || namesNoSecret(word) {
 		return Match{}, false
 	}
 	up, lo, di := false, false, false
@@ -1619,7 +1686,7 @@ func (s *Scanner) prefixedToken(text []byte, i int) (Match, bool) {
 			di++
 		}
 	}
-	if di < 2 || lo+up < 4 || Entropy(body) < 3.5 || lowEntropy(body) || sequential(body) {
+	if di < 2 || lo+up < 4 || Entropy(body) < 3.5 || lowEntropy(body) || sequential(body) || s.notAKey(text, i, e) {
 		return Match{}, false
 	}
 	return Match{Type: APIKey, Start: i, End: e}, true
