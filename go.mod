@@ -3,6 +3,7 @@ module github.com/wasmguard/wasmguard
 go 1.24.0
 
 require (
+	github.com/brianvoe/gofakeit/v7 v7.18.11
 	github.com/dsnet/compress v0.0.1
 	github.com/envoyproxy/gateway v1.2.8
 	github.com/envoyproxy/go-control-plane/envoy v1.36.0

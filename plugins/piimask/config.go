@@ -30,7 +30,8 @@ var allProvenances = []string{
 // Config is the configuration of one route (the top level or a rule).
 type Config struct {
 	config.Common
-	// Entities are the built-in entity types detected ("entities"; default all).
+	// Entities are the built-in entity types detected ("entities"; default: every rule-based type plus the
+	// learned types on by default, DefaultLearned).
 	Entities pii.TypeSet
 	// Custom are the user-defined entities ("custom").
 	Custom []pii.Custom
@@ -78,6 +79,13 @@ func build(c *Config) {
 	c.masker = mask.New(pii.New(c.Entities, c.Custom), c.Policy, []byte(c.HMACKey))
 }
 
+// DefaultLearned are the learned (NER) types detected when "entities" is not set (see README, Names and
+// addresses): none yet; PERSON, ADDRESS, LOCATION and ORGANIZATION are detected when listed in "entities".
+var DefaultLearned = pii.TypeSet(0)
+
+// DefaultEntities is the set detected when "entities" is not set.
+func DefaultEntities() pii.TypeSet { return pii.All() | DefaultLearned }
+
 func entityNames() []string {
 	var out []string
 	for _, t := range pii.AllTypes() {
@@ -110,7 +118,7 @@ func readConfig(o config.Obj) Config {
 			c.Entities = c.Entities.With(t)
 		}
 	} else {
-		c.Entities = pii.All()
+		c.Entities = DefaultEntities()
 	}
 
 	// custom entities

@@ -16,7 +16,7 @@ import (
 func defaultConfig() Config {
 	c := Config{
 		Common:           config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny, MaxBodyBytes: config.DefaultMaxBodyBytes},
-		Entities:         pii.All(),
+		Entities:         DefaultEntities(),
 		Policy:           mask.Policy{Default: mask.Redact, Actions: map[string]mask.Action{}, KeepLast: 4, HashLen: 12},
 		RestoreResponses: true,
 		UnknownFormat:    config.UnknownFormatScan,

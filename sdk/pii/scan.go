@@ -130,6 +130,7 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 	var hint bool
 	dst, hint = s.scanBuiltin(text, dst)
 	dst = s.scanCanonical(text, dst, first, 0, hint)
+	dst = s.scanNER(text, dst, first)
 	if len(s.custom) > 0 {
 		dst = s.scanCustom(text, dst, first)
 	}
@@ -141,6 +142,7 @@ func (s *Scanner) Scan(text []byte, dst []Match) []Match {
 func (s *Scanner) ScanPlain(text []byte, dst []Match) []Match {
 	first := len(dst)
 	dst, _ = s.scanBuiltin(text, dst)
+	dst = s.scanNER(text, dst, first)
 	if len(s.custom) > 0 {
 		dst = s.scanCustom(text, dst, first)
 	}

@@ -48,6 +48,10 @@ const (
 	KRRRN
 	THTNIN
 	ZAIDNumber
+	Person       // learned tagger (ner.go), not in All()
+	Address      // learned tagger (ner.go), not in All()
+	Location     // learned tagger (ner.go), not in All()
+	Organization // learned tagger (ner.go), not in All()
 
 	firstSecret // marker: every type after it is a secret
 	URLCredentials
@@ -96,6 +100,10 @@ var typeNames = [numTypes]string{
 	KRRRN:                  "KR_RRN",
 	THTNIN:                 "TH_TNIN",
 	ZAIDNumber:             "ZA_ID_NUMBER",
+	Person:                 "PERSON",
+	Address:                "ADDRESS",
+	Location:               "LOCATION",
+	Organization:           "ORGANIZATION",
 	firstSecret:            "",
 	AWSAccessKey:           "AWS_ACCESS_KEY",
 	AWSSecretKey:           "AWS_SECRET_KEY",
@@ -158,13 +166,14 @@ func (s TypeSet) Has(t Type) bool { return s&(1<<t) != 0 }
 // With returns the set plus t.
 func (s TypeSet) With(t Type) TypeSet { return s | 1<<t }
 
-// All is the set of every built-in type.
+// All is the set of every built-in rule-based type: every type but the learned NER types (NERTypes), which a
+// caller adds explicitly.
 func All() TypeSet {
 	var s TypeSet
 	for _, t := range AllTypes() {
 		s = s.With(t)
 	}
-	return s
+	return s &^ NERTypes()
 }
 
 // Match is one entity found in the text.

@@ -1,0 +1,423 @@
+// Command trainner trains sdk/pii's NER tagger on the trainable PERSON/ADDRESS/LOCATION/ORGANIZATION-labelled
+// records of ../shared/datasets/pii.{dev,train}.jsonl and writes sdk/pii/internal/ner/model_gen.go. With -eval
+// it first reports out-of-fold figures: k-fold over both files, folds grouped by generator template (records of
+// one presidio-research template never straddle folds, as they never straddle the dev/holdout split), per type
+// and per source, exact span and overlap. Training is deterministic: the same data and code write the same file.
+//
+//	go run ./sdk/pii/cmd/trainner [-eval] [-data ../shared/datasets]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/format"
+	"hash/fnv"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wasmguard/wasmguard/sdk/pii/internal/ner"
+)
+
+// Training parameters of the shipped model.
+var params = ner.Params{Bits: 14, Epochs: 12, Seed: 0x5eed}
+
+const folds = 5
+
+type record struct {
+	Text     string `json:"text"`
+	Entities []struct {
+		Type       string `json:"type"`
+		Start, End int
+	} `json:"entities"`
+	Source        string          `json:"source"`
+	LabelledTypes json.RawMessage `json:"labelled_types"`
+	TemplateID    json.RawMessage `json:"template_id"`
+	Trainable     bool            `json:"trainable"`
+}
+
+// item is one usable record: its example, gold spans (byte offsets), fold and source.
+type item struct {
+	neg    bool // an ordinary prompt or answer (no entity labels)
+	ex     ner.Example
+	gold   []ner.Gold
+	fold   int
+	source string
+	file   string
+}
+
+func typeIndex(name string) int {
+	for i, n := range ner.TypeNames {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// byteOff converts a code-point offset to a byte offset.
+func byteOff(s string, cp int) int {
+	i := 0
+	for k := 0; k < cp && i < len(s); k++ {
+		_, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+	}
+	return i
+}
+
+// load reads the NER-labelled trainable records of the files.
+func load(dir string) []item {
+	var items []item
+	for _, name := range []string{"pii.dev.jsonl", "pii.train.jsonl"} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			log.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			var r record
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				log.Fatal(err)
+			}
+			if !r.Trainable || !nerLabelled(r.LabelledTypes) {
+				continue
+			}
+			var gold []ner.Gold
+			for _, e := range r.Entities {
+				if k := typeIndex(e.Type); k >= 0 {
+					gold = append(gold, ner.Gold{Type: k, Start: byteOff(r.Text, e.Start), End: byteOff(r.Text, e.End)})
+				}
+			}
+			key := r.Source + "\x00" + string(r.TemplateID)
+			if len(r.TemplateID) == 0 || string(r.TemplateID) == "null" {
+				key = r.Text
+			}
+			h := fnv.New32a()
+			io.WriteString(h, key)
+			items = append(items, item{ex: ner.NewExample([]byte(r.Text), gold), gold: gold, fold: int(h.Sum32() % folds), source: shortSource(r.Source), file: name})
+		}
+		f.Close()
+	}
+	// ordinary prompts and answers: no entity is labelled in them (see ner.NewNegative)
+	for _, name := range []string{"injection.dev.jsonl", "injection.train.jsonl", "output.dev.jsonl", "output.train.jsonl"} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			log.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			var r struct {
+				Text      string `json:"text"`
+				Label     int    `json:"label"`
+				Trainable bool   `json:"trainable"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				log.Fatal(err)
+			}
+			if r.Label != 0 || !r.Trainable {
+				continue
+			}
+			h := fnv.New32a()
+			io.WriteString(h, r.Text)
+			items = append(items, item{neg: true, ex: ner.NewNegative([]byte(r.Text)), fold: int(h.Sum32() % folds), source: "benign", file: name})
+		}
+		f.Close()
+	}
+	return items
+}
+
+func shortSource(s string) string {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// nerLabelled: the record is exhaustively labelled for the NER types ("all-template-slots") or lists one.
+func nerLabelled(raw json.RawMessage) bool {
+	if len(raw) == 0 || raw[0] == '"' {
+		return true
+	}
+	var l []string
+	_ = json.Unmarshal(raw, &l)
+	for _, x := range l {
+		if typeIndex(x) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+type prf struct{ tp, fp, fn int }
+
+func (c prf) p() float64 {
+	if c.tp+c.fp == 0 {
+		return 1
+	}
+	return float64(c.tp) / float64(c.tp+c.fp)
+}
+func (c prf) r() float64 {
+	if c.tp+c.fn == 0 {
+		return 1
+	}
+	return float64(c.tp) / float64(c.tp+c.fn)
+}
+func (c prf) f1() float64 {
+	p, r := c.p(), c.r()
+	if p+r == 0 {
+		return 0
+	}
+	return 2 * p * r / (p + r)
+}
+
+// score compares predicted spans (byte offsets) to gold: exactly (one to one, same bounds) and as make eval
+// scores piimask (a gold span is found when a prediction of its type overlaps it; a prediction that overlaps no
+// gold span of its type is a false positive).
+func score(pred, gold []ner.Gold, exact, overlap *[ner.NumTypes]prf) {
+	used := make([]bool, len(pred))
+	for _, g := range gold {
+		foundE, foundO := false, false
+		for k, p := range pred {
+			if p.Type != g.Type {
+				continue
+			}
+			if !used[k] && !foundE && p.Start == g.Start && p.End == g.End {
+				used[k], foundE = true, true
+			}
+			if p.Start < g.End && g.Start < p.End {
+				foundO = true
+			}
+		}
+		for _, x := range []struct {
+			c     *[ner.NumTypes]prf
+			found bool
+		}{{exact, foundE}, {overlap, foundO}} {
+			if x.found {
+				x.c[g.Type].tp++
+			} else {
+				x.c[g.Type].fn++
+			}
+		}
+	}
+	for k, p := range pred {
+		if !used[k] {
+			exact[p.Type].fp++
+		}
+		hit := false
+		for _, g := range gold {
+			if g.Type == p.Type && p.Start < g.End && g.Start < p.End {
+				hit = true
+			}
+		}
+		if !hit {
+			overlap[p.Type].fp++
+		}
+	}
+}
+
+// Predict returns the spans the model finds in text (byte offsets).
+func Predict(m *ner.Model, text []byte, sc *ner.Scratch) []ner.Gold {
+	sc.Toks = ner.Tokenize(text, sc.Toks[:0])
+	m.Tag(text, sc)
+	var out []ner.Gold
+	for _, s := range sc.Spans {
+		out = append(out, ner.Gold{Type: s.Type, Start: int(sc.Toks[s.From].Start), End: int(sc.Toks[s.To-1].End)})
+	}
+	return out
+}
+
+type report struct {
+	exact, overlap map[string]*[ner.NumTypes]prf
+	negTexts       int
+	negFired       [ner.NumTypes]int // ordinary texts with a finding of the type
+}
+
+func oof(items []item, p ner.Params, verbose bool) report {
+	rep := report{exact: map[string]*[ner.NumTypes]prf{}, overlap: map[string]*[ner.NumTypes]prf{}}
+	get := func(m map[string]*[ner.NumTypes]prf, k string) *[ner.NumTypes]prf {
+		if m[k] == nil {
+			m[k] = new([ner.NumTypes]prf)
+		}
+		return m[k]
+	}
+	sc := new(ner.Scratch)
+	for f := 0; f < folds; f++ {
+		var tr []ner.Example
+		for _, it := range items {
+			if it.fold != f {
+				tr = append(tr, it.ex)
+			}
+		}
+		m := ner.Train(tr, p)
+		for _, it := range items {
+			if it.fold != f {
+				continue
+			}
+			pred := Predict(m, it.ex.Text, sc)
+			if it.neg {
+				rep.negTexts++
+				var fired [ner.NumTypes]bool
+				for _, p := range pred {
+					fired[p.Type] = true
+					if verbose {
+						fmt.Printf("NEG %s %q\n", ner.TypeNames[p.Type], it.ex.Text[p.Start:p.End])
+					}
+				}
+				for t, x := range fired {
+					if x {
+						rep.negFired[t]++
+					}
+				}
+				continue
+			}
+			for _, k := range []string{"all", it.source, it.file} {
+				score(pred, it.gold, get(rep.exact, k), get(rep.overlap, k))
+			}
+			if verbose {
+				var e, o [ner.NumTypes]prf
+				score(pred, it.gold, &e, &o)
+				for t := range e {
+					if e[t].fp+e[t].fn > 0 {
+						fmt.Printf("ERR %s gold=%s pred=%s in %q\n", ner.TypeNames[t], spans(it.ex.Text, it.gold, t), spans(it.ex.Text, pred, t), it.ex.Text)
+					}
+				}
+			}
+		}
+	}
+	return rep
+}
+
+func spans(text []byte, g []ner.Gold, t int) string {
+	var s []string
+	for _, x := range g {
+		if x.Type == t {
+			s = append(s, fmt.Sprintf("%q", text[x.Start:x.End]))
+		}
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func (r report) negRate(t int) float64 { return float64(r.negFired[t]) / float64(max(r.negTexts, 1)) }
+
+func (r report) print(w io.Writer) {
+	fmt.Fprintf(w, "ordinary prompts and answers (%d, labelled 0, trainable): texts with a finding", r.negTexts)
+	for t := 0; t < ner.NumTypes; t++ {
+		fmt.Fprintf(w, "  %s %.1f%%", ner.TypeNames[t], 100*r.negRate(t))
+	}
+	fmt.Fprintln(w)
+	keys := make([]string, 0, len(r.exact))
+	for k := range r.exact {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "%s\n", k)
+		for t := 0; t < ner.NumTypes; t++ {
+			e, o := r.exact[k][t], r.overlap[k][t]
+			if e.tp+e.fn+e.fp == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "  %-13s n=%4d  exact P %.3f R %.3f F1 %.3f | overlap P %.3f R %.3f F1 %.3f\n", ner.TypeNames[t], e.tp+e.fn, e.p(), e.r(), e.f1(), o.p(), o.r(), o.f1())
+		}
+	}
+}
+
+// inputHash fingerprints the training input: parameters, texts and gold tags.
+func inputHash(items []item, p ner.Params) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d %d %d %d\n", p.Bits, p.Epochs, p.Seed, folds)
+	for _, it := range items {
+		fmt.Fprintf(h, "%d %q %v %v\n", it.fold, it.ex.Text, it.ex.Gold, it.ex.Skip)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func trainAll(items []item, p ner.Params) *ner.Model {
+	ex := make([]ner.Example, len(items))
+	for i, it := range items {
+		ex[i] = it.ex
+	}
+	return ner.Train(ex, p)
+}
+
+// render writes the model file.
+func render(m *ner.Model, inHash string) []byte {
+	var b bytes.Buffer
+	b.WriteString("// Code generated by go run ./sdk/pii/cmd/trainner; DO NOT EDIT.\n\npackage ner\n\n")
+	b.WriteString("// Training fingerprints, checked by cmd/trainner's test: the sha256 of the training input (parameters,\n")
+	b.WriteString("// texts, folds and gold tags) and of the int8 weights.\n")
+	fmt.Fprintf(&b, "const (\n\tTrainingInputHash = %q\n\tWeightsHash = %q\n)\n\n", inHash, sha(m.Weights))
+	fmt.Fprintf(&b, "// DefaultModel is the shipped tagger (%d rows x %d classes, int8).\nvar DefaultModel = &Model{Bits: %d, Scale: %v, Weights: decodeWeights(modelWeights)}\n\n", 1<<m.Bits, ner.NumClasses, m.Bits, m.Scale)
+	b.WriteString("// modelWeights is the int8 weights, base64 (decoded once at start).\nconst modelWeights = \"\" +\n")
+	enc := base64.StdEncoding.EncodeToString([]byte(m.Weights))
+	for len(enc) > 0 {
+		n := min(len(enc), 100)
+		fmt.Fprintf(&b, "\t%q", enc[:n])
+		enc = enc[n:]
+		if len(enc) > 0 {
+			b.WriteString(" +")
+		}
+		b.WriteString("\n")
+	}
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		log.Fatal(err)
+	}
+	return src
+}
+
+func main() {
+	dir := flag.String("data", "../shared/datasets", "datasets folder")
+	out := flag.String("o", "sdk/pii/internal/ner/model_gen.go", "output file")
+	eval := flag.Bool("eval", false, "report out-of-fold figures first")
+	verbose := flag.Bool("v", false, "print every out-of-fold error")
+	bits := flag.Uint("bits", params.Bits, "log2 feature rows (experiments; the shipped value is the default)")
+	epochs := flag.Int("epochs", params.Epochs, "epochs (experiments)")
+	seed := flag.Uint64("seed", params.Seed, "shuffle seed (experiments)")
+	tag := flag.String("tag", "", "print what the shipped model finds in this text, and exit")
+	flag.Parse()
+	if *tag != "" {
+		for _, g := range Predict(ner.DefaultModel, []byte(*tag), new(ner.Scratch)) {
+			fmt.Printf("%s %q\n", ner.TypeNames[g.Type], (*tag)[g.Start:g.End])
+		}
+		return
+	}
+	p := params
+	p.Bits, p.Epochs, p.Seed = *bits, *epochs, *seed
+	items := load(*dir)
+	log.Printf("%d NER-labelled trainable records and ordinary texts", len(items))
+	if *eval {
+		oof(items, p, *verbose).print(os.Stdout)
+	}
+	if *out == "" {
+		return
+	}
+	m := trainAll(items, p)
+	if err := os.WriteFile(*out, render(m, inputHash(items, p)), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	nz := 0
+	for i := 0; i < len(m.Weights); i++ {
+		if m.Weights[i] != 0 {
+			nz++
+		}
+	}
+	log.Printf("wrote %s: %d weights, %d non-zero, scale %g", *out, len(m.Weights), nz, m.Scale)
+}

@@ -1,0 +1,305 @@
+package ner
+
+import (
+	"encoding/base64"
+	"sync/atomic"
+)
+
+// Gazetteer flags (gazetteer_gen.go).
+const (
+	GFirst   = 1 << iota // given name
+	GLast                // surname
+	GCountry             // word of a country name
+	GCity                // word of a city name
+	GState               // word of a state / region name or its abbreviation
+	GStreet              // street type (street, avenue, rd, laan, straße, ...)
+	GUnit                // address unit or box word (apt, suite, unit, box, po, floor)
+	GOrg                 // organisation suffix or word (inc, llc, ltd, group, bank, university)
+	GCommon              // common English word (the, this, when, ...)
+	GMonth               // month or weekday name
+	GTitle               // honorific (mr, mrs, dr, prof)
+	GPrep                // word that precedes a place or address (in, at, from, to, near, lives)
+)
+
+// Entity types of the tagger, in class order: class 0 is O, class 1+2k is B-type k, 2+2k is I-type k.
+const (
+	Person = iota
+	Address
+	Location
+	Organization
+	NumTypes
+)
+
+// TypeNames are the dataset names of the entity types.
+var TypeNames = [NumTypes]string{"PERSON", "ADDRESS", "LOCATION", "ORGANIZATION"}
+
+// NumClasses is O plus B- and I- per type.
+const NumClasses = 1 + 2*NumTypes
+
+// NumFeatures is the number of hashed features of one token.
+const NumFeatures = 42
+
+// Model is a tagger's weights: 1<<Bits rows of NumClasses int8 weights (row = feature bucket), scaled by Scale.
+type Model struct {
+	Bits    uint
+	Scale   float32
+	Weights string
+}
+
+func mix(a, b uint32) uint32 {
+	h := a*0x9E3779B1 ^ b
+	h ^= h >> 15
+	h *= 0x85EBCA77
+	h ^= h >> 13
+	h *= 0xC2B2AE3D
+	h ^= h >> 16
+	return h
+}
+
+// at returns token i or a boundary token.
+func at(toks []Token, i int) *Token {
+	if i < 0 {
+		return &bos
+	}
+	if i >= len(toks) {
+		return &eos
+	}
+	return &toks[i]
+}
+
+var bos = Token{Low: 0x1111, Shape: 0x1111, Flags: fPunct}
+var eos = Token{Low: 0x2222, Shape: 0x2222, Flags: fPunct | fNL}
+
+// affix hashes of text[s:e], lower-cased, first n and last n bytes.
+func prefix(text []byte, t *Token, n int) uint32 {
+	if int(t.End-t.Start) < n {
+		return 0
+	}
+	return HashLower(text[t.Start : int(t.Start)+n])
+}
+
+func suffix(text []byte, t *Token, n int) uint32 {
+	if int(t.End-t.Start) <= n {
+		return 0
+	}
+	return HashLower(text[int(t.End)-n : t.End])
+}
+
+func lenBucket(t *Token) uint32 {
+	switch {
+	case t.Len <= 2:
+		return uint32(t.Len)
+	case t.Len <= 4:
+		return 3
+	case t.Len <= 6:
+		return 4
+	case t.Len <= 10:
+		return 5
+	}
+	return 6
+}
+
+// Features writes the hashed features of token i to f, given the tags of the previous two tokens (p1, p2) and
+// of the last token of the previous line (pl).
+func Features(text []byte, toks []Token, i int, p1, p2, pl uint8, f *[NumFeatures]uint32) {
+	t := &toks[i]
+	l1, l2, r1, r2 := at(toks, i-1), at(toks, i-2), at(toks, i+1), at(toks, i+2)
+	fl := uint32(t.Flags)
+	g := uint32(t.Gaz)
+	f[0] = 1
+	f[1] = mix(2, t.Low)
+	f[2] = mix(3, t.Shape)
+	f[3] = mix(4, prefix(text, t, 1))
+	f[4] = mix(5, prefix(text, t, 2))
+	f[5] = mix(6, prefix(text, t, 3))
+	f[6] = mix(7, suffix(text, t, 1))
+	f[7] = mix(8, suffix(text, t, 2))
+	f[8] = mix(9, suffix(text, t, 3))
+	f[9] = mix(10, suffix(text, t, 4))
+	f[10] = mix(11, l1.Low)
+	f[11] = mix(12, r1.Low)
+	f[12] = mix(13, l2.Low)
+	f[13] = mix(14, r2.Low)
+	f[14] = mix(15, l1.Shape)
+	f[15] = mix(16, r1.Shape)
+	f[16] = mix(mix(17, l1.Shape), t.Shape)
+	f[17] = mix(mix(18, t.Shape), r1.Shape)
+	f[18] = mix(mix(19, l1.Low), t.Low)
+	f[19] = mix(mix(20, t.Low), r1.Low)
+	f[20] = mix(21, uint32(p1))
+	f[21] = mix(mix(22, uint32(p1)), uint32(p2))
+	f[22] = mix(mix(23, uint32(p1)), t.Shape)
+	f[23] = mix(mix(24, uint32(p1)), t.Low)
+	f[24] = mix(25, g)
+	f[25] = mix(26, uint32(l1.Gaz))
+	f[26] = mix(27, uint32(r1.Gaz))
+	f[27] = mix(mix(28, g), t.Shape)
+	f[28] = mix(mix(29, fl), lenBucket(t))
+	f[29] = mix(mix(30, fl), uint32(r1.Flags))
+	f[30] = mix(mix(31, fl), uint32(l1.Flags))
+	f[31] = mix(mix(32, uint32(p1)), uint32(r1.Gaz))
+	f[32] = mix(mix(33, uint32(l2.Gaz)), uint32(l1.Gaz))
+	f[33] = mix(mix(34, uint32(r1.Gaz)), uint32(r2.Gaz))
+	f[34] = mix(mix(35, uint32(p1)), l1.Low)
+	f[35] = mix(mix(36, uint32(p1)), g)
+	f[36] = mix(mix(37, bucket(t.LinePos)), bucket(t.LineLen))
+	f[37] = mix(mix(38, bucket(t.LineNo)), t.Shape)
+	f[38] = mix(mix(39, uint32(pl)), t.Shape)
+	f[39] = mix(mix(40, uint32(pl)), bucket(t.LinePos))
+	f[40] = mix(mix(41, fl&(fLineDigit|fLineEnd|fNL)), g)
+	f[41] = mix(mix(mix(42, fl&(fLineDigit|fLineEnd|fNL)), bucket(t.LineLen)), t.Shape)
+}
+
+func bucket(n uint8) uint32 {
+	switch {
+	case n <= 3:
+		return uint32(n)
+	case n <= 6:
+		return 4
+	case n <= 10:
+		return 5
+	}
+	return 6
+}
+
+// Span is an entity found by the tagger: token range [From, To) of one type.
+type Span struct {
+	Type     int
+	From, To int // token indexes
+}
+
+// Scratch holds the buffers of one tagging call.
+type Scratch struct {
+	Toks  []Token
+	Tags  []uint8
+	Spans []Span
+}
+
+// One scratch is kept for good (a sync.Pool would drop it at every GC, and a filter allocates body buffers
+// per request); a concurrent caller (native code only: a filter has no goroutines) gets a fresh one.
+var (
+	shared     Scratch
+	sharedBusy atomic.Bool
+)
+
+// GetScratch returns the kept scratch, or a new one when it is in use; PutScratch gives it back.
+func GetScratch() *Scratch {
+	if sharedBusy.CompareAndSwap(false, true) {
+		return &shared
+	}
+	return new(Scratch)
+}
+
+// PutScratch gives back a scratch from GetScratch.
+func PutScratch(s *Scratch) {
+	if s == &shared {
+		sharedBusy.Store(false)
+	}
+}
+
+// Candidate reports whether token i may be (part of) an entity, and so must be scored: a word that is
+// capitalised (other than a common word opening a sentence), holds a digit, or is a lower-case given name or
+// surname. Every other token is O without scoring (unless it continues an entity, see continues).
+func Candidate(t *Token) bool {
+	if t.Flags&fPunct != 0 {
+		return false
+	}
+	if t.Flags&fDigit != 0 {
+		return true
+	}
+	if t.Flags&(fUpper|fAllUpper) != 0 {
+		return t.Gaz&GCommon == 0 || t.Flags&fSentStart == 0
+	}
+	// a lower-case word: a given name or surname that is not also a common word ("gregory barros")
+	return t.Gaz&(GFirst|GLast|GCountry|GCity) != 0 && t.Gaz&GCommon == 0
+}
+
+// scoreRow adds the weights of feature bucket b to s.
+func (m *Model) add(s *[NumClasses]int32, h uint32) {
+	mask := uint32(1)<<m.Bits - 1
+	o := int(h&mask) * NumClasses
+	w := m.Weights[o : o+NumClasses]
+	for c := 0; c < NumClasses; c++ {
+		s[c] += int32(int8(w[c]))
+	}
+}
+
+// allowed reports whether class c may follow class prev (an I- tag continues a B- or I- of its type).
+func allowed(prev, c uint8, nl bool) bool {
+	if c == 0 || c%2 == 1 {
+		return true
+	}
+	if nl && c != 2+2*Address {
+		return false // only an address continues on the next line
+	}
+	return prev == c || prev == c-1
+}
+
+// continues reports whether token t after tag p1 must be scored although it is no candidate.
+func continues(t *Token, p1 uint8) bool {
+	return p1 != 0 && (t.Flags&fNL == 0 || (p1-1)/2 == Address)
+}
+
+// Tag tags the tokens of sc (already tokenised from text) and fills sc.Tags and sc.Spans.
+func (m *Model) Tag(text []byte, sc *Scratch) {
+	toks := sc.Toks
+	if cap(sc.Tags) < len(toks) {
+		sc.Tags = make([]uint8, len(toks), len(toks)+len(toks)/2)
+	}
+	tags := sc.Tags[:len(toks)]
+	sc.Tags = tags
+	sc.Spans = sc.Spans[:0]
+	var f [NumFeatures]uint32
+	var p1, p2, pl uint8
+	for i := range toks {
+		c := uint8(0)
+		nl := toks[i].Flags&fNL != 0
+		if nl && i > 0 {
+			pl = p1
+		}
+		if Candidate(&toks[i]) || continues(&toks[i], p1) {
+			Features(text, toks, i, p1, p2, pl, &f)
+			var s [NumClasses]int32
+			for _, h := range f {
+				m.add(&s, h)
+			}
+			best := int32(-1 << 31)
+			for k := uint8(0); k < NumClasses; k++ {
+				if allowed(p1, k, nl) && s[k] > best {
+					best, c = s[k], k
+				}
+			}
+		}
+		tags[i] = c
+		p2, p1 = p1, c
+	}
+	sc.Spans = Decode(tags, sc.Spans)
+}
+
+// Decode turns BIO tags into spans.
+func Decode(tags []uint8, dst []Span) []Span {
+	for i := 0; i < len(tags); {
+		c := tags[i]
+		if c == 0 {
+			i++
+			continue
+		}
+		ty := int(c-1) / 2
+		j := i + 1
+		for j < len(tags) && tags[j] == uint8(2+2*ty) {
+			j++
+		}
+		dst = append(dst, Span{Type: ty, From: i, To: j})
+		i = j
+	}
+	return dst
+}
+
+// decodeWeights decodes the base64 weights of model_gen.go.
+func decodeWeights(s string) string {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		panic("ner: bad model weights: " + err.Error())
+	}
+	return string(b)
+}

@@ -1,0 +1,354 @@
+// Package ner is the named-entity tagger behind sdk/pii's PERSON, ADDRESS, LOCATION and ORGANIZATION types: a
+// greedy averaged-perceptron BIO tagger over hashed lexical features (lower-cased word, word shape, affixes,
+// neighbouring words and shapes, the previous tags, gazetteer membership, line and sentence position) with
+// int8 weights. The model (model_gen.go) is written by `go run ./sdk/pii/cmd/trainner` and the gazetteer
+// (gazetteer_gen.go) by `go run ./sdk/pii/cmd/nergaz`.
+//
+// The package is pure and allocation-free per text once its scratch buffers have grown: a text is tokenised
+// once, features are hashed on the fly, and only tokens near a possible entity (a capitalised word that is not a
+// common word at the start of a sentence, a digit run, a gazetteer word) are scored; every other token is O.
+package ner
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Token flags.
+const (
+	fNL        = 1 << iota // a line break precedes the token
+	fUpper                 // first rune upper case
+	fAllUpper              // every letter upper case (and at least one letter)
+	fDigit                 // holds a digit
+	fAllDigit              // only digits
+	fLower                 // first rune lower case
+	fPunct                 // not a word
+	fSentStart             // first token of a sentence or line
+	fLineDigit             // the token's line holds a digit
+	fLineEnd               // last token of its line
+)
+
+// Token is one word or punctuation rune of a text.
+type Token struct {
+	Start, End int32  // byte offsets
+	Low        uint32 // hash of the lower-cased token
+	Shape      uint32 // hash of the collapsed word shape (Xx, X, d, Xx-Xx, dx, ...)
+	Gaz        uint16 // gazetteer flags
+	Flags      uint16
+	Len        uint8 // runes, capped at 255
+	LinePos    uint8 // index of the token in its line, capped at 255
+	LineNo     uint8 // index of the token's line in the text, capped at 255
+	LineLen    uint8 // tokens in the token's line, capped at 255
+}
+
+const (
+	cSpace = iota
+	cNL
+	cWord
+	cJoin // ' and - : inside a word when between word characters
+	cPunct
+	cHigh // non-ASCII: decode
+)
+
+var asciiClass [128]uint8
+
+func init() {
+	for c := 0; c < 128; c++ {
+		b := byte(c)
+		switch {
+		case b == '\n' || b == '\r':
+			asciiClass[c] = cNL
+		case b == ' ' || b == '\t' || b == '\f' || b == '\v':
+			asciiClass[c] = cSpace
+		case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9':
+			asciiClass[c] = cWord
+		case b == '\'' || b == '-':
+			asciiClass[c] = cJoin
+		case b < ' ' || b == 0x7f:
+			asciiClass[c] = cSpace
+		default:
+			asciiClass[c] = cPunct
+		}
+	}
+}
+
+// classAt returns the class of the rune at i and its byte length.
+func classAt(text []byte, i int) (uint8, int) {
+	c := text[i]
+	if c < 0x80 {
+		return asciiClass[c], 1
+	}
+	r, n := utf8.DecodeRune(text[i:])
+	switch {
+	case r == utf8.RuneError:
+		return cPunct, n
+	case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r):
+		return cWord, n
+	case r == '\u2019': // right single quotation mark, as in O’Brien
+		return cJoin, n
+	case r == '\u2028' || r == '\u2029' || r == '\u0085':
+		return cNL, n
+	case unicode.IsSpace(r) || unicode.Is(unicode.Cf, r):
+		return cSpace, n
+	}
+	return cPunct, n
+}
+
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 32
+	}
+	return c
+}
+
+// HashLower is the FNV-1a hash of s with ASCII letters lower-cased (the gazetteer key of a word).
+func HashLower(s []byte) uint32 {
+	h := uint32(fnvOffset)
+	for _, c := range s {
+		h ^= uint32(lowerASCII(c))
+		h *= fnvPrime
+	}
+	return h
+}
+
+// ASCII byte properties for the tokeniser's fast path.
+var (
+	lowerTab [128]byte // lower-cased byte
+	shapeTab [128]byte // X, x, d or the byte itself
+)
+
+func init() {
+	for c := 0; c < 128; c++ {
+		b := byte(c)
+		lowerTab[c] = lowerASCII(b)
+		switch {
+		case b >= 'A' && b <= 'Z':
+			shapeTab[c] = 'X'
+		case b >= 'a' && b <= 'z':
+			shapeTab[c] = 'x'
+		case b >= '0' && b <= '9':
+			shapeTab[c] = 'd'
+		default:
+			shapeTab[c] = b
+		}
+	}
+}
+
+// Tokenize appends the tokens of text to dst. ASCII text takes a table-driven path with no call per byte.
+func Tokenize(text []byte, dst []Token) []Token {
+	first := len(dst)
+	nl := false
+	sent := true
+	i := 0
+	n := len(text)
+	for i < n {
+		c := text[i]
+		var cl uint8
+		w := 1
+		if c < 0x80 {
+			cl = asciiClass[c]
+		} else {
+			cl, w = classAt(text, i)
+		}
+		switch cl {
+		case cNL:
+			nl, sent = true, true
+			i += w
+			continue
+		case cSpace:
+			i += w
+			continue
+		}
+		start := i
+		var t Token
+		if cl == cWord {
+			t, i = scanWord(text, i)
+		} else {
+			i += w
+			h := HashLower(text[start:i])
+			t = Token{Flags: fPunct, Low: h, Shape: h, Len: 1}
+		}
+		t.Start, t.End = int32(start), int32(i)
+		if nl {
+			t.Flags |= fNL
+		}
+		if sent {
+			t.Flags |= fSentStart
+		}
+		nl = false
+		sent = false
+		if t.Flags&fPunct != 0 {
+			c := text[start]
+			sent = c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '>' || c == '*' || c == '"'
+		} else {
+			t.Gaz = lookupGaz(t.Low)
+		}
+		dst = append(dst, t)
+	}
+	lines(dst[first:])
+	return dst
+}
+
+// scanWord reads the word starting at i (word runes, with ' or - between word runes) and computes its hashes
+// and flags.
+func scanWord(text []byte, i int) (Token, int) {
+	var t Token
+	n := len(text)
+	low := uint32(fnvOffset)
+	shape := uint32(fnvOffset)
+	var last byte
+	nRunes, nUpper, nLetter, nDigit := 0, 0, 0, 0
+	for i < n {
+		c := text[i]
+		var sc byte
+		if c < 0x80 {
+			cl := asciiClass[c]
+			if cl != cWord {
+				if cl == cJoin && i+1 < n && continuesWord(text, i+1) {
+					sc = c
+				} else {
+					break
+				}
+			} else {
+				sc = shapeTab[c]
+			}
+			i++
+			low = (low ^ uint32(lowerTab[c])) * fnvPrime
+		} else {
+			cl, w := classAt(text, i)
+			if cl != cWord && !(cl == cJoin && i+w < n && continuesWord(text, i+w)) {
+				break
+			}
+			r, _ := utf8.DecodeRune(text[i:])
+			for k := 0; k < w; k++ {
+				low = (low ^ uint32(text[i+k])) * fnvPrime
+			}
+			i += w
+			switch {
+			case cl == cJoin:
+				sc = '\''
+			case unicode.IsUpper(r):
+				sc = 'X'
+			case unicode.IsLetter(r):
+				sc = 'x'
+			case unicode.IsDigit(r):
+				sc = 'd'
+			default:
+				sc = 'm'
+			}
+		}
+		switch sc {
+		case 'X':
+			nUpper++
+			nLetter++
+		case 'x':
+			nLetter++
+		case 'd':
+			nDigit++
+		}
+		if nRunes == 0 {
+			switch sc {
+			case 'X':
+				t.Flags |= fUpper
+			case 'x':
+				t.Flags |= fLower
+			}
+		}
+		nRunes++
+		if sc != last {
+			shape = (shape ^ uint32(sc)) * fnvPrime
+			last = sc
+		}
+	}
+	if nLetter > 0 && nUpper == nLetter {
+		t.Flags |= fAllUpper
+	}
+	if nDigit > 0 {
+		t.Flags |= fDigit
+		if nDigit == nRunes {
+			t.Flags |= fAllDigit
+		}
+	}
+	if nRunes > 255 {
+		nRunes = 255
+	}
+	t.Low, t.Shape, t.Len = low, shape, uint8(nRunes)
+	return t, i
+}
+
+// continuesWord reports whether a word rune starts at i.
+func continuesWord(text []byte, i int) bool {
+	c := text[i]
+	if c < 0x80 {
+		return asciiClass[c] == cWord
+	}
+	cl, _ := classAt(text, i)
+	return cl == cWord
+}
+
+// lines sets the line fields of the tokens.
+func lines(toks []Token) {
+	lineNo := 0
+	for i := 0; i < len(toks); {
+		j := i + 1
+		digit := toks[i].Flags&fDigit != 0
+		for j < len(toks) && toks[j].Flags&fNL == 0 {
+			if toks[j].Flags&fDigit != 0 {
+				digit = true
+			}
+			j++
+		}
+		for k := i; k < j; k++ {
+			t := &toks[k]
+			t.LinePos, t.LineNo, t.LineLen = cap8(k-i), cap8(lineNo), cap8(j-i)
+			if digit {
+				t.Flags |= fLineDigit
+			}
+		}
+		toks[j-1].Flags |= fLineEnd
+		lineNo++
+		i = j
+	}
+}
+
+func cap8(n int) uint8 {
+	if n > 255 {
+		return 255
+	}
+	return uint8(n)
+}
+
+// gazIndex[k] is the first position in gazHash of the hashes whose top gazIndexBits bits are k (gazHash is
+// sorted), so a lookup scans one short bucket.
+const gazIndexBits = 13
+
+var gazIndex = func() []uint32 {
+	idx := make([]uint32, 1<<gazIndexBits+1)
+	j := 0
+	for k := 0; k <= 1<<gazIndexBits; k++ {
+		for j < len(gazHash) && int(gazHash[j]>>(32-gazIndexBits)) < k {
+			j++
+		}
+		idx[k] = uint32(j)
+	}
+	return idx
+}()
+
+// lookupGaz returns the gazetteer flags of a lower-cased word hash.
+func lookupGaz(h uint32) uint16 {
+	k := h >> (32 - gazIndexBits)
+	for i := gazIndex[k]; i < gazIndex[k+1]; i++ {
+		if gazHash[i] >= h {
+			if gazHash[i] == h {
+				return gazFlags[i]
+			}
+			return 0
+		}
+	}
+	return 0
+}
