@@ -451,7 +451,7 @@ func (c *canon) flushWord() {
 	if len(w) == 0 {
 		return
 	}
-	var latin, cyrGreek, letters, leet, other, conf int
+	var latin, cyrGreek, letters, leet, other, conf, latinConf int
 	var block0, blocks rune = -1, 0 // 128-code-point blocks of the confusable letters (a proxy for scripts)
 	for _, r := range w {
 		switch {
@@ -474,6 +474,9 @@ func (c *canon) flushWord() {
 		}
 		if _, ok := confusable(r); ok {
 			conf++
+			if r < 0x250 || (r >= 0x1E00 && r <= 0x1EFF) {
+				latinConf++ // a Latin letter of some language (Turkish ı, Vietnamese đ): folded, not evidence
+			}
 			if b := r >> 7; b != block0 {
 				block0 = b
 				blocks++
@@ -482,14 +485,18 @@ func (c *canon) flushWord() {
 	}
 	// Lookalikes are folded in words that mix them with Latin letters ("іgnоrе", Armenian "ցօ" inside a Latin
 	// word), or whose letters are all lookalikes from more than one script; a word wholly in one other script
-	// is that language, and stays.
+	// is that language, and stays. Only lookalikes from other scripts are evidence: the Latin letters of
+	// Turkish (ı) or Vietnamese (đ) that TR39 also maps to ASCII are folded but are how those languages are
+	// written.
 	if conf > 0 && (latin > 0 || conf == letters && blocks > 1) {
 		for i, r := range w {
 			if f, ok := confusable(r); ok {
 				w[i] = f
 			}
 		}
-		c.flags |= FlagHomoglyph
+		if conf > latinConf {
+			c.flags |= FlagHomoglyph
+		}
 		cyrGreek, other = 0, 0
 		for _, r := range w {
 			if r >= 0x80 {

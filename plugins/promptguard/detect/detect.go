@@ -165,8 +165,9 @@ func (d *Detector) analyze(text string, data bool) Analysis {
 	f := d.extract(text, data, &a.Counts)
 	a.Model = d.model.Prob(f)
 	a.Score = a.Model
+	w := d.model.dense(f)
 	for i := range a.contrib {
-		a.contrib[i] = d.model.Dense[i] * f.Dense[i]
+		a.contrib[i] = w[i] * f.Dense[i]
 	}
 	if d.custom != nil {
 		d.hits = d.custom.scan(d.c.squash, d.hits[:0])

@@ -28,10 +28,42 @@ type Model struct {
 	// Window, when > 0, also scores every run of Window consecutive n-gram occurrences (stride Window/2) and
 	// keeps the highest n-gram evidence, so that a short injected passage is not diluted by a long document.
 	Window int
+	// MinHashed, when > 0, sends a text with fewer n-gram occurrences (a few words, or a text in a script
+	// that produces no n-gram features) to Short, a logistic model over the signals alone: the main model's
+	// signal weights share the evidence with the words that usually come with a phrase, which such a text
+	// does not have.
+	MinHashed int
+	Short     SignalModel
+}
+
+// SignalModel is a logistic regression over the dense signal features only.
+type SignalModel struct {
+	Dense [NumDense]float32
+	Bias  float32
+}
+
+// Logit returns the signal model's log-odds for f (its n-grams are ignored).
+func (s *SignalModel) Logit(f *Features) float64 {
+	z := float64(s.Bias)
+	for i, v := range f.Dense {
+		z += float64(s.Dense[i] * v)
+	}
+	return z
+}
+
+// dense returns the signal weights that score f: the short-text model's or the main model's.
+func (m *Model) dense(f *Features) *[NumDense]float32 {
+	if len(f.Hashed) < m.MinHashed {
+		return &m.Short.Dense
+	}
+	return &m.Dense
 }
 
 // Logit returns the model's log-odds for f.
 func (m *Model) Logit(f *Features) float64 {
+	if len(f.Hashed) < m.MinHashed {
+		return m.Short.Logit(f)
+	}
 	z := float64(m.Bias)
 	for i, v := range f.Dense {
 		z += float64(m.Dense[i] * v)

@@ -52,11 +52,13 @@ const folds = 5
 
 // params are the training settings (flags); they are part of the training-input hash.
 type params struct {
-	iters, window, minFeat int
-	l2, l2d                float64
+	iters, window, minFeat, short int
+	l2, l2d                       float64
 }
 
-func defaultParams() params { return params{iters: 400, window: 256, minFeat: 20, l2: 3e-5, l2d: 1e-4} }
+func defaultParams() params {
+	return params{iters: 400, window: 128, minFeat: 20, short: 20, l2: 3e-5, l2d: 1e-4}
+}
 
 func main() {
 	root := repoRoot()
@@ -70,9 +72,19 @@ func main() {
 	scoresOut := flag.String("scores", "", "write every record's held-out score (out-of-fold or final model) as JSONL to this file")
 	window := flag.Int("window", dp.window, "n-gram window for max-pooled scoring of long texts (0: whole text only)")
 	minFeat := flag.Int("minfeatures", dp.minFeat, "records with fewer hashed n-gram occurrences are not fitted")
+	short := flag.Int("short", dp.short, "texts with fewer hashed n-gram occurrences are scored by the signals-only model (0: never)")
+	ftOn := flag.Bool("ft", false, "experiment: compare a fastText-style model with the logistic one (no output written)")
+	var fp ftParams
+	flag.IntVar(&fp.bits, "ftbits", 16, "ft: log2 embedding buckets")
+	flag.IntVar(&fp.dim, "ftdim", 16, "ft: embedding dimension")
+	flag.IntVar(&fp.hidden, "fthidden", 32, "ft: hidden units")
+	flag.IntVar(&fp.epochs, "ftepochs", 10, "ft: epochs")
+	flag.Float64Var(&fp.lr, "ftlr", 0.05, "ft: initial learning rate")
+	flag.Float64Var(&fp.l2, "ftl2", 1e-6, "ft: L2")
+	flag.Uint64Var(&fp.seed, "ftseed", 1, "ft: seed")
 	reportOut := flag.String("report", "", "write the held-out report (every record scored by a model that never saw it) as Markdown to this file")
 	flag.Parse()
-	pr := params{iters: *iters, window: *window, minFeat: *minFeat, l2: *l2, l2d: *l2d}
+	pr := params{iters: *iters, window: *window, minFeat: *minFeat, short: *short, l2: *l2, l2d: *l2d}
 
 	ds := prepare(*dsDir, pr)
 	all, train, fitSet := ds.all, ds.train, ds.fitSet
@@ -87,10 +99,7 @@ func main() {
 				tr = append(tr, r)
 			}
 		}
-		m := fit(tr, pr.iters, pr.l2, pr.l2d)
-		applyPriors(m, tr)
-		qm := m.quantize()
-		qm.Window = pr.window
+		qm := fitModel(tr, pr, pr.iters)
 		for _, r := range train {
 			if r.fold == k {
 				oof[r] = qm.Prob(&detect.Features{Hashed: r.hashed, Dense: r.dense})
@@ -107,6 +116,7 @@ func main() {
 	applyPriors(final, fitSet)
 	q := final.quantize()
 	q.Window = pr.window
+	shortModel(q, fitSet, pr, pr.iters)
 	held := map[*record]float64{}
 	var heldRecs []*record
 	for _, r := range all {
@@ -116,6 +126,17 @@ func main() {
 		}
 	}
 	report("final model, non-trainable records (never trained on)", heldRecs, held, thUser, thData)
+	if *ftOn {
+		lrs := map[*record]float64{}
+		for r, p := range oof {
+			lrs[r] = p
+		}
+		for r, p := range held {
+			lrs[r] = p
+		}
+		ftExperiment(ds, fp, lrs)
+		return
+	}
 	if *scoresOut != "" {
 		writeScores(*scoresOut, all, oof, held)
 	}
@@ -141,9 +162,12 @@ func main() {
 	}
 
 	// Agreement of the quantised model with the float model.
+	// (whole-text scoring: the float model has no windows and no short-text model).
 	var maxDiff float64
+	whole := *q
+	whole.Window, whole.MinHashed = 0, 0
 	for _, r := range train {
-		diff := math.Abs(final.prob(r) - q.Prob(&detect.Features{Hashed: expand(r), Dense: r.dense}))
+		diff := math.Abs(final.prob(r) - whole.Prob(&detect.Features{Hashed: expand(r), Dense: r.dense}))
 		maxDiff = math.Max(maxDiff, diff)
 	}
 	fmt.Printf("max |p_float - p_int8| on trainable records: %.4f\n", maxDiff)
@@ -239,11 +263,9 @@ func codeHash(ds *dataset, pr params) string {
 	for i := 0; i < len(ds.fitSet); i += 16 {
 		sub = append(sub, ds.fitSet[i])
 	}
-	m := fit(sub, 40, pr.l2, pr.l2d)
-	applyPriors(m, sub)
-	q := m.quantize()
+	q := fitModel(sub, pr, 40)
 	h := sha256.New()
-	fmt.Fprintf(h, "%v %v %v|", q.HashScale, q.Bias, q.Dense)
+	fmt.Fprintf(h, "%v %v %v %d %v %v|", q.HashScale, q.Bias, q.Dense, q.MinHashed, q.Short.Bias, q.Short.Dense)
 	h.Write([]byte(q.Hashed))
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -423,6 +445,37 @@ func fit(rs []*record, iters int, l2, l2d float64) *lr {
 		}
 	}
 	return m
+}
+
+// fitModel fits the logistic model on rs (iters full-batch Adam iterations), applies the priors, quantises
+// it and adds the signals-only model for short texts.
+func fitModel(rs []*record, pr params, iters int) *detect.Model {
+	m := fit(rs, iters, pr.l2, pr.l2d)
+	applyPriors(m, rs)
+	q := m.quantize()
+	q.Window = pr.window
+	shortModel(q, rs, pr, iters)
+	return q
+}
+
+// shortModel fits q's signals-only model for short texts on rs with their n-grams hidden (the same records,
+// weighted afresh; no text is fitted for having no n-grams, so "no features" is not learned as "injection").
+func shortModel(q *detect.Model, rs []*record, pr params, iters int) {
+	if pr.short <= 0 {
+		return
+	}
+	so := make([]*record, len(rs))
+	for i, r := range rs {
+		so[i] = &record{Label: r.Label, Source: r.Source, Kind: r.Kind, Tags: r.Tags, dense: r.dense}
+	}
+	setWeights(so)
+	m := fit(so, iters, 0, pr.l2d)
+	applyPriors(m, so)
+	q.MinHashed = pr.short
+	q.Short.Bias = float32(m.bias)
+	for i, w := range m.dense {
+		q.Short.Dense[i] = float32(w)
+	}
 }
 
 func (m *lr) quantize() *detect.Model {
@@ -689,7 +742,13 @@ func render(m *detect.Model, thUser, thData float64, inHash, cHash string) []byt
 	for i, w := range m.Dense {
 		fmt.Fprintf(&b, "\t\t%s, // %s\n", strconv.FormatFloat(float64(w), 'g', -1, 32), detect.Signal(i).String())
 	}
-	b.WriteString("\t},\n\tHashed: hashedWeights,\n}\n\n")
+	b.WriteString("\t},\n\tHashed: hashedWeights,\n")
+	fmt.Fprintf(&b, "\tMinHashed: %d,\n", m.MinHashed)
+	fmt.Fprintf(&b, "\tShort: SignalModel{\n\t\tBias: %s,\n\t\tDense: [NumDense]float32{\n", strconv.FormatFloat(float64(m.Short.Bias), 'g', -1, 32))
+	for i, w := range m.Short.Dense {
+		fmt.Fprintf(&b, "\t\t\t%s, // %s\n", strconv.FormatFloat(float64(w), 'g', -1, 32), detect.Signal(i).String())
+	}
+	b.WriteString("\t\t},\n\t},\n}\n\n")
 	b.WriteString("// hashedWeights holds one int8 weight per hashed n-gram bucket.\nconst hashedWeights = \"\" +\n")
 	const line = 48
 	for i := 0; i < len(m.Hashed); i += line {
@@ -794,7 +853,10 @@ var fixed = map[detect.Signal]float64{detect.SigDataImperative: 6}
 
 // floors are priors that also bound the learned weight from below: hidden attack phrases stay strong evidence
 // even when a handful of training records happen to carry them.
-var floors = map[detect.Signal]bool{detect.SigEncodedInstruction: true, detect.SigROT13: true, detect.SigASCIISmuggling: true}
+// Homoglyphs (letters of another script inside a Latin word) are evasion by construction, whatever the few
+// records that carry them say.
+var floors = map[detect.Signal]bool{detect.SigEncodedInstruction: true, detect.SigROT13: true, detect.SigASCIISmuggling: true,
+	detect.SigHomoglyphs: true}
 
 func applyPriors(m *lr, rs []*record) {
 	for s, w := range priors {
