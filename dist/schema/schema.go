@@ -470,6 +470,7 @@ func outputguard() M {
 		{name: "annotate_header", schema: M{"type": "string", "pattern": headerNamePattern, "default": "x-wasmguard-output-findings",
 			"description": "Response header listing finding types (with hold_headers)."}},
 		{name: "hold_headers", schema: boolean("Hold response headers of non-streamed JSON responses until the body is judged (Envoy >= 1.35 with allow_on_headers_stop_iteration).", false)},
+		{name: "hold_timeout_ms", schema: integer("With hold_headers: how long held headers wait for the body; then the response fails (on_error deny) or is released and inspected without holding (allow).", 5000, 100, 600000)},
 		{name: "exfiltration", schema: object("Links and images that carry data out to other domains.", []property{
 			{name: "enabled", schema: boolean("", true)},
 			{name: "action", schema: act("redact")},

@@ -159,7 +159,10 @@ var suites = []suite{
 	{name: "outputguard hold_headers without allow_on_headers_stop_iteration", filter: "outputguard",
 		config: `{"mode":"enforce","hold_headers":true,"secrets":{"action":"block"}}`,
 		exchanges: fixed(
-			Exchange{Name: "held headers hang", Request: post("/v1/chat/completions", "oh-1", []string{chat("Give me the key.")}),
+			// the reference host delivers no body to held headers, and fires no ticks: the response hangs on both
+			// hosts until outputguard's watchdog tick (hold_timeout_ms; plugins/outputguard/hold_test.go fires it
+			// on hostsim) fails or releases it
+			Exchange{Name: "held headers wait for the watchdog", Request: post("/v1/chat/completions", "oh-1", []string{chat("Give me the key.")}),
 				Response: chatJSON("The key is AKIAZ7QW3ERT5YUI8OPL.", 5, 9)},
 		)},
 	{name: "outputguard hold_headers with allow_on_headers_stop_iteration", filter: "outputguard", allowStopIter: true,

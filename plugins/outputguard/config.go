@@ -20,6 +20,9 @@ const (
 	defaultAnnotateHeader  = "x-wasmguard-output-findings"
 	defaultFromRequest     = true
 	defaultBufferStreams   = false
+	defaultHoldTimeoutMS   = 5000
+	minHoldTimeoutMS       = 100
+	maxHoldTimeoutMS       = 600_000
 	maxAllowedDomains      = 1000
 	maxSchemaBytes         = 256 << 10
 	minNGram, maxNGram     = 4, 32
@@ -51,6 +54,11 @@ type Config struct {
 	// needs Envoy >= 1.35 with allow_on_headers_stop_iteration: true; elsewhere the response would hang (Envoy)
 	// or the headers go anyway (Kong).
 	HoldHeaders bool
+	// HoldTimeoutMS bounds how long held headers wait for the first body callback. A host that does not deliver
+	// the body while headers are held (Envoy without allow_on_headers_stop_iteration) never calls it: when the
+	// time is up, the response fails under on_error deny (a provider-shaped error reply) or is released and
+	// inspected without holding under allow.
+	HoldTimeoutMS int64
 
 	checker *check.Checker // compiled once per configuration
 }
@@ -72,6 +80,7 @@ func parseOne(o config.Obj) Config {
 		BufferStreams:  o.Bool("buffer_streams", defaultBufferStreams),
 		AnnotateHeader: o.HeaderName("annotate_header", defaultAnnotateHeader),
 		HoldHeaders:    o.Bool("hold_headers", false),
+		HoldTimeoutMS:  o.Int("hold_timeout_ms", defaultHoldTimeoutMS, minHoldTimeoutMS, maxHoldTimeoutMS),
 	}
 	actions := []string{actionBlock, actionRedact, actionAnnotate}
 

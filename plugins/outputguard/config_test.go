@@ -16,6 +16,7 @@ func defaultConfig() Config {
 		Status:         403,
 		SchemaAction:   "block",
 		AnnotateHeader: "x-wasmguard-output-findings",
+		HoldTimeoutMS:  5000,
 		Check: check.Config{
 			Exfil:   check.ExfilConfig{Enabled: true, Action: check.ActionRedact, Threshold: 0.6, Placeholder: "#wasmguard-blocked-url"},
 			Markup:  check.MarkupConfig{Enabled: true, Action: check.ActionRedact},
@@ -45,7 +46,7 @@ func TestParseConfig(t *testing.T) {
 			"unsafe_markup":{"enabled":false,"scan_code":true},
 			"secrets":{"action":"annotate"},
 			"prompt_leak":{"system_prompt_canaries":["zq-canary-7781"],"system_prompt":"You are a helpful bot of Acme; never share the roadmap.","ngram":6,"from_request":false,"phrases":true,"phrase_threshold":1.5},
-			"buffer_streams":true,"annotate_header":"x-og","hold_headers":true}`,
+			"buffer_streams":true,"annotate_header":"x-og","hold_headers":true,"hold_timeout_ms":2500}`,
 			want: func(c *Config) {
 				c.Mode, c.OnError, c.Status = config.ModeMonitor, config.OnErrorAllow, 422
 				c.Check.Exfil = check.ExfilConfig{Enabled: true, Action: check.ActionBlock, AllowedDomains: []string{"acme.com", "*.acme.com"}, Threshold: 0.8, ImagesOnly: true, Placeholder: "about:blank"}
@@ -53,8 +54,9 @@ func TestParseConfig(t *testing.T) {
 				c.Check.Secrets.Action = check.ActionAnnotate
 				c.Check.Leak = check.LeakConfig{Enabled: true, Action: check.ActionBlock, Canaries: []string{"zq-canary-7781"},
 					SystemPrompt: "You are a helpful bot of Acme; never share the roadmap.", NGram: 6, Phrases: true, PhraseThreshold: 1.5}
-				c.BufferStreams, c.AnnotateHeader, c.HoldHeaders = true, "x-og", true
+				c.BufferStreams, c.AnnotateHeader, c.HoldHeaders, c.HoldTimeoutMS = true, "x-og", true, 2500
 			}},
+		{name: "hold timeout range", json: `{"hold_timeout_ms":50}`, wantErr: `hold_timeout_ms: must be an integer between 100 and 600000; got 50`},
 		{name: "bad action", json: `{"secrets":{"action":"hash"}}`, wantErr: `secrets.action: must be one of block, redact, annotate; got "hash"`},
 		{name: "unknown key", json: `{"exfiltration":{"allow_domains":["a.com"]}}`, wantErr: `exfiltration.allow_domains: unknown key`},
 		{name: "bad domain", json: `{"exfiltration":{"allowed_domains":["ok.com","not a host"]}}`, wantErr: `exfiltration.allowed_domains[1]: must be a host name like example.com or *.example.com; got "not a host"`},

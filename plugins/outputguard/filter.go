@@ -3,7 +3,9 @@ package outputguard
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
 	"github.com/wasmguard/wasmguard/sdk/body"
@@ -33,6 +35,13 @@ type metrics struct {
 type pluginContext struct {
 	cfg *config.Routed[Config]
 	m   metrics
+
+	// hold_headers watchdog: the exchanges holding their response headers that got no body callback yet
+	// (OnTick fails or releases them after hold_timeout_ms), and whether this host was seen delivering a body
+	// to held headers (then it honours the hold and the watchdog has nothing to do).
+	held      []*httpContext
+	delivers  bool
+	hostNamed bool // the cause was logged once
 }
 
 // Configure parses the configuration and defines the metrics.
@@ -41,11 +50,92 @@ func (p *pluginContext) Configure(raw []byte) error {
 	if err != nil {
 		return err
 	}
+	if path, minTimeout := holdHeaders(cfg); path != "" {
+		if filter.KongHost() {
+			// Kong ignores a Pause from on_response_headers (the headers go downstream) and traps on a local reply
+			// after that: a held response could neither be replaced nor annotated
+			return &config.Errors{Issues: []config.Issue{{Path: path, Msg: "not supported on Kong (ngx_wasm_module sends " +
+				"response headers downstream whatever on_response_headers returns, so a held response cannot be " +
+				"replaced); remove it: blocked responses are then rewritten in the body"}}}
+		}
+		// the watchdog looks at held responses a few times per timeout
+		if err := filter.SetTickPeriod(uint32(min(max(minTimeout/4, 50), 1000))); err != nil {
+			return fmt.Errorf("hold_headers: set tick period: %w", err)
+		}
+	}
 	p.cfg = cfg
 	m := filter.NewMetrics(filterName) // wasmguard_outputguard_<what>, defined here (never in init)
 	p.m = metrics{dec: m.Decisions(), findings: m.CounterVec("findings_total", "reason")}
 	filter.LogInfof("%s: started: %s (%d rules)", filterName, cfg.Default.describe(), len(cfg.Rules))
 	return nil
+}
+
+// holdHeaders returns the JSON path of the first configuration (top level, then rules) that holds response
+// headers in enforce mode, and the shortest hold_timeout_ms of those.
+func holdHeaders(cfg *config.Routed[Config]) (path string, minTimeout int64) {
+	add := func(c *Config, p string) {
+		if !c.HoldHeaders || !c.Enforce() {
+			return
+		}
+		if path == "" {
+			path = p
+		}
+		if minTimeout == 0 || c.HoldTimeoutMS < minTimeout {
+			minTimeout = c.HoldTimeoutMS
+		}
+	}
+	add(&cfg.Default, "hold_headers")
+	for i := range cfg.Rules {
+		add(&cfg.Rules[i].Config, fmt.Sprintf("rules[%d].hold_headers", i))
+	}
+	return path, minTimeout
+}
+
+// OnTick is the hold_headers watchdog: a response whose headers are held and whose body never reached the
+// filter within hold_timeout_ms is failed (on_error deny: a provider-shaped error reply, sent from here with
+// the exchange as effective context) or released to be inspected without holding (allow). No host tells a
+// module whether it delivers the body to held headers (Envoy only with allow_on_headers_stop_iteration).
+func (p *pluginContext) OnTick() {
+	if len(p.held) == 0 {
+		return
+	}
+	now := time.Now().UnixNano()
+	keep := p.held[:0]
+	var due []*httpContext
+	for _, h := range p.held {
+		if now-h.heldAt >= h.cfg.HoldTimeoutMS*int64(time.Millisecond) {
+			due = append(due, h)
+			continue
+		}
+		keep = append(keep, h)
+	}
+	clear(p.held[len(keep):])
+	p.held = keep
+	for _, h := range due {
+		h.holdTimedOut()
+	}
+}
+
+// watch adds h to the watchdog's list (unless the host is known to deliver bodies to held headers).
+func (p *pluginContext) watch(h *httpContext) {
+	if p.delivers {
+		return
+	}
+	h.heldAt = time.Now().UnixNano()
+	p.held = append(p.held, h)
+}
+
+// unwatch removes h from the watchdog's list (its body arrived, or the exchange ended).
+func (p *pluginContext) unwatch(h *httpContext) {
+	for i, x := range p.held {
+		if x == h {
+			last := len(p.held) - 1
+			copy(p.held[i:], p.held[i+1:])
+			p.held[last] = nil
+			p.held = p.held[:last]
+			return
+		}
+	}
 }
 
 func (p *pluginContext) NewHandler(x *filter.Exchange) filter.Handler {
@@ -79,8 +169,9 @@ type httpContext struct {
 	isStream bool // the response is an event stream (SSE or NDJSON): failures end it with a stream error event
 	refuse   bool // a coding the filter cannot read under on_error deny: the body becomes the error
 	refused  bool
-	held     bool // response headers held (hold_headers): local replies and annotations are possible
-	replied  bool // a local reply was sent (it re-enters the response callbacks)
+	held     bool  // response headers held (hold_headers): local replies and annotations are possible
+	replied  bool  // a local reply was sent (it re-enters the response callbacks)
+	heldAt   int64 // when the headers were held (unix ns), for the watchdog
 }
 
 func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
@@ -226,9 +317,44 @@ func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {
 	}
 	if enforce && h.cfg.HoldHeaders && h.stream == nil {
 		h.held = true
+		h.p.watch(h)
 		return filter.Pause
 	}
 	return filter.Continue
+}
+
+// holdTimedOut: the body of a held response never reached the filter (from OnTick). The cause is named once
+// per VM; the response fails under on_error deny or goes on, inspected without holding, under allow.
+func (h *httpContext) holdTimedOut() {
+	if h.done || h.replied || !h.held {
+		return
+	}
+	if !h.p.hostNamed {
+		h.p.hostNamed = true
+		then := "failed with an error reply (on_error deny)"
+		if h.cfg.FailOpen() {
+			then = "released and inspected without holding (on_error allow)"
+		}
+		filter.LogCriticalf("%s: hold_headers: the body of a response whose headers were held did not reach the filter "+
+			"within hold_timeout_ms (%d ms): the host does not deliver the body to held headers (Envoy needs "+
+			"allow_on_headers_stop_iteration: true in the plugin config, Envoy >= 1.35); such responses are %s",
+			filterName, h.cfg.HoldTimeoutMS, then)
+	}
+	err := h.x.FromRoot(func() {
+		h.onError(reasonHoldTimeout) // logged in the exchange's context
+		if h.cfg.FailOpen() {
+			h.held = false // the body comes to OnResponseBody now: inspected and rewritten in place
+			if err := h.x.ResumeResponse(); err != nil {
+				filter.LogErrorf("%s: resume held response: %v", filterName, err)
+			}
+			return
+		}
+		h.done = true
+		h.localReply(reasonHoldTimeout, "the gateway could not inspect the response: its body did not reach the output filter")
+	})
+	if err != nil {
+		filter.LogErrorf("%s: held response %s: %v", filterName, h.requestID, err)
+	}
 }
 
 func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Action {
@@ -240,6 +366,8 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 		return filter.Continue
 	}
 	if h.held {
+		h.p.delivers = true // the host delivers bodies to held headers: the watchdog can rest
+		h.p.unwatch(h)
 		return h.heldBody(bodySize, endOfStream)
 	}
 	if h.stream == nil || h.zipped {
@@ -535,6 +663,9 @@ func (h *httpContext) logDecision(v *verdict) {
 }
 
 func (h *httpContext) OnDone() {
+	if h.held {
+		h.p.unwatch(h)
+	}
 	// a stream cut short (client gone, upstream reset) still logs what was found so far
 	if h.active && !h.done && h.stream != nil {
 		h.finishDecision()

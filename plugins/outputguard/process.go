@@ -27,6 +27,7 @@ const (
 	reasonTooLarge       = telemetry.ReasonResponseBodyTooLarge    // shared on_error codes (sdk/telemetry)
 	reasonUnparseable    = telemetry.ReasonResponseBodyUnparseable // …
 	reasonBadEncoding    = telemetry.ReasonUnsupportedEncoding     // compressed event streams
+	reasonHoldTimeout    = telemetry.ReasonResponseHoldTimeout     // hold_headers on a host that never delivers the body
 	blockedMessage       = "the response was blocked by the gateway's output policy"
 	blockedTextForClient = "[The response was blocked by the gateway's output policy (reason: "
 )

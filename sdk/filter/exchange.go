@@ -27,6 +27,7 @@ type Exchange struct {
 
 // exchange is the state the stages of one HTTP exchange share.
 type exchange struct {
+	id      uint32 // the host's context id
 	ph      phase
 	replied bool
 
@@ -368,6 +369,25 @@ func (e *Exchange) Reply(f llm.Format, status int, code, message, requestID stri
 // paused callback first.
 func (e *Exchange) ResumeRequest() error { return e.p.resumeRequest(e.stage) }
 
+// ResumeResponse continues a response whose headers this stage paused (from FromRoot): the later
+// stages (in response order) get the paused callback first.
+func (e *Exchange) ResumeResponse() error { return e.p.resumeResponse(e.stage) }
+
+// FromRoot runs fn with this exchange as the host's effective context, from a root callback (a tick): fn
+// may reply (SendResponse), resume (ResumeResponse) or touch headers as from one of the exchange's own
+// callbacks. Envoy defers what fn asks for until the root callback returns. It fails when the host no longer
+// knows the exchange.
+func (e *Exchange) FromRoot(fn func()) error {
+	if err := proxywasm.SetEffectiveContext(e.x.id); err != nil {
+		return err
+	}
+	prev := cur
+	e.x.enter(phNone)
+	fn()
+	cur = prev
+	return nil
+}
+
 // HTTPCall dispatches an HTTP callout for this exchange; fn runs with the exchange current (so it may
 // reply, resume or read the request).
 func (e *Exchange) HTTPCall(cluster string, headers [][2]string, b []byte, timeoutMS uint32, fn func(numHeaders, bodySize, numTrailers int)) error {
@@ -423,8 +443,28 @@ func SetSharedData(key string, v []byte, cas uint32) error {
 	return err
 }
 
-// SetTickPeriod asks the host for OnTick every ms milliseconds (from Configure).
-func SetTickPeriod(ms uint32) error { return proxywasm.SetTickPeriodMilliSeconds(ms) }
+// SetTickPeriod asks the host for OnTick every ms milliseconds (from Configure). The stages of one plugin
+// share its root context's one period: the shortest asked for wins (a stage's OnTick may run more often
+// than it asked; Kong traps on a second different period, so an equal or longer one is not passed on).
+func SetTickPeriod(ms uint32) error {
+	if ms == 0 || tickPeriod != 0 && ms >= tickPeriod {
+		return nil
+	}
+	tickPeriod = ms
+	return proxywasm.SetTickPeriodMilliSeconds(ms)
+}
+
+// tickPeriod is the period asked for while the current plugin configures (reset by OnPluginStart).
+var tickPeriod uint32
+
+// KongHost reports, from a root callback (Configure), whether the host is Kong's ngx_wasm_module: it answers
+// a scoped property read outside of a request with an error (INTERNAL_FAILURE, "cannot get scoped properties
+// outside of a request", ngx_wasm_module t/03-proxy_wasm/hfuncs/117-proxy_properties_get.t), where Envoy and
+// its host library answer NOT_FOUND. Kong logs that error once.
+func KongHost() bool {
+	_, err := proxywasm.GetProperty([]string{"ngx", "pid"})
+	return errors.Is(err, types.ErrorInternalFailure)
+}
 
 // Property reads a host property's raw bytes.
 func Property(path []string) ([]byte, error) { return proxywasm.GetProperty(path) }

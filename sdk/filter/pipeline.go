@@ -102,6 +102,7 @@ type pluginContext struct {
 }
 
 func (p *pluginContext) OnPluginStart(int) types.OnPluginStartStatus {
+	tickPeriod = 0 // SetTickPeriod keeps the shortest period the stages of this plugin ask for
 	raw, err := proxywasm.GetPluginConfiguration()
 	if err != nil && !errors.Is(err, types.ErrorStatusNotFound) {
 		proxywasm.LogCriticalf("%s: config: read plugin configuration: %v", p.logName(), err)
@@ -211,8 +212,10 @@ func (p *pluginContext) OnTick() {
 	}
 }
 
-func (p *pluginContext) NewHttpContext(uint32) types.HttpContext {
-	return newPipeline(p.stages)
+func (p *pluginContext) NewHttpContext(id uint32) types.HttpContext {
+	pl := newPipeline(p.stages)
+	pl.x.id = id
+	return pl
 }
 
 // ---- the per-exchange pipeline ----
@@ -402,4 +405,18 @@ func (p *pipeline) resumeRequest(stage int) error {
 		return nil
 	}
 	return proxywasm.ResumeHttpRequest()
+}
+
+// resumeResponse continues the response after stage paused its headers (from a root callback): the stages
+// after it (in response order) get the paused callback, then the host resumes unless one of them pauses.
+func (p *pipeline) resumeResponse(stage int) error {
+	pd := p.pend
+	if pd.stage != stage || pd.ph < phRespHeaders {
+		return proxywasm.ResumeHttpResponse()
+	}
+	p.x.enter(pd.ph)
+	if p.runResponse(pd.ph, pd.size, pd.eos, stage-1) == types.ActionPause {
+		return nil
+	}
+	return proxywasm.ResumeHttpResponse()
 }

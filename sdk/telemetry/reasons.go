@@ -17,6 +17,10 @@ const (
 	// ReasonScanBudgetExceeded: the body is within max_body_bytes but a scan limit (segments, bytes scanned)
 	// was reached before all of it was inspected. Never a silent pass: it is an on_error decision.
 	ReasonScanBudgetExceeded = "scan_budget_exceeded"
+	// ReasonResponseHoldTimeout: a filter held the response headers to judge the body and the body never
+	// reached it (a host that does not deliver bodies to held headers: Envoy without
+	// allow_on_headers_stop_iteration).
+	ReasonResponseHoldTimeout = "response_hold_timeout"
 )
 
 // ReasonUnknownFormat: a request body of no known LLM format that a filter's unknown_format lets through
@@ -48,7 +52,7 @@ func IsErrorReason(reason string) bool {
 	switch reason {
 	case ReasonRequestBodyTooLarge, ReasonResponseBodyTooLarge, ReasonRequestBodyUnparseable, ReasonResponseBodyUnparseable,
 		ReasonBodyUndecodable, ReasonUnsupportedEncoding, ReasonBodyUnreadable, ReasonStreamEventTooLarge, ReasonHostError,
-		ReasonScanBudgetExceeded:
+		ReasonScanBudgetExceeded, ReasonResponseHoldTimeout:
 		return true
 	}
 	return false
