@@ -255,6 +255,7 @@ func Compile(c Config) (*Checker, error) {
 			continue
 		}
 		k.addCanary(n)
+		k.addCodeForms(strings.TrimSpace(s))
 	}
 	if len(c.Leak.SystemPrompt) > maxSystemPromptBytes {
 		errs = append(errs, fmt.Errorf("system_prompt: at most %d bytes; got %d", maxSystemPromptBytes, len(c.Leak.SystemPrompt)))
@@ -439,6 +440,7 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 			}
 			if n := normalizeCanary(sec); len(n) >= defaultMinCanaryLen && len(n) <= maxCanaryLen {
 				d.addCanary(n)
+				d.addCodeForms(strings.TrimSpace(sec))
 			} else if v, ok := smallNumber(string(n)); ok && len(d.numbers) < maxCanaries {
 				d.numbers = append(d.numbers, v) // too short to match as text ("29"), not to describe
 			}

@@ -306,7 +306,7 @@ func TestTrainQualityFloors(t *testing.T) {
 		"markdown-image-exfil": {0.8, 1.0},
 		"markdown-link-exfil":  {1.0, 1.0},
 		"script-injection":     {1.0, 0.9},
-		"prompt-leak":          {0.95, 0.69},
+		"prompt-leak":          {0.95, 0.76},
 	}, 1)
 }
 

@@ -215,14 +215,15 @@ func TestSecretsDev(t *testing.T) {
 
 // TestLeakQuality: the system-prompt-leak check on both labelled splits, as the built filter runs it (the secret
 // learnt from the request's system prompt, phrases off), with the finding types that caught each leak. Floors:
-// precision >= 0.95 on each split; recall >= 0.80 on dev (the split the rules of leakmore.go were written on) and
-// >= 0.69 on train (out of sample for them: its prompt-leak records were not read). The skip loop must agree with
-// visiting every position on every record.
+// precision >= 0.95 and benign answers flagged <= 0.5 % on each split; recall >= 0.80 on dev and >= 0.76 on
+// train. Both splits are in sample now: the classes of leakmore.go were written on dev's misses (train, not read
+// then, went 66.7 -> 69.2 %: the out-of-sample figure), then three more on train's misses (69.2 -> 76.9 %). The
+// skip loop must agree with visiting every position on every record.
 func TestLeakQuality(t *testing.T) {
 	for _, split := range []struct {
 		name   string
 		recall float64
-	}{{"output.dev.jsonl", 0.80}, {"output.train.jsonl", 0.69}} {
+	}{{"output.dev.jsonl", 0.80}, {"output.train.jsonl", 0.76}} {
 		var c, benign prCount
 		types := map[string]int{}
 		for _, r := range loadOutput(t, split.name) {

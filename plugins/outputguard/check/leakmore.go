@@ -49,18 +49,25 @@ func (k *Checker) addMoreCanaries(n []byte) {
 	// pieces
 	switch {
 	case len(toks) >= 2 && len(toks) <= maxPieces && splitCanaryTokens(string(n)) == nil:
-		// (a secret whose words all have 4+ bytes is caught unquoted: canary_words)
-		ok := true
+		// (a secret whose words all have 4+ bytes is caught unquoted: canary_words); a one-letter piece only
+		// beside a longer one ("a" and "42" for a=42)
+		long := 0
 		for _, t := range toks {
-			ok = ok && len(t) >= minPieceLen
+			if len(t) >= minPieceLen {
+				long++
+			}
 		}
-		if ok {
+		if long >= 1 && len(strings.Join(toks, "")) >= 3 {
 			k.pieces = append(k.pieces, toks)
 		}
 	case len(toks) == 1 && len(n) == len(toks[0]) && len(n) >= 2*minHalfLen && len(n) <= maxPieceSecret && isLetters(n):
 		for i := minHalfLen; i <= len(n)-minHalfLen; i++ {
 			k.pieces = append(k.pieces, []string{string(n[:i]), string(n[i:])})
 		}
+	}
+	// a secret of several words spelled out letter by letter ("A-C-C-E-S-S G-R-A-N-T-E-D"), or as an acrostic
+	if j := strings.Join(toks, ""); len(toks) >= 2 && len(j) >= 5 && len(j) <= 64 && variantWord([]byte(j)) != nil && len(k.acrostic) < maxCanaries {
+		k.acrostic = append(k.acrostic, j)
 	}
 	// reformatted copies of a secret of several tokens: joined without separators, with '_' or '-', with spaces
 	// (an exact match of one reports the secret: it suppresses canary_words like the secret itself)
@@ -239,6 +246,50 @@ func foldAccents(n []byte) []byte {
 		return nil
 	}
 	return out
+}
+
+// addCodeForms adds the character codes of a canary as written (case kept: the codes differ by case), one
+// code per byte of its UTF-8 separated by spaces: decimal ("097 106 102", "97 106 102"), hex ("61 6a 66") and
+// binary ("01100001 01101010"). Canaries of 3 to 32 bytes.
+func (k *Checker) addCodeForms(c string) {
+	if len(c) < 3 || len(c) > 32 {
+		return
+	}
+	split := -1
+	if len(k.splitOf) > 0 {
+		split = k.splitOf[len(k.splitOf)-1]
+	}
+	const hexdig = "0123456789abcdef"
+	dec3 := make([]byte, 0, 4*len(c))
+	dec := make([]byte, 0, 4*len(c))
+	hx := make([]byte, 0, 3*len(c))
+	bin := make([]byte, 0, 9*len(c))
+	for i := 0; i < len(c); i++ {
+		b := c[i]
+		if i > 0 {
+			dec3, dec, hx, bin = append(dec3, ' '), append(dec, ' '), append(hx, ' '), append(bin, ' ')
+		}
+		d := [3]byte{'0' + b/100, '0' + b/10%10, '0' + b%10}
+		dec3 = append(dec3, d[:]...)
+		switch {
+		case b >= 100:
+			dec = append(dec, d[:]...)
+		case b >= 10:
+			dec = append(dec, d[1:]...)
+		default:
+			dec = append(dec, d[2])
+		}
+		hx = append(hx, hexdig[b>>4], hexdig[b&15])
+		for j := 7; j >= 0; j-- {
+			bin = append(bin, '0'+b>>j&1)
+		}
+	}
+	k.addCanaryForm(dec3, "canary_codes", split)
+	if string(dec) != string(dec3) {
+		k.addCanaryForm(dec, "canary_codes", split)
+	}
+	k.addCanaryForm(hx, "canary_hex", split)
+	k.addCanaryForm(bin, "canary_codes", split)
 }
 
 // alnumRuns returns the runs of ASCII letters and digits of n (non-ASCII bytes count as letters).
