@@ -6,8 +6,10 @@
 //   - unsafe markup: <script>, <iframe>, <object>, event-handler attributes, javascript:/vbscript:/data:text/html
 //     URLs and style-based tricks;
 //   - secret leaks: provider API keys, tokens and private keys;
-//   - system-prompt leaks: configured canary strings, long runs of the system prompt's word n-grams (only hashes
-//     are kept), and scored leak phrasing ("my instructions are ...");
+//   - system-prompt leaks: configured canary strings and secrets the request's system prompt declares, also
+//     written in forms that do not contain them whole (encoded, spelled, quoted in pieces, hinted, described:
+//     leak.go, leakmore.go), long runs of the system prompt's word n-grams (only hashes are kept), and scored
+//     leak phrasing ("my instructions are ...");
 //
 // and validates JSON output against a JSON Schema subset (see Schema).
 //
