@@ -367,7 +367,7 @@ func (k *Checker) finish() {
 		k.startBits |= clsWord
 	}
 	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || len(k.near) > 0 || len(k.acrostic) > 0 || k.hasMoreLeak()) {
-		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords) + 8*len(k.acrostic) + 8*len(k.pieces) + 4*len(k.units))
+		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords) + 8*len(k.acrostic) + 33*4*len(k.pieces) + 33*len(k.units))
 		k.moreKeys(f)
 		if len(k.acrostic) > 0 {
 			for _, w := range k.acrostic {

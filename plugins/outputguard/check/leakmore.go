@@ -320,10 +320,22 @@ func (k *Checker) hasMoreLeak() bool {
 // moreKeys adds to the word filter the words at which the checks above act.
 func (k *Checker) moreKeys(f *bitFilter) {
 	quoted := func(w string) {
-		f.add(filterHash([]byte(w)))
-		f.add(mixKey(0xE2, 0x9D, len(w)+6)) // “w”
-		f.add(mixKey(0xE2, 0x99, len(w)+6)) // ‘w’
-		f.add(mixKey(0xC2, 0xBB, len(w)+4)) // «w»
+		// every word unquote accepts: w with or without a curly quote (E2 80 98..9F) or guillemet (C2 AB/BB),
+		// inside the word, on either side
+		type side struct {
+			b byte
+			n int
+		}
+		opens := []side{{w[0], 0}, {0xE2, 3}, {0xC2, 2}}
+		closes := []side{{w[len(w)-1], 0}, {0xAB, 2}, {0xBB, 2}}
+		for c := byte(0x98); c <= 0x9F; c++ {
+			closes = append(closes, side{c, 3})
+		}
+		for _, o := range opens {
+			for _, c := range closes {
+				f.add(mixKey(o.b, c.b, len(w)+o.n+c.n))
+			}
+		}
 	}
 	for _, ps := range k.pieces {
 		for _, p := range ps {
