@@ -169,13 +169,12 @@ func init() {
 		{"EAAJ", APIKey, and, 60, 0, mixed}, {"EAAM", APIKey, and, 60, 0, mixed},
 		{"eyJrIjoi", APIKey, and | csB64, 40, 0, nil},                 // Grafana API key: base64 of {"k":"...
 		{"LS0tLS1CRUdJTi", PrivateKey, an | csB64, 20, 0, pemB64Body}, // base64 of "-----BEGIN"
-		{"TlRMTVNTUAA", APIKey, an | csB64, 20, 0, nil},               // base64 of "NTLMSSP\0" (an NTLM message)
+		{ntlmPrefix, APIKey, an | csB64, 20, 0, nil},                  // base64 of "NTLMSSP\0" (an NTLM message)
 		{"dt0c01.", APIKey, andd, 80, 100, nil},                       // Dynatrace
 		{"HRKU-", APIKey, and, 36, 60, nil},                           // Heroku
 		{"PMAT-", APIKey, an, 26, 26, nil},                            // Postman
 		{"CLOJARS_", APIKey, an, 60, 60, lowerHex},
 		{"dnkey-", APIKey, and, 50, 0, nil},                                                // Defined Networking
-		{"1//0", APIKey, and, 40, 0, mixed},                                                // Google OAuth refresh token
 		{"SUA", APIKey, an, 55, 55, upperDigits}, {"SUU", APIKey, an, 55, 55, upperDigits}, // NATS nkey seeds
 		{"glffct-", GitLabToken, and, 20, 0, nil},
 		{"s.CAES", APIKey, and, 50, 0, nil},          // HashiCorp Vault service token (protobuf body)
@@ -316,8 +315,8 @@ func secretBody(body []byte, r *ruleEntry) bool {
 	if r.typ == GitHubToken && l == 36 && githubChecksum(body) {
 		return true // a real token: its CRC32 checks out
 	}
-	if l >= 16 && lowEntropy(body) {
-		return false // ghp_xxxx..., glc_1111...: documentation placeholders
+	if l >= 16 && r.prefix != ntlmPrefix && lowEntropy(body) {
+		return false // ghp_xxxx..., glc_1111...: documentation placeholders (an NTLM message is binary: runs of A are its zeros)
 	}
 	return r.check == nil || r.check(body)
 }
@@ -814,6 +813,9 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 		return Match{}, false // the '=' of ":=" / "::=" triggers
 	}
 	k := p
+	if text[p] == '=' && p >= 2 && text[p-1] == '=' && (text[p-2] == '!' || text[p-2] == '=') {
+		k-- // JavaScript's !== and ===: the key is read as before != and ==
+	}
 	compare := false
 	if text[p] == '=' && k > 0 && (text[k-1] == ':' || text[k-1] == '!' || text[k-1] == '<' || text[k-1] == '>' || text[k-1] == '=') {
 		switch text[k-1] {
@@ -841,12 +843,13 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 		k--
 	}
 	key := text[k:ke]
-	if len(key) < 3 && !(len(key) == 2 && lower(key[0]) == 'p' && lower(key[1]) == 'w') {
+	curlUser := text[p] == ':' && curlUserBefore(text[:k])
+	if len(key) < 3 && !(len(key) == 2 && lower(key[0]) == 'p' && lower(key[1]) == 'w') && !curlUser {
 		return Match{}, false
 	}
 	kind := classifyKey(key)
-	if kind == keyNone && k >= 7 && (hasSuffixFold(text[:k], "--user ") || hasSuffixFold(text[:k], "--user=") || hasSuffixFold(text[:k], " -u ")) && text[p] == ':' {
-		kind = keyPassword // curl --user name:password
+	if kind == keyNone && curlUser {
+		kind = keyPassword // curl --user name:password, -u "name:password", -u ":password"
 	}
 	if kind == keyNone {
 		return Match{}, false
@@ -1277,7 +1280,7 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 		e--
 	}
 	v := text[i:e]
-	if len(v) < 8 || len(v) > 64 {
+	if len(v) < 6 || len(v) > 64 {
 		return Match{}, false
 	}
 	// The keyword to the left is checked first: it fails for almost every candidate in code, logs and JSON,
@@ -1296,8 +1299,8 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 		for f > 0 && isAlpha(text[f-1]) && j-f < 16 {
 			f--
 		}
-		if f < 2 || text[f-1] != '-' || text[f-2] != ' ' {
-			break
+		if f < 2 || text[f-1] != '-' || text[f-2] != ' ' || isValueKeyword(text[f:j]) {
+			break // -Password 'x': the flag is the keyword itself
 		}
 		j = f - 1
 		for j > 0 && text[j-1] == ' ' {
@@ -1325,7 +1328,7 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 			break
 		}
 	}
-	if !found || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5 || namesNoSecret(word) {
+	if !found || len(v) < 8 && !isPasswordWord(word) || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5 || namesNoSecret(word) {
 		return Match{}, false
 	}
 	up, lo, di := false, false, false
@@ -1427,9 +1430,13 @@ func jwtHeader(src []byte) bool {
 	return false
 }
 
-// onePasswordBody: the rest of a 1Password secret key after "A3-": 6, 11, 5, 5, 5 upper-case alphanumerics.
+// onePasswordBody: the rest of a 1Password secret key after "A3-": groups of 6, 6, 5, 5, 5, 5 upper-case
+// alphanumerics (6, 11, 5, 5, 5 in the older layout).
 func onePasswordBody(b []byte) bool {
-	want := [...]int{6, 11, 5, 5, 5}
+	return groupsOf(b, []int{6, 11, 5, 5, 5}) || groupsOf(b, []int{6, 6, 5, 5, 5, 5})
+}
+
+func groupsOf(b []byte, want []int) bool {
 	g, l := 0, 0
 	for _, c := range b {
 		if c == '-' {

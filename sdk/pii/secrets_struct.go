@@ -464,3 +464,29 @@ func pemB64Body(b []byte) bool {
 	}
 	return containsSeq(buf[:n], "PRIVATE")
 }
+
+// isValueKeyword: w ends with one of the keywords keywordValue reads a value after.
+func isValueKeyword(w []byte) bool {
+	for _, k := range valueKeywords {
+		if hasSuffixFold(w, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPasswordWord: w ends with a password keyword (a password may be as short as 6 characters).
+func isPasswordWord(w []byte) bool {
+	return hasSuffixFold(w, "password") || hasSuffixFold(w, "passwd") || hasSuffixFold(w, "pwd") || hasSuffixFold(w, "passphrase")
+}
+
+// curlUserBefore: b ends with a curl user switch (--user, --user=, -u), optionally followed by a quote.
+func curlUserBefore(b []byte) bool {
+	if len(b) > 0 && (b[len(b)-1] == '"' || b[len(b)-1] == '\'') {
+		b = b[:len(b)-1]
+	}
+	return hasSuffixFold(b, "--user ") || hasSuffixFold(b, "--user=") || hasSuffixFold(b, " -u ")
+}
+
+// ntlmPrefix is base64 of "NTLMSSP\x00", the signature of an NTLM authentication message.
+const ntlmPrefix = "TlRMTVNTUAA"

@@ -31,6 +31,14 @@ func TestSecretProviderFormats(t *testing.T) {
 		{"AIzaSyJBmkugpGtCNmn_4nf1r9D9QUpa-lmI5b1", []string{"GCP_API_KEY=AIzaSyJBmkugpGtCNmn_4nf1r9D9QUpa-lmI5b1"}},
 		{"sgp_4047b4dd0bbab63455d1d3fd64c0ccadc927c51e", []string{"API_KEY=sgp_4047b4dd0bbab63455d1d3fd64c0ccadc927c51e"}},
 		{"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", []string{"SENDGRID_API_KEY=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"}},
+		{"Authorization: NTLM TlRMTVNTUAADAAAAGAAYAEAAAAAYABgAWAAAAAAAAABwAAAADgAOAHAAAACfOhFCd8EIXe4hY5BLpxw2", []string{"API_KEY=TlRMTVNTUAADAAAAGAAYAEAAAAAYABgAWAAAAAAAAABwAAAADgAOAHAAAACfOhFCd8EIXe4hY5BLpxw2"}},
+		{"key A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB", []string{"API_KEY=A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB"}}, // 1Password's current layout
+		// passwords in code and on command lines
+		{`curl -X PUT -u "admin:Qm7vT2xq" https://api.internal`, []string{"GENERIC_SECRET=Qm7vT2xq"}},
+		{`curl -u ":d2LkV78zLx!t" https://localhost:9200`, []string{"GENERIC_SECRET=d2LkV78zLx!t"}},
+		{`if (password !== "PaS5w0rD2#"){`, []string{"GENERIC_SECRET=PaS5w0rD2#"}},
+		{`if (password === "") {`, nil},
+		{"-Domain 'localhost' -Password 'Sjdn43ss@!'", []string{"GENERIC_SECRET=Sjdn43ss@!"}},
 		// look-alikes: the provider's own structure says no
 		{"AIzayJBmkugpGtCNmn_4nf1r9D9QUpa-lmI5b1x", nil},                                // Google keys start AIzaSy
 		{"SG.4n5sfydE3f_I2fSy6Zu4A3..YhYZCy2Aeec5YZq6l_-5kbh-wEod1A79e1fzJ_tstcw", nil}, // SendGrid: <22>.<43>
