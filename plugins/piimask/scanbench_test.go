@@ -24,7 +24,8 @@ import (
 // (standard Go, as dist/piimask.wasm) and run in wazero's compiler; the CPU time of a run with 1 scan is
 // subtracted from a run with 1+N scans of the same 256 KiB text, so module start-up and text generation
 // cancel out. native_MB/s is the same loop natively, measured in the same run; ratio = native / wasm. The
-// -plain kinds scan without the canonical view (ScanPlain): the difference is what that pass costs.
+// prose kinds are ordinary answer text with the words and signs that may begin a value written differently
+// ("at", brackets, dashes, numbers at line ends). The -plain kinds scan without the canonical view (ScanPlain): the difference is what that pass costs.
 // (BenchmarkWasmScan measures the whole filter instead, where JSON parsing and body copies dominate.)
 func BenchmarkWasmScanLoop(b *testing.B) {
 	goBin, err := exec.LookPath("go")
@@ -64,10 +65,13 @@ func BenchmarkWasmScanLoop(b *testing.B) {
 		return d
 	}
 	const iters = 40
-	for _, kind := range []string{"sparse", "sparse-plain", "dense", "dense-plain"} {
+	for _, kind := range []string{"sparse", "sparse-plain", "dense", "dense-plain", "prose", "prose-plain"} {
 		text := benchtext.Sparse(256 << 10)
 		if strings.HasPrefix(kind, "dense") {
 			text = benchtext.Dense(256 << 10)
+		}
+		if strings.HasPrefix(kind, "prose") {
+			text = benchtext.Prose(256 << 10)
 		}
 		scan := pii.New(pii.All(), nil).Scan
 		if strings.HasSuffix(kind, "-plain") {

@@ -53,6 +53,13 @@ func (v *view) span(s, e int) (int, int) { return int(v.start[s]), int(v.end[e-1
 // runeMap returns the ASCII byte a non-ASCII rune folds to, 0 for an invisible rune (dropped), or -1 when
 // the rune stays as it is.
 func runeMap(r rune) int {
+	if r < 0x10000 && mappedBlock[r>>4] == 0 {
+		return -1 // most letters of most scripts: no case applies (one table look-up instead of ~40 compares)
+	}
+	return runeMapCases(r)
+}
+
+func runeMapCases(r rune) int {
 	switch {
 	case r >= 0xFF01 && r <= 0xFF5E: // fullwidth ASCII (NFKC)
 		return int(r - 0xFEE0)
@@ -96,6 +103,16 @@ var digitZeros = [...]rune{
 	0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0x104A0, 0x11066, 0x1E950,
 }
 
+// mappedBlock marks the 16-rune blocks of the BMP that hold a rune runeMap maps (built from runeMap itself).
+var mappedBlock = func() (t [0x1000]byte) {
+	for r := rune(0x80); r < 0x10000; r++ {
+		if runeMapCases(r) >= 0 {
+			t[r>>4] = 1
+		}
+	}
+	return t
+}()
+
 func digitValue(r rune) int {
 	if r < 0x0660 {
 		return -1
@@ -106,6 +123,14 @@ func digitValue(r rune) int {
 		}
 	}
 	return -1
+}
+
+// digitBeside: a digit is next to text[s:e] on either side (one blank between allowed).
+func digitBeside(text []byte, s, e int) bool {
+	if s > 0 && (isDigit(text[s-1]) || text[s-1] == ' ' && s > 1 && isDigit(text[s-2])) {
+		return true
+	}
+	return e < len(text) && (isDigit(text[e]) || text[e] == ' ' && e+1 < len(text) && isDigit(text[e+1]))
 }
 
 // runeView builds the stage-1 view, or reports false when no rune of text changes.
@@ -131,7 +156,10 @@ func runeView(text []byte) (view, bool) {
 		}
 		r, size := utf8.DecodeRune(text[i:])
 		m := runeMap(r)
-		if m < 0 {
+		if m < 0 || !changed && (m == ' ' || m == '-') && !digitBeside(text, i, i+size) {
+			// a dash or a wide blank between words ("word—word"), common in prose, changes no value: it
+			// starts no view (a view costs a second scan of the whole text); between digits it may
+			// separate the groups of a number
 			i += size
 			continue
 		}

@@ -158,7 +158,6 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) ([]Match, bool) {
 	lastEnd := 0
 	n := len(text)
 	i := 0
-	var tri uint64 // " at" seen in the skip loop
 	hint := false
 	for i < n {
 		// Fast path: lower-case letters, blanks and plain punctuation never start an entity by themselves.
@@ -177,19 +176,33 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) ([]Match, bool) {
 						(swarK*(127+0x3B)-t)&(t+swarK*(127-0x2A)) |
 						(swarK*(127+0x60)-t)&(t+swarK*(127-0x3C)) |
 						(swarK*(127+0x80)-t)&(t+swarK*(127-0x7A))) &^ x & swarHigh
-					// " at" (any case) at bytes 0-5; bytes 6-7 are looked at one by one below. The zero-byte
-					// test is the cheap one: it may flag a byte above a real match, which only costs a look.
+					// " at" (any case) at bytes 0-5 (a blank at byte 6 or 7 makes the next word start at byte 6,
+					// below): the word folded to lower case (a blank stays a blank) is compared with " at" at
+					// three offsets at once and one zero-byte test finds the matches. The test may flag a byte
+					// above a real match, which only costs a look.
 					xl := x | swarK*0x20
-					vs, va, vt := x^(swarK*' '), xl^(swarK*'a'), xl^(swarK*'t')
-					tri |= ((vs - swarK) &^ vs) & (((va - swarK) &^ va) >> 8) & (((vt - swarK) &^ vt) >> 16) & swarHigh
+					z := (xl ^ swarK*' ') | (xl>>8 ^ swarK*'a') | (xl>>16 ^ swarK*'t')
+					if tri := (z - swarK) &^ z & swarHigh; tri != 0 && !hint {
+						// a " at" in this word: an at spelling only with an address around it (one call per
+						// " at", not a canonical pass per text)
+						for tri != 0 {
+							k := bits.TrailingZeros64(tri) >> 3
+							tri &= tri - 1
+							if atSpelling(text, i+k) {
+								hint = true
+								break
+							}
+						}
+					}
 					if r != 0 {
 						i += bits.TrailingZeros64(r) >> 3
 						break
 					}
-					if b := byte(x >> 48); b == ' ' || b|0x20 == 'a' || byte(x>>56) == ' ' {
-						hint = hint || atAcross(text, i+6)
+					if byte(x>>48) == ' ' || byte(x>>56) == ' ' {
+						i += 6 // a " at" may straddle this word and the next: read the next from byte 6 (no call)
+					} else {
+						i += 8
 					}
-					i += 8
 				}
 			}
 			continue
@@ -302,7 +315,7 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) ([]Match, bool) {
 				}
 			}
 			if !handled {
-				if c := text[i]; c == '@' && !hint && atSpacedOrDots(text, i) || c == '(' && i+1 < n && (text[i+1]|0x20 == 'a' || text[i+1]|0x20 == 'd' || text[i+1] == '@' || text[i+1] == '.') {
+				if c := text[i]; c == '@' && !hint && atSpacedOrDots(text, i) || c == '(' && i+1 < n && (text[i+1]|0x20 == 'a' || text[i+1]|0x20 == 'd' || text[i+1] == '@' || text[i+1] == '.' || text[i+1] == ' ') && bracketForm(text, i) {
 					hint = true
 				}
 				m, ok, next = s.dispatch(text, i, lastEnd)
@@ -317,7 +330,7 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) ([]Match, bool) {
 		}
 		i = next
 	}
-	return dst, hint || tri != 0
+	return dst, hint
 }
 
 // hintQuiet flags the quiet bytes that can begin an ASCII form: a blank (" at ") and opening brackets.
@@ -337,22 +350,62 @@ func quietHint(text []byte, i int) bool {
 	c, nb := text[i], text[i+1]
 	switch c {
 	case ' ':
-		return nb|0x20 == 'a' && text[i+2]|0x20 == 't' || i > 0 && isDigit(text[i-1]) && (nb == ' ' || nb == '-' || nb == '/' || nb == '.' || nb == '_' || nb == '|' || nb == '\t')
+		return nb|0x20 == 'a' && text[i+2]|0x20 == 't' && atSpelling(text, i) ||
+			i > 0 && isDigit(text[i-1]) && (nb == ' ' || nb == '-' || nb == '/' || nb == '.' || nb == '_' || nb == '|' || nb == '\t') && digitsNear(text, i)
 	case '[', '{', '<':
-		return nb|0x20 == 'a' || nb|0x20 == 'd' || nb == '@' || nb == '.' || nb == ' '
+		return bracketForm(text, i)
 	}
 	// '|', '\\', line break, tab between digits ('/' is judged with its digit word: digitHint)
-	return i > 0 && isDigit(text[i-1]) && (isDigit(nb) || nb == '\r' || nb == '\n' || nb == ' ')
+	return i > 0 && isDigit(text[i-1]) && (isDigit(nb) || nb == '\r' || nb == '\n' || nb == ' ') && digitsNear(text, i)
 }
 
-// atAcross: " at" starts at one of text[p], text[p+1] (the last two bytes of a skipped word).
-func atAcross(text []byte, p int) bool {
-	for k := p; k < p+2 && k+2 < len(text); k++ {
-		if text[k] == ' ' && text[k+1]|0x20 == 'a' && text[k+2]|0x20 == 't' {
-			return true
+// bracketForm: an at or dot spelling in brackets starts at i ("[at]", "( dot )", "{@}", "<.>").
+func bracketForm(text []byte, i int) bool {
+	return formAt(text, i, "at") > 0 || formAt(text, i, "dot") > 0 || formAt(text, i, "@") > 0 || formAt(text, i, ".") > 0
+}
+
+// digitsNear: the digit groups around the separator at i hold 9 digits or more, the fewest any value read
+// across unusual separators has (an SSN; a phone number or card has more). "8000 / 2", a numbered list or a
+// Sudoku row are not worth a canonical pass.
+func digitsNear(text []byte, i int) bool {
+	sep := func(c byte) bool {
+		return c == ' ' || c == '-' || c == '.' || c == '/' || c == '_' || c == '|' || c == '\\' || c == '\t' || c == '\r' || c == '\n'
+	}
+	d := 0
+	for k := i - 1; k >= 0 && i-k <= 48 && (isDigit(text[k]) || sep(text[k])); k-- {
+		if isDigit(text[k]) {
+			d++
 		}
 	}
-	return false
+	for k := i; k < len(text) && k-i <= 48 && (isDigit(text[k]) || sep(text[k])); k++ {
+		if isDigit(text[k]) {
+			d++
+		}
+	}
+	return d >= 9
+}
+
+// atSpelling reports whether the " at" at text[p] can be the at of an e-mail address written out
+// ("jane.doe at example dot com"): the word is "at" on its own, a local part ends right before it (up to
+// three blanks between, as formAt allows) and a domain follows (domainAhead: two labels or more, an
+// alphabetic top-level label). "look at the results", "at 5 pm" or "meet at Example Corp." are not.
+func atSpelling(text []byte, p int) bool {
+	if p+4 >= len(text) || text[p+3] != ' ' && text[p+3] != '\t' {
+		return false // "at" must be a word of its own ("attention", "atlas" are not)
+	}
+	b := p
+	for b > 0 && p-b < 3 && text[b-1] == ' ' {
+		b--
+	}
+	if b == 0 || !isAlnum(text[b-1]) {
+		return false
+	}
+	e := formAt(text, b, "at")
+	if e < 0 {
+		return false
+	}
+	d, _ := domainAhead(text, e)
+	return d > 0
 }
 
 // digitHint: the digit word text[i:e] is followed by an unusual separator of digit groups, or holds '_'
@@ -365,21 +418,21 @@ func digitHint(text []byte, i, e int) bool {
 		case '/', '|', '\\', '\t':
 			// 4111/1111, 536/22/8726 (not 12/05)
 			if e-i >= 3 && (isDigit(nb) && e+2 < n && isDigit(text[e+2]) || nb == ' ') {
-				return true
+				return digitsNear(text, e)
 			}
 		case '.':
 			// 4111.1111 (not 3.14, 10.0.0.1, 192.168.1.1)
 			if e-i >= 4 && e+4 < n && isDigit(nb) && isDigit(text[e+2]) && isDigit(text[e+3]) && isDigit(text[e+4]) {
-				return true
+				return digitsNear(text, e)
 			}
 		case '\n', '\r':
-			return true
+			return digitsNear(text, e)
 		case ' ':
 			if nb == ' ' || nb == '-' || nb == '/' || nb == '.' || nb == '_' || nb == '|' || nb == '\t' {
-				return true
+				return digitsNear(text, e)
 			}
 		case '-':
-			if nb == ' ' || isUpper(text[i]) {
+			if isUpper(text[i]) || nb == ' ' && digitsNear(text, e) {
 				return true
 			}
 		}

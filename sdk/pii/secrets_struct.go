@@ -93,27 +93,33 @@ func isExamplePlaceholder(b []byte) bool {
 	return lowEntropy(b) || sequential(b)
 }
 
-// moreSecrets tries the credential formats that have no fixed prefix at the token start.
+// moreSecrets tries the credential formats that have no fixed prefix at the token start. Each detector is
+// called only when the bytes at its fixed offsets fit (a call per candidate token is costly in wasm).
 func (s *Scanner) moreSecrets(text []byte, i int) (Match, bool) {
 	if !s.enabled.Has(APIKey) {
 		return Match{}, false
 	}
-	if e := facebookAppToken(text, i); e > 0 {
-		return Match{Type: APIKey, Start: i, End: e}, true
+	n := len(text)
+	e := 0
+	switch c := text[i]; {
+	case isDigit(c) && i+16 < n && (text[i+15] == '|' || text[i+16] == '|'):
+		e = facebookAppToken(text, i)
+	case c == 'h':
+		e = webhookURL(text, i)
+	case c == 'a' && i+24 < n && text[i+12] == '$':
+		e = braintreeToken(text, i)
 	}
-	if e := mailchimpKey(text, i); e > 0 {
-		return Match{Type: APIKey, Start: i, End: e}, true
+	if e == 0 && i+36 <= n && isAlnum(text[i]) {
+		switch {
+		case text[i+32] == '-' && text[i+33] == 'u':
+			e = mailchimpKey(text, i)
+		case i+40 <= n && text[i+36] == 'N' && text[i+39] == 'L':
+			e = newRelicLicense(text, i)
+		case text[i+14] == '.' && text[i+15] == 'a':
+			e = terraformToken(text, i)
+		}
 	}
-	if e := newRelicLicense(text, i); e > 0 {
-		return Match{Type: APIKey, Start: i, End: e}, true
-	}
-	if e := terraformToken(text, i); e > 0 {
-		return Match{Type: APIKey, Start: i, End: e}, true
-	}
-	if e := webhookURL(text, i); e > 0 {
-		return Match{Type: APIKey, Start: i, End: e}, true
-	}
-	if e := braintreeToken(text, i); e > 0 {
+	if e > 0 {
 		return Match{Type: APIKey, Start: i, End: e}, true
 	}
 	return Match{}, false

@@ -17,6 +17,7 @@ func TestSecretProviderFormats(t *testing.T) {
 	}{
 		// caught: formats without a rule before
 		{"MAILCHIMP_API='895747542690d408428ed48b7fdbda3b-us14'", []string{"API_KEY=895747542690d408428ed48b7fdbda3b-us14"}},
+		{"key 895747542690d408428ed48b7fdbda3b-us1", []string{"API_KEY=895747542690d408428ed48b7fdbda3b-us1"}}, // at the end of the text
 		{"facebook 1947892778243285|GV6HJYq-EEyUqj37Xa2fCs_4Gu0", []string{"API_KEY=1947892778243285|GV6HJYq-EEyUqj37Xa2fCs_4Gu0"}},
 		{"nuget push x.nupkg oy2qwmx7ip5nccwvlsmk9hoke198c2vf7aith0tre47xca -Source nuget.org", []string{"API_KEY=oy2qwmx7ip5nccwvlsmk9hoke198c2vf7aith0tre47xca"}},
 		{"HF org 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", []string{"API_KEY=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"}},

@@ -1,8 +1,8 @@
 // Command scanbench is the guest side of piimask's wasm scan benchmark (BenchmarkWasmScanLoop): built for
-// wasip1 and run in wazero, it scans a benchmark text (sparse or dense, 256 KiB) a given number of times with
+// wasip1 and run in wazero, it scans a benchmark text (sparse, dense or prose, 256 KiB) a given number of times with
 // every entity type enabled. The host measures the CPU time of runs with different counts.
 //
-//	scanbench sparse|dense|sparse-plain|dense-plain <iterations>
+//	scanbench sparse|dense|prose[-plain] <iterations>
 //
 // The -plain kinds run the byte scanner alone (pii.Scanner.ScanPlain, without the canonical view), so the
 // benchmark shows what the canonical pass costs in the same run.
@@ -20,7 +20,7 @@ import (
 
 func main() {
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: scanbench sparse|dense <iterations>")
+		fmt.Fprintln(os.Stderr, "usage: scanbench sparse|dense|prose[-plain] <iterations>")
 		os.Exit(2)
 	}
 	n, err := strconv.Atoi(os.Args[2])
@@ -30,8 +30,11 @@ func main() {
 	}
 	kind, plain := strings.CutSuffix(os.Args[1], "-plain")
 	text := benchtext.Sparse(256 << 10)
-	if kind == "dense" {
+	switch kind {
+	case "dense":
 		text = benchtext.Dense(256 << 10)
+	case "prose":
+		text = benchtext.Prose(256 << 10)
 	}
 	s := pii.New(pii.All(), nil)
 	scan := s.Scan
