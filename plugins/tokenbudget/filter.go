@@ -219,6 +219,7 @@ type httpContext struct {
 	hideUsage   bool // we added include_usage: drop the usage-only chunk
 	dec         sse.Decoder
 	parser      *llm.StreamParser
+	deltas      []llm.Delta // scratch for the deltas of one event
 	usage       llm.Usage
 	outText     int64 // estimated output tokens seen in the stream / body
 	respBuf     []byte
@@ -742,38 +743,29 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 	if h.cut {
 		// The stream was ended for the client; swallow what the upstream still sends, but keep reading its
 		// usage: the provider bills the whole generation, and that is what the budget is charged.
-		for _, ev := range h.dec.Feed(data) {
-			h.readUsage(ev)
-		}
+		h.dec.Append(data)
+		h.readRest()
 		_ = filter.ReplaceResponseBody(nil)
 		return filter.Continue
 	}
 	if h.rawStream {
 		return filter.Continue
 	}
+	// The events are lent by the decoder (no copy, no allocation): each is read and its bytes appended to out
+	// before the next chunk is appended.
 	out := h.streamOut[:0]
 	changed := false
-	events := h.dec.Feed(data)
-	if h.dec.Err() != nil {
-		// An event larger than the decoder's bound: stop parsing, forward everything as received (the
-		// output of this stream is then charged at its reservation).
-		h.rawStream = true
-		h.log(telemetry.ActionAllow, telemetry.ReasonStreamEventTooLarge, nil)
-		for _, ev := range events {
-			out = append(out, ev.Raw...)
+	h.dec.Append(data)
+	for {
+		ev, ok := h.dec.Next()
+		if !ok {
+			break
 		}
-		out = append(out, h.dec.Pending()...)
-		_ = filter.ReplaceResponseBody(out)
-		h.streamOut = out[:0]
-		return filter.Continue
-	}
-	for _, ev := range events {
-		if h.hideUsage && llm.IsUsageOnlyChunk(ev) {
-			h.readUsage(ev)
+		text := h.readUsage(ev)
+		if h.hideUsage && !text && llm.IsUsageOnlyChunk(ev) {
 			changed = true
 			continue
 		}
-		h.readUsage(ev)
 		if h.overBudget() {
 			out = append(out, reply.StreamErrorStatus(h.format, 429, reasonCutOff,
 				"the token budget was exhausted during the response", h.ri.RequestID)...)
@@ -781,9 +773,20 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 			changed = true
 			h.p.m.cutOff.Inc()
 			h.log("truncate", reasonCutOff, []telemetry.Attr{{Key: "output_tokens", Value: float64(h.outText)}})
+			h.readRest()
 			break
 		}
 		out = append(out, ev.Raw...)
+	}
+	if h.dec.Err() != nil && !h.cut {
+		// An event larger than the decoder's bound: stop parsing, forward everything as received (the
+		// output of this stream is then charged at its reservation).
+		h.rawStream = true
+		h.log(telemetry.ActionAllow, telemetry.ReasonStreamEventTooLarge, nil)
+		out = append(out, h.dec.Pending()...)
+		_ = filter.ReplaceResponseBody(out)
+		h.streamOut = out[:0]
+		return filter.Continue
 	}
 	if endOfStream && !h.cut {
 		if ev, ok := h.dec.Flush(); ok {
@@ -797,23 +800,41 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 	return filter.Continue
 }
 
-func (h *httpContext) readUsage(ev sse.Event) {
-	if h.parser == nil || !ev.HasData {
-		return
+// readRest reads the usage of the complete events the decoder still holds (after a cut-off).
+func (h *httpContext) readRest() {
+	for {
+		ev, ok := h.dec.Next()
+		if !ok {
+			return
+		}
+		h.readUsage(ev)
 	}
-	deltas, err := h.parser.Parse(ev)
+}
+
+// readUsage counts the text of an event and merges its usage; text reports whether it had text, tool-call or
+// finish deltas (then it is no usage-only chunk). The deltas go to a slice reused event after event.
+func (h *httpContext) readUsage(ev sse.Event) (text bool) {
+	if h.parser == nil || !ev.HasData {
+		return false
+	}
+	deltas, err := h.parser.ParseAppend(h.deltas[:0], ev)
+	h.deltas = deltas[:0]
 	if err != nil {
-		return
+		return false
 	}
 	for i := range deltas {
 		d := &deltas[i]
 		switch d.Kind {
 		case llm.DeltaText, llm.DeltaToolArgs:
 			h.outText += budget.EstimateTokens(d.Text)
+			text = true
+		case llm.DeltaFinish:
+			text = true
 		case llm.DeltaUsage:
 			mergeUsage(&h.usage, d.Usage)
 		}
 	}
+	return text
 }
 
 // mergeUsage keeps the largest value seen for each field (Anthropic sends input in message_start and output

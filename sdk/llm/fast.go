@@ -1,6 +1,9 @@
 package llm
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // The stream fast path: most events of a long answer are one text delta in a fixed shape. fastDelta recognises
 // those shapes byte for byte (exact lowercase keys in the providers' order, no white space except after the
@@ -101,7 +104,7 @@ func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
 			for t+n < len(tpl) && tpl[t+n] > tOptEnd {
 				n++
 			}
-			good = len(b)-i >= n && string(b[i:i+n]) == tpl[t:t+n]
+			good = len(b)-i >= n && equalWords(b[i:i+n], unsafe.Slice(unsafe.StringData(tpl[t:t+n]), n))
 			i += n
 			t += n - 1
 		}
@@ -122,10 +125,10 @@ func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
 	return m, true
 }
 
-// fastDelta returns the deltas of ev.Data when it has one of the fast shapes of the parser's format.
-func (p *StreamParser) fastDelta(data string) ([]Delta, bool) {
+// fastDelta appends the deltas of ev.Data when it has one of the fast shapes of the parser's format.
+func (p *StreamParser) fastDelta(dst []Delta, data string) ([]Delta, bool) {
 	if p.noFast || len(data) < 40 || data[0] != '{' {
-		return nil, false
+		return dst, false
 	}
 	var tpl string
 	switch p.f {
@@ -138,13 +141,13 @@ func (p *StreamParser) fastDelta(data string) ([]Delta, bool) {
 	case FormatGemini:
 		tpl = fastGemini
 	default:
-		return nil, false
+		return dst, false
 	}
 	// The template match only reads b, so it may alias the immutable string.
 	b := unsafe.Slice(unsafe.StringData(data), len(data))
 	m, ok := matchTemplate(b, tpl)
 	if !ok {
-		return nil, false
+		return dst, false
 	}
 	d := Delta{Kind: DeltaText, Loc: Loc{m.delta.s, m.delta.e}}
 	if bytesHasEscape(b[m.delta.s+1 : m.delta.e-1]) {
@@ -159,18 +162,112 @@ func (p *StreamParser) fastDelta(data string) ([]Delta, bool) {
 		}
 	case FormatGemini:
 		if m.delta.e-m.delta.s == 2 {
-			return nil, false // empty text parts: left to the full parser
+			return dst, false // empty text parts: left to the full parser
 		}
 		if m.model.k == kString && p.model == "" {
 			p.model = unquote(b, m.model)
 		}
 		if m.obj.k == kObject {
-			return p.setUsage(geminiUsage(b, m.obj), []Delta{d}), true
+			return p.setUsage(geminiUsage(b, m.obj), append(dst, d)), true
 		}
 	default:
 		d.Index = m.index
 	}
-	return []Delta{d}, true
+	return append(dst, d), true
+}
+
+// fastMemo remembers the last event that gave exactly one text or tool-arguments delta and changed nothing else
+// in the parser (no model, usage, tool, finish or end seen): the bytes before and after that delta's string token,
+// and the delta. The next event of a stream usually differs from it only inside that string (same id, model,
+// index...): it is recognised by comparing the bytes around the string and scanning the new string, without
+// parsing it again. Equal bytes outside one string value make the same JSON apart from that value, and the
+// parsers use a text value only as the delta's text (a memo hit needs a non-empty string: an empty one may give
+// no delta), so the result is the one a parse would give; FuzzStreamFastPath checks it.
+type fastMemo struct {
+	around []byte // the bytes before the delta string, then the bytes after it
+	pre    int    // len of the bytes before
+	event  string // the event's "event:" field (some parsers fall back to it for the type)
+	delta  Delta  // the delta, Text and Loc aside
+	ok     bool
+}
+
+// parserState is what a parse may change besides its deltas.
+type parserState struct {
+	model, finish string
+	usage         Usage
+	anth          anthUsage
+	done          bool
+	tools         int // StreamParser.toolGen
+}
+
+func (p *StreamParser) state() parserState {
+	return parserState{model: p.model, finish: p.finish, usage: p.usage, anth: p.anth, done: p.done, tools: p.toolGen}
+}
+
+// hit appends the delta of data when it has the memo's shape with another non-empty string.
+func (f *fastMemo) hit(dst []Delta, data, event string) ([]Delta, bool) {
+	if !f.ok || event != f.event {
+		return dst, false
+	}
+	b := unsafe.Slice(unsafe.StringData(data), len(data))
+	pre, post := f.around[:f.pre], f.around[f.pre:]
+	s, e := len(pre), len(b)-len(post)
+	if e-s <= 2 || b[s] != '"' || !equalWords(b[:s], pre) || !equalWords(b[e:], post) {
+		return dst, false
+	}
+	if end, err := scanString(b, s); err != nil || end != e {
+		return dst, false
+	}
+	d := f.delta
+	d.Loc = Loc{s, e}
+	if bytesHasEscape(b[s+1 : e-1]) {
+		d.Text = unquote(b, val{s: s, e: e, k: kString})
+	} else {
+		d.Text = data[s+1 : e-1]
+	}
+	return append(dst, d), true
+}
+
+// record remembers the shape of an event whose parse gave ds and left the parser's state as it was.
+func (f *fastMemo) record(data, event string, ds []Delta) {
+	f.ok = false
+	if len(ds) != 1 {
+		return
+	}
+	d := ds[0]
+	if (d.Kind != DeltaText && d.Kind != DeltaToolArgs) || d.Loc.End-d.Loc.Start <= 2 || d.Loc.End > len(data) || data[d.Loc.Start] != '"' {
+		return
+	}
+	f.around = append(append(f.around[:0], data[:d.Loc.Start]...), data[d.Loc.End:]...)
+	f.pre = d.Loc.Start
+	if f.event != event {
+		f.event = strings.Clone(event)
+	}
+	d.Text, d.Loc = "", Loc{}
+	f.delta, f.ok = d, true
+}
+
+// equalWords is bytes.Equal eight bytes at a time (bytes.Equal compares byte by byte in wasm).
+func equalWords(a, b []byte) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	i := 0
+	if n >= 8 {
+		pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
+		for ; n-i >= 8; i += 8 {
+			if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
+				return false
+			}
+		}
+	}
+	for ; i < n; i++ {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func bytesHasEscape(b []byte) bool {

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/wasmguard/wasmguard/sdk/sse"
@@ -27,7 +28,7 @@ var fastSamples = []struct {
 func TestFastPathTaken(t *testing.T) {
 	for _, s := range fastSamples {
 		p := NewStreamParser(s.f)
-		got, ok := p.fastDelta(s.data)
+		got, ok := p.fastDelta(nil, s.data)
 		if !ok {
 			t.Errorf("%s: fast path not taken for %s", s.f, s.data)
 			continue
@@ -50,41 +51,56 @@ func TestFastPathTaken(t *testing.T) {
 		{FormatGemini, `{"candidates":[{"content":{"parts":[{"text":"The"}],"role":"model"}}]}`},
 		{FormatGemini, `{"candidates": [{"content": {"parts": [{"text": "a"}],"role": "model"},"finishReason": "STOP","index": 0}]}`},
 	} {
-		if _, ok := NewStreamParser(s.f).fastDelta(s.data); ok {
+		if _, ok := NewStreamParser(s.f).fastDelta(nil, s.data); ok {
 			t.Errorf("%s: fast path taken for %s", s.f, s.data)
 		}
 	}
 }
 
-// FuzzStreamFastPath: for every input the parser with the fast path returns exactly what the full parser does.
+// FuzzStreamFastPath: for every input the parser with the fast path returns exactly what the full parser does,
+// for an event alone and for a sequence of events (the second recognised through the memo of the first's shape
+// when only its delta string differs).
 func FuzzStreamFastPath(f *testing.F) {
 	formats := []Format{FormatOpenAIChat, FormatAnthropic, FormatOpenAIResponses, FormatGemini}
 	for _, s := range fastSamples {
 		for i, ff := range formats {
 			if ff == s.f {
-				f.Add(s.data, "", uint8(i))
+				f.Add(s.data, s.data, "", uint8(i))
 			}
 		}
 	}
 	for i, name := range []string{"openai_chat.sse", "anthropic.sse", "openai_responses.sse", "gemini.sse"} {
 		var d sse.Decoder
-		for _, ev := range d.Feed(readTestdata(f, "streams/"+name)) {
-			f.Add(ev.Data, ev.Event, uint8(i))
+		evs := d.Feed(readTestdata(f, "streams/"+name))
+		for k, ev := range evs {
+			next := ev.Data
+			if k+1 < len(evs) {
+				next = evs[k+1].Data
+			}
+			f.Add(ev.Data, next, ev.Event, uint8(i))
 		}
 	}
-	f.Fuzz(func(t *testing.T, data, event string, fi uint8) {
+	f.Add(fastSamples[0].data, strings.Replace(fastSamples[0].data, `"Hello"`, `"x\"},\"y\":\""`, 1), "", uint8(0))
+	f.Add(fastSamples[0].data, strings.Replace(fastSamples[0].data, `"Hello"`, `"a","b"`, 1), "", uint8(0))
+	f.Add(fastSamples[3].data, strings.Replace(fastSamples[3].data, `"Hello"`, `""`, 1), "", uint8(1))
+	f.Fuzz(func(t *testing.T, data, data2, event string, fi uint8) {
 		format := formats[int(fi)%len(formats)]
 		fast, full := NewStreamParser(format), NewStreamParser(format)
 		full.noFast = true
-		ev := sse.Event{Data: data, Event: event, HasData: true}
-		for round := 0; round < 2; round++ { // twice: the model is taken from the first event only
+		var reuse []Delta
+		for round, d := range []string{data, data, data2, data} { // twice: the model is taken from the first event only
+			ev := sse.Event{Data: d, Event: event, HasData: true}
 			got, gerr := fast.Parse(ev)
 			want, werr := full.Parse(ev)
 			if (gerr == nil) != (werr == nil) || !reflect.DeepEqual(got, want) {
-				t.Fatalf("%s %q: fast %+v %v, full %+v %v", format, data, got, gerr, want, werr)
+				t.Fatalf("%s event %d %q: fast %+v %v, full %+v %v", format, round, d, got, gerr, want, werr)
+			}
+			reuse, _ = fast.ParseAppend(reuse[:0], ev)
+			if len(reuse) != len(want) || (len(want) > 0 && !reflect.DeepEqual(reuse, want)) {
+				t.Fatalf("%s event %d %q: ParseAppend %+v, Parse %+v", format, round, d, reuse, want)
 			}
 			if fast.Model() != full.Model() || fast.Done() != full.Done() || fast.Usage() != full.Usage() || fast.FinishReason() != full.FinishReason() {
-				t.Fatalf("%s %q: state differs: model %q/%q", format, data, fast.Model(), full.Model())
+				t.Fatalf("%s %q: state differs: model %q/%q", format, d, fast.Model(), full.Model())
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package llm
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/wasmguard/wasmguard/sdk/sse"
 )
@@ -76,14 +77,16 @@ type Delta struct {
 //
 // For FormatOllama (NDJSON, not SSE), pass each line as sse.Event{Data: line, HasData: true}.
 type StreamParser struct {
-	f      Format
-	usage  Usage
-	anth   anthUsage
-	tools  map[int]toolInfo
-	done   bool
-	model  string
-	finish string
-	noFast bool // tests: always use the full parser
+	f       Format
+	usage   Usage
+	anth    anthUsage
+	tools   map[int]toolInfo
+	done    bool
+	model   string
+	finish  string
+	noFast  bool // tests: always use the full parser (no template, no memo)
+	memo    fastMemo
+	toolGen int // counts setTool calls (parserState)
 }
 
 type toolInfo struct{ id, name string }
@@ -105,30 +108,54 @@ func (p *StreamParser) FinishReason() string { return p.finish }
 
 // Parse returns the deltas of one event. Events without data (keep-alive comments, "ping") give none. An event
 // whose data is not valid JSON gives an error (the caller decides: pass it through or fail the stream).
-func (p *StreamParser) Parse(ev sse.Event) ([]Delta, error) {
+func (p *StreamParser) Parse(ev sse.Event) ([]Delta, error) { return p.ParseAppend(nil, ev) }
+
+// ParseAppend is Parse appending the deltas to dst (on error dst is returned unchanged). A stream pass that
+// reuses one slice (dst[:0]) with events lent by sse.Decoder.Next allocates nothing for the text-delta events
+// that make up most of a stream: the deltas' strings then alias ev.Data and are valid as long as it is.
+func (p *StreamParser) ParseAppend(dst []Delta, ev sse.Event) ([]Delta, error) {
 	if !ev.HasData && ev.Data == "" {
-		return nil, nil
+		return dst, nil
 	}
 	data := strings.TrimSpace(ev.Data)
 	if data == "" {
-		return nil, nil
+		return dst, nil
 	}
 	if data == "[DONE]" {
 		p.done = true
-		return []Delta{{Kind: DeltaDone}}, nil
+		return append(dst, Delta{Kind: DeltaDone}), nil
 	}
-	if out, ok := p.fastDelta(ev.Data); ok {
+	if !p.noFast {
+		if out, ok := p.memo.hit(dst, ev.Data, ev.Event); ok {
+			return out, nil
+		}
+	}
+	st := p.state()
+	out, err := p.parse(dst, ev)
+	if err == nil && !p.noFast {
+		if p.state() == st {
+			p.memo.record(ev.Data, ev.Event, out[len(dst):])
+		} else {
+			p.memo.ok = false
+		}
+	}
+	return out, err
+}
+
+func (p *StreamParser) parse(dst []Delta, ev sse.Event) ([]Delta, error) {
+	if out, ok := p.fastDelta(dst, ev.Data); ok {
 		return out, nil
 	}
-	b := []byte(ev.Data)
+	// The parse only reads b (every string it returns is a copy), so it may alias the immutable string.
+	b := unsafe.Slice(unsafe.StringData(ev.Data), len(ev.Data))
 	if err := validate(b); err != nil {
-		return nil, fmt.Errorf("parse %s stream event: %w", p.f, err)
+		return dst, fmt.Errorf("parse %s stream event: %w", p.f, err)
 	}
 	r := root(b)
 	if r.k != kObject {
-		return nil, fmt.Errorf("parse %s stream event: %w: data is a JSON %s, not an object", p.f, ErrInvalidJSON, r.k)
+		return dst, fmt.Errorf("parse %s stream event: %w: data is a JSON %s, not an object", p.f, ErrInvalidJSON, r.k)
 	}
-	var out []Delta
+	out := dst
 	switch p.f {
 	case FormatOpenAIChat:
 		out = p.chat(b, r, out)
@@ -143,9 +170,9 @@ func (p *StreamParser) Parse(ev sse.Event) ([]Delta, error) {
 	case FormatOpenAIAssistants: // openai_assistants.go
 		out = p.assistants(b, r, out)
 	default:
-		return nil, fmt.Errorf("parse stream event: %w: %q", ErrUnknownFormat, string(p.f))
+		return dst, fmt.Errorf("parse stream event: %w: %q", ErrUnknownFormat, string(p.f))
 	}
-	for i := range out {
+	for i := len(dst); i < len(out); i++ {
 		if out[i].Kind == DeltaFinish {
 			p.finish = out[i].FinishReason
 		}
@@ -164,6 +191,7 @@ func (p *StreamParser) setUsage(u Usage, out []Delta) []Delta {
 func (p *StreamParser) tool(key int) toolInfo { return p.tools[key] }
 
 func (p *StreamParser) setTool(key int, t toolInfo) {
+	p.toolGen++
 	if p.tools == nil {
 		p.tools = map[int]toolInfo{}
 	}

@@ -185,6 +185,22 @@ func FuzzSSEDecoder(f *testing.F) {
 		want := one.Feed(in)
 		wantFlush, wantOK := one.Flush()
 
+		// The decoder before the lending API gives the same events.
+		var ref refDecoder
+		refEvs := ref.Feed(in)
+		refFlush, refOK := ref.Flush()
+		if len(refEvs) != len(want) {
+			t.Fatalf("reference: %d events, decoder: %d", len(refEvs), len(want))
+		}
+		for i := range want {
+			if !sameEvent(refEvs[i], want[i]) {
+				t.Fatalf("event %d: reference %+v, decoder %+v", i, refEvs[i], want[i])
+			}
+		}
+		if refOK != wantOK || !sameEvent(refFlush, wantFlush) {
+			t.Fatalf("flush: reference %+v %v, decoder %+v %v", refFlush, refOK, wantFlush, wantOK)
+		}
+
 		// Re-chunk at positions derived from the seed.
 		var d Decoder
 		var got []Event
@@ -208,6 +224,39 @@ func FuzzSSEDecoder(f *testing.F) {
 			t.Fatalf("raw+pending %q != input %q", raw, in)
 		}
 		gotFlush, gotOK := d.Flush()
+
+		// Append/Next with the same chunks lends the same events.
+		var ln Decoder
+		var lent []Event
+		rest, s = in, uint(seed)+1
+		for len(rest) > 0 {
+			n := int((s*7+uint(step))%13) + 1
+			s = s*31 + 17
+			if n > len(rest) {
+				n = len(rest)
+			}
+			ln.Append(rest[:n])
+			for {
+				ev, ok := ln.Next()
+				if !ok {
+					break
+				}
+				lent = append(lent, ev.Clone())
+			}
+			rest = rest[n:]
+		}
+		lentFlush, lentOK := ln.Flush()
+		if len(lent) != len(want) {
+			t.Fatalf("Next: %d events, Feed: %d", len(lent), len(want))
+		}
+		for i := range lent {
+			if !sameEvent(lent[i], want[i]) {
+				t.Fatalf("event %d: Next %+v, Feed %+v", i, lent[i], want[i])
+			}
+		}
+		if lentOK != wantOK || !sameEvent(lentFlush, wantFlush) {
+			t.Fatalf("flush after Next: %+v %v, one-shot %+v %v", lentFlush, lentOK, wantFlush, wantOK)
+		}
 		if len(got) != len(want) {
 			t.Fatalf("chunked: %d events, one-shot: %d", len(got), len(want))
 		}
@@ -255,5 +304,85 @@ func BenchmarkDecoder(b *testing.B) {
 			d.Feed(p[:n])
 			p = p[n:]
 		}
+	}
+}
+
+// TestNextLends: Append/Next gives Feed's events, one at a time, lent from the decoder (valid until the next
+// Append), and Pending is the same as after Feed.
+func TestNextLends(t *testing.T) {
+	in := "event: a\ndata: 1\n\n: ping\n\ndata: x\ndata: y\n\ndata: tail"
+	for _, chunk := range []int{1, 2, 5, 100} {
+		var d, f Decoder
+		var got, want []Event
+		for p := []byte(in); len(p) > 0; {
+			n := min(chunk, len(p))
+			d.Append(p[:n])
+			var batch []Event
+			for {
+				ev, ok := d.Next()
+				if !ok {
+					break
+				}
+				batch = append(batch, ev)
+			}
+			// lent events stay valid until the next Append
+			for _, ev := range batch {
+				got = append(got, ev.Clone())
+			}
+			want = append(want, f.Feed(p[:n])...)
+			if !bytes.Equal(d.Pending(), f.Pending()) {
+				t.Fatalf("chunk %d: pending %q, Feed's %q", chunk, d.Pending(), f.Pending())
+			}
+			p = p[n:]
+		}
+		if len(got) != 3 || len(got) != len(want) {
+			t.Fatalf("chunk %d: %d events, Feed %d", chunk, len(got), len(want))
+		}
+		for i := range got {
+			if !sameEvent(got[i], want[i]) {
+				t.Fatalf("chunk %d: event %d = %+v, Feed's %+v", chunk, i, got[i], want[i])
+			}
+		}
+		if got[2].Data != "x\ny" || got[0].Event != "a" {
+			t.Fatalf("events %+v", got)
+		}
+		ev, ok := d.Flush()
+		if !ok || ev.Data != "tail" || string(ev.Raw) != "data: tail" {
+			t.Fatalf("flush = %+v %v", ev, ok)
+		}
+	}
+}
+
+// TestNextAllocatesNothing: in steady state (buffer grown) Append and Next allocate nothing per event, for
+// single- and multi-line events.
+func TestNextAllocatesNothing(t *testing.T) {
+	var sb strings.Builder
+	for sb.Len() < 8<<10 {
+		sb.WriteString(`data: {"choices":[{"index":0,"delta":{"content":" word"}}]}` + "\n\n")
+		sb.WriteString("event: e\nid: 1\ndata: a\ndata: b\n\n: ping\n\n")
+	}
+	in := []byte(sb.String())
+	var d Decoder
+	run := func() {
+		n := 0
+		for p := in; len(p) > 0; {
+			k := min(1000, len(p))
+			d.Append(p[:k])
+			for {
+				ev, ok := d.Next()
+				if !ok {
+					break
+				}
+				n += len(ev.Data)
+			}
+			p = p[k:]
+		}
+		if n == 0 {
+			t.Fatal("no data")
+		}
+	}
+	run() // grow the buffers
+	if a := testing.AllocsPerRun(20, run); a != 0 {
+		t.Fatalf("%v allocations per pass, want 0", a)
 	}
 }
