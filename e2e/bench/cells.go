@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,9 +31,12 @@ const ShapesDir = "e2e/bench/testdata/exchanges"
 
 // LoadShapes reads the shapes ("chat-4k": 4 KiB request + 4 KiB JSON answer; "chat-4k-stream": the same
 // request streamed, 823 events).
-func LoadShapes(root string) ([]Shape, error) {
+func LoadShapes(root string, only ...string) ([]Shape, error) {
 	var out []Shape
 	for _, name := range []string{"chat-4k", "chat-4k-stream"} {
+		if len(only) > 0 && !slices.Contains(only, name) {
+			continue
+		}
 		base := filepath.Join(root, ShapesDir, name)
 		req, err := os.ReadFile(base + ".request.json")
 		if err != nil {
@@ -72,10 +76,14 @@ func CombinedConfig() ([]byte, error) {
 }
 
 // StartCells starts the cells: each filter alone, the chain of four and (when dist has it) the combined module
-// dist/wasmguard.wasm, each on one worker VM per module. label is appended to the names ("" for none).
-func StartCells(dist, label string) ([]Cell, error) {
+// dist/wasmguard.wasm, each on one worker VM per module. label is appended to the names ("" for none). only,
+// when not empty, keeps the cells it names (filter names, "chain", "combined").
+func StartCells(dist, label string, only ...string) ([]Cell, error) {
 	var cells []Cell
 	add := func(name string, specs []hostsim.PluginSpec) error {
+		if len(only) > 0 && !slices.Contains(only, name) {
+			return nil
+		}
 		h, err := StartChain(specs)
 		if err != nil {
 			return err

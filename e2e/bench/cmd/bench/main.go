@@ -110,6 +110,8 @@ func main() {
 	cellRounds := flag.Int("cell-rounds", 100, "rounds of the exchange cells (singles, chain, combined; each round runs every cell once per shape)")
 	cellsOnly := flag.Bool("cells-only", false, "measure only the exchange cells")
 	before := flag.String("before", "", "also measure the singles and chain built in this directory (a before/after comparison in the same run)")
+	onlyCells := flag.String("only", "", "comma-separated cells to measure (promptguard, piimask, tokenbudget, outputguard, chain, combined; default all)")
+	onlyShapes := flag.String("shapes", "", "comma-separated exchange shapes to measure (chat-4k, chat-4k-stream; default all)")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
@@ -130,7 +132,7 @@ func main() {
 	say := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
 
 	// The exchange cells first: the figures the Performance section of the README reports.
-	rep.Cells = runCells(*dist, *before, *cellRounds, say)
+	rep.Cells = runCells(*dist, *before, *cellRounds, list(*onlyCells), list(*onlyShapes), say)
 	if *cellsOnly {
 		writeOutputs(rep, *out)
 		return
@@ -259,17 +261,17 @@ func main() {
 
 // runCells measures the exchange cells (see bench.RunCells); with before, the singles and chain of that build
 // run interleaved with the current ones.
-func runCells(dist, before string, rounds int, say func(string, ...any)) []bench.CellResult {
-	shapes, err := bench.LoadShapes(hostsim.RepoRoot())
+func runCells(dist, before string, rounds int, only, onlyShapes []string, say func(string, ...any)) []bench.CellResult {
+	shapes, err := bench.LoadShapes(hostsim.RepoRoot(), onlyShapes...)
 	if err != nil {
 		log.Fatal(err)
 	}
-	cells, err := bench.StartCells(dist, "")
+	cells, err := bench.StartCells(dist, "", only...)
 	if err != nil {
 		log.Fatal(err)
 	}
 	if before != "" {
-		old, err := bench.StartCells(before, " (before)")
+		old, err := bench.StartCells(before, " (before)", only...)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -287,6 +289,14 @@ func runCells(dist, before string, rounds int, say func(string, ...any)) []bench
 	}
 	say("%s", bench.CellTable(rs))
 	return rs
+}
+
+// list splits a comma-separated flag value (nil when empty).
+func list(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
