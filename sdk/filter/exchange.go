@@ -1,9 +1,9 @@
 package filter
 
 import (
-	"bytes"
 	"errors"
 	"reflect"
+	"unsafe"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
@@ -264,7 +264,7 @@ func prependResponseBody(b []byte) error {
 // are the same.
 func (e *Exchange) Decode(encoding string, raw []byte, limit int64) ([]byte, error) {
 	x := e.x
-	if x.decOK && x.decEnc == encoding && x.decLimit == limit && bytes.Equal(x.decRaw, raw) {
+	if x.decOK && x.decEnc == encoding && x.decLimit == limit && sameBytes(x.decRaw, raw) {
 		return x.decPlain, x.decErr
 	}
 	plain, err := raw, error(nil)
@@ -276,21 +276,75 @@ func (e *Exchange) Decode(encoding string, raw []byte, limit int64) ([]byte, err
 }
 
 // ParseRequest is llm.ParseRequestWith(f, plain, opts), parsed once for the exchange's stages while the
-// body, format and options are the same. The result is shared: do not modify it.
+// body is the same. In a module of several stages the stages' options differ (piimask reads residual fields,
+// promptguard marks documents): the body is parsed once with llm.SharedOptions and each stage gets its View,
+// which is what a parse with its own options gives (a body that needs Generic or ContentType is parsed with the
+// stage's options). The result is shared: do not modify it.
 func (e *Exchange) ParseRequest(f llm.Format, plain []byte, opts llm.Options) (*llm.Request, error) {
 	x := e.x
-	for i := range x.reqMemo {
-		m := &x.reqMemo[i]
-		if m.f == f && sameOptions(m.opts, opts) && bytes.Equal(m.plain, plain) {
-			return m.req, m.err
+	if m := x.findReq(f, plain, opts); m != nil {
+		return m.req, m.err
+	}
+	if len(e.p.handlers) > 1 {
+		so := llm.SharedOptions(opts)
+		base := x.findReq(f, plain, so)
+		if base == nil {
+			req, err := llm.ParseRequestWith(f, plain, so)
+			base = x.addReq(reqMemo{f: f, opts: so, plain: plain, req: req, err: err})
+		}
+		if base.err == nil {
+			if v, ok := base.req.View(opts); ok {
+				x.addReq(reqMemo{f: f, opts: opts, plain: plain, req: v})
+				return v, nil
+			}
 		}
 	}
 	req, err := llm.ParseRequestWith(f, plain, opts)
-	if len(x.reqMemo) >= 4 {
+	x.addReq(reqMemo{f: f, opts: opts, plain: plain, req: req, err: err})
+	return req, err
+}
+
+func (x *exchange) findReq(f llm.Format, plain []byte, opts llm.Options) *reqMemo {
+	for i := range x.reqMemo {
+		m := &x.reqMemo[i]
+		if m.f == f && sameBytes(m.plain, plain) && sameOptions(m.opts, opts) {
+			return m
+		}
+	}
+	return nil
+}
+
+func (x *exchange) addReq(m reqMemo) *reqMemo {
+	if len(x.reqMemo) >= 8 {
 		x.reqMemo = x.reqMemo[:0]
 	}
-	x.reqMemo = append(x.reqMemo, reqMemo{f: f, opts: opts, plain: plain, req: req, err: err})
-	return req, err
+	x.reqMemo = append(x.reqMemo, m)
+	return &x.reqMemo[len(x.reqMemo)-1]
+}
+
+// sameBytes is bytes.Equal, at once for the same slice (a stage's view of the shared body) and eight bytes at a
+// time otherwise (bytes.Equal compares byte by byte in wasm: ~25 µs for 4 KiB).
+func sameBytes(a, b []byte) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	if n == 0 || &a[0] == &b[0] {
+		return true
+	}
+	i := 0
+	pa, pb := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
+	for ; n-i >= 8; i += 8 {
+		if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
+			return false
+		}
+	}
+	for ; i < n; i++ {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // sameOptions compares every field (the options grow with sdk/llm).
@@ -300,7 +354,7 @@ func sameOptions(a, b llm.Options) bool { return reflect.DeepEqual(a, b) }
 // and format are the same. The result is shared: do not modify it.
 func (e *Exchange) ParseResponse(f llm.Format, plain []byte) (*llm.Response, error) {
 	m := &e.x.respMemo
-	if m.ok && m.f == f && bytes.Equal(m.plain, plain) {
+	if m.ok && m.f == f && sameBytes(m.plain, plain) {
 		return m.resp, m.err
 	}
 	resp, err := llm.ParseResponse(f, plain)

@@ -4,8 +4,10 @@ package filter
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm/types"
@@ -27,6 +29,7 @@ type testStage struct {
 	tr   *trace
 	seen map[string]*llm.Request // request parsed, by stage
 	mask bool
+	opts llm.Options // parse options ({"residual": true} -> piimask's, {"markers": true} -> promptguard's)
 }
 
 func (s *testStage) Name() string { return s.name }
@@ -36,6 +39,12 @@ func (s *testStage) Configure(raw []byte) error {
 		return err
 	}
 	s.mask = o.Bool("mask", false)
+	if o.Bool("residual", false) {
+		s.opts = llm.Options{Generic: true, Residual: true, ContentType: "application/json"}
+	}
+	if o.Bool("markers", false) {
+		s.opts = llm.Options{DocumentMarkers: []string{"<doc>"}, ContentType: "application/json"}
+	}
 	return o.Err()
 }
 func (s *testStage) NewHandler(x *Exchange) Handler { return &testHandler{s: s, x: x} }
@@ -64,7 +73,7 @@ func (h *testHandler) OnRequestBody(size int, eos bool) Action {
 		return Continue
 	}
 	h.s.tr.add(h.s.name + ":body:" + string(raw))
-	req, err := h.x.ParseRequest(llm.FormatOpenAIChat, raw, llm.Options{})
+	req, err := h.x.ParseRequest(llm.FormatOpenAIChat, raw, h.s.opts)
 	if err != nil {
 		h.s.tr.add(h.s.name + ":parse error")
 		return Continue
@@ -130,6 +139,33 @@ func TestPipelineOrderSharedParseAndRewrite(t *testing.T) {
 		t.Fatalf("client gets %s", got)
 	}
 
+}
+
+// TestPipelineOneParseForOtherOptions: stages asking for other parse options (piimask's residual fields,
+// promptguard's document markers) share one parse of the body, and each gets what a parse with its own
+// options gives.
+func TestPipelineOneParseForOtherOptions(t *testing.T) {
+	host, _, seen := startPipeline(t, `{"a":{"markers":true},"b":{"residual":true}}`)
+	id := host.InitializeHttpContext()
+	host.CallOnRequestHeaders(id, chatHeaders, false)
+	body := `{"model":"m","x_note":"jane@example.com","messages":[{"role":"user","content":"hello"},{"role":"user","content":"<doc> text"}]}`
+	host.CallOnRequestBody(id, []byte(body), true)
+	a, b := seen["a"], seen["b"]
+	if a == nil || b == nil {
+		t.Fatal("a stage did not parse")
+	}
+	wantA, _ := llm.ParseRequestWith(llm.FormatOpenAIChat, []byte(body), llm.Options{DocumentMarkers: []string{"<doc>"}})
+	wantB, _ := llm.ParseRequestWith(llm.FormatOpenAIChat, []byte(body), llm.Options{Generic: true, Residual: true})
+	if !reflect.DeepEqual(a.Segments, wantA.Segments) || !reflect.DeepEqual(b.Segments, wantB.Segments) {
+		t.Fatalf("a: %+v\nwant %+v\nb: %+v\nwant %+v", a.Segments, wantA.Segments, b.Segments, wantB.Segments)
+	}
+	if len(b.Segments) != 3 || b.Segments[2].Provenance != llm.ProvMetadata || a.Segments[1].Provenance != llm.ProvDocument {
+		t.Fatalf("views: a %+v, b %+v", a.Segments, b.Segments)
+	}
+	// One parse: the user segment's text is the same string in both views (a second parse would copy it again).
+	if unsafe.StringData(a.Segments[0].Text) != unsafe.StringData(b.Segments[0].Text) {
+		t.Fatal("the stages parsed the body twice")
+	}
 }
 
 // a masks: b reads (and parses) the rewritten body, as the next filter of a chain would.

@@ -122,6 +122,7 @@ func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 		return nil, fmt.Errorf("parse %s request: %w", f, inputErr(err))
 	}
 	if o.Residual {
+		p.req.residualFrom = len(p.req.Segments) + 1
 		p.residual(r)
 	}
 	if p.req.Model == "" && o.Path != "" {

@@ -113,6 +113,9 @@ type Request struct {
 	MaxTokensField string
 	Messages       int // number of messages/items/contents
 	Segments       []Segment
+
+	// residualFrom is 1 + the index of the first residual segment when the parse added them (Options.Residual).
+	residualFrom int
 }
 
 // Text returns the texts of the segments with the given provenances (all segments when none are given), joined
