@@ -99,7 +99,7 @@ type piiRecord struct {
 }
 
 // evalPII returns per-type counts keyed "half/TYPE" for exact and overlap matching.
-func evalPII(t *testing.T, verbose bool) (exact, overlap map[string]*prf) {
+func evalPII(t *testing.T, verbose bool, file string) (exact, overlap map[string]*prf) {
 	s := New(All(), nil)
 	supported := map[string]bool{}
 	for _, ty := range AllTypes() {
@@ -113,7 +113,7 @@ func evalPII(t *testing.T, verbose bool) (exact, overlap map[string]*prf) {
 		return m[k]
 	}
 	var ms []Match
-	readJSONL(t, datasetPath(t, "pii.dev.jsonl"), func(line []byte) {
+	readJSONL(t, datasetPath(t, file), func(line []byte) {
 		var r piiRecord
 		if err := json.Unmarshal(line, &r); err != nil {
 			t.Fatal(err)
@@ -218,7 +218,7 @@ func sum(m map[string]*prf, ty string, halves ...string) prf {
 }
 
 func TestQualityPII(t *testing.T) {
-	exact, overlap := evalPII(t, os.Getenv("PIIMASK_EVAL_VERBOSE") != "")
+	exact, overlap := evalPII(t, os.Getenv("PIIMASK_EVAL_VERBOSE") != "", "pii.dev.jsonl")
 	types := map[string]bool{}
 	for k := range exact {
 		types[k[strings.IndexByte(k, '/')+1:]] = true
@@ -236,10 +236,25 @@ func TestQualityPII(t *testing.T) {
 		t.Logf("%-28s %5d %5d %5d | %6.3f %6.3f %6.3f | %6.3f %6.3f | %6.3f", ty, c.tp, c.fp, c.fn, c.p(), c.r(), c.f1(), hc.r(), hc.f1(), o.f1())
 	}
 	// Floors (exact spans, both halves): the figures in README.md; a regression fails the test.
-	floors := map[string]float64{"EMAIL": 0.97, "CREDIT_CARD": 0.97, "IBAN": 0.97, "IP_ADDRESS": 0.90, "US_SSN": 0.90, "PHONE": 0.80}
+	floors := map[string]float64{"EMAIL": 0.97, "CREDIT_CARD": 0.97, "IBAN": 0.97, "IP_ADDRESS": 0.97, "US_SSN": 0.90, "PHONE": 0.97}
 	for ty, min := range floors {
 		if f := sum(exact, ty, "tune", "held").f1(); f < min {
 			t.Errorf("%s: F1 %.3f below floor %.2f", ty, f, min)
+		}
+	}
+}
+
+// TestQualityPIITrain measures the structured types on pii.train.jsonl (exact spans). The rules were
+// written on the dev file; the IPv6 boundary and street-number rules of #13 were made after reading the
+// train errors of those two types, so for IP_ADDRESS and PHONE this file is no longer out of fold.
+func TestQualityPIITrain(t *testing.T) {
+	exact, _ := evalPII(t, os.Getenv("PIIMASK_EVAL_VERBOSE") != "", "pii.train.jsonl")
+	floors := map[string]float64{"EMAIL": 0.97, "CREDIT_CARD": 0.97, "IBAN": 0.95, "IP_ADDRESS": 0.97, "PHONE": 0.95}
+	for _, ty := range []string{"EMAIL", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "PHONE"} {
+		c := sum(exact, ty, "tune", "held")
+		t.Logf("%-12s tp %4d fp %3d fn %3d | P %.3f R %.3f F1 %.3f", ty, c.tp, c.fp, c.fn, c.p(), c.r(), c.f1())
+		if f := c.f1(); f < floors[ty] {
+			t.Errorf("%s: train F1 %.3f below floor %.2f", ty, f, floors[ty])
 		}
 	}
 }

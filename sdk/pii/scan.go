@@ -503,7 +503,7 @@ func (s *Scanner) dispatch(text []byte, i, lastEnd int) (m Match, ok bool, next 
 	case kAt:
 		m, ok = s.at(text, i, lastEnd)
 	case kAssign:
-		if text[i] == ':' && i+1 < n && text[i+1] == ':' && (i+2 >= n || text[i+2] != '=') && (i == 0 || !wordTab[text[i-1]]) && s.enabled.Has(IPAddress) {
+		if text[i] == ':' && i+1 < n && text[i+1] == ':' && (i+2 >= n || text[i+2] != '=') && (i == 0 || !wordTab[text[i-1]] && text[i-1] != ':') && s.enabled.Has(IPAddress) {
 			if end := parseIPv6(text, i); end > 0 {
 				return Match{Type: IPAddress, Start: i, End: end}, true, next
 			}
@@ -1081,11 +1081,61 @@ func (s *Scanner) phoneRun(text []byte, i int, r *numRun) (Match, bool) {
 			return Match{Type: Phone, Start: i, End: end}, true
 		}
 	}
-	// Anything else needs a phone word close by.
-	if (r.ng >= 2 || r.nd >= 7) && hasContext(text, i, end, phoneWordsBefore, phoneWordsAfter) {
+	// Anything else needs a phone word close by, and is not a house number before a street name
+	// ("a taxi to 14 3684 Court Street", "offices at 6556 106 Rue Ettatawer").
+	if (r.ng >= 2 || r.nd >= 7) && hasContext(text, i, end, phoneWordsBefore, phoneWordsAfter) && !streetAfter(text, end) {
 		return Match{Type: Phone, Start: i, End: end}, true
 	}
 	return Match{}, false
+}
+
+// streetWords name a street type (English, French, Spanish, Italian, German, Dutch abbreviations included).
+var streetWords = map[string]bool{}
+
+func init() {
+	for _, w := range []string{"street", "st", "lane", "ln", "road", "rd", "avenue", "ave", "av",
+		"boulevard", "blvd", "drive", "dr", "court", "ct", "parkway", "pkwy", "way", "place", "pl", "square", "sq",
+		"terrace", "circle", "highway", "hwy", "alley", "trail", "crescent", "close", "plaza", "rue", "via", "calle",
+		"avenida", "strasse", "weg", "straat", "apt", "suite"} {
+		streetWords[w] = true
+	}
+}
+
+// streetAfter: one of the next three words after e (letters only, an optional '.') names a street type.
+func streetAfter(text []byte, e int) bool {
+	n := len(text)
+	j := e
+	for w := 0; w < 3; w++ {
+		for j < n && (text[j] == ' ' || text[j] == '\t') {
+			j++
+		}
+		k := j
+		for k < n && isAlpha(text[k]) {
+			k++
+		}
+		if k == j {
+			return false
+		}
+		if isStreetWord(text[j:k]) {
+			return true
+		}
+		j = k
+		if j < n && text[j] == '.' {
+			j++
+		}
+	}
+	return false
+}
+
+func isStreetWord(w []byte) bool {
+	if len(w) > 10 {
+		return false
+	}
+	var buf [10]byte
+	for k, c := range w {
+		buf[k] = lower(c)
+	}
+	return streetWords[string(buf[:len(w)])]
 }
 
 func looksLikeDate(r *numRun) bool {
@@ -1300,7 +1350,8 @@ func (s *Scanner) hexNet(text []byte, i int) (Match, bool) {
 			return Match{Type: MACAddress, Start: i, End: e}, true
 		}
 	}
-	if s.enabled.Has(IPAddress) && text[h] == ':' {
+	if s.enabled.Has(IPAddress) && text[h] == ':' && (i == 0 || text[i-1] != ':') {
+		// (not after a ':': "12345:db8::1" and "2001::db8::1" are no address, and neither is their tail)
 		if e := parseIPv6(text, i); e > 0 {
 			return Match{Type: IPAddress, Start: i, End: e}, true
 		}
@@ -1378,7 +1429,7 @@ func parseIPv6(text []byte, i int) int {
 			break
 		}
 		// Embedded IPv4 in the last position.
-		if k < n && text[k] == '.' && (double || groups == 6) {
+		if k+1 < n && text[k] == '.' && isDigit(text[k+1]) && (double || groups == 6) {
 			if e := parseIPv4Core(text, j); e > 0 {
 				groups += 2
 				return finishIPv6(text, i, e, groups, double, true)
