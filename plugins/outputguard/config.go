@@ -118,6 +118,7 @@ func parseOne(o config.Obj) Config {
 		SystemPrompt:    pl.String("system_prompt", ""),
 		NGram:           int(pl.Int("ngram", check.DefaultLeakNGram, minNGram, maxNGram)),
 		FromRequest:     pl.Bool("from_request", defaultFromRequest),
+		Paraphrase:      pl.Bool("paraphrase", false),
 		Phrases:         pl.Bool("phrases", false),
 		PhraseThreshold: pl.Float("phrase_threshold", defaultPhraseThreshold, minThreshold, maxThreshold),
 	}

@@ -67,3 +67,37 @@ func TestPromptLeakWithoutTheSecretWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestPromptLeakParaphrase: with prompt_leak.paraphrase the built .wasm blocks an answer restating one sentence
+// of the request's system prompt in other words and order (the n-gram check misses it: no 8 words in a row); an
+// answer on the same topic passes, and without the option the restatement passes.
+func TestPromptLeakParaphrase(t *testing.T) {
+	sys := "You are a helpful customer-support assistant for Acme Corp. Answer questions about orders, shipping and " +
+		"returns politely and concisely. If you do not know an answer, say so and offer to connect the user with a human agent."
+	leak := "My job: I'm Acme Corp's friendly support helper for customers. I handle questions on your orders, returns and shipping, answering politely and briefly."
+	benign := "Your order shipped yesterday and should arrive Friday. Returns are free within 30 days; if you have other questions, I can connect you with a human agent."
+	for _, tc := range []struct {
+		name, cfg, text string
+		block           bool
+	}{
+		{"restated", `{"prompt_leak":{"paraphrase":true}}`, leak, true},
+		{"on topic", `{"prompt_leak":{"paraphrase":true}}`, benign, false},
+		{"option off", `{}`, leak, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := host(t, hostsim.ProfileEnvoy, tc.cfg)
+			res := h.Do(chatRequest(sys, false), jsonResponse(chatCompletion(tc.text)))
+			checkHealthy(t, res)
+			blocked := false
+			for _, d := range decisions(res) {
+				blocked = blocked || d.Action == "block" && d.Reason == "output_prompt_leak"
+			}
+			if blocked != tc.block {
+				t.Fatalf("blocked=%v, want %v: %+v", blocked, tc.block, decisions(res))
+			}
+			if got := answerText(t, res.Body); tc.block == (got == tc.text) {
+				t.Errorf("client got %q", got)
+			}
+		})
+	}
+}

@@ -118,6 +118,10 @@ type LeakConfig struct {
 	NGram        int // words per n-gram (default 8)
 	// FromRequest also fingerprints the system prompt of each request (see Checker.ForRequest).
 	FromRequest bool
+	// Paraphrase also reports an answer that restates most of one system-prompt sentence in other words or
+	// order (system_prompt_paraphrase, leakpara.go). Off by default: an answer that is meant to share facts of
+	// the prompt (a policy, opening hours) restates them too.
+	Paraphrase bool
 	// Phrases enables the leak-phrasing heuristic ("my instructions are", "You are a ... assistant" openings).
 	Phrases         bool
 	PhraseThreshold float64
@@ -158,6 +162,7 @@ type Checker struct {
 	units     []unitSecret // canaries of one symbol repeated: the symbol with its count
 	numbers   []int        // numeric canaries: described arithmetically ("the 10th prime")
 	forms     []canaryForm // other written forms of canaries, matched at word starts
+	para      *paraIndex   // content words of the system prompt(s) by sentence (LeakConfig.Paraphrase)
 	linkish   bool         // exfiltration or markup enabled
 	startBits uint8        // classes that matter at a word start: clsBare (links), clsWord (word filters)
 	visitAll  bool         // tests: every stage at every position (no skip loop, no stage gating): the reference
@@ -261,6 +266,9 @@ func Compile(c Config) (*Checker, error) {
 		errs = append(errs, fmt.Errorf("system_prompt: at most %d bytes; got %d", maxSystemPromptBytes, len(c.Leak.SystemPrompt)))
 	} else if c.Leak.SystemPrompt != "" {
 		k.ngrams, k.ngramPrefix = buildNGrams(c.Leak.SystemPrompt, k.ngram)
+		if c.Leak.Paraphrase {
+			k.para = buildPara(c.Leak.SystemPrompt)
+		}
 		k.ngramFirstF, k.ngramPairF = ngramStarts(c.Leak.SystemPrompt, k.ngram)
 		if len(k.ngrams) == 0 {
 			errs = append(errs, fmt.Errorf("system_prompt: needs at least %d words (the n-gram size)", k.ngram))
@@ -432,6 +440,9 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	d.forms = append([]canaryForm(nil), k.forms...)
 	joined := strings.Join(systemPrompts, "\n")
 	d.reqNGrams, d.reqNGramPrefix = buildNGrams(joined, d.ngram)
+	if d.cfg.Leak.Paraphrase {
+		d.para = buildPara(d.cfg.Leak.SystemPrompt + "\n" + joined)
+	}
 	d.reqNGramFirstF, d.reqNGramPairF = ngramStarts(joined, d.ngram)
 	for _, sp := range systemPrompts {
 		for _, sec := range declaredValues(sp, 1) {

@@ -314,7 +314,7 @@ func smallNumber(s string) (int, bool) {
 
 func (k *Checker) hasMoreLeak() bool {
 	return len(k.pieces) > 0 || len(k.units) > 0 || len(k.numbers) > 0 || len(k.hintSecs) > 0 || len(k.variants) > 0 ||
-		len(k.forms) > 0
+		len(k.forms) > 0 || k.para != nil
 }
 
 // moreKeys adds to the word filter the words at which the checks above act.
@@ -351,6 +351,9 @@ func (k *Checker) moreKeys(f *bitFilter) {
 	for _, fm := range k.forms {
 		f.add(filterHash(fm.norm[:fm.first]))
 	}
+	if k.para != nil {
+		k.para.keys(f)
+	}
 	if len(k.numbers) > 0 {
 		for _, w := range describeWords {
 			f.add(filterHash([]byte(w)))
@@ -371,6 +374,8 @@ type leakMore struct {
 	descFired  bool
 	hints      []uint32 // per hint secret: the hint kinds seen true of it
 	hintStart  int
+	paraSeen   []int // per content word of the prompt sentences: 1 + where it was last seen, 0: not yet
+	paraFired  bool
 }
 
 func (m *leakMore) init(k *Checker) {
@@ -383,6 +388,9 @@ func (m *leakMore) init(k *Checker) {
 	}
 	if len(k.hintSecs) > 0 {
 		m.hints = make([]uint32, len(k.hintSecs))
+	}
+	if k.para != nil {
+		m.paraSeen = make([]int, k.para.slots)
 	}
 }
 
@@ -411,6 +419,9 @@ func unquote(t []byte, p, we int) (w []byte, ok bool) {
 // moreWord runs the checks above on the word t[p:we] (complete: the caller has decided). It changes state.
 func (s *scanner) moreWord(p, we int) {
 	k, m, t := s.k, &s.lm, s.text
+	if k.para != nil {
+		s.paraAt(p, we)
+	}
 	if len(k.pieces) > 0 && !m.pieceFired {
 		if w, ok := unquote(t, p, we); ok {
 			for i, ps := range k.pieces {
