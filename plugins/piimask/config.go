@@ -79,9 +79,10 @@ func build(c *Config) {
 	c.masker = mask.New(pii.New(c.Entities, c.Custom), c.Policy, []byte(c.HMACKey))
 }
 
-// DefaultLearned are the learned (NER) types detected when "entities" is not set (see README, Names and
-// addresses): none yet; PERSON, ADDRESS, LOCATION and ORGANIZATION are detected when listed in "entities".
-var DefaultLearned = pii.TypeSet(0)
+// DefaultLearned are the learned (NER) types detected when "entities" is not set: PERSON and ADDRESS, whose
+// measured precision is high enough to mask by default (see README, Names and addresses); LOCATION and
+// ORGANIZATION are detected only when listed in "entities".
+var DefaultLearned = pii.TypeSet(0).With(pii.Person).With(pii.Address)
 
 // DefaultEntities is the set detected when "entities" is not set.
 func DefaultEntities() pii.TypeSet { return pii.All() | DefaultLearned }

@@ -14,16 +14,14 @@ import (
 	"github.com/wasmguard/wasmguard/sdk/pii"
 )
 
-// Names and addresses (the learned NER types) through the built .wasm: masked with reversible placeholders
-// when listed in "entities", restored byte for byte in a streamed answer; a type not listed is not masked;
-// ordinary capitalised prose untouched.
+// Names and addresses (the learned NER types) through the built .wasm: masked with reversible placeholders by
+// default, restored byte for byte in a streamed answer; LOCATION only when listed; ordinary capitalised prose
+// untouched.
 
 var nerPlaceholderRE = regexp.MustCompile(`\[(PERSON|ADDRESS|LOCATION|ORGANIZATION)_[0-9A-F]{8}\]`)
 
-const nerCfg = `{"hmac_key":"test-key-0123456789abcdef","default_action":"tokenize","entities":["EMAIL","PHONE","PERSON","ADDRESS"]}`
-
 func TestNERNameAndAddressMaskedAndRestored(t *testing.T) {
-	h := newHost(t, nerCfg)
+	h := newHost(t, evasionCfg) // default entities
 	cases := []struct {
 		text   string
 		hidden []string // must not reach the upstream
@@ -72,10 +70,10 @@ func TestNERNameAndAddressMaskedAndRestored(t *testing.T) {
 	}
 }
 
-// Ordinary capitalised prose and a place name stay as they are with PERSON and ADDRESS on; a place name is
-// masked once LOCATION is listed.
+// Ordinary capitalised prose and a place name stay as they are under the default entities (PERSON and ADDRESS
+// on); a place name is masked once LOCATION is listed.
 func TestNERBenignAndDefaults(t *testing.T) {
-	h := newHost(t, nerCfg)
+	h := newHost(t, evasionCfg) // default entities
 	for _, text := range []string{
 		"The Quarterly Business Review is on Monday. Summarise the Annual Report and the Product Roadmap in three bullet points.",
 		"I moved to Berlin last year and work in Munich now.",
@@ -100,8 +98,9 @@ func TestNERBenignAndDefaults(t *testing.T) {
 	}
 }
 
-// BenchmarkNERRequest4K puts the 4 KiB chat request of e2e/bench through piimask with the rule-based types
-// plus PERSON and ADDRESS and with the rule-based types only (the default), alternating, and reports the CPU time per request of each and their ratio (the budget is
+// BenchmarkNERRequest4K puts the 4 KiB chat request of e2e/bench through piimask with the default entities
+// (rule-based types plus PERSON and ADDRESS) and with the rule-based types only (the default before the
+// learned types), alternating, and reports the CPU time per request of each and their ratio (the budget is
 // 2×). "names" is a 4 KiB request dense with names and addresses.
 func BenchmarkNERRequest4K(b *testing.B) {
 	raw, err := os.ReadFile(filepath.Join(hostsim.RepoRoot(), "e2e", "bench", "testdata", "exchanges", "chat-4k.request.json"))
@@ -122,7 +121,7 @@ func BenchmarkNERRequest4K(b *testing.B) {
 		b.Run(k.name, func(b *testing.B) {
 			req := jsonReq("/v1/chat/completions", k.body)
 			req.ChunkSize = 0
-			withNER := newHost(b, `{"mode":"monitor","entities":[`+strings.Join(rules, ",")+`,"PERSON","ADDRESS"]}`)
+			withNER := newHost(b, `{"mode":"monitor"}`)
 			without := newHost(b, `{"mode":"monitor","entities":[`+strings.Join(rules, ",")+`]}`)
 			resp := hostsim.Response{Body: []byte(`{}`)}
 			withNER.Do(req, resp)

@@ -59,9 +59,10 @@ func TestNERNoAllocs(t *testing.T) {
 	}
 }
 
-// TestNERBenignPrompts reports how often the tagger fires on ordinary prompts and answers (label-0 records of
-// injection.dev.jsonl and output.dev.jsonl). Many findings there are real names and places (a wiki page about
-// Albert Einstein, "Paris"), so this is an upper bound of the false-positive rate, per type.
+// TestNERBenignPrompts reports how often the shipped tagger fires on ordinary prompts and answers it never
+// trained on (label-0, trainable=false records of injection.dev.jsonl and output.dev.jsonl). Some findings there
+// are real names and places, so this is an upper bound of the false-positive rate, per type; it fails above
+// the ceilings recorded in the piimask README.
 func TestNERBenignPrompts(t *testing.T) {
 	verbose := os.Getenv("PIIMASK_EVAL_VERBOSE") != ""
 	for _, ty := range []Type{Person, Address, Location, Organization} {
@@ -70,13 +71,14 @@ func TestNERBenignPrompts(t *testing.T) {
 		for _, file := range []string{"injection.dev.jsonl", "output.dev.jsonl"} {
 			readJSONL(t, datasetPath(t, file), func(line []byte) {
 				var r struct {
-					Text  string `json:"text"`
-					Label int    `json:"label"`
+					Text      string `json:"text"`
+					Label     int    `json:"label"`
+					Trainable bool   `json:"trainable"`
 				}
 				if err := json.Unmarshal(line, &r); err != nil {
 					t.Fatal(err)
 				}
-				if r.Label != 0 {
+				if r.Label != 0 || r.Trainable {
 					return
 				}
 				texts++
@@ -91,7 +93,11 @@ func TestNERBenignPrompts(t *testing.T) {
 				}
 			})
 		}
-		t.Logf("%-13s fires on %.1f%% of %d benign prompts and answers", ty, 100*float64(flagged)/float64(texts), texts)
+		rate := float64(flagged) / float64(texts)
+		t.Logf("%-13s fires on %.1f%% of %d ordinary prompts and answers", ty, 100*rate, texts)
+		if ceiling := map[Type]float64{Person: 0.20, Address: 0.05, Location: 0.12, Organization: 0.08}[ty]; rate > ceiling {
+			t.Errorf("%s fires on %.1f%% of ordinary texts, above %.0f%%", ty, 100*rate, 100*ceiling)
+		}
 	}
 }
 

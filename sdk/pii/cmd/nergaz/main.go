@@ -41,6 +41,17 @@ early late iron steel engineers history story material materials bridge stone wa
 user assistant system model data text file code error function class return true false null none name names
 address email phone number date city country street company team project report meeting customer order account
 service support product price payment total subject re fw fwd hey regards best sincerely cheers attached`)
+	// names of software, languages, products and services that prompts mention as words, not as people or
+	// places
+	tech = strings.Fields(`java javascript typescript python perl ruby rust golang kotlin swift scala haskell
+lua php sql nosql html css json yaml xml linux unix windows macos ios android ubuntu debian docker kubernetes
+helm terraform ansible jenkins git github gitlab bitbucket jira confluence slack zoom teams outlook excel word
+powerpoint chrome firefox safari edge opera react angular vue svelte django flask rails spring node nodejs npm
+pip conda numpy pandas pytorch tensorflow keras spark hadoop kafka redis postgres postgresql mysql mongodb
+sqlite oracle aws azure gcp lambda s3 ec2 openai chatgpt gpt claude gemini llama bard copilot siri alexa
+iphone ipad mac macbook pixel galaxy kindle netflix spotify youtube twitter facebook instagram tiktok reddit
+wikipedia google bing api sdk cli gui ui ux url http https ssh tcp ip dns vpn cpu gpu ram ssd usb wifi bluetooth
+ai ml llm nlp`)
 	months = strings.Fields(`january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mon tue
 wed thu fri sat sun`)
@@ -92,6 +103,7 @@ func main() {
 		}
 	}
 	add(common, ner.GCommon, false)
+	add(tech, ner.GCommon, false)
 	add(months, ner.GMonth, false)
 	add(titles, ner.GTitle, false)
 	add(preps, ner.GPrep, false)

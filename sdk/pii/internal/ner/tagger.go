@@ -67,8 +67,8 @@ func at(toks []Token, i int) *Token {
 	return &toks[i]
 }
 
-var bos = Token{Low: 0x1111, Shape: 0x1111, Flags: fPunct}
-var eos = Token{Low: 0x2222, Shape: 0x2222, Flags: fPunct | fNL}
+var bos = Token{Low: 0x1111, Shape: 0x1111, Flags: fPunct | fShape}
+var eos = Token{Low: 0x2222, Shape: 0x2222, Flags: fPunct | fNL | fShape}
 
 // affix hashes of text[s:e], lower-cased, first n and last n bytes.
 func prefix(text []byte, t *Token, n int) uint32 {
@@ -104,11 +104,12 @@ func lenBucket(t *Token) uint32 {
 func Features(text []byte, toks []Token, i int, p1, p2, pl uint8, f *[NumFeatures]uint32) {
 	t := &toks[i]
 	l1, l2, r1, r2 := at(toks, i-1), at(toks, i-2), at(toks, i+1), at(toks, i+2)
+	sh, sl, sr := shapeOf(text, t), shapeOf(text, l1), shapeOf(text, r1)
 	fl := uint32(t.Flags)
 	g := uint32(t.Gaz)
 	f[0] = 1
 	f[1] = mix(2, t.Low)
-	f[2] = mix(3, t.Shape)
+	f[2] = mix(3, sh)
 	f[3] = mix(4, prefix(text, t, 1))
 	f[4] = mix(5, prefix(text, t, 2))
 	f[5] = mix(6, prefix(text, t, 3))
@@ -120,20 +121,20 @@ func Features(text []byte, toks []Token, i int, p1, p2, pl uint8, f *[NumFeature
 	f[11] = mix(12, r1.Low)
 	f[12] = mix(13, l2.Low)
 	f[13] = mix(14, r2.Low)
-	f[14] = mix(15, l1.Shape)
-	f[15] = mix(16, r1.Shape)
-	f[16] = mix(mix(17, l1.Shape), t.Shape)
-	f[17] = mix(mix(18, t.Shape), r1.Shape)
+	f[14] = mix(15, sl)
+	f[15] = mix(16, sr)
+	f[16] = mix(mix(17, sl), sh)
+	f[17] = mix(mix(18, sh), sr)
 	f[18] = mix(mix(19, l1.Low), t.Low)
 	f[19] = mix(mix(20, t.Low), r1.Low)
 	f[20] = mix(21, uint32(p1))
 	f[21] = mix(mix(22, uint32(p1)), uint32(p2))
-	f[22] = mix(mix(23, uint32(p1)), t.Shape)
+	f[22] = mix(mix(23, uint32(p1)), sh)
 	f[23] = mix(mix(24, uint32(p1)), t.Low)
 	f[24] = mix(25, g)
 	f[25] = mix(26, uint32(l1.Gaz))
 	f[26] = mix(27, uint32(r1.Gaz))
-	f[27] = mix(mix(28, g), t.Shape)
+	f[27] = mix(mix(28, g), sh)
 	f[28] = mix(mix(29, fl), lenBucket(t))
 	f[29] = mix(mix(30, fl), uint32(r1.Flags))
 	f[30] = mix(mix(31, fl), uint32(l1.Flags))
@@ -143,11 +144,11 @@ func Features(text []byte, toks []Token, i int, p1, p2, pl uint8, f *[NumFeature
 	f[34] = mix(mix(35, uint32(p1)), l1.Low)
 	f[35] = mix(mix(36, uint32(p1)), g)
 	f[36] = mix(mix(37, bucket(t.LinePos)), bucket(t.LineLen))
-	f[37] = mix(mix(38, bucket(t.LineNo)), t.Shape)
-	f[38] = mix(mix(39, uint32(pl)), t.Shape)
+	f[37] = mix(mix(38, bucket(t.LineNo)), sh)
+	f[38] = mix(mix(39, uint32(pl)), sh)
 	f[39] = mix(mix(40, uint32(pl)), bucket(t.LinePos))
 	f[40] = mix(mix(41, fl&(fLineDigit|fLineEnd|fNL)), g)
-	f[41] = mix(mix(mix(42, fl&(fLineDigit|fLineEnd|fNL)), bucket(t.LineLen)), t.Shape)
+	f[41] = mix(mix(mix(42, fl&(fLineDigit|fLineEnd|fNL)), bucket(t.LineLen)), sh)
 }
 
 func bucket(n uint8) uint32 {
@@ -201,6 +202,11 @@ func PutScratch(s *Scratch) {
 // capitalised (other than a common word opening a sentence), holds a digit, or is a lower-case given name or
 // surname. Every other token is O without scoring (unless it continues an entity, see continues).
 func Candidate(t *Token) bool {
+	return t.Flags&fCand != 0
+}
+
+// candidate computes the fCand flag of a token (Tokenize).
+func candidate(t *Token) bool {
 	if t.Flags&fPunct != 0 {
 		return false
 	}
@@ -211,7 +217,7 @@ func Candidate(t *Token) bool {
 		return t.Gaz&GCommon == 0 || t.Flags&fSentStart == 0
 	}
 	// a lower-case word: a given name or surname that is not also a common word ("gregory barros")
-	return t.Gaz&(GFirst|GLast|GCountry|GCity) != 0 && t.Gaz&GCommon == 0
+	return t.Gaz&(GFirst|GLast|GCountry) != 0 && t.Gaz&GCommon == 0
 }
 
 // scoreRow adds the weights of feature bucket b to s.
@@ -240,40 +246,106 @@ func continues(t *Token, p1 uint8) bool {
 	return p1 != 0 && (t.Flags&fNL == 0 || (p1-1)/2 == Address)
 }
 
-// Tag tags the tokens of sc (already tokenised from text) and fills sc.Tags and sc.Spans.
+// context returns the previous two tags and the tag the previous line ended with, for token i (tags before i
+// are final). A line of 255 tokens or more has no previous-line tag.
+func context(toks []Token, tags []uint8, i int) (p1, p2, pl uint8) {
+	if i > 0 {
+		p1 = tags[i-1]
+	}
+	if i > 1 {
+		p2 = tags[i-2]
+	}
+	if lp := int(toks[i].LinePos); lp < 255 && i-lp-1 >= 0 {
+		pl = tags[i-lp-1]
+	}
+	return
+}
+
+// scored reports whether token i is scored: a candidate, or the continuation of an entity.
+func scored(t *Token, p1 uint8) bool {
+	return t.Flags&fCand != 0 || continues(t, p1)
+}
+
+// Tag tags the tokens of sc (already tokenised from text) and fills sc.Tags and sc.Spans. Tokens that are no
+// candidate and continue no entity are O without a look.
 func (m *Model) Tag(text []byte, sc *Scratch) {
 	toks := sc.Toks
 	if cap(sc.Tags) < len(toks) {
 		sc.Tags = make([]uint8, len(toks), len(toks)+len(toks)/2)
 	}
 	tags := sc.Tags[:len(toks)]
+	clear(tags)
 	sc.Tags = tags
 	sc.Spans = sc.Spans[:0]
 	var f [NumFeatures]uint32
-	var p1, p2, pl uint8
+	prev := uint8(0)
 	for i := range toks {
-		c := uint8(0)
-		nl := toks[i].Flags&fNL != 0
-		if nl && i > 0 {
-			pl = p1
+		t := &toks[i]
+		if t.Flags&fCand == 0 && prev == 0 {
+			continue
 		}
-		if Candidate(&toks[i]) || continues(&toks[i], p1) {
-			Features(text, toks, i, p1, p2, pl, &f)
-			var s [NumClasses]int32
-			for _, h := range f {
-				m.add(&s, h)
-			}
-			best := int32(-1 << 31)
-			for k := uint8(0); k < NumClasses; k++ {
-				if allowed(p1, k, nl) && s[k] > best {
-					best, c = s[k], k
-				}
+		p1, p2, pl := context(toks, tags, i)
+		if !scored(t, p1) {
+			prev = 0
+			continue
+		}
+		nl := t.Flags&fNL != 0
+		Features(text, toks, i, p1, p2, pl, &f)
+		var s [NumClasses]int32
+		for _, h := range f {
+			m.add(&s, h)
+		}
+		c := uint8(0)
+		best := int32(-1 << 31)
+		for k := uint8(0); k < NumClasses; k++ {
+			if allowed(p1, k, nl) && s[k] > best {
+				best, c = s[k], k
 			}
 		}
 		tags[i] = c
-		p2, p1 = p1, c
+		prev = c
 	}
 	sc.Spans = Decode(tags, sc.Spans)
+	// an ADDRESS span must look like one, or sit within two tokens of one that does (a house number or a
+	// postcode the tagger split off)
+	spans := sc.Spans
+	out := spans[:0]
+	for k, sp := range spans {
+		if sp.Type == Address && !addressLike(toks[sp.From:sp.To]) {
+			near := false
+			for _, j := range [2]int{k - 1, k + 1} {
+				if j >= 0 && j < len(spans) && spans[j].Type == Address && addressLike(toks[spans[j].From:spans[j].To]) &&
+					(spans[j].From-sp.To <= 2 && sp.From-spans[j].To <= 2) {
+					near = true
+				}
+			}
+			if !near {
+				continue
+			}
+		}
+		out = append(out, sp)
+	}
+	sc.Spans = out
+}
+
+// addressLike: an ADDRESS span holds a street or unit word (street, rd, suite, box, ...), or a number together
+// with a word that is not a month or a common word. A lone number, a date ("October 28") or "350 degrees" is
+// not reported, though the tagger, trained on data that labels house numbers and postcodes apart, says so.
+func addressLike(toks []Token) bool {
+	num, word := false, false
+	for i := range toks {
+		t := &toks[i]
+		switch {
+		case t.Gaz&(GStreet|GUnit) != 0:
+			return true
+		case t.Flags&fPunct != 0:
+		case t.Flags&fDigit != 0:
+			num = true
+		case t.Gaz&(GMonth|GCommon) == 0:
+			word = true
+		}
+	}
+	return num && word
 }
 
 // Decode turns BIO tags into spans.

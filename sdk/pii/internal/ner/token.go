@@ -10,8 +10,10 @@
 package ner
 
 import (
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Token flags.
@@ -26,13 +28,15 @@ const (
 	fSentStart             // first token of a sentence or line
 	fLineDigit             // the token's line holds a digit
 	fLineEnd               // last token of its line
+	fShape                 // Shape is computed
+	fCand                  // a candidate: scored (see candidate)
 )
 
 // Token is one word or punctuation rune of a text.
 type Token struct {
 	Start, End int32  // byte offsets
 	Low        uint32 // hash of the lower-cased token
-	Shape      uint32 // hash of the collapsed word shape (Xx, X, d, Xx-Xx, dx, ...)
+	Shape      uint32 // hash of the collapsed word shape (Xx, X, d, Xx-Xx, dx, ...): see shapeOf
 	Gaz        uint16 // gazetteer flags
 	Flags      uint16
 	Len        uint8 // runes, capped at 255
@@ -106,15 +110,61 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// HashLower is the FNV-1a hash of s with ASCII letters lower-cased (the gazetteer key of a word).
-func HashLower(s []byte) uint32 {
-	h := uint32(fnvOffset)
-	for _, c := range s {
-		h ^= uint32(lowerASCII(c))
-		h *= fnvPrime
-	}
-	return h
+// SWAR constants: a byte of a 64-bit word is flagged by its high bit.
+const (
+	swarK    = 0x0101010101010101
+	swarLow7 = swarK * 0x7F
+	swarHigh = swarK * 0x80
+)
+
+// between flags (high bit) every byte b of x with lo < b < hi; exact for bytes below 0x80, never flags a byte
+// from 0x80.
+func between(x uint64, lo, hi uint64) uint64 {
+	t := x & swarLow7
+	return (swarK*(127+hi) - t) &^ x & (t + swarK*(127-lo)) & swarHigh
 }
+
+// load8 reads up to 8 bytes of s from i, little-endian, zero-padded.
+func load8(s []byte, i int) uint64 {
+	if i+8 <= len(s) {
+		b := s[i : i+8]
+		return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	}
+	var v uint64
+	for k := 0; i+k < len(s); k++ {
+		v |= uint64(s[i+k]) << (8 * k)
+	}
+	return v
+}
+
+// HashLower hashes s with ASCII letters lower-cased (the gazetteer key of a word), 8 bytes per step.
+// Tokenize computes the same hash inline.
+func HashLower(s []byte) uint32 {
+	h := uint64(hashSeed)
+	for i := 0; i < len(s); i += 8 {
+		v := load8(s, i)
+		h = (h ^ (v | between(v, 'A'-1, 'Z'+1)>>2)) * hashMul // upper-case ASCII letters + 0x20
+		h ^= h >> 32
+	}
+	return hashEnd(h, len(s))
+}
+
+const (
+	hashSeed = 0x9E3779B97F4A7C15
+	hashMul  = 0xFF51AFD7ED558CCD
+)
+
+func hashEnd(h uint64, n int) uint32 {
+	h = (h ^ uint64(n)) * hashMul
+	return uint32(h ^ h>>32)
+}
+
+// littleEndian: the word path reads 8 bytes with one load where the byte order allows (wasm, amd64, arm64).
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
 
 // ASCII byte properties for the tokeniser's fast path.
 var (
@@ -139,7 +189,9 @@ func init() {
 	}
 }
 
-// Tokenize appends the tokens of text to dst. ASCII text takes a table-driven path with no call per byte.
+// Tokenize appends the tokens of text to dst. An ASCII word is read 8 bytes per step (letter, digit and
+// upper-case flags with SWAR range tests, the hash folded in as it goes, the gazetteer looked up in place): in
+// wasm every call and every byte costs, so the common case makes no call.
 func Tokenize(text []byte, dst []Token) []Token {
 	first := len(dst)
 	nl := false
@@ -152,6 +204,10 @@ func Tokenize(text []byte, dst []Token) []Token {
 		w := 1
 		if c < 0x80 {
 			cl = asciiClass[c]
+			if cl == cSpace {
+				i++
+				continue
+			}
 		} else {
 			cl, w = classAt(text, i)
 		}
@@ -166,7 +222,71 @@ func Tokenize(text []byte, dst []Token) []Token {
 		}
 		start := i
 		var t Token
-		if cl == cWord {
+		if cl == cWord && c < 0x80 {
+			h := uint64(hashSeed)
+			var up, lo, dg uint64
+			for {
+				var v uint64
+				if littleEndian && i+8 <= n {
+					v = *(*uint64)(unsafe.Pointer(&text[i]))
+				} else {
+					v = load8(text, i)
+				}
+				t0 := v & swarLow7
+				alpha := (swarK*(127+'Z'+1) - t0) &^ v & (t0 + swarK*(127-('A'-1))) & swarHigh
+				lower := (swarK*(127+'z'+1) - t0) &^ v & (t0 + swarK*(127-('a'-1))) & swarHigh
+				digit := (swarK*(127+'9'+1) - t0) &^ v & (t0 + swarK*(127-('0'-1))) & swarHigh
+				k := 8
+				if stop := ^(alpha | lower | digit) & swarHigh; stop != 0 {
+					k = bits.TrailingZeros64(stop) >> 3
+				}
+				if k > n-i {
+					k = n - i
+				}
+				if k == 0 {
+					break
+				}
+				if k < 8 {
+					keep := uint64(1)<<(8*uint(k)) - 1
+					v &= keep
+					alpha &= keep
+					lower &= keep
+					digit &= keep
+				}
+				up |= alpha
+				lo |= lower
+				dg |= digit
+				h = (h ^ (v | alpha>>2)) * hashMul
+				h ^= h >> 32
+				i += k
+				if k < 8 || i >= n {
+					break
+				}
+			}
+			if i < n && (text[i] >= 0x80 || (asciiClass[text[i]] == cJoin && i+1 < n && continuesWord(text, i+1))) {
+				t, i = scanWord(text, start) // a ' or - inside, or a non-ASCII rune
+			} else {
+				switch {
+				case c <= 'Z':
+					if c >= 'A' {
+						t.Flags = fUpper
+					}
+				case c >= 'a':
+					t.Flags = fLower
+				}
+				if up != 0 && lo == 0 {
+					t.Flags |= fAllUpper
+				}
+				if dg != 0 {
+					t.Flags |= fDigit
+					if up|lo == 0 {
+						t.Flags |= fAllDigit
+					}
+				}
+				t.Low = hashEnd(h, i-start)
+				t.Len = cap8(i - start)
+			}
+		} else if cl == cWord {
 			t, i = scanWord(text, i)
 		} else {
 			i += w
@@ -186,7 +306,20 @@ func Tokenize(text []byte, dst []Token) []Token {
 			c := text[start]
 			sent = c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '>' || c == '*' || c == '"'
 		} else {
-			t.Gaz = lookupGaz(t.Low)
+			// gazetteer, in place
+			h := t.Low
+			k := h >> (32 - gazIndexBits)
+			for j, e := gazIndex[k], gazIndex[k+1]; j < e; j++ {
+				if g := gazHash[j]; g >= h {
+					if g == h {
+						t.Gaz = gazFlags[j]
+					}
+					break
+				}
+			}
+			if candidate(&t) {
+				t.Flags |= fCand
+			}
 		}
 		dst = append(dst, t)
 	}
@@ -194,9 +327,49 @@ func Tokenize(text []byte, dst []Token) []Token {
 	return dst
 }
 
+// shapeOf returns the collapsed shape hash of a word token (Xx, X, d, Xx-Xx, dx, ...), computing it once.
+func shapeOf(text []byte, t *Token) uint32 {
+	if t.Flags&fShape != 0 || t.Flags&fPunct != 0 {
+		return t.Shape
+	}
+	shape := uint32(fnvOffset)
+	var last byte
+	for i := int(t.Start); i < int(t.End); {
+		c := text[i]
+		var sc byte
+		if c < 0x80 {
+			sc = shapeTab[c]
+			i++
+		} else {
+			r, w := utf8.DecodeRune(text[i:])
+			i += w
+			switch {
+			case r == '\u2019':
+				sc = '\''
+			case unicode.IsUpper(r):
+				sc = 'X'
+			case unicode.IsLetter(r):
+				sc = 'x'
+			case unicode.IsDigit(r):
+				sc = 'd'
+			default:
+				sc = 'm'
+			}
+		}
+		if sc != last {
+			shape = (shape ^ uint32(sc)) * fnvPrime
+			last = sc
+		}
+	}
+	t.Shape = shape
+	t.Flags |= fShape
+	return shape
+}
+
 // scanWord reads the word starting at i (word runes, with ' or - between word runes) and computes its hashes
 // and flags.
 func scanWord(text []byte, i int) (Token, int) {
+	start := i
 	var t Token
 	n := len(text)
 	low := uint32(fnvOffset)
@@ -277,7 +450,8 @@ func scanWord(text []byte, i int) (Token, int) {
 	if nRunes > 255 {
 		nRunes = 255
 	}
-	t.Low, t.Shape, t.Len = low, shape, uint8(nRunes)
+	_, _ = low, shape
+	t.Low, t.Len = HashLower(text[start:i]), uint8(nRunes)
 	return t, i
 }
 

@@ -115,18 +115,15 @@ func Train(ex []Example, p Params) *Model {
 		}
 		for _, k := range order {
 			e := &ex[k]
-			var p1, p2, pl uint8
+			tags := make([]uint8, len(e.Toks))
 			for i := range e.Toks {
 				step++
 				gold := e.Gold[i]
-				nl := e.Toks[i].Flags&fNL != 0
-				if nl && i > 0 {
-					pl = p1
-				}
-				if !(Candidate(&e.Toks[i]) || continues(&e.Toks[i], p1)) {
-					p2, p1 = p1, 0
+				p1, p2, pl := context(e.Toks, tags, i)
+				if !scored(&e.Toks[i], p1) {
 					continue
 				}
+				nl := e.Toks[i].Flags&fNL != 0
 				if !allowed(p1, gold, nl) {
 					// an I- tag after a wrong previous prediction: learn it as B-
 					gold--
@@ -154,7 +151,7 @@ func Train(ex []Example, p Params) *Model {
 						upd(o+int(pred), -1)
 					}
 				}
-				p2, p1 = p1, pred
+				tags[i] = pred
 			}
 		}
 	}
