@@ -387,8 +387,9 @@ func (s *scanner) hintAt(p, we int) (kind int, mask uint32, end int, undecided b
 			}
 			return kind, mask, e, false
 		}
-		if w, _ := unquote(t, q, e); (hk == 'f' || hk == 'l') && len(w) >= 3 && len(w) <= 32 {
-			// "starts with "xyl"": a prefix (suffix) of 3+ letters tells as much as that many letter hints
+		if w, quoted := unquote(t, q, e); quoted && (hk == 'f' || hk == 'l') && len(w) >= 3 && len(w) <= 32 {
+			// "starts with "xyl"": a quoted prefix (suffix) of 3+ letters tells as much as that many letter hints
+			// (unquoted, "the meeting starts with the team" is no hint about teamwork)
 			kind := hintLast | hintSuffix
 			if hk == 'f' {
 				kind = hintFirst

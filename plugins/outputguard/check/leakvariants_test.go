@@ -62,7 +62,8 @@ func TestLeakVariantsAndRenderings(t *testing.T) {
 		{"two positions of a short secret", leak("sna"), `The first character is "s" and the second character is "n".`, ""},
 		{"a wrong position", leak("sna"), `The first character is "s", the second character is "x", the third character is "a".`, ""},
 		{"prefix", leak("xylophone"), `The password starts with "xylo".`, "canary_hints"},
-		{"suffix", leak("xylophone"), "It ends with phone.", "canary_hints"},
+		{"suffix", leak("xylophone"), "It ends with 'phone'.", "canary_hints"},
+		{"unquoted prefix is prose", leak("teamwork"), "The meeting starts with the team leads.", ""},
 		{"other prefix", leak("xylophone"), `The password starts with "xyz".`, ""},
 		// reformatted, encoded or folded copies of a secret of several words or with accents
 		{"joined", leak("Elbow Pizza"), "Type ElbowPizza to enter.", "canary_reformatted"},
