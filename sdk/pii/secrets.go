@@ -318,6 +318,9 @@ func secretBody(body []byte, r *ruleEntry) bool {
 	if l >= 16 && r.prefix != ntlmPrefix && lowEntropy(body) {
 		return false // ghp_xxxx..., glc_1111...: documentation placeholders (an NTLM message is binary: runs of A are its zeros)
 	}
+	if l >= 60 && !allHexAnyCase(body) && sequential(body) { // (hex digits step by one often by chance)
+		return false // sk-ant-api03-abc123xyz-456def789ghij-klmnop...: a long generated example
+	}
 	return r.check == nil || r.check(body)
 }
 
@@ -1418,8 +1421,11 @@ func jwtHeader(src []byte) bool {
 		src = src[:680]
 	}
 	n := b64Decode(buf[:], src)
-	if n < 7 || buf[0] != '{' {
-		return false
+	for n > 0 && (buf[n-1] == ' ' || buf[n-1] == '\n' || buf[n-1] == '\r') {
+		n--
+	}
+	if n < 7 || buf[0] != '{' || buf[n-1] != '}' {
+		return false // not a whole JSON object (a truncated or edited header)
 	}
 	h := buf[:n]
 	for k := 0; k+5 <= n; k++ {

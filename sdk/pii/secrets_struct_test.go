@@ -47,9 +47,12 @@ func TestSecretProviderFormats(t *testing.T) {
 		{`"token1": "xoxp-1234567890"`, nil},                                            // Slack: truncated
 		{`"token3": "xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d"`, nil},       // Slack: example ids
 		{`"token4": "xoxp-572370529330-573807301142-572331691188-####################"`, nil},
-		{"pypi-AgEIcHlwaS5vcmcCJDU3OTM1MjliLWIyYTYtNDEwOC05NzRkLTM0MjNiNmEwNWIzYgACF1sx", nil},    // truncated
-		{"client_secret=bP88Q~xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", nil},                           // placeholder body
-		{"LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUlJQklqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQ0FROEE=", nil}, // a public key
+		{"pypi-AgEIcHlwaS5vcmcCJDU3OTM1MjliLWIyYTYtNDEwOC05NzRkLTM0MjNiNmEwNWIzYgACF1sx", nil},                                                                              // truncated
+		{"client_secret=bP88Q~xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", nil},                                                                                                     // placeholder body
+		{"LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUlJQklqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQ0FROEE=", nil},                                                                           // a public key
+		{"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", nil}, // JWT header cut short
+		{"sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyzAA", nil},                                               // a generated example
+		{"CLOJARS_056348c712d9ab678ef014cd459e23ab3f01f0122567de37889abc9ab456", []string{"API_KEY=CLOJARS_056348c712d9ab678ef014cd459e23ab3f01f0122567de37889abc9ab456"}},
 		// public by design or naming no secret
 		{"pk_live_KeskSE9mQFaMTpeDXheUMeyH", nil}, // Stripe publishable key
 		{`public_key = "SlmK6dUbyNnU4CRZvjCOMOXl4i1pLH8YSTYKSeGUBGZ"`, nil},
