@@ -385,8 +385,14 @@ func (c *canon) foldUnicode(s string) {
 		if r < utf8.RuneSelf {
 			switch {
 			case r >= 'A' && r <= 'Z':
+				if n := len(c.word); n > 0 && c.word[n-1] >= 0x0E00 && unspaced(c.word[n-1]) {
+					c.flushWord() // a Latin word after Chinese, Japanese, Korean or Thai (see scriptBreak)
+				}
 				c.word = append(c.word, r+32)
 			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '@', r == '$':
+				if n := len(c.word); n > 0 && c.word[n-1] >= 0x0E00 && unspaced(c.word[n-1]) {
+					c.flushWord()
+				}
 				c.word = append(c.word, r)
 			default:
 				c.flushWord()
@@ -407,7 +413,11 @@ func (c *canon) foldUnicode(s string) {
 			continue
 		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r) {
-			c.word = append(c.word, unicode.ToLower(r))
+			r = unicode.ToLower(r)
+			if n := len(c.word); n > 0 && (r >= 0x0E00) != (c.word[n-1] >= 0x0E00) && scriptBreak(r, c.word[n-1]) {
+				c.flushWord()
+			}
+			c.word = append(c.word, r)
 			continue
 		}
 		c.flushWord()
@@ -441,6 +451,31 @@ func compatChanged(s []byte) bool {
 		if (r >= 0xFF10 && r <= 0xFF19) || (r >= 0xFF21 && r <= 0xFF3A) || (r >= 0xFF41 && r <= 0xFF5A) || (r >= 0x1D400 && r <= 0x1D7FF) || (r >= 0x2460 && r <= 0x24FF) || (r >= 0x1F130 && r <= 0x1F189) {
 			return true
 		}
+	}
+	return false
+}
+
+// scriptBreak reports whether a word ends between prev and r: where a script written without spaces
+// (Chinese, Japanese, Korean, Thai) meets another, "名为DAN的" is the words 名为, dan, 的, so a Latin word
+// written inside such text is read (n-grams, word phrases) as it is in a Latin sentence. Those scripts have
+// no Latin lookalikes, so no homoglyph word is split. (The callers call it only where a letter below U+0E00
+// meets one above, so a run of Han or of Latin letters costs one comparison per letter.)
+func scriptBreak(r, prev rune) bool { return unspaced(r) != unspaced(prev) }
+
+// unspaced reports whether r is a letter of a script written without spaces between words: Thai, Hangul,
+// kana and Han ideographs.
+func unspaced(r rune) bool {
+	switch {
+	case r < 0x0E00:
+		return false
+	case r <= 0x0E7F: // Thai
+		return true
+	case r >= 0x1100 && r <= 0x11FF, r >= 0x3130 && r <= 0x318F, r >= 0xAC00 && r <= 0xD7AF: // Hangul
+		return true
+	case r >= 0x3040 && r <= 0x30FF, r >= 0x31F0 && r <= 0x31FF: // kana
+		return true
+	case r >= 0x3400 && r <= 0x9FFF, r >= 0xF900 && r <= 0xFAFF, r >= 0x20000 && r <= 0x3FFFF: // Han
+		return true
 	}
 	return false
 }

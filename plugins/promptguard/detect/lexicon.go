@@ -133,6 +133,12 @@ var lexJailbreakPersona = []string{
 	"modo desarrollador", "mode developpeur", "entwicklermodus", "modalita sviluppatore", "modo de desenvolvedor",
 	"safe mode off", "safety mode off", "debug mode", "god mode", "admin mode", "sudo mode", "mode enabled",
 	"mode activated", "режим разработчика", "开发者模式", "越狱", "開発者モード", "脱獄",
+	// "do anything now" (the DAN family) in other languages
+	"haz cualquier cosa ahora", "fais n'importe quoi maintenant", "tu jetzt alles", "mach jetzt alles",
+	"fai qualsiasi cosa adesso", "faça qualquer coisa agora", "делай что угодно сейчас", "сделай что угодно",
+	"现在就做任何事", "现在做任何事", "今すぐ何でもする", "今なら何でも", "지금 무엇이든", "افعل أي شيء الآن",
+	"अब कुछ भी करो", "şimdi her şeyi yap", "lakukan apa saja sekarang", "làm bất cứ điều gì ngay bây giờ",
+	"modo sin restricciones", "mode sans restriction", "режим без ограничений", "无限制模式", "無制限モード",
 }
 
 // lexRestrictionRemoval: removing rules, filters and ethics.
@@ -146,6 +152,13 @@ var lexRestrictionRemoval = []string{
 	"no warnings", "no disclaimers", "without disclaimers", "does not care about", "doesn't care about",
 	"sin restricciones", "sans restrictions", "ohne einschrankungen", "senza restrizioni", "sem restricoes",
 	"без ограничений", "без цензуры", "没有限制", "不受限制", "制限なし", "制限のない",
+	// rules and filters dropped, in other languages
+	"sin filtros", "sin censura", "sans filtre", "sans censure", "ohne zensur", "keine einschränkungen",
+	"senza censura", "sem censura", "без фильтров", "не обязан соблюдать", "没有任何限制", "不受任何限制",
+	"打破了典型的ai限制", "打破限制", "不必遵守", "无需遵守", "无审查", "検閲なし", "ルールに従う必要はありません",
+	"제한 없이", "제한이 없는", "규칙을 따를 필요가", "검열 없이", "بدون قيود", "بلا قيود", "بدون رقابة",
+	"कोई प्रतिबंध नहीं", "बिना किसी प्रतिबंध", "sansürsüz", "kısıtlama olmadan", "tanpa batasan", "tanpa sensor",
+	"không kiểm duyệt", "không bị giới hạn bởi",
 }
 
 // lexRolePlay: re-framing who the model is.
