@@ -218,6 +218,7 @@ type streamProc struct {
 	nd     bool                // NDJSON framing (application/x-ndjson): one event per line
 	dec    filter.EventDecoder // sse.Decoder or filter.NDJSONDecoder
 	sp     *llm.StreamParser
+	deltas []llm.Delta // scratch for the deltas of one event
 	chans  map[chanKey]*channel
 	order  []*channel
 	queue  []*qEvent
@@ -357,7 +358,8 @@ func (p *streamProc) event(ev sse.Event) {
 		}
 		p.sp = llm.NewStreamParser(p.format)
 	}
-	deltas, err := p.sp.Parse(ev)
+	deltas, err := p.sp.ParseAppend(p.deltas[:0], ev) // one slice reused event after event
+	p.deltas = deltas[:0]
 	if err != nil {
 		return // an event we cannot read is forwarded unchanged
 	}

@@ -33,6 +33,8 @@
 // # Notes
 //
 // Feed copies its input; returned events never alias the caller's chunk or the decoder. Per Feed call the events
-// share one backing array for Raw and one string for single-line Data, so decoding costs a few allocations per
-// chunk, not per byte or per line.
+// share one backing array for Raw and single-line Data (Data is a string over those bytes: do not modify Raw),
+// so decoding costs a few allocations per chunk, not per byte or per line. Append and Next lend events out of the
+// decoder's own buffer instead and allocate nothing per event: for a pass that reads each event before the next
+// chunk (Event.Clone keeps one).
 package sse

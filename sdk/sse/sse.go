@@ -154,7 +154,8 @@ func (d *Decoder) checkLimit() {
 }
 
 // Feed decodes p and returns the events it completed, in order. Incomplete input is held back (see Pending) and
-// completed by later calls. The returned events do not alias p or the decoder.
+// completed by later calls. The returned events do not alias p or the decoder; their Data, Event and ID are
+// strings over their Raw bytes (one copy per call for all of them), so Raw must not be modified.
 func (d *Decoder) Feed(p []byte) []Event {
 	if d.err != nil {
 		return nil
@@ -175,8 +176,8 @@ func (d *Decoder) Feed(p []byte) []Event {
 	return out
 }
 
-// own copies dispatched events out of buf: one copy of their region backs every Raw, one string every
-// single-line Data.
+// own copies dispatched events out of buf: one copy of their region backs every Raw and every single-line
+// Data (a string over the same bytes: Raw must not be modified).
 func (d *Decoder) own(done []pendEv) []Event {
 	if len(done) == 0 {
 		return nil
@@ -184,7 +185,7 @@ func (d *Decoder) own(done []pendEv) []Event {
 	base, end := done[0].start, done[len(done)-1].end
 	raw := make([]byte, end-base)
 	copy(raw, d.buf[base:end])
-	str := string(raw)
+	str := unsafe.String(unsafe.SliceData(raw), len(raw))
 	out := make([]Event, len(done))
 	for i, p := range done {
 		ev := Event{Raw: raw[p.start-base : p.end-base : p.end-base], HasData: p.hasData}
