@@ -813,10 +813,11 @@ func decodeB64Text(dst, tok []byte) int {
 // depth bounds the recursion into decoded tokens.
 // hint is the byte scanner's report that text may hold an ASCII form; without it (and without a rune to fold)
 // the ASCII finder does not run.
-func (s *Scanner) scanCanonical(text []byte, dst []Match, first, depth int, hint bool) []Match {
+// canonical reports whether the view was read (hint, or a rune to fold).
+func (s *Scanner) scanCanonical(text []byte, dst []Match, first, depth int, hint bool) ([]Match, bool) {
 	v1, ok1 := runeView(text)
 	if !ok1 && !hint {
-		return dst
+		return dst, false
 	}
 	base := text
 	if ok1 {
@@ -853,7 +854,7 @@ func (s *Scanner) scanCanonical(text []byte, dst []Match, first, depth int, hint
 				continue
 			}
 			inner, h := s.scanBuiltin(buf[:k], nil)
-			inner = s.scanCanonical(buf[:k], inner, 0, depth+1, h)
+			inner, _ = s.scanCanonical(buf[:k], inner, 0, depth+1, h)
 			if len(inner) == 0 {
 				continue
 			}
@@ -874,7 +875,7 @@ func (s *Scanner) scanCanonical(text []byte, dst []Match, first, depth int, hint
 			extra = mergeMatches(extra, 0, dec)
 		}
 	}
-	return mergeMatches(dst, first, extra)
+	return mergeMatches(dst, first, extra), true
 }
 
 // compose maps a stage-2 view built over a stage-1 view back to the original text.

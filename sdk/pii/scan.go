@@ -126,10 +126,51 @@ var littleEndian = func() bool {
 // spellings, digit groups with unusual separators, base64-wrapped) are found in a canonical view of the
 // text and reported with their original span (see canon.go).
 func (s *Scanner) Scan(text []byte, dst []Match) []Match {
+	return s.scan(text, dst, false)
+}
+
+// Readings is for a text that is the beginning (or a window) of a longer one, as a streamer sees it. Scan
+// reads the canonical view only when its cheap test finds a reason to in the text (Triggers: an at spelling,
+// a long token, a non-ASCII form... anywhere), and then everywhere, so text that comes later can change how
+// earlier text reads ("10.1.2.310.1.2.3020 7946 0958" reads as dot-separated digit groups only then). Readings
+// returns both possible readings of text: plain (byte scanner, NER and custom entities, no canonical view)
+// and canonical (the view always read). Where they agree, the reading is final whatever follows.
+// triggered reports whether text itself triggers the view (Triggers, without the rune test).
+func (s *Scanner) Readings(text []byte, plain, canon []Match) (_, _ []Match, triggered bool) {
+	first := len(plain)
+	plain, triggered = s.scanBuiltin(text, plain)
+	k := len(canon)
+	canon = append(canon, plain[first:]...)
+	canon, _ = s.scanCanonical(text, canon, k, 0, true)
+	plain = s.scanNER(text, plain, first)
+	canon = s.scanNER(text, canon, k)
+	if len(s.custom) > 0 {
+		plain = s.scanCustom(text, plain, first)
+		canon = s.scanCustom(text, canon, k)
+	}
+	return plain, canon, triggered
+}
+
+// Triggers reports whether Scan reads text in its canonical view. scratch is used for the byte scanner's
+// findings and returned for reuse.
+func (s *Scanner) Triggers(text []byte, scratch []Match) ([]Match, bool) {
+	scratch, hint := s.scanBuiltin(text, scratch[:0])
+	if hint {
+		return scratch, true
+	}
+	_, changed := runeView(text)
+	return scratch, changed
+}
+
+// ScanCanonical is Scan with the canonical view always read (what Scan returns for the text as part of a
+// longer text that triggers the view).
+func (s *Scanner) ScanCanonical(text []byte, dst []Match) []Match { return s.scan(text, dst, true) }
+
+func (s *Scanner) scan(text []byte, dst []Match, force bool) []Match {
 	first := len(dst)
 	var hint bool
 	dst, hint = s.scanBuiltin(text, dst)
-	dst = s.scanCanonical(text, dst, first, 0, hint)
+	dst, _ = s.scanCanonical(text, dst, first, 0, hint || force)
 	dst = s.scanNER(text, dst, first)
 	if len(s.custom) > 0 {
 		dst = s.scanCustom(text, dst, first)

@@ -329,3 +329,24 @@ func FuzzStreamerFragments(f *testing.F) {
 		}
 	})
 }
+
+// A trigger of the scanner's canonical view late in a stream changes how earlier text reads (found by
+// FuzzStreamerFragments, testdata/fuzz/FuzzStreamerFragments/49cd7deae5809d6b): "10.1.2.310.1.2.3020 7946 0958"
+// reads as a phone "3020 7946 0958" once a long token follows, "7946 0958" before. The streamer held the
+// prefix only as long as its own window said, and sent "3020 " in clear.
+func TestStreamerLateCanonicalTrigger(t *testing.T) {
+	m := newMasker(Redact, nil)
+	for _, tail := range []string{" and then some more words follow here AKIAIOSFODNN7EXAMPLEAKIAIOSFODNN7EXAMPLE", " and then some more words follow here"} {
+		text := "call 10.1.2.310.1.2.3020 7946 0958 today" + strings.Repeat(" and we talk", 8) + tail
+		want := string(m.Apply([]byte(text), nil, false).Text)
+		for _, size := range []int{1, 3, 7, 16, 33} {
+			var pieces [][]byte
+			for i := 0; i < len(text); i += size {
+				pieces = append(pieces, []byte(text[i:min(i+size, len(text))]))
+			}
+			if got, _ := streamPieces(m, pieces, nil); got != want {
+				t.Fatalf("pieces of %d:\nstream %q\nwhole  %q", size, got, want)
+			}
+		}
+	}
+}

@@ -21,6 +21,12 @@ import (
 // emission. Hold-back is bounded: when no boundary appears for MaxHold bytes (code, base64, tables of numbers), the
 // streamer emits up to the start of the last pii.MaxEntityLen bytes or the start of an entity crossing that
 // point, whichever is earlier. Custom regex entities that contain "word " sequences may be split by a boundary.
+//
+// The scanner reads a text in its canonical view (sdk/pii: at/dot spellings, digit groups with unusual
+// separators, ...) only when the text triggers it, and then everywhere, so text that comes later can change
+// how earlier text reads. Until the emitted text has triggered it, the streamer emits only bytes on which the
+// plain and the canonical reading of its window agree (pii.Scanner.Readings); once triggered, it reads every
+// window canonically, as the whole text will be read.
 type Streamer struct {
 	m       *Masker
 	v       *Vault
@@ -30,6 +36,12 @@ type Streamer struct {
 	done int    // bytes of buf already emitted
 	base int    // stream offset of buf[0]
 	ms   []pii.Match
+	cs   []pii.Match // the canonical reading of the window while the stream has not triggered it
+	// canonical: the emitted text triggered the scanner's canonical view (pii.Scanner.Triggers), so the whole
+	// text reads canonically everywhere: every window is read that way from then on.
+	canonical bool
+	hinted    bool        // the last window read triggers the canonical view
+	ts        []pii.Match // scratch of Triggers
 
 	// Findings lists the entities acted upon, with stream offsets (bytes since the first Write).
 	Findings []Finding
@@ -70,10 +82,12 @@ func (s *Streamer) Write(p []byte) []byte {
 			break
 		}
 	}
+	mode := emitFinal
 	if k < 0 {
 		if len(s.buf)-s.done <= MaxHold {
 			return nil
 		}
+		mode = emitForced
 		k = len(s.buf) - pii.MaxEntityLen
 		if pem := s.openPEM(); pem >= 0 && len(s.buf)-pem < pii.MaxPEMLen {
 			if pem <= s.done {
@@ -82,14 +96,70 @@ func (s *Streamer) Write(p []byte) []byte {
 			k = pem
 		}
 	}
-	return s.emit(k)
+	return s.emit(k, mode)
 }
 
 // Flush returns everything still held back, masked. Call it at the end of the stream.
-func (s *Streamer) Flush() []byte { return s.emit(len(s.buf)) }
+func (s *Streamer) Flush() []byte { return s.emit(len(s.buf), emitEnd) }
 
-func (s *Streamer) emit(k int) []byte {
-	s.ms = s.m.Scanner.Scan(s.buf, s.ms[:0])
+// emit modes: emitFinal emits only what every reading of the whole text agrees on; emitForced (hold-back
+// bound reached) reads canonically; emitEnd reads as the whole text reads.
+const (
+	emitFinal = iota
+	emitForced
+	emitEnd
+)
+
+// scan reads the window the way the whole text will read it. Until the stream has triggered the scanner's
+// canonical view (in text already emitted), the whole text may read either plainly (no trigger ever comes) or
+// canonically (one comes later, anywhere): only the bytes both readings agree on are final, so k is cut at the
+// first finding where they differ (the hold-back stays bounded by MaxHold: past it, the canonical reading,
+// which masks the values either one finds, is used). At the end the window is read as Scan reads it.
+func (s *Streamer) scan(k, mode int) int {
+	switch {
+	case s.canonical:
+		s.ms = s.m.Scanner.ScanCanonical(s.buf, s.ms[:0])
+	case mode == emitEnd:
+		s.ms = s.m.Scanner.Scan(s.buf, s.ms[:0])
+	default:
+		s.ms, s.cs, s.hinted = s.m.Scanner.Readings(s.buf, s.ms[:0], s.cs[:0])
+		if mode == emitForced {
+			s.ms, s.cs = s.cs, s.ms
+		} else if d := firstDifference(s.ms, s.cs, s.done); d < k {
+			k = d
+		}
+	}
+	return k
+}
+
+// firstDifference returns where two readings (sorted findings) first differ from offset from on, or
+// MaxInt when they agree.
+func firstDifference(a, b []pii.Match, from int) int {
+	i, j := 0, 0
+	for {
+		for i < len(a) && a[i].Start < from {
+			i++
+		}
+		for j < len(b) && b[j].Start < from {
+			j++
+		}
+		switch {
+		case i == len(a) && j == len(b):
+			return int(^uint(0) >> 1)
+		case i == len(a):
+			return b[j].Start
+		case j == len(b):
+			return a[i].Start
+		case a[i] != b[j]:
+			return min(a[i].Start, b[j].Start)
+		}
+		i++
+		j++
+	}
+}
+
+func (s *Streamer) emit(k, mode int) []byte {
+	k = s.scan(k, mode)
 	for _, m := range s.ms {
 		if m.Start < k && m.End > k && m.Start >= s.done {
 			k = m.Start
@@ -97,6 +167,12 @@ func (s *Streamer) emit(k int) []byte {
 	}
 	if k <= s.done {
 		return nil
+	}
+	if !s.canonical && mode != emitEnd && s.hinted {
+		// does the text up to k (which ends at a boundary: no token runs past it) trigger the canonical view?
+		// Then the whole text does: later windows read canonically (emitted bytes read the same both ways).
+		// Only looked at when the window triggers it (a trigger at its end may still vanish as the token grows).
+		s.ts, s.canonical = s.m.Scanner.Triggers(s.buf[:k], s.ts)
 	}
 	out := make([]byte, 0, k-s.done+16)
 	last := s.done
