@@ -91,6 +91,9 @@ type httpContext struct {
 	dec          filter.EventDecoder // sse.Decoder, or filter.NDJSONDecoder for NDJSON
 	streamFailed int                 // streamOK, streamPass, streamDrop
 	streamOut    []byte              // scratch for streamChunk's output, reused chunk after chunk (the host copies it)
+	sout         []byte              // streamChunk's output being built
+	queue        []*qEvent           // events held until a joined pipe's held-back text is decided (see pipe)
+	head         int                 // where copies of already sent events go in the queue
 	parser       *llm.StreamParser
 	pipes        map[pipeKey]*pipe
 	pipeOrder    []pipeKey
@@ -497,12 +500,28 @@ func (h *httpContext) jsonResponse(b []byte) []byte {
 		return h.restoreRaw(b)
 	}
 	var edits []llm.Edit
+	var masked []mask.Result
 	for i := range resp.Segments {
 		s := &resp.Segments[i]
 		text := bytesOf(s.Text)
 		changed := false
 		if h.cfg.MaskResponses {
-			res := h.cfg.masker.Apply(text, nil, !h.cfg.Enforce())
+			if len(masked) == 0 {
+				// adjacent text blocks / parts of one message are judged on their join (a renderer shows them
+				// joined: a card split across two Anthropic text blocks is one card); findings map back to the
+				// exact bytes of each block
+				j := i + 1
+				for j < len(resp.Segments) && s.Part >= 0 && joinable(&resp.Segments[j-1], &resp.Segments[j]) {
+					j++
+				}
+				parts := make([][]byte, 0, j-i)
+				for k := i; k < j; k++ {
+					parts = append(parts, bytesOf(resp.Segments[k].Text))
+				}
+				masked = h.cfg.masker.ApplyJoined(parts, nil, !h.cfg.Enforce())
+			}
+			res := masked[0]
+			masked = masked[1:]
 			h.respFinds += len(res.Findings)
 			if res.Changed {
 				text, changed = res.Text, true
@@ -547,20 +566,60 @@ type pipeKey struct {
 
 // pipe masks and/or restores one text stream; last is the last event that carried its text (a template for
 // flushing held-back text).
+//
+// With mask_responses, the text of a choice is one joined pipe whatever content block (Anthropic) or part
+// (Gemini) it comes in: the masker judges the blocks on their join (mask.Streamer.Boundary) and gives each
+// block its own output. Text held back at the end of a block goes into that block: the events after the
+// block's last delta (its stop, the next block's start and first deltas) wait in the exchange's queue until
+// the held text is decided (bounded by the masker's hold-back), then the block's last delta event carries it.
 type pipe struct {
 	masker   *mask.Streamer
 	restorer *mask.Restorer
 	last     sse.Event
 	lastLoc  llm.Loc
+
+	joined  bool
+	started bool
+	block   int       // Delta.Index of the current part
+	part    int       // number of the current part
+	starts  []int     // stream offset where each part starts
+	rpart   int       // the part the restorer's held text belongs to
+	refs    []partRef // per part: the event that carried its last text
+}
+
+// partRef is where a part's last text went: a queued (or current) event and its edit, or an event already sent
+// (then held text that comes later goes into a copy of it, right after it).
+type partRef struct {
+	q   *qEvent
+	idx int
+}
+
+// qEvent is a stream event with the edits of its text deltas, sent at once or queued.
+type qEvent struct {
+	ev      sse.Event
+	edits   []llm.Edit
+	changed bool
+	sent    bool
+}
+
+// joinText: the formats whose text deltas name their content block / part (Delta.Index) and that repeat no
+// text in snapshots. (Responses streams: the output_text parts of an item share one pipe already, and the
+// *.done snapshots repeat each part alone.)
+func (h *httpContext) joinText() bool {
+	return h.cfg.MaskResponses && (h.s.Format == llm.FormatAnthropic || h.s.Format == llm.FormatGemini)
 }
 
 func (h *httpContext) pipeFor(k pipeKey) *pipe {
 	if h.pipes == nil {
 		h.pipes = map[pipeKey]*pipe{}
 	}
+	joined := k.kind == llm.DeltaText && h.joinText()
+	if joined {
+		k.index = 0
+	}
 	p := h.pipes[k]
 	if p == nil {
-		p = &pipe{}
+		p = &pipe{joined: joined}
 		if h.cfg.MaskResponses {
 			p.masker = mask.NewStreamer(h.cfg.masker, nil, !h.cfg.Enforce())
 		}
@@ -594,6 +653,127 @@ func (p *pipe) flush() []byte {
 	return b
 }
 
+// switchPart starts a new part of a joined pipe when a delta comes in another block / part.
+func (p *pipe) switchPart(index int) {
+	if !p.started {
+		p.started, p.block = true, index
+		p.starts, p.refs = []int{0}, []partRef{{}}
+		return
+	}
+	if index == p.block {
+		return
+	}
+	p.block = index
+	p.part++
+	p.starts = append(p.starts, p.masker.Boundary())
+	p.refs = append(p.refs, partRef{})
+}
+
+// oldPending reports whether a joined pipe still holds text of a part before its current one.
+func (p *pipe) oldPending() bool {
+	return p.joined && p.part > 0 && p.masker.Emitted() < p.starts[p.part]
+}
+
+// route gives the masker's output by part to the restorer (one part at a time) and to the parts: the current
+// part's text is returned, an earlier part's goes where that part's last text went (h.late).
+func (h *httpContext) route(p *pipe, end bool) []byte {
+	var own []byte
+	deliver := func(part int, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		if part == p.part {
+			own = append(own, b...)
+			return
+		}
+		h.late(p, part, b)
+	}
+	for _, pt := range p.masker.Parts() {
+		b := pt.Text
+		if p.restorer != nil {
+			if pt.Part != p.rpart {
+				deliver(p.rpart, p.restorer.Flush())
+				p.rpart = pt.Part
+			}
+			b = p.restorer.Write(b)
+		}
+		deliver(pt.Part, b)
+	}
+	if p.restorer != nil && (end || p.rpart < p.part && p.masker.Emitted() >= p.starts[p.rpart+1]) {
+		// the restorer's part is complete: what it holds back belongs to it
+		deliver(p.rpart, p.restorer.Flush())
+		p.rpart = p.part
+	}
+	return own
+}
+
+// late puts text of an earlier part where that part's last text went: appended to that event's edit while it is
+// queued (or being built), else into a copy of it sent right after it (at the front of the queue).
+func (h *httpContext) late(p *pipe, part int, b []byte) {
+	r := &p.refs[part]
+	if r.q != nil && !r.q.sent {
+		r.q.edits[r.idx].Text += string(b)
+		r.q.changed = true
+		return
+	}
+	if r.q == nil {
+		return // not reached: a part exists once a delta carried its text
+	}
+	c := &qEvent{ev: r.q.ev, edits: []llm.Edit{{Loc: r.q.edits[r.idx].Loc, Text: string(b)}}, changed: true}
+	*r = partRef{q: c}
+	if len(h.queue) == 0 {
+		h.send(c)
+		return
+	}
+	h.queue = append(h.queue, nil)
+	copy(h.queue[h.head+1:], h.queue[h.head:])
+	h.queue[h.head] = c
+	h.head++
+}
+
+// send appends a processed event to the chunk's output.
+func (h *httpContext) send(q *qEvent) {
+	q.sent = true
+	ev := q.ev // kept as it came: a copy of it takes its locations
+	if q.changed {
+		ev = filter.RewriteStreamEvent(ev, q.edits, h.nd)
+	}
+	h.sout = append(h.sout, ev.Raw...)
+}
+
+// put sends q, or queues it while a joined pipe holds text that may still belong before it: q carries no text
+// of a pipe that holds some (a block's stop, the next block's start), or the queue holds such events already.
+// The queue goes out once every joined pipe's held text belongs to its current part and came with the latest
+// event.
+func (h *httpContext) put(q *qEvent, touched map[*pipe]int) {
+	hold := false
+	for _, k := range h.pipeOrder {
+		p := h.pipes[k]
+		if !p.joined {
+			continue
+		}
+		if _, ok := touched[p]; p.oldPending() || p.masker.Pending() > 0 && !ok {
+			hold = true
+			break
+		}
+	}
+	if !hold {
+		h.release()
+		h.send(q)
+		return
+	}
+	h.queue = append(h.queue, q)
+}
+
+// release sends the queued events.
+func (h *httpContext) release() {
+	for _, q := range h.queue {
+		h.send(q)
+	}
+	clear(h.queue)
+	h.queue, h.head = h.queue[:0], 0
+}
+
 // streamChunk rewrites the SSE events completed by data; at the end of the stream every pipe is flushed.
 func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 	switch h.streamFailed {
@@ -602,7 +782,7 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 	case streamDrop:
 		return nil
 	}
-	out := h.streamOut[:0]
+	h.sout = h.streamOut[:0]
 	evs := h.dec.Feed(data)
 	failed := h.dec.Err() // an event over max_body_bytes: handled after the events before it
 	if end && failed == nil {
@@ -611,35 +791,45 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 		}
 	}
 	for _, ev := range evs {
+		q := &qEvent{ev: ev}
 		if !ev.HasData {
-			out = append(out, ev.Raw...)
+			h.put(q, nil)
 			continue
 		}
 		deltas, err := h.parser.Parse(ev)
 		if err != nil {
-			out = append(out, ev.Raw...)
+			h.put(q, nil)
 			continue
 		}
-		var edits []llm.Edit
 		touched := map[*pipe]int{} // pipe → index of its edit in this event
 		finishing := false
-		changed := false
 		for i := range deltas {
 			d := &deltas[i]
 			switch d.Kind {
 			case llm.DeltaText, llm.DeltaToolArgs:
 				p := h.pipeFor(pipeKey{d.Kind, d.Choice, d.Index})
-				got := p.write([]byte(d.Text))
+				var got []byte
+				if p.joined {
+					p.switchPart(d.Index)
+					p.refs[p.part] = partRef{q: q, idx: len(q.edits)}
+					p.masker.Write([]byte(d.Text))
+					got = h.route(p, false)
+				} else {
+					got = p.write([]byte(d.Text))
+				}
 				p.last, p.lastLoc = ev, d.Loc
-				touched[p] = len(edits)
-				edits = append(edits, llm.Edit{Loc: d.Loc, Text: string(got)})
+				touched[p] = len(q.edits)
+				q.edits = append(q.edits, llm.Edit{Loc: d.Loc, Text: string(got)})
+				if string(got) != d.Text {
+					q.changed = true
+				}
 			case llm.DeltaSnapshot:
 				// The text streamed so far, repeated whole (Responses *.done events, response.completed): the
 				// item's held-back text goes out first, then the snapshot is rewritten like the deltas were.
-				out = h.flushItem(out, d.Choice, d.Index, touched)
+				h.flushItem(d.Choice, d.Index, touched)
 				if t, ok := h.wholeText(d.Text); ok {
-					edits = append(edits, llm.Edit{Loc: d.Loc, Text: t})
-					changed = true
+					q.edits = append(q.edits, llm.Edit{Loc: d.Loc, Text: t})
+					q.changed = true
 				}
 			case llm.DeltaFinish, llm.DeltaDone:
 				finishing = true
@@ -650,45 +840,42 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 			// of the pipe's last text event placed before this one.
 			for _, k := range h.pipeOrder {
 				p := h.pipes[k]
+				if p.joined {
+					h.flushJoined(p)
+					continue
+				}
 				if idx, ok := touched[p]; ok {
-					edits[idx].Text += string(p.flush())
+					if rest := p.flush(); len(rest) > 0 {
+						q.edits[idx].Text += string(rest)
+						q.changed = true
+					}
 					h.collect(p)
 					continue
 				}
-				out = h.flushPipe(out, p)
+				h.flushPipe(p)
 			}
 		}
-		for i := range deltas {
-			if deltas[i].Kind == llm.DeltaText || deltas[i].Kind == llm.DeltaToolArgs {
-				if p := h.pipes[pipeKey{deltas[i].Kind, deltas[i].Choice, deltas[i].Index}]; p != nil {
-					if edits[touched[p]].Text != deltas[i].Text {
-						changed = true
-					}
-				}
-			}
-		}
-		if changed {
-			ev = filter.RewriteStreamEvent(ev, edits, h.nd)
-		}
-		out = append(out, ev.Raw...)
+		h.put(q, touched)
 	}
 	if failed != nil {
-		out = h.flushPipes(out) // text held back from the events before it (already masked)
+		h.flushPipes() // text held back from the events before it (already masked)
 		if h.respFail(failed) {
-			out = append(out, reply.StreamError(h.s.Format, filter.ReasonFor(failed, true), respFailMessage, h.s.RequestID())...)
+			h.sout = append(h.sout, reply.StreamError(h.s.Format, filter.ReasonFor(failed, true), respFailMessage, h.s.RequestID())...)
 			h.streamFailed = streamDrop
 		} else {
-			out = append(out, h.dec.Pending()...)
+			h.sout = append(h.sout, h.dec.Pending()...)
 			h.streamFailed = streamPass
 		}
 		h.dec.Reset()
-		h.streamOut = out[:0]
+		out := h.sout
+		h.streamOut, h.sout = out[:0], nil
 		return out
 	}
 	if end {
-		out = h.flushPipes(out)
+		h.flushPipes()
 	}
-	h.streamOut = out[:0]
+	out := h.sout
+	h.streamOut, h.sout = out[:0], nil
 	return out
 }
 
@@ -727,7 +914,7 @@ func (h *httpContext) wholeText(s string) (string, bool) {
 
 // flushItem emits the held-back text of the pipes of one output item (every kind) before the event that
 // repeats the item's text whole, except pipes this event itself writes to.
-func (h *httpContext) flushItem(out []byte, choice, index int, touched map[*pipe]int) []byte {
+func (h *httpContext) flushItem(choice, index int, touched map[*pipe]int) {
 	for _, k := range h.pipeOrder {
 		if k.choice != choice || k.index != index {
 			continue
@@ -736,27 +923,51 @@ func (h *httpContext) flushItem(out []byte, choice, index int, touched map[*pipe
 		if _, ok := touched[p]; ok {
 			continue
 		}
-		out = h.flushPipe(out, p)
+		h.flushPipe(p)
 	}
-	return out
 }
 
-// flushPipes emits each pipe's held-back text as a copy of the last event that carried text for it.
-func (h *httpContext) flushPipes(out []byte) []byte {
+// flushPipes emits each pipe's held-back text (as a copy of the last event that carried text for it), then
+// the queue.
+func (h *httpContext) flushPipes() {
 	for _, k := range h.pipeOrder {
-		out = h.flushPipe(out, h.pipes[k])
+		if p := h.pipes[k]; p.joined {
+			h.flushJoined(p)
+		} else {
+			h.flushPipe(p)
+		}
 	}
-	return out
+	h.release()
 }
 
-func (h *httpContext) flushPipe(out []byte, p *pipe) []byte {
+func (h *httpContext) flushPipe(p *pipe) {
+	if p.joined {
+		h.flushJoined(p)
+		return
+	}
 	rest := p.flush()
 	h.collect(p)
 	if len(rest) == 0 || p.last.Raw == nil {
-		return out
+		return
 	}
-	ev := filter.RewriteStreamEvent(p.last, []llm.Edit{{Loc: p.lastLoc, Text: string(rest)}}, h.nd)
-	return append(out, ev.Raw...)
+	c := &qEvent{ev: p.last, edits: []llm.Edit{{Loc: p.lastLoc, Text: string(rest)}}, changed: true}
+	if len(h.queue) > 0 {
+		h.queue = append(h.queue, c)
+		return
+	}
+	h.send(c)
+}
+
+// flushJoined emits everything a joined pipe holds back, each part's text where that part's last text went.
+func (h *httpContext) flushJoined(p *pipe) {
+	if !p.started {
+		return
+	}
+	p.masker.Flush()
+	if own := h.route(p, true); len(own) > 0 {
+		h.late(p, p.part, own)
+	}
+	h.collect(p)
 }
 
 func (h *httpContext) collect(p *pipe) {

@@ -923,6 +923,10 @@ func mergeMatches(dst []Match, first int, extra []Match) []Match {
 	return out
 }
 
+// MergeJoined merges the findings of a joined text's parts (in the join's coordinates, in order) with the
+// join's own findings, as ScanJoined does: on overlap the longer span wins, on a tie the part's.
+func MergeJoined(parts, joined []Match) []Match { return mergeMatches(parts, 0, joined) }
+
 // ScanJoined scans the texts of adjacent parts of one message (content parts a model reads as one text) as
 // their concatenation, so that a value split across two parts is found, and each part alone, so that nothing
 // the separate scans find is lost at a boundary. It returns the concatenation and the findings in its

@@ -350,3 +350,42 @@ func TestStreamerLateCanonicalTrigger(t *testing.T) {
 		}
 	}
 }
+
+// A value split across two parts of one message (Boundary) is masked as ApplyJoined masks the whole message,
+// each part keeping its own bytes, whatever the chunking.
+func TestStreamerParts(t *testing.T) {
+	m := newMasker(Redact, nil)
+	for _, c := range [][2]string{
+		{"Charge it to 4111 1111 ", "1111 1111 please, and call me later today about it."},
+		{"Write to jane.doe@exa", "mple.com today, the office is closed tomorrow morning."},
+		{"Pay DE89 3704 0044 ", "0532 0130 00 now and tell me when the money has arrived."},
+		{"Our records list the numbers 4111 1111 1111 1111", "5 and 4111 1111 1111 1111 for the card on file."},
+		{strings.Repeat("the long preamble of the answer goes on ", 8) + "card 4111 1111 1111 1111", " and after it nothing else."},
+	} {
+		res := m.ApplyJoined([][]byte{[]byte(c[0]), []byte(c[1])}, nil, false)
+		want := [2]string{string(res[0].Text), string(res[1].Text)}
+		for _, size := range []int{1, 2, 5, 16, 1000} {
+			s := NewStreamer(m, nil, false)
+			var got [2]string
+			collect := func() {
+				for _, p := range s.Parts() {
+					got[p.Part] += string(p.Text)
+				}
+			}
+			for k, part := range c {
+				if k == 1 {
+					s.Boundary()
+				}
+				for i := 0; i < len(part); i += size {
+					s.Write([]byte(part[i:min(i+size, len(part))]))
+					collect()
+				}
+			}
+			s.Flush()
+			collect()
+			if got != want {
+				t.Errorf("pieces of %d: %q, want %q", size, got, want)
+			}
+		}
+	}
+}

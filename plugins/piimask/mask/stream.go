@@ -43,6 +43,14 @@ type Streamer struct {
 	hinted    bool        // the last window read triggers the canonical view
 	ts        []pii.Match // scratch of Triggers
 
+	// parts: the stream may be the text of several blocks / parts of one message (Boundary), judged on their
+	// join; marks are the stream offsets where parts after the first start (the first pruned of them counted
+	// in pruned), outs the last output by part.
+	marks  []int
+	pruned int
+	outs   []PartText
+	starts []int
+
 	// Findings lists the entities acted upon, with stream offsets (bytes since the first Write).
 	Findings []Finding
 	// Blocked is set when an entity with action block was seen.
@@ -70,6 +78,7 @@ func (s *Streamer) Pending() int { return len(s.buf) - s.done }
 
 // Write adds p and returns the text that is now safe to emit (possibly empty).
 func (s *Streamer) Write(p []byte) []byte {
+	s.outs = s.outs[:0]
 	s.buf = append(s.buf, p...)
 	limit := len(s.buf) - lookahead
 	if pem := s.openPEM(); pem >= 0 && pem < limit {
@@ -100,7 +109,10 @@ func (s *Streamer) Write(p []byte) []byte {
 }
 
 // Flush returns everything still held back, masked. Call it at the end of the stream.
-func (s *Streamer) Flush() []byte { return s.emit(len(s.buf), emitEnd) }
+func (s *Streamer) Flush() []byte {
+	s.outs = s.outs[:0]
+	return s.emit(len(s.buf), emitEnd)
+}
 
 // emit modes: emitFinal emits only what every reading of the whole text agrees on; emitForced (hold-back
 // bound reached) reads canonically; emitEnd reads as the whole text reads.
@@ -118,11 +130,11 @@ const (
 func (s *Streamer) scan(k, mode int) int {
 	switch {
 	case s.canonical:
-		s.ms = s.m.Scanner.ScanCanonical(s.buf, s.ms[:0])
+		s.ms = s.joined(s.m.Scanner.ScanCanonical, s.ms[:0])
 	case mode == emitEnd:
-		s.ms = s.m.Scanner.Scan(s.buf, s.ms[:0])
+		s.ms = s.joined(s.m.Scanner.Scan, s.ms[:0])
 	default:
-		s.ms, s.cs, s.hinted = s.m.Scanner.Readings(s.buf, s.ms[:0], s.cs[:0])
+		s.ms, s.cs, s.hinted = s.readings()
 		if mode == emitForced {
 			s.ms, s.cs = s.cs, s.ms
 		} else if d := firstDifference(s.ms, s.cs, s.done); d < k {
@@ -130,6 +142,95 @@ func (s *Streamer) scan(k, mode int) int {
 		}
 	}
 	return k
+}
+
+// cuts returns the part boundaries inside the window (offsets in buf).
+func (s *Streamer) cuts() []int {
+	var c []int
+	for _, m := range s.marks {
+		if k := m - s.base; k > 0 && k < len(s.buf) {
+			c = append(c, k)
+		}
+	}
+	return c
+}
+
+// joined scans the window with scan; when it holds the end of one part and the start of the next, each part's
+// piece and their join are scanned and merged (pii.Scanner.ScanJoined's rule), as the whole message is.
+func (s *Streamer) joined(scan func([]byte, []pii.Match) []pii.Match, dst []pii.Match) []pii.Match {
+	cuts := s.cuts()
+	if len(cuts) == 0 {
+		return scan(s.buf, dst)
+	}
+	per := dst
+	from := 0
+	for _, c := range append(cuts, len(s.buf)) {
+		k := len(per)
+		per = scan(s.buf[from:c], per)
+		shift(per[k:], from)
+		from = c
+	}
+	return pii.MergeJoined(per, scan(s.buf, nil))
+}
+
+// readings is pii.Scanner.Readings over the window, per part and joined like joined.
+func (s *Streamer) readings() (plain, canon []pii.Match, triggered bool) {
+	cuts := s.cuts()
+	if len(cuts) == 0 {
+		return s.m.Scanner.Readings(s.buf, s.ms[:0], s.cs[:0])
+	}
+	plain, canon = s.ms[:0], s.cs[:0]
+	from := 0
+	for _, c := range append(cuts, len(s.buf)) {
+		kp, kc := len(plain), len(canon)
+		var t bool
+		plain, canon, t = s.m.Scanner.Readings(s.buf[from:c], plain, canon)
+		triggered = triggered || t
+		shift(plain[kp:], from)
+		shift(canon[kc:], from)
+		from = c
+	}
+	jp, jc, t := s.m.Scanner.Readings(s.buf, nil, nil)
+	return pii.MergeJoined(plain, jp), pii.MergeJoined(canon, jc), triggered || t
+}
+
+func shift(ms []pii.Match, by int) {
+	for i := range ms {
+		ms[i].Start += by
+		ms[i].End += by
+	}
+}
+
+// PartText is the output of one part.
+type PartText struct {
+	Part int
+	Text []byte
+}
+
+// Boundary starts a new part at the current end of the input (the next block or part of the same message,
+// judged on the join with the previous ones) and returns its stream offset.
+func (s *Streamer) Boundary() int {
+	off := s.base + len(s.buf)
+	s.marks = append(s.marks, off)
+	return off
+}
+
+// Emitted is the stream offset up to which the input has been emitted (a part whose successor starts at or
+// before it is complete).
+func (s *Streamer) Emitted() int { return s.base + s.done }
+
+// Parts returns the output of the last Write or Flush by part, in order (a replacement belongs to the part
+// where its value starts; the value's bytes in the following parts are gone). Valid until the next call.
+func (s *Streamer) Parts() []PartText { return s.outs }
+
+func (s *Streamer) partOf(off int) int {
+	n := s.pruned
+	for _, m := range s.marks {
+		if m <= off {
+			n++
+		}
+	}
+	return n
 }
 
 // firstDifference returns where two readings (sorted findings) first differ from offset from on, or
@@ -175,6 +276,28 @@ func (s *Streamer) emit(k, mode int) []byte {
 		s.ts, s.canonical = s.m.Scanner.Triggers(s.buf[:k], s.ts)
 	}
 	out := make([]byte, 0, k-s.done+16)
+	s.outs = s.outs[:0]
+	starts := s.starts[:0] // output offset where each s.outs entry starts
+	part := func(p int) {
+		if n := len(s.outs); n == 0 || s.outs[n-1].Part != p {
+			s.outs = append(s.outs, PartText{Part: p})
+			starts = append(starts, len(out))
+		}
+	}
+	// copy appends buf[from:to], cut at the part boundaries
+	copyText := func(from, to int) {
+		for from < to {
+			end := to
+			for _, m := range s.marks {
+				if c := m - s.base; c > from && c < end {
+					end = c
+				}
+			}
+			part(s.partOf(s.base + from))
+			out = append(out, s.buf[from:end]...)
+			from = end
+		}
+	}
 	last := s.done
 	for _, m := range s.ms {
 		if m.Start < s.done || m.End > k {
@@ -189,11 +312,20 @@ func (s *Streamer) emit(k, mode int) []byte {
 		if s.monitor || a == Allow || a == Block {
 			continue
 		}
-		out = append(out, s.buf[last:m.Start]...)
+		copyText(last, m.Start)
+		part(s.partOf(s.base + m.Start))
 		out = s.m.replace(out, name, a, m.Secret, s.buf[m.Start:m.End], s.v)
 		last = m.End
 	}
-	out = append(out, s.buf[last:k]...)
+	copyText(last, k)
+	for i := range s.outs {
+		end := len(out)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		s.outs[i].Text = out[starts[i]:end]
+	}
+	s.starts = starts[:0]
 	s.done = k
 	s.trim()
 	return out
@@ -221,6 +353,10 @@ func (s *Streamer) trim() {
 	s.buf = s.buf[:n]
 	s.done -= cut
 	s.base += cut
+	for len(s.marks) > 0 && s.marks[0] <= s.base {
+		s.marks = s.marks[1:]
+		s.pruned++
+	}
 }
 
 // openPEM returns the offset of a "-----BEGIN " with no "-----END " after it, or -1.
