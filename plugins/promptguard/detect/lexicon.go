@@ -85,6 +85,21 @@ var lexInstructionOverride = []string{
 	"మునుపటి సూచనల", "సూచనలన్నింటినీ", "విస్మరించండి", "విస్మరించు", "మర్చిపో",
 	"ігноруй", "ігноруйте", "попередні інструкції", "попередніх інструкцій", "забудь усі", "забудьте всі",
 	"abaikan arahan", "arahan sebelumnya", "ਪਿਛਲੀਆਂ ਹਦਾਇਤਾਂ", "ਨਜ਼ਰਅੰਦਾਜ਼",
+	// "regardless of the previous instructions/tasks" (a pivot that drops them without saying ignore)
+	"regardless of previous", "regardless of prior", "regardless of the previous", "regardless of any previous",
+	"regardless of your previous", "regardless of the above", "regardless of earlier", "regardless of all previous",
+	"irrespective of previous", "irrespective of the previous", "notwithstanding the previous", "disregarding the previous",
+	"disregarding previous", "disregarding your", "independientemente de las instrucciones anteriores",
+	"sin importar las instrucciones anteriores", "independamment des instructions precedentes",
+	"quelles que soient les instructions precedentes", "unabhangig von den vorherigen", "ungeachtet der vorherigen",
+	"indipendentemente dalle istruzioni precedenti", "independentemente das instrucoes anteriores",
+	"независимо от предыдущих", "无论之前的", "不管之前的", "以前のタスクに関係なく", "以前の指示に関係なく",
+	"이전 작업과 관계없이", "이전 지시와 관계없이", "بغض النظر عن التعليمات السابقة", "بغض النظر عن المهام السابقة",
+	"पिछले निर्देशों की परवाह किए बिना", "पिछले कार्यों की परवाह किए बिना", "onceki gorevlerden bagimsiz",
+	"onceki talimatlardan bagimsiz", "bất kể các nhiệm vụ trước", "terlepas dari instruksi sebelumnya",
+	// el
+	"αγνοήστε τις προηγούμενες οδηγίες", "αγνόησε τις προηγούμενες οδηγίες", "προηγούμενες οδηγίες", "αγνοήστε όλες",
+	"αγνόησε όλες", "ξέχασε τις οδηγίες", "νέες οδηγίες",
 }
 
 // lexPromptExtraction: asking for the system prompt, hidden instructions or secrets.
@@ -113,7 +128,7 @@ var lexPromptExtraction = []string{
 	// zh, ja, ko, hi, bn, ar, th, tr, id, vi
 	"系统提示", "系统指令", "你的指令", "你的提示", "密码", "系統提示", "システムプロンプト", "あなたの指示", "パスワード",
 	"시스템 프롬프트", "비밀번호", "पासवर्ड", "পাসওয়ার্ড", "كلمة المرور", "كلمة السر", "รหัสผ่าน", "sifre",
-	"kata sandi", "mat khau",
+	"kata sandi", "mat khau", "κωδικός πρόσβασης", "κωδικό πρόσβασης", "μήνυμα συστήματος", "οδηγίες συστήματος", "τις οδηγίες σου",
 	// ur, fa, sw, mr, ta, te, uk, pa
 	"سسٹم پرامپٹ", "اپنی ہدایات", "پاس ورڈ", "پرامپت سیستم", "دستورالعمل های سیستم", "رمز عبور", "maagizo ya mfumo",
 	"maelekezo yako", "nenosiri", "सिस्टम प्रॉम्प्ट", "तुमच्या सूचना", "सिस्टम प्रॉम्प्ट", "கணினி அறிவுறுத்தல்",
