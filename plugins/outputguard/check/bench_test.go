@@ -1,6 +1,9 @@
 package check
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,4 +106,109 @@ func BenchmarkStreamBenign(b *testing.B) {
 		st.Close()
 	}
 	m.Stop(len(text))
+}
+
+// benchExchange reads the answer text of e2e/bench's exchange shapes (the figures of make bench): the content of
+// the 4 KiB JSON answer, and the text deltas of the streamed answer (823 SSE events).
+func benchExchange(b testing.TB) (answer string, deltas []string) {
+	root := repoRoot(b)
+	raw, err := os.ReadFile(filepath.Join(root, "e2e/bench/testdata/exchanges/chat-4k.answer.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var resp struct {
+		Choices []struct {
+			Message struct{ Content string } `json:"message"`
+			Delta   struct{ Content string } `json:"delta"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal(raw, &resp); err != nil || len(resp.Choices) == 0 {
+		b.Fatal(err)
+	}
+	answer = resp.Choices[0].Message.Content
+	sse, err := os.ReadFile(filepath.Join(root, "e2e/bench/testdata/exchanges/chat-4k-stream.answer.sse"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(sse), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		resp.Choices = nil
+		if err := json.Unmarshal([]byte(data), &resp); err != nil {
+			b.Fatal(err)
+		}
+		if len(resp.Choices) > 0 && resp.Choices[0].Delta.Content != "" {
+			deltas = append(deltas, resp.Choices[0].Delta.Content)
+		}
+	}
+	return answer, deltas
+}
+
+// benchPrompts: the bench exchange's own system prompt (too short for an n-gram) and a realistic longer one.
+var benchPrompts = []struct{ name, prompt string }{{"short", "You are a helpful assistant."}, {"prompt", benchSystemPrompt}}
+
+func defaultCompiled(b testing.TB) *Checker {
+	k, err := Compile(Config{
+		Exfil:   ExfilConfig{Enabled: true, Action: ActionRedact},
+		Markup:  MarkupConfig{Enabled: true, Action: ActionRedact},
+		Secrets: SecretsConfig{Enabled: true, Action: ActionRedact},
+		Leak:    LeakConfig{Enabled: true, Action: ActionBlock, FromRequest: true},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return k
+}
+
+// BenchmarkExchange4K: what the filter's checks do per non-streamed exchange of make bench (default
+// configuration): ForRequest for the request's system prompt, then one Scan of the 4 KiB answer.
+func BenchmarkExchange4K(b *testing.B) {
+	answer, _ := benchExchange(b)
+	k := defaultCompiled(b)
+	for _, p := range benchPrompts {
+		b.Run(p.name, func(b *testing.B) {
+			b.SetBytes(int64(len(answer)))
+			b.ReportAllocs()
+			m := hostsim.StartCPU(b)
+			for i := 0; i < b.N; i++ {
+				if fs := k.ForRequest([]string{p.prompt}).Scan(answer); len(fs) != 0 {
+					b.Fatalf("flagged: %+v", fs)
+				}
+			}
+			m.Stop(len(answer))
+		})
+	}
+}
+
+// BenchmarkExchangeStream: the same per streamed exchange: ForRequest, then every text delta of the streamed
+// answer pushed into one Stream, and Close.
+func BenchmarkExchangeStream(b *testing.B) {
+	_, deltas := benchExchange(b)
+	k := defaultCompiled(b)
+	n := 0
+	for _, d := range deltas {
+		n += len(d)
+	}
+	redact := func(f Finding) bool { return f.CanRedact }
+	for _, p := range benchPrompts {
+		b.Run(p.name, func(b *testing.B) {
+			b.SetBytes(int64(n))
+			b.ReportAllocs()
+			m := hostsim.StartCPU(b)
+			for i := 0; i < b.N; i++ {
+				st := k.ForRequest([]string{p.prompt}).NewStream(redact)
+				for j, d := range deltas {
+					if _, fs := st.Push(j, d); len(fs) != 0 {
+						b.Fatalf("flagged: %+v", fs)
+					}
+				}
+				if _, fs := st.Close(); len(fs) != 0 {
+					b.Fatalf("flagged: %+v", fs)
+				}
+			}
+			m.Stop(n)
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/wasmguard/wasmguard/sdk/pii"
@@ -166,6 +167,7 @@ type Checker struct {
 	linkish   bool         // exfiltration or markup enabled
 	startBits uint8        // classes that matter at a word start: clsBare (links), clsWord (word filters)
 	visitAll  bool         // tests: every stage at every position (no skip loop, no stage gating): the reference
+	reqs      *reqCache    // ForRequest's derived checkers of the last system prompts (nil: derived checkers)
 }
 
 // Byte classes of the skip loop.
@@ -281,6 +283,9 @@ func Compile(c Config) (*Checker, error) {
 		k.secrets = pii.New(secretTypes(), nil)
 	}
 	k.finish()
+	if k.FromRequest() {
+		k.reqs = &reqCache{}
+	}
 	return k, nil
 }
 
@@ -418,6 +423,9 @@ func (k *Checker) FromRequest() bool { return k.cfg.Leak.Enabled && k.cfg.Leak.F
 // ForRequest returns a checker that also fingerprints the system prompt(s) of the request being answered: its
 // word n-grams, and the secrets it declares ("the access code is X", "password: X") as canaries. k is not
 // changed. Texts beyond 64 KiB in total are ignored (the configured fingerprints still apply).
+//
+// The checker derived for a system prompt is a function of the prompt: the last few are kept (an application
+// sends the same system prompt with every request), so fingerprinting costs once per prompt, not per request.
 func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	total := 0
 	for _, sp := range systemPrompts {
@@ -426,7 +434,69 @@ func (k *Checker) ForRequest(systemPrompts []string) *Checker {
 	if !k.FromRequest() || total == 0 || total > maxSystemPromptBytes {
 		return k
 	}
+	if k.reqs == nil {
+		return k.forRequest(systemPrompts)
+	}
+	if d := k.reqs.get(systemPrompts); d != nil {
+		return d
+	}
+	// the derived checker outlives the request: build it from copies (the request's strings may be views of a
+	// buffer the host reuses)
+	own := make([]string, len(systemPrompts))
+	for i, sp := range systemPrompts {
+		own[i] = strings.Clone(sp)
+	}
+	d := k.forRequest(own)
+	k.reqs.put(own, d)
+	return d
+}
+
+// reqCacheSize is how many system prompts ForRequest remembers (each at most maxSystemPromptBytes).
+const reqCacheSize = 4
+
+// reqCache holds ForRequest's last derived checkers, keyed by the system prompts. The mutex makes a shared
+// Checker safe to use from several goroutines natively; in the filter (one thread) it is never contended.
+type reqCache struct {
+	mu      sync.Mutex
+	prompts [reqCacheSize][]string
+	derived [reqCacheSize]*Checker
+	next    int // the entry replaced next (round robin)
+}
+
+func (c *reqCache) get(prompts []string) *Checker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, p := range c.prompts {
+		if c.derived[i] != nil && sameStrings(p, prompts) {
+			return c.derived[i]
+		}
+	}
+	return nil
+}
+
+func (c *reqCache) put(prompts []string, d *Checker) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prompts[c.next], c.derived[c.next] = prompts, d
+	c.next = (c.next + 1) % reqCacheSize
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// forRequest derives the checker of ForRequest (uncached).
+func (k *Checker) forRequest(systemPrompts []string) *Checker {
 	d := *k
+	d.reqs = nil
 	d.canaries = append([]canary(nil), k.canaries...)
 	d.splitCanary = append([][]string(nil), k.splitCanary...)
 	d.splitOf = append([]int(nil), k.splitOf...)

@@ -729,6 +729,8 @@ func (s *scanner) ngramAt(p int) (h uint64, end int, ok, undecided bool) {
 	q := p
 	if len(s.words) > 0 {
 		q = s.words[len(s.words)-1].end
+	} else if s.words == nil {
+		s.words = make([]wordEntry, 0, s.k.ngram) // one allocation per scan, not one per doubling
 	}
 	h = fnvOffset
 	for i := 0; i < s.k.ngram; i++ {

@@ -13,7 +13,8 @@ type Stream struct {
 	starts  []int   // start offset of each pending piece
 	rel     int     // text offset up to which pieces were released
 	reds    []Finding
-	all     int // findings returned so far
+	all     int     // findings returned so far
+	ready   []Piece // collect's result, reused: a streamed answer is hundreds of pushes
 }
 
 // Piece is one chunk of stream text with the caller's identifier (e.g. the index of the SSE event it came in).
@@ -30,7 +31,8 @@ func (k *Checker) NewStream(redact func(Finding) bool) *Stream {
 }
 
 // Push appends a piece and scans as far as can be decided. It returns the new findings and the pieces that can
-// be released now, in order, rewritten.
+// be released now, in order, rewritten. Both slices are valid until the next Push or Close (the stream reuses
+// them).
 func (st *Stream) Push(id int, text string) (ready []Piece, found []Finding) {
 	st.pending = append(st.pending, Piece{ID: id, Text: text})
 	st.starts = append(st.starts, len(st.s.text))
@@ -56,7 +58,8 @@ func (st *Stream) Text() string { return string(st.s.text) }
 func (st *Stream) Findings() []Finding { return st.s.out }
 
 func (st *Stream) collect() (ready []Piece, found []Finding) {
-	found = st.s.out[st.all:]
+	found = st.s.out[st.all:len(st.s.out):len(st.s.out)]
+	ready = st.ready[:0]
 	st.all = len(st.s.out)
 	for _, f := range found {
 		if st.redact != nil && f.CanRedact && st.redact(f) {
@@ -77,13 +80,22 @@ func (st *Stream) collect() (ready []Piece, found []Finding) {
 			break
 		}
 		p := st.pending[n]
-		p.Text = st.rewrite(st.starts[n], end)
+		if t, ok := st.rewrite(st.starts[n], end); ok {
+			p.Text = t
+		} // else: untouched, the piece as pushed (the same bytes: no copy)
 		ready = append(ready, p)
 		st.rel = end
 		n++
 	}
-	st.pending = st.pending[n:]
-	st.starts = st.starts[n:]
+	st.ready = ready
+	// keep the pending lists at the start of their arrays (slicing off the front would shrink their capacity
+	// until every push reallocates)
+	if n > 0 {
+		k := copy(st.pending, st.pending[n:])
+		clear(st.pending[k:]) // release the texts
+		st.pending = st.pending[:k]
+		st.starts = st.starts[:copy(st.starts, st.starts[n:])]
+	}
 	// drop redactions entirely released
 	d := 0
 	for d < len(st.reds) && st.reds[d].End <= st.rel {
@@ -117,8 +129,9 @@ func (st *Stream) addRed(f Finding) {
 }
 
 // rewrite renders text[a:b) with the redactions applied: a redaction's replacement goes where it starts; the
-// bytes it covers are dropped in whichever piece they fall.
-func (st *Stream) rewrite(a, b int) string {
+// bytes it covers are dropped in whichever piece they fall. ok is false when no redaction touches the range (the
+// text is unchanged).
+func (st *Stream) rewrite(a, b int) (text string, ok bool) {
 	t := st.s.text
 	touched := false
 	for _, r := range st.reds {
@@ -128,7 +141,7 @@ func (st *Stream) rewrite(a, b int) string {
 		}
 	}
 	if !touched {
-		return string(t[a:b])
+		return "", false
 	}
 	out := make([]byte, 0, b-a)
 	q := a
@@ -145,5 +158,5 @@ func (st *Stream) rewrite(a, b int) string {
 	if q < b {
 		out = append(out, t[q:b]...)
 	}
-	return string(out)
+	return string(out), true
 }
