@@ -18,6 +18,7 @@ type Stream struct {
 }
 
 // Piece is one chunk of stream text with the caller's identifier (e.g. the index of the SSE event it came in).
+// A piece no redaction touches is released with the very string that was pushed (no copy).
 type Piece struct {
 	ID   int
 	Text string
