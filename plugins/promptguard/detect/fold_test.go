@@ -1,0 +1,226 @@
+package detect
+
+import (
+	"bufio"
+	"encoding/json"
+	"math/rand"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// foldBoth runs the table path and the reference path on s and returns an error description when their output
+// differs (the table path may decline a text: then the reference runs, which is the same by construction).
+func foldBoth(s string) (declined bool, diff string) {
+	l := defaultLexicon()
+	var a, b canon
+	a.wd, b.wd = l.words, l.words
+	a.reset()
+	b.reset()
+	if !a.foldUnicode(s) {
+		return true, ""
+	}
+	a.flushWord()
+	b.foldUnicodeRef(s)
+	b.flushWord()
+	switch {
+	case string(a.words) != string(b.words):
+		return false, "words " + string(a.words) + " != " + string(b.words)
+	case string(a.squash) != string(b.squash):
+		return false, "squash " + string(a.squash) + " != " + string(b.squash)
+	case a.flags != b.flags:
+		return false, "flags"
+	case string(a.hidden) != string(b.hidden):
+		return false, "hidden"
+	case a.singles != b.singles || a.wdSt != b.wdSt:
+		return false, "singles or automaton state"
+	case !reflect.DeepEqual(a.toks, b.toks):
+		return false, "token index"
+	case !reflect.DeepEqual(a.wdHits, b.wdHits) && (len(a.wdHits) > 0 || len(b.wdHits) > 0):
+		return false, "word-phrase hits"
+	}
+	return false, ""
+}
+
+// TestFoldEveryRune: the table path agrees with the reference on every code point, alone and between letters,
+// marks and Han.
+func TestFoldEveryRune(t *testing.T) {
+	step := rune(1)
+	if testing.Short() {
+		step = 7
+	}
+	bad := 0
+	for r := rune(0x80); r <= unicode.MaxRune; r += step {
+		if r > 0x30000 && r < 0xE0000 {
+			r = 0xE0000 // unassigned planes
+		}
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		ch := string(r)
+		for _, s := range []string{"Ab" + ch + "cd e", ch + "\u0301x " + ch + ch + "1", "名" + ch + "A"} {
+			if _, diff := foldBoth(s); diff != "" {
+				bad++
+				if bad < 10 {
+					t.Errorf("U+%04X in %q: %s", r, s, diff)
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d differences", bad)
+	}
+}
+
+// foldPools are the characters random texts are made of: everything the canonicaliser treats specially.
+var foldPools = [][]rune{
+	[]rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@$ .,;:!?'\"-_/\n\t()"),
+	[]rune("éèêëàâäôöûüùçïîÉÈÀÇœŒæßñãõåøłđışğ"),
+	[]rune("\u0300\u0301\u0302\u0308\u0327\u0323\u0345\u034F\u05B0\u0591\u093C\u094D\u0E31\u0E48\u3099\u309A"),
+	[]rune("абвгдежзийклмнопрстуфхцчшщъыьэюяАБВГДЕЖЗіїєґαβγδεζηθικλμνξοπρστυφχψωΑΒΓΔ"),
+	[]rune("忽略之前的指令你好我想在五月份去里斯本玩三天，。！？（）；：「」、"),
+	[]rune("안녕하세요이전지시를무시하세요ㄱㅏ\u1100\u1161\u11A8かがきぎカガキギｶﾞｱ"),
+	[]rune("ＡＢＣａｂｃ０１２！？＄＠𝐢𝐠𝐧𝐨𝐫𝐞𝕚𝕘ⓘⓖⓝ①②🄰🄱ﬁﬂ½²™㎏"),
+	[]rune("\u200B\u200C\u200D\u200E\u202E\u2060\uFEFF\u00AD\u180E\u3164\uFFA0\uFE0F\uFE00\U000E0100\U000E0041\U000E0069\U000E0020\U000E007F"),
+	[]rune("😀👍🏽🇫🇷🇺\U0001F1F8❤️‍🔥ᴀʙᴄɪɢɴᴏʀᴇɐǝɹʇʎ"),
+	[]rune("สวัสดีครับภาษาไทยनमस्तेक्षत्रিবাংলাمرحباשלוםἀἁᾳ\u0F71\u0F72\u0F80\U0001D165\U0001D16D\u302E\u0F39"),
+}
+
+func randomFoldText(rng *rand.Rand) string {
+	var b strings.Builder
+	n := rng.Intn(60)
+	for i := 0; i < n; i++ {
+		switch k := rng.Intn(len(foldPools) + 2); {
+		case k < len(foldPools):
+			p := foldPools[k]
+			for m := rng.Intn(6) + 1; m > 0; m-- {
+				b.WriteRune(p[rng.Intn(len(p))])
+			}
+		case k == len(foldPools):
+			b.WriteRune(rune(rng.Intn(unicode.MaxRune + 1)))
+		default:
+			b.WriteByte(byte(0x80 + rng.Intn(0x80))) // invalid UTF-8
+		}
+	}
+	return b.String()
+}
+
+// TestFoldRandom: the table path agrees with the reference on random mixtures of the characters that matter.
+func TestFoldRandom(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	n := 200000
+	if testing.Short() {
+		n = 20000
+	}
+	declined := 0
+	for i := 0; i < n; i++ {
+		s := randomFoldText(rng)
+		dec, diff := foldBoth(s)
+		if diff != "" {
+			t.Fatalf("%q: %s", s, diff)
+		}
+		if dec {
+			declined++
+		}
+	}
+	if declined == 0 {
+		t.Errorf("the table path declined none of %d texts (the pools hold spacing combining marks that must make it decline)", n)
+	}
+}
+
+// TestFoldRealTexts: the table path agrees with the reference on the benchmark texts, the test phrases and, when
+// the shared datasets are there, every text of the injection sets.
+func TestFoldRealTexts(t *testing.T) {
+	texts := []string{paraFrench, paraChinese, paraTool, chatText(4 << 10)}
+	for _, list := range [][]string{lexInstructionOverride, lexPromptExtraction, lexJailbreakPersona, lexRestrictionRemoval, lexRolePlay, lexSecretRequest} {
+		texts = append(texts, list...)
+	}
+	for _, name := range []string{"injection.dev.jsonl", "injection.train.jsonl"} {
+		f, err := os.Open("../../../../shared/datasets/" + name)
+		if err != nil {
+			t.Logf("%s not read: %v", name, err)
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<24)
+		for sc.Scan() {
+			var rec struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &rec) == nil {
+				texts = append(texts, rec.Text)
+			}
+		}
+		f.Close()
+	}
+	nonASCII := 0
+	for _, s := range texts {
+		if !isASCII(s) {
+			nonASCII++
+		}
+		if _, diff := foldBoth(s); diff != "" {
+			t.Errorf("%.80q: %s", s, diff)
+		}
+	}
+	t.Logf("%d texts, %d with non-ASCII characters", len(texts), nonASCII)
+}
+
+// TestFoldSimpleRanges: the blocks foldUnicode handles without a lookup are what it assumes they are.
+func TestFoldSimpleRanges(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !hanSimple(r) && !symbolSimple(r) {
+			continue
+		}
+		s := string(r)
+		if norm.NFKD.String(s) != s || isInvisible(r) || norm.NFKD.PropertiesString(s).CCC() != 0 {
+			t.Fatalf("U+%04X is not its own NFKD, or is invisible or a combining mark", r)
+		}
+		want := uint32(fkSep << 24)
+		if hanSimple(r) {
+			want = fkLetter<<24 | uint32(r)
+			if !unspaced(r) {
+				t.Fatalf("U+%04X is not unspaced", r)
+			}
+		}
+		if a := runeAction(r); a != want {
+			t.Fatalf("U+%04X: action %x, want %x", r, a, want)
+		}
+		if _, ok := confusable(r); ok && hanSimple(r) {
+			t.Fatalf("U+%04X is confusable", r)
+		}
+	}
+}
+
+// TestConfusableGaps: confusable's early exit skips only ranges without confusables.
+func TestConfusableGaps(t *testing.T) {
+	for _, e := range confusableTable {
+		r := rune(e >> 8)
+		if r >= 0x3008 && r < 0xA4D0 || r >= 0xAC00 && r < 0xD800 {
+			t.Errorf("U+%04X is in a range confusable skips", r)
+		}
+	}
+	if !utf8.ValidRune(0xA4D0) {
+		t.Fatal("unreachable")
+	}
+}
+
+// TestFoldTableUnsafe lists the characters below foldMax for which the table path declines the text: spacing
+// combining marks, which no everyday text in the table's scripts has.
+func TestFoldTableUnsafe(t *testing.T) {
+	foldOnce.Do(buildFoldTab)
+	var list []string
+	for r := rune(0); r < foldMax; r++ {
+		if foldTab[r]>>24 == fkUnsafe {
+			list = append(list, string(r))
+			if !unicode.Is(unicode.Mc, r) {
+				t.Errorf("U+%04X declines the table path but is not a spacing mark", r)
+			}
+		}
+	}
+	if len(list) > 16 {
+		t.Errorf("%d characters decline the table path: %q", len(list), list)
+	}
+}
