@@ -52,6 +52,15 @@ sqlite oracle aws azure gcp lambda s3 ec2 openai chatgpt gpt claude gemini llama
 iphone ipad mac macbook pixel galaxy kindle netflix spotify youtube twitter facebook instagram tiktok reddit
 wikipedia google bing api sdk cli gui ui ux url http https ssh tcp ip dns vpn cpu gpu ram ssd usb wifi bluetooth
 ai ml llm nlp`)
+	// country names as people write them (the gofakeit list has the ISO forms: "Lao People's Democratic
+	// Republic", "Viet Nam") and the parts of the United Kingdom
+	countries = []string{"Laos", "Vietnam", "Russia", "Syria", "Iran", "South Korea", "North Korea", "Korea",
+		"Bolivia", "Venezuela", "Tanzania", "Czech Republic", "Czechia", "UK", "USA", "U.S.", "U.K.", "Britain",
+		"Great Britain", "England", "Scotland", "Wales", "Northern Ireland", "Holland", "Burma", "Ivory Coast",
+		"East Timor", "Swaziland", "Cape Verde", "Macedonia", "Moldova", "Palestine", "Taiwan", "Vatican",
+		"Micronesia", "Brunei", "Congo", "Greenland", "Kosovo", "Republic of Ireland", "Emirates", "UAE",
+		"United States", "America", "Netherlands", "Philippines", "Bahamas", "Gambia", "Tibet", "Catalonia",
+		"Bavaria", "Siberia", "Scandinavia", "Europe", "Asia", "Africa", "Oceania", "Antarctica"}
 	months = strings.Fields(`january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mon tue
 wed thu fri sat sun`)
@@ -137,6 +146,7 @@ func main() {
 	add(data.Person["last"], ner.GLast, false)
 	add(data.Person["prefix"], ner.GTitle, false)
 	add(data.Address["country"], ner.GCountry, true)
+	add(countries, ner.GCountry, true)
 	add(data.Address["city"], ner.GCity, true)
 	add(data.Address["state"], ner.GState, true)
 	add(data.Address["state_abr"], ner.GState, true)

@@ -30,7 +30,7 @@ import (
 )
 
 // Training parameters of the shipped model.
-var params = ner.Params{Bits: 14, Epochs: 12, Seed: 0x5eed}
+var params = ner.Params{Bits: 14, Epochs: 12, Seed: 0x5eed, Bags: 5}
 
 const folds = 5
 
@@ -337,7 +337,7 @@ func (r report) print(w io.Writer) {
 // inputHash fingerprints the training input: parameters, texts and gold tags.
 func inputHash(items []item, p ner.Params) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%d %d %d %d\n", p.Bits, p.Epochs, p.Seed, folds)
+	fmt.Fprintf(h, "%d %d %d %d %d\n", p.Bits, p.Epochs, p.Seed, p.Bags, folds)
 	for _, it := range items {
 		fmt.Fprintf(h, "%d %q %v %v\n", it.fold, it.ex.Text, it.ex.Gold, it.ex.Skip)
 	}
@@ -391,6 +391,7 @@ func main() {
 	bits := flag.Uint("bits", params.Bits, "log2 feature rows (experiments; the shipped value is the default)")
 	epochs := flag.Int("epochs", params.Epochs, "epochs (experiments)")
 	seed := flag.Uint64("seed", params.Seed, "shuffle seed (experiments)")
+	bags := flag.Int("bags", params.Bags, "perceptrons averaged (experiments)")
 	tag := flag.String("tag", "", "print what the shipped model finds in this text, and exit")
 	flag.Parse()
 	if *tag != "" {
@@ -400,7 +401,7 @@ func main() {
 		return
 	}
 	p := params
-	p.Bits, p.Epochs, p.Seed = *bits, *epochs, *seed
+	p.Bits, p.Epochs, p.Seed, p.Bags = *bits, *epochs, *seed, *bags
 	items := load(*dir)
 	log.Printf("%d NER-labelled trainable records and ordinary texts", len(items))
 	if *eval {

@@ -37,7 +37,7 @@ var TypeNames = [NumTypes]string{"PERSON", "ADDRESS", "LOCATION", "ORGANIZATION"
 const NumClasses = 1 + 2*NumTypes
 
 // NumFeatures is the number of hashed features of one token.
-const NumFeatures = 42
+const NumFeatures = 44
 
 // Model is a tagger's weights: 1<<Bits rows of NumClasses int8 weights (row = feature bucket), scaled by Scale.
 type Model struct {
@@ -149,6 +149,10 @@ func Features(text []byte, toks []Token, i int, p1, p2, pl uint8, f *[NumFeature
 	f[39] = mix(mix(40, uint32(pl)), bucket(t.LinePos))
 	f[40] = mix(mix(41, fl&(fLineDigit|fLineEnd|fNL)), g)
 	f[41] = mix(mix(mix(42, fl&(fLineDigit|fLineEnd|fNL)), bucket(t.LineLen)), sh)
+	// the text's first token and first line length: a bare address block, a bulleted contact card, a sentence
+	d0 := &toks[0]
+	f[42] = mix(mix(mix(43, shapeOf(text, d0)), bucket(d0.LineLen)), bucket(t.LineNo))
+	f[43] = mix(mix(44, shapeOf(text, d0)), sh)
 }
 
 func bucket(n uint8) uint32 {

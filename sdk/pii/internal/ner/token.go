@@ -263,7 +263,7 @@ func Tokenize(text []byte, dst []Token) []Token {
 					break
 				}
 			}
-			if i < n && (text[i] >= 0x80 || (asciiClass[text[i]] == cJoin && i+1 < n && continuesWord(text, i+1))) {
+			if i < n && (text[i] >= 0x80 || (asciiClass[text[i]] == cJoin && joins(text, i, 1))) {
 				t, i = scanWord(text, start) // a ' or - inside, or a non-ASCII rune
 			} else {
 				switch {
@@ -382,7 +382,7 @@ func scanWord(text []byte, i int) (Token, int) {
 		if c < 0x80 {
 			cl := asciiClass[c]
 			if cl != cWord {
-				if cl == cJoin && i+1 < n && continuesWord(text, i+1) {
+				if cl == cJoin && joins(text, i, 1) {
 					sc = c
 				} else {
 					break
@@ -394,7 +394,7 @@ func scanWord(text []byte, i int) (Token, int) {
 			low = (low ^ uint32(lowerTab[c])) * fnvPrime
 		} else {
 			cl, w := classAt(text, i)
-			if cl != cWord && !(cl == cJoin && i+w < n && continuesWord(text, i+w)) {
+			if cl != cWord && !(cl == cJoin && joins(text, i, w)) {
 				break
 			}
 			r, _ := utf8.DecodeRune(text[i:])
@@ -453,6 +453,19 @@ func scanWord(text []byte, i int) (Token, int) {
 	_, _ = low, shape
 	t.Low, t.Len = HashLower(text[start:i]), uint8(nRunes)
 	return t, i
+}
+
+// joins reports whether the joiner (' ’ -) of w bytes at i continues the word: a word rune follows, and it is
+// not a possessive 's ("Oohara's" is the name and 's).
+func joins(text []byte, i, w int) bool {
+	j := i + w
+	if j >= len(text) || !continuesWord(text, j) {
+		return false
+	}
+	if text[i] != '-' && (text[j] == 's' || text[j] == 'S') && (j+1 == len(text) || !continuesWord(text, j+1)) {
+		return false
+	}
+	return true
 }
 
 // continuesWord reports whether a word rune starts at i.

@@ -79,11 +79,32 @@ type Params struct {
 	Bits   uint // log2 of the number of feature rows
 	Epochs int
 	Seed   uint64
+	Bags   int // perceptrons trained with seeds Seed, Seed+2, ... and averaged (1 when 0)
 }
 
-// Train fits an averaged perceptron on ex (deterministic for the same inputs and params) and returns the
-// int8-quantised model.
+// Train fits Bags averaged perceptrons on ex, each with its own shuffle order, averages them (a single
+// perceptron's weights swing with the order of the examples) and returns the int8-quantised model;
+// deterministic for the same inputs and params.
 func Train(ex []Example, p Params) *Model {
+	bags := max(p.Bags, 1)
+	var avg []float64
+	for b := 0; b < bags; b++ {
+		q := p
+		q.Seed = p.Seed + 2*uint64(b)
+		a := trainOne(ex, q)
+		if avg == nil {
+			avg = a
+		} else {
+			for i := range a {
+				avg[i] += a[i]
+			}
+		}
+	}
+	return quantise(avg, p.Bits)
+}
+
+// trainOne fits one averaged perceptron and returns its float weights.
+func trainOne(ex []Example, p Params) []float64 {
 	rows := 1 << p.Bits
 	n := rows * NumClasses
 	w := make([]int32, n)
@@ -155,12 +176,18 @@ func Train(ex []Example, p Params) *Model {
 			}
 		}
 	}
-	// average and quantise
 	avg := make([]float64, n)
-	maxAbs := 0.0
 	for i := range w {
-		a := float64(acc[i]+int64(w[i])*int64(step-ts[i])) / float64(step)
-		avg[i] = a
+		avg[i] = float64(acc[i]+int64(w[i])*int64(step-ts[i])) / float64(step)
+	}
+	return avg
+}
+
+// quantise scales weights to int8.
+func quantise(avg []float64, bits uint) *Model {
+	n := len(avg)
+	maxAbs := 0.0
+	for _, a := range avg {
 		if math.Abs(a) > maxAbs {
 			maxAbs = math.Abs(a)
 		}
@@ -179,5 +206,5 @@ func Train(ex []Example, p Params) *Model {
 		}
 		q[i] = byte(int8(v))
 	}
-	return &Model{Bits: p.Bits, Scale: float32(scale), Weights: string(q)}
+	return &Model{Bits: bits, Scale: float32(scale), Weights: string(q)}
 }
