@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/wasmguard/wasmguard/sdk/pii/internal/ner"
 )
 
 func TestNERFindsAndSkips(t *testing.T) {
@@ -119,3 +122,15 @@ func BenchmarkNER(b *testing.B) {
 }
 
 const benignText = `The history of bridge building is a story of materials and patience. Early builders used stone arches that carried loads by compression, and many of those arches still stand after two thousand years. Iron and later steel allowed longer spans, first with trusses and then with suspension cables hung from tall towers. Engineers today model wind, traffic and temperature before a single beam is placed. Contact Maria Gonzalez at 12 Harbour Road, Dublin if you have questions about the Golden Gate project in San Francisco. `
+
+// A very large text does not leave its token buffers pinned in the kept scratch.
+func TestNERLargeTextBuffersLetGo(t *testing.T) {
+	s := New(All()|NERTypes(), nil)
+	big := []byte(strings.Repeat("Anna Lindqvist lives at 221 Baker Street. ", 20000))
+	s.Scan(big, nil)
+	sc := ner.GetScratch()
+	defer ner.PutScratch(sc)
+	if cap(sc.Toks) > 1<<16 {
+		t.Errorf("kept scratch holds %d tokens after a large text", cap(sc.Toks))
+	}
+}

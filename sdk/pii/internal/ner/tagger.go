@@ -195,9 +195,16 @@ func GetScratch() *Scratch {
 	return new(Scratch)
 }
 
+// keepTokens bounds what the kept scratch holds on to between texts (24 bytes a token): the buffers of a larger
+// text (more than ~300 KiB of prose) are let go rather than pinned for the life of the VM.
+const keepTokens = 1 << 16
+
 // PutScratch gives back a scratch from GetScratch.
 func PutScratch(s *Scratch) {
 	if s == &shared {
+		if cap(s.Toks) > keepTokens {
+			s.Toks, s.Tags = nil, nil
+		}
 		sharedBusy.Store(false)
 	}
 }
