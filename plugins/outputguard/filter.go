@@ -551,7 +551,8 @@ func (h *httpContext) judgeWhole(raw []byte) (out []byte, v verdict, ok bool) {
 	// a UTF-8 byte order mark: browsers' response.json() skips it, so the JSON after it is what the client reads
 	// (a rewritten body goes out without it)
 	decoded = bytes.TrimPrefix(decoded, utf8BOM)
-	res, changed, v, err := processJSON(h.cfg, h.k, h.format, decoded, enforce)
+	resp, err := h.x.ParseResponse(h.format, decoded) // shared with the module's other stages
+	res, changed, v, err := processResponse(h.cfg, h.k, decoded, resp, err, enforce)
 	if err != nil && h.sniff {
 		// JSON lines under a wrong content type (Ollama's stream as text/plain)
 		h.stream = newStreamProc(h.cfg, h.k, h.format, enforce, h.requestID, true)

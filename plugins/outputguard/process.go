@@ -136,6 +136,12 @@ func redactPolicy(k *check.Checker) func(check.Finding) bool {
 // processJSON inspects a whole (decoded) non-streamed response. It returns the new body when it changed.
 func processJSON(cfg *Config, k *check.Checker, f llm.Format, body []byte, enforce bool) (out []byte, changed bool, v verdict, err error) {
 	resp, err := llm.ParseResponse(f, body)
+	return processResponse(cfg, k, body, resp, err, enforce)
+}
+
+// processResponse is processJSON on body parsed (resp, err: the module's shared parse, Exchange.ParseResponse;
+// resp is only read).
+func processResponse(cfg *Config, k *check.Checker, body []byte, resp *llm.Response, err error, enforce bool) (out []byte, changed bool, v verdict, _ error) {
 	if err != nil {
 		return nil, false, v, err
 	}

@@ -730,7 +730,7 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 			h.respBuf = append(h.respBuf, data...)
 		}
 		if endOfStream {
-			if resp, err := llm.ParseResponse(h.format, h.respBuf); err == nil {
+			if resp, err := h.x.ParseResponse(h.format, h.respBuf); err == nil { // shared with the other stages
 				h.usage = resp.Usage
 				for i := range resp.Segments {
 					h.outText += budget.EstimateTokens(resp.Segments[i].Text)
