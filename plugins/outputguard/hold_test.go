@@ -34,6 +34,28 @@ func holdHost(t *testing.T, cfg string, allowStopIter bool, c *clock) *hostsim.H
 		Wasm: hostsim.DistWasm(t, "outputguard"), Config: []byte(cfg), AllowOnHeadersStopIteration: allowStopIter}}})
 }
 
+// The combined module: outputguard's watchdog runs as a stage's OnTick; released, the response goes through
+// the stages after it in response order (piimask masks the e-mail the model wrote).
+func TestHoldHeadersWatchdogCombined(t *testing.T) {
+	for _, onErr := range []string{"deny", "allow"} {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		h := hostsim.New(t, hostsim.Config{Workers: 1, Now: c.now, Plugins: []hostsim.PluginSpec{{Name: "outputguard",
+			Wasm: hostsim.DistWasm(t, "wasmguard"), Config: []byte(`{"piimask":{"mask_responses":true},"outputguard":{"hold_headers":true,"on_error":"` + onErr + `"}}`)}}})
+		s := heldExchange(h, "mail jane.doe@example.com now")
+		c.add(6 * time.Second)
+		h.TickOn("outputguard", 0)
+		res := s.Close()
+		switch {
+		case res.Hung:
+			t.Errorf("%s: hung: %s", onErr, res.HungWhy)
+		case onErr == "deny" && (!res.LocalReply || res.Status != 403):
+			t.Errorf("deny: local %v status %d %s", res.LocalReply, res.Status, res.Body)
+		case onErr == "allow" && (res.LocalReply || res.Status != 200 || answerText(t, res.Body) != "mail [EMAIL] now"):
+			t.Errorf("allow: local %v status %d %s", res.LocalReply, res.Status, res.Body)
+		}
+	}
+}
+
 // heldExchange sends a request and a complete JSON response whose headers outputguard holds.
 func heldExchange(h *hostsim.Host, answer string) *hostsim.Stream {
 	req := chatRequest("sys", false)

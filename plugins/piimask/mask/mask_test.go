@@ -389,3 +389,50 @@ func TestStreamerParts(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStreamerParts: a message of two parts built from fragments, streamed in any chunking with a Boundary
+// between the parts, gives each part exactly what ApplyJoined gives it.
+func FuzzStreamerParts(f *testing.F) {
+	f.Add([]byte{0, 1, 15, 6, 2, 16}, uint8(3), uint8(2))
+	f.Add([]byte{4, 12, 13, 8, 17, 9}, uint8(1), uint8(4))
+	m := newMasker(Redact, nil)
+	f.Fuzz(func(t *testing.T, sel []byte, step, cut uint8) {
+		var b strings.Builder
+		for _, x := range sel {
+			b.WriteString(fragments[int(x)%len(fragments)])
+		}
+		text := b.String()
+		if len(text) > MaxHold || len(text) == 0 {
+			return
+		}
+		k := int(cut) * len(text) / 255
+		parts := [2]string{text[:k], text[k:]}
+		res := m.ApplyJoined([][]byte{[]byte(parts[0]), []byte(parts[1])}, nil, false)
+		want := [2]string{string(res[0].Text), string(res[1].Text)}
+		s := NewStreamer(m, nil, false)
+		var got [2]string
+		collect := func() {
+			for _, p := range s.Parts() {
+				got[p.Part] += string(p.Text)
+			}
+		}
+		n := 1 + int(step)%13
+		for pi, part := range parts {
+			if pi == 1 {
+				s.Boundary()
+			}
+			for i := 0; i < len(part); {
+				e := min(i+n, len(part))
+				s.Write([]byte(part[i:e]))
+				collect()
+				i = e
+				n = 1 + (n*5+int(step))%17
+			}
+		}
+		s.Flush()
+		collect()
+		if got != want {
+			t.Fatalf("stream %q\nwhole  %q\nparts %q", got, want, parts)
+		}
+	})
+}
