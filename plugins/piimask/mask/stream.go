@@ -421,6 +421,10 @@ func isBoundary(b []byte, k int) bool {
 
 // spellingAt reports whether an at or dot spelling (any case; "@", ".", or one in brackets) starts at k.
 func spellingAt(b []byte, k int) bool {
+	// blanks before a spelling belong to its form in the scanner's view (sdk/pii asciiView: up to three)
+	for n := 0; n < 3 && k < len(b) && b[k] == ' '; n++ {
+		k++
+	}
 	if k >= len(b) {
 		return false
 	}
