@@ -166,6 +166,7 @@ type Checker struct {
 	para      *paraIndex   // content words of the system prompt(s) by sentence (LeakConfig.Paraphrase)
 	linkish   bool         // exfiltration or markup enabled
 	startBits uint8        // classes that matter at a word start: clsBare (links), clsWord (word filters)
+	swar      bool         // the skip loop's 8-bytes-at-a-time path may run: no lower-case letter starts a canary
 	visitAll  bool         // tests: every stage at every position (no skip loop, no stage gating): the reference
 	reqs      *reqCache    // ForRequest's derived checkers of the last system prompts (nil: derived checkers)
 }
@@ -370,6 +371,12 @@ func (k *Checker) finish() {
 		}
 		for _, h := range k.reqNGramPairF {
 			k.pairBits.add(h)
+		}
+	}
+	k.swar = littleEndian
+	for c := byte('a'); c <= 'z'; c++ {
+		if k.class[c]&clsCanary != 0 {
+			k.swar = false
 		}
 	}
 	k.startBits = 0

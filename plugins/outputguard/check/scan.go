@@ -1,7 +1,9 @@
 package check
 
 import (
+	"math/bits"
 	"strings"
+	"unsafe"
 
 	"github.com/wasmguard/wasmguard/sdk/pii"
 )
@@ -166,7 +168,39 @@ func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
 	words := wordBits != nil || firstBits != nil
 	w := t[:end] // the window this call may pass over (bounds checks elided against it)
 	prev := class[t[p-1]]
+	// (with word filters every word start stops the loop: the word path below jumps over words already)
+	fast, anyStart := k.swar && starts&clsWord == 0, starts != 0
 	for p < len(w) {
+		if fast && p+8 <= len(w) {
+			// 8 bytes at a time over lower-case words and blanks (most of an answer), inlined (a call per 8
+			// bytes is costly in wasm). m flags every byte the byte loop below must look at: one that is
+			// neither a lower-case ASCII letter nor a blank (that loop decides it; no lower-case letter starts a
+			// canary here: k.swar), and a word start that matters (h w j v: links).
+			// Every byte before the first flagged one is one at which the byte loop only moves on.
+			x := *(*uint64)(unsafe.Pointer(&w[p]))
+			t := x & swarLow7
+			lowerL := (t + swarK*(0x80-'a')) &^ (t + swarK*(0x80-'z'-1))
+			y := x ^ swarK*' '
+			blank := ^((y&swarLow7 + swarLow7) | y) & swarHigh
+			m := swarHigh&^(lowerL|blank) | x&swarHigh
+			if anyStart {
+				first := uint64(^prev&clsWord) << 7 // 0x80: byte 0 follows a non-word byte
+				st := lowerL & swarHigh & (blank<<8 | first)
+				if st != 0 {
+					st &= zeroBytes(x^swarK*'h') | zeroBytes(x^swarK*'w') | zeroBytes(x^swarK*'j') | zeroBytes(x^swarK*'v')
+				}
+				m |= st
+			}
+			if m == 0 {
+				p += 8
+				prev = class[w[p-1]]
+				continue
+			}
+			if i := bits.TrailingZeros64(m) >> 3; i > 0 {
+				p += i
+				prev = class[w[p-1]]
+			}
+		}
 		c := w[p]
 		cl := class[c]
 		// branch-free test: a trigger, canary or newline byte, or a word start that matters; ordinary bytes take
@@ -260,6 +294,23 @@ func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
 	}
 	return end, ps, pe, ph
 }
+
+// SWAR constants (8 bytes in a uint64, little-endian).
+const (
+	swarK    = 0x0101010101010101
+	swarLow7 = swarK * 0x7F
+	swarHigh = swarK * 0x80
+)
+
+// littleEndian: the skip loop's 8-byte path reads 8 bytes with one load (all targets of this module are little-endian; the check
+// keeps the skip loop correct anywhere else by turning the 8-byte path off).
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// zeroBytes has the high bit set in each byte of x that is 0 (exactly: no false positives).
+func zeroBytes(x uint64) uint64 { return ^((x&swarLow7 + swarLow7) | x) & swarHigh }
 
 // pairMaybe: the word ending at q (filter hash h) and the next word may start a system-prompt n-gram (or more text is
 // needed to tell).

@@ -20,7 +20,22 @@ func skipConfigs(t testing.TB) []*Checker {
 	def := defaultChecker(t, true)
 	noLinks := allChecks(t, func(c *Config) { c.Exfil.Enabled, c.Markup.Enabled = false, false })
 	small := allChecks(t, func(c *Config) { c.Leak.NGram = 4; c.Leak.Canaries = []string{"e e e", "the"} })
-	return []*Checker{all, def, noLinks, small, all.ForRequest([]string{benchSystemPrompt})}
+	// the 8-byte path of the skip loop (no word filters): links (the filter's default for a system prompt too
+	// short for an n-gram), leak checks alone; a canary starting with a lower-case letter turns it off
+	short := defaultCompiled(t).ForRequest([]string{"You are a helpful assistant."})
+	leakOnly := allChecks(t, func(c *Config) {
+		c.Exfil.Enabled, c.Markup.Enabled, c.Secrets.Enabled, c.Leak.Phrases = false, false, false, false
+		c.Leak.Canaries, c.Leak.SystemPrompt = nil, ""
+	})
+	for _, k := range []*Checker{short, leakOnly} {
+		if !k.swar || k.startBits&clsWord != 0 {
+			t.Fatal("a configuration meant for the 8-byte path has it off")
+		}
+	}
+	if allChecks(t, func(c *Config) { c.Leak.Canaries = []string{"zenith"} }).swar {
+		t.Fatal("a canary starts with a lower-case letter: the 8-byte path should be off")
+	}
+	return []*Checker{all, def, noLinks, small, all.ForRequest([]string{benchSystemPrompt}), short, leakOnly}
 }
 
 func TestSkipMatchesVisitAll(t *testing.T) {
@@ -29,6 +44,8 @@ func TestSkipMatchesVisitAll(t *testing.T) {
 		texts = append(texts, r.Text, r.Secret+" "+r.Text)
 	}
 	texts = append(texts, streamCorpus...)
+	answer, _ := benchExchange(t)
+	texts = append(texts, answer, strings.ReplaceAll(answer, "bridge", "bridge zenith"))
 	texts = append(texts,
 		// n-grams of benchSystemPrompt, split canaries, phrases, auto-links, schemes, PEM
 		"Sure. You are a helpful customer-support assistant for Acme Corp. Answer questions about orders",
