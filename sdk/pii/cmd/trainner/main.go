@@ -11,7 +11,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -364,14 +363,17 @@ func render(m *ner.Model, inHash string) []byte {
 	b.WriteString("// Training fingerprints, checked by cmd/trainner's test: the sha256 of the training input (parameters,\n")
 	b.WriteString("// texts, folds and gold tags) and of the int8 weights.\n")
 	fmt.Fprintf(&b, "const (\n\tTrainingInputHash = %q\n\tWeightsHash = %q\n)\n\n", inHash, sha(m.Weights))
-	fmt.Fprintf(&b, "// DefaultModel is the shipped tagger (%d rows x %d classes, int8).\nvar DefaultModel = &Model{Bits: %d, Scale: %v, Weights: decodeWeights(modelWeights)}\n\n", 1<<m.Bits, ner.NumClasses, m.Bits, m.Scale)
-	b.WriteString("// modelWeights is the int8 weights, base64 (decoded once at start).\nconst modelWeights = \"\" +\n")
-	enc := base64.StdEncoding.EncodeToString([]byte(m.Weights))
-	for len(enc) > 0 {
-		n := min(len(enc), 100)
-		fmt.Fprintf(&b, "\t%q", enc[:n])
-		enc = enc[n:]
-		if len(enc) > 0 {
+	fmt.Fprintf(&b, "// DefaultModel is the shipped tagger (%d rows x %d classes, int8).\nvar DefaultModel = &Model{Bits: %d, Scale: %v, Weights: modelWeights}\n\n", 1<<m.Bits, ner.NumClasses, m.Bits, m.Scale)
+	// The weights are a string constant of the raw bytes, not an encoding decoded by a package initialiser:
+	// TinyGo runs initialisers at compile time in its interpreter, where decoding 147 KiB of base64 took minutes
+	// (and timed out the build on a loaded machine); a constant is data in the module, with no code at start.
+	b.WriteString("// modelWeights is the int8 weights, row by row.\nconst modelWeights = \"\" +\n")
+	w := m.Weights
+	for len(w) > 0 {
+		n := min(len(w), 48)
+		fmt.Fprintf(&b, "\t%q", w[:n])
+		w = w[n:]
+		if len(w) > 0 {
 			b.WriteString(" +")
 		}
 		b.WriteString("\n")

@@ -1,7 +1,6 @@
 package ner
 
 import (
-	"encoding/base64"
 	"sync/atomic"
 )
 
@@ -376,13 +375,4 @@ func Decode(tags []uint8, dst []Span) []Span {
 		i = j
 	}
 	return dst
-}
-
-// decodeWeights decodes the base64 weights of model_gen.go.
-func decodeWeights(s string) string {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		panic("ner: bad model weights: " + err.Error())
-	}
-	return string(b)
 }
