@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file is a small JSON scanner that works on byte offsets, so every string token keeps its exact location.
@@ -467,17 +467,45 @@ func keyName(b []byte, key val) string {
 	return string(raw)
 }
 
+// LargeText, when set, returns an empty buffer with room for n bytes that a decoded string of at least
+// LargeTextMin bytes is written into; the string then aliases the buffer. sdk/filter sets it in TinyGo builds to
+// lend buffers that go back to a pool when the exchange ends (sdk/filter/pool.go: a large block left to
+// TinyGo's collector is pinned by false roots), so such strings must not be kept past the exchange.
+var LargeText func(n int) []byte
+
+// LargeTextMin is the size from which a segment's text is written into a LargeText buffer.
+const LargeTextMin = 16 << 10
+
 // unquote decodes the (validated) string token v. Lone surrogates become U+FFFD.
-func unquote(b []byte, v val) string {
+func unquote(b []byte, v val) string { return unquoteWith(b, v, nil) }
+
+// unquoteText is unquote for a segment's text: a large one goes into a LargeText buffer when that is set.
+func unquoteText(b []byte, v val) string { return unquoteWith(b, v, LargeText) }
+
+func unquoteWith(b []byte, v val, lend func(n int) []byte) string {
 	raw := b[v.s+1 : v.e-1]
 	esc := bytes.IndexByte(raw, '\\')
-	if esc < 0 {
+	var out []byte
+	switch {
+	case lend != nil && len(raw) >= LargeTextMin:
+		out = lend(len(raw))
+	case esc < 0:
 		return string(raw)
+	default:
+		out = make([]byte, 0, len(raw))
 	}
-	var out strings.Builder
-	out.Grow(len(raw))
-	out.Write(raw[:esc])
-	var tmp [4]byte
+	if esc < 0 {
+		out = append(out, raw...)
+	} else {
+		out = appendUnquoted(out, raw, esc)
+	}
+	return unsafe.String(unsafe.SliceData(out), len(out))
+}
+
+// appendUnquoted appends the decoded string raw (the token without its quotes) to out; esc is the index of its
+// first backslash.
+func appendUnquoted(out, raw []byte, esc int) []byte {
+	out = append(out, raw[:esc]...)
 	for i := esc; i < len(raw); {
 		c := raw[i]
 		if c != '\\' {
@@ -485,7 +513,7 @@ func unquote(b []byte, v val) string {
 			if k := bytes.IndexByte(raw[i+1:], '\\'); k >= 0 {
 				j = i + 1 + k
 			}
-			out.Write(raw[i:j])
+			out = append(out, raw[i:j]...)
 			i = j
 			continue
 		}
@@ -494,18 +522,18 @@ func unquote(b []byte, v val) string {
 		}
 		switch raw[i+1] {
 		case 'b':
-			out.WriteByte('\b')
+			out = append(out, '\b')
 		case 'f':
-			out.WriteByte('\f')
+			out = append(out, '\f')
 		case 'n':
-			out.WriteByte('\n')
+			out = append(out, '\n')
 		case 'r':
-			out.WriteByte('\r')
+			out = append(out, '\r')
 		case 't':
-			out.WriteByte('\t')
+			out = append(out, '\t')
 		case 'u':
 			if i+6 > len(raw) {
-				return out.String()
+				return out
 			}
 			r := rune(hex4(raw[i+2 : i+6]))
 			i += 6
@@ -513,21 +541,21 @@ func unquote(b []byte, v val) string {
 				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
 					r2 := rune(hex4(raw[i+2 : i+6]))
 					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						out.Write(utf8.AppendRune(tmp[:0], d))
+						out = utf8.AppendRune(out, d)
 						i += 6
 						continue
 					}
 				}
 				r = utf8.RuneError
 			}
-			out.Write(utf8.AppendRune(tmp[:0], r))
+			out = utf8.AppendRune(out, r)
 			continue
 		default: // '"', '\\', '/'
-			out.WriteByte(raw[i+1])
+			out = append(out, raw[i+1])
 		}
 		i += 2
 	}
-	return out.String()
+	return out
 }
 
 func hex4(h []byte) uint16 {

@@ -153,7 +153,7 @@ func (p *reqParser) sg() *segs {
 }
 
 func (s *segs) add(msg, part int, role string, prov Provenance, v val, tool, path string) {
-	text := unquote(s.b, v)
+	text := unquoteText(s.b, v)
 	if prov == ProvUser && len(s.docs) > 0 && isDocument(text, s.docs) {
 		prov = ProvDocument
 	}
