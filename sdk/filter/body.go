@@ -182,13 +182,17 @@ func (b *ResponseBody) Collect(bodySize int, endOfStream bool) ([]byte, Step, er
 	}
 	if endOfStream && len(b.buf) == 0 {
 		b.state = respHandled
+		if x := cur; x != nil {
+			x.keepChunk() // the stage may hold the body until the exchange ends
+		}
 		return chunk, StepReady, nil // the whole body is this chunk, already in place
 	}
-	b.buf = append(b.buf, chunk...)
+	b.buf = appendBody(b.buf, chunk)
 	if endOfStream {
 		b.state = respHandled
 		body := b.buf
 		b.buf = nil
+		own(body)
 		if err := ReplaceResponseBody(body); err != nil {
 			return nil, StepSkip, fmt.Errorf("write back response body: %w", err)
 		}
@@ -198,11 +202,12 @@ func (b *ResponseBody) Collect(bodySize int, endOfStream bool) ([]byte, Step, er
 		if err := ReplaceResponseBody(nil); err != nil {
 			// the chunk stays in place; forward what was held before it and stop collecting
 			held := b.buf[:len(b.buf)-len(chunk)]
-			b.buf = nil
 			b.state = respPassthrough
 			if len(held) > 0 {
 				_ = prependResponseBody(held)
 			}
+			unused(b.buf)
+			b.buf = nil
 			return nil, StepSkip, fmt.Errorf("hold response chunk: %w", err)
 		}
 	}
@@ -214,10 +219,11 @@ func (b *ResponseBody) passthrough() {
 	if len(b.buf) > 0 {
 		_ = prependResponseBody(b.buf)
 	}
+	unused(b.buf)
 	b.buf = nil
 	b.state = respPassthrough
 }
 
 // Drop makes Collect empty every later chunk (fail closed after an error or a block decision).
 // Replace the current chunk yourself (ReplaceResponseBody) with what the client should get.
-func (b *ResponseBody) Drop() { b.buf = nil; b.state = respDropping }
+func (b *ResponseBody) Drop() { unused(b.buf); b.buf = nil; b.state = respDropping }

@@ -54,6 +54,9 @@ type exchange struct {
 
 	reqMemo  []reqMemo
 	respMemo respMemo
+
+	owned [][]byte // pooled body buffers, back to the pool when the exchange ends (pool.go)
+	chunk []byte   // the pooled buffer of this callback's response chunk
 }
 
 type reqMemo struct {
@@ -77,6 +80,7 @@ type respMemo struct {
 var cur *exchange
 
 func (x *exchange) enter(ph phase) {
+	x.dropChunk()
 	cur = x
 	x.ph = ph
 	x.reqBodyOK = false
@@ -188,10 +192,15 @@ func getRequestBody(start, max int) ([]byte, error) {
 		return proxywasm.GetHttpRequestBody(start, max)
 	}
 	if !x.reqBodyOK {
-		b, err := proxywasm.GetHttpRequestBody(0, 1<<30)
+		hint := 0
+		if max > 0 && max < 1<<30 {
+			hint = max
+		}
+		b, err := readBody(proxywasm.GetHttpRequestBody, hint)
 		if err != nil {
 			return nil, err
 		}
+		own(b)
 		x.reqBody, x.reqBodyOK = b, true
 	}
 	return window(x.reqBody, start, max)
@@ -229,10 +238,11 @@ func GetResponseBody(start, size int) ([]byte, error) {
 		return proxywasm.GetHttpResponseBody(start, size)
 	}
 	if !x.respBodyOK {
-		b, err := proxywasm.GetHttpResponseBody(0, 1<<30)
+		b, err := readBody(proxywasm.GetHttpResponseBody, size)
 		if err != nil {
 			return nil, err
 		}
+		x.setChunk(b)
 		x.respBody, x.respBodyOK = b, true
 	}
 	return window(x.respBody, start, -1) // the whole chunk: an earlier stage may have changed its size

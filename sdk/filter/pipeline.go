@@ -321,6 +321,7 @@ func (p *pipeline) OnHttpStreamDone() {
 	for _, h := range p.handlers {
 		h.OnDone()
 	}
+	p.x.release()
 }
 
 // runRequest gives the request callback ph to the stages from index from on, in order, until one pauses.
