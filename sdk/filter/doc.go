@@ -113,4 +113,14 @@
 //     ResponseBody or to let a stream run on, never FailOpen alone.
 //   - Metrics: Envoy rejects an increment of 0 and the SDK panics on any rejected metric call; the
 //     helpers never increment by 0.
+//
+// # Body buffers in TinyGo builds
+//
+// TinyGo's collector scans the module's data section as roots, and its constant tables hold thousands of
+// words that look like heap addresses: a large block left as garbage is pinned for good (pool.go has the
+// measurements). So TinyGo builds read bodies from the host in 4 KiB windows into buffers of a per-VM pool,
+// decode large segment texts (sdk/llm.LargeText) into pooled buffers too, and give every such buffer back when
+// the exchange ends (a response chunk's buffer when the next callback starts). A stage must therefore not keep
+// a body, a chunk or a segment's text (or a slice of them) past OnDone, nor a chunk past its callback: copy what
+// it keeps. Std Go builds allocate as before.
 package filter

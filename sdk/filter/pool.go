@@ -173,14 +173,3 @@ func (p *bufPool) readWindows(get func(start, max int) ([]byte, error), hint, w 
 		}
 	}
 }
-
-// lendText is llm.LargeText in TinyGo builds: a pooled buffer the running exchange owns (outside an exchange,
-// a new one).
-func lendText(n int) []byte {
-	if cur == nil {
-		return make([]byte, 0, n)
-	}
-	b := pool.get(n)
-	own(b)
-	return b
-}
