@@ -111,11 +111,18 @@ func (c *canon) wdStep(b byte) {
 func (c *canon) noteToken(start, end int) {
 	h := uint32(2166136261)
 	var fl uint8
+	m := c.wd
+	delta, dclass, st := m.delta, &m.class, c.wdSt
 	for _, b := range c.words[start:end] {
 		h = (h ^ uint32(b)) * 16777619
 		fl |= tokenByteFlags[b]
-		c.wdStep(b)
+		e := delta[st+int(dclass[b])]
+		st = int(e & dfaMask)
+		if e&dfaOut != 0 {
+			c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
+		}
 	}
+	c.wdSt = st
 	c.wdStep(' ')
 	c.toks = append(c.toks, tokInfo{pos: int32(start), n: int32(end - start), h: h, fl: fl})
 }
@@ -568,10 +575,10 @@ func (c *canon) flushWord() {
 			continue
 		}
 		c.words = utf8.AppendRune(c.words, r)
-		c.squash = utf8.AppendRune(c.squash, r)
 	}
 	if len(c.words) > start {
 		end := len(c.words)
+		c.squash = append(c.squash, c.words[start:end]...)
 		c.words = append(c.words, ' ')
 		c.noteToken(start, end)
 	}

@@ -182,7 +182,7 @@ func (c *canon) addUpsideDown(s string) {
 	// the like are ordinary Turkish, old German or IPA. Four of them, three different, make upside-down text.
 	n, distinct := 0, uint16(0)
 	for _, r := range s {
-		if r >= 0x250 {
+		if r >= 0x250 && r < 0x2B0 { // (the counted letters are all IPA extensions)
 			if i := strings.IndexRune("ɐǝɹʇʎɥɯʍʌɟƃʞɔ", r); i >= 0 {
 				n++
 				distinct |= 1 << (i / 2)

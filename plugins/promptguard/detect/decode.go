@@ -122,25 +122,53 @@ type textStats struct {
 	maxB64, maxHex, pct, amp, bsl int
 }
 
-// statsOf computes the textStats of s: one table lookup per byte and no data-dependent branches.
+// statsOf computes the textStats of s for decodePayloads, which only compares them with its thresholds: maxB64
+// and maxHex are the thresholds minBase64Run and 2*minHexBytes when the text has such a run, else 0, found by a
+// skipping search that reads about one byte in minBase64Run of prose; the '%', '&' and '\\' counts are packed
+// in one word per byte (one table lookup and one addition).
 func statsOf(s string) textStats {
-	var st textStats
-	var b64Run, hexRun, maxB64, maxHex, pct, amp, bsl int
+	var acc uint64
 	var all uint8
 	for i := 0; i < len(s); i++ {
-		k := decodeClass[s[i]]
-		all |= k
-		b64Run = (b64Run + 1) * int(k&dcB64)
-		maxB64 = max(maxB64, b64Run)
-		hexRun = (hexRun + 1) * int(k&dcHex>>1)
-		maxHex = max(maxHex, hexRun)
-		pct += int(k & dcPct >> 2)
-		amp += int(k & dcAmp >> 3)
-		bsl += int(k & dcBsl >> 5)
+		acc += statsCount[s[i]]
+		all |= s[i]
 	}
-	st.ascii = all&dcHigh == 0
-	st.maxB64, st.maxHex, st.pct, st.amp, st.bsl = maxB64, maxHex, pct, amp, bsl
-	return st
+	const field = 1<<21 - 1 // maxCanonInput < 1<<21: no field overflows
+	return textStats{
+		ascii:  all < 0x80,
+		maxB64: runAtLeast(s, dcB64, minBase64Run),
+		maxHex: runAtLeast(s, dcHex, 2*minHexBytes),
+		pct:    int(acc & field),
+		amp:    int(acc >> 21 & field),
+		bsl:    int(acc >> 42 & field),
+	}
+}
+
+// statsCount packs the '%', '&' and '\\' counts of statsOf into 21-bit fields.
+var statsCount = func() (t [256]uint64) {
+	t['%'], t['&'], t['\\'] = 1, 1<<21, 1<<42
+	return t
+}()
+
+// runAtLeast returns n when s has a run of at least n bytes of decodeClass bit, else 0. It looks at the last byte of each window of n bytes first and skips the window
+// when that byte is not in the class.
+func runAtLeast(s string, bit uint8, n int) int {
+	for end := n - 1; end < len(s); {
+		if decodeClass[s[end]]&bit == 0 {
+			end += n
+			continue
+		}
+		start := end
+		for start > end-n+1 && decodeClass[s[start-1]]&bit != 0 {
+			start--
+		}
+		if start == end-n+1 {
+			return n
+		}
+		// s[start-1] ends every run through it: the next run of n bytes ends at start+n-1 or later.
+		end = start + n - 1
+	}
+	return 0
 }
 
 const (

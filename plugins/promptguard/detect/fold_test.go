@@ -224,3 +224,51 @@ func TestFoldTableUnsafe(t *testing.T) {
 		t.Errorf("%d characters decline the table path: %q", len(list), list)
 	}
 }
+
+// statsOfRef is the former statsOf: exact runs and counts, one dependent chain per byte.
+func statsOfRef(s string) textStats {
+	var st textStats
+	var b64Run, hexRun, maxB64, maxHex, pct, amp, bsl int
+	var all uint8
+	for i := 0; i < len(s); i++ {
+		k := decodeClass[s[i]]
+		all |= k
+		b64Run = (b64Run + 1) * int(k&dcB64)
+		maxB64 = max(maxB64, b64Run)
+		hexRun = (hexRun + 1) * int(k&dcHex>>1)
+		maxHex = max(maxHex, hexRun)
+		pct += int(k & dcPct >> 2)
+		amp += int(k & dcAmp >> 3)
+		bsl += int(k & dcBsl >> 5)
+	}
+	st.ascii = all&dcHigh == 0
+	st.maxB64, st.maxHex, st.pct, st.amp, st.bsl = maxB64, maxHex, pct, amp, bsl
+	return st
+}
+
+// TestStatsOfThresholds: statsOf leads decodePayloads to the same decisions as the exact figures.
+func TestStatsOfThresholds(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	alpha := []string{"a", "Z", "0", "9", "f", "+", "/", "=", " ", "%", "&", "\\", "é", "-", "_", "\n", "x"}
+	check := func(s string) {
+		got, want := statsOf(s), statsOfRef(s)
+		if (got.maxB64 >= minBase64Run) != (want.maxB64 >= minBase64Run) || (got.maxHex >= 2*minHexBytes) != (want.maxHex >= 2*minHexBytes) ||
+			got.pct != want.pct || got.amp != want.amp || got.bsl != want.bsl || got.ascii != want.ascii {
+			t.Fatalf("%q: %+v, want %+v", s, got, want)
+		}
+	}
+	for i := 0; i < 100000; i++ {
+		var b strings.Builder
+		for n := rng.Intn(120); n > 0; n-- {
+			w := alpha[rng.Intn(len(alpha))]
+			for r := rng.Intn(25); r >= 0 && rng.Intn(4) > 0; r-- {
+				b.WriteString(w)
+			}
+			b.WriteString(alpha[rng.Intn(len(alpha))])
+		}
+		check(b.String())
+	}
+	for _, s := range []string{paraFrench, paraChinese, paraTool, hostileBase64()[:5000], "aWdub3JlIGFsbCBwcmV2aW91", "69676e6f726520616c6c20", "é69676e6f726520616c6c2"} {
+		check(s)
+	}
+}
