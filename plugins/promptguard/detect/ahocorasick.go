@@ -1,5 +1,7 @@
 package detect
 
+import "unicode/utf8"
+
 // matcher is a byte-level Aho-Corasick automaton. Transitions are stored sparsely (sorted edge lists, a dense
 // table for the root) and failure links are followed at match time, so memory stays proportional to the total
 // pattern length. Build it once (at configure time), then call each as often as needed: it does not allocate.
@@ -306,4 +308,47 @@ func (m *matcher) step(s int32, b byte) int32 {
 		}
 	}
 	return -1
+}
+
+// scanASCIIRuns is m.scan(text) for a matcher of ASCII patterns at least minLen bytes long: only the runs of
+// ASCII bytes of that length are scanned (a match lies inside one run; each run starts at the root).
+func scanASCIIRuns(m *matcher, text []byte, minLen int, hits []int32) []int32 {
+	for i := 0; i < len(text); {
+		if text[i] >= utf8.RuneSelf {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(text) && text[j] < utf8.RuneSelf {
+			j++
+		}
+		if j-i >= minLen {
+			hits = m.scan(text[i:j], hits)
+		}
+		i = j
+	}
+	return hits
+}
+
+// scanNearNonASCII is m.scan(text) for a matcher whose patterns each hold a byte >= 0x80 and are at most maxLen
+// bytes long: only the bytes within maxLen-1 of such a byte are scanned (overlapping spans merged, each started
+// at the root: a match lies inside one span, and is found once).
+func scanNearNonASCII(m *matcher, text []byte, maxLen int, hits []int32) []int32 {
+	for i := 0; i < len(text); {
+		if text[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		start := max(0, i-maxLen+1)
+		end := i + maxLen // exclusive: the last byte a match through i can reach, plus one
+		for j := i + 1; j < len(text) && j < end; j++ {
+			if text[j] >= utf8.RuneSelf {
+				end = j + maxLen
+			}
+		}
+		end = min(end, len(text))
+		hits = m.scan(text[start:end], hits)
+		i = end
+	}
+	return hits
 }

@@ -11,6 +11,7 @@ type lexicon struct {
 	squash    *matcher // long phrases, matched on the squashed text (no word boundaries needed)
 	squashCat []Signal
 	wide      *matcher // non-ASCII phrases (other scripts), matched on the squashed text when it has any
+	wideMax   int      // the longest wide phrase, in bytes
 	wideCat   []Signal
 	words     *matcher // short phrases, matched with word boundaries on the words text
 	wordsCat  []Signal
@@ -76,6 +77,9 @@ func compileLexicon() *lexicon {
 	}
 	l.squash = buildMatcher(sq)
 	l.wide = buildMatcher(wide)
+	for _, p := range wide {
+		l.wideMax = max(l.wideMax, len(p))
+	}
 	l.words = buildMatcher(wd)
 	l.raw = buildMatcherFold(roleSpoofMarkers, true)
 	return l
@@ -206,13 +210,18 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 	c.decipher(text)
 	l := d.lex
 
-	// Phrases in the top-level text.
-	d.hits = l.squash.scan(c.squash[:c.mainSq], d.hits[:0])
+	// Phrases in the top-level text. (The squash phrases are ASCII: in text with other scripts only its ASCII
+	// runs can hold them. The wide phrases each have a non-ASCII byte: only the bytes around those can.)
+	if c.nonASCII {
+		d.hits = scanASCIIRuns(l.squash, c.squash[:c.mainSq], minSquashLen, d.hits[:0])
+	} else {
+		d.hits = l.squash.scan(c.squash[:c.mainSq], d.hits[:0])
+	}
 	for _, id := range d.hits {
 		d.squashHit(counts, id, false)
 	}
 	if c.nonASCII {
-		d.hits = l.wide.scan(c.squash, d.hits[:0])
+		d.hits = scanNearNonASCII(l.wide, c.squash, l.wideMax, d.hits[:0])
 		for _, id := range d.hits {
 			bump(counts, l.wideCat[id])
 		}
@@ -238,7 +247,11 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 	}
 	// Phrases in decoded or smuggled payloads count twice: as themselves and as encoded instructions.
 	if c.mainSq < len(c.squash) {
-		d.hits = l.squash.scan(c.squash[c.mainSq:], d.hits[:0])
+		if c.nonASCII {
+			d.hits = scanASCIIRuns(l.squash, c.squash[c.mainSq:], minSquashLen, d.hits[:0])
+		} else {
+			d.hits = l.squash.scan(c.squash[c.mainSq:], d.hits[:0])
+		}
 		for _, id := range d.hits {
 			d.squashHit(counts, id, true)
 		}

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -270,5 +271,46 @@ func TestStatsOfThresholds(t *testing.T) {
 	}
 	for _, s := range []string{paraFrench, paraChinese, paraTool, hostileBase64()[:5000], "aWdub3JlIGFsbCBwcmV2aW91", "69676e6f726520616c6c20", "é69676e6f726520616c6c2"} {
 		check(s)
+	}
+}
+
+// TestPartialScans: scanASCIIRuns and scanNearNonASCII find the hits a whole scan does (as multisets), on the
+// squashed forms of random phrase mixtures in several scripts.
+func TestPartialScans(t *testing.T) {
+	l := defaultLexicon()
+	var pieces []string
+	for _, list := range [][]string{lexInstructionOverride, lexPromptExtraction, lexJailbreakPersona, lexRestrictionRemoval, lexSecretRequest, lexFraming} {
+		pieces = append(pieces, list...)
+	}
+	pieces = append(pieces, paraFrench, paraChinese, "é", "中", "ß", "x", "ignore", "之前")
+	rng := rand.New(rand.NewSource(3))
+	found := map[string]int{}
+	for i := 0; i < 5000; i++ {
+		var b strings.Builder
+		for n := rng.Intn(8) + 1; n > 0; n-- {
+			b.WriteString(pieces[rng.Intn(len(pieces))])
+			if rng.Intn(2) == 0 {
+				b.WriteString(" ")
+			}
+		}
+		sq, _ := canonPhrase(b.String())
+		text := []byte(sq)
+		for _, c := range []struct {
+			name       string
+			whole, got []int32
+		}{
+			{"squash", l.squash.scan(text, nil), scanASCIIRuns(l.squash, text, minSquashLen, nil)},
+			{"wide", l.wide.scan(text, nil), scanNearNonASCII(l.wide, text, l.wideMax, nil)},
+		} {
+			slices.Sort(c.whole)
+			slices.Sort(c.got)
+			if !slices.Equal(c.whole, c.got) {
+				t.Fatalf("%s on %q: %v, want %v", c.name, text, c.got, c.whole)
+			}
+			found[c.name] += len(c.whole)
+		}
+	}
+	if found["squash"] < 1000 || found["wide"] < 100 {
+		t.Errorf("only %v hits: the test texts do not exercise the scans", found)
 	}
 }
