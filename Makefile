@@ -111,9 +111,10 @@ fuzz: ## run every Fuzz target briefly (FUZZTIME=3s each)
 	  done; \
 	done
 
-bench: build ## benchmarks: wasm vs native per body size, scanners, chain under load (dist/bench/)
+# BENCH_FLAGS passes flags to the harness, e.g. BENCH_FLAGS="-cell 500ms -memory-requests 1000 -load 0 -native=false" for a quick run.
+bench: build build-tinygo ## benchmarks, std Go and TinyGo builds side by side: wasm vs native per body size, scanners, chain under load (dist/bench/)
 	@command -v hey >/dev/null || command -v wrk >/dev/null || echo "bench: neither hey nor wrk is installed (apt-get install -y hey); using the built-in load generator"
-	WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) run ./e2e/bench/cmd/bench -dist $(DIST) -out $(DIST)/bench
+	WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) run ./e2e/bench/cmd/bench -dist $(DIST) -tinygo $(TINYGO_DIST) -out $(DIST)/bench $(BENCH_FLAGS)
 
 bench-tinygo: build-tinygo ## the same benchmarks on the TinyGo builds (dist/bench/tinygo/), to read beside make bench's
 	WASMGUARD_DIST=$(CURDIR)/$(TINYGO_DIST) $(GO) run ./e2e/bench/cmd/bench -dist $(TINYGO_DIST) -out $(DIST)/bench/tinygo

@@ -27,18 +27,20 @@ import (
 
 type module struct {
 	Filter        string  `json:"filter"`
+	Toolchain     string  `json:"toolchain,omitempty"` // "go" or "tinygo" ("": go, reports before TinyGo was measured)
 	SizeBytes     int     `json:"size_bytes"`
 	FirstStartMS  float64 `json:"first_start_ms"` // compile (cold cache) + instantiate + start
 	InstantiateMS float64 `json:"instantiate_ms"` // instantiate + _initialize + configure, module already compiled
 }
 
 type latency struct {
-	Target string  `json:"target"`
-	KiB    int     `json:"kib"`
-	N      int     `json:"n"`
-	P50US  float64 `json:"p50_us"`
-	P99US  float64 `json:"p99_us"`
-	MBps   float64 `json:"mb_per_s"` // body bytes / p50
+	Target    string  `json:"target"`
+	Toolchain string  `json:"toolchain,omitempty"`
+	KiB       int     `json:"kib"`
+	N         int     `json:"n"`
+	P50US     float64 `json:"p50_us"`
+	P99US     float64 `json:"p99_us"`
+	MBps      float64 `json:"mb_per_s"` // body bytes / p50
 }
 
 // nativeSize is a filter's pure detection step on the same text size, compiled natively.
@@ -53,6 +55,7 @@ type nativeSize struct {
 
 type memory struct {
 	Target      string `json:"target"`
+	Toolchain   string `json:"toolchain,omitempty"`
 	Requests    int    `json:"requests"`
 	WarmBytes   uint64 `json:"warm_bytes"`
 	AfterBytes  uint64 `json:"after_bytes"`
@@ -94,6 +97,8 @@ type report struct {
 	// Cells: the issue-16 exchanges (4 KiB request + 4 KiB JSON answer; the same request streamed, 823 events)
 	// through each filter alone, the chain of four and the combined module, interleaved in one run.
 	Cells []bench.CellResult `json:"cells,omitempty"`
+	// Toolchains measured, in column order ("go", then "tinygo" when -tinygo names the TinyGo builds).
+	Toolchains []string `json:"toolchains,omitempty"`
 }
 
 func main() {
@@ -112,6 +117,8 @@ func main() {
 	before := flag.String("before", "", "also measure the singles and chain built in this directory (a before/after comparison in the same run)")
 	onlyCells := flag.String("only", "", "comma-separated cells to measure (promptguard, piimask, tokenbudget, outputguard, chain, combined; default all)")
 	onlyShapes := flag.String("shapes", "", "comma-separated exchange shapes to measure (chat-4k, chat-4k-stream; default all)")
+	tinygo := flag.String("tinygo", "", "also measure the TinyGo builds in this directory (e.g. dist/tinygo), interleaved with dist's in the same run")
+	doNative := flag.Bool("native", true, "run the native scans and the native benchmarks of the pure packages")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
@@ -129,44 +136,54 @@ func main() {
 		return
 	}
 	rep := &report{Date: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), CPUs: runtime.NumCPU()}
+	// The toolchains measured side by side: each figure below is taken for every toolchain in the same pass.
+	dists := map[string]string{"go": *dist}
+	rep.Toolchains = []string{"go"}
+	if *tinygo != "" {
+		dists["tinygo"] = *tinygo
+		rep.Toolchains = append(rep.Toolchains, "tinygo")
+	}
 	say := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
 
 	// The exchange cells first: the figures the Performance section of the README reports.
-	rep.Cells = runCells(*dist, *before, *cellRounds, list(*onlyCells), list(*onlyShapes), say)
+	rep.Cells = runCells(*dist, *tinygo, *before, *cellRounds, list(*onlyCells), list(*onlyShapes), say)
 	if *cellsOnly {
 		writeOutputs(rep, *out)
 		return
 	}
 
-	// Modules: size, cold start (compile + instantiate), warm instantiate.
-	specs := map[string]hostsim.PluginSpec{}
+	// Modules: size, cold start (compile + instantiate), warm instantiate; each filter's toolchains one after
+	// the other.
+	specs := map[string]hostsim.PluginSpec{} // key: toolchain + "/" + filter
 	for _, f := range bench.Filters {
-		s, err := bench.Specs(*dist, f)
-		if err != nil {
-			log.Fatal(err)
-		}
-		specs[f] = s[0]
-		m := module{Filter: f, SizeBytes: len(s[0].Wasm)}
-		t0 := time.Now()
-		h, err := bench.StartChain(s)
-		if err != nil {
-			log.Fatalf("bench: %s: %v", f, err)
-		}
-		m.FirstStartMS = ms(time.Since(t0))
-		h.Close()
-		var best time.Duration = math.MaxInt64
-		for i := 0; i < 5; i++ {
-			t0 = time.Now()
-			h, err := bench.StartChain(s)
+		for _, tc := range rep.Toolchains {
+			s, err := bench.Specs(dists[tc], f)
 			if err != nil {
 				log.Fatal(err)
 			}
-			best = min(best, time.Since(t0))
+			specs[tc+"/"+f] = s[0]
+			m := module{Filter: f, Toolchain: tc, SizeBytes: len(s[0].Wasm)}
+			t0 := time.Now()
+			h, err := bench.StartChain(s)
+			if err != nil {
+				log.Fatalf("bench: %s: %v", f, err)
+			}
+			m.FirstStartMS = ms(time.Since(t0))
 			h.Close()
+			var best time.Duration = math.MaxInt64
+			for i := 0; i < 5; i++ {
+				t0 = time.Now()
+				h, err := bench.StartChain(s)
+				if err != nil {
+					log.Fatal(err)
+				}
+				best = min(best, time.Since(t0))
+				h.Close()
+			}
+			m.InstantiateMS = ms(best)
+			rep.Modules = append(rep.Modules, m)
+			say("module %-21s %7.0f KiB  cold start %6.0f ms  instantiate %6.1f ms", label(f, tc), float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
 		}
-		m.InstantiateMS = ms(best)
-		rep.Modules = append(rep.Modules, m)
-		say("module %-12s %7.0f KiB  cold start %6.0f ms  instantiate %6.1f ms", f, float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
 	}
 
 	// Wasm latency per target and body size, then linear memory over many requests.
@@ -180,38 +197,54 @@ func main() {
 		if len(tg) > 1 {
 			name = "chain"
 		}
-		var ss []hostsim.PluginSpec
-		for _, f := range tg {
-			ss = append(ss, specs[f])
-		}
-		h, err := bench.StartChain(ss)
-		if err != nil {
-			log.Fatal(err)
+		// One host per toolchain; at each size the toolchains alternate in batches of 10 exchanges, so a slow
+		// period of the machine hits both alike.
+		hosts := make([]*hostsim.Host, len(rep.Toolchains))
+		for i, tc := range rep.Toolchains {
+			var ss []hostsim.PluginSpec
+			for _, f := range tg {
+				ss = append(ss, specs[tc+"/"+f])
+			}
+			h, err := bench.StartChain(ss)
+			if err != nil {
+				log.Fatal(err)
+			}
+			hosts[i] = h
 		}
 		for _, kib := range bench.Sizes {
 			c := bench.CaseFor(name, kib)
-			if _, err := bench.Latencies(h, c, 20); err != nil { // warm-up
-				log.Fatalf("bench: %s %d KiB: %v", name, kib, err)
+			for i, h := range hosts {
+				if _, err := bench.Latencies(h, c, 20); err != nil { // warm-up
+					log.Fatalf("bench: %s %d KiB: %v", label(name, rep.Toolchains[i]), kib, err)
+				}
 			}
 			if *memOnly {
 				continue
 			}
-			var lats []time.Duration
+			lats := make([][]time.Duration, len(hosts))
 			t0 := time.Now()
-			for (time.Since(t0) < *perCell || len(lats) < 30) && len(lats) < 5000 {
-				l, err := bench.Latencies(h, c, 10)
-				if err != nil {
-					log.Fatal(err)
+			for (time.Since(t0) < *perCell*time.Duration(len(hosts)) || len(lats[0]) < 30) && len(lats[0]) < 5000 {
+				for i, h := range hosts {
+					l, err := bench.Latencies(h, c, 10)
+					if err != nil {
+						log.Fatalf("bench: %s %d KiB: %v", label(name, rep.Toolchains[i]), kib, err)
+					}
+					lats[i] = append(lats[i], l...)
 				}
-				lats = append(lats, l...)
 			}
-			p50, p99 := bench.Percentile(lats, 50), bench.Percentile(lats, 99)
-			lt := latency{Target: name, KiB: kib, N: len(lats), P50US: us(p50), P99US: us(p99), MBps: float64(kib<<10) / p50.Seconds() / 1e6}
-			rep.Wasm = append(rep.Wasm, lt)
-			say("wasm %-12s %4d KiB  p50 %8.0f µs  p99 %8.0f µs  %6.1f MB/s  (n=%d)", name, kib, lt.P50US, lt.P99US, lt.MBps, lt.N)
+			for i, tc := range rep.Toolchains {
+				p50, p99 := bench.Percentile(lats[i], 50), bench.Percentile(lats[i], 99)
+				lt := latency{Target: name, Toolchain: tc, KiB: kib, N: len(lats[i]), P50US: us(p50), P99US: us(p99), MBps: float64(kib<<10) / p50.Seconds() / 1e6}
+				rep.Wasm = append(rep.Wasm, lt)
+				say("wasm %-21s %4d KiB  p50 %8.0f µs  p99 %8.0f µs  %6.1f MB/s  (n=%d)", label(name, tc), kib, lt.P50US, lt.P99US, lt.MBps, lt.N)
+			}
 		}
-		rep.Memory = append(rep.Memory, measureMemory(h, tg, name, *memReqs, say))
-		h.Close()
+		for i, h := range hosts {
+			m := measureMemory(h, tg, label(name, rep.Toolchains[i]), *memReqs, say)
+			m.Target, m.Toolchain = name, rep.Toolchains[i]
+			rep.Memory = append(rep.Memory, m)
+			h.Close()
+		}
 	}
 
 	if *memOnly {
@@ -222,6 +255,9 @@ func main() {
 
 	// The same text scanned by each filter's pure detection step, natively.
 	for _, f := range bench.Filters {
+		if !*doNative {
+			break
+		}
 		fn, err := bench.NativeScanner(f)
 		if err != nil {
 			log.Fatal(err)
@@ -247,7 +283,9 @@ func main() {
 
 	// Native benchmarks of each filter's pure packages.
 	for _, f := range bench.Filters {
-		rep.Native = append(rep.Native, runNative(f, *nativeTime, say)...)
+		if *doNative {
+			rep.Native = append(rep.Native, runNative(f, *nativeTime, say)...)
+		}
 	}
 
 	// Load: the chain through the gateway against the same gateway without filters, alternated.
@@ -261,7 +299,7 @@ func main() {
 
 // runCells measures the exchange cells (see bench.RunCells); with before, the singles and chain of that build
 // run interleaved with the current ones.
-func runCells(dist, before string, rounds int, only, onlyShapes []string, say func(string, ...any)) []bench.CellResult {
+func runCells(dist, tinygo, before string, rounds int, only, onlyShapes []string, say func(string, ...any)) []bench.CellResult {
 	shapes, err := bench.LoadShapes(hostsim.RepoRoot(), onlyShapes...)
 	if err != nil {
 		log.Fatal(err)
@@ -269,6 +307,13 @@ func runCells(dist, before string, rounds int, only, onlyShapes []string, say fu
 	cells, err := bench.StartCells(dist, "", only...)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if tinygo != "" {
+		tg, err := bench.StartCells(tinygo, tinygoLabel, only...)
+		if err != nil {
+			log.Fatal(err)
+		}
+		cells = append(cells, tg...)
 	}
 	if before != "" {
 		old, err := bench.StartCells(before, " (before)", only...)
@@ -544,6 +589,9 @@ func writeOutputs(rep *report, out string) {
 	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "# wasmguard benchmarks (%s, %s, %d CPUs)\n\n", rep.Date, rep.Go, rep.CPUs)
+	if len(rep.Toolchains) > 1 {
+		md.WriteString(toolchainTables(rep))
+	}
 	if len(rep.Cells) > 0 {
 		md.WriteString("## Exchanges: each filter alone, the chain of four, the combined module (one run, interleaved)\n\n" +
 			"Thread CPU is the median CPU time of the host thread per exchange (guest and host work); p50 / p99 are wall " +
@@ -553,7 +601,7 @@ func writeOutputs(rep *report, out string) {
 	}
 	md.WriteString("## Modules\n\n| filter | size | cold start (compile + start) | instantiate + start |\n|---|---:|---:|---:|\n")
 	for _, m := range rep.Modules {
-		fmt.Fprintf(&md, "| %s | %.0f KiB | %.0f ms | %.1f ms |\n", m.Filter, float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
+		fmt.Fprintf(&md, "| %s | %.0f KiB | %.0f ms | %.1f ms |\n", label(m.Filter, m.Toolchain), float64(m.SizeBytes)/1024, m.FirstStartMS, m.InstantiateMS)
 	}
 	md.WriteString("\n## Per-request latency in wasm (hostsim, Envoy profile, one VM) and the detection step natively\n\n" +
 		"wasm: one whole exchange (request, upstream answer, both in 16 KiB chunks) through the filter, with the body size in the body the filter inspects " +
@@ -565,7 +613,7 @@ func writeOutputs(rep *report, out string) {
 		var sum50, sum99 float64
 		parts := 0
 		for _, n := range rep.Scan {
-			if n.KiB == l.KiB && n.P50US > 0 && (n.Filter == l.Target || l.Target == "chain") {
+			if n.KiB == l.KiB && n.P50US > 0 && (n.Filter == l.Target || l.Target == "chain") && l.Toolchain != "tinygo" {
 				sum50, sum99 = sum50+n.P50US, sum99+n.P99US
 				parts++
 			}
@@ -573,15 +621,15 @@ func writeOutputs(rep *report, out string) {
 		if parts > 0 && (l.Target != "chain" || parts == len(bench.Filters)) { // the chain: the four steps' sum
 			nat = fmt.Sprintf("| %.1f µs | %.1f µs | %.1f | %.1f×", sum50, sum99, float64(l.KiB<<10)/sum50, l.P50US/sum50)
 		}
-		fmt.Fprintf(&md, "| %s | %d KiB | %.0f µs | %.0f µs | %.1f %s |\n", l.Target, l.KiB, l.P50US, l.P99US, l.MBps, nat)
+		fmt.Fprintf(&md, "| %s | %d KiB | %.0f µs | %.0f µs | %.1f %s |\n", label(l.Target, l.Toolchain), l.KiB, l.P50US, l.P99US, l.MBps, nat)
 	}
 	md.WriteString("\n## Linear memory\n\n| target | after warm-up | after N × 16 KiB | grew |\n|---|---:|---:|---|\n")
 	for _, m := range rep.Memory {
 		if m.Unavailable != "" {
-			fmt.Fprintf(&md, "| %s | – | – | not measured: %s |\n", m.Target, m.Unavailable)
+			fmt.Fprintf(&md, "| %s | – | – | not measured: %s |\n", label(m.Target, m.Toolchain), m.Unavailable)
 			continue
 		}
-		fmt.Fprintf(&md, "| %s | %.1f MiB | %.1f MiB (N=%d) | %v |\n", m.Target, mib(m.WarmBytes), mib(m.AfterBytes), m.Requests, m.Grew)
+		fmt.Fprintf(&md, "| %s | %.1f MiB | %.1f MiB (N=%d) | %v |\n", label(m.Target, m.Toolchain), mib(m.WarmBytes), mib(m.AfterBytes), m.Requests, m.Grew)
 	}
 	md.WriteString("\n## Native benchmarks (pure packages)\n\n| filter | benchmark | ns/op | MB/s | allocs/op |\n|---|---|---:|---:|---:|\n")
 	for _, n := range rep.Native {
@@ -623,7 +671,7 @@ func writeOutputs(rep *report, out string) {
 		for _, k := range bench.Sizes {
 			v := math.NaN()
 			for _, l := range rep.Wasm {
-				if l.Target == tg && l.KiB == k {
+				if l.Target == tg && l.KiB == k && l.Toolchain != "tinygo" {
 					v = l.P50US / 1000
 				}
 			}
