@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wasmguard/wasmguard/e2e/bench"
+	"github.com/wasmguard/wasmguard/hostsim"
 )
 
 // TestToolchainTables: recorded std Go and TinyGo figures come out side by side in the same row, with the
@@ -47,5 +48,25 @@ func TestToolchainTables(t *testing.T) {
 	}
 	if label("chain", "tinygo") != "chain (tinygo)" || label("chain", "") != "chain" || label("chain", "go") != "chain" {
 		t.Errorf("labels: %q %q", label("chain", "tinygo"), label("chain", "go"))
+	}
+}
+
+// TestCompileMS: the compile time is measured on a real compile (a fresh runtime, so not a cache hit: a second
+// compile of the same module takes about as long as the first) and a module wazero refuses is an error.
+func TestCompileMS(t *testing.T) {
+	if _, err := compileMS([]byte("not wasm")); err == nil {
+		t.Error("compileMS accepted bytes that are not a module")
+	}
+	wasm := hostsim.DistWasm(t, "tokenbudget")
+	a, err := compileMS(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := compileMS(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a <= 0 || b < a/10 {
+		t.Errorf("compile %.1f ms, then %.1f ms: the second looks like a cache hit", a, b)
 	}
 }
