@@ -51,6 +51,7 @@ type scanner struct {
 	refBad           map[string]Finding // suspicious reference definitions not yet used
 	secretUntil      int
 	secretNext       int // start of the next secret window
+	nlFrom, nlTo     int // t[nlFrom:nlTo] holds no newline (secretWin's search, resumed on the next push)
 	stage2           int // sub-stage inside the secret stage (PEM done)
 	matches          []pii.Match
 	urlBuf, pctBuf   []byte // judgeURL's decoding scratch

@@ -28,8 +28,14 @@ func secretTypes() pii.TypeSet {
 func (s *scanner) secretWin(p int) bool {
 	t := s.text
 	e := min(len(t), p+secretWindow)
-	if i := bytes.IndexByte(t[p:e], '\n'); i >= 0 {
-		e = p + i // (bytes.IndexByte is assembly natively and in wasm)
+	from := p
+	if s.nlFrom == p && s.nlTo > p {
+		from = min(s.nlTo, e) // a stream waiting for the line: the bytes searched by the last push hold no newline
+	}
+	if i := bytes.IndexByte(t[from:e], '\n'); i >= 0 {
+		e = from + i // (bytes.IndexByte is assembly natively and in wasm)
+	} else {
+		s.nlFrom, s.nlTo = p, e
 	}
 	if e < len(t) && t[e] == '\n' {
 		e++
