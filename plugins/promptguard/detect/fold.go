@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,20 +28,17 @@ const (
 	fkJoiner        // the zero-width joiner: removed, not evidence
 )
 
+//go:generate go test -run ^TestFoldTableGenerated$ -write-fold-table
+
 // foldMax: characters below it are in foldTab (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic, the Indic
 // scripts, Thai, Hangul jamo, Latin Extended Additional, punctuation, letterlike and enclosed forms, kana).
 const foldMax = 0x3100
 
-// Halfwidth and fullwidth forms (the punctuation of Chinese and Japanese text) have a table of their own.
+// Halfwidth and fullwidth forms (the punctuation of Chinese and Japanese text) follow in foldTab, from index
+// foldMax. (foldTab and foldPool are generated: fold_gen.go.)
 const (
 	foldFF    = 0xFF00
 	foldFFEnd = 0xFFF0
-)
-
-var (
-	foldOnce sync.Once
-	foldTab  []uint32 // runes [0, foldMax), then [foldFF, foldFFEnd)
-	foldPool []uint32
 )
 
 // runeAction is the reference path's action on one rune of the NFKD.
@@ -93,18 +89,9 @@ func decompActions(dst []uint32, r rune) (_ []uint32, ok bool) {
 	return dst, true
 }
 
-func buildFoldTab() {
-	foldTab = make([]uint32, 0, foldMax+foldFFEnd-foldFF)
-	for r := rune(0); r < foldMax; r++ {
-		foldTab = append(foldTab, foldEntry(r))
-	}
-	for r := rune(foldFF); r < foldFFEnd; r++ {
-		foldTab = append(foldTab, foldEntry(r))
-	}
-}
-
-// foldEntry is the table entry of r (one action, fkMulti with the actions added to foldPool, or fkUnsafe).
-func foldEntry(r rune) uint32 {
+// foldEntry is the table entry of r (one action, fkMulti with the actions added to *pool, or fkUnsafe): how
+// fold_gen.go's foldTab and foldPool are computed (TestFoldTableGenerated).
+func foldEntry(r rune, pool *[]uint32) uint32 {
 	if r < utf8.RuneSelf {
 		return runeAction(r)
 	}
@@ -123,8 +110,8 @@ func foldEntry(r rune) uint32 {
 	case len(acts) == 1:
 		return acts[0]
 	}
-	e := fkMulti<<24 | uint32(len(foldPool))<<4 | uint32(len(acts))
-	foldPool = append(foldPool, acts...)
+	e := fkMulti<<24 | uint32(len(*pool))<<4 | uint32(len(acts))
+	*pool = append(*pool, acts...)
 	return e
 }
 
@@ -170,7 +157,6 @@ func (c *canon) apply(a uint32) bool {
 // foldUnicode computes what foldUnicodeRef does (see above). It returns false, leaving partial output, when the
 // text has a character the table path does not model.
 func (c *canon) foldUnicode(s string) bool {
-	foldOnce.Do(buildFoldTab)
 	tab := foldTab[:foldMax]
 	vs := 0 // length of the current run of variation selectors
 	compat := false
