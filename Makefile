@@ -12,7 +12,8 @@ FUZZTIME  ?= 3s
 COMBINED  := wasmguard
 WASMS     := $(addprefix $(DIST)/,$(addsuffix .wasm,$(PLUGINS) $(COMBINED)))
 
-# TinyGo: `make build TOOLCHAIN=tinygo` writes dist/tinygo/<name>.wasm; `make test` builds and tests both toolchains.
+# TinyGo: `make build TOOLCHAIN=tinygo` writes dist/tinygo/<name>.wasm; `make test` builds both toolchains and runs
+# every test that drives a built .wasm against each (test-tinygo: WASM_TEST_PKGS with WASMGUARD_DIST=dist/tinygo).
 # `make deps` installs the TinyGo 0.40.1 package from ../shared/tools/tinygo into TINYGO_PREFIX when missing.
 # TinyGo's own build cache is ${XDG_CACHE_HOME:-~/.cache}/tinygo: a CI that keeps ~/.cache between runs gets
 # warm TinyGo builds (the first build compiles wasi-libc and compiler-rt: ~80 s).
@@ -57,8 +58,9 @@ $(TINYGO_DIST)/%.wasm: $(GO_SRCS)
 	$(GO) run ./tools/unexport $@.tmp malloc free calloc realloc
 	@mv -f $@.tmp $@
 
-test: lint deps build build-tinygo ## lint, build with Go and TinyGo, run every test natively and against the Go build (+ short fuzzing); make test-tinygo tests the TinyGo build
+test: lint deps build build-tinygo ## lint, build with Go and TinyGo, run every test natively and against both builds (+ short fuzzing)
 	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_REQUIRE_E2E=1 WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 40m ./...
+	$(MAKE) --no-print-directory test-tinygo
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 # staticcheck from the module proxy, pinned; installed into bin/ (git-ignored) on first use.
