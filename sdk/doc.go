@@ -14,6 +14,7 @@
 //	               backslash escapes, percent), whether a position lies in a link construct (InLink)
 //	sdk/placeholder  the recogniser of piimask's reversible placeholders ([EMAIL_3F9A2C7D]), shared by
 //	               piimask (restore) and outputguard (a placeholder in a URL is the user's data)
+//	sdk/swar       word-at-a-time helpers of the byte scanners (constants, byte order, an 8-byte Equal)
 //	sdk/telemetry  the one-line decision log and metric names; never prompt text or PII
 //	sdk/filter     proxywasm glue: config loading in OnPluginStart, request info, body accumulators,
 //	               SSE rewriting, local replies, metrics

@@ -3,6 +3,8 @@ package llm
 import (
 	"strings"
 	"unsafe"
+
+	"github.com/wasmguard/wasmguard/sdk/swar"
 )
 
 // The stream fast path: most events of a long answer are one text delta in a fixed shape. fastDelta recognises
@@ -104,7 +106,7 @@ func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
 			for t+n < len(tpl) && tpl[t+n] > tOptEnd {
 				n++
 			}
-			good = len(b)-i >= n && equalWords(b[i:i+n], unsafe.Slice(unsafe.StringData(tpl[t:t+n]), n))
+			good = len(b)-i >= n && swar.Equal(b[i:i+n], unsafe.Slice(unsafe.StringData(tpl[t:t+n]), n))
 			i += n
 			t += n - 1
 		}
@@ -212,7 +214,7 @@ func (f *fastMemo) hit(dst []Delta, data, event string) ([]Delta, bool) {
 	b := unsafe.Slice(unsafe.StringData(data), len(data))
 	pre, post := f.around[:f.pre], f.around[f.pre:]
 	s, e := len(pre), len(b)-len(post)
-	if e-s <= 2 || b[s] != '"' || !equalWords(b[:s], pre) || !equalWords(b[e:], post) {
+	if e-s <= 2 || b[s] != '"' || !swar.Equal(b[:s], pre) || !swar.Equal(b[e:], post) {
 		return dst, false
 	}
 	if end, err := scanString(b, s); err != nil || end != e {
@@ -245,29 +247,6 @@ func (f *fastMemo) record(data, event string, ds []Delta) {
 	}
 	d.Text, d.Loc = "", Loc{}
 	f.delta, f.ok = d, true
-}
-
-// equalWords is bytes.Equal eight bytes at a time (bytes.Equal compares byte by byte in wasm).
-func equalWords(a, b []byte) bool {
-	n := len(a)
-	if n != len(b) {
-		return false
-	}
-	i := 0
-	if n >= 8 {
-		pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
-		for ; n-i >= 8; i += 8 {
-			if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
-				return false
-			}
-		}
-	}
-	for ; i < n; i++ {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func bytesHasEscape(b []byte) bool {

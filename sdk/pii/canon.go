@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/wasmguard/wasmguard/sdk/swar"
 )
 
 // Canonical scanning: values written differently from their usual form.
@@ -142,8 +144,8 @@ func runeView(text []byte) (view, bool) {
 	changed := false
 	for i < n {
 		// skip ASCII 8 bytes at a time
-		if littleEndian {
-			for i+8 <= n && *(*uint64)(unsafe.Pointer(&text[i]))&swarHigh == 0 {
+		if swar.LittleEndian {
+			for i+8 <= n && *(*uint64)(unsafe.Pointer(&text[i]))&swar.High == 0 {
 				i += 8
 			}
 		}
@@ -545,20 +547,20 @@ func asciiView(text []byte, b64 *[]span) (view, bool) {
 	runEnd := 0 // digit runs already evaluated end here
 	i := 0
 	for i < n {
-		if littleEndian {
+		if swar.LittleEndian {
 			for i+8 <= n {
 				x := *(*uint64)(unsafe.Pointer(&text[i]))
 				// flagged bytes: digits to '@', '[', '(', '{', and a blank followed by "at"/"AT" (inlined
 				// by hand: a call per word is costly in wasm)
-				t := x & swarLow7
-				vs := x ^ (swarK * ' ')
-				xl := x | swarK*0x20
-				va := xl ^ (swarK * 'a')
-				vt := xl ^ (swarK * 't')
-				f := ((swarK*(127+0x41)-t)&(t+swarK*(127-0x2F))|(swarK*(127+0x5C)-t)&(t+swarK*(127-0x5A))|
-					(swarK*(127+0x29)-t)&(t+swarK*(127-0x27))|(swarK*(127+0x7C)-t)&(t+swarK*(127-0x7A)))&^x&swarHigh |
-					^(((vs&swarLow7)+swarLow7)|vs)&swarHigh&(^(((va&swarLow7)+swarLow7)|va)&swarHigh>>8)&
-						(^(((vt&swarLow7)+swarLow7)|vt)&swarHigh>>16)
+				t := x & swar.Low7
+				vs := x ^ (swar.K * ' ')
+				xl := x | swar.K*0x20
+				va := xl ^ (swar.K * 'a')
+				vt := xl ^ (swar.K * 't')
+				f := ((swar.K*(127+0x41)-t)&(t+swar.K*(127-0x2F))|(swar.K*(127+0x5C)-t)&(t+swar.K*(127-0x5A))|
+					(swar.K*(127+0x29)-t)&(t+swar.K*(127-0x27))|(swar.K*(127+0x7C)-t)&(t+swar.K*(127-0x7A)))&^x&swar.High |
+					^(((vs&swar.Low7)+swar.Low7)|vs)&swar.High&(^(((va&swar.Low7)+swar.Low7)|va)&swar.High>>8)&
+						(^(((vt&swar.Low7)+swar.Low7)|vt)&swar.High>>16)
 				if f != 0 {
 					i += bits.TrailingZeros64(f) >> 3
 					break

@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"regexp"
 	"unsafe"
+
+	"github.com/wasmguard/wasmguard/sdk/swar"
 )
 
 // Custom is a user-defined entity: a regular expression (compiled once by the caller) or a dictionary of
@@ -103,24 +105,6 @@ func init() {
 	}
 }
 
-// SWAR constants. A byte of a 64-bit word is flagged (high bit) when it lies in one of the ranges
-// 0x24-0x28 ($%&'(), 0x2B-0x3A (+,-./0-9:), 0x3D-0x5F (=>?@A-Z[\]^_) or 0x7B-0x7F ({|}~): every byte
-// that is not quiet, plus a few rare quiet ones (which the byte loop then skips). Each range test is the
-// "has a byte between m and n" bit trick (exclusive bounds, exact per byte for bytes below 0x80; bytes
-// from 0x80, all quiet, are never flagged).
-const (
-	swarK    = 0x0101010101010101
-	swarLow7 = swarK * 0x7F
-	swarHigh = swarK * 0x80
-)
-
-// littleEndian: the word-at-a-time skip reads 8 bytes with one load and locates the first flagged byte
-// with a trailing-zero count, which assumes little-endian byte order (wasm, amd64, arm64).
-var littleEndian = func() bool {
-	x := uint16(1)
-	return *(*byte)(unsafe.Pointer(&x)) == 1
-}()
-
 // Scan appends the entities found in text to dst, in order and without overlaps, and returns it. Values
 // written differently (invisible characters, fullwidth or other Unicode digits, e-mail addresses with at/dot
 // spellings, digit groups with unusual separators, base64-wrapped) are found in a canonical view of the
@@ -208,22 +192,27 @@ func (s *Scanner) scanBuiltin(text []byte, dst []Match) ([]Match, bool) {
 			}
 			i++
 			// Word at a time (SWAR): 8 bytes per step while none of them can be a trigger byte, then jump
-			// straight to the first candidate. No calls, one bounds check per word.
-			if littleEndian {
+			// straight to the first candidate. No calls, one bounds check per word. A byte is flagged (high
+			// bit) when it lies in one of the ranges 0x24-0x28 ($%&'(), 0x2B-0x3A (+,-./0-9:), 0x3D-0x5F
+			// (=>?@A-Z[\]^_) or 0x7B-0x7F ({|}~): every byte that is not quiet, plus a few rare quiet ones
+			// (which the byte loop then skips). Each range test is the "has a byte between m and n" bit trick
+			// (exclusive bounds, exact per byte for bytes below 0x80; bytes from 0x80, all quiet, are never
+			// flagged).
+			if swar.LittleEndian {
 				for i+8 <= n {
 					x := *(*uint64)(unsafe.Pointer(&text[i]))
-					t := x & swarLow7
-					r := ((swarK*(127+0x29)-t)&(t+swarK*(127-0x23)) |
-						(swarK*(127+0x3B)-t)&(t+swarK*(127-0x2A)) |
-						(swarK*(127+0x60)-t)&(t+swarK*(127-0x3C)) |
-						(swarK*(127+0x80)-t)&(t+swarK*(127-0x7A))) &^ x & swarHigh
+					t := x & swar.Low7
+					r := ((swar.K*(127+0x29)-t)&(t+swar.K*(127-0x23)) |
+						(swar.K*(127+0x3B)-t)&(t+swar.K*(127-0x2A)) |
+						(swar.K*(127+0x60)-t)&(t+swar.K*(127-0x3C)) |
+						(swar.K*(127+0x80)-t)&(t+swar.K*(127-0x7A))) &^ x & swar.High
 					// " at" (any case) at bytes 0-5 (a blank at byte 6 or 7 makes the next word start at byte 6,
 					// below): the word folded to lower case (a blank stays a blank) is compared with " at" at
 					// three offsets at once and one zero-byte test finds the matches. The test may flag a byte
 					// above a real match, which only costs a look.
-					xl := x | swarK*0x20
-					z := (xl ^ swarK*' ') | (xl>>8 ^ swarK*'a') | (xl>>16 ^ swarK*'t')
-					if tri := (z - swarK) &^ z & swarHigh; tri != 0 && !hint {
+					xl := x | swar.K*0x20
+					z := (xl ^ swar.K*' ') | (xl>>8 ^ swar.K*'a') | (xl>>16 ^ swar.K*'t')
+					if tri := (z - swar.K) &^ z & swar.High; tri != 0 && !hint {
 						// a " at" in this word: an at spelling only with an address around it (one call per
 						// " at", not a canonical pass per text)
 						for tri != 0 {

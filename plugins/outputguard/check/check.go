@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/wasmguard/wasmguard/sdk/pii"
+	"github.com/wasmguard/wasmguard/sdk/swar"
 )
 
 // Check names a family of checks. The names double as the telemetry finding family and as reason-code stems.
@@ -373,7 +374,7 @@ func (k *Checker) finish() {
 			k.pairBits.add(h)
 		}
 	}
-	k.swar = littleEndian
+	k.swar = swar.LittleEndian
 	for c := byte('a'); c <= 'z'; c++ {
 		if k.class[c]&clsCanary != 0 {
 			k.swar = false

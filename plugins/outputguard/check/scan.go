@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/wasmguard/wasmguard/sdk/pii"
+	"github.com/wasmguard/wasmguard/sdk/swar"
 )
 
 // The single-pass engine. The scanner examines positions in order; at each position it runs the stages below.
@@ -179,16 +180,16 @@ func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
 			// canary here: k.swar), and a word start that matters (h w j v: links).
 			// Every byte before the first flagged one is one at which the byte loop only moves on.
 			x := *(*uint64)(unsafe.Pointer(&w[p]))
-			t := x & swarLow7
-			lowerL := (t + swarK*(0x80-'a')) &^ (t + swarK*(0x80-'z'-1))
-			y := x ^ swarK*' '
-			blank := ^((y&swarLow7 + swarLow7) | y) & swarHigh
-			m := swarHigh&^(lowerL|blank) | x&swarHigh
+			t := x & swar.Low7
+			lowerL := (t + swar.K*(0x80-'a')) &^ (t + swar.K*(0x80-'z'-1))
+			y := x ^ swar.K*' '
+			blank := ^((y&swar.Low7 + swar.Low7) | y) & swar.High
+			m := swar.High&^(lowerL|blank) | x&swar.High
 			if anyStart {
 				first := uint64(^prev&clsWord) << 7 // 0x80: byte 0 follows a non-word byte
-				st := lowerL & swarHigh & (blank<<8 | first)
+				st := lowerL & swar.High & (blank<<8 | first)
 				if st != 0 {
-					st &= zeroBytes(x^swarK*'h') | zeroBytes(x^swarK*'w') | zeroBytes(x^swarK*'j') | zeroBytes(x^swarK*'v')
+					st &= zeroBytes(x^swar.K*'h') | zeroBytes(x^swar.K*'w') | zeroBytes(x^swar.K*'j') | zeroBytes(x^swar.K*'v')
 				}
 				m |= st
 			}
@@ -296,22 +297,8 @@ func (s *scanner) skipScan(p int) (r, ps, pe int, ph uint64) {
 	return end, ps, pe, ph
 }
 
-// SWAR constants (8 bytes in a uint64, little-endian).
-const (
-	swarK    = 0x0101010101010101
-	swarLow7 = swarK * 0x7F
-	swarHigh = swarK * 0x80
-)
-
-// littleEndian: the skip loop's 8-byte path reads 8 bytes with one load (all targets of this module are little-endian; the check
-// keeps the skip loop correct anywhere else by turning the 8-byte path off).
-var littleEndian = func() bool {
-	x := uint16(1)
-	return *(*byte)(unsafe.Pointer(&x)) == 1
-}()
-
 // zeroBytes has the high bit set in each byte of x that is 0 (exactly: no false positives).
-func zeroBytes(x uint64) uint64 { return ^((x&swarLow7 + swarLow7) | x) & swarHigh }
+func zeroBytes(x uint64) uint64 { return ^((x&swar.Low7 + swar.Low7) | x) & swar.High }
 
 // pairMaybe: the word ending at q (filter hash h) and the next word may start a system-prompt n-gram (or more text is
 // needed to tell).

@@ -14,6 +14,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/wasmguard/wasmguard/sdk/swar"
 )
 
 // Token flags.
@@ -110,18 +112,11 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// SWAR constants: a byte of a 64-bit word is flagged by its high bit.
-const (
-	swarK    = 0x0101010101010101
-	swarLow7 = swarK * 0x7F
-	swarHigh = swarK * 0x80
-)
-
 // between flags (high bit) every byte b of x with lo < b < hi; exact for bytes below 0x80, never flags a byte
 // from 0x80.
 func between(x uint64, lo, hi uint64) uint64 {
-	t := x & swarLow7
-	return (swarK*(127+hi) - t) &^ x & (t + swarK*(127-lo)) & swarHigh
+	t := x & swar.Low7
+	return (swar.K*(127+hi) - t) &^ x & (t + swar.K*(127-lo)) & swar.High
 }
 
 // load8 reads up to 8 bytes of s from i, little-endian, zero-padded.
@@ -159,12 +154,6 @@ func hashEnd(h uint64, n int) uint32 {
 	h = (h ^ uint64(n)) * hashMul
 	return uint32(h ^ h>>32)
 }
-
-// littleEndian: the word path reads 8 bytes with one load where the byte order allows (wasm, amd64, arm64).
-var littleEndian = func() bool {
-	x := uint16(1)
-	return *(*byte)(unsafe.Pointer(&x)) == 1
-}()
 
 // ASCII byte properties for the tokeniser's fast path.
 var (
@@ -227,17 +216,17 @@ func Tokenize(text []byte, dst []Token) []Token {
 			var up, lo, dg uint64
 			for {
 				var v uint64
-				if littleEndian && i+8 <= n {
+				if swar.LittleEndian && i+8 <= n {
 					v = *(*uint64)(unsafe.Pointer(&text[i]))
 				} else {
 					v = load8(text, i)
 				}
-				t0 := v & swarLow7
-				alpha := (swarK*(127+'Z'+1) - t0) &^ v & (t0 + swarK*(127-('A'-1))) & swarHigh
-				lower := (swarK*(127+'z'+1) - t0) &^ v & (t0 + swarK*(127-('a'-1))) & swarHigh
-				digit := (swarK*(127+'9'+1) - t0) &^ v & (t0 + swarK*(127-('0'-1))) & swarHigh
+				t0 := v & swar.Low7
+				alpha := (swar.K*(127+'Z'+1) - t0) &^ v & (t0 + swar.K*(127-('A'-1))) & swar.High
+				lower := (swar.K*(127+'z'+1) - t0) &^ v & (t0 + swar.K*(127-('a'-1))) & swar.High
+				digit := (swar.K*(127+'9'+1) - t0) &^ v & (t0 + swar.K*(127-('0'-1))) & swar.High
 				k := 8
-				if stop := ^(alpha | lower | digit) & swarHigh; stop != 0 {
+				if stop := ^(alpha | lower | digit) & swar.High; stop != 0 {
 					k = bits.TrailingZeros64(stop) >> 3
 				}
 				if k > n-i {
