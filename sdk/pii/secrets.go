@@ -1195,17 +1195,7 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 	if l < 32 || l > 200 || (e < n && (wordTab[text[e]] || text[e] == '/' || text[e] == '.' && e+1 < n && isAlnum(text[e+1]))) {
 		return Match{}, false
 	}
-	var lo, up, di int
-	for _, c := range text[i:e] {
-		switch {
-		case isLower(c):
-			lo++
-		case isUpper(c):
-			up++
-		case isDigit(c):
-			di++
-		}
-	}
+	lo, up, di, _ := classCounts(text[i:e])
 	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 || sequential(text[i:e]) || lowEntropy(text[i:e]) {
 		return Match{}, false
 	}
@@ -1688,19 +1678,28 @@ func (s *Scanner) prefixedToken(text []byte, i int) (Match, bool) {
 		return Match{}, false
 	}
 	body := text[j:e]
-	var lo, up, di int
-	for _, c := range body {
+	lo, up, di, other := classCounts(body)
+	di += other
+	if di < 2 || lo+up < 4 || Entropy(body) < 3.5 || lowEntropy(body) || sequential(body) || s.notAKey(text, i, e) {
+		return Match{}, false
+	}
+	return Match{Type: APIKey, Start: i, End: e}, true
+}
+
+// classCounts counts the lower-case letters, upper-case letters, digits and other bytes of b (the character
+// classes a random key mixes and a word or a placeholder does not).
+func classCounts(b []byte) (lo, up, di, other int) {
+	for _, c := range b {
 		switch {
 		case isLower(c):
 			lo++
 		case isUpper(c):
 			up++
-		default:
+		case isDigit(c):
 			di++
+		default:
+			other++
 		}
 	}
-	if di < 2 || lo+up < 4 || Entropy(body) < 3.5 || lowEntropy(body) || sequential(body) || s.notAKey(text, i, e) {
-		return Match{}, false
-	}
-	return Match{Type: APIKey, Start: i, End: e}, true
+	return lo, up, di, other
 }

@@ -73,17 +73,8 @@ func sourcegraphBody(b []byte) bool {
 // artifactoryBody: the rest of a JFrog Artifactory API key (AKC...) or encrypted password (AP[0-9A-F]...):
 // random letters and digits, not a word in capitals (APACHE...), not a placeholder run (AP6xxxxxxxxxx).
 func artifactoryBody(b []byte) bool {
-	var lo, up, di int
-	for _, c := range b {
-		switch {
-		case isLower(c):
-			lo++
-		case isUpper(c):
-			up++
-		default:
-			di++
-		}
-	}
+	lo, up, di, other := classCounts(b)
+	di += other
 	return di > 0 && lo+up > 0 && !(lo == 0 && di < 2) && !lowEntropy(b) && !sequential(b) && Entropy(b) >= 3.0
 }
 
