@@ -15,9 +15,12 @@ import (
 // that reordering moves are dropped, the two agree unless a kept character is itself a combining mark (ccc ≠ 0):
 // foldUnicode then reports false and the caller runs foldUnicodeRef.
 
-// Action kinds (foldEntry >> 24); the low 24 bits hold a rune, or a foldPool span for fkMulti.
+// Action kinds (foldEntry >> 24); the low 24 bits hold a rune, or a foldPool span for fkMulti. Every kind has
+// its high bit set, so no entry of the generated tables looks like an address in the first 2 GiB: TinyGo's
+// collector scans the module's data conservatively, and entries that read as heap addresses (kind 1-7 in the
+// top byte is 16-128 MiB) kept freed blocks alive and doubled promptguard's heap (16 -> 64 MiB in e2e/memory).
 const (
-	fkSep    = iota // end the word
+	fkSep    = 0x80 + iota // end the word
 	fkASCII         // an ASCII letter (lower-cased), digit, '@' or '$'
 	fkHomo          // a small capital or regional indicator letter: a lookalike, folded (FlagHomoglyph)
 	fkLetter        // a letter, digit or spacing mark (lower-cased)
