@@ -194,14 +194,17 @@ func GetScratch() *Scratch {
 	return new(Scratch)
 }
 
-// keepTokens bounds what the kept scratch holds on to between texts (24 bytes a token): the buffers of a larger
-// text (more than ~300 KiB of prose) are let go rather than pinned for the life of the VM.
+// keepTokens bounds what the kept scratch holds on to between texts (24 bytes a token): with std Go the buffers
+// of a larger text (more than ~300 KiB of prose) are let go rather than pinned for the life of the VM. TinyGo
+// builds keep them (letGoLarge is false there): TinyGo's collector is conservative, a freed multi-megabyte block
+// is often kept alive by a word of data that looks like its address, and letting go of a 1 MiB text's token
+// buffers at every request grew a piimask VM to 560 MiB in e2e/memory; kept, they cost ~6 MiB once.
 const keepTokens = 1 << 16
 
 // PutScratch gives back a scratch from GetScratch.
 func PutScratch(s *Scratch) {
 	if s == &shared {
-		if cap(s.Toks) > keepTokens {
+		if letGoLarge && cap(s.Toks) > keepTokens {
 			s.Toks, s.Tags = nil, nil
 		}
 		sharedBusy.Store(false)
