@@ -332,17 +332,9 @@ func shapeOf(text []byte, t *Token) uint32 {
 		} else {
 			r, w := utf8.DecodeRune(text[i:])
 			i += w
-			switch {
-			case r == '\u2019':
+			sc = runeShape(r)
+			if r == '\u2019' {
 				sc = '\''
-			case unicode.IsUpper(r):
-				sc = 'X'
-			case unicode.IsLetter(r):
-				sc = 'x'
-			case unicode.IsDigit(r):
-				sc = 'd'
-			default:
-				sc = 'm'
 			}
 		}
 		if sc != last {
@@ -391,17 +383,9 @@ func scanWord(text []byte, i int) (Token, int) {
 				low = (low ^ uint32(text[i+k])) * fnvPrime
 			}
 			i += w
-			switch {
-			case cl == cJoin:
+			sc = runeShape(r)
+			if cl == cJoin {
 				sc = '\''
-			case unicode.IsUpper(r):
-				sc = 'X'
-			case unicode.IsLetter(r):
-				sc = 'x'
-			case unicode.IsDigit(r):
-				sc = 'd'
-			default:
-				sc = 'm'
 			}
 		}
 		switch sc {
@@ -527,4 +511,17 @@ func lookupGaz(h uint32) uint16 {
 		}
 	}
 	return 0
+}
+
+// runeShape is the word-shape class of a non-ASCII rune: X upper-case, x other letter, d digit, m anything else.
+func runeShape(r rune) byte {
+	switch {
+	case unicode.IsUpper(r):
+		return 'X'
+	case unicode.IsLetter(r):
+		return 'x'
+	case unicode.IsDigit(r):
+		return 'd'
+	}
+	return 'm'
 }
