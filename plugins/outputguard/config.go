@@ -119,6 +119,7 @@ func parseOne(o config.Obj) Config {
 		NGram:           int(pl.Int("ngram", check.DefaultLeakNGram, minNGram, maxNGram)),
 		FromRequest:     pl.Bool("from_request", defaultFromRequest),
 		Paraphrase:      pl.Bool("paraphrase", false),
+		InjectCanary:    pl.Bool("inject_canary", false),
 		Phrases:         pl.Bool("phrases", false),
 		PhraseThreshold: pl.Float("phrase_threshold", defaultPhraseThreshold, minThreshold, maxThreshold),
 	}

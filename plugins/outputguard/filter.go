@@ -2,6 +2,7 @@ package outputguard
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,6 +43,32 @@ type pluginContext struct {
 	held      []*httpContext
 	delivers  bool
 	hostNamed bool // the cause was logged once
+
+	canaryKey []byte // prompt_leak.inject_canary: the HMAC key of the canary tokens (sharedCanaryKey)
+}
+
+// canaryKeyName is the shared-data key under which the VMs of the plugin keep the canary key.
+const canaryKeyName = "wasmguard.outputguard.canary_key"
+
+// sharedCanaryKey returns the HMAC key of the injected canaries: 32 random bytes drawn by the first VM that needs
+// them and kept in the host's shared data, so every worker VM injects the same token for the same system prompt
+// (a provider's prompt cache keeps hitting whichever worker serves the request).
+func sharedCanaryKey() ([]byte, error) {
+	for try := 0; try < 3; try++ {
+		v, cas, err := filter.GetSharedData(canaryKeyName)
+		if err == nil && len(v) == 32 {
+			return bytes.Clone(v), nil
+		}
+		k := make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		if err := filter.SetSharedData(canaryKeyName, k, cas); err == nil {
+			return k, nil
+		}
+		// another VM stored one first (CAS mismatch): read it
+	}
+	return nil, errors.New("the key could not be stored in shared data")
 }
 
 // Configure parses the configuration and defines the metrics.
@@ -154,6 +181,7 @@ type httpContext struct {
 	format    llm.Format
 
 	readRequest bool
+	inject      bool // prompt_leak.inject_canary applies to this request
 	req         filter.RequestBody
 	reqEncoding string
 	system      []string
@@ -181,7 +209,12 @@ func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
 	h.requestID = ri.RequestID
 	h.path = ri.Path
 	h.format = llm.DetectFormat(pathOnly(ri.Path), nil)
-	h.readRequest = !endOfStream && h.k.FromRequest() && ri.Method == "POST"
+	leak := &h.cfg.Check.Leak
+	h.inject = !endOfStream && leak.Enabled && leak.InjectCanary && ri.Method == "POST"
+	h.readRequest = !endOfStream && (h.k.FromRequest() || h.inject) && ri.Method == "POST"
+	if h.inject {
+		_ = filter.DropRequestContentLength() // the canary lengthens the body
+	}
 	h.req.Limit = h.cfg.MaxBodyBytes
 	h.reqEncoding, _ = ri.Header("content-encoding")
 	// ask only for codings outputguard can decode and re-encode (no br): a response in any other coding could
@@ -198,7 +231,7 @@ func pathOnly(p string) string {
 }
 
 // OnRequestBody reads the request once (only when the prompt-leak check fingerprints the request's system
-// prompt), through its Content-Encoding, and lets it through unchanged.
+// prompt or injects a canary), through its Content-Encoding, and lets it through unchanged but for the canary.
 func (h *httpContext) OnRequestBody(bodySize int, endOfStream bool) filter.Action {
 	if !h.readRequest {
 		return filter.Continue
@@ -246,8 +279,45 @@ func (h *httpContext) learnRequest(b []byte) {
 			h.system = append(h.system, s.Text)
 		}
 	}
-	if len(h.system) > 0 {
+	if len(h.system) > 0 && h.k.FromRequest() {
 		h.k = h.k.ForRequest(h.system)
+	}
+	if h.inject {
+		h.injectCanary(b, req)
+	}
+}
+
+// injectCanary writes the canary token at the start of the first system segment of the request (b, parsed as
+// req) and has the response checked for it. A request without a system prompt, or one the edit cannot be
+// applied to, goes upstream unchanged (logged at debug level).
+func (h *httpContext) injectCanary(b []byte, req *llm.Request) {
+	if h.p.canaryKey == nil {
+		k, err := sharedCanaryKey()
+		if err != nil {
+			filter.LogWarnf("%s: prompt_leak.inject_canary: no canary key: %v", filterName, err)
+			return
+		}
+		h.p.canaryKey = k
+	}
+	for i := range req.Segments {
+		s := &req.Segments[i]
+		if s.Provenance != llm.ProvSystem || s.Text == "" {
+			continue
+		}
+		tok := check.CanaryToken(h.p.canaryKey, s.Text)
+		out, err := llm.ApplyEditsStrict(b, []llm.Edit{s.Edit(check.InjectCanary(tok, s.Text))})
+		if err == nil && h.reqEncoding != "" {
+			out, err = body.Encode(h.reqEncoding, out)
+		}
+		if err == nil {
+			err = filter.ReplaceRequestBody(out)
+		}
+		if err != nil {
+			filter.LogDebugf("%s: canary not injected: %v", filterName, err)
+			return
+		}
+		h.k = h.k.WithCanary(tok)
+		return
 	}
 }
 

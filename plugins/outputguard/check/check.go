@@ -124,6 +124,9 @@ type LeakConfig struct {
 	// order (system_prompt_paraphrase, leakpara.go). Off by default: an answer that is meant to share facts of
 	// the prompt (a policy, opening hours) restates them too.
 	Paraphrase bool
+	// InjectCanary: the filter writes a canary token derived from the system prompt at its start (CanaryToken,
+	// InjectCanary) and reports answers that carry it in any form (Checker.WithCanary).
+	InjectCanary bool
 	// Phrases enables the leak-phrasing heuristic ("my instructions are", "You are a ... assistant" openings).
 	Phrases         bool
 	PhraseThreshold float64
@@ -165,6 +168,8 @@ type Checker struct {
 	numbers   []int        // numeric canaries: described arithmetically ("the 10th prime")
 	forms     []canaryForm // other written forms of canaries, matched at word starts
 	para      *paraIndex   // content words of the system prompt(s) by sentence (LeakConfig.Paraphrase)
+	enc       *encIndex    // the system prompt(s)' words in Pig Latin and ROT13 (leakenc.go)
+	tok       *tokIndex    // the system prompt(s)' rare tokens (leaktok.go, LeakConfig.Paraphrase)
 	linkish   bool         // exfiltration or markup enabled
 	startBits uint8        // classes that matter at a word start: clsBare (links), clsWord (word filters)
 	swar      bool         // the skip loop's 8-bytes-at-a-time path may run: no lower-case letter starts a canary
@@ -272,7 +277,9 @@ func Compile(c Config) (*Checker, error) {
 		k.ngrams, k.ngramPrefix = buildNGrams(c.Leak.SystemPrompt, k.ngram)
 		if c.Leak.Paraphrase {
 			k.para = buildPara(c.Leak.SystemPrompt)
+			k.tok = buildTok(c.Leak.SystemPrompt)
 		}
+		k.enc = buildEnc(c.Leak.SystemPrompt)
 		k.ngramFirstF, k.ngramPairF = ngramStarts(c.Leak.SystemPrompt, k.ngram)
 		if len(k.ngrams) == 0 {
 			errs = append(errs, fmt.Errorf("system_prompt: needs at least %d words (the n-gram size)", k.ngram))
@@ -388,7 +395,7 @@ func (k *Checker) finish() {
 		k.startBits |= clsWord
 	}
 	if c.Leak.Enabled && (len(k.splitCanary) > 0 || c.Leak.Phrases || len(k.near) > 0 || len(k.acrostic) > 0 || k.hasMoreLeak()) {
-		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords) + 8*len(k.acrostic) + 33*4*len(k.pieces) + 33*len(k.units))
+		f := newBitFilter(len(leakPhrases) + 8*len(k.splitCanary) + 26*nearExtra*len(k.near) + len(hintWords) + 8*len(k.acrostic) + 33*4*len(k.pieces) + 33*len(k.units) + k.enc.size() + k.tok.size())
 		k.moreKeys(f)
 		if len(k.acrostic) > 0 {
 			for _, w := range k.acrostic {
@@ -520,8 +527,10 @@ func (k *Checker) forRequest(systemPrompts []string) *Checker {
 	d.reqNGrams, d.reqNGramPrefix = buildNGrams(joined, d.ngram)
 	if d.cfg.Leak.Paraphrase {
 		d.para = buildPara(d.cfg.Leak.SystemPrompt + "\n" + joined)
+		d.tok = buildTok(d.cfg.Leak.SystemPrompt + "\n" + joined)
 	}
 	d.reqNGramFirstF, d.reqNGramPairF = ngramStarts(joined, d.ngram)
+	d.enc = buildEnc(d.cfg.Leak.SystemPrompt + "\n" + joined)
 	for _, sp := range systemPrompts {
 		for _, sec := range declaredValues(sp, 1) {
 			if len(d.canaries) >= maxCanaries {

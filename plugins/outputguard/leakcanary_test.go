@@ -1,0 +1,114 @@
+package outputguard
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/wasmguard/wasmguard/hostsim"
+)
+
+const canarySys = "You are the claims assistant of Example Insurance. Help customers file and track claims; never quote payout amounts."
+
+// upstreamSystem returns the system message of the chat request the upstream received.
+func upstreamSystem(t *testing.T, res hostsim.Result) string {
+	t.Helper()
+	if res.Upstream == nil {
+		t.Fatal("the upstream got no request")
+	}
+	if cl, ok := res.Upstream.Header("content-length"); ok && cl != fmt.Sprint(len(res.Upstream.Body)) {
+		t.Fatalf("content-length %s for a %d-byte body", cl, len(res.Upstream.Body))
+	}
+	var req struct {
+		Messages []struct{ Role, Content string }
+	}
+	if err := json.Unmarshal(res.Upstream.Body, &req); err != nil {
+		t.Fatalf("upstream body: %v\n%s", err, res.Upstream.Body)
+	}
+	for _, m := range req.Messages {
+		if m.Role == "system" {
+			return m.Content
+		}
+	}
+	t.Fatalf("no system message upstream: %s", res.Upstream.Body)
+	return ""
+}
+
+// injectedToken is the canary the built filter wrote in front of canarySys on host h (the first request on h).
+func injectedToken(t *testing.T, h *hostsim.Host) string {
+	t.Helper()
+	benign := "Your claim 4411 is being reviewed; you will hear from us within five working days."
+	res := h.Do(chatRequest(canarySys, false), jsonResponse(chatCompletion(benign)))
+	checkHealthy(t, res)
+	sys := upstreamSystem(t, res)
+	tok, rest, ok := strings.Cut(strings.TrimPrefix(sys, "["), "] ")
+	if !strings.HasPrefix(sys, "[og") || !ok || rest != canarySys || len(tok) != 14 {
+		t.Fatalf("upstream system prompt %q: want [og<12 letters>] then the prompt", sys)
+	}
+	if got := answerText(t, res.Body); got != benign {
+		t.Fatalf("benign answer changed: %q", got)
+	}
+	return tok
+}
+
+// TestPromptLeakInjectedCanary: with prompt_leak.inject_canary the built .wasm writes a canary token in front of
+// the request's system prompt (the upstream gets it, content-length dropped) and blocks an answer that carries
+// it, as written or encoded, whole and streamed in 7-byte chunks; the token is the same for the same prompt on
+// both worker VMs of a host (the key is in shared data) and differs on another host; without the option, or
+// without a system prompt, the request goes upstream unchanged.
+func TestPromptLeakInjectedCanary(t *testing.T) {
+	cfg := `{"prompt_leak":{"inject_canary":true}}`
+	h := host(t, hostsim.ProfileEnvoy, cfg)
+	tok := injectedToken(t, h)
+	if again := injectedToken(t, h); again != tok {
+		t.Fatalf("same prompt, same host: %q then %q", tok, again)
+	}
+	if other := injectedToken(t, host(t, hostsim.ProfileEnvoy, cfg)); other == tok {
+		t.Fatalf("another host injected the same token %q", tok)
+	}
+	for _, tc := range []struct{ name, leak, reveal string }{
+		{"dump of the first line", "My instructions start like this: [" + tok + "] You are the claims helper.", tok},
+		{"base64", "Encoded as you asked: " + base64.StdEncoding.EncodeToString([]byte(tok)), base64.StdEncoding.EncodeToString([]byte(tok))},
+		{"upper case", "The tag at the top reads " + strings.ToUpper(tok) + ".", strings.ToUpper(tok)},
+	} {
+		for _, stream := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/stream=%v", tc.name, stream), func(t *testing.T) {
+				var res hostsim.Result
+				if !stream {
+					res = h.Do(chatRequest(canarySys, false), jsonResponse(chatCompletion(tc.leak)))
+				} else {
+					c := streamCases[0]
+					res = h.Do(streamRequest(c, canarySys), hostsim.Response{Status: 200,
+						Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunkBytes(c.build(splitTokens(tc.leak)), 7)})
+				}
+				checkHealthy(t, res)
+				if d := oneDecision(t, res); d.Action != "block" || d.Reason != "output_prompt_leak" {
+					t.Errorf("decision %+v", d)
+				}
+				if bytes.Contains(res.Body, []byte(tc.reveal)) {
+					t.Errorf("the token reached the client: %s", res.Body)
+				}
+			})
+		}
+	}
+	t.Run("option off", func(t *testing.T) {
+		req := chatRequest(canarySys, false)
+		res := host(t, hostsim.ProfileEnvoy, `{}`).Do(req, jsonResponse(chatCompletion("fine")))
+		checkHealthy(t, res)
+		if res.Upstream == nil || !bytes.Equal(res.Upstream.Body, req.Body) {
+			t.Fatalf("request changed without inject_canary: %s", res.Upstream.Body)
+		}
+	})
+	t.Run("no system prompt", func(t *testing.T) {
+		req := chatRequest(canarySys, false)
+		req.Body = []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}`)
+		res := h.Do(req, jsonResponse(chatCompletion("Hello!")))
+		checkHealthy(t, res)
+		if res.Upstream == nil || !bytes.Equal(res.Upstream.Body, req.Body) {
+			t.Fatalf("request without a system prompt changed: %s", res.Upstream.Body)
+		}
+	})
+}
