@@ -329,7 +329,7 @@ func piimask() M {
 	}
 	props := []property{
 		{name: "entities", schema: M{"type": "array", "items": M{"type": "string", "enum": toAny(entities)},
-			"description": "Built-in entity types detected (default: every rule-based type plus the learned PERSON and ADDRESS; LOCATION and ORGANIZATION only when listed)."}},
+			"description": "Built-in entity types detected (default: every rule-based type but AGE, plus the learned PERSON and ADDRESS; AGE, LOCATION and ORGANIZATION only when listed)."}},
 		{name: "custom", schema: M{"type": "array", "items": custom, uniqueByKey: "name", checkKey: "names unique"}},
 		{name: "default_action", schema: enum("Action for entities without one in actions.", "redact", actions...)},
 		{name: "secret_action", schema: enum("Action for secrets (credentials, keys, tokens).", "redact", "allow", "redact", "mask", "hash", "block")},

@@ -105,6 +105,8 @@ var typeAliases = map[string]string{
 	"NHS": "UK_NHS", "NINO": "UK_NINO", "POSTCODE": "UK_POSTCODE", "AADHAAR": "IN_AADHAAR", "PESEL": "PL_PESEL",
 	"SIN": "CA_SIN", "NRIC": "SG_NRIC_FIN", "SG_FIN": "SG_NRIC_FIN", "TFN": "AU_TFN", "RRN": "KR_RRN",
 	"DOMAIN": "DOMAIN_NAME", "URI": "URL",
+	// the datasets label every date DATE_TIME; a date of birth is one of them
+	"DATE_OF_BIRTH": "DATE_TIME", "DOB": "DATE_TIME",
 }
 
 // NormalizeType maps a reported entity type to the datasets' vocabulary: upper case, '-', '.' and ' ' as '_',

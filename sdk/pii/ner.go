@@ -25,7 +25,9 @@ func (t Type) IsLearned() bool { return NERTypes().Has(t) }
 
 // scanNER appends the tagger's entities of the enabled types that overlap no finding in dst[first:], keeping
 // dst[first:] sorted by start.
+// Dates of birth and ages (agedob.go) are found first, so that the tagger leaves them alone.
 func (s *Scanner) scanNER(text []byte, dst []Match, first int) []Match {
+	dst = s.scanAgeDOB(text, dst, first)
 	if s.enabled&NERTypes() == 0 || len(text) == 0 {
 		return dst
 	}

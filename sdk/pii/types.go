@@ -52,6 +52,8 @@ const (
 	Address      // learned tagger (ner.go), not in All()
 	Location     // learned tagger (ner.go), not in All()
 	Organization // learned tagger (ner.go), not in All()
+	DateOfBirth  // a date the words before call a date of birth (agedob.go)
+	Age          // a number the words around call an age (agedob.go)
 
 	firstSecret // marker: every type after it is a secret
 	URLCredentials
@@ -104,6 +106,8 @@ var typeNames = [numTypes]string{
 	Address:                "ADDRESS",
 	Location:               "LOCATION",
 	Organization:           "ORGANIZATION",
+	DateOfBirth:            "DATE_OF_BIRTH",
+	Age:                    "AGE",
 	firstSecret:            "",
 	AWSAccessKey:           "AWS_ACCESS_KEY",
 	AWSSecretKey:           "AWS_SECRET_KEY",
