@@ -69,3 +69,25 @@ func TestAgeDOB(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAgeDOB: no panic; findings in order, in bounds, not overlapping; every date of birth and age holds a digit.
+func FuzzAgeDOB(f *testing.F) {
+	for _, seed := range []string{"born on 12 March 1984", "DOB: 1984-03-12", "D.O.B. 03/12/84", "date of birth. It's 3/23/1940",
+		"I'm 31 y/o", "a 34-year-old", "at the age of 61", "I'll turn 23.", "when he was 78.", "né le 12 mars 1984", "12. März",
+		"born in 1984", "age 4 billion years", "1.2.3.4", "tengo 34 años", "Age:\t7", "born\n\n1.1.11", "March 12th, 1984", "12-Mar-84"} {
+		f.Add(seed)
+	}
+	s := New(All()|NERTypes()|TypeSet(0).With(Age), nil)
+	f.Fuzz(func(t *testing.T, text string) {
+		last := 0
+		for _, m := range s.ScanString(text, nil) {
+			if m.Start < last || m.End <= m.Start || m.End > len(text) {
+				t.Fatalf("bad match %+v (last %d) in %q", m, last, text)
+			}
+			last = m.End
+			if (m.Type == DateOfBirth || m.Type == Age) && strings.IndexAny(text[m.Start:m.End], "0123456789") < 0 {
+				t.Fatalf("%s without a digit: %q in %q", m.Name(), text[m.Start:m.End], text)
+			}
+		}
+	})
+}
