@@ -130,6 +130,7 @@ bench-tinygo: build-tinygo ## the same benchmarks on the TinyGo builds (dist/ben
 eval: build ## quality figures through the built .wasm (FILTER=..., DATASET=...; dist/eval/)
 	$(GO) run ./e2e/eval/cmd/eval -dist $(DIST) -out $(DIST)/eval $(if $(FILTER),-filter $(FILTER)) $(if $(DATASET),-dataset $(DATASET))
 	$(if $(DATASET)$(filter-out promptguard,$(FILTER)),,$(GO) run ./plugins/promptguard/cmd/train -write=false -report $(DIST)/eval/promptguard.heldout.md > $(DIST)/eval/promptguard.train.log && sed -n '1,16p' $(DIST)/eval/promptguard.heldout.md)
+	$(if $(DATASET)$(filter-out piimask,$(FILTER)),,PIIMASK_EVAL_OUT=$(abspath $(DIST))/eval/piimask.by_type.md $(GO) test -count=1 -run '^TestQualityPIIBySource$$' ./sdk/pii > $(DIST)/eval/piimask.by_type.log && cat $(DIST)/eval/piimask.by_type.md)
 
 run: build ## build the filters and serve them in a local development gateway (127.0.0.1:8080, mock upstream)
 	$(GO) run ./hostsim/cmd/hostsim serve --dist $(DIST) --examples

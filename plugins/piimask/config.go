@@ -86,7 +86,7 @@ var DefaultLearned = pii.TypeSet(0).With(pii.Person).With(pii.Address)
 
 // DefaultOff are the rule-based types detected only when listed in "entities": AGE. Its findings are ages
 // (precision 0.77 on the labels, the rest are ages the generator did not mark), but ordinary prompts name the
-// ages of characters and patients whose answer needs them ("a 40 year old client with ..."; 1.1 % of them),
+// ages of characters and patients whose answer needs them ("a 40 year old client with ..."; 0.7 % of them),
 // and an age alone identifies no one (see README, Dates of birth and ages).
 var DefaultOff = pii.TypeSet(0).With(pii.Age)
 

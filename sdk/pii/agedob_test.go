@@ -85,7 +85,7 @@ func FuzzAgeDOB(f *testing.F) {
 				t.Fatalf("bad match %+v (last %d) in %q", m, last, text)
 			}
 			last = m.End
-			if (m.Type == DateOfBirth || m.Type == Age) && strings.IndexAny(text[m.Start:m.End], "0123456789") < 0 {
+			if (m.Type == DateOfBirth || m.Type == Age) && !strings.ContainsAny(text[m.Start:m.End], "0123456789") {
 				t.Fatalf("%s without a digit: %q in %q", m.Name(), text[m.Start:m.End], text)
 			}
 		}

@@ -11,6 +11,9 @@ import "github.com/wasmguard/wasmguard/sdk/pii/internal/ner"
 // nerTypes maps the tagger's type index to the Type.
 var nerTypes = [ner.NumTypes]Type{ner.Person: Person, ner.Address: Address, ner.Location: Location, ner.Organization: Organization}
 
+// nerModel is the tagger the scanner runs: the shipped model (the quality tests swap in the model of a fold).
+var nerModel = ner.DefaultModel
+
 // NERTypes is the set of types found by the learned tagger. All() leaves them out; add them explicitly.
 func NERTypes() TypeSet {
 	var s TypeSet
@@ -34,7 +37,7 @@ func (s *Scanner) scanNER(text []byte, dst []Match, first int) []Match {
 	sc := ner.GetScratch()
 	defer ner.PutScratch(sc)
 	sc.Toks = ner.Tokenize(text, sc.Toks[:0])
-	ner.DefaultModel.Tag(text, sc)
+	nerModel.Tag(text, sc)
 	rules := len(dst)
 	for _, sp := range sc.Spans {
 		t := nerTypes[sp.Type]

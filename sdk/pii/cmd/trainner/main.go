@@ -8,155 +8,35 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"go/format"
-	"hash/fnv"
 	"io"
 	"log"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/wasmguard/wasmguard/sdk/pii/internal/ner"
+	"github.com/wasmguard/wasmguard/sdk/pii/internal/nertrain"
 )
 
-// Training parameters of the shipped model.
-var params = ner.Params{Bits: 14, Epochs: 12, Seed: 0x5eed, Bags: 5}
+// The training data, folds and parameters are internal/nertrain's (shared with sdk/pii's quality tests).
+var params = nertrain.Params
 
-const folds = 5
+const folds = nertrain.Folds
 
-type record struct {
-	Text     string `json:"text"`
-	Entities []struct {
-		Type       string `json:"type"`
-		Start, End int
-	} `json:"entities"`
-	Source        string          `json:"source"`
-	LabelledTypes json.RawMessage `json:"labelled_types"`
-	TemplateID    json.RawMessage `json:"template_id"`
-	Trainable     bool            `json:"trainable"`
-}
+type item = nertrain.Item
 
-// item is one usable record: its example, gold spans (byte offsets), fold and source.
-type item struct {
-	neg    bool // an ordinary prompt or answer (no entity labels)
-	ex     ner.Example
-	gold   []ner.Gold
-	fold   int
-	source string
-	file   string
-}
-
-func typeIndex(name string) int {
-	for i, n := range ner.TypeNames {
-		if n == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// byteOff converts a code-point offset to a byte offset.
-func byteOff(s string, cp int) int {
-	i := 0
-	for k := 0; k < cp && i < len(s); k++ {
-		_, n := utf8.DecodeRuneInString(s[i:])
-		i += n
-	}
-	return i
-}
-
-// load reads the NER-labelled trainable records of the files.
 func load(dir string) []item {
-	var items []item
-	for _, name := range []string{"pii.dev.jsonl", "pii.train.jsonl"} {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			log.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		for sc.Scan() {
-			var r record
-			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				log.Fatal(err)
-			}
-			if !r.Trainable || !nerLabelled(r.LabelledTypes) {
-				continue
-			}
-			var gold []ner.Gold
-			for _, e := range r.Entities {
-				if k := typeIndex(e.Type); k >= 0 {
-					gold = append(gold, ner.Gold{Type: k, Start: byteOff(r.Text, e.Start), End: byteOff(r.Text, e.End)})
-				}
-			}
-			key := r.Source + "\x00" + string(r.TemplateID)
-			if len(r.TemplateID) == 0 || string(r.TemplateID) == "null" {
-				key = r.Text
-			}
-			h := fnv.New32a()
-			io.WriteString(h, key)
-			items = append(items, item{ex: ner.NewExample([]byte(r.Text), gold), gold: gold, fold: int(h.Sum32() % folds), source: shortSource(r.Source), file: name})
-		}
-		f.Close()
-	}
-	// ordinary prompts and answers: no entity is labelled in them (see ner.NewNegative)
-	for _, name := range []string{"injection.dev.jsonl", "injection.train.jsonl", "output.dev.jsonl", "output.train.jsonl"} {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			log.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		for sc.Scan() {
-			var r struct {
-				Text      string `json:"text"`
-				Label     int    `json:"label"`
-				Trainable bool   `json:"trainable"`
-			}
-			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				log.Fatal(err)
-			}
-			if r.Label != 0 || !r.Trainable {
-				continue
-			}
-			h := fnv.New32a()
-			io.WriteString(h, r.Text)
-			items = append(items, item{neg: true, ex: ner.NewNegative([]byte(r.Text)), fold: int(h.Sum32() % folds), source: "benign", file: name})
-		}
-		f.Close()
+	items, err := nertrain.Load(dir)
+	if err != nil {
+		log.Fatal(err)
 	}
 	return items
-}
-
-func shortSource(s string) string {
-	if i := strings.LastIndexByte(s, '/'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
-}
-
-// nerLabelled: the record is exhaustively labelled for the NER types ("all-template-slots") or lists one.
-func nerLabelled(raw json.RawMessage) bool {
-	if len(raw) == 0 || raw[0] == '"' {
-		return true
-	}
-	var l []string
-	_ = json.Unmarshal(raw, &l)
-	for _, x := range l {
-		if typeIndex(x) >= 0 {
-			return true
-		}
-	}
-	return false
 }
 
 type prf struct{ tp, fp, fn int }
@@ -253,25 +133,19 @@ func oof(items []item, p ner.Params, verbose bool) report {
 	}
 	sc := new(ner.Scratch)
 	for f := 0; f < folds; f++ {
-		var tr []ner.Example
+		m := nertrain.TrainFold(items, p, f)
 		for _, it := range items {
-			if it.fold != f {
-				tr = append(tr, it.ex)
-			}
-		}
-		m := ner.Train(tr, p)
-		for _, it := range items {
-			if it.fold != f {
+			if it.Fold != f {
 				continue
 			}
-			pred := Predict(m, it.ex.Text, sc)
-			if it.neg {
+			pred := Predict(m, it.Ex.Text, sc)
+			if it.Neg {
 				rep.negTexts++
 				var fired [ner.NumTypes]bool
 				for _, p := range pred {
 					fired[p.Type] = true
 					if verbose {
-						fmt.Printf("NEG %s %q\n", ner.TypeNames[p.Type], it.ex.Text[p.Start:p.End])
+						fmt.Printf("NEG %s %q\n", ner.TypeNames[p.Type], it.Ex.Text[p.Start:p.End])
 					}
 				}
 				for t, x := range fired {
@@ -281,15 +155,15 @@ func oof(items []item, p ner.Params, verbose bool) report {
 				}
 				continue
 			}
-			for _, k := range []string{"all", it.source, it.file} {
-				score(pred, it.gold, get(rep.exact, k), get(rep.overlap, k))
+			for _, k := range []string{"all", it.Source, it.File} {
+				score(pred, it.Gold, get(rep.exact, k), get(rep.overlap, k))
 			}
 			if verbose {
 				var e, o [ner.NumTypes]prf
-				score(pred, it.gold, &e, &o)
+				score(pred, it.Gold, &e, &o)
 				for t := range e {
 					if e[t].fp+e[t].fn > 0 {
-						fmt.Printf("ERR %s gold=%s pred=%s in %q\n", ner.TypeNames[t], spans(it.ex.Text, it.gold, t), spans(it.ex.Text, pred, t), it.ex.Text)
+						fmt.Printf("ERR %s gold=%s pred=%s in %q\n", ner.TypeNames[t], spans(it.Ex.Text, it.Gold, t), spans(it.Ex.Text, pred, t), it.Ex.Text)
 					}
 				}
 			}
@@ -333,28 +207,14 @@ func (r report) print(w io.Writer) {
 	}
 }
 
-// inputHash fingerprints the training input: parameters, texts and gold tags.
-func inputHash(items []item, p ner.Params) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%d %d %d %d %d\n", p.Bits, p.Epochs, p.Seed, p.Bags, folds)
-	for _, it := range items {
-		fmt.Fprintf(h, "%d %q %v %v\n", it.fold, it.ex.Text, it.ex.Gold, it.ex.Skip)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
+func inputHash(items []item, p ner.Params) string { return nertrain.InputHash(items, p) }
 
 func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
 
-func trainAll(items []item, p ner.Params) *ner.Model {
-	ex := make([]ner.Example, len(items))
-	for i, it := range items {
-		ex[i] = it.ex
-	}
-	return ner.Train(ex, p)
-}
+func trainAll(items []item, p ner.Params) *ner.Model { return nertrain.TrainAll(items, p) }
 
 // render writes the model file.
 func render(m *ner.Model, inHash string) []byte {
