@@ -23,6 +23,7 @@ const (
 	tStrNull  = 0x06 // a JSON string or null, ignored
 	tObjStart = 0x07 // marks where the captured object (Gemini usage) starts
 	tObjEnd   = 0x08 // marks where it ends
+	tPart     = 0x09 // like tIndex: the content part index (Responses content_index)
 	tOptBegin = 0x0e // start of an optional group
 	tOptEnd   = 0x0f // end of an optional group
 )
@@ -31,13 +32,13 @@ var (
 	fastChat      = "{\"id\":\x01,\"object\":\"chat.completion.chunk\",\"created\":\x05,\"model\":\x03,\x0e\"system_fingerprint\":\x06,\x0f\"choices\":[{\"index\":0,\"delta\":{\"content\":\x02},\"logprobs\":null,\"finish_reason\":null}]\x0e,\"usage\":null\x0f}"
 	fastAnthropic = "{\"type\":\"content_block_delta\",\"index\":\x04,\"delta\":{\"type\":\"text_delta\",\"text\":\x02}}"
 	fastGemini    = "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \x02}],\"role\": \"model\"}\x0e,\"index\": 0\x0f}]\x0e,\"usageMetadata\": \x07{\"promptTokenCount\": \x05,\"candidatesTokenCount\": \x05,\"totalTokenCount\": \x05}\x08\x0f\x0e,\"modelVersion\": \x03\x0f}"
-	fastResponses = "{\"type\":\"response.output_text.delta\",\x0e\"sequence_number\":\x05,\x0f\"item_id\":\x01,\"output_index\":\x04,\"content_index\":\x05,\"delta\":\x02\x0e,\"logprobs\":[]\x0f}"
+	fastResponses = "{\"type\":\"response.output_text.delta\",\x0e\"sequence_number\":\x05,\x0f\"item_id\":\x01,\"output_index\":\x04,\"content_index\":\x09,\"delta\":\x02\x0e,\"logprobs\":[]\x0f}"
 )
 
 // fastMatch is the result of a template match.
 type fastMatch struct {
 	delta, model, obj val
-	index             int
+	index, part       int
 }
 
 // matchTemplate matches data against tpl; ok is false at the first difference.
@@ -82,7 +83,7 @@ func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
 				m.model = val{s: i, e: e, k: kString}
 			}
 			i = e
-		case tIndex, tAnyInt:
+		case tIndex, tPart, tAnyInt:
 			max := 6
 			if c == tAnyInt {
 				max = 18
@@ -96,8 +97,11 @@ func matchTemplate(b []byte, tpl string) (m fastMatch, ok bool) {
 				good = false
 				break
 			}
-			if c == tIndex {
+			switch c {
+			case tIndex:
 				m.index = n
+			case tPart:
+				m.part = n
 			}
 			i = j
 		default:
@@ -173,7 +177,7 @@ func (p *StreamParser) fastDelta(dst []Delta, data string) ([]Delta, bool) {
 			return p.setUsage(geminiUsage(b, m.obj), append(dst, d)), true
 		}
 	default:
-		d.Index = m.index
+		d.Index, d.Part = m.index, m.part
 	}
 	return append(dst, d), true
 }

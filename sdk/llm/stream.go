@@ -62,6 +62,12 @@ type Delta struct {
 	// Index is the content block (Anthropic), output item (Responses), tool call (OpenAI chat) or part (Gemini)
 	// the delta belongs to.
 	Index int
+	// Part is the content part inside a Responses output item (content_index) of a text delta or text snapshot
+	// (0 elsewhere): the output_text / refusal parts of one message, which a renderer shows joined.
+	Part int
+	// Whole marks the snapshots of a finished output item (Responses output_item.done and the output inside
+	// response.completed: one snapshot per part), as opposed to one part's own *.done events.
+	Whole bool
 	Text  string
 	// Loc is the string token of Text inside ev.Data (Text, ToolArgs, Snapshot), for RewriteEvent.
 	Loc          Loc
@@ -321,16 +327,18 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 		fMessage
 		fCode
 		fError
+		fContentIndex
 		nFields
 	)
 	var f [nFields]val
 	fields(b, r, f[:], "type", "output_index", "item", "delta", "response", "text", "refusal", "arguments", "input",
-		"part", "message", "code", "error")
+		"part", "message", "code", "error", "content_index")
 	typ := str(b, f[fType])
 	if typ == "" {
 		typ = event
 	}
 	oi := choiceIndex(b, f[fOutputIndex], 0)
+	ci := choiceIndex(b, f[fContentIndex], 0)
 	switch typ {
 	case "response.created", "response.in_progress", "response.queued":
 		if m := getStr(b, f[fResponse], "model"); m != "" {
@@ -350,7 +358,7 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 	case "response.output_text.delta", "response.refusal.delta":
 		if v := f[fDelta]; v.k == kString {
 			d := strDelta(DeltaText, b, v)
-			d.Index = oi
+			d.Index, d.Part = oi, ci
 			out = append(out, d)
 		}
 	case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta", "response.mcp_call_arguments.delta":
@@ -370,6 +378,8 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 				d.Index = oi
 				if fi == fArguments || fi == fInput {
 					d.ToolName = p.tool(oi).name
+				} else {
+					d.Part = ci
 				}
 				out = append(out, d)
 			}
@@ -380,7 +390,7 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 			for _, v := range pf {
 				if v.k == kString && v.e-v.s > 2 {
 					d := strDelta(DeltaSnapshot, b, v)
-					d.Index = oi
+					d.Index, d.Part = oi, ci
 					out = append(out, d)
 				}
 			}
@@ -430,17 +440,19 @@ func (p *StreamParser) responses(b []byte, r val, event string, out []Delta) []D
 	return out
 }
 
-// snapshots emits DeltaSnapshot for each text or argument string of a finished output item.
+// snapshots emits DeltaSnapshot (Whole) for each text or argument string of a finished output item.
 func (p *StreamParser) snapshots(b []byte, item val, oi int, out []Delta) []Delta {
 	s := segs{b: b}
 	if responsesOutputItem(&s, item, oi) != nil {
 		return out
 	}
 	for _, seg := range s.list {
-		d := Delta{Kind: DeltaSnapshot, Index: oi, Text: seg.Text, Loc: seg.Loc, Path: seg.Path}
+		d := Delta{Kind: DeltaSnapshot, Index: oi, Whole: true, Text: seg.Text, Loc: seg.Loc, Path: seg.Path}
 		if seg.Provenance == ProvToolCall {
 			d.ToolName = seg.Tool
 			d.ToolCallID = p.tool(oi).id
+		} else {
+			d.Part = max(seg.Part, 0) // (-1: the item's content is one string)
 		}
 		out = append(out, d)
 	}
