@@ -568,10 +568,15 @@ type pipeKey struct {
 // flushing held-back text).
 //
 // With mask_responses, the text of a choice is one joined pipe whatever content block (Anthropic) or part
-// (Gemini) it comes in: the masker judges the blocks on their join (mask.Streamer.Boundary) and gives each
-// block its own output. Text held back at the end of a block goes into that block: the events after the
-// block's last delta (its stop, the next block's start and first deltas) wait in the exchange's queue until
+// (Gemini) it comes in, and the text of a Responses output item one joined pipe whatever output_text / refusal
+// part (content_index) it comes in: the masker judges the blocks on their join (mask.Streamer.Boundary) and
+// gives each block its own output. Text held back at the end of a block goes into that block: the events after
+// the block's last delta (its stop, the next block's start and first deltas) wait in the exchange's queue until
 // the held text is decided (bounded by the masker's hold-back), then the block's last delta event carries it.
+//
+// Responses streams repeat each part's text alone (output_text.done, content_part.done) and the item's parts
+// again (output_item.done, response.completed). Those snapshots carry what the part's deltas carried: the pipe
+// keeps each part's output (outs), and a snapshot waits in the queue until its part's output is complete.
 type pipe struct {
 	masker   *mask.Streamer
 	restorer *mask.Restorer
@@ -580,11 +585,41 @@ type pipe struct {
 
 	joined  bool
 	started bool
-	block   int       // Delta.Index of the current part
+	block   int       // Delta.Index (Responses: Delta.Part) of the current part
 	part    int       // number of the current part
 	starts  []int     // stream offset where each part starts
 	rpart   int       // the part the restorer's held text belongs to
 	refs    []partRef // per part: the event that carried its last text
+
+	// Responses snapshots: per part, its block, the sum of its input and its output so far (outs is nil when
+	// the pipe keeps no output: monitor mode without restoring, or more than max_body_bytes of it)
+	blocks []int
+	sums   []textSum
+	outs   [][]byte
+	outN   int
+}
+
+// textSum identifies a text by length and FNV-1a hash: a snapshot whose text is the part's streamed input gets
+// the part's streamed output.
+type textSum struct {
+	n int
+	h uint64
+}
+
+func (t *textSum) add(s string) {
+	if t.n == 0 {
+		t.h = 14695981039346656037
+	}
+	t.n += len(s)
+	for i := 0; i < len(s); i++ {
+		t.h = (t.h ^ uint64(s[i])) * 1099511628211
+	}
+}
+
+func (t textSum) is(s string) bool {
+	var u textSum
+	u.add(s)
+	return u == t
 }
 
 // partRef is where a part's last text went: a queued (or current) event and its edit, or an event already sent
@@ -594,19 +629,27 @@ type partRef struct {
 	idx int
 }
 
-// qEvent is a stream event with the edits of its text deltas, sent at once or queued.
+// qEvent is a stream event with the edits of its text deltas, sent at once or queued. snaps are edits of
+// snapshots whose text is taken from their part's output when the event is sent.
 type qEvent struct {
 	ev      sse.Event
 	edits   []llm.Edit
+	snaps   []snapRef
 	changed bool
 	sent    bool
 }
 
-// joinText: the formats whose text deltas name their content block / part (Delta.Index) and that repeat no
-// text in snapshots. (Responses streams: the output_text parts of an item share one pipe already, and the
-// *.done snapshots repeat each part alone.)
+// snapRef: q.edits[edit] is a snapshot of part number part of pipe p.
+type snapRef struct {
+	p          *pipe
+	part, edit int
+}
+
+// joinText: the formats whose text deltas name their content block / part (Delta.Index; Responses:
+// Delta.Part inside the output item Delta.Index).
 func (h *httpContext) joinText() bool {
-	return h.cfg.MaskResponses && (h.s.Format == llm.FormatAnthropic || h.s.Format == llm.FormatGemini)
+	return h.cfg.MaskResponses && (h.s.Format == llm.FormatAnthropic || h.s.Format == llm.FormatGemini ||
+		h.s.Format == llm.FormatOpenAIResponses)
 }
 
 func (h *httpContext) pipeFor(k pipeKey) *pipe {
@@ -614,8 +657,8 @@ func (h *httpContext) pipeFor(k pipeKey) *pipe {
 		h.pipes = map[pipeKey]*pipe{}
 	}
 	joined := k.kind == llm.DeltaText && h.joinText()
-	if joined {
-		k.index = 0
+	if joined && h.s.Format != llm.FormatOpenAIResponses {
+		k.index = 0 // (Responses: one pipe per output item, the item's parts joined)
 	}
 	p := h.pipes[k]
 	if p == nil {
@@ -625,6 +668,9 @@ func (h *httpContext) pipeFor(k pipeKey) *pipe {
 		}
 		if h.cfg.RestoreResponses && h.vault.Len() > 0 {
 			p.restorer = mask.NewRestorer(&h.vault)
+		}
+		if joined && h.s.Format == llm.FormatOpenAIResponses && (h.cfg.Enforce() || p.restorer != nil) {
+			p.outs = [][]byte{} // its snapshots take the parts' output (unchanged text needs none)
 		}
 		h.pipes[k] = p
 		h.pipeOrder = append(h.pipeOrder, k)
@@ -658,6 +704,7 @@ func (p *pipe) switchPart(index int) {
 	if !p.started {
 		p.started, p.block = true, index
 		p.starts, p.refs = []int{0}, []partRef{{}}
+		p.newPart()
 		return
 	}
 	if index == p.block {
@@ -667,6 +714,53 @@ func (p *pipe) switchPart(index int) {
 	p.part++
 	p.starts = append(p.starts, p.masker.Boundary())
 	p.refs = append(p.refs, partRef{})
+	p.newPart()
+}
+
+func (p *pipe) newPart() {
+	p.blocks = append(p.blocks, p.block)
+	p.sums = append(p.sums, textSum{})
+	if p.outs != nil {
+		p.outs = append(p.outs, nil)
+	}
+}
+
+// keep records output of a part for its snapshots; past maxBytes of it the pipe keeps none (its snapshots are
+// then masked whole, as those of unjoined pipes: an event that large fails max_body_bytes anyway).
+func (p *pipe) keep(part int, b []byte, maxBytes int64) {
+	if p.outs == nil {
+		return
+	}
+	if p.outN += len(b); int64(p.outN) > maxBytes {
+		p.outs = nil
+		return
+	}
+	p.outs[part] = append(p.outs[part], b...)
+}
+
+// snapPart returns the part of a Responses snapshot of block ci whose text is that part's streamed input, or -1.
+func (p *pipe) snapPart(ci int, text string) int {
+	if p.outs == nil {
+		return -1
+	}
+	for i := len(p.blocks) - 1; i >= 0; i-- {
+		if p.blocks[i] == ci {
+			if p.sums[i].is(text) {
+				return i
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// complete reports whether the output of part pn is final: the masker (and the restorer) emitted the text of
+// every part so far, or of every part up to the next one.
+func (p *pipe) complete(pn int) bool {
+	if p.restorer != nil && p.restorer.Pending() > 0 && p.rpart <= pn {
+		return false
+	}
+	return p.masker.Pending() == 0 || pn < p.part && p.masker.Emitted() >= p.starts[pn+1]
 }
 
 // oldPending reports whether a joined pipe still holds text of a part before its current one.
@@ -682,6 +776,7 @@ func (h *httpContext) route(p *pipe, end bool) []byte {
 		if len(b) == 0 {
 			return
 		}
+		p.keep(part, b, h.cfg.MaxBodyBytes)
 		if part == p.part {
 			own = append(own, b...)
 			return
@@ -734,6 +829,17 @@ func (h *httpContext) late(p *pipe, part int, b []byte) {
 // send appends a processed event to the chunk's output.
 func (h *httpContext) send(q *qEvent) {
 	q.sent = true
+	for _, r := range q.snaps {
+		if r.p.outs == nil { // (dropped since: over max_body_bytes)
+			if t, ok := h.wholeText(q.edits[r.edit].Text); ok {
+				q.edits[r.edit].Text, q.changed = t, true
+			}
+			continue
+		}
+		if t := r.p.outs[r.part]; string(t) != q.edits[r.edit].Text {
+			q.edits[r.edit].Text, q.changed = string(t), true
+		}
+	}
 	ev := q.ev // kept as it came: a copy of it takes its locations
 	if q.changed {
 		ev = filter.RewriteStreamEvent(ev, q.edits, h.nd)
@@ -745,17 +851,21 @@ func (h *httpContext) send(q *qEvent) {
 // of a pipe that holds some (a block's stop, the next block's start), or the queue holds such events already.
 // The queue goes out once every joined pipe's held text belongs to its current part and came with the latest
 // event.
+//
+// An event with snapshots waits until the output of their parts is complete (and so do the events after it).
 func (h *httpContext) put(q *qEvent, touched map[*pipe]int) {
-	hold := false
+	hold := !snapsReady(q)
 	for _, k := range h.pipeOrder {
 		p := h.pipes[k]
-		if !p.joined {
+		if hold || !p.joined {
 			continue
 		}
 		if _, ok := touched[p]; p.oldPending() || p.masker.Pending() > 0 && !ok {
 			hold = true
-			break
 		}
+	}
+	for i := 0; i < len(h.queue) && !hold; i++ {
+		hold = !snapsReady(h.queue[i])
 	}
 	if !hold {
 		h.release()
@@ -763,6 +873,15 @@ func (h *httpContext) put(q *qEvent, touched map[*pipe]int) {
 		return
 	}
 	h.queue = append(h.queue, q)
+}
+
+func snapsReady(q *qEvent) bool {
+	for _, r := range q.snaps {
+		if !r.p.complete(r.part) {
+			return false
+		}
+	}
+	return true
 }
 
 // release sends the queued events.
@@ -810,7 +929,12 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 				p := h.pipeFor(pipeKey{d.Kind, d.Choice, d.Index})
 				var got []byte
 				if p.joined {
-					p.switchPart(d.Index)
+					if h.s.Format == llm.FormatOpenAIResponses {
+						p.switchPart(d.Part)
+					} else {
+						p.switchPart(d.Index)
+					}
+					p.sums[p.part].add(d.Text)
 					p.refs[p.part] = partRef{q: q, idx: len(q.edits)}
 					p.masker.Write([]byte(d.Text))
 					got = h.route(p, false)
@@ -826,7 +950,16 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 			case llm.DeltaSnapshot:
 				// The text streamed so far, repeated whole (Responses *.done events, response.completed): the
 				// item's held-back text goes out first, then the snapshot is rewritten like the deltas were.
-				h.flushItem(d.Choice, d.Index, touched)
+				// A part of a joined pipe carries that part's output: the part's own *.done events wait until
+				// it is complete (the next part's start decides its end), the item's snapshots end the item.
+				h.flushItem(d.Choice, d.Index, touched, d.Whole)
+				if p := h.pipes[pipeKey{llm.DeltaText, d.Choice, d.Index}]; p != nil && p.joined && d.ToolName == "" {
+					if pn := p.snapPart(d.Part, d.Text); pn >= 0 {
+						q.snaps = append(q.snaps, snapRef{p: p, part: pn, edit: len(q.edits)})
+						q.edits = append(q.edits, llm.Edit{Loc: d.Loc, Text: d.Text})
+						continue
+					}
+				}
 				if t, ok := h.wholeText(d.Text); ok {
 					q.edits = append(q.edits, llm.Edit{Loc: d.Loc, Text: t})
 					q.changed = true
@@ -913,14 +1046,15 @@ func (h *httpContext) wholeText(s string) (string, bool) {
 }
 
 // flushItem emits the held-back text of the pipes of one output item (every kind) before the event that
-// repeats the item's text whole, except pipes this event itself writes to.
-func (h *httpContext) flushItem(choice, index int, touched map[*pipe]int) {
+// repeats the item's text whole, except pipes this event itself writes to, and joined pipes unless the item is
+// finished (whole): a part's own *.done event does not end the text of the parts joined with it.
+func (h *httpContext) flushItem(choice, index int, touched map[*pipe]int, whole bool) {
 	for _, k := range h.pipeOrder {
 		if k.choice != choice || k.index != index {
 			continue
 		}
 		p := h.pipes[k]
-		if _, ok := touched[p]; ok {
+		if _, ok := touched[p]; ok || p.joined && !whole {
 			continue
 		}
 		h.flushPipe(p)
