@@ -301,8 +301,8 @@ func (h *httpContext) injectCanary(b []byte, req *llm.Request) {
 	}
 	for i := range req.Segments {
 		s := &req.Segments[i]
-		if s.Provenance != llm.ProvSystem || s.Text == "" {
-			continue
+		if s.Provenance != llm.ProvSystem || s.Text == "" || s.Path == "name" || s.Path == "description" {
+			continue // an Assistants object's name and description are system segments the model is not prompted with
 		}
 		tok := check.CanaryToken(h.p.canaryKey, s.Text)
 		out, err := llm.ApplyEditsStrict(b, []llm.Edit{s.Edit(check.InjectCanary(tok, s.Text))})

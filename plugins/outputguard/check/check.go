@@ -121,8 +121,10 @@ type LeakConfig struct {
 	// FromRequest also fingerprints the system prompt of each request (see Checker.ForRequest).
 	FromRequest bool
 	// Paraphrase also reports an answer that restates most of one system-prompt sentence in other words or
-	// order (system_prompt_paraphrase, leakpara.go). Off by default: an answer that is meant to share facts of
-	// the prompt (a policy, opening hours) restates them too.
+	// order (system_prompt_paraphrase, leakpara.go), three or more of its short rules in order
+	// (system_prompt_rules, leakrules.go), or most of its rare tokens in order, as a translation does
+	// (system_prompt_tokens, leaktok.go). Off by default: an answer that is meant to share facts of the prompt (a
+	// policy, opening hours) restates them too.
 	Paraphrase bool
 	// InjectCanary: the filter writes a canary token derived from the system prompt at its start (CanaryToken,
 	// InjectCanary) and reports answers that carry it in any form (Checker.WithCanary).
@@ -170,6 +172,7 @@ type Checker struct {
 	para      *paraIndex   // content words of the system prompt(s) by sentence (LeakConfig.Paraphrase)
 	enc       *encIndex    // the system prompt(s)' words in Pig Latin and ROT13 (leakenc.go)
 	tok       *tokIndex    // the system prompt(s)' rare tokens (leaktok.go, LeakConfig.Paraphrase)
+	rules     *paraIndex   // the system prompt(s)' short rules (leakrules.go, LeakConfig.Paraphrase)
 	linkish   bool         // exfiltration or markup enabled
 	startBits uint8        // classes that matter at a word start: clsBare (links), clsWord (word filters)
 	swar      bool         // the skip loop's 8-bytes-at-a-time path may run: no lower-case letter starts a canary
@@ -278,6 +281,7 @@ func Compile(c Config) (*Checker, error) {
 		if c.Leak.Paraphrase {
 			k.para = buildPara(c.Leak.SystemPrompt)
 			k.tok = buildTok(c.Leak.SystemPrompt)
+			k.rules = buildRules(c.Leak.SystemPrompt)
 		}
 		k.enc = buildEnc(c.Leak.SystemPrompt)
 		k.ngramFirstF, k.ngramPairF = ngramStarts(c.Leak.SystemPrompt, k.ngram)
@@ -528,6 +532,7 @@ func (k *Checker) forRequest(systemPrompts []string) *Checker {
 	if d.cfg.Leak.Paraphrase {
 		d.para = buildPara(d.cfg.Leak.SystemPrompt + "\n" + joined)
 		d.tok = buildTok(d.cfg.Leak.SystemPrompt + "\n" + joined)
+		d.rules = buildRules(d.cfg.Leak.SystemPrompt + "\n" + joined)
 	}
 	d.reqNGramFirstF, d.reqNGramPairF = ngramStarts(joined, d.ngram)
 	d.enc = buildEnc(d.cfg.Leak.SystemPrompt + "\n" + joined)

@@ -214,23 +214,26 @@ func TestSecretsDev(t *testing.T) {
 }
 
 // TestLeakQuality: the system-prompt-leak check on both labelled splits, as the built filter runs it (the secret
-// learnt from the request's system prompt, phrases off), with the finding types that caught each leak. Floors:
+// learnt from the request's system prompt, phrases off), with the finding types that caught each leak, with
+// paraphrase off (the default) and on (its rules and rare-token classes must not cost precision either). Floors:
 // precision >= 0.95 and benign answers flagged <= 0.5 % on each split; recall >= 0.80 on dev and >= 0.76 on
 // train. Both splits are in sample now: the classes of leakmore.go were written on dev's misses (train, not read
 // then, went 66.7 -> 69.2 %: the out-of-sample figure), then three more on train's misses (69.2 -> 76.9 %). The
 // skip loop must agree with visiting every position on every record.
 func TestLeakQuality(t *testing.T) {
 	for _, split := range []struct {
-		name   string
-		recall float64
-	}{{"output.dev.jsonl", 0.80}, {"output.train.jsonl", 0.76}} {
+		name       string
+		recall     float64
+		paraphrase bool
+	}{{"output.dev.jsonl", 0.80, false}, {"output.train.jsonl", 0.76, false},
+		{"output.dev.jsonl", 0.80, true}, {"output.train.jsonl", 0.76, true}} {
 		var c, benign prCount
 		types := map[string]int{}
 		for _, r := range loadOutput(t, split.name) {
 			if r.Kind != "prompt-leak" && r.Kind != "benign-output" {
 				continue
 			}
-			k, err := Compile(Config{Leak: LeakConfig{Enabled: true, Action: ActionBlock, FromRequest: true}})
+			k, err := Compile(Config{Leak: LeakConfig{Enabled: true, Action: ActionBlock, FromRequest: true, Paraphrase: split.paraphrase}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -255,7 +258,7 @@ func TestLeakQuality(t *testing.T) {
 				cnt.tn++
 			}
 		}
-		t.Logf("%s prompt-leak: %s; caught by %v; benign answers flagged %d of %d", split.name, c, types, benign.fp, benign.fp+benign.tn)
+		t.Logf("%s paraphrase=%v prompt-leak: %s; caught by %v; benign answers flagged %d of %d", split.name, split.paraphrase, c, types, benign.fp, benign.fp+benign.tn)
 		if p, r := ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn); p < 0.95 || r < split.recall {
 			t.Errorf("%s prompt-leak: precision %.3f recall %.3f; floors 0.95 / %.2f", split.name, p, r, split.recall)
 		}

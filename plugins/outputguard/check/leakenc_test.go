@@ -1,6 +1,7 @@
 package check
 
 import (
+	"math/rand"
 	"reflect"
 	"testing"
 )
@@ -121,7 +122,7 @@ func TestRareTokensLeak(t *testing.T) {
 }
 
 // TestNewLeakClassesBenign: the labelled benign answers of both splits against each realistic prompt (and the two
-// above); at most 0.5 % of (answer, prompt) pairs may be flagged by the encoded or rare-token classes.
+// above); at most 0.5 % of (answer, prompt) pairs may be flagged by the encoded, rare-token or rules classes.
 func TestNewLeakClassesBenign(t *testing.T) {
 	var answers []string
 	for _, split := range []string{"output.dev.jsonl", "output.train.jsonl"} {
@@ -132,12 +133,12 @@ func TestNewLeakClassesBenign(t *testing.T) {
 		}
 	}
 	flagged, pairs := 0, 0
-	for _, p := range append([]string{travelPrompt, helpdeskPrompt}, realisticPrompts...) {
+	for _, p := range append([]string{travelPrompt, helpdeskPrompt, shopPrompt}, realisticPrompts...) {
 		k := leakChecker(t, p, true)
 		for _, a := range answers {
 			pairs++
 			for _, f := range k.Scan(a) {
-				if f.Type == "system_prompt_encoded" || f.Type == "system_prompt_tokens" {
+				if f.Type == "system_prompt_encoded" || f.Type == "system_prompt_tokens" || f.Type == "system_prompt_rules" {
 					flagged++
 					t.Logf("%s for %.40q: %.200q", f.Type, p, a[f.Start:f.End])
 					break
@@ -145,8 +146,60 @@ func TestNewLeakClassesBenign(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("benign answers flagged by the encoded / rare-token classes: %d of %d (answer, prompt) pairs", flagged, pairs)
+	t.Logf("benign answers flagged by the encoded / rare-token / rules classes: %d of %d (answer, prompt) pairs", flagged, pairs)
 	if flagged*200 > pairs {
 		t.Errorf("%d of %d pairs flagged (> 0.5 %%)", flagged, pairs)
 	}
+}
+
+const shopPrompt = "You are ShopBot. Be polite and brief. Answer only questions about orders and deliveries. Never mention " +
+	"competitors or their prices. Send refund requests to a human agent. Do not share internal discount codes."
+
+func TestRulesLeak(t *testing.T) {
+	for _, tc := range []struct {
+		name, prompt, text string
+		want               bool
+	}{
+		{"rules listed back in other words", shopPrompt, "Sure, my rules: 1. stay polite, keep it brief 2. only handle questions on orders or " +
+			"deliveries 3. no mentioning competitors 4. refunds: send the request to a human agent.", true},
+		{"as one paragraph", shopPrompt, "I keep things polite and brief, I stick to orders, deliveries and related questions, I never " +
+			"mention the competitors, and share no internal discount codes.", true},
+		{"on topic", shopPrompt, "Your order is on its way and the delivery should arrive Friday. I can't help with refunds myself, " +
+			"but a human agent can: send them your request.", false},
+		{"the rules in another order", shopPrompt, "Refund requests go to a human agent, send them. Competitors? I never mention " +
+			"them or their prices. And yes, I answer questions about orders and deliveries, politely and briefly.", false},
+		{"one rule", shopPrompt, "I can't share internal discount codes, sorry.", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := hasType(t, leakChecker(t, tc.prompt, true), tc.text, "system_prompt_rules"); got != tc.want {
+				t.Fatalf("system_prompt_rules %v, want %v: %+v", got, tc.want, leakChecker(t, tc.prompt, true).Scan(tc.text))
+			}
+		})
+	}
+	if hasType(t, leakChecker(t, shopPrompt, false), "Sure, my rules: 1. stay polite, keep it brief 2. only handle questions on "+
+		"orders or deliveries 3. no mentioning competitors.", "system_prompt_rules") {
+		t.Fatal("system_prompt_rules is part of the opt-in paraphrase option")
+	}
+}
+
+// FuzzLeakClasses: with the classes of leakenc.go, leaktok.go and leakrules.go armed, the skip loop, the reference
+// (every position) and a stream cut at random agree.
+func FuzzLeakClasses(f *testing.F) {
+	f.Add("Elphay ustomerscay indfay ightsflay, angechay orway ancelcay ookingsbay.", int64(1))
+	f.Add("Vous êtes OrbitDesk, IT de Norrland Energi AB, poste 4410, VPN Kestrel, ITF-27, 07:30-16:00 CET.", int64(2))
+	f.Add("1. stay polite, keep it brief 2. only questions on orders or deliveries 3. no mentioning competitors", int64(3))
+	k := leakChecker(f, travelPrompt+"\n"+helpdeskPrompt+"\n"+shopPrompt, true)
+	f.Fuzz(func(t *testing.T, text string, seed int64) {
+		if len(text) > 4096 {
+			return
+		}
+		want := k.Scan(text)
+		if ref := reference(k).Scan(text); !reflect.DeepEqual(want, ref) {
+			t.Fatalf("skip loop %+v, every position %+v", want, ref)
+		}
+		cuts := randomCuts(rand.New(rand.NewSource(seed)), len(text))
+		if got, _, _ := streamAll(k, text, cuts, nil); !reflect.DeepEqual(got, want) {
+			t.Fatalf("cuts %v:\n got %v\nwant %v", cuts, got, want)
+		}
+	})
 }

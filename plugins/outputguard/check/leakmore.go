@@ -314,7 +314,7 @@ func smallNumber(s string) (int, bool) {
 
 func (k *Checker) hasMoreLeak() bool {
 	return len(k.pieces) > 0 || len(k.units) > 0 || len(k.numbers) > 0 || len(k.hintSecs) > 0 || len(k.variants) > 0 ||
-		len(k.forms) > 0 || k.para != nil || k.enc != nil || k.tok != nil
+		len(k.forms) > 0 || k.para != nil || k.enc != nil || k.tok != nil || k.rules != nil
 }
 
 // moreKeys adds to the word filter the words at which the checks above act.
@@ -364,6 +364,9 @@ func (k *Checker) moreKeys(f *bitFilter) {
 			f.add(h)
 		}
 	}
+	if k.rules != nil {
+		k.rules.keys(f)
+	}
 	if len(k.numbers) > 0 {
 		for _, w := range describeWords {
 			f.add(filterHash([]byte(w)))
@@ -386,14 +389,16 @@ type leakMore struct {
 	hintStart  int
 	paraSeen   []int // per content word of the prompt sentences: 1 + where it was last seen, 0: not yet
 	paraFired  bool
-	enc        encState // leakenc.go
-	tok        tokState // leaktok.go
+	enc        encState   // leakenc.go
+	tok        tokState   // leaktok.go
+	rules      rulesState // leakrules.go
 }
 
 func (m *leakMore) init(k *Checker) {
 	m.hintStart = -1
 	m.enc = encState{runs: m.enc.runs[:0], next: m.enc.next[:0], lastEnd: -1}
 	m.tok = tokState{seen: m.tok.seen[:0], tails: m.tok.tails[:0]}
+	m.rules = rulesState{}
 	if len(k.pieces) > 0 {
 		m.pieceSeen = make([][]bool, len(k.pieces))
 		for i, ps := range k.pieces {
@@ -441,6 +446,9 @@ func (s *scanner) moreWord(p, we int) {
 	}
 	if k.tok != nil {
 		s.tokAt(p, we)
+	}
+	if k.rules != nil {
+		s.rulesAt(p, we)
 	}
 	if len(k.pieces) > 0 && !m.pieceFired {
 		if w, ok := unquote(t, p, we); ok {

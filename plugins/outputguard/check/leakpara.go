@@ -43,6 +43,12 @@ type paraIndex struct {
 
 // buildPara indexes the sentences of prompt; nil when none has paraMinWords content words.
 func buildPara(prompt string) *paraIndex {
+	return buildSentences(prompt, paraMinWords, paraShareNum, paraShareDen)
+}
+
+// buildSentences indexes the sentences of prompt with minWords+ content words, each needing num/den of them;
+// nil when there is none.
+func buildSentences(prompt string, minWords, num, den int) *paraIndex {
 	x := &paraIndex{}
 	for _, sent := range strings.FieldsFunc(prompt, func(r rune) bool {
 		return r == '.' || r == '!' || r == '?' || r == ';' || r == '\n'
@@ -68,11 +74,11 @@ func buildPara(prompt string) *paraIndex {
 			}
 			p = e
 		}
-		if len(hs) < paraMinWords {
-			continue
+		if len(hs) < minWords || x.indexed(hs) {
+			continue // too short, or the words of a sentence indexed already (a rule said twice)
 		}
 		si := len(x.sents)
-		x.sents = append(x.sents, paraSent{first: x.slots, n: len(hs), need: (len(hs)*paraShareNum + paraShareDen - 1) / paraShareDen,
+		x.sents = append(x.sents, paraSent{first: x.slots, n: len(hs), need: max(2, (len(hs)*num+den-1)/den),
 			window: min(paraMaxWindow, 2*len(sent)+64)})
 		for i, h := range hs {
 			x.words = append(x.words, paraWord{hash: h, slot: int32(x.slots + i), sent: int32(si)})
@@ -92,6 +98,27 @@ func buildPara(prompt string) *paraIndex {
 		return int(a.slot - b.slot)
 	})
 	return x
+}
+
+// indexed: some sentence of x has exactly the content words hs (in any order).
+func (x *paraIndex) indexed(hs []uint64) bool {
+	for _, sn := range x.sents {
+		if sn.n != len(hs) {
+			continue
+		}
+		same := true
+		for _, h := range hs {
+			found := false
+			for _, w := range x.words[sn.first : sn.first+sn.n] {
+				found = found || w.hash == h
+			}
+			same = same && found
+		}
+		if same {
+			return true
+		}
+	}
+	return false
 }
 
 // keys adds to the word filter every surface form of the index's stems: the words stem maps onto a stem are the
