@@ -311,9 +311,10 @@ func TestQualityPhoneValues(t *testing.T) {
 
 // TestQualitySecrets measures secrets detection on every labelled record there is outside the hidden
 // holdout (secrets.dev.jsonl and secrets.train.jsonl): recall on positives and the false-positive rate on
-// the hard negatives, per source. The detectors are hand-written rules with no fitted parameter, so no
-// record is "in fold": the figures are out of fold by construction (a learned scorer would have to be
-// cross-validated here). A record counts as detected when any secret finding is reported in it.
+// the hard negatives, per source, of the shipped scanner. Its generic candidates are gated by a scorer
+// trained on these records, so these figures are in fold; the out-of-fold ones (5 folds, thresholds chosen
+// out of fold) are TestOutOfFold's in sdk/pii/cmd/trainsecrets, from the same candidates. A record counts as
+// detected when any secret finding is reported in it.
 func TestQualitySecrets(t *testing.T) {
 	s := New(All(), nil)
 	type counts struct{ tp, fn, fp, tn int }
@@ -389,12 +390,12 @@ func TestQualitySecrets(t *testing.T) {
 	}
 	recall, fpr := rate(all.tp, all.fn), rate(all.fp, all.tn)
 	t.Logf("secrets all (dev+train): recall %.3f (%d/%d), hard-negative FP rate %.3f (%d/%d)", recall, all.tp, all.tp+all.fn, fpr, all.fp, all.fp+all.tn)
-	// Floors: the README figures (recall 0.844, FPR 0.105); a regression fails the test.
-	if recall < 0.84 {
-		t.Errorf("secrets recall %.3f below floor 0.84", recall)
+	// Floors: the README figures (recall 0.863, FPR 0.086); a regression fails the test.
+	if recall < 0.86 {
+		t.Errorf("secrets recall %.3f below floor 0.86", recall)
 	}
-	if fpr > 0.11 {
-		t.Errorf("secrets hard-negative FP rate %.3f above ceiling 0.11", fpr)
+	if fpr > 0.09 {
+		t.Errorf("secrets hard-negative FP rate %.3f above ceiling 0.09", fpr)
 	}
 }
 

@@ -153,6 +153,10 @@ func init() {
 		{"nvapi-", APIKey, and, 60, 0, nil}, {"sk-or-v1-", APIKey, an, 64, 64, nil},
 		{"oauth2_", APIKey, and, 30, 0, nil}, {"phx_", APIKey, an, 40, 0, nil}, {"phc_", APIKey, an, 40, 0, nil},
 		{"rnd_", APIKey, an, 30, 0, nil},
+		// Tavily, Supabase, Sentry user tokens; AWS access key ids of the A3T family
+		{"tvly-", APIKey, an, 32, 32, mixed}, {"tvly-dev-", APIKey, an, 32, 32, mixed},
+		{"sbp_", APIKey, an, 40, 40, lowerHex}, {"sbp_v0_", APIKey, an, 40, 40, lowerHex},
+		{"sntryu_", APIKey, an, 64, 64, lowerHex}, {"A3T", AWSAccessKey, an, 17, 17, upperDigits},
 		// Salesforce connected-app consumer key; 1Password account secret key (A3-XXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX)
 		{"3MVG", APIKey, andd, 60, 0, mixed}, {"A3-", APIKey, and, 30, 40, onePasswordBody},
 		// further vendor formats (public rule sets of gitleaks, noseyparker, CredSweeper describe them)
@@ -262,6 +266,8 @@ func hasPrefixAt(text []byte, i int, p string) bool {
 // prefixSecret tries the vendor-prefixed credentials at i.
 func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 	rs := rulesByFirst[text[i]]
+	var failed *ruleEntry
+	failedEnd := 0
 	n := len(text)
 	// the next 4 bytes as one word: most rules are rejected with one compare, without a string compare call
 	var w uint32
@@ -295,6 +301,9 @@ func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 		if secretBody(text[b:e], r) {
 			return Match{Type: r.typ, Start: i, End: e}, true
 		}
+		if failed == nil && r.prefix != ntlmPrefix {
+			failed, failedEnd = r, e
+		}
 	}
 	if (text[i] == 'M' || text[i] == 'N' || text[i] == 'O') && s.enabled.Has(APIKey) {
 		if e := parseDiscord(text, i); e > 0 {
@@ -305,6 +314,11 @@ func (s *Scanner) prefixSecret(text []byte, i int) (Match, bool) {
 		if e := parseJWT(text, i); e > 0 {
 			return Match{Type: JWT, Start: i, End: e}, true
 		}
+	}
+	// a body of the vendor's length and alphabet that its checks reject (AKIAZZZZZZZZZZZZZZZZ,
+	// AP6xxxxxxxxxx, sk-ant-...abc123xyzAA): a placeholder or an edited key, weighed by the scorer
+	if failed != nil && gateSecret(text, i, failedEnd, ckVendor, false, assignedKeyBefore(text, i), false) {
+		return Match{Type: failed.typ, Start: i, End: failedEnd}, true
 	}
 	return Match{}, false
 }
@@ -820,11 +834,12 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 		k-- // JavaScript's !== and ===: the key is read as before != and ==
 	}
 	compare := false
-	if text[p] == '=' && k > 0 && (text[k-1] == ':' || text[k-1] == '!' || text[k-1] == '<' || text[k-1] == '>' || text[k-1] == '=') {
+	if text[p] == '=' && k > 0 && (text[k-1] == ':' || text[k-1] == '!' || text[k-1] == '<' || text[k-1] == '>' || text[k-1] == '=' || text[k-1] == '?') {
 		switch text[k-1] {
-		case ':':
+		case ':', '?':
+			// := ::= :::= (Go, BNF, GNU make) and ?= (make's conditional assignment)
 			k--
-			if k > 0 && text[k-1] == ':' {
+			for c := 0; c < 2 && k > 0 && text[k-1] == ':'; c++ {
 				k--
 			}
 		case '!', '=':
@@ -931,17 +946,22 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 		j-- // "value\" inside an escaped string
 	}
 	val := text[vs:j]
-	if j-vs > MaxEntityLen || !valueLooksSecret(kind, val, q != 0 || envStyle) {
+	literal := q != 0 || envStyle
+	if j-vs > MaxEntityLen || len(val) < 4 || val[0] == ',' || val[len(val)-1] == ':' || publicByDesign(val) || syntacticPlaceholder(val) || isReference(val, literal) {
+		return Match{}, false // a label inside a string ("Password:"), a public value, a template or a reference
+	}
+	// the hand-written verdict: a vendor's format its own rule rejected (xoxp-1234567890) or a name
+	// (schemaKey = 'DOC_Vector_5_32') is not a secret; the scorer weighs it with the other features
+	rule := valueLooksSecret(kind, val, literal) && !vendorLookalike(val) && !(kind == keyToken && wordIdentifier(val))
+	if !rule && !literal {
 		return Match{}, false
 	}
-	if vendorLookalike(val) || publicByDesign(val) {
-		return Match{}, false // xoxp-1234567890: a vendor's format that its own rule rejected
+	ck := ckAssignToken
+	if kind == keyPassword {
+		ck = ckAssignPassword
 	}
-	if kind == keyToken && wordIdentifier(val) {
-		return Match{}, false // schemaKey = 'DOC_Vector_5_32': a name
-	}
-	if val[0] == ',' || val[len(val)-1] == ':' {
-		return Match{}, false // a label inside a string ("Password:"), not a value
+	if !gateSecret(text, vs, j, ck, literal, key, rule) {
+		return Match{}, false
 	}
 	t := GenericSecret
 	switch {
@@ -1047,13 +1067,9 @@ func lastIndexByte(b []byte, c byte) int {
 	return -1
 }
 
-func valueLooksSecret(kind int, v []byte, literal bool) bool {
-	// (no sequential-run test here: after a credential key the context is strong, and masking a fake
-	// "1234567890abcdef" costs less than missing a real value)
-	if isPlaceholderValue(v) {
-		return false
-	}
-	// references such as self.token, config.api_key, os.getenv("X") or a function call
+// isReference reports a value that refers to another (self.token, config.api_key, os.getenv("X"), a call, a
+// constant name such as ACCESS_TOKEN, a concatenation) rather than holding one.
+func isReference(v []byte, literal bool) bool {
 	ident := true
 	for _, c := range v {
 		if !(isLower(c) || c == '_' || c == '.' || isDigit(c)) {
@@ -1062,10 +1078,16 @@ func valueLooksSecret(kind int, v []byte, literal bool) bool {
 		}
 	}
 	if ident && !literal && (containsByte(v, '.') || containsByte(v, '_')) && classes(v) <= 2 && !hasDigitRun(v, 4) {
-		return false
+		return true
 	}
-	if (!literal && containsByte(v, '(')) || isConstName(v) || containsSeq(v, " + ") || v[0] == '"' || v[0] == '\\' {
-		return false // a call, or a constant name such as ACCESS_TOKEN
+	return (!literal && containsByte(v, '(')) || isConstName(v) || containsSeq(v, " + ") || v[0] == '"' || v[0] == '\\'
+}
+
+func valueLooksSecret(kind int, v []byte, literal bool) bool {
+	// (no sequential-run test here: after a credential key the context is strong, and masking a fake
+	// "1234567890abcdef" costs less than missing a real value)
+	if isPlaceholderValue(v) || isReference(v, literal) {
+		return false
 	}
 	switch kind {
 	case keyPassword:
@@ -1196,10 +1218,10 @@ func (s *Scanner) highEntropy(text []byte, i int) (Match, bool) {
 		return Match{}, false
 	}
 	lo, up, di, _ := classCounts(text[i:e])
-	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 || sequential(text[i:e]) || lowEntropy(text[i:e]) {
+	if lo < 2 || up < 2 || di < 2 || Entropy(text[i:e]) < 4.2 {
 		return Match{}, false
 	}
-	if s.notAKey(text, i, e) {
+	if s.notAKey(text, i, e) || !gateSecret(text, i, e, ckEntropy, false, assignedKeyBefore(text, i), !sequential(text[i:e]) && !lowEntropy(text[i:e])) {
 		return Match{}, false
 	}
 	return Match{Type: HighEntropySecret, Start: i, End: e}, true
@@ -1273,7 +1295,7 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 		e--
 	}
 	v := text[i:e]
-	if len(v) < 6 || len(v) > 64 {
+	if len(v) < 4 || len(v) > 64 {
 		return Match{}, false
 	}
 	// The keyword to the left is checked first: it fails for almost every candidate in code, logs and JSON,
@@ -1321,16 +1343,23 @@ func (s *Scanner) keywordValue(text []byte, i int) (Match, bool) {
 			break
 		}
 	}
-	if !found || len(v) < 8 && !isPasswordWord(word) || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5 || namesNoSecret(word) {
+	if !found || namesNoSecret(word) {
 		return Match{}, false
 	}
+	// a quoted value ("the password is 'centipede'") is weighed by the scorer; an unquoted one must look
+	// like a token, not a word of the sentence
+	quoted := i > 0 && (text[i-1] == '"' || text[i-1] == '\'') && e < n && text[e] == text[i-1]
 	up, lo, di := false, false, false
 	for _, c := range v {
 		up = up || isUpper(c)
 		lo = lo || isLower(c)
 		di = di || isDigit(c)
 	}
-	if !(di || up && lo) {
+	rule := len(v) >= 6 && !(len(v) < 8 && !isPasswordWord(word) || classes(v) < 2 || isPlaceholderValue(v) || Entropy(v) < 2.5) && (di || up && lo)
+	if !rule && (!quoted || syntacticPlaceholder(v)) {
+		return Match{}, false
+	}
+	if !gateSecret(text, i, e, ckKeyword, quoted, word, rule) {
 		return Match{}, false
 	}
 	return Match{Type: GenericSecret, Start: i, End: e}, true
@@ -1680,7 +1709,7 @@ func (s *Scanner) prefixedToken(text []byte, i int) (Match, bool) {
 	body := text[j:e]
 	lo, up, di, other := classCounts(body)
 	di += other
-	if di < 2 || lo+up < 4 || Entropy(body) < 3.5 || lowEntropy(body) || sequential(body) || s.notAKey(text, i, e) {
+	if di < 2 || lo+up < 4 || Entropy(body) < 3.5 || s.notAKey(text, i, e) || !gateSecret(text, i, e, ckPrefixed, false, assignedKeyBefore(text, i), !sequential(body) && !lowEntropy(body)) {
 		return Match{}, false
 	}
 	return Match{Type: APIKey, Start: i, End: e}, true

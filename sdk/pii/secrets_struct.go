@@ -39,8 +39,29 @@ func allHexAnyCase(b []byte) bool {
 	return true
 }
 
-// googleKeyBody: every Google API key starts AIzaSy (the fixed leading bytes of its binary form).
-func googleKeyBody(b []byte) bool { return b[0] == 'S' && b[1] == 'y' }
+// googleKeyBody: every Google API key starts AIzaSy (the fixed leading bytes of its binary form); the
+// example keys published in Firebase's Android SDK are public by design.
+func googleKeyBody(b []byte) bool { return b[0] == 'S' && b[1] == 'y' && !publishedGoogleKey(b) }
+
+// publishedGoogleKeys are the bodies (after "AIza") of the Google API keys published as examples in
+// firebase/firebase-android-sdk (Apache-2.0), as listed in the allowlist of gitleaks' gcp-api-key rule
+// (gitleaks/gitleaks cmd/generate/config/rules/gcp.go, MIT): public values, not secrets.
+var publishedGoogleKeys = []string{
+	"Syabcdefghijklmnopqrstuvwxyz1234567", "SyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs", "SyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM",
+	"SyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU", "SyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0", "SyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c",
+	"SyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4", "SyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY", "SyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM",
+	"SyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ", "SyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g", "SyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU",
+	"SyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw", "SyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE", "SyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
+}
+
+func publishedGoogleKey(b []byte) bool {
+	for _, k := range publishedGoogleKeys {
+		if string(b) == k {
+			return true
+		}
+	}
+	return false
+}
 
 // sendgridBody: SG.<22 id characters>.<43 secret characters>.
 func sendgridBody(b []byte) bool {
