@@ -950,6 +950,11 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	if j-vs > MaxEntityLen || len(val) < 4 || val[0] == ',' || val[len(val)-1] == ':' || publicByDesign(val) || syntacticPlaceholder(val) || isReference(val, literal) {
 		return Match{}, false // a label inside a string ("Password:"), a public value, a template or a reference
 	}
+	if vendorLookalike(val) {
+		if m, ok := s.prefixSecret(text, vs); ok && m.End == j {
+			return Match{}, false // a vendor's token: its own rule reports it, with its type
+		}
+	}
 	// the hand-written verdict: a vendor's format its own rule rejected (xoxp-1234567890) or a name
 	// (schemaKey = 'DOC_Vector_5_32') is not a secret; the scorer weighs it with the other features
 	rule := valueLooksSecret(kind, val, literal) && !vendorLookalike(val) && !(kind == keyToken && wordIdentifier(val))

@@ -33,10 +33,10 @@ func TestSecretClasses(t *testing.T) {
 		{`SONAR.LOGIN :::= "5524bf449ca45fcace54698371466398321f3a82"`, []string{"GENERIC_SECRET=5524bf449ca45fcace54698371466398321f3a82"}},
 		// a PEM armour line assigned to a key name is the private-key detector's, not a generic value
 		{"PRIVATE_KEY = \"-----BEGIN RSA PRIVATE KEY-----\\n\"", []string{"PRIVATE_KEY=-----BEGIN RSA PRIVATE KEY-----\\n\""}},
-		// an Artifactory key of the right length with a placeholder body: the scorer keeps it (rule authors
-		// count it), while a Hugging Face run of x does not pass
-		{"AP6xxxxxxxxxx", []string{"API_KEY=AP6xxxxxxxxxx"}},
+		// a Hugging Face token of the right length whose body is a run of x: a placeholder, not reported
 		{"hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", nil},
+		// a vendor's token in an assignment is reported by the vendor's rule, with its type
+		{`{"key":"AKIAIOSFODNN7EXAMPLE"}`, []string{"AWS_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE"}},
 		// prose: a quoted ordinary word after "password is" is not enough on its own
 		{`the password is "required"`, nil},
 	}
@@ -76,6 +76,25 @@ func TestScorerGate(t *testing.T) {
 	defer func() { secretscore.Collect = nil }()
 	if ms := s.ScanString(`api_key = "q7Wm2Rk9ZtLp4xV8nB3c"`, nil); len(ms) != 0 || fmt.Sprint(kinds) != fmt.Sprint([]int{secretscore.FKindAssignToken, secretscore.FKindKeyword}) {
 		t.Errorf("with Collect: candidate kinds %v, findings %v", kinds, ms)
+	}
+}
+
+// TestVendorPlaceholderCandidates: a body of the vendor's length and alphabet that its checks reject is a
+// candidate of kind vendor for the scorer (whether it is reported is the scorer's call).
+func TestVendorPlaceholderCandidates(t *testing.T) {
+	s := New(All(), nil)
+	for _, c := range []string{"AP6xxxxxxxxxx", "AKIAZZZZZZZZZZZZZZZZ", "SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"} {
+		vendor := 0
+		secretscore.Collect = func(f *[secretscore.NFeat]float32, start, end int) {
+			if f[secretscore.FKindVendor] == 1 && start == 0 && end == len(c) {
+				vendor++
+			}
+		}
+		s.ScanString(c, nil)
+		secretscore.Collect = nil
+		if vendor != 1 {
+			t.Errorf("%q: %d vendor candidates", c, vendor)
+		}
 	}
 }
 

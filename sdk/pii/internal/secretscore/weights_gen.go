@@ -3,57 +3,57 @@
 package secretscore
 
 // TrainingInputHash is the sha256 of the training candidates and parameters.
-const TrainingInputHash = "fdb721f2e5613e14"
+const TrainingInputHash = "18df2b697dcfd5fd"
 
 // ThresholdRule and ThresholdOther gate the logit of a candidate the hand-written checks accept and of any
 // other; both were chosen out of fold.
 const (
 	ThresholdRule  = float32(-2.75)
-	ThresholdOther = float32(0.25)
+	ThresholdOther = float32(0.5)
 )
 
 // Bias of the logistic regression.
-const Bias = float32(-1.5947266)
+const Bias = float32(-1.4765625)
 
 // Weights of the logistic regression, by feature index.
 var Weights = [NFeat]float32{
-	0.078125,      // kind:assign-password
-	-0.40234375,   // kind:assign-token
-	0.38867188,    // kind:keyword
-	-1.0595703,    // kind:entropy
-	1.4824219,     // kind:prefixed
-	-0.6328125,    // kind:vendor
-	-0.068359375,  // quoted
-	-0.0068359375, // loglen
-	0.27148438,    // entropy
-	-0.06542969,   // entropy-ratio
-	-1.2685547,    // lower
-	0.81640625,    // upper
-	1.3496094,     // digit
-	-0.28808594,   // other
-	0.625,         // hex-only
-	0.8623047,     // uuid
-	-0.5878906,    // sequential
-	1.6357422,     // low-entropy
-	0.33398438,    // placeholder
-	1.2304688,     // weak-word
-	-0.80566406,   // word-identifier
-	-0.36816406,   // pronounceable
-	0.0107421875,  // vendor-like
-	-2.0722656,    // digit-share
-	-0.69628906,   // upper-share
-	0.33691406,    // line-fixture
+	0.07910156,    // kind:assign-password
+	-0.4033203,    // kind:assign-token
+	0.3701172,     // kind:keyword
+	-1.015625,     // kind:entropy
+	1.4394531,     // kind:prefixed
+	-0.60546875,   // kind:vendor
+	-0.076171875,  // quoted
+	-0.0146484375, // loglen
+	0.2861328,     // entropy
+	-0.034179688,  // entropy-ratio
+	-1.2861328,    // lower
+	0.7626953,     // upper
+	1.3652344,     // digit
+	-0.26757812,   // other
+	0.6044922,     // hex-only
+	0.8222656,     // uuid
+	-0.609375,     // sequential
+	1.6376953,     // low-entropy
+	0.34472656,    // placeholder
+	1.2666016,     // weak-word
+	-0.7841797,    // word-identifier
+	-0.38671875,   // pronounceable
+	-0.015625,     // vendor-like
+	-2.0615234,    // digit-share
+	-0.734375,     // upper-share
+	0.3154297,     // line-fixture
 	0,             // key-public
-	-0.5029297,    // key-password
-	0.3564453,     // key-credential
-	-0.296875,     // alone
-	0.29101562,    // max-run
-	0.54785156,    // vowel-share
+	-0.50097656,   // key-password
+	0.3642578,     // key-credential
+	-0.30371094,   // alone
+	0.31054688,    // max-run
+	0.5058594,     // vowel-share
 	0,             // digits-only
-	-0.38671875,   // short
-	-1.7304688,    // long
-	3.0351562,     // rule-accept
-	-0.76660156,   // left-hand
-	0.8027344,     // hash-word
-	-0.60839844,   // segments
+	-0.37402344,   // short
+	-1.6757812,    // long
+	2.9863281,     // rule-accept
+	-0.7529297,    // left-hand
+	0.7714844,     // hash-word
+	-0.59375,      // segments
 }
