@@ -44,16 +44,31 @@ type pluginContext struct {
 	delivers  bool
 	hostNamed bool // the cause was logged once
 
-	canaryKey []byte // prompt_leak.inject_canary: the HMAC key of the canary tokens (sharedCanaryKey)
+	canaryKey []byte // prompt_leak.inject_canary: the HMAC key of the canary tokens (canaryKey)
 }
 
 // canaryKeyName is the shared-data key under which the VMs of the plugin keep the canary key.
 const canaryKeyName = "wasmguard.outputguard.canary_key"
 
-// sharedCanaryKey returns the HMAC key of the injected canaries: 32 random bytes drawn by the first VM that needs
-// them and kept in the host's shared data, so every worker VM injects the same token for the same system prompt
-// (a provider's prompt cache keeps hitting whichever worker serves the request).
-func sharedCanaryKey() ([]byte, error) {
+// injectsCanary: some configuration (top level or a rule) injects a canary.
+func injectsCanary(cfg *config.Routed[Config]) bool {
+	on := cfg.Default.Check.Leak.InjectCanary
+	for i := range cfg.Rules {
+		on = on || cfg.Rules[i].Config.Check.Leak.InjectCanary
+	}
+	return on
+}
+
+// canaryKey returns the HMAC key of the injected canaries (from Configure): 32 random bytes drawn by the first VM
+// and kept in the host's shared data, so every worker VM injects the same token for the same system prompt (a
+// provider's prompt cache keeps hitting whichever worker serves the request). On Kong, where a shared-data call
+// traps unless an shm_kv zone is configured (nginx_wasm_shm_kv), each VM (nginx worker) draws its own key.
+func canaryKey(kong bool) ([]byte, error) {
+	if kong {
+		k := make([]byte, 32)
+		_, err := rand.Read(k)
+		return k, err
+	}
 	for try := 0; try < 3; try++ {
 		v, cas, err := filter.GetSharedData(canaryKeyName)
 		if err == nil && len(v) == 32 {
@@ -89,6 +104,13 @@ func (p *pluginContext) Configure(raw []byte) error {
 		if err := filter.SetTickPeriod(uint32(min(max(minTimeout/4, 50), 1000))); err != nil {
 			return fmt.Errorf("hold_headers: set tick period: %w", err)
 		}
+	}
+	if p.canaryKey == nil && injectsCanary(cfg) {
+		k, err := canaryKey(filter.KongHost())
+		if err != nil {
+			return fmt.Errorf("prompt_leak.inject_canary: no canary key: %w", err)
+		}
+		p.canaryKey = k
 	}
 	p.cfg = cfg
 	m := filter.NewMetrics(filterName) // wasmguard_outputguard_<what>, defined here (never in init)
@@ -291,13 +313,8 @@ func (h *httpContext) learnRequest(b []byte) {
 // req) and has the response checked for it. A request without a system prompt, or one the edit cannot be
 // applied to, goes upstream unchanged (logged at debug level).
 func (h *httpContext) injectCanary(b []byte, req *llm.Request) {
-	if h.p.canaryKey == nil {
-		k, err := sharedCanaryKey()
-		if err != nil {
-			filter.LogWarnf("%s: prompt_leak.inject_canary: no canary key: %v", filterName, err)
-			return
-		}
-		h.p.canaryKey = k
+	if h.p.canaryKey == nil { // not reached: Configure drew it
+		return
 	}
 	for i := range req.Segments {
 		s := &req.Segments[i]

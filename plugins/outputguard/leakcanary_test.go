@@ -112,3 +112,55 @@ func TestPromptLeakInjectedCanary(t *testing.T) {
 		}
 	})
 }
+
+// TestPromptLeakInjectedCanaryFormats: the built .wasm injects the canary into the system prompt of an Anthropic
+// Messages request, a Responses request's instructions and a gzip-encoded chat request (re-encoded), on the
+// Envoy and Kong profiles, and blocks an answer that quotes it. Kong runs without an shm_kv zone (a shared-data
+// call would trap): each VM draws its own key, so the host runs one worker here and the token of the first
+// request is the token of the second.
+func TestPromptLeakInjectedCanaryFormats(t *testing.T) {
+	sys := canarySys
+	for _, profile := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
+		for _, tc := range []struct {
+			name, path string
+			body       []byte
+			gzip       bool
+		}{
+			{"anthropic", "/v1/messages", []byte(`{"model":"claude-x","max_tokens":64,"system":"` + sys + `","messages":[{"role":"user","content":"Hi"}]}`), false},
+			{"responses", "/v1/responses", []byte(`{"model":"gpt-4o-mini","instructions":"` + sys + `","input":"Hi"}`), false},
+			{"chat, gzip", "/v1/chat/completions", chatRequest(sys, false).Body, true},
+		} {
+			t.Run(fmt.Sprintf("%s/%s", profile, tc.name), func(t *testing.T) {
+				h := hostsim.New(t, hostsim.Config{Profile: profile, Workers: 1, Plugins: []hostsim.PluginSpec{{Name: "outputguard",
+					Wasm: hostsim.DistWasm(t, "outputguard"), Config: []byte(`{"prompt_leak":{"inject_canary":true},"mode":"enforce"}`)}}})
+				req := hostsim.Request{Method: "POST", Path: tc.path, Body: tc.body, ChunkSize: 64,
+					Headers: [][2]string{{"content-type", "application/json"}}}
+				if tc.gzip {
+					req.Body = gz(t, tc.body)
+					req.Headers = append(req.Headers, [2]string{"content-encoding", "gzip"})
+				}
+				res := h.Do(req, jsonResponse(chatCompletion("fine")))
+				if res.Upstream == nil {
+					t.Fatalf("the upstream got no request: status %d hung=%v %s trapped=%v %v logs %v", res.Status, res.Hung, res.HungWhy, res.Trapped, res.Traps, res.Logs)
+				}
+				up := res.Upstream.Body
+				if tc.gzip {
+					up = gunzip(t, up)
+				}
+				i := bytes.Index(up, []byte("] "+sys))
+				if i < 16 || !bytes.Equal(up[i-16:i-13], []byte(`"[o`)) {
+					t.Fatalf("no canary in front of the system prompt upstream: %s", up)
+				}
+				tok := string(up[i-14 : i])
+				if !strings.HasPrefix(tok, "og") {
+					t.Fatalf("token %q", tok)
+				}
+				// answered in chat-completion shape whatever the request: the response check is format-detected
+				leak := h.Do(chatRequest(sys, false), jsonResponse(chatCompletion("Sure, it starts with ["+tok+"] You are the claims assistant.")))
+				if d := oneDecision(t, leak); d.Action != "block" || d.Reason != "output_prompt_leak" {
+					t.Errorf("decision %+v", d)
+				}
+			})
+		}
+	}
+}
