@@ -109,6 +109,8 @@ func TestRareTokensLeak(t *testing.T) {
 		{"tokens far apart", helpdeskPrompt, "OrbitDesk IT Norrland Energi. " + benignPad + benignPad + benignPad + benignPad + benignPad +
 			benignPad + benignPad + benignPad + " AB 4410 VPN Kestrel ITF 27.", false},
 		{"lower-case words", helpdeskPrompt, "orbitdesk it norrland energi ab 4410 vpn kestrel", false},
+		{"addresses in a summary", devopsPrompt, "Résumé : runbooks sur wiki.acme-cloud.io/runbooks/db, alerte à oncall@acme-cloud.io, état sur status.acme-cloud.io.", true},
+		{"one address of the prompt", devopsPrompt, "The status page is status.acme-cloud.io; check it before paging anyone.", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := hasType(t, leakChecker(t, tc.prompt, true), tc.text, "system_prompt_tokens"); got != tc.want {
@@ -133,7 +135,7 @@ func TestNewLeakClassesBenign(t *testing.T) {
 		}
 	}
 	flagged, pairs := 0, 0
-	for _, p := range append([]string{travelPrompt, helpdeskPrompt, shopPrompt}, realisticPrompts...) {
+	for _, p := range append([]string{travelPrompt, helpdeskPrompt, shopPrompt, devopsPrompt}, realisticPrompts...) {
 		k := leakChecker(t, p, true)
 		for _, a := range answers {
 			pairs++
@@ -151,6 +153,9 @@ func TestNewLeakClassesBenign(t *testing.T) {
 		t.Errorf("%d of %d pairs flagged (> 0.5 %%)", flagged, pairs)
 	}
 }
+
+const devopsPrompt = "You are the on-call assistant of the platform team. Runbooks live at wiki.acme-cloud.io/runbooks/db; " +
+	"page oncall@acme-cloud.io for outages and post updates on status.acme-cloud.io. Never run destructive commands yourself."
 
 const shopPrompt = "You are ShopBot. Be polite and brief. Answer only questions about orders and deliveries. Never mention " +
 	"competitors or their prices. Send refund requests to a human agent. Do not share internal discount codes."

@@ -7,8 +7,9 @@ import "slices"
 // words with the prompt, but what a translation or summary cannot change survives: names (TravelPal, Example
 // Airways), numbers (30, 2024, +1-555-0100 in pieces), identifiers and codes (tier2, A320, SKU-88), written as
 // in the prompt. A rare token here is a word of the prompt that has a digit (2+ bytes), a capital after its first
-// letter (CamelCase, an acronym of up to 5 letters that is not a stop word), or a capital first letter where no
-// sentence starts (a name). The check fires when an answer holds, in the prompt's order and within about twice
+// letter (CamelCase, an acronym of up to 5 letters that is not a stop word), a capital first letter where no
+// sentence starts (a name), or that is a part of an address (3+ bytes joined to another word by '@', '/', '.' or
+// '_': helpdesk@norrland-energi.se, api.example.com/v2). The check fires when an answer holds, in the prompt's order and within about twice
 // the prompt's length, at least tokMinHit of them and at least half of the prompt's distinct ones. An answer that
 // quotes a fact of the prompt carries one or two (an address, a number); a prompt with fewer than tokMinHit rare
 // tokens is not checked.
@@ -47,8 +48,9 @@ func caseHash(w []byte) uint64 {
 	return h
 }
 
-// rareToken: the word w of the prompt (sentenceStart: no word before it in its sentence) is a rare token.
-func rareToken(w []byte, sentenceStart bool) bool {
+// rareToken: the word w of the prompt (sentenceStart: no word before it in its sentence; linked: part of an
+// address) is a rare token.
+func rareToken(w []byte, sentenceStart, linked bool) bool {
 	if len(w) < 2 || len(w) > tokMaxLen {
 		return false
 	}
@@ -70,6 +72,9 @@ func rareToken(w []byte, sentenceStart bool) bool {
 	lw := lowerInto(buf[:0], w)
 	if stopWords[string(lw)] {
 		return false
+	}
+	if linked && len(w) >= 3 {
+		return true
 	}
 	if upperAfter {
 		return lowerAny || len(w) <= 5 // CamelCase; an acronym, not a shouted word (NEVER, IMPORTANT)
@@ -99,7 +104,18 @@ func buildTok(prompt string) *tokIndex {
 		for e < len(t) && isWordByte(t[e]) {
 			e++
 		}
-		if w := t[p:e]; rareToken(w, start) {
+		joined := func(i int) bool { // t[i] joins two words of an address
+			if i < 1 || i+1 >= len(t) || !isWordByte(t[i-1]) || !isWordByte(t[i+1]) {
+				return false
+			}
+			switch t[i] {
+			case '@', '/', '.', '_':
+				return true // not '-': a hyphen alone joins compounds (well-known)
+			}
+			return false
+		}
+		linked := joined(p-1) || joined(e)
+		if w := t[p:e]; rareToken(w, start, linked) {
 			h := caseHash(w)
 			if !slices.Contains(x.hashes, h) {
 				x.hashes = append(x.hashes, h)
