@@ -862,12 +862,19 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	}
 	key := text[k:ke]
 	curlUser := text[p] == ':' && curlUserBefore(text[:k])
-	if len(key) < 3 && !(len(key) == 2 && lower(key[0]) == 'p' && lower(key[1]) == 'w') && !curlUser {
+	// new NetworkCredential("user", "pw"), HTTPBasicAuth('u', 'pw'): the last argument is a password
+	credCall := text[p] == ',' && credentialCallBefore(text, k)
+	if len(key) < 3 && !(len(key) == 2 && lower(key[0]) == 'p' && lower(key[1]) == 'w') && !curlUser && !credCall {
 		return Match{}, false
 	}
 	kind := classifyKey(key)
 	if kind == keyNone && curlUser {
 		kind = keyPassword // curl --user name:password, -u "name:password", -u ":password"
+	}
+	if kind == keyNone && credCall {
+		kind = keyPassword
+	} else {
+		credCall = false
 	}
 	if kind == keyNone {
 		return Match{}, false
@@ -886,7 +893,7 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 	if text[p] == '=' && j < n && text[j] == '>' {
 		j++
 	}
-	for j < n && (text[j] == ' ' || text[j] == '\t') {
+	for j < n && (text[j] == ' ' || text[j] == '\t' || credCall && (text[j] == '\n' || text[j] == '\r')) {
 		j++
 	}
 	var q byte
@@ -946,6 +953,9 @@ func (s *Scanner) assignment(text []byte, p, lastEnd int) (Match, bool) {
 		j-- // "value\" inside an escaped string
 	}
 	val := text[vs:j]
+	if credCall && !lastArgument(text, j, q) {
+		return Match{}, false // the user name (or a path) of a credential constructor, not its password
+	}
 	literal := q != 0 || envStyle
 	if j-vs > MaxEntityLen || len(val) < 4 || val[0] == ',' || val[len(val)-1] == ':' || publicByDesign(val) || syntacticPlaceholder(val) || isReference(val, literal) {
 		return Match{}, false // a label inside a string ("Password:"), a public value, a template or a reference
@@ -1736,4 +1746,45 @@ func classCounts(b []byte) (lo, up, di, other int) {
 		}
 	}
 	return lo, up, di, other
+}
+
+// credentialCalls are constructors and helpers whose last string argument is a password.
+var credentialCalls = []string{"Credential", "Credentials", "DirectoryEntry", "PasswordAuthentication", "BasicAuth",
+	"UsernamePasswordCredentials", "UsernamePasswordAuthenticationToken", "PasswordCredential", "SqlCredential"}
+
+// credentialCallBefore reports whether text[k] lies inside the argument list of a credential constructor
+// (NetworkCredential(, DirectoryEntry(, HTTPBasicAuth(, ...) opened at most 200 bytes before.
+func credentialCallBefore(text []byte, k int) bool {
+	for o := k - 1; o >= 0 && k-o <= 200; o-- {
+		switch text[o] {
+		case ')', ';', '{', '}':
+			return false
+		case '(':
+			e := o
+			b := e
+			for b > 0 && isAlpha(text[b-1]) {
+				b--
+			}
+			name := text[b:e]
+			for _, c := range credentialCalls {
+				if len(name) >= len(c) && string(name[len(name)-len(c):]) == c {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
+}
+
+// lastArgument: the quoted value ending at j (quote q) is followed by the call's closing parenthesis.
+func lastArgument(text []byte, j int, q byte) bool {
+	if q == 0 || q == '&' || q == '\\' || j >= len(text) || text[j] != q {
+		return false
+	}
+	j++
+	for j < len(text) && (text[j] == ' ' || text[j] == '\n' || text[j] == '\t' || text[j] == '\r') {
+		j++
+	}
+	return j < len(text) && text[j] == ')'
 }

@@ -84,7 +84,20 @@ func log2n(n int) float64 {
 // secretFeatures describes the candidate text[vs:ve] of kind k; quoted tells a quoted or KEY=value literal
 // and key is the name it is assigned to (nil when none).
 func secretFeatures(text []byte, vs, ve, k int, quoted bool, key []byte, rule bool) (f [secretscore.NFeat]float32) {
-	v := text[vs:ve]
+	cheapFeatures(&f, text[vs:ve], k, quoted, rule)
+	lazyFeatures(&f, text, vs, ve, k, quoted, key)
+	return f
+}
+
+func b01(x bool) float32 {
+	if x {
+		return 1
+	}
+	return 0
+}
+
+// cheapFeatures fills the features of the value alone that are not secretscore.Lazy.
+func cheapFeatures(f *[secretscore.NFeat]float32, v []byte, k int, quoted, rule bool) {
 	l := len(v)
 	f[secretscore.FKindAssignPassword+k] = 1
 	if quoted {
@@ -120,17 +133,26 @@ func secretFeatures(text []byte, vs, ve, k int, quoted bool, key []byte, rule bo
 	if e := log2n(m); e > 0 {
 		f[secretscore.FEntropyRatio] = float32(h / e)
 	}
-	b := func(x bool) float32 {
-		if x {
-			return 1
-		}
-		return 0
-	}
+	b := b01
 	f[secretscore.FLower] = b(lo > 0)
 	f[secretscore.FUpper] = b(up > 0)
 	f[secretscore.FDigit] = b(di > 0)
 	f[secretscore.FOther] = b(ot > 0)
 	f[secretscore.FHexOnly] = b(hex && l >= 16)
+	f[secretscore.FDigitShare] = float32(di) / float32(l)
+	f[secretscore.FUpperShare] = float32(up) / float32(l)
+	f[secretscore.FDigitsOnly] = b(di == l)
+	f[secretscore.FShort] = b(l < 8)
+	f[secretscore.FLong] = b(l >= 32)
+	f[secretscore.FRuleAccept] = b(rule)
+}
+
+// lazyFeatures fills the secretscore.Lazy features: the value's shape in detail, its key and its line.
+func lazyFeatures(f *[secretscore.NFeat]float32, text []byte, vs, ve, k int, quoted bool, key []byte) {
+	v := text[vs:ve]
+	l := len(v)
+	b := b01
+	lo, up, di, ot := classCounts(v)
 	f[secretscore.FUUID] = b(isUUID(v))
 	f[secretscore.FSequential] = float32(seqShare(v))
 	f[secretscore.FLowEntropy] = b(l >= 8 && lowEntropy(v))
@@ -139,8 +161,6 @@ func secretFeatures(text []byte, vs, ve, k int, quoted bool, key []byte, rule bo
 	f[secretscore.FWordIdentifier] = b(wordIdentifier(v))
 	f[secretscore.FPronounceable] = b(di == 0 && ot == 0 && pronounceable(v))
 	f[secretscore.FVendorLike] = b(k != ckVendor && (vendorLookalike(v) || publicByDesign(v)))
-	f[secretscore.FDigitShare] = float32(di) / float32(l)
-	f[secretscore.FUpperShare] = float32(up) / float32(l)
 	// the line around the value (up to 80 bytes each side)
 	ls := vs
 	for ls > 0 && vs-ls < 80 && text[ls-1] != '\n' {
@@ -187,10 +207,6 @@ func secretFeatures(text []byte, vs, ve, k int, quoted bool, key []byte, rule bo
 		}
 		f[secretscore.FVowelShare] = float32(vow) / float32(lo+up)
 	}
-	f[secretscore.FDigitsOnly] = b(di == l)
-	f[secretscore.FShort] = b(l < 8)
-	f[secretscore.FLong] = b(l >= 32)
-	f[secretscore.FRuleAccept] = b(rule)
 	q := ve
 	for q < le && text[q] == ' ' {
 		q++
@@ -214,7 +230,6 @@ func secretFeatures(text []byte, vs, ve, k int, quoted bool, key []byte, rule bo
 	if segs > 1 {
 		f[secretscore.FSegments] = float32(words) / float32(segs)
 	}
-	return f
 }
 
 // seqShare is the share of steps between alphanumerics that go to an adjacent character (see sequential).
@@ -244,8 +259,20 @@ func seqShare(b []byte) float64 {
 // gateSecret scores the candidate text[vs:ve] and reports whether it is kept; rule tells whether the
 // detector's hand-written checks accept it.
 func gateSecret(text []byte, vs, ve, k int, quoted bool, key []byte, rule bool) bool {
-	f := secretFeatures(text, vs, ve, k, quoted, key, rule)
-	return secretscore.Accept(&f, vs, ve)
+	if secretscore.Collect != nil {
+		f := secretFeatures(text, vs, ve, k, quoted, key, rule)
+		return secretscore.Accept(&f, vs, ve)
+	}
+	// the features of the value alone first: they often settle the gate whatever the rest say (exactly: the
+	// bound is the sum of the remaining weights)
+	var f [secretscore.NFeat]float32
+	cheapFeatures(&f, text[vs:ve], k, quoted, rule)
+	t := secretscore.ThresholdFor(&f, secretscore.ThresholdRule, secretscore.ThresholdOther)
+	if done, ok := secretscore.Decided(secretscore.Score(&f), t); done {
+		return ok
+	}
+	lazyFeatures(&f, text, vs, ve, k, quoted, key)
+	return secretscore.Score(&f) >= t
 }
 
 // syntacticPlaceholder reports values that are a template, a reference or a name by their syntax, not by

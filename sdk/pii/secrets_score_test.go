@@ -37,6 +37,13 @@ func TestSecretClasses(t *testing.T) {
 		{"hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", nil},
 		// a vendor's token in an assignment is reported by the vendor's rule, with its type
 		{`{"key":"AKIAIOSFODNN7EXAMPLE"}`, []string{"AWS_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE"}},
+		// Azure's 2024 key layout: 52 random characters, JQQJ9, AZ at 76 (DevOps PAT: 84; storage key: ==)
+		{"t 6RtqHqPc66Y6DYbkydbrrFJTYnRoA7r40ts7LWS2SkINSFsRABxhJQQJ99BFACAAAAALGcqjAAASAZDO3eqU", []string{"AZURE_KEY=6RtqHqPc66Y6DYbkydbrrFJTYnRoA7r40ts7LWS2SkINSFsRABxhJQQJ99BFACAAAAALGcqjAAASAZDO3eqU"}},
+		{"6RtqHqPc66Y6DYbkydbrrFJTYnRoA7r40ts7LWS2SkINSFsRABxhJQQJ99BFACAAAAALGcqjAAASAZDO3eq", nil}, // one short
+		// the last argument of a credential constructor is its password (the user name is not)
+		{`c = new NetworkCredential("builder", "Wq8!vLp2zR");`, []string{"GENERIC_SECRET=Wq8!vLp2zR"}},
+		{`auth=HTTPBasicAuth("alice", "Wq8!vLp2zR"))`, []string{"GENERIC_SECRET=Wq8!vLp2zR"}},
+		{`print("alice", "Wq8!vLp2zR")`, nil},
 		// prose: a quoted ordinary word after "password is" is not enough on its own
 		{`the password is "required"`, nil},
 	}
@@ -148,4 +155,44 @@ func BenchmarkScanSecrets(b *testing.B) {
 			ms = s.Scan(t, ms[:0])
 		}
 	}
+}
+
+// TestLazyGateIsExact: deciding on the value's own features when the rest cannot change the verdict gives the
+// verdict of the full feature vector, for every candidate of the secrets dev records.
+func TestLazyGateIsExact(t *testing.T) {
+	p := filepath.Join(hostsim.RepoRoot(), "..", "shared", "datasets", "secrets.dev.jsonl")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Skipf("dataset missing: %v", err)
+	}
+	s := New(All(), nil)
+	n, early := 0, 0
+	secretscore.Collect = func(f *[secretscore.NFeat]float32, start, end int) {
+		n++
+		th := secretscore.ThresholdFor(f, secretscore.ThresholdRule, secretscore.ThresholdOther)
+		full := secretscore.Score(f) >= th
+		var cheap [secretscore.NFeat]float32
+		for k := range f {
+			if !secretscore.Lazy[k] {
+				cheap[k] = f[k]
+			}
+		}
+		if done, ok := secretscore.Decided(secretscore.Score(&cheap), th); done {
+			early++
+			if ok != full {
+				t.Errorf("candidate %v: lazy %v, full %v", f, ok, full)
+			}
+		}
+	}
+	defer func() { secretscore.Collect = nil }()
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var r struct {
+			Text string `json:"text"`
+		}
+		if len(line) == 0 || json.Unmarshal(line, &r) != nil {
+			continue
+		}
+		s.ScanString(r.Text, nil)
+	}
+	t.Logf("%d candidates, %d decided before the lazy features", n, early)
 }

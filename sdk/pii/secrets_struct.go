@@ -121,6 +121,11 @@ func (s *Scanner) moreSecrets(text []byte, i int) (Match, bool) {
 	case c == 'a' && i+24 < n && text[i+12] == '$':
 		e = braintreeToken(text, i)
 	}
+	if e == 0 && i+84 <= n && text[i+52] == 'J' && text[i+53] == 'Q' && text[i+76] == 'A' && text[i+77] == 'Z' && s.enabled.Has(AzureKey) {
+		if e = azureJQQJ(text, i); e > 0 {
+			return Match{Type: AzureKey, Start: i, End: e}, true
+		}
+	}
 	if e == 0 && i+36 <= n && isAlnum(text[i]) {
 		switch {
 		case text[i+32] == '-' && text[i+33] == 'u':
@@ -455,6 +460,9 @@ func (s *Scanner) notAKey(text []byte, i, e int) bool {
 	if k := assignedKeyBefore(text, i); k != nil && namesNoSecret(k) {
 		return true
 	}
+	if len(v) >= 80 && hasPrefixAt(v, 52, "JQQJ9") {
+		return true // an Azure key's layout its rule rejected (the wrong length): an edited or truncated example
+	}
 	// the tail of a vendor token that its rule rejected (pypi-<too short>, SG.<id>..<secret>)
 	ws := i
 	for ws > 0 && i-ws < 24 && (isAlnum(text[ws-1]) || text[ws-1] == '-' || text[ws-1] == '_' || text[ws-1] == '.') {
@@ -508,3 +516,32 @@ func curlUserBefore(b []byte) bool {
 
 // ntlmPrefix is base64 of "NTLMSSP\x00", the signature of an NTLM authentication message.
 const ntlmPrefix = "TlRMTVNTUAA"
+
+// azureJQQJ: the 2024 formats of Azure keys, 52 random characters, the signature "JQQJ9", and "AZ" at offset
+// 76: a DevOps personal access token (84 letters and digits, "AZDO" + 4) or a storage account key (the same
+// body continued to a base64 "==" end).
+func azureJQQJ(text []byte, i int) int {
+	n := len(text)
+	if !hasPrefixAt(text, i+52, "JQQJ9") {
+		return 0
+	}
+	for k := i; k < i+84; k++ {
+		if !isAlnum(text[k]) {
+			return 0
+		}
+	}
+	e := i + 84
+	if e < n && isAlnum(text[e]) {
+		for e < n && e-i < 88 && (isAlnum(text[e]) || text[e] == '+' || text[e] == '/') {
+			e++
+		}
+		if !hasPrefixAt(text, e, "==") {
+			return 0
+		}
+		e += 2
+	}
+	if !endsToken(text, e) || isExamplePlaceholder(text[i:i+52]) {
+		return 0
+	}
+	return e
+}

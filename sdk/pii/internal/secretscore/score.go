@@ -83,6 +83,43 @@ func Accept(f *[NFeat]float32, start, end int) bool {
 	return Score(f) >= ThresholdFor(f, ThresholdRule, ThresholdOther)
 }
 
+// Lazy marks the features a caller may compute only when the others leave the decision open (all lie in
+// [0, 1]); RestLo and RestHi bound their contribution to the logit under the shipped weights.
+var Lazy = func() (m [NFeat]bool) {
+	for _, k := range []int{FUUID, FSequential, FLowEntropy, FPlaceholder, FWeakWord, FWordIdentifier, FPronounceable,
+		FVendorLike, FLineFixture, FKeyPublic, FKeyPassword, FKeyCredential, FAlone, FMaxRun, FVowelShare,
+		FLeftHand, FHashWord, FSegments} {
+		m[k] = true
+	}
+	return m
+}()
+
+// RestLo and RestHi are the lowest and highest sum the Lazy features can add to the logit.
+var RestLo, RestHi = func() (lo, hi float32) {
+	for k, w := range Weights {
+		if Lazy[k] {
+			if w < 0 {
+				lo += w
+			} else {
+				hi += w
+			}
+		}
+	}
+	return lo, hi
+}()
+
+// Decided reports whether the logit z of the features computed so far (the Lazy ones still zero) settles
+// the gate at threshold t whatever the Lazy features are, and how.
+func Decided(z, t float32) (decided, accept bool) {
+	switch {
+	case z+RestLo >= t:
+		return true, true
+	case z+RestHi < t:
+		return true, false
+	}
+	return false, false
+}
+
 // ThresholdFor returns the threshold of a candidate: tRule when the hand-written checks accept it (a vendor
 // placeholder never counts as accepted), else tOther.
 func ThresholdFor(f *[NFeat]float32, tRule, tOther float32) float32 {

@@ -3,57 +3,57 @@
 package secretscore
 
 // TrainingInputHash is the sha256 of the training candidates and parameters.
-const TrainingInputHash = "18df2b697dcfd5fd"
+const TrainingInputHash = "36120220391f939a"
 
 // ThresholdRule and ThresholdOther gate the logit of a candidate the hand-written checks accept and of any
 // other; both were chosen out of fold.
 const (
-	ThresholdRule  = float32(-2.75)
-	ThresholdOther = float32(0.5)
+	ThresholdRule  = float32(-2.5)
+	ThresholdOther = float32(0.75)
 )
 
 // Bias of the logistic regression.
-const Bias = float32(-1.4765625)
+const Bias = float32(-1.4619141)
 
 // Weights of the logistic regression, by feature index.
 var Weights = [NFeat]float32{
-	0.07910156,    // kind:assign-password
-	-0.4033203,    // kind:assign-token
-	0.3701172,     // kind:keyword
-	-1.015625,     // kind:entropy
-	1.4394531,     // kind:prefixed
-	-0.60546875,   // kind:vendor
-	-0.076171875,  // quoted
-	-0.0146484375, // loglen
-	0.2861328,     // entropy
-	-0.034179688,  // entropy-ratio
-	-1.2861328,    // lower
-	0.7626953,     // upper
-	1.3652344,     // digit
-	-0.26757812,   // other
-	0.6044922,     // hex-only
-	0.8222656,     // uuid
-	-0.609375,     // sequential
-	1.6376953,     // low-entropy
-	0.34472656,    // placeholder
-	1.2666016,     // weak-word
-	-0.7841797,    // word-identifier
-	-0.38671875,   // pronounceable
-	-0.015625,     // vendor-like
-	-2.0615234,    // digit-share
-	-0.734375,     // upper-share
-	0.3154297,     // line-fixture
-	0,             // key-public
-	-0.50097656,   // key-password
-	0.3642578,     // key-credential
-	-0.30371094,   // alone
-	0.31054688,    // max-run
-	0.5058594,     // vowel-share
-	0,             // digits-only
-	-0.37402344,   // short
-	-1.6757812,    // long
-	2.9863281,     // rule-accept
-	-0.7529297,    // left-hand
-	0.7714844,     // hash-word
-	-0.59375,      // segments
+	0.13964844,   // kind:assign-password
+	-0.4169922,   // kind:assign-token
+	0.38671875,   // kind:keyword
+	-1.0146484,   // kind:entropy
+	1.3916016,    // kind:prefixed
+	-0.6142578,   // kind:vendor
+	-0.07910156,  // quoted
+	-0.029296875, // loglen
+	0.24316406,   // entropy
+	-0.064453125, // entropy-ratio
+	-1.2480469,   // lower
+	0.72558594,   // upper
+	1.3535156,    // digit
+	-0.28125,     // other
+	0.5957031,    // hex-only
+	0.8076172,    // uuid
+	-0.63671875,  // sequential
+	1.5185547,    // low-entropy
+	0.4140625,    // placeholder
+	1.40625,      // weak-word
+	-0.7714844,   // word-identifier
+	-0.3017578,   // pronounceable
+	0.030273438,  // vendor-like
+	-2.0273438,   // digit-share
+	-0.6923828,   // upper-share
+	0.31152344,   // line-fixture
+	0,            // key-public
+	-0.59472656,  // key-password
+	0.3779297,    // key-credential
+	-0.15625,     // alone
+	0.34277344,   // max-run
+	0.4658203,    // vowel-share
+	0,            // digits-only
+	-0.22363281,  // short
+	-1.6855469,   // long
+	3.0585938,    // rule-accept
+	-0.7597656,   // left-hand
+	0.78125,      // hash-word
+	-0.5751953,   // segments
 }
