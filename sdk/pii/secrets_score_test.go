@@ -196,3 +196,24 @@ func TestLazyGateIsExact(t *testing.T) {
 	}
 	t.Logf("%d candidates, %d decided before the lazy features", n, early)
 }
+
+// FuzzSecretCandidates: the secret detectors and their gate never panic, and report ordered spans inside the
+// text (seeds: this round's classes).
+func FuzzSecretCandidates(f *testing.F) {
+	for _, seed := range []string{`new NetworkCredential("u", "Wq8!vLp2zR");`, "new DirectoryEntry(\"a\",\n \"b\",\n \"c1d2e3f4\")",
+		"6RtqHqPc66Y6DYbkydbrrFJTYnRoA7r40ts7LWS2SkINSFsRABxhJQQJ99BFACAAAAALGcqjAAASAZDO3eqU==", `K ?= "v1x2y3z4w5"`,
+		"X :::= 'a'", "AP6xxxxxxxxxx", `{"key":"AKIAIOSFODNN7EXAMPLE"}`, `the password is "centipede"`, "HTTPBasicAuth(\"a\", \"",
+		"PRIVATE_KEY = \"-----BEGIN", "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"} {
+		f.Add(seed)
+	}
+	s := New(All(), nil)
+	f.Fuzz(func(t *testing.T, text string) {
+		last := 0
+		for _, m := range s.ScanString(text, nil) {
+			if m.Start < last || m.End <= m.Start || m.End > len(text) {
+				t.Fatalf("bad match %+v (last %d) in %q", m, last, text)
+			}
+			last = m.End
+		}
+	})
+}
