@@ -101,7 +101,7 @@ func TestNERBenignAndDefaults(t *testing.T) {
 // BenchmarkNERRequest4K puts the 4 KiB chat request of e2e/bench through piimask with the default entities
 // (rule-based types plus PERSON, ADDRESS and DATE_OF_BIRTH) and with the rule-based types of before (the
 // default before the learned types and the date of birth), alternating, and reports the CPU time per request of each and their ratio (the budget is
-// 2×). "names" is a 4 KiB request dense with names and addresses.
+// 2×). "names" is a 4 KiB request dense with names and addresses, "lower" the 4 KiB request in lower case.
 func BenchmarkNERRequest4K(b *testing.B) {
 	raw, err := os.ReadFile(filepath.Join(hostsim.RepoRoot(), "e2e", "bench", "testdata", "exchanges", "chat-4k.request.json"))
 	if err != nil {
@@ -117,7 +117,8 @@ func BenchmarkNERRequest4K(b *testing.B) {
 	for dense.Len() < 4000 {
 		dense.WriteString("Please write to Jessica Brandt at 1819 Chatsworth Road, Apt. 195, and copy Michael Hyvönen who lives at 71 Kesk 53 in Tartu. ")
 	}
-	for _, k := range []struct{ name, body string }{{"bench", string(raw)}, {"names", chatBody(false, dense.String())}} {
+	// "lower": the same request in lower case, where every word that is not a common word is a candidate
+	for _, k := range []struct{ name, body string }{{"bench", string(raw)}, {"names", chatBody(false, dense.String())}, {"lower", strings.ToLower(string(raw))}} {
 		b.Run(k.name, func(b *testing.B) {
 			req := jsonReq("/v1/chat/completions", k.body)
 			req.ChunkSize = 0

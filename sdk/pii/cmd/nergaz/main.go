@@ -40,7 +40,8 @@ eight nine ten many much every another since though although still even never al
 early late iron steel engineers history story material materials bridge stone water time year years day days
 user assistant system model data text file code error function class return true false null none name names
 address email phone number date city country street company team project report meeting customer order account
-service support product price payment total subject re fw fwd hey regards best sincerely cheers attached`)
+service support product price payment total subject re fw fwd hey regards best sincerely cheers attached
+oh ah ahh uh um hmm wow yeah yep nope oops ouch alas`)
 	// names of software, languages, products and services that prompts mention as words, not as people or
 	// places
 	tech = strings.Fields(`java javascript typescript python perl ruby rust golang kotlin swift scala haskell

@@ -29,3 +29,31 @@ func TestTokenizeMatchesGeneral(t *testing.T) {
 		}
 	}
 }
+
+// In a text with no capital letter, every word that is not a common word is a candidate; with one capital
+// letter anywhere, a lower-case word is a candidate only when the gazetteer knows it as a name or country.
+// An interjection opening a sentence ("Oh, ...") is a common word, not a candidate.
+func TestCandidatesOfLowerCaseText(t *testing.T) {
+	cand := func(text, word string) bool {
+		b := []byte(text)
+		for _, tk := range Tokenize(b, nil) {
+			if string(b[tk.Start:tk.End]) == word {
+				return Candidate(&tk)
+			}
+		}
+		t.Fatalf("%q: no token %q", text, word)
+		return false
+	}
+	if !cand("please forward this to maximilian oberhuber by friday", "oberhuber") {
+		t.Error("all lower case: an unknown word is no candidate")
+	}
+	if cand("please forward this to maximilian oberhuber by friday", "please") {
+		t.Error("all lower case: a common word is a candidate")
+	}
+	if cand("Please forward this to maximilian oberhuber by friday", "oberhuber") {
+		t.Error("mixed case: an unknown lower-case word is a candidate")
+	}
+	if cand("Cool. Oh, do they serve vegan food?", "Oh") {
+		t.Error("an interjection opening a sentence is a candidate")
+	}
+}
