@@ -10,7 +10,9 @@ type Params struct {
 }
 
 // Train fits a logistic regression to xs/ys by full-batch gradient descent from zero weights (deterministic:
-// no random start, no data order) with positives and negatives weighted to equal total mass.
+// no random start, no data order) with positives and negatives weighted to equal total mass. Every product is
+// converted explicitly, which the Go spec makes round, so no architecture fuses a multiply-add (arm64, ppc64 and
+// s390x would) and the committed weights are what training writes on every GOARCH.
 func Train(xs [][NFeat]float32, ys []bool, p Params) (w [NFeat]float32, b float32) {
 	var wd [NFeat]float64
 	var bd float64
@@ -32,7 +34,7 @@ func Train(xs [][NFeat]float32, ys []bool, p Params) (w [NFeat]float32, b float3
 		for i := range xs {
 			z := bd
 			for k := range wd {
-				z += wd[k] * float64(xs[i][k])
+				z += float64(wd[k] * float64(xs[i][k])) // explicit rounding: no fused multiply-add on any GOARCH
 			}
 			pr := 1 / (1 + math.Exp(-z))
 			d, m := pr, wn
@@ -41,12 +43,12 @@ func Train(xs [][NFeat]float32, ys []bool, p Params) (w [NFeat]float32, b float3
 			}
 			d *= m
 			for k := range g {
-				g[k] += d * float64(xs[i][k])
+				g[k] += float64(d * float64(xs[i][k]))
 			}
 			gb += d
 		}
 		for k := range wd {
-			wd[k] -= p.Rate * (g[k] + p.L2*wd[k])
+			wd[k] -= float64(p.Rate * (g[k] + float64(p.L2*wd[k])))
 		}
 		bd -= p.Rate * gb
 	}
