@@ -116,6 +116,13 @@
 // notification, root callout response) asks for on a stream context run on the
 // goroutine that delivered it. MemorySize reports a VM's linear memory size.
 //
+// Each VM's linear memory is a mapping of its maximum size (1 GiB unless the module
+// declares less) reserved when the VM starts and committed by the kernel as the guest
+// touches it, as V8 and WAMR do in Envoy: memory.grow never moves or copies it (wazero's
+// own backing, a []byte reallocated on growth, is Config.CopyingMemory, for comparison).
+// Config.TimeAllocations (or Host.TimeAllocations) records each host call of the guest's
+// allocator with the calling thread's CPU time (Host.AllocSamples).
+//
 // # Callouts, timers, properties
 //
 // HandleCallouts(cluster, fn) scripts http_call answers per cluster (Envoy: a call to a

@@ -115,6 +115,10 @@ type Host struct {
 	connSeq         atomic.Uint64
 	reloads         atomic.Int64
 	closeOnce       sync.Once
+
+	timeAllocs atomic.Bool
+	allocMu    sync.Mutex
+	allocs     []AllocSample
 }
 
 // New starts a Host for a test: it fails the test (with the plugins' logs) when a
@@ -179,6 +183,7 @@ func Start(cfg Config) (*Host, error) {
 	if cfg.Trace {
 		h.tracer = &tracer{limit: cfg.TraceLimit}
 	}
+	h.timeAllocs.Store(cfg.TimeAllocations)
 	ctx := context.Background()
 	h.rt = wazero.NewRuntimeWithConfig(ctx, runtimeConfig())
 	if err := h.registerHostModules(ctx); err != nil {

@@ -112,6 +112,14 @@ type Config struct {
 	// OnLog, when set, receives every log entry as it is emitted (e.g. to print a
 	// development gateway's logs live). It must not call back into the Host.
 	OnLog func(LogEntry)
+	// CopyingMemory backs each VM's linear memory with a Go []byte that memory.grow reallocates and copies
+	// (wazero's default) instead of a reservation of the memory's maximum size that grows in place (Envoy's V8
+	// and WAMR, and hostsim by default): only to measure what that copying costs (make bench's allocation cells).
+	CopyingMemory bool
+	// TimeAllocations records every call of a guest's allocator by the host (Host.AllocSamples): its size, the
+	// calling thread's CPU time during the call and whether it grew the linear memory. Lock the calling goroutine
+	// to its OS thread (runtime.LockOSThread) for the times to be the guest's.
+	TimeAllocations bool
 	// LogLimit caps the entries Host.Logs and Host.Callouts keep (default 100000; the
 	// oldest are dropped), so a long-running Host does not grow without bound.
 	LogLimit int

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // proxy_status_t values.
@@ -141,7 +143,7 @@ func (h *Host) newVM(group []*plugin, worker int) (*vm, error) {
 		v.nextID++
 	}
 	v.rt = v.roots[0]
-	v.ctx = context.WithValue(context.Background(), vmKey{}, v)
+	v.ctx = experimental.WithMemoryAllocator(context.WithValue(context.Background(), vmKey{}, v), memoryAllocator(h.cfg.CopyingMemory))
 	mod, err := h.rt.InstantiateModule(v.ctx, p.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("hostsim: plugin %q: instantiate: %w", p.spec.Name, err)
@@ -359,7 +361,16 @@ func (v *vm) alloc(data []byte, zeroAlloc bool) (uint32, bool) {
 		v.restrict = restrictAlloc
 	}
 	v.allocStack[0] = uint64(len(data))
+	var size0 uint32
+	var t0 time.Duration
+	timed := v.h.timeAllocs.Load()
+	if timed {
+		size0, t0 = v.mem.Size(), callClock()
+	}
 	err := v.fnAlloc.CallWithStack(v.ctx, v.allocStack[:])
+	if timed {
+		v.h.recordAlloc(AllocSample{Plugin: v.p.spec.Name, Size: len(data), CPU: callClock() - t0, Grew: v.mem.Size() != size0})
+	}
 	v.restrict = prev
 	if err != nil {
 		// Propagate the guest's trap through the host function that allocated.
