@@ -159,3 +159,36 @@ func BenchmarkNative(b *testing.B) {
 		}
 	}
 }
+
+// TestCellsRunOnce runs the exchange cells of two modules for two rounds on both shapes: every figure of a cell is
+// measured (thread CPU after another cell and repeated at once, wall times, and, on the JSON answer, the host's
+// calls of the guest allocator for the 4 KiB bodies), and the stream's allocations are not timed.
+func TestCellsRunOnce(t *testing.T) {
+	shapes, err := LoadShapes(hostsim.RepoRoot())
+	if err != nil || len(shapes) != 2 {
+		t.Fatalf("shapes: %d, %v", len(shapes), err)
+	}
+	hostsim.DistWasm(t, "piimask") // skips (or fails under make test) without the built modules
+	cells, err := StartCells(hostsim.DistDir(), "", "piimask", "tokenbudget")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, c := range cells {
+			c.Host.Close()
+		}
+	}()
+	if len(cells) != 2 {
+		t.Fatalf("%d cells", len(cells))
+	}
+	rs, err := RunCells(cells, shapes, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		json := r.Shape == "chat-4k"
+		if r.N != 2 || r.CPUUS <= 0 || r.WarmCPUUS <= 0 || r.P50US <= 0 || (r.AllocUS > 0) != json || (r.AllocWarmUS > 0) != json {
+			t.Errorf("%+v", r)
+		}
+	}
+}

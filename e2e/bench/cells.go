@@ -128,14 +128,26 @@ type CellResult struct {
 	P50US  float64 `json:"p50_us"` // wall time
 	P99US  float64 `json:"p99_us"`
 	Events int     `json:"events,omitempty"`
+	// WarmCPUUS is the median thread CPU of the same exchange repeated at once by the same cell: its module's
+	// code and data still in the CPU's caches, where CPUUS's exchange follows another cell's.
+	WarmCPUUS float64 `json:"warm_cpu_us,omitempty"`
+	// AllocUS and AllocWarmUS: the median thread CPU of one host call of the guest's allocator for a value of at
+	// least 1 KiB (the request and answer bodies), in the exchange after another cell and in the repeated one
+	// (JSON answers only).
+	AllocUS     float64 `json:"alloc_us,omitempty"`
+	AllocWarmUS float64 `json:"alloc_warm_us,omitempty"`
 }
 
-// RunCells runs rounds rounds; in each round every cell does one exchange of every shape, so a slow period of
-// the machine hits every cell alike. warm exchanges per cell and shape come first and are not counted.
+// allocMin is the smallest allocation the cells time (the 4 KiB bodies; not header maps).
+const allocMin = 1 << 10
+
+// RunCells runs rounds rounds; in each round every cell does each shape's exchange twice in a row, so a slow
+// period of the machine hits every cell alike: the first exchange follows another cell's (CPUUS, P50US, P99US),
+// the second repeats it at once (WarmCPUUS). warm rounds come first and are not counted.
 func RunCells(cells []Cell, shapes []Shape, rounds, warm int) ([]CellResult, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	type acc struct{ cpu, wall []time.Duration }
+	type acc struct{ cpu, wall, warmCPU, alloc, allocWarm []time.Duration }
 	accs := make([][]acc, len(cells))
 	for i := range accs {
 		accs[i] = make([]acc, len(shapes))
@@ -148,20 +160,37 @@ func RunCells(cells []Cell, shapes []Shape, rounds, warm int) ([]CellResult, err
 			}
 			c := cells[ci]
 			for si, s := range shapes {
-				c0, ok := threadCPU()
-				t0 := time.Now()
-				if err := exchangeShape(c.Host, s); err != nil {
-					return nil, fmt.Errorf("%s, %s: %w", c.Name, s.Name, err)
-				}
-				wall := time.Since(t0)
-				c1, ok2 := threadCPU()
-				if r < 0 {
-					continue
-				}
 				a := &accs[ci][si]
-				a.wall = append(a.wall, wall)
-				if ok && ok2 {
-					a.cpu = append(a.cpu, c1-c0)
+				timeAllocs := s.Events == 0
+				for rep := 0; rep < 2; rep++ {
+					c.Host.TimeAllocations(timeAllocs)
+					c0, ok := threadCPU()
+					t0 := time.Now()
+					err := exchangeShape(c.Host, s)
+					wall := time.Since(t0)
+					c1, ok2 := threadCPU()
+					c.Host.TimeAllocations(false)
+					allocs := c.Host.AllocSamples()
+					if err != nil {
+						return nil, fmt.Errorf("%s, %s: %w", c.Name, s.Name, err)
+					}
+					if r < 0 {
+						continue
+					}
+					cpu, al := &a.cpu, &a.alloc
+					if rep == 0 {
+						a.wall = append(a.wall, wall)
+					} else {
+						cpu, al = &a.warmCPU, &a.allocWarm
+					}
+					if ok && ok2 {
+						*cpu = append(*cpu, c1-c0)
+					}
+					for _, x := range allocs {
+						if x.Size >= allocMin {
+							*al = append(*al, x.CPU)
+						}
+					}
 				}
 			}
 		}
@@ -171,7 +200,8 @@ func RunCells(cells []Cell, shapes []Shape, rounds, warm int) ([]CellResult, err
 		for si, s := range shapes {
 			a := accs[ci][si]
 			out = append(out, CellResult{Cell: c.Name, Shape: s.Name, N: len(a.wall), Events: s.Events,
-				CPUUS: us1(Percentile(a.cpu, 50)), P50US: us1(Percentile(a.wall, 50)), P99US: us1(Percentile(a.wall, 99))})
+				CPUUS: us1(Percentile(a.cpu, 50)), P50US: us1(Percentile(a.wall, 50)), P99US: us1(Percentile(a.wall, 99)),
+				WarmCPUUS: us1(Percentile(a.warmCPU, 50)), AllocUS: us1(Percentile(a.alloc, 50)), AllocWarmUS: us1(Percentile(a.allocWarm, 50))})
 		}
 	}
 	return out, nil
@@ -230,6 +260,17 @@ func CellTable(rs []CellResult) string {
 		for _, c := range cells {
 			r := get(c, s)
 			fmt.Fprintf(&b, " %.0f / %.0f |", r.P50US, r.P99US)
+		}
+		fmt.Fprintf(&b, "\n| %s repeated at once (warm caches), thread CPU µs |", s)
+		for _, c := range cells {
+			fmt.Fprintf(&b, " %.0f |", get(c, s).WarmCPUUS)
+		}
+		if get(cells[0], s).AllocUS > 0 {
+			fmt.Fprintf(&b, "\n| %s, one ≥ 1 KiB guest allocation by the host, µs (after another cell / repeated) |", s)
+			for _, c := range cells {
+				r := get(c, s)
+				fmt.Fprintf(&b, " %.1f / %.1f |", r.AllocUS, r.AllocWarmUS)
+			}
 		}
 		b.WriteString("\n")
 	}

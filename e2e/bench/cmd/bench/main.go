@@ -83,7 +83,13 @@ type loadCmp struct {
 	RPSRatio float64      `json:"rps_ratio"` // chain / no filters (1 = no overhead)
 	P50Ratio float64      `json:"p50_ratio"` // chain / no filters
 	P99Ratio float64      `json:"p99_ratio"`
-	Error    string       `json:"error,omitempty"`
+	// The combined module (dist/wasmguard.wasm, the four stages with the chain's configurations) in the same
+	// rounds; ratios to no filters.
+	Combined         []bench.Load `json:"combined,omitempty"`
+	CombinedRPSRatio float64      `json:"combined_rps_ratio,omitempty"`
+	CombinedP50Ratio float64      `json:"combined_p50_ratio,omitempty"`
+	CombinedP99Ratio float64      `json:"combined_p99_ratio,omitempty"`
+	Error            string       `json:"error,omitempty"`
 }
 
 type report struct {
@@ -110,12 +116,13 @@ func main() {
 	memReqs := flag.Int("memory-requests", 10000, "requests between the two linear-memory readings")
 	loadDur := flag.Duration("load", 10*time.Second, "duration of each load run (0 skips the load test)")
 	conc := flag.Int("conc", 8, "concurrent clients in the load test")
-	rounds := flag.Int("rounds", 2, "load rounds (each: no filters, then the chain)")
+	rounds := flag.Int("rounds", 2, "load rounds (each: no filters, the chain, the combined module)")
 	nativeTime := flag.String("benchtime", "300ms", "go test -benchtime of the native benchmarks")
 	replot := flag.String("replot", "", "redraw bench.md and the charts from this bench.json instead of measuring")
 	memOnly := flag.Bool("memory-only", false, "measure only the modules and linear memory (each target warmed up with 20 requests per body size)")
 	cellRounds := flag.Int("cell-rounds", 100, "rounds of the exchange cells (singles, chain, combined; each round runs every cell once per shape)")
 	cellsOnly := flag.Bool("cells-only", false, "measure only the exchange cells")
+	loadOnly := flag.Bool("load-only", false, "run only the load test")
 	before := flag.String("before", "", "also measure the singles and chain built in this directory (a before/after comparison in the same run)")
 	onlyCells := flag.String("only", "", "comma-separated cells to measure (promptguard, piimask, tokenbudget, outputguard, chain, combined; default all)")
 	onlyShapes := flag.String("shapes", "", "comma-separated exchange shapes to measure (chat-4k, chat-4k-stream; default all)")
@@ -146,6 +153,12 @@ func main() {
 		rep.Toolchains = append(rep.Toolchains, "tinygo")
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+
+	if *loadOnly {
+		rep.Load = runLoadCompare(*dist, *loadDur, *conc, *rounds, say)
+		writeOutputs(rep, *out)
+		return
+	}
 
 	// The exchange cells first: the figures the Performance section of the README reports.
 	rep.Cells = runCells(*dist, *tinygo, *before, *cellRounds, list(*onlyCells), list(*onlyShapes), say)
@@ -464,20 +477,39 @@ func runNative(filter, benchtime string, say func(string, ...any)) []native {
 	return res
 }
 
-// startGateway runs `hostsim serve` (built from this checkout) with the local.json chain, or with no filters,
-// in front of the mock upstream without delays, and returns its URL and a stop function.
-func startGateway(bin, dist string, noFilters bool) (string, func(), error) {
+// Gateways of the load test.
+const (
+	gwNoFilters = "no filters"
+	gwChain     = "chain"
+	gwCombined  = "combined"
+)
+
+// startGateway runs `hostsim serve` (built from this checkout) with the local.json chain, the combined module
+// with the same four configurations, or no filters, in front of the mock upstream without delays, and returns
+// its URL and a stop function.
+func startGateway(bin, dist, gw string) (string, func(), error) {
 	var cfg map[string]any
 	if err := json.Unmarshal(configs.Local, &cfg); err != nil {
 		return "", nil, err
 	}
 	cfg["mock"] = map[string]any{"chunk_delay_ms": -1}
 	plugins, _ := cfg["plugins"].([]any)
+	stages := map[string]any{}
 	for _, p := range plugins {
-		if pm, ok := p.(map[string]any); ok && pm["name"] == "tokenbudget" {
+		pm, ok := p.(map[string]any)
+		if !ok {
+			continue
+		}
+		if pm["name"] == "tokenbudget" {
 			c, _ := bench.FilterConfig("tokenbudget")
 			pm["config"] = json.RawMessage(c)
 		}
+		if name, _ := pm["name"].(string); name != "" {
+			stages[name] = pm["config"]
+		}
+	}
+	if gw == gwCombined {
+		cfg["plugins"] = []any{map[string]any{"name": "wasmguard", "wasm": "wasmguard.wasm", "config": stages}}
 	}
 	raw, _ := json.Marshal(cfg)
 	f, err := os.CreateTemp("", "bench-serve-*.json")
@@ -488,7 +520,7 @@ func startGateway(bin, dist string, noFilters bool) (string, func(), error) {
 	_, _ = f.Write(raw)
 	f.Close()
 	args := []string{"serve", "--config", cfgPath, "--dist", dist, "--listen", "127.0.0.1:0", "--admin", "off", "--quiet"}
-	if noFilters {
+	if gw == gwNoFilters {
 		args = append(args, "--no-filters")
 	}
 	cmd := exec.Command(bin, args...)
@@ -553,27 +585,29 @@ func runLoadCompare(dist string, dur time.Duration, conc, rounds int, say func(s
 		lc.Error = err.Error()
 		return lc
 	}
-	baseURL, stopBase, err := startGateway(bin, dist, true)
-	if err != nil {
-		lc.Error = err.Error()
-		return lc
+	type side struct {
+		name string
+		url  string
+		dst  *[]bench.Load
 	}
-	defer stopBase()
-	chainURL, stopChain, err := startGateway(bin, dist, false)
-	if err != nil {
-		lc.Error = err.Error()
-		return lc
+	sides := []side{{name: gwNoFilters, dst: &lc.Base}, {name: gwChain, dst: &lc.Chain}}
+	if _, err := os.Stat(filepath.Join(dist, "wasmguard.wasm")); err == nil {
+		sides = append(sides, side{name: gwCombined, dst: &lc.Combined})
 	}
-	defer stopChain()
+	for i := range sides {
+		url, stop, err := startGateway(bin, dist, sides[i].name)
+		if err != nil {
+			lc.Error = err.Error()
+			return lc
+		}
+		defer stop()
+		sides[i].url = url
+	}
 	tool := bench.LoadTool()
 	say("load: %s, %d clients, %s per run, %d KiB bodies, %d rounds", tool, conc, dur, lc.BodyKiB, rounds)
 	ctx := context.Background()
 	for r := 0; r < rounds; r++ {
-		for _, side := range []struct {
-			name string
-			url  string
-			dst  *[]bench.Load
-		}{{"no filters", baseURL, &lc.Base}, {"chain", chainURL, &lc.Chain}} {
+		for _, side := range sides {
 			l, err := bench.RunLoad(ctx, tool, side.url, body, dur, conc)
 			if err != nil {
 				lc.Error = err.Error()
@@ -598,6 +632,12 @@ func runLoadCompare(dist string, dur time.Duration, conc, rounds int, say func(s
 	lc.P50Ratio = round3(sum(lc.Chain, p50) / sum(lc.Base, p50))
 	lc.P99Ratio = round3(sum(lc.Chain, p99) / sum(lc.Base, p99))
 	say("load: chain/no-filters throughput %.2f×, p50 %.2f×, p99 %.2f×", lc.RPSRatio, lc.P50Ratio, lc.P99Ratio)
+	if len(lc.Combined) > 0 {
+		lc.CombinedRPSRatio = round3(sum(lc.Combined, rps) / sum(lc.Base, rps))
+		lc.CombinedP50Ratio = round3(sum(lc.Combined, p50) / sum(lc.Base, p50))
+		lc.CombinedP99Ratio = round3(sum(lc.Combined, p99) / sum(lc.Base, p99))
+		say("load: combined/no-filters throughput %.2f×, p50 %.2f×, p99 %.2f×", lc.CombinedRPSRatio, lc.CombinedP50Ratio, lc.CombinedP99Ratio)
+	}
 	return lc
 }
 
@@ -667,14 +707,24 @@ func writeOutputs(rep *report, out string) {
 		} else {
 			md.WriteString("| gateway | tool | req/s | p50 | p99 | errors |\n|---|---|---:|---:|---:|---:|\n")
 			for i := range l.Base {
-				for _, x := range []struct {
+				rows := []struct {
 					n string
 					l bench.Load
-				}{{"no filters", l.Base[i]}, {"four-filter chain", l.Chain[i]}} {
+				}{{"no filters", l.Base[i]}, {"four-filter chain", l.Chain[i]}}
+				if i < len(l.Combined) {
+					rows = append(rows, struct {
+						n string
+						l bench.Load
+					}{"combined module", l.Combined[i]})
+				}
+				for _, x := range rows {
 					fmt.Fprintf(&md, "| %s | %s | %.0f | %.2f ms | %.2f ms | %d/%d |\n", x.n, x.l.Tool, x.l.RPS, ms(x.l.P50), ms(x.l.P99), x.l.Errors, x.l.Requests)
 				}
 			}
 			fmt.Fprintf(&md, "\nChain vs no filters, same run: throughput %.2f×, p50 latency %.2f×, p99 latency %.2f×.\n", l.RPSRatio, l.P50Ratio, l.P99Ratio)
+			if len(l.Combined) > 0 {
+				fmt.Fprintf(&md, "Combined module vs no filters, same run: throughput %.2f×, p50 latency %.2f×, p99 latency %.2f×.\n", l.CombinedRPSRatio, l.CombinedP50Ratio, l.CombinedP99Ratio)
+			}
 		}
 	}
 	if err := os.WriteFile(filepath.Join(out, "bench.md"), []byte(md.String()), 0o644); err != nil {
@@ -702,20 +752,28 @@ func writeOutputs(rep *report, out string) {
 	}
 	_ = os.WriteFile(filepath.Join(out, "latency.svg"), eval.BarChartLog("p50 latency per request in wasm (ms, log scale)", cats, series, " ms"), 0o644)
 	if l := rep.Load; l != nil && l.Error == "" && len(l.Base) > 0 {
-		var b, c []float64
+		var b, c, cm []float64
 		for i := range l.Base {
 			b, c = append(b, l.Base[i].RPS), append(c, l.Chain[i].RPS)
+			if i < len(l.Combined) {
+				cm = append(cm, l.Combined[i].RPS)
+			}
 		}
 		var rc []string
 		for i := range l.Base {
 			rc = append(rc, fmt.Sprintf("round %d", i+1))
 		}
 		mx := 0.0
-		for _, v := range append(b, c...) {
+		for _, v := range append(append(b, c...), cm...) {
 			mx = math.Max(mx, v)
 		}
-		_ = os.WriteFile(filepath.Join(out, "load.svg"), eval.BarChart(fmt.Sprintf("req/s under load (chain/no filters %.2f×)", l.RPSRatio), rc,
-			[]eval.Series{{Name: "no filters", Color: "#999999", Values: b}, {Name: "four-filter chain", Color: "#4c78a8", Values: c}}, niceMax(mx), false, ""), 0o644)
+		title := fmt.Sprintf("req/s under load (chain/no filters %.2f×)", l.RPSRatio)
+		series := []eval.Series{{Name: "no filters", Color: "#999999", Values: b}, {Name: "four-filter chain", Color: "#4c78a8", Values: c}}
+		if len(cm) == len(b) {
+			title = fmt.Sprintf("req/s under load (vs no filters: chain %.2f×, combined %.2f×)", l.RPSRatio, l.CombinedRPSRatio)
+			series = append(series, eval.Series{Name: "combined module", Color: "#f58518", Values: cm})
+		}
+		_ = os.WriteFile(filepath.Join(out, "load.svg"), eval.BarChart(title, rc, series, niceMax(mx), false, ""), 0o644)
 	}
 }
 
