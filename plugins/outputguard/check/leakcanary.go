@@ -1,14 +1,16 @@
 package check
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"strings"
 )
 
 // A gateway-injected canary (prompt_leak.inject_canary). The filter writes a token the model has no reason to
 // repeat at the start of the request's first system message, "[ogc7m2x9q4tzk] <the prompt>", and the answer is
 // checked for it like a configured canary: as written, reversed, spelled out, ROT13, base64, hex, as character
-// codes (addCanary). A model that dumps, quotes or encodes its instructions from their start carries the token
+// codes (WithCanary). A model that dumps, quotes or encodes its instructions from their start carries the token
 // along, whatever the prompt says; a summary or translation does not (the n-gram, paraphrase and rare-token
 // checks are for those).
 //
@@ -41,27 +43,24 @@ func CanaryToken(key []byte, prompt string) string {
 // InjectCanary returns the system-prompt text with the canary token in front, as the filter sends it upstream.
 func InjectCanary(token, systemPrompt string) string { return "[" + token + "] " + systemPrompt }
 
-// WithCanary returns a checker that also reports token (in every form a configured canary is reported in). k
-// is not changed. The prompt-leak check must be enabled.
+// WithCanary returns a checker that also reports token (a word of 5 to 64 letters and digits, as CanaryToken
+// makes): as a whole word in any case, reversed, ROT13, base64, hex, spelled out letter by letter, as
+// character codes. k is not changed; the prompt-leak check must be enabled. The token is matched at word starts
+// through the word filter, not as a canary: a canary's first letter would stop the skip loop at every "o" and
+// turn its 8-byte steps off (native: 25 % slower on ordinary text).
 func (k *Checker) WithCanary(token string) *Checker {
-	n := normalizeCanary(token)
-	if !k.cfg.Leak.Enabled || len(n) < defaultMinCanaryLen || len(n) > maxCanaryLen {
+	w := variantWord(bytes.ToLower([]byte(token)))
+	if !k.cfg.Leak.Enabled || w == nil {
 		return k
 	}
 	d := *k
 	d.reqs = nil
-	d.canaries = append([]canary(nil), k.canaries...)
-	d.splitCanary = append([][]string(nil), k.splitCanary...)
-	d.splitOf = append([]int(nil), k.splitOf...)
-	d.acrostic = append([]string(nil), k.acrostic...)
-	d.variants = append([]variant(nil), k.variants...)
-	d.near = append([]string(nil), k.near...)
-	d.hintSecs = append([]string(nil), k.hintSecs...)
-	d.pieces = append([][]string(nil), k.pieces...)
-	d.units = append([]unitSecret(nil), k.units...)
-	d.numbers = append([]int(nil), k.numbers...)
+	d.variants = append(append([]variant(nil), k.variants...), variant{name: "canary", text: string(w)})
+	for _, v := range canaryVariants(w) {
+		d.variants = append(d.variants, variant{name: "canary_" + v.name, text: strings.ToLower(v.text)})
+	}
+	d.acrostic = append(append([]string(nil), k.acrostic...), string(w)) // spelled out: spelledAt
 	d.forms = append([]canaryForm(nil), k.forms...)
-	d.addCanary(n)
 	d.addCodeForms(token)
 	d.finish()
 	return &d
