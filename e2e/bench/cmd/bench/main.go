@@ -751,6 +751,9 @@ func writeOutputs(rep *report, out string) {
 		series = append(series, s)
 	}
 	_ = os.WriteFile(filepath.Join(out, "latency.svg"), eval.BarChartLog("p50 latency per request in wasm (ms, log scale)", cats, series, " ms"), 0o644)
+	if len(rep.Cells) > 0 {
+		_ = os.WriteFile(filepath.Join(out, "cells.svg"), cellsChart(rep.Cells), 0o644)
+	}
 	if l := rep.Load; l != nil && l.Error == "" && len(l.Base) > 0 {
 		var b, c, cm []float64
 		for i := range l.Base {
@@ -789,4 +792,40 @@ func niceMax(v float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// cellsChart draws the exchange cells of the std Go build (not TinyGo's, not a -before build): thread CPU per
+// exchange for each cell, on the JSON exchange after another cell and repeated at once, and on the stream.
+func cellsChart(rs []bench.CellResult) []byte {
+	var cells []string
+	val := map[string]float64{}
+	for _, r := range rs {
+		if strings.Contains(r.Cell, " ") {
+			continue
+		}
+		if _, ok := val[r.Cell]; !ok {
+			cells = append(cells, r.Cell)
+			val[r.Cell] = 0
+		}
+		if r.Events == 0 {
+			val[r.Cell+"/json"], val[r.Cell+"/warm"] = r.CPUUS/1000, r.WarmCPUUS/1000
+		} else {
+			val[r.Cell+"/stream"] = r.CPUUS / 1000
+		}
+	}
+	series := []eval.Series{
+		{Name: "4 KiB request + 4 KiB JSON answer, after another cell", Color: "#4c78a8"},
+		{Name: "the same, repeated at once", Color: "#9ecae9"},
+		{Name: "streamed answer (823 events)", Color: "#f58518"},
+	}
+	for _, c := range cells {
+		for i, k := range []string{"/json", "/warm", "/stream"} {
+			v, ok := val[c+k]
+			if !ok {
+				v = math.NaN()
+			}
+			series[i].Values = append(series[i].Values, v)
+		}
+	}
+	return eval.BarChartLog("thread CPU per exchange (ms, log scale)", cells, series, " ms")
 }
