@@ -276,3 +276,42 @@ func CellTable(rs []CellResult) string {
 	}
 	return b.String()
 }
+
+// StartStageCells starts the combined module of dist with its stages added one at a time in request order: no
+// stage (the module's own plumbing: callbacks, header and body reads), promptguard alone, then piimask, then
+// tokenbudget added (all four is the "combined" cell). Successive differences are each stage's cost inside the
+// combined module; the first stage that parses a body pays that parse.
+func StartStageCells(dist string) ([]Cell, error) {
+	wasm, err := os.ReadFile(filepath.Join(dist, "wasmguard.wasm"))
+	if err != nil {
+		return nil, err
+	}
+	var cells []Cell
+	for n := 0; n < len(Filters); n++ {
+		doc := map[string]json.RawMessage{}
+		for _, f := range Filters[:n] {
+			c, err := FilterConfig(f)
+			if err != nil {
+				return nil, err
+			}
+			doc[f] = c
+		}
+		cfg, err := json.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		name := "combined: no stage"
+		if n > 0 {
+			name = "combined: " + strings.Join(Filters[:n], "+")
+		}
+		h, err := StartChain([]hostsim.PluginSpec{{Name: "wasmguard", Wasm: wasm, Config: cfg}})
+		if err != nil {
+			for _, c := range cells {
+				c.Host.Close()
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		cells = append(cells, Cell{Name: name, Host: h})
+	}
+	return cells, nil
+}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,8 +124,9 @@ func main() {
 	cellRounds := flag.Int("cell-rounds", 100, "rounds of the exchange cells (singles, chain, combined; each round runs every cell once per shape)")
 	cellsOnly := flag.Bool("cells-only", false, "measure only the exchange cells")
 	loadOnly := flag.Bool("load-only", false, "run only the load test")
+	stageCells := flag.Bool("stages", true, "also measure the combined module with its stages added one at a time (\"combined: ...\" cells; -only stages selects them)")
 	before := flag.String("before", "", "also measure the singles and chain built in this directory (a before/after comparison in the same run)")
-	onlyCells := flag.String("only", "", "comma-separated cells to measure (promptguard, piimask, tokenbudget, outputguard, chain, combined; default all)")
+	onlyCells := flag.String("only", "", "comma-separated cells to measure (promptguard, piimask, tokenbudget, outputguard, chain, combined, stages; default all)")
 	onlyShapes := flag.String("shapes", "", "comma-separated exchange shapes to measure (chat-4k, chat-4k-stream; default all)")
 	tinygo := flag.String("tinygo", "", "also measure the TinyGo builds in this directory (e.g. dist/tinygo), interleaved with dist's in the same run")
 	doNative := flag.Bool("native", true, "run the native scans and the native benchmarks of the pure packages")
@@ -161,7 +163,7 @@ func main() {
 	}
 
 	// The exchange cells first: the figures the Performance section of the README reports.
-	rep.Cells = runCells(*dist, *tinygo, *before, *cellRounds, list(*onlyCells), list(*onlyShapes), say)
+	rep.Cells = runCells(*dist, *tinygo, *before, *stageCells, *cellRounds, list(*onlyCells), list(*onlyShapes), say)
 	if *cellsOnly {
 		writeOutputs(rep, *out)
 		return
@@ -317,7 +319,7 @@ func main() {
 
 // runCells measures the exchange cells (see bench.RunCells); with before, the singles and chain of that build
 // run interleaved with the current ones.
-func runCells(dist, tinygo, before string, rounds int, only, onlyShapes []string, say func(string, ...any)) []bench.CellResult {
+func runCells(dist, tinygo, before string, stages bool, rounds int, only, onlyShapes []string, say func(string, ...any)) []bench.CellResult {
 	shapes, err := bench.LoadShapes(hostsim.RepoRoot(), onlyShapes...)
 	if err != nil {
 		log.Fatal(err)
@@ -325,6 +327,13 @@ func runCells(dist, tinygo, before string, rounds int, only, onlyShapes []string
 	cells, err := bench.StartCells(dist, "", only...)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if stages && (len(only) == 0 || slices.Contains(only, "stages")) {
+		sc, err := bench.StartStageCells(dist)
+		if err != nil {
+			log.Fatal(err)
+		}
+		cells = append(cells, sc...)
 	}
 	if tinygo != "" {
 		tg, err := bench.StartCells(tinygo, tinygoLabel, only...)
