@@ -161,3 +161,52 @@ func TestBarChartMarksUndefinedValues(t *testing.T) {
 }
 
 func nan() float64 { var z float64; return z / z }
+
+// BySource on PII records: one entry per source (presidio-research split per generated file), with the figures
+// of every labelled type; a DATE_OF_BIRTH finding is scored against the DATE_TIME label.
+func TestBySourcePerType(t *testing.T) {
+	recs := []replay.Record{
+		{Source: "microsoft/presidio-research:tests/data/generated_large.json", Text: "She was born on 2/8/1935.",
+			Entities: []replay.Entity{{Type: "DATE_TIME", Start: 16, End: 24, HasSpan: true}}},
+		{Source: "microsoft/presidio-research:data/synth_dataset_v2.json", Text: "Call Jan Novak at 555 0100",
+			Entities: []replay.Entity{{Type: "PERSON", Start: 5, End: 14, HasSpan: true}, {Type: "TITLE", Start: 0, End: 1, HasSpan: true}}},
+	}
+	outs := []replay.Outcome{
+		{Flagged: true, Spans: []replay.Span{{Type: "DATE_OF_BIRTH", Start: 16, End: 24}}},
+		{Flagged: true, Spans: []replay.Span{{Type: "PERSON", Start: 5, End: 8}, {Type: "PERSON", Start: 18, End: 21}}},
+	}
+	ss := BySource(replay.SchemaPII, recs, outs)
+	if len(ss) != 2 || ss[0].Source != "microsoft/presidio-research:generated_large.json" || ss[1].Source != "microsoft/presidio-research:synth_dataset_v2.json" {
+		t.Fatalf("sources: %+v", ss)
+	}
+	if d := ss[0].Types["DATE_TIME"]; d.TP != 1 || d.FP != 0 || d.FN != 0 {
+		t.Errorf("DATE_OF_BIRTH against DATE_TIME: %+v", d)
+	}
+	if p := ss[1].Types["PERSON"]; p.TP != 1 || p.FP != 1 || p.FN != 0 {
+		t.Errorf("PERSON: %+v, want 1 tp and 1 fp", p)
+	}
+	if ti := ss[1].Types["TITLE"]; ti.FN != 1 || ti.TP != 0 {
+		t.Errorf("TITLE (no detector): %+v, want 1 fn", ti)
+	}
+	var b bytes.Buffer
+	WriteBySource(&b, ss)
+	if !strings.Contains(b.String(), "DATE_TIME") || !strings.Contains(b.String(), "TITLE") {
+		t.Errorf("per-type lines missing:\n%s", b.String())
+	}
+}
+
+// Through the built piimask.wasm: a date of birth is reported with its code-point span and scored as the
+// DATE_TIME label; a date without birth words is not reported.
+func TestReplayDateOfBirth(t *testing.T) {
+	r := runner(t, "piimask")
+	text := "Müller: she was born on 2/8/1935. The meeting moved to 3/9/2024."
+	start := len([]rune(text[:strings.Index(text, "2/8/1935")]))
+	rec := replay.Record{Line: 1, Text: text, Entities: []replay.Entity{
+		{Type: "DATE_TIME", Start: start, End: start + 8, HasSpan: true},
+		{Type: "DATE_TIME", Start: start + 31, End: start + 39, HasSpan: true}}}
+	res := r.Run(replay.SchemaPII, &rec)
+	groups, _ := replay.Score(replay.SchemaPII, []replay.Record{rec}, []replay.Outcome{replay.Outcomes([]replay.Result{res})[0]})
+	if d := groups["DATE_TIME"].Stats(); d.TP != 1 || d.FP != 0 || d.FN != 1 {
+		t.Errorf("DATE_TIME: %+v (spans %+v), want the date of birth found and the meeting date not", d, res.Spans)
+	}
+}
