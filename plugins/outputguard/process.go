@@ -229,6 +229,7 @@ type streamProc struct {
 	order  []*channel
 	queue  []*qEvent
 	pieces map[int]pieceRef
+	parts  partIndex // Responses: text per (output item, content part), parts.go
 	nextID int
 	v      verdict
 
@@ -256,6 +257,7 @@ type qEvent struct {
 	ev      sse.Event
 	pending int
 	edits   []llm.Edit
+	snaps   []partSnap // Responses part snapshots, rendered when the event is sent (parts.go)
 	hasText bool
 }
 
@@ -263,6 +265,8 @@ type pieceRef struct {
 	ev   *qEvent
 	loc  llm.Loc
 	orig string
+	part *partText // Responses: the content part of the piece, and its offset there
+	off  int
 }
 
 func newStreamProc(cfg *Config, k *check.Checker, f llm.Format, enforce bool, requestID string, ndjson bool) *streamProc {
@@ -342,8 +346,8 @@ func (p *streamProc) drainAll() []byte {
 	var out []byte
 	for _, q := range p.queue {
 		ev := q.ev
-		if len(q.edits) > 0 {
-			ev = filter.RewriteStreamEvent(ev, q.edits, p.nd)
+		if edits := q.withSnaps(); len(edits) > 0 {
+			ev = filter.RewriteStreamEvent(ev, edits, p.nd)
 		}
 		out = append(out, ev.Raw...)
 	}
@@ -394,7 +398,8 @@ func (p *streamProc) event(ev sse.Event) {
 			}
 			id := p.nextID
 			p.nextID++
-			p.pieces[id] = pieceRef{ev: q, loc: d.Loc, orig: d.Text}
+			pt, off := p.addPiece(&d)
+			p.pieces[id] = pieceRef{ev: q, loc: d.Loc, orig: d.Text, part: pt, off: off}
 			q.pending++
 			q.hasText = true
 			ready, found := c.st.Push(id, d.Text)
@@ -403,9 +408,12 @@ func (p *streamProc) event(ev sse.Event) {
 				return
 			}
 		case llm.DeltaSnapshot:
-			// text repeated whole (Responses *.done, response.completed): neutralise it the same way, statelessly
+			// text repeated whole (Responses *.done, response.completed): a part's text as its deltas were
+			// rewritten (parts.go), anything else neutralised the same way, statelessly
 			if p.enforce && p.k.Enabled() && d.Text != "" {
-				if nt := check.Apply(d.Text, p.k.Scan(d.Text), redactPolicy(p.k)); nt != d.Text {
+				if pt := p.snapPart(&d); pt != nil {
+					q.snaps = append(q.snaps, partSnap{pt: pt, loc: d.Loc, text: d.Text})
+				} else if nt := check.Apply(d.Text, p.k.Scan(d.Text), redactPolicy(p.k)); nt != d.Text {
 					q.edits = append(q.edits, llm.Edit{Loc: d.Loc, Text: nt})
 				}
 			}
@@ -430,6 +438,9 @@ func (p *streamProc) release(c *channel, ready []check.Piece, found []check.Find
 		delete(p.pieces, r.ID)
 		if r.Text != ref.orig {
 			ref.ev.edits = append(ref.ev.edits, llm.Edit{Loc: ref.loc, Text: r.Text})
+			if ref.part != nil {
+				ref.part.edits = append(ref.part.edits, pieceEdit{off: ref.off, n: len(ref.orig), text: r.Text})
+			}
 		}
 		ref.ev.pending--
 	}
@@ -512,8 +523,8 @@ func (p *streamProc) drain(eos bool) []byte {
 	}
 	for _, q := range p.queue[:n] {
 		ev := q.ev
-		if len(q.edits) > 0 {
-			ev = filter.RewriteStreamEvent(ev, q.edits, p.nd)
+		if edits := q.withSnaps(); len(edits) > 0 {
+			ev = filter.RewriteStreamEvent(ev, edits, p.nd)
 		}
 		out = append(out, ev.Raw...)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wasmguard/wasmguard/hostsim"
+	"github.com/wasmguard/wasmguard/sdk/llm"
 )
 
 // The URL bypass classes of issue #11 through the BUILT dist/outputguard.wasm, non-streamed and streamed (every
@@ -93,6 +94,8 @@ func TestLinkSplitAcrossBlocksWasm(t *testing.T) {
 			stream = anthropic()
 		case "gemini":
 			stream = gemini()
+		case "openai_responses":
+			stream = responsesParts(splitTokens(a), splitTokens(b))
 		default:
 			continue
 		}
@@ -101,13 +104,79 @@ func TestLinkSplitAcrossBlocksWasm(t *testing.T) {
 			res := h.Do(streamRequest(c, "You are a helpful assistant."), hostsim.Response{Status: 200,
 				Headers: [][2]string{{"content-type", "text/event-stream"}}, Chunks: chunkBytes(stream, 37)})
 			checkHealthy(t, res)
-			got, _, _ := clientStream(t, c.format, res.Body)
+			got, snaps, _ := clientStream(t, c.format, res.Body)
 			if strings.Contains(got, "wuzzi.net") || !strings.Contains(got, placeholder) {
 				t.Fatalf("link split across blocks not neutralised:\n%s", got)
+			}
+			// the snapshots (Responses *.done events, response.completed) repeat each part: they carry what the
+			// deltas of that part carried, not the halves of the link
+			for _, s := range snaps {
+				if strings.Contains(s, "wuzzi.net") || strings.Contains(s, "conversation") || strings.Contains(s, "summary+of") {
+					t.Fatalf("a snapshot carries part of the link: %q\n%s", s, res.Body)
+				}
+			}
+			if c.format == llm.FormatOpenAIResponses {
+				// each part's snapshots are exactly what that part's deltas carried
+				ds, _ := llm.ReadStream(c.format, res.Body)
+				parts := map[int]string{}
+				n := 0
+				for _, d := range ds {
+					switch d.Kind {
+					case llm.DeltaText:
+						parts[d.Part] += d.Text
+					case llm.DeltaSnapshot:
+						n++
+						if d.Text != parts[d.Part] {
+							t.Fatalf("snapshot of part %d %q, its deltas gave %q", d.Part, d.Text, parts[d.Part])
+						}
+					}
+				}
+				if n != 8 || parts[0] != "Summary done. ![chart]("+placeholder || parts[1] != ") Bye." {
+					t.Fatalf("%d snapshots, parts %q", n, parts)
+				}
 			}
 			if d := oneDecision(t, res); d.Reason != "output_exfiltration_link" {
 				t.Fatalf("decision %+v", d)
 			}
 		})
 	}
+}
+
+// responsesParts is a Responses stream whose message item has two output_text parts, with every event of the
+// API's grammar: each part's deltas, its output_text.done and content_part.done (which repeat the part's text
+// alone), then output_item.done and response.completed (which repeat both parts).
+func responsesParts(a, b []string) string {
+	var s strings.Builder
+	seq := 0
+	ev := func(typ string, v map[string]any) {
+		v["type"], v["sequence_number"] = typ, seq
+		seq++
+		s.WriteString(sseEvent(typ, v))
+	}
+	part := func(t string) map[string]any {
+		return map[string]any{"type": "output_text", "annotations": []any{}, "text": t}
+	}
+	whole := []string{strings.Join(a, ""), strings.Join(b, "")}
+	item := func(status string, parts ...map[string]any) map[string]any {
+		c := []any{}
+		for _, p := range parts {
+			c = append(c, p)
+		}
+		return map[string]any{"id": "msg_1", "type": "message", "status": status, "role": "assistant", "content": c}
+	}
+	ev("response.created", map[string]any{"response": map[string]any{"id": "resp_1", "status": "in_progress", "output": []any{}}})
+	ev("response.output_item.added", map[string]any{"output_index": 0, "item": item("in_progress")})
+	for ci, deltas := range [][]string{a, b} {
+		ev("response.content_part.added", map[string]any{"item_id": "msg_1", "output_index": 0, "content_index": ci, "part": part("")})
+		for _, d := range deltas {
+			ev("response.output_text.delta", map[string]any{"item_id": "msg_1", "output_index": 0, "content_index": ci, "delta": d})
+		}
+		ev("response.output_text.done", map[string]any{"item_id": "msg_1", "output_index": 0, "content_index": ci, "text": whole[ci]})
+		ev("response.content_part.done", map[string]any{"item_id": "msg_1", "output_index": 0, "content_index": ci, "part": part(whole[ci])})
+	}
+	done := item("completed", part(whole[0]), part(whole[1]))
+	ev("response.output_item.done", map[string]any{"output_index": 0, "item": done})
+	ev("response.completed", map[string]any{"response": map[string]any{"id": "resp_1", "status": "completed", "output": []any{done},
+		"usage": map[string]any{"input_tokens": 10, "output_tokens": 9, "total_tokens": 19}}})
+	return s.String()
 }
