@@ -3,6 +3,7 @@ package piimask
 import (
 	"bytes"
 	"fmt"
+	"hash/crc32"
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
@@ -599,21 +600,16 @@ type pipe struct {
 	outN   int
 }
 
-// textSum identifies a text by length and FNV-1a hash: a snapshot whose text is the part's streamed input gets
-// the part's streamed output.
+// textSum identifies a text by length and CRC-32: a snapshot whose text is the part's streamed input gets the
+// part's streamed output.
 type textSum struct {
-	n int
-	h uint64
+	n   int
+	crc uint32
 }
 
 func (t *textSum) add(s string) {
-	if t.n == 0 {
-		t.h = 14695981039346656037
-	}
 	t.n += len(s)
-	for i := 0; i < len(s); i++ {
-		t.h = (t.h ^ uint64(s[i])) * 1099511628211
-	}
+	t.crc = crc32.Update(t.crc, crc32.IEEETable, bytesOf(s))
 }
 
 func (t textSum) is(s string) bool {
