@@ -59,7 +59,8 @@ func TestAgeDOBMaskedAndRestored(t *testing.T) {
 		{"I was born on 12 March 1984 and I am 34 years old. Which pension plan fits me?", []string{"12 March 1984", "34"}, 1, 0, 1},
 		{"Patient record\nDOB: 1984-03-12\nAge: 41\nComplaint: chest pain", []string{"1984-03-12", "41"}, 1, 0, 1},
 		{"Please tell me your date of birth. It's 3/23/1940", []string{"3/23/1940"}, 1, 0, 0},
-		{"Ich bin am 12.03.1984 in Köln geboren, geboren am 12. März 1984, ich bin 40 Jahre alt.", []string{"12. März 1984", "40"}, 1, 0, 1},
+		{"Ich bin am 12.03.1984 in Köln geboren, geboren am 12. März 1984, ich bin 40 Jahre alt.", []string{"12.03.1984", "12. März 1984", "40"}, 2, 0, 1},
+		{"12 March 1984 is my birthday, and I was 7 in 1991.", []string{"12 March 1984"}, 1, 0, 0},
 		{"My father retired at the age of 61; he turned 70 today.", []string{"61", "70"}, 0, 0, 2},
 		{"a 34-year-old woman, aged 34, né le 5 mai 1990", []string{"34", "5 mai 1990"}, 1, 0, 2},
 	}

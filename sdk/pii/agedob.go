@@ -114,7 +114,7 @@ func (s *Scanner) scanAgeDOB(text []byte, dst []Match, first int) []Match {
 		switch {
 		case kind != dateNone:
 			i = de
-			if !wantDOB || !birthBefore(text, ds, kind) {
+			if !wantDOB || !birthBefore(text, ds, kind) && !birthAfter(text, de, kind) {
 				continue
 			}
 			m = Match{Type: DateOfBirth, Start: ds, End: de}
@@ -445,6 +445,34 @@ func birthBefore(text []byte, ds, kind int) bool {
 		}
 		fillers++
 		i = ws
+	}
+	return false
+}
+
+// birthAfter: the words after a full date or a day and month say it is a date of birth: at most three filler
+// or capitalised words, then a birth word ("12 March 1984 is my birthday", "am 12.03.1984 in Köln geboren").
+func birthAfter(text []byte, de, kind int) bool {
+	if kind != dateFull && kind != dateDayMonth {
+		return false
+	}
+	i := de
+	for n := 0; n < 4; n++ {
+		for i < len(text) && (text[i] == ' ' || text[i] == ',' || text[i] == '\t') {
+			i++
+		}
+		ws, we := wordAfter(text, i, false)
+		if ws < 0 {
+			return false
+		}
+		var buf [16]byte
+		f := ctxWords[string(lowerWord(buf[:], text[ws:we]))]
+		if f&wBirth != 0 {
+			return true
+		}
+		if f&wFiller == 0 && !isUpper(text[ws]) || n == 3 {
+			return false
+		}
+		i = we
 	}
 	return false
 }
