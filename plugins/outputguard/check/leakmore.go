@@ -367,6 +367,7 @@ func (k *Checker) moreKeys(f *bitFilter) {
 	if k.rules != nil {
 		k.rules.keys(f)
 	}
+	k.leetKeys(f)
 	if len(k.numbers) > 0 {
 		for _, w := range describeWords {
 			f.add(filterHash([]byte(w)))
@@ -392,6 +393,7 @@ type leakMore struct {
 	enc        encState   // leakenc.go
 	tok        tokState   // leaktok.go
 	rules      rulesState // leakrules.go
+	leetFired  bool       // leakleet.go
 }
 
 func (m *leakMore) init(k *Checker) {
@@ -399,6 +401,7 @@ func (m *leakMore) init(k *Checker) {
 	m.enc = encState{runs: m.enc.runs[:0], next: m.enc.next[:0], lastEnd: -1}
 	m.tok = tokState{seen: m.tok.seen[:0], tails: m.tok.tails[:0]}
 	m.rules = rulesState{}
+	m.leetFired = false
 	if len(k.pieces) > 0 {
 		m.pieceSeen = make([][]bool, len(k.pieces))
 		for i, ps := range k.pieces {
@@ -449,6 +452,9 @@ func (s *scanner) moreWord(p, we int) {
 	}
 	if k.rules != nil {
 		s.rulesAt(p, we)
+	}
+	if len(k.hintSecs) > 0 {
+		s.leetAt(p, we)
 	}
 	if len(k.pieces) > 0 && !m.pieceFired {
 		if w, ok := unquote(t, p, we); ok {
