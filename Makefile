@@ -66,7 +66,8 @@ test: lint deps build build-tinygo ## lint, build with Go and TinyGo, run every 
 # staticcheck from the module proxy, pinned; installed into bin/ (git-ignored) on first use.
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
-lint: ## go mod tidy leaves go.mod/go.sum unchanged, and staticcheck (pinned) finds nothing in the whole module
+lint: ## gofmt has nothing to change, go mod tidy leaves go.mod/go.sum unchanged, and staticcheck (pinned) finds nothing in the whole module
+	@unformatted=$$(git ls-files -z '*.go' | xargs -0 $$($(GO) env GOROOT)/bin/gofmt -l); test -z "$$unformatted" || { echo "lint: gofmt would change: $$unformatted"; exit 1; }
 	$(GO) mod tidy -diff
 	@test -x $(STATICCHECK) || { mkdir -p bin && GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) && mv bin/staticcheck $(STATICCHECK); }
 	$(STATICCHECK) ./...

@@ -21,14 +21,14 @@ import (
 // top byte is 16-128 MiB) kept freed blocks alive and doubled promptguard's heap (16 -> 64 MiB in e2e/memory).
 const (
 	fkSep    = 0x80 + iota // end the word
-	fkASCII         // an ASCII letter (lower-cased), digit, '@' or '$'
-	fkHomo          // a small capital or regional indicator letter: a lookalike, folded (FlagHomoglyph)
-	fkLetter        // a letter, digit or spacing mark (lower-cased)
-	fkDrop          // nothing: the decomposition is only non-spacing marks
-	fkMulti         // several actions: foldPool[off : off+n], off<<4|n in the low bits
-	fkUnsafe        // a kept combining mark: reordering matters; use the reference path
-	fkInvis         // an invisible character (FlagInvisible)
-	fkJoiner        // the zero-width joiner: removed, not evidence
+	fkASCII                // an ASCII letter (lower-cased), digit, '@' or '$'
+	fkHomo                 // a small capital or regional indicator letter: a lookalike, folded (FlagHomoglyph)
+	fkLetter               // a letter, digit or spacing mark (lower-cased)
+	fkDrop                 // nothing: the decomposition is only non-spacing marks
+	fkMulti                // several actions: foldPool[off : off+n], off<<4|n in the low bits
+	fkUnsafe               // a kept combining mark: reordering matters; use the reference path
+	fkInvis                // an invisible character (FlagInvisible)
+	fkJoiner               // the zero-width joiner: removed, not evidence
 )
 
 //go:generate go test -run ^TestFoldTableGenerated$ -write-fold-table
