@@ -930,7 +930,9 @@ func (h *httpContext) streamChunk(data []byte, end bool) []byte {
 					} else {
 						p.switchPart(d.Index)
 					}
-					p.sums[p.part].add(d.Text)
+					if p.outs != nil {
+						p.sums[p.part].add(d.Text)
+					}
 					p.refs[p.part] = partRef{q: q, idx: len(q.edits)}
 					p.masker.Write([]byte(d.Text))
 					got = h.route(p, false)
