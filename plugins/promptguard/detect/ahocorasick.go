@@ -1,6 +1,9 @@
 package detect
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // matcher is a byte-level Aho-Corasick automaton. Transitions are stored sparsely (sorted edge lists, a dense
 // table for the root) and failure links are followed at match time, so memory stays proportional to the total
@@ -24,6 +27,34 @@ type matcher struct {
 	rootStay [256]bool // bytes whose DFA transition from the root is the root, without output
 	// lettersStay: every ASCII letter, digit, '@' and '$' keeps the root (no pattern starts with a word byte).
 	lettersStay bool
+
+	// Token-level stepping (indexWords, for a matcher of word phrases run over canon.words): every pattern is
+	// " w1 … wk " (space-bounded tokens), so after a token that is no pattern word and the space after it the
+	// automaton is in spaceSt, whatever state it was in before, and matched nothing on the way: only tokens
+	// whose FNV-1a hash has its bit set in wordBloom have to be stepped byte by byte.
+	tokenSkip bool
+	spaceSt   int
+	wordBloom [128]uint32
+}
+
+// indexWords sets up token-level stepping (tokenSkip) when every pattern is space-bounded tokens.
+func (m *matcher) indexWords(patterns []string) {
+	if m.delta == nil {
+		return
+	}
+	for _, p := range patterns {
+		if len(p) < 2 || p[0] != ' ' || p[len(p)-1] != ' ' {
+			return
+		}
+	}
+	for _, p := range patterns {
+		for _, w := range strings.Fields(p) {
+			h := fnv([]byte(w))
+			m.wordBloom[h>>5&127] |= 1 << (h & 31)
+		}
+	}
+	m.spaceSt = int(m.delta[m.class[' ']] & dfaMask)
+	m.tokenSkip = true
 }
 
 const (

@@ -1,11 +1,15 @@
 package detect
 
 import (
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/wasmguard/wasmguard/sdk/swar"
 )
 
 // Flag bits describe what canonicalisation had to undo. Their presence is itself evidence of evasion.
@@ -94,7 +98,7 @@ type tokInfo struct {
 const tbChunk = 1 << 7
 
 // nopMatcher is a one-state automaton without patterns, stepped when no word-phrase matcher is set.
-var nopMatcher = &matcher{nclass: 1, delta: []uint32{0}}
+var nopMatcher = &matcher{nclass: 1, delta: []uint32{0}, tokenSkip: true}
 
 // wdStep steps the word-phrase automaton over b.
 func (c *canon) wdStep(b byte) {
@@ -236,17 +240,21 @@ var asciiClass = func() (t [256]uint8) {
 // foldASCII handles ASCII text. Words made only of letters (nearly all of them) are lower-cased straight into
 // the output; words with digits or leet symbols go through flushWord.
 //
-// It also computes st (the statsOf figures, with a base64 run that may overcount: '@' and '$' count as base64
-// characters, which only lets the exact base64 scanner run more often). It returns false, leaving partial
-// output, when s has a non-ASCII byte.
+// It also computes st (exactly statsOf's figures, in passes of their own after the fold). It returns false,
+// leaving partial output, when s has a non-ASCII byte.
 //
 // When raw is set it also runs the raw-marker automaton: every marker starts with a byte that is not part of a
 // word (lettersStay), so the automaton only has to start at separators.
+//
+// The word-phrase automaton is stepped per token: a token that is no word of any phrase (most of them, told by
+// a bit filter on its hash) leaves it in the state after a space (matcher.tokenSkip), so only the others are
+// stepped byte by byte. The loops keep few variables: in wasm a loop with more live values than the compiler's
+// sixteen registers loads and stores them on every pass, which costs more than the work itself.
+// foldASCIIRef (tests) is the previous form; FuzzFoldASCII compares the two.
 func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 	// Room for the worst case (every byte a one-letter word) so the letter-only path writes by index.
 	c.words = grow(c.words, 2*len(s)+1)
 	c.squash = grow(c.squash, len(s)+1)
-	var b64Run, hexRun, maxB64, maxHex, pct, amp, bsl int
 	rawTo := len(s) + 1 // raw markers not wanted
 	var rawStay *[256]bool
 	if raw {
@@ -255,92 +263,119 @@ func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 	}
 	for i := 0; i < len(s); {
 		if asciiClass[s[i]] == 0 {
-			k := decodeClass[s[i]]
-			if k&dcHigh != 0 {
+			if s[i] >= utf8.RuneSelf {
 				return false
 			}
 			if i >= rawTo && !rawStay[s[i]] {
 				rawTo = c.rawRun(s, i, 0)
 			}
-			b64Run = (b64Run + 1) * int(k&dcB64)
-			maxB64 = max(maxB64, b64Run)
-			hexRun = (hexRun + 1) * int(k&dcHex>>1)
-			maxHex = max(maxHex, hexRun)
-			pct += int(k & dcPct >> 2)
-			amp += int(k & dcAmp >> 3)
-			bsl += int(k & dcBsl >> 5)
 			i++
 			continue
 		}
-		// Copy the word lower-cased (|0x20) into words and squash while finding its end; a word with digits or
-		// leet symbols is then redone by flushWord (the copy is discarded: lengths are not advanced).
-		w, q := len(c.words), len(c.squash)
-		words := c.words[w:cap(c.words)]
-		squash := c.squash[q:cap(c.squash)]
-		j, n := i, 0
-		var cl uint8
-		// The same loop hashes the token and steps the word-phrase automaton (undone for a slow-path word).
-		th := uint32(2166136261)
-		m, st0, nh := c.wd, c.wdSt, len(c.wdHits)
-		delta, dclass, st := m.delta, &m.class, st0
-		for j < len(s) {
-			k := wordClass[s[j]]
-			if k == 0 {
-				break
-			}
-			cl |= k
-			hexRun = (hexRun + 1) * int(k>>2)
-			maxHex = max(maxHex, hexRun)
-			b := s[j] | 0x20
-			words[n] = b
-			squash[n] = b
-			th = (th ^ uint32(b)) * 16777619
-			e := delta[st+int(dclass[b])]
-			st = int(e & dfaMask)
-			if e&dfaOut != 0 {
-				c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
-			}
-			n++
-			j++
-		}
-		b64Run += n
-		maxB64 = max(maxB64, b64Run)
-		if cl&2 != 0 {
-			c.wdSt, c.wdHits = st0, c.wdHits[:nh]
-			for k := i; k < j; k++ {
-				b := s[k]
-				if b >= 'A' && b <= 'Z' {
-					b += 32
-				}
-				c.word = append(c.word, rune(b))
-			}
-			c.flushWord()
-		} else {
-			// Letters only: already copied and hashed.
-			words[n] = ' '
-			c.words = c.words[:w+n+1]
-			c.squash = c.squash[:q+n]
-			// The space after the word, stepped here (a call per word is dear in wasm).
-			e := delta[st+int(dclass[' '])]
-			st = int(e & dfaMask)
-			if e&dfaOut != 0 {
-				c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
-			}
-			c.wdSt = st
-			c.toks = append(c.toks, tokInfo{pos: int32(w), n: int32(n), h: th, fl: tbNonDigit})
-			if n == 1 {
-				c.singles++
-				if c.singles == 5 {
-					c.flags |= FlagSpaced
-				}
-			} else {
-				c.singles = 0
-			}
-		}
-		i = j
+		i = c.foldWord(s, i)
 	}
-	*st = textStats{ascii: true, maxB64: maxB64, maxHex: maxHex, pct: pct, amp: amp, bsl: bsl}
+	*st = statsASCII(s)
 	return true
+}
+
+// statsASCII is statsOf for ASCII text: the '%', '&' and '\\' counts eight bytes at a time.
+func statsASCII(s string) textStats {
+	var pct, amp, bsl int
+	i := 0
+	if swar.LittleEndian {
+		p := unsafe.Pointer(unsafe.StringData(s))
+		for ; i+8 <= len(s); i += 8 {
+			x := *(*uint64)(unsafe.Add(p, i))
+			pct += bits.OnesCount64(zeroBytes(x ^ '%'*swar.K))
+			amp += bits.OnesCount64(zeroBytes(x ^ '&'*swar.K))
+			bsl += bits.OnesCount64(zeroBytes(x ^ '\\'*swar.K))
+		}
+	}
+	var acc uint64
+	for ; i < len(s); i++ {
+		acc += statsCount[s[i]]
+	}
+	const field = 1<<21 - 1
+	return textStats{
+		ascii:  true,
+		maxB64: runAtLeast(s, dcB64, minBase64Run),
+		maxHex: runAtLeast(s, dcHex, 2*minHexBytes),
+		pct:    pct + int(acc&field),
+		amp:    amp + int(acc>>21&field),
+		bsl:    bsl + int(acc>>42&field),
+	}
+}
+
+// zeroBytes has the high bit set in each byte of v that is zero.
+func zeroBytes(v uint64) uint64 { return ^((v&swar.Low7 + swar.Low7) | v | swar.Low7) }
+
+// foldWord folds the word of ASCII text s that starts at i and returns where it ends. A word made of letters
+// only is copied lower-cased (|0x20) into words and squash and hashed while its end is found; a word with
+// digits or leet symbols goes through flushWord (the copy is discarded: lengths are not advanced).
+func (c *canon) foldWord(s string, i int) int {
+	w, q := len(c.words), len(c.squash)
+	words := c.words[w:cap(c.words)]
+	squash := c.squash[q:cap(c.squash)]
+	j, n := i, 0
+	var cl uint8
+	th := uint32(2166136261)
+	for j < len(s) && n < len(words) && n < len(squash) {
+		k := asciiClass[s[j]]
+		if k == 0 {
+			break
+		}
+		cl |= k
+		b := s[j] | 0x20
+		words[n] = b
+		squash[n] = b
+		th = (th ^ uint32(b)) * 16777619
+		n++
+		j++
+	}
+	if cl&2 != 0 {
+		for k := i; k < j; k++ {
+			b := s[k]
+			if b >= 'A' && b <= 'Z' {
+				b += 32
+			}
+			c.word = append(c.word, rune(b))
+		}
+		c.flushWord()
+		return j
+	}
+	// Letters only: already copied and hashed.
+	words[n] = ' '
+	c.words = c.words[:w+n+1]
+	c.squash = c.squash[:q+n]
+	if m := c.wd; m.tokenSkip && m.wordBloom[th>>5&127]&(1<<(th&31)) == 0 {
+		c.wdSt = m.spaceSt // no word of any phrase: the state after the space that follows it
+	} else {
+		c.wdWord(words[:n+1]) // the word and the space after it
+	}
+	c.toks = append(c.toks, tokInfo{pos: int32(w), n: int32(n), h: th, fl: tbNonDigit})
+	if n == 1 {
+		c.singles++
+		if c.singles == 5 {
+			c.flags |= FlagSpaced
+		}
+	} else {
+		c.singles = 0
+	}
+	return j
+}
+
+// wdWord steps the word-phrase automaton over b.
+func (c *canon) wdWord(b []byte) {
+	m := c.wd
+	delta, dclass, st := m.delta, &m.class, c.wdSt
+	for _, x := range b {
+		e := delta[st+int(dclass[x])]
+		st = int(e & dfaMask)
+		if e&dfaOut != 0 {
+			c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
+		}
+	}
+	c.wdSt = st
 }
 
 // grow makes sure b has room for n more bytes (length unchanged).

@@ -81,6 +81,7 @@ func compileLexicon() *lexicon {
 		l.wideMax = max(l.wideMax, len(p))
 	}
 	l.words = buildMatcher(wd)
+	l.words.indexWords(wd)
 	l.raw = buildMatcherFold(roleSpoofMarkers, true)
 	return l
 }
