@@ -71,7 +71,8 @@ func TestWasmCPU(t *testing.T) {
 		}
 		mods = append(mods, cm)
 	}
-	run := func(cm wazero.CompiledModule, bench string) float64 {
+	// run runs the benchmarks matching bench and returns each one's guest CPU µs/op.
+	run := func(cm wazero.CompiledModule, bench string) map[string]float64 {
 		var out bytes.Buffer
 		cfg := wazero.NewModuleConfig().WithName("").
 			WithArgs("detect.test", "-test.run", "^$", "-test.bench", bench, "-test.benchtime", strconv.Itoa(n)+"x").
@@ -84,30 +85,49 @@ func TestWasmCPU(t *testing.T) {
 		if mod != nil {
 			mod.Close(ctx)
 		}
+		res := map[string]float64{}
 		for _, line := range strings.Split(out.String(), "\n") {
 			if f := strings.Fields(line); len(f) >= 4 && strings.HasPrefix(f[0], "Benchmark") && f[3] == "ns/op" {
 				v, _ := strconv.ParseFloat(f[2], 64)
-				return v / 1e3
+				res[f[0]] = v / 1e3
 			}
 		}
-		t.Fatalf("%s: no result\n%s", bench, out.String())
-		return 0
+		if len(res) == 0 {
+			t.Fatalf("%s: no result\n%s", bench, out.String())
+		}
+		return res
 	}
 	for _, bench := range strings.Fields(spec) {
-		res := make([][]float64, len(builds))
+		res := make([]map[string][]float64, len(builds))
+		var names []string
 		for r := 0; r < rounds; r++ {
 			for k, cm := range mods {
-				res[k] = append(res[k], run(cm, bench))
+				if res[k] == nil {
+					res[k] = map[string][]float64{}
+				}
+				for name, v := range run(cm, bench) {
+					if k == 0 && r == 0 {
+						names = append(names, name)
+					}
+					res[k][name] = append(res[k][name], v)
+				}
 			}
 		}
-		var first float64
-		for k, v := range res {
-			slices.Sort(v)
-			med := v[len(v)/2]
-			if k == 0 {
-				first = med
+		slices.Sort(names)
+		for _, name := range names {
+			var first float64
+			for k := range builds {
+				v := res[k][name]
+				if len(v) == 0 {
+					continue
+				}
+				slices.Sort(v)
+				med := v[len(v)/2]
+				if k == 0 {
+					first = med
+				}
+				t.Logf("%-36s %-4s guest CPU µs/op: median %7.1f (min %7.1f, max %7.1f) ratio %.3f", name, builds[k][0], med, v[0], v[len(v)-1], med/first)
 			}
-			t.Logf("%-32s %-4s guest CPU µs/op: median %7.1f (min %7.1f, max %7.1f) ratio %.3f", bench, builds[k][0], med, v[0], v[len(v)-1], med/first)
 		}
 	}
 }
