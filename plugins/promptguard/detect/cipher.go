@@ -67,12 +67,37 @@ func (c *canon) decipher(s string) {
 		return
 	}
 	// Try every reading on the run; keep the best if it turns enough of it into known words.
-	best, bestOp := 0, -1
+	best, bestOp := bestReading(c.words, words)
+	if best < 3 || best*2 < run {
+		return
+	}
+	start := len(c.decoded)
+	if bestOp == 0 {
+		c.decoded = appendReversed(c.decoded, s)
+	} else {
+		for i := 0; i < len(s); i++ {
+			c.decoded = append(c.decoded, cipherByte(s[i], bestOp))
+		}
+	}
+	c.addCipherChunk(start)
+}
+
+// bestReading returns the reading (0 reversed, 1 Atbash, 2..26 Caesar shifts 1..25) that turns the most of
+// words into known words, and how many; the first such reading on a tie. A reading is given up as soon as it
+// can no longer beat the best so far and reach three words (the fewest decipher takes), so ordinary text with
+// a run of unknown words costs two words per reading, not the run; bestReadingRef (tests) tries every word, and
+// FuzzBestReading checks that the choice decipher makes is the same.
+func bestReading(text []byte, words []tokInfo) (best, bestOp int) {
+	bestOp = -1
 	var buf [24]byte
-	for op := 0; op < 27; op++ { // 0 reversed, 1 Atbash, 2..26 Caesar shifts 1..25
+	for op := 0; op < 27; op++ {
+		need := max(best+1, 3)
 		hits := 0
-		for _, t := range words {
-			w := c.words[t.pos : t.pos+t.n]
+		for k, t := range words {
+			if hits+len(words)-k < need {
+				break
+			}
+			w := text[t.pos : t.pos+t.n]
 			b := buf[:t.n]
 			for i, x := range w {
 				if op == 0 {
@@ -88,18 +113,7 @@ func (c *canon) decipher(s string) {
 			best, bestOp = hits, op
 		}
 	}
-	if best < 3 || best*2 < run {
-		return
-	}
-	start := len(c.decoded)
-	if bestOp == 0 {
-		c.decoded = appendReversed(c.decoded, s)
-	} else {
-		for i := 0; i < len(s); i++ {
-			c.decoded = append(c.decoded, cipherByte(s[i], bestOp))
-		}
-	}
-	c.addCipherChunk(start)
+	return best, bestOp
 }
 
 // cipherByte applies reading op to one byte: 0 none (reversal is done by the caller), 1 Atbash, k ≥ 2 a
