@@ -42,6 +42,12 @@ type Streamer struct {
 	canonical bool
 	hinted    bool        // the last window read triggers the canonical view
 	ts        []pii.Match // scratch of Triggers
+	// ptrig (several parts): by part from the first not pruned, the part triggered the view by its own content
+	// (ApplyJoined reads each part alone as Scan does); phinted: the last read of the last part, from lastFrom
+	// in buf (-1: not read both ways), triggers it.
+	ptrig    []bool
+	phinted  bool
+	lastFrom int
 
 	// parts: the stream may be the text of several blocks / parts of one message (Boundary), judged on their
 	// join; marks are the stream offsets where parts after the first start (the first pruned of them counted
@@ -128,17 +134,152 @@ const (
 // first finding where they differ (the hold-back stays bounded by MaxHold: past it, the canonical reading,
 // which masks the values either one finds, is used). At the end the window is read as Scan reads it.
 func (s *Streamer) scan(k, mode int) int {
+	if len(s.marks) > 0 || s.pruned > 0 {
+		return s.scanParts(k, mode)
+	}
 	switch {
 	case s.canonical:
-		s.ms = s.joined(s.m.Scanner.ScanCanonical, s.ms[:0])
+		s.ms = s.m.Scanner.ScanCanonical(s.buf, s.ms[:0])
 	case mode == emitEnd:
-		s.ms = s.joined(s.m.Scanner.Scan, s.ms[:0])
+		s.ms = s.m.Scanner.Scan(s.buf, s.ms[:0])
 	default:
-		s.ms, s.cs, s.hinted = s.readings()
+		s.ms, s.cs, s.hinted = s.m.Scanner.Readings(s.buf, s.ms[:0], s.cs[:0])
 		if mode == emitForced {
 			s.ms, s.cs = s.cs, s.ms
 		} else if d := firstDifference(s.ms, s.cs, s.done); d < k {
 			k = d
+		}
+	}
+	return k
+}
+
+// How a text is read: canonically (it triggered the view), as Scan reads it (it is complete), or both ways
+// (it may still trigger the view).
+const (
+	readCanon = iota
+	readFinal
+	readOpen
+)
+
+// read appends the reading(s) of t, shifted by off, to a (the plain or only one) and b (the canonical one, only
+// when how is readOpen). hint reports whether t triggers the view (readFinal: Triggers; readOpen: Readings).
+func (s *Streamer) read(t []byte, off, how int, a, b []pii.Match) (_, _ []pii.Match, hint bool) {
+	ka, kb := len(a), len(b)
+	switch how {
+	case readCanon:
+		a = s.m.Scanner.ScanCanonical(t, a)
+	case readFinal:
+		// Scan's own decision (Triggers) made visible: a complete part that triggers stays canonical when
+		// its beginning has left the window
+		s.ts, hint = s.m.Scanner.Triggers(t, s.ts)
+		if hint {
+			a = s.m.Scanner.ScanCanonical(t, a)
+		} else {
+			a = s.m.Scanner.ScanPlain(t, a)
+		}
+	default:
+		a, b, hint = s.m.Scanner.Readings(t, a, b)
+	}
+	shift(a[ka:], off)
+	shift(b[kb:], off)
+	return a, b, hint
+}
+
+// scanParts is scan for a stream of several parts (Boundary). ApplyJoined reads each part by its own content
+// (canonically only when the part triggers the view) and the join by the join's, and merges the two
+// (pii.MergeJoined): the window's piece of each part and the window as the join are read that way, each with
+// its own trigger state (ptrig by part, canonical for the join). A complete part is read as Scan reads it; the
+// last part and the join, while the stream goes on, may read either way: the readings of every combination
+// are compared as in scan.
+func (s *Streamer) scanParts(k, mode int) int {
+	end := mode == emitEnd
+	s.hinted = false
+	cuts := append(s.cuts(), len(s.buf))
+	first := s.partOf(s.base)
+	last := s.pruned + len(s.marks)
+	for len(s.ptrig) <= last-s.pruned {
+		s.ptrig = append(s.ptrig, false)
+	}
+	howPart := func(p int) int {
+		switch {
+		case s.ptrig[p-s.pruned]:
+			return readCanon
+		case p < last || end:
+			return readFinal
+		}
+		return readOpen
+	}
+	howJoin := readOpen
+	switch {
+	case s.canonical:
+		howJoin = readCanon
+	case end:
+		howJoin = readFinal
+	}
+	// per[0], per[1]: the parts' readings with the last part read plainly / canonically
+	per0, per1 := s.ms[:0], s.cs[:0]
+	s.phinted = false
+	s.lastFrom = -1
+	from := 0
+	for i, c := range cuts {
+		p := first + i
+		how := howPart(p)
+		k0 := len(per0)
+		var hint bool
+		per0, per1, hint = s.read(s.buf[from:c], from, how, per0, per1)
+		switch how {
+		case readOpen:
+			s.phinted, s.lastFrom = hint, from
+		case readFinal:
+			if hint {
+				s.ptrig[p-s.pruned] = true // the complete part triggers: for good
+			}
+			fallthrough
+		default:
+			per1 = append(per1, per0[k0:]...)
+		}
+		from = c
+	}
+	var j0, j1 []pii.Match
+	if len(cuts) == 1 && howJoin == howPart(first) {
+		// the window lies in one part, read as the join is read: the same findings
+		j0, j1 = per0, per1
+		if howJoin == readOpen {
+			s.hinted = s.phinted
+		}
+	} else {
+		var hint bool
+		j0, j1, hint = s.read(s.buf, 0, howJoin, nil, nil)
+		if howJoin == readOpen {
+			s.hinted = hint
+		} else {
+			j1 = j0
+		}
+	}
+	openPart := s.lastFrom >= 0
+	combo := func(x, y int) []pii.Match {
+		per, j := per0, j0
+		if x == 1 {
+			per = per1
+		}
+		if y == 1 {
+			j = j1
+		}
+		return pii.MergeJoined(append([]pii.Match(nil), per...), j)
+	}
+	if mode == emitForced || !openPart && howJoin != readOpen {
+		s.ms = combo(1, 1)
+		return k
+	}
+	s.ms = combo(0, 0)
+	for x := 0; x <= 1; x++ {
+		for y := 0; y <= 1; y++ {
+			if x+y == 0 || x == 1 && !openPart || y == 1 && howJoin != readOpen {
+				continue
+			}
+			if d := firstDifference(s.ms, combo(x, y), s.done); d < k {
+				k = d
+			}
 		}
 	}
 	return k
@@ -153,45 +294,6 @@ func (s *Streamer) cuts() []int {
 		}
 	}
 	return c
-}
-
-// joined scans the window with scan; when it holds the end of one part and the start of the next, each part's
-// piece and their join are scanned and merged (pii.Scanner.ScanJoined's rule), as the whole message is.
-func (s *Streamer) joined(scan func([]byte, []pii.Match) []pii.Match, dst []pii.Match) []pii.Match {
-	cuts := s.cuts()
-	if len(cuts) == 0 {
-		return scan(s.buf, dst)
-	}
-	per := dst
-	from := 0
-	for _, c := range append(cuts, len(s.buf)) {
-		k := len(per)
-		per = scan(s.buf[from:c], per)
-		shift(per[k:], from)
-		from = c
-	}
-	return pii.MergeJoined(per, scan(s.buf, nil))
-}
-
-// readings is pii.Scanner.Readings over the window, per part and joined like joined.
-func (s *Streamer) readings() (plain, canon []pii.Match, triggered bool) {
-	cuts := s.cuts()
-	if len(cuts) == 0 {
-		return s.m.Scanner.Readings(s.buf, s.ms[:0], s.cs[:0])
-	}
-	plain, canon = s.ms[:0], s.cs[:0]
-	from := 0
-	for _, c := range append(cuts, len(s.buf)) {
-		kp, kc := len(plain), len(canon)
-		var t bool
-		plain, canon, t = s.m.Scanner.Readings(s.buf[from:c], plain, canon)
-		triggered = triggered || t
-		shift(plain[kp:], from)
-		shift(canon[kc:], from)
-		from = c
-	}
-	jp, jc, t := s.m.Scanner.Readings(s.buf, nil, nil)
-	return pii.MergeJoined(plain, jp), pii.MergeJoined(canon, jc), triggered || t
 }
 
 func shift(ms []pii.Match, by int) {
@@ -211,6 +313,9 @@ type PartText struct {
 // judged on the join with the previous ones) and returns its stream offset.
 func (s *Streamer) Boundary() int {
 	off := s.base + len(s.buf)
+	if len(s.marks) == 0 && s.pruned == 0 {
+		s.ptrig = append(s.ptrig[:0], s.canonical) // the first part's state: the stream's so far
+	}
 	s.marks = append(s.marks, off)
 	return off
 }
@@ -274,6 +379,10 @@ func (s *Streamer) emit(k, mode int) []byte {
 		// Then the whole text does: later windows read canonically (emitted bytes read the same both ways).
 		// Only looked at when the window triggers it (a trigger at its end may still vanish as the token grows).
 		s.ts, s.canonical = s.m.Scanner.Triggers(s.buf[:k], s.ts)
+	}
+	if s.lastFrom >= 0 && s.phinted && mode != emitEnd && k > s.lastFrom {
+		// the same for the last part (several parts): its text up to k triggers the view
+		s.ts, s.ptrig[len(s.ptrig)-1] = s.m.Scanner.Triggers(s.buf[s.lastFrom:k], s.ts)
 	}
 	out := make([]byte, 0, k-s.done+16)
 	s.outs = s.outs[:0]
@@ -356,6 +465,9 @@ func (s *Streamer) trim() {
 	for len(s.marks) > 0 && s.marks[0] <= s.base {
 		s.marks = s.marks[1:]
 		s.pruned++
+		if len(s.ptrig) > 1 {
+			s.ptrig = s.ptrig[1:]
+		}
 	}
 }
 
