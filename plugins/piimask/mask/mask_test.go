@@ -291,6 +291,33 @@ func BenchmarkStreamer(b *testing.B) {
 	}
 }
 
+// BenchmarkStreamerParts is BenchmarkStreamer with the text in three parts (Boundary between them).
+func BenchmarkStreamerParts(b *testing.B) {
+	m := newMasker(Redact, nil)
+	text := []byte(strings.Repeat(sample+" ", 20))
+	cuts := []int{len(text) / 3, 2 * len(text) / 3}
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		s := NewStreamer(m, nil, false)
+		for k := 0; k < len(text); k += 16 {
+			e := k + 16
+			for _, c := range cuts {
+				if k < c && e > c {
+					e = c
+				}
+			}
+			if k == cuts[0] || k == cuts[1] {
+				s.Boundary()
+			}
+			e = min(e, len(text))
+			s.Write(text[k:e])
+			k = e - 16
+		}
+		s.Flush()
+	}
+}
+
 var fragments = []string{"the ", "call ", "me ", "at ", "Phone: ", "office", " ", "\n", ". ", ", ", "x", "ext ",
 	"jane.doe@example.com", "+1 415-555-0132", "020 7946 0958", "4111 1111 1111 1111", "078-05-1122",
 	"DE89 3704 0044 0532 0130 00", "10.1.2.3", "fe80::1", "AKIAIOSFODNN7EXAMPLE", "password = \"S3cr3t!pass\"",

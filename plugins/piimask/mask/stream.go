@@ -48,6 +48,8 @@ type Streamer struct {
 	ptrig    []bool
 	phinted  bool
 	lastFrom int
+	// scratch of scanParts
+	ps, xs, j0, j1 []pii.Match
 
 	// parts: the stream may be the text of several blocks / parts of one message (Boundary), judged on their
 	// join; marks are the stream offsets where parts after the first start (the first pruned of them counted
@@ -216,8 +218,8 @@ func (s *Streamer) scanParts(k, mode int) int {
 	case end:
 		howJoin = readFinal
 	}
-	// per[0], per[1]: the parts' readings with the last part read plainly / canonically
-	per0, per1 := s.ms[:0], s.cs[:0]
+	// per0, per1: the parts' readings with the last part read plainly / canonically
+	per0, per1 := s.ps[:0], s.cs[:0]
 	s.phinted = false
 	s.lastFrom = -1
 	from := 0
@@ -240,6 +242,7 @@ func (s *Streamer) scanParts(k, mode int) int {
 		}
 		from = c
 	}
+	s.ps, s.cs = per0, per1
 	var j0, j1 []pii.Match
 	if len(cuts) == 1 && howJoin == howPart(first) {
 		// the window lies in one part, read as the join is read: the same findings
@@ -249,15 +252,23 @@ func (s *Streamer) scanParts(k, mode int) int {
 		}
 	} else {
 		var hint bool
-		j0, j1, hint = s.read(s.buf, 0, howJoin, nil, nil)
+		s.j0, s.j1, hint = s.read(s.buf, 0, howJoin, s.j0[:0], s.j1[:0])
+		j0, j1 = s.j0, s.j1
 		if howJoin == readOpen {
 			s.hinted = hint
 		} else {
 			j1 = j0
 		}
 	}
-	openPart := s.lastFrom >= 0
-	combo := func(x, y int) []pii.Match {
+	// the readings that may still differ (the last part's, the join's); where both ways agree, one is enough
+	xs, ys := 1, 1
+	if s.lastFrom >= 0 && !equal(per0, per1) {
+		xs = 2
+	}
+	if howJoin == readOpen && !equal(j0, j1) {
+		ys = 2
+	}
+	combo := func(dst []pii.Match, x, y int) []pii.Match {
 		per, j := per0, j0
 		if x == 1 {
 			per = per1
@@ -265,24 +276,37 @@ func (s *Streamer) scanParts(k, mode int) int {
 		if y == 1 {
 			j = j1
 		}
-		return pii.MergeJoined(append([]pii.Match(nil), per...), j)
+		return pii.MergeJoined(append(dst[:0], per...), j)
 	}
-	if mode == emitForced || !openPart && howJoin != readOpen {
-		s.ms = combo(1, 1)
+	if mode == emitForced {
+		s.ms = combo(s.ms, 1, 1)
 		return k
 	}
-	s.ms = combo(0, 0)
-	for x := 0; x <= 1; x++ {
-		for y := 0; y <= 1; y++ {
-			if x+y == 0 || x == 1 && !openPart || y == 1 && howJoin != readOpen {
+	s.ms = combo(s.ms, 0, 0)
+	for x := 0; x < xs; x++ {
+		for y := 0; y < ys; y++ {
+			if x+y == 0 {
 				continue
 			}
-			if d := firstDifference(s.ms, combo(x, y), s.done); d < k {
+			s.xs = combo(s.xs, x, y)
+			if d := firstDifference(s.ms, s.xs, s.done); d < k {
 				k = d
 			}
 		}
 	}
 	return k
+}
+
+func equal(a, b []pii.Match) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // cuts returns the part boundaries inside the window (offsets in buf).
