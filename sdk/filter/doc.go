@@ -122,5 +122,7 @@
 // decode large segment texts (sdk/llm.LargeText) into pooled buffers too, and give every such buffer back when
 // the exchange ends (a response chunk's buffer when the next callback starts). A stage must therefore not keep
 // a body, a chunk or a segment's text (or a slice of them) past OnDone, nor a chunk past its callback: copy what
-// it keeps. Std Go builds allocate as before.
+// it keeps. A stage that builds a large buffer of its own over an exchange (outputguard collects a streamed
+// answer's text) takes it from Lend, which lends pooled buffers under the same rule. Std Go builds allocate as
+// before.
 package filter

@@ -102,6 +102,20 @@ func own(b []byte) {
 	}
 }
 
+// Lend returns an empty buffer with room for n bytes, for a large buffer a stage builds up during an exchange
+// (a streamed answer's text collected over many callbacks). In TinyGo builds it is a pooled buffer the running
+// exchange owns: it goes back to the pool when the exchange ends, so nothing may use it (or a string sharing it)
+// past OnDone, and a buffer the stage outgrows is not reused before then (grow by doubling). In std Go builds, and
+// outside an exchange, it is a new buffer. sdk/llm.LargeText is Lend in TinyGo builds.
+func Lend(n int) []byte {
+	if !pooling || cur == nil {
+		return make([]byte, 0, n)
+	}
+	b := pool.get(n)
+	own(b)
+	return b
+}
+
 // release returns the exchange's buffers to the pool.
 func (x *exchange) release() {
 	x.dropChunk()

@@ -12,15 +12,4 @@ const pooling = true
 const readWindow = 4 << 10
 
 // Large decoded strings (message texts) are written into pooled buffers the exchange owns.
-func init() { llm.LargeText = lendText }
-
-// lendText is llm.LargeText in TinyGo builds: a pooled buffer the running exchange owns (outside an exchange,
-// a new one).
-func lendText(n int) []byte {
-	if cur == nil {
-		return make([]byte, 0, n)
-	}
-	b := pool.get(n)
-	own(b)
-	return b
-}
+func init() { llm.LargeText = Lend }

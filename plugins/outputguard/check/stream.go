@@ -1,5 +1,7 @@
 package check
 
+import "unsafe"
+
 // Stream scans text that arrives in pieces (the text deltas of a streamed response, one Stream per choice /
 // output segment). Pieces are held back until every position they cover is decided, then returned rewritten
 // (redacted findings replaced). Hold-back is bounded by Config.MaxConstruct plus the longest canary/phrase.
@@ -15,7 +17,11 @@ type Stream struct {
 	reds    []Finding
 	all     int     // findings returned so far
 	ready   []Piece // collect's result, reused: a streamed answer is hundreds of pushes
+	lend    func(n int) []byte
 }
+
+// minStreamBuf is the first buffer a stream with UseBuffers asks for.
+const minStreamBuf = 16 << 10
 
 // Piece is one chunk of stream text with the caller's identifier (e.g. the index of the SSE event it came in).
 // A piece no redaction touches is released with the very string that was pushed (no copy).
@@ -31,13 +37,20 @@ func (k *Checker) NewStream(redact func(Finding) bool) *Stream {
 	return st
 }
 
+// UseBuffers makes the stream collect its text in buffers from lend (an empty buffer with room for n bytes)
+// instead of growing its own with append: when the text outgrows its buffer it moves into one from lend twice as
+// large, and the one it leaves is not touched again. The stream never frees or reuses them; the lender keeps
+// them (the filter lends pooled buffers that go back to a pool when the exchange ends: TinyGo's collector keeps
+// a large freed block pinned, see sdk/filter/pool.go). Call it before the first Push.
+func (st *Stream) UseBuffers(lend func(n int) []byte) { st.lend = lend }
+
 // Push appends a piece and scans as far as can be decided. It returns the new findings and the pieces that can
 // be released now, in order, rewritten. Both slices are valid until the next Push or Close (the stream reuses
 // them).
 func (st *Stream) Push(id int, text string) (ready []Piece, found []Finding) {
 	st.pending = append(st.pending, Piece{ID: id, Text: text})
 	st.starts = append(st.starts, len(st.s.text))
-	st.s.text = append(st.s.text, text...)
+	st.s.text = st.appendText(st.s.text, text)
 	st.s.run(false)
 	return st.collect()
 }
@@ -51,9 +64,24 @@ func (st *Stream) Close() (ready []Piece, found []Finding) {
 // Held is the number of text bytes pushed but not released yet.
 func (st *Stream) Held() int { return len(st.s.text) - st.rel }
 
-// Text returns the whole text pushed so far (as received, not rewritten). JSON Schema validation at the end of a
-// stream uses it.
-func (st *Stream) Text() string { return string(st.s.text) }
+// appendText appends text to buf, moving into a buffer from st.lend (twice the size) when buf is full.
+func (st *Stream) appendText(buf []byte, text string) []byte {
+	n := len(buf) + len(text)
+	if st.lend == nil || n <= cap(buf) {
+		return append(buf, text...)
+	}
+	nb := st.lend(max(n, 2*cap(buf), minStreamBuf))
+	if cap(nb) < n { // a lender that does not keep its word: grow as without one
+		return append(buf, text...)
+	}
+	return append(append(nb[:0], buf...), text...)
+}
+
+// Text returns the whole text pushed so far (as received, not rewritten), without a copy: the string shares the
+// stream's buffer, whose bytes up to here never change (later pushes append after them or move to a new buffer),
+// so it stays valid as long as the stream's buffers do (with UseBuffers: as long as the lender keeps them). JSON
+// Schema validation at the end of a stream and the rune offsets of findings use it.
+func (st *Stream) Text() string { return unsafe.String(unsafe.SliceData(st.s.text), len(st.s.text)) }
 
 // Findings returns every finding so far.
 func (st *Stream) Findings() []Finding { return st.s.out }
