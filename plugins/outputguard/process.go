@@ -330,7 +330,7 @@ func (p *streamProc) bufferedOut(out []byte, flush bool) []byte {
 	if !(p.cfg.BufferStreams && p.enforce) {
 		return out
 	}
-	p.held = appendLent(p.held, out)
+	p.held = filter.AppendLent(p.held, out) // the whole output: pooled in TinyGo builds, as check.Stream's text
 	if !flush {
 		return nil
 	}
@@ -339,16 +339,6 @@ func (p *streamProc) bufferedOut(out []byte, flush bool) []byte {
 		out = []byte(p.errText)
 	}
 	return out
-}
-
-// appendLent appends b to buf, moving into a buffer from filter.Lend twice as large when buf is full (the whole
-// output of a buffered stream: pooled in TinyGo builds, as check.Stream's text).
-func appendLent(buf, b []byte) []byte {
-	if len(buf)+len(b) <= cap(buf) {
-		return append(buf, b...)
-	}
-	nb := filter.Lend(max(len(buf)+len(b), 2*cap(buf), 16<<10))
-	return append(append(nb, buf...), b...)
 }
 
 // drainAll returns every queued event regardless of pending pieces (used when inspection stops).

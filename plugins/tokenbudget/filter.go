@@ -727,7 +727,7 @@ func (h *httpContext) OnResponseBody(bodySize int, endOfStream bool) filter.Acti
 	if !h.stream {
 		// Keep a copy of the JSON answer to read its usage at the end; the client is not delayed.
 		if int64(len(h.respBuf)+len(data)) <= h.cfg.MaxBodyBytes {
-			h.respBuf = append(h.respBuf, data...)
+			h.respBuf = filter.AppendLent(h.respBuf, data) // pooled in TinyGo builds (sdk/filter.Lend)
 		}
 		if endOfStream {
 			if resp, err := h.x.ParseResponse(h.format, h.respBuf); err == nil { // shared with the other stages

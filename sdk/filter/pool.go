@@ -116,6 +116,17 @@ func Lend(n int) []byte {
 	return b
 }
 
+// AppendLent appends b to buf, moving into a Lend buffer twice as large (at least 16 KiB) when buf is full: a body
+// or text a stage collects over several callbacks (in TinyGo builds every buffer it outgrows stays with the
+// exchange until it ends, and nothing becomes garbage; OnDone's rule applies to the result).
+func AppendLent(buf, b []byte) []byte {
+	if len(buf)+len(b) <= cap(buf) {
+		return append(buf, b...)
+	}
+	nb := Lend(max(len(buf)+len(b), 2*cap(buf), 16<<10))
+	return append(append(nb, buf...), b...)
+}
+
 // release returns the exchange's buffers to the pool.
 func (x *exchange) release() {
 	x.dropChunk()

@@ -94,3 +94,29 @@ func TestPoolReuse(t *testing.T) {
 		t.Errorf("pool holds %d bytes, bound %d", p.bytes, poolKeepBytes)
 	}
 }
+
+// TestAppendLent: a body collected with AppendLent keeps every byte and grows by doubling from 16 KiB, so a
+// 1 MiB body takes a handful of Lend buffers (in TinyGo builds each stays with the exchange until it ends).
+func TestAppendLent(t *testing.T) {
+	var buf []byte
+	var want bytes.Buffer
+	moves := 0
+	for i := 0; want.Len() < 1<<20; i++ {
+		chunk := bytes.Repeat([]byte{byte(i)}, 1+i%5000)
+		before := cap(buf)
+		buf = AppendLent(buf, chunk)
+		want.Write(chunk)
+		if cap(buf) != before {
+			moves++
+			if before > 0 && cap(buf) < 2*before {
+				t.Fatalf("grew from %d to %d bytes of room (not doubling)", before, cap(buf))
+			}
+		}
+	}
+	if !bytes.Equal(buf, want.Bytes()) {
+		t.Fatal("the collected bytes differ from the appended ones")
+	}
+	if cap(buf) < 16<<10 || moves > 8 {
+		t.Errorf("%d moves to %d bytes of room for %d bytes", moves, cap(buf), len(buf))
+	}
+}
