@@ -59,7 +59,7 @@ $(TINYGO_DIST)/%.wasm: $(GO_SRCS)
 	@mv -f $@.tmp $@
 
 test: lint deps build build-tinygo ## lint, build with Go and TinyGo, run every test natively and against both builds (+ short fuzzing)
-	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_REQUIRE_E2E=1 WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 40m ./...
+	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_REQUIRE_E2E=1 WASMGUARD_MEMORY_COMBINED=1 WASMGUARD_DIST=$(CURDIR)/$(DIST) $(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory test-tinygo
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
@@ -72,14 +72,15 @@ lint: ## gofmt has nothing to change, go mod tidy leaves go.mod/go.sum unchanged
 	@test -x $(STATICCHECK) || { mkdir -p bin && GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) && mv bin/staticcheck $(STATICCHECK); }
 	$(STATICCHECK) ./...
 
-# The TinyGo memory bound (e2e/memory on dist/tinygo) is its own target and not yet part of make test: on the
-# final build of this round outputguard's TinyGo VM reaches 140 MiB after 20 streamed 1 MiB answers (bound 64 MiB;
-# issue 15 stays open, README "TinyGo builds"). Every other .wasm-driving test runs on the TinyGo builds in make test.
-test-tinygo: deps build-tinygo ## run the tests that drive the built .wasm against the TinyGo builds (dist/tinygo/), but the memory bound (test-tinygo-memory)
-	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_REQUIRE_E2E=1 WASMGUARD_DIST=$(CURDIR)/$(TINYGO_DIST) $(GO) test -count=1 -timeout 40m $(addprefix ./,$(filter-out e2e/memory/,$(WASM_TEST_PKGS)))
+# test-tinygo includes e2e/memory: the 64 MiB linear-memory bound per VM of the chain holds on the TinyGo builds too
+# (issue 15; README "TinyGo builds"). test-tinygo-memory runs e2e/memory alone with the combined module's bound
+# too (WASMGUARD_MEMORY_COMBINED=1, which make test sets for the std Go builds): that fails today, the TinyGo
+# combined module reaches 312 MiB after 50 x 1 MiB exchanges. WASMGUARD_MEMORY_FULL=1: issue 15's counts.
+test-tinygo: deps build-tinygo ## run every test that drives the built .wasm against the TinyGo builds (dist/tinygo/), the chain's 64 MiB memory bound included
+	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_REQUIRE_E2E=1 WASMGUARD_DIST=$(CURDIR)/$(TINYGO_DIST) $(GO) test -count=1 -timeout 40m $(addprefix ./,$(WASM_TEST_PKGS))
 
-test-tinygo-memory: deps build-tinygo ## the 64 MiB linear-memory bound on the TinyGo builds (fails today: outputguard streams, issue 15)
-	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_DIST=$(CURDIR)/$(TINYGO_DIST) $(GO) test -count=1 -timeout 40m ./e2e/memory/
+test-tinygo-memory: deps build-tinygo ## e2e/memory's 64 MiB bound on the TinyGo builds, the combined module's included (fails today: combined module, issue 15)
+	HOSTSIM_REQUIRE_WASM=1 WASMGUARD_MEMORY_COMBINED=1 WASMGUARD_DIST=$(CURDIR)/$(TINYGO_DIST) $(GO) test -count=1 -timeout 40m ./e2e/memory/
 
 # The end-to-end tests start real servers on loopback (tokenbudget: redis-server + webdis; dist/oci: docker-registry,
 # with skopeo as an independent client). They fail, never skip,
