@@ -183,6 +183,22 @@ func main() {
 		fmt.Fprintf(&b, "%d, ", flags[h])
 	}
 	b.WriteString("\n}\n")
+	// The bucket index of gazHash is generated too, not computed by a package initialiser: TinyGo runs
+	// initialisers in its compile-time interpreter, and this 46,000-step loop hit its 3-minute limit on a loaded
+	// machine.
+	fmt.Fprintf(&b, "\n// gazIndexBits: gazIndex[k] is the first position in gazHash of the hashes whose top gazIndexBits bits\n")
+	fmt.Fprintf(&b, "// are k (gazHash is sorted), so a lookup scans one short bucket.\nconst gazIndexBits = %d\n\nvar gazIndex = [...]uint32{", gazIndexBits)
+	j := 0
+	for k := 0; k <= 1<<gazIndexBits; k++ {
+		for j < len(hs) && int(hs[j]>>(32-gazIndexBits)) < k {
+			j++
+		}
+		if k%12 == 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%d, ", j)
+	}
+	b.WriteString("\n}\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		log.Fatal(err)
@@ -192,3 +208,6 @@ func main() {
 	}
 	log.Printf("wrote %s: %d words", *out, len(hs))
 }
+
+// gazIndexBits is the width of the gazetteer's bucket index (2^13 buckets for ~38,000 words).
+const gazIndexBits = 13

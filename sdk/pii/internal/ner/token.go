@@ -507,22 +507,6 @@ func cap8(n int) uint8 {
 	return uint8(n)
 }
 
-// gazIndex[k] is the first position in gazHash of the hashes whose top gazIndexBits bits are k (gazHash is
-// sorted), so a lookup scans one short bucket.
-const gazIndexBits = 13
-
-var gazIndex = func() []uint32 {
-	idx := make([]uint32, 1<<gazIndexBits+1)
-	j := 0
-	for k := 0; k <= 1<<gazIndexBits; k++ {
-		for j < len(gazHash) && int(gazHash[j]>>(32-gazIndexBits)) < k {
-			j++
-		}
-		idx[k] = uint32(j)
-	}
-	return idx
-}()
-
 // lookupGaz returns the gazetteer flags of a lower-cased word hash.
 func lookupGaz(h uint32) uint16 {
 	k := h >> (32 - gazIndexBits)

@@ -57,3 +57,27 @@ func TestCandidatesOfLowerCaseText(t *testing.T) {
 		t.Error("an interjection opening a sentence is a candidate")
 	}
 }
+
+// TestGazIndexBuckets checks the generated bucket index against the sorted hashes it indexes: bucket k holds
+// exactly the hashes whose top gazIndexBits bits are k, and every hash is found by lookupGaz.
+func TestGazIndexBuckets(t *testing.T) {
+	if len(gazIndex) != 1<<gazIndexBits+1 || gazIndex[0] != 0 || int(gazIndex[len(gazIndex)-1]) != len(gazHash) {
+		t.Fatalf("gazIndex has %d entries from %d to %d; want %d from 0 to %d", len(gazIndex), gazIndex[0],
+			gazIndex[len(gazIndex)-1], 1<<gazIndexBits+1, len(gazHash))
+	}
+	for k := 0; k < 1<<gazIndexBits; k++ {
+		for i := gazIndex[k]; i < gazIndex[k+1]; i++ {
+			if int(gazHash[i]>>(32-gazIndexBits)) != k {
+				t.Fatalf("gazHash[%d] = %#x is in bucket %d", i, gazHash[i], k)
+			}
+		}
+	}
+	for i, h := range gazHash {
+		if i > 0 && gazHash[i-1] >= h {
+			t.Fatalf("gazHash is not sorted at %d", i)
+		}
+		if lookupGaz(h) != gazFlags[i] {
+			t.Fatalf("lookupGaz(%#x) = %d, want %d", h, lookupGaz(h), gazFlags[i])
+		}
+	}
+}
