@@ -1501,7 +1501,13 @@ func sequential(b []byte) bool {
 	if len(b) < 8 {
 		return false
 	}
-	steps, n := 0, 0
+	steps, n := seqSteps(b)
+	return n > 0 && steps*100 >= n*45
+}
+
+// seqSteps counts the alphanumerics of b after the first (n) and those one step from the character before
+// them or, interleaved, from the alphanumeric two before (steps).
+func seqSteps(b []byte) (steps, n int) {
 	for k := 1; k < len(b); k++ {
 		if !isAlnum(b[k]) {
 			continue
@@ -1517,7 +1523,7 @@ func sequential(b []byte) bool {
 			steps++
 		}
 	}
-	return n > 0 && steps*100 >= n*45
+	return steps, n
 }
 
 func hasPrefixFold(b []byte, pre string) bool {

@@ -234,22 +234,7 @@ func lazyFeatures(f *[secretscore.NFeat]float32, text []byte, vs, ve, k int, quo
 
 // seqShare is the share of steps between alphanumerics that go to an adjacent character (see sequential).
 func seqShare(b []byte) float64 {
-	steps, n := 0, 0
-	for k := 1; k < len(b); k++ {
-		if !isAlnum(b[k]) {
-			continue
-		}
-		n++
-		d1 := int(lower(b[k])) - int(lower(b[k-1]))
-		seq := d1 == 1 || d1 == -1
-		if !seq && k >= 2 {
-			d2 := int(lower(b[k])) - int(lower(b[k-2]))
-			seq = (d2 == 1 || d2 == -1) && isAlnum(b[k-2])
-		}
-		if seq {
-			steps++
-		}
-	}
+	steps, n := seqSteps(b)
 	if n == 0 {
 		return 0
 	}

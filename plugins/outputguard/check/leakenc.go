@@ -1,6 +1,9 @@
 package check
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // System-prompt words in a word-by-word encoding (system_prompt_encoded). Asked to "answer in Pig Latin" or "in
 // ROT13", a model writes its instructions out one encoded word after another: "eingbay ayay oodgay ustomercay"
@@ -125,15 +128,7 @@ func buildEnc(prompt string) *encIndex {
 	if pos < encRun || len(x.words) == 0 {
 		return nil
 	}
-	slices.SortFunc(x.words, func(a, b encWord) int {
-		switch {
-		case a.hash < b.hash:
-			return -1
-		case a.hash > b.hash:
-			return 1
-		}
-		return int(a.pos - b.pos)
-	})
+	slices.SortFunc(x.words, func(a, b encWord) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.pos, b.pos)) })
 	x.words = slices.CompactFunc(x.words, func(a, b encWord) bool { return a == b })
 	return x
 }
@@ -146,15 +141,7 @@ func (s *scanner) encAt(p, we int) {
 	}
 	var buf [encMaxWordSz + 3]byte
 	h := wordHash(lowerInto(buf[:0], t[p:we]))
-	i, _ := slices.BinarySearchFunc(x.words, h, func(a encWord, h uint64) int {
-		switch {
-		case a.hash < h:
-			return -1
-		case a.hash > h:
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(x.words, h, func(a encWord, h uint64) int { return cmp.Compare(a.hash, h) })
 	if i == len(x.words) || x.words[i].hash != h {
 		return
 	}

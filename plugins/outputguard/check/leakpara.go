@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -88,15 +89,7 @@ func buildSentences(prompt string, minWords, num, den int) *paraIndex {
 	if len(x.sents) == 0 {
 		return nil
 	}
-	slices.SortFunc(x.words, func(a, b paraWord) int {
-		switch {
-		case a.hash < b.hash:
-			return -1
-		case a.hash > b.hash:
-			return 1
-		}
-		return int(a.slot - b.slot)
-	})
+	slices.SortFunc(x.words, func(a, b paraWord) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.slot, b.slot)) })
 	return x
 }
 
@@ -245,15 +238,7 @@ func (s *scanner) paraAt(p, we int) {
 		return
 	}
 	h := wordHash(stem(lw))
-	i, _ := slices.BinarySearchFunc(x.words, h, func(a paraWord, h uint64) int {
-		switch {
-		case a.hash < h:
-			return -1
-		case a.hash > h:
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(x.words, h, func(a paraWord, h uint64) int { return cmp.Compare(a.hash, h) })
 	for ; i < len(x.words) && x.words[i].hash == h; i++ {
 		m.paraSeen[x.words[i].slot] = p + 1
 		sn := x.sents[x.words[i].sent]

@@ -1,6 +1,9 @@
 package check
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // The system prompt's rules restated in order (system_prompt_rules, with prompt_leak.paraphrase). A prompt of
 // short rules ("Be polite. Answer only about orders. Never mention competitors. Escalate refunds to a human.")
@@ -52,15 +55,7 @@ func (s *scanner) rulesAt(p, we int) {
 		m.seen, m.done = make([]int, x.slots), make([]bool, len(x.sents))
 	}
 	h := wordHash(stem(lw))
-	i, _ := slices.BinarySearchFunc(x.words, h, func(a paraWord, h uint64) int {
-		switch {
-		case a.hash < h:
-			return -1
-		case a.hash > h:
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(x.words, h, func(a paraWord, h uint64) int { return cmp.Compare(a.hash, h) })
 	completed := false // one item per answer word: a word the prompt says in several rules restates one of them
 	for ; i < len(x.words) && x.words[i].hash == h; i++ {
 		m.seen[x.words[i].slot] = p + 1
