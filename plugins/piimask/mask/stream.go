@@ -26,7 +26,9 @@ import (
 // separators, ...) only when the text triggers it, and then everywhere, so text that comes later can change
 // how earlier text reads. Until the emitted text has triggered it, the streamer emits only bytes on which the
 // plain and the canonical reading of its window agree (pii.Scanner.Readings); once triggered, it reads every
-// window canonically, as the whole text will be read.
+// window canonically, as the whole text will be read. A stream of several parts (Boundary) is read as
+// ApplyJoined reads the message: each part by its own content and the join by the join's, each with its own
+// trigger state (a part that never triggers the view reads plainly even when the join reads canonically).
 type Streamer struct {
 	m       *Masker
 	v       *Vault
