@@ -70,3 +70,25 @@ func TestMaskResponsesStreamPartsReadOwnContent(t *testing.T) {
 		}
 	}
 }
+
+// The secret scorer reads up to 80 bytes of the line after a value: a prefixed token here is reported only
+// once the key after it is on its line. The streamer emitted it in clear after 16 bytes of right context
+// (mask.FuzzStreamerParts a0d51e7d96aaae09); streamed, the client gets what the JSON path gives.
+func TestMaskResponsesStreamSecretRightContext(t *testing.T) {
+	text := `password = "S3cr3t!pass"ghp_1A2b3C4d5E6f7G8h9I0jKlMnOpQrStUvWxYzxxxxxxxx0x52908400098527886E0F7030069857D2E4169EE7AKIAIOSFODNN7EXAMPLEpassword = "S3cr3t!pass"password = "S3cr3t!pass"AKIAIOSFODNN7EXAMPLE and that is all`
+	body, _ := json.Marshal(map[string]any{"id": "c1", "object": "chat.completion", "model": "gpt-4o",
+		"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": text}, "finish_reason": "stop"}}})
+	res := newHost(t, `{"mask_responses":true}`).Do(jsonReq("/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`), jsonResponse(string(body)))
+	want := gjson.GetBytes(res.Body, "choices.0.message.content").String()
+	if strings.Contains(want, "ghp_") || !strings.Contains(want, "[API_KEY]") {
+		t.Fatalf("JSON path: %q", want)
+	}
+	var deltas []string
+	for k := 0; k < len(text); k += 4 {
+		deltas = append(deltas, text[k:min(k+4, len(text))])
+	}
+	res = newHost(t, `{"mask_responses":true}`).Do(jsonReq("/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`), sseResponse(chatSSE(deltas...)))
+	if got := clientText(t, res.Body); got != want {
+		t.Errorf("streamed %q, JSON %q", got, want)
+	}
+}
