@@ -51,6 +51,13 @@ func (s *Scanner) Enabled() TypeSet { return s.enabled }
 // MaxPEMLen). A streaming caller that holds back this many bytes never splits a built-in entity.
 const MaxEntityLen = 256
 
+// RightContext is how far past a value's end the detectors read to decide it: the secret scorer's line features
+// (80 bytes of the line after the value), the tagger's two following words, a date of birth's birth word after
+// the date (three filler words at most), a phone's label. A streaming masker must hold this much text after a
+// candidate before it lets the candidate go (plugins/piimask/mask.Streamer): with less, text that arrives later
+// could turn the candidate into a finding after it went out in clear.
+const RightContext = 80
+
 // MaxPEMLen bounds a PEM private key block.
 const MaxPEMLen = 16 << 10
 

@@ -161,13 +161,13 @@ func lazyFeatures(f *[secretscore.NFeat]float32, text []byte, vs, ve, k int, quo
 	f[secretscore.FWordIdentifier] = b(wordIdentifier(v))
 	f[secretscore.FPronounceable] = b(di == 0 && ot == 0 && pronounceable(v))
 	f[secretscore.FVendorLike] = b(k != ckVendor && (vendorLookalike(v) || publicByDesign(v)))
-	// the line around the value (up to 80 bytes each side)
+	// the line around the value (up to RightContext bytes each side)
 	ls := vs
-	for ls > 0 && vs-ls < 80 && text[ls-1] != '\n' {
+	for ls > 0 && vs-ls < RightContext && text[ls-1] != '\n' {
 		ls--
 	}
 	le := ve
-	for le < len(text) && le-ve < 80 && text[le] != '\n' {
+	for le < len(text) && le-ve < RightContext && text[le] != '\n' {
 		le++
 	}
 	before, after := lineWords(text[ls:vs]), lineWords(text[ve:le])

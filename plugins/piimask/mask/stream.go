@@ -68,11 +68,10 @@ type Streamer struct {
 }
 
 const (
-	// lookahead is the right context a detector reads past a value's end: the secret scorer's line features
-	// (sdk/pii lazyFeatures: up to 80 bytes of the line after the value; phone labels need less). With less, a
+	// lookahead is the right context the detectors read past a value's end (pii.RightContext). With less, a
 	// candidate whose verdict the text after it changes went out in clear (a prefixed token reported only once
 	// a key follows on its line, FuzzStreamerParts a0d51e7d96aaae09).
-	lookahead   = 80
+	lookahead   = pii.RightContext
 	leftContext = 160
 	// minEmit batches output: each emission rescans the window, so emitting a few bytes at a time would
 	// cost a rescan per LLM token.
