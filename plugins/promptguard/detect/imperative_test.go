@@ -85,12 +85,12 @@ func slidingLogit(m *Model, f *Features) float64 {
 	best := math.Inf(-1)
 	w := m.Window
 	for i, idx := range f.Hashed {
-		v := int64(int8(h[idx&(1<<HashBits-1)]))
+		v := hashedWeight(h[idx&(1<<HashBits-1)])
 		sum += v
 		if w > 0 && n > w {
 			win += v
 			if i >= w {
-				win -= int64(int8(h[f.Hashed[i-w]&(1<<HashBits-1)]))
+				win -= hashedWeight(h[f.Hashed[i-w]&(1<<HashBits-1)])
 			}
 			if i >= w-1 && (i-w+1)%(w/2) == 0 {
 				best = math.Max(best, float64(win)/math.Sqrt(float64(w+NormPad)))

@@ -22,7 +22,7 @@ type Features struct {
 // Model is a logistic regression over Features. Hashed weights are int8 scaled by HashScale.
 type Model struct {
 	HashScale float32
-	Hashed    string // 1<<HashBits int8 weights (empty: no n-gram part)
+	Hashed    string // 1<<HashBits int8 weights, each stored excess-128 (HashedByte; empty: no n-gram part)
 	Dense     [NumDense]float32
 	Bias      float32
 	// Window, when > 0, also scores every run of Window consecutive n-gram occurrences (stride Window/2) and
@@ -82,7 +82,7 @@ func (m *Model) Logit(f *Features) float64 {
 			var blk, prev int64
 			have := false
 			for _, idx := range f.Hashed {
-				v := int64(int8(h[idx&(1<<HashBits-1)]))
+				v := hashedWeight(h[idx&(1<<HashBits-1)])
 				sum += v
 				blk += v
 				if left--; left == 0 {
@@ -94,12 +94,12 @@ func (m *Model) Logit(f *Features) float64 {
 			}
 		default:
 			for i, idx := range f.Hashed {
-				v := int64(int8(h[idx&(1<<HashBits-1)]))
+				v := hashedWeight(h[idx&(1<<HashBits-1)])
 				sum += v
 				if w > 0 && n > w {
 					win += v
 					if i >= w {
-						win -= int64(int8(h[f.Hashed[i-w]&(1<<HashBits-1)]))
+						win -= hashedWeight(h[f.Hashed[i-w]&(1<<HashBits-1)])
 					}
 					if i >= w-1 && (i-w+1)%(w/2) == 0 {
 						best = math.Max(best, float64(win)/math.Sqrt(float64(w+NormPad)))
@@ -141,3 +141,13 @@ func signalValue(c uint16) float32 {
 
 // DefaultModel returns the embedded model trained by cmd/train.
 func DefaultModel() *Model { return &defaultModel }
+
+// HashedByte is how Model.Hashed stores the int8 weight w: excess-128 (w+128), so that the near-zero weights
+// that most buckets hold are bytes around 0x80, not 0x00-0x03 and 0xFC-0xFF. In a TinyGo build the weights are
+// part of the data section, which TinyGo's conservative collector scans word by word as roots: stored as plain
+// int8, about half of its 16,384 words fell inside the first 64 MiB of heap addresses and pinned whatever block
+// lay there (README "TinyGo builds"); excess-128, a word's top byte is ≥ 0x04 unless its weight is ≤ -125.
+func HashedByte(w int8) byte { return byte(w) ^ 0x80 }
+
+// hashedWeight is the weight stored as b in Model.Hashed (HashedByte).
+func hashedWeight(b byte) int64 { return int64(int8(b ^ 0x80)) }

@@ -493,7 +493,7 @@ func (m *lr) quantize() *detect.Model {
 	scale := maxAbs / 127
 	b := make([]byte, len(m.hashed))
 	for i, w := range m.hashed {
-		b[i] = byte(int8(math.Round(w / scale)))
+		b[i] = detect.HashedByte(int8(math.Round(w / scale)))
 	}
 	q.HashScale = float32(scale)
 	q.Hashed = string(b)
@@ -749,7 +749,7 @@ func render(m *detect.Model, thUser, thData float64, inHash, cHash string) []byt
 		fmt.Fprintf(&b, "\t\t\t%s, // %s\n", strconv.FormatFloat(float64(w), 'g', -1, 32), detect.Signal(i).String())
 	}
 	b.WriteString("\t\t},\n\t},\n}\n\n")
-	b.WriteString("// hashedWeights holds one int8 weight per hashed n-gram bucket.\nconst hashedWeights = \"\" +\n")
+	b.WriteString("// hashedWeights holds one int8 weight per hashed n-gram bucket, excess-128 (HashedByte).\nconst hashedWeights = \"\" +\n")
 	const line = 48
 	for i := 0; i < len(m.Hashed); i += line {
 		j := min(i+line, len(m.Hashed))
