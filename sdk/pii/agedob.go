@@ -35,48 +35,80 @@ const (
 	wEnd                   // today, now, this, next, soon, tomorrow: may follow "I'll turn 23"
 )
 
-var ctxWords = map[string]uint16{
-	"born": wBirth | wBorn, "birth": wBirth, "dob": wBirth, "birthday": wBirth, "birthdate": wBirth,
-	"bday": wBirth, "b-day": wBirth, "geboren": wBirth | wBorn, "geb": wBirth | wBorn, "geburtsdatum": wBirth,
-	"geburtstag": wBirth, "né": wBirth | wBorn, "née": wBirth | wBorn, "naissance": wBirth, "nacimiento": wBirth,
-	"nacido": wBirth | wBorn, "nacida": wBirth | wBorn, "nascita": wBirth, "nato": wBirth | wBorn,
-	"nata": wBirth | wBorn, "geboortedatum": wBirth, "födelsedatum": wBirth, "född": wBirth | wBorn,
-
-	"on": wFiller, "in": wFiller, "is": wFiller | wBe, "was": wFiller | wBe, "it's": wFiller, "its": wFiller,
-	"it": wFiller, "the": wFiller, "at": wFiller, "my": wFiller, "his": wFiller, "her": wFiller,
-	"their": wFiller, "your": wFiller, "our": wFiller, "date": wFiller, "day": wFiller, "am": wFiller | wBe,
-	"le": wFiller, "el": wFiller, "il": wFiller, "en": wFiller, "op": wFiller, "den": wFiller,
-	"der": wFiller, "ist": wFiller, "war": wFiller, "of": wOf, "de": wOf | wFiller, "von": wOf, "di": wOf, "del": wFiller, "du": wFiller,
-
-	"age": wAge, "aged": wAge, "alter": wAge, "edad": wAge, "âge": wAge, "età": wAge, "leeftijd": wAge,
-	"ålder": wAge, "âgé": wAge, "âgée": wAge,
-	"turn": wTurn, "turned": wTurn, "turning": wTurn, "turns": wTurn,
-	"i": wPronoun, "he": wPronoun, "she": wPronoun, "you": wPronoun, "we": wPronoun, "they": wPronoun,
-	"are": wBe, "were": wBe,
-	"i'm": wPronounBe, "he's": wPronounBe, "she's": wPronounBe, "you're": wPronounBe, "we're": wPronounBe,
-	"they're": wPronounBe, "im": wFiller | wPronounBe,
-	"years": wYears, "year": wYears, "yrs": wYears, "yr": wYears, "months": wYears, "month": wYears,
-	"weeks": wYears, "jahre": wYears, "jaar": wYears, "år": wYears,
-	"old": wOld, "alt": wOld, "oud": wOld, "gammal": wOld, "gammel": wOld,
-	"yo": wYO, "jährig": wYO, "jährige": wYO, "jähriger": wYO, "jarige": wYO,
-	"j'ai": wHave, "tengo": wHave, "ho": wHave, "tiene": wHave, "tienes": wHave,
-	"ans": wAns, "años": wAns, "anni": wAns,
-	"today": wEnd, "now": wEnd, "this": wEnd, "next": wEnd, "soon": wEnd, "tomorrow": wEnd,
+// ctxWord returns the context flags of a lower-cased word (0 for any other word). A switch, not a map: TinyGo
+// builds a map literal at start-up inside _initialize, whose frame then overflowed WAMR's operand stack in the
+// combined module (e2e/realhost); a switch is code, with nothing to build.
+func ctxWord(w string) uint16 {
+	switch w {
+	case "born", "geboren", "geb", "né", "née", "nacido", "nacida", "nato", "nata", "född":
+		return wBirth | wBorn
+	case "birth", "dob", "birthday", "birthdate", "bday", "b-day", "geburtsdatum", "geburtstag", "naissance", "nacimiento", "nascita", "geboortedatum", "födelsedatum":
+		return wBirth
+	case "on", "in", "it's", "its", "it", "the", "at", "my", "his", "her", "their", "your", "our", "date", "day", "le", "el", "il", "en", "op", "den", "der", "ist", "war", "del", "du":
+		return wFiller
+	case "is", "was", "am":
+		return wFiller | wBe
+	case "of", "von", "di":
+		return wOf
+	case "de":
+		return wOf | wFiller
+	case "age", "aged", "alter", "edad", "âge", "età", "leeftijd", "ålder", "âgé", "âgée":
+		return wAge
+	case "turn", "turned", "turning", "turns":
+		return wTurn
+	case "i", "he", "she", "you", "we", "they":
+		return wPronoun
+	case "are", "were":
+		return wBe
+	case "i'm", "he's", "she's", "you're", "we're", "they're":
+		return wPronounBe
+	case "im":
+		return wFiller | wPronounBe
+	case "years", "year", "yrs", "yr", "months", "month", "weeks", "jahre", "jaar", "år":
+		return wYears
+	case "old", "alt", "oud", "gammal", "gammel":
+		return wOld
+	case "yo", "jährig", "jährige", "jähriger", "jarige":
+		return wYO
+	case "j'ai", "tengo", "ho", "tiene", "tienes":
+		return wHave
+	case "ans", "años", "anni":
+		return wAns
+	case "today", "now", "this", "next", "soon", "tomorrow":
+		return wEnd
+	}
+	return 0
 }
 
-// months maps month names and abbreviations (English, German, French, Spanish, Italian, Dutch) to 1-12.
-var months = map[string]uint8{
-	"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-	"september": 9, "october": 10, "november": 11, "december": 12,
-	"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
-	"nov": 11, "dec": 12,
-	"januar": 1, "februar": 2, "märz": 3, "mai": 5, "juni": 6, "juli": 7, "oktober": 10, "dezember": 12,
-	"janvier": 1, "février": 2, "mars": 3, "avril": 4, "juin": 6, "juillet": 7, "août": 8, "septembre": 9,
-	"octobre": 10, "novembre": 11, "décembre": 12,
-	"enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
-	"septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
-	"gennaio": 1, "febbraio": 2, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7, "settembre": 9,
-	"ottobre": 10, "dicembre": 12, "januari": 1, "februari": 2, "maart": 3, "mei": 5, "augustus": 8,
+// monthOf maps month names and abbreviations (English, German, French, Spanish, Italian, Dutch) to 1-12.
+func monthOf(w string) uint8 {
+	switch w {
+	case "january", "jan", "januar", "janvier", "enero", "gennaio", "januari":
+		return 1
+	case "february", "feb", "februar", "février", "febrero", "febbraio", "februari":
+		return 2
+	case "march", "mar", "märz", "mars", "marzo", "maart":
+		return 3
+	case "april", "apr", "avril", "abril", "aprile":
+		return 4
+	case "may", "mai", "mayo", "maggio", "mei":
+		return 5
+	case "june", "jun", "juni", "juin", "junio", "giugno":
+		return 6
+	case "july", "jul", "juli", "juillet", "julio", "luglio":
+		return 7
+	case "august", "aug", "août", "agosto", "augustus":
+		return 8
+	case "september", "sep", "sept", "septembre", "septiembre", "setiembre", "settembre":
+		return 9
+	case "october", "oct", "oktober", "octobre", "octubre", "ottobre":
+		return 10
+	case "november", "nov", "novembre", "noviembre":
+		return 11
+	case "december", "dec", "dezember", "décembre", "diciembre", "dicembre":
+		return 12
+	}
+	return 0
 }
 
 // date kinds
@@ -287,13 +319,13 @@ func monthAfter(text []byte, e int) (uint8, int) {
 		}
 		var buf [16]byte
 		w := lowerWord(buf[:], text[ws:we])
-		if mo := months[string(w)]; mo != 0 {
+		if mo := monthOf(string(w)); mo != 0 {
 			if we < len(text) && text[we] == '.' {
 				we++
 			}
 			return mo, we
 		}
-		if f := ctxWords[string(w)]; n == 0 && f&wOf != 0 {
+		if f := ctxWord(string(w)); n == 0 && f&wOf != 0 {
 			e = we
 			continue
 		}
@@ -345,7 +377,7 @@ func monthBefore(text []byte, j int) int {
 		return -1
 	}
 	var buf [16]byte
-	if months[string(lowerWord(buf[:], text[ws:we]))] == 0 {
+	if monthOf(string(lowerWord(buf[:], text[ws:we]))) == 0 {
 		return -1
 	}
 	return ws
@@ -436,7 +468,7 @@ func birthBefore(text []byte, ds, kind int) bool {
 		}
 		var buf [16]byte
 		w := lowerWord(buf[:], text[ws:we])
-		f := ctxWords[string(w)]
+		f := ctxWord(string(w))
 		if f&wBirth != 0 || string(w) == "b" && ws >= 4 && lower(text[ws-2]) == 'o' && lower(text[ws-4]) == 'd' {
 			return kind == dateFull || kind == dateDayMonth || f&wBorn != 0
 		}
@@ -465,7 +497,7 @@ func birthAfter(text []byte, de, kind int) bool {
 			return false
 		}
 		var buf [16]byte
-		f := ctxWords[string(lowerWord(buf[:], text[ws:we]))]
+		f := ctxWord(string(lowerWord(buf[:], text[ws:we])))
 		if f&wBirth != 0 {
 			return true
 		}
@@ -494,7 +526,7 @@ func ageAt(text []byte, j, k int) bool {
 	ws, we := wordAfter(text, k, true)
 	if ws >= 0 {
 		w := lowerWord(buf[:], text[ws:we])
-		a1 = ctxWords[string(w)]
+		a1 = ctxWord(string(w))
 		switch string(w) {
 		case "y/o", "y.o":
 			return true
@@ -506,7 +538,7 @@ func ageAt(text []byte, j, k int) bool {
 			ws2, we2 := wordAfter(text, we, true)
 			if ws2 >= 0 {
 				w2 := lowerWord(buf[:], text[ws2:we2])
-				if ctxWords[string(w2)]&wOld != 0 || string(w2) == "of" && hasWordAfter(text, we2, "age") {
+				if ctxWord(string(w2))&wOld != 0 || string(w2) == "of" && hasWordAfter(text, we2, "age") {
 					return true
 				}
 			}
@@ -521,7 +553,7 @@ func ageAt(text []byte, j, k int) bool {
 	if ps < 0 {
 		return false
 	}
-	p := ctxWords[string(lowerWord(buf[:], text[ps:pe]))]
+	p := ctxWord(string(lowerWord(buf[:], text[ps:pe])))
 	end := ws < 0 && sentenceEnd(text, k) // nothing but punctuation or the end after the number
 	switch {
 	case p&wAge != 0:
@@ -529,7 +561,7 @@ func ageAt(text []byte, j, k int) bool {
 	case p&wOf != 0:
 		qe := skipBlanksBack(text, ps)
 		qs, _ := wordBefore(text, qe)
-		return qs >= 0 && ctxWords[string(lowerWord(buf[:], text[qs:qe]))]&wAge != 0 && (ws < 0 || !unitWord(text[ws:we]))
+		return qs >= 0 && ctxWord(string(lowerWord(buf[:], text[qs:qe])))&wAge != 0 && (ws < 0 || !unitWord(text[ws:we]))
 	case p&wTurn != 0:
 		return end || a1&(wYears|wEnd) != 0
 	case p&wPronounBe != 0:
@@ -537,7 +569,7 @@ func ageAt(text []byte, j, k int) bool {
 	case p&wBe != 0:
 		qe := skipBlanksBack(text, ps)
 		qs, _ := wordBefore(text, qe)
-		return end && qs >= 0 && ctxWords[string(lowerWord(buf[:], text[qs:qe]))]&wPronoun != 0
+		return end && qs >= 0 && ctxWord(string(lowerWord(buf[:], text[qs:qe])))&wPronoun != 0
 	case p&wHave != 0:
 		return a1&wAns != 0
 	}
