@@ -61,3 +61,26 @@ func DistWasm(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+// DatasetsDir is the labelled datasets' directory: $WASMGUARD_DATASETS, else ../shared/datasets beside the
+// repository (CI clones the repository with shared/ beside it).
+func DatasetsDir() string {
+	if d := os.Getenv("WASMGUARD_DATASETS"); d != "" {
+		return d
+	}
+	return filepath.Join(RepoRoot(), "..", "shared", "datasets")
+}
+
+// Dataset returns the path of the dataset file name in DatasetsDir. When it is missing the test fails if
+// RequireWasm (CI, `make test`: the datasets are part of the checkout there), and is skipped otherwise.
+func Dataset(t testing.TB, name string) string {
+	t.Helper()
+	path := filepath.Join(DatasetsDir(), name)
+	if _, err := os.Stat(path); err != nil {
+		if RequireWasm() {
+			t.Fatalf("hostsim: dataset %s is missing: %v", path, err)
+		}
+		t.Skipf("hostsim: dataset %s is missing: %v", path, err)
+	}
+	return path
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/wasmguard/wasmguard/hostsim"
@@ -126,10 +125,9 @@ func TestSecretFeatures(t *testing.T) {
 // BenchmarkScanSecrets scans every record of secrets.dev.jsonl (credential-dense code and config lines, where
 // the scorer's candidates are): the cost of the gate in the worst case.
 func BenchmarkScanSecrets(b *testing.B) {
-	p := filepath.Join(hostsim.RepoRoot(), "..", "shared", "datasets", "secrets.dev.jsonl")
-	data, err := os.ReadFile(p)
+	data, err := os.ReadFile(hostsim.Dataset(b, "secrets.dev.jsonl"))
 	if err != nil {
-		b.Skipf("dataset missing: %v", err)
+		b.Fatal(err)
 	}
 	var texts [][]byte
 	total := 0
@@ -160,10 +158,9 @@ func BenchmarkScanSecrets(b *testing.B) {
 // TestLazyGateIsExact: deciding on the value's own features when the rest cannot change the verdict gives the
 // verdict of the full feature vector, for every candidate of the secrets dev records.
 func TestLazyGateIsExact(t *testing.T) {
-	p := filepath.Join(hostsim.RepoRoot(), "..", "shared", "datasets", "secrets.dev.jsonl")
-	data, err := os.ReadFile(p)
+	data, err := os.ReadFile(hostsim.Dataset(t, "secrets.dev.jsonl"))
 	if err != nil {
-		t.Skipf("dataset missing: %v", err)
+		t.Fatal(err)
 	}
 	s := New(All(), nil)
 	n, early := 0, 0

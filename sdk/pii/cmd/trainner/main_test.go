@@ -11,19 +11,7 @@ import (
 )
 
 func dataDir(t *testing.T) string {
-	t.Helper()
-	root := hostsim.RepoRoot()
-	if root == "" {
-		t.Fatal("repo root (go.mod) not found")
-	}
-	dir := filepath.Join(root, "..", "shared", "datasets")
-	if _, err := os.Stat(filepath.Join(dir, "pii.dev.jsonl")); err != nil {
-		if os.Getenv("CI") != "" || os.Getenv("HOSTSIM_REQUIRE_WASM") != "" {
-			t.Fatalf("datasets missing: %v", err)
-		}
-		t.Skipf("datasets missing: %v", err)
-	}
-	return dir
+	return filepath.Dir(hostsim.Dataset(t, "pii.dev.jsonl"))
 }
 
 // TestModelIsWhatTrainingWrites retrains the shipped model (the full run: it takes about a second) and checks

@@ -10,19 +10,7 @@ import (
 )
 
 func dataDir(t *testing.T) string {
-	t.Helper()
-	root := hostsim.RepoRoot()
-	if root == "" {
-		t.Fatal("repo root (go.mod) not found")
-	}
-	dir := filepath.Join(root, "..", "shared", "datasets")
-	if _, err := os.Stat(filepath.Join(dir, "secrets.dev.jsonl")); err != nil {
-		if os.Getenv("CI") != "" || os.Getenv("HOSTSIM_REQUIRE_WASM") != "" {
-			t.Fatalf("datasets missing: %v", err)
-		}
-		t.Skipf("datasets missing: %v", err)
-	}
-	return dir
+	return filepath.Dir(hostsim.Dataset(t, "secrets.dev.jsonl"))
 }
 
 // TestWeightsAreWhatTrainingWrites retrains the scorer (out-of-fold thresholds included; about a second) and
