@@ -272,8 +272,9 @@ func (h *httpContext) OnRequestTrailers() filter.Action {
 
 func (h *httpContext) learn(raw []byte, step filter.Step, err error) filter.Action {
 	switch {
-	case err != nil, step == filter.StepSkip:
-		// too large (or unreadable) to fingerprint; the configured canaries and system prompt still apply
+	case err != nil:
+		return h.requestUnread(filter.ReasonFor(err, false))
+	case step == filter.StepSkip:
 		h.readRequest = false
 		return filter.Continue
 	case step == filter.StepMore:
@@ -281,20 +282,48 @@ func (h *httpContext) learn(raw []byte, step filter.Step, err error) filter.Acti
 	}
 	h.readRequest = false
 	plain, err := h.x.Decode(h.reqEncoding, raw, h.cfg.MaxBodyBytes)
-	if err == nil && len(plain) > 0 {
-		h.learnRequest(plain)
+	if err != nil {
+		return h.requestUnread(filter.ReasonFor(err, false))
 	}
+	if len(plain) == 0 {
+		return filter.Continue
+	}
+	return h.learnRequest(plain)
+}
+
+// requestUnread handles a request outputguard had to read and could not (over max_body_bytes, a coding it cannot
+// decode, a body the host cannot hand over, JSON that is not the API's, a canary edit the body does not take):
+// with prompt_leak.inject_canary the request would go upstream without its canary, so it takes the on_error path
+// like the other filters' requests (deny: a provider-shaped error reply; allow: forwarded; logged and counted in
+// errors_total either way). With from_request alone the request is forwarded, since only the per-request
+// fingerprint is lost (the configured checks still apply), and the loss is logged at warn level and counted in
+// errors_total, never silent.
+func (h *httpContext) requestUnread(reason string) filter.Action {
+	h.readRequest = false
+	d := telemetry.Decision{Filter: filterName, Rule: h.rule, Reason: reason, RequestID: h.requestID}
+	if h.inject {
+		act := filter.FailRequest(h.p.m.dec, h.cfg.Common, d, h.format, 0)
+		if act == filter.Pause {
+			h.replied = true
+		}
+		return act
+	}
+	d.Action = telemetry.ActionAllow
+	h.p.m.dec.Warn(d)
 	return filter.Continue
 }
 
-func (h *httpContext) learnRequest(b []byte) {
+func (h *httpContext) learnRequest(b []byte) filter.Action {
 	f := llm.DetectFormat(pathOnly(h.path), b)
 	if f != llm.FormatUnknown {
 		h.format = f
 	}
 	req, err := h.x.ParseRequest(f, b, llm.Options{Path: h.path})
+	if errors.Is(err, llm.ErrUnknownFormat) {
+		return filter.Continue // not an LLM API request: no system prompt to fingerprint or to carry a canary
+	}
 	if err != nil {
-		return
+		return h.requestUnread(filter.ReasonFor(err, false))
 	}
 	for _, s := range req.Segments {
 		if s.Provenance == llm.ProvSystem && s.Text != "" {
@@ -305,16 +334,20 @@ func (h *httpContext) learnRequest(b []byte) {
 		h.k = h.k.ForRequest(h.system)
 	}
 	if h.inject {
-		h.injectCanary(b, req)
+		if err := h.injectCanary(b, req); err != nil {
+			filter.LogWarnf("%s: canary not injected: %v", filterName, err)
+			return h.requestUnread(filter.ReasonFor(err, false))
+		}
 	}
+	return filter.Continue
 }
 
 // injectCanary writes the canary token at the start of the first system segment of the request (b, parsed as
-// req) and has the response checked for it. A request without a system prompt, or one the edit cannot be
-// applied to, goes upstream unchanged (logged at debug level).
-func (h *httpContext) injectCanary(b []byte, req *llm.Request) {
+// req) and has the response checked for it. A request without a system prompt has nothing to protect and goes
+// upstream unchanged; an edit, re-encoding or body replacement that fails is returned (requestUnread).
+func (h *httpContext) injectCanary(b []byte, req *llm.Request) error {
 	if h.p.canaryKey == nil { // not reached: Configure drew it
-		return
+		return errors.New("no canary key")
 	}
 	for i := range req.Segments {
 		s := &req.Segments[i]
@@ -330,12 +363,12 @@ func (h *httpContext) injectCanary(b []byte, req *llm.Request) {
 			err = filter.ReplaceRequestBody(out)
 		}
 		if err != nil {
-			filter.LogDebugf("%s: canary not injected: %v", filterName, err)
-			return
+			return err
 		}
 		h.k = h.k.WithCanary(tok)
-		return
+		return nil
 	}
+	return nil
 }
 
 func (h *httpContext) OnResponseHeaders(endOfStream bool) filter.Action {

@@ -164,3 +164,67 @@ func TestPromptLeakInjectedCanaryFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestPromptLeakRequestUnread: a request outputguard must read and cannot (over max_body_bytes, JSON that is not
+// the API's, corrupt gzip) is never passed on silently. With inject_canary it would reach the model without its
+// canary, so it takes the on_error path: under deny (the default) the client gets a provider-shaped error and the
+// upstream nothing; under allow the request goes upstream unchanged. With from_request alone only the request's
+// fingerprint is lost: the request goes upstream unchanged and the loss is logged at warn level. Every case counts
+// errors_total{reason}. Before this, all of them went upstream with nothing but a debug line.
+func TestPromptLeakRequestUnread(t *testing.T) {
+	big := chatRequest(canarySys+strings.Repeat(" Claims are filed online.", 60), false) // ~1.6 KiB
+	bad := chatRequest(canarySys, false)
+	bad.Body = []byte(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"` + canarySys + `"},{"role":"user"`)
+	corrupt := chatRequest(canarySys, false)
+	corrupt.Body = append([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, []byte("not deflate data at all")...)
+	corrupt.Headers = append(corrupt.Headers, [2]string{"content-encoding", "gzip"})
+	for _, tc := range []struct {
+		name, cfg, reason string
+		req               hostsim.Request
+		forwarded         bool   // the upstream gets the request, unchanged
+		action            string // of the request's decision
+	}{
+		{"inject, too large, deny", `{"max_body_bytes":1024,"prompt_leak":{"inject_canary":true}}`, "request_body_too_large", big, false, "block"},
+		{"inject, too large, allow", `{"max_body_bytes":1024,"on_error":"allow","prompt_leak":{"inject_canary":true}}`, "request_body_too_large", big, true, "allow"},
+		{"inject, unparseable, deny", `{"prompt_leak":{"inject_canary":true}}`, "request_body_unparseable", bad, false, "block"},
+		{"inject, corrupt gzip, deny", `{"prompt_leak":{"inject_canary":true}}`, "body_undecodable", corrupt, false, "block"},
+		{"from_request, too large", `{"max_body_bytes":1024}`, "request_body_too_large", big, true, "allow"},
+		{"from_request, unparseable", `{}`, "request_body_unparseable", bad, true, "allow"},
+	} {
+		for _, profile := range []hostsim.Profile{hostsim.ProfileEnvoy, hostsim.ProfileKong} {
+			t.Run(fmt.Sprintf("%s/%s", profile, tc.name), func(t *testing.T) {
+				h := hostsim.New(t, hostsim.Config{Profile: profile, Workers: 1, Plugins: []hostsim.PluginSpec{{Name: "outputguard",
+					Wasm: hostsim.DistWasm(t, "outputguard"), Config: []byte(tc.cfg)}}})
+				res := h.Do(tc.req, jsonResponse(chatCompletion("Your claim is being reviewed.")))
+				if res.Trapped || res.Hung {
+					t.Fatalf("trapped=%v hung=%v %v", res.Trapped, res.Hung, res.Traps)
+				}
+				ds := decisions(res)
+				if len(ds) == 0 || ds[0].Reason != tc.reason || ds[0].Action != tc.action {
+					t.Fatalf("decisions %+v, want first %s / %s\nlogs %v", ds, tc.action, tc.reason, res.Logs)
+				}
+				if n, _ := h.Metric("wasmguard_outputguard_errors_total.reason." + tc.reason); n != 1 {
+					t.Errorf("errors_total{%s} = %d, want 1 (metrics %v)", tc.reason, n, h.Metrics())
+				}
+				if !tc.forwarded {
+					if res.Upstream != nil {
+						t.Fatalf("the upstream got the request: %s", res.Upstream.Body)
+					}
+					if res.Status < 400 || !bytes.Contains(res.Body, []byte(tc.reason)) {
+						t.Fatalf("status %d body %s: want a provider-shaped error naming %s", res.Status, res.Body, tc.reason)
+					}
+					return
+				}
+				if res.Upstream == nil || !bytes.Equal(res.Upstream.Body, tc.req.Body) {
+					t.Fatalf("want the request upstream unchanged, got %v", res.Upstream)
+				}
+				if tc.action == "allow" && !strings.Contains(tc.cfg, "on_error") && len(res.LogsAt(hostsim.LogWarn)) == 0 {
+					t.Errorf("the lost fingerprint was not logged at warn level: %v", res.Logs)
+				}
+				if res.Status != 200 || answerText(t, res.Body) != "Your claim is being reviewed." {
+					t.Fatalf("answer %d %s", res.Status, res.Body)
+				}
+			})
+		}
+	}
+}
