@@ -1521,7 +1521,11 @@ func init() {
 	for c := 0; c < 256; c++ {
 		emailLocal[c] = isAlnum(byte(c))
 	}
-	for _, c := range []byte(".!#$%&'*+/=?^_`{|}~-") {
+	// RFC 5322 atext, less the URL delimiters '/', '?', '#', '&' and '=': an address in a URL's path or query
+	// ("https://x.example/a.png?e=jane@example.com", "user=jane@example.com") starts after them, so the URL keeps
+	// its host and path and only the address is masked; a local part that really holds one of them is vanishingly
+	// rare, and its tail after the delimiter is still found.
+	for _, c := range []byte(".!$%'*+^_`{|}~-") {
 		emailLocal[c] = true
 	}
 }

@@ -21,6 +21,9 @@ func TestScanTable(t *testing.T) {
 	}{
 		{"mail jane.doe+x@mail.example.co.uk.", []string{"EMAIL=jane.doe+x@mail.example.co.uk"}},
 		{"not an email: a@b, @home, x@y.z1", nil},
+		// an address in a URL's path or query is the address alone: the URL keeps its host and path
+		{"![x](https://x.example/a.png?e=jane.doe@example.com&u=bob@example.org)", []string{"EMAIL=jane.doe@example.com", "EMAIL=bob@example.org"}},
+		{"GET /users/jane@example.com/profile#id=ann@example.net", []string{"EMAIL=jane@example.com", "EMAIL=ann@example.net"}},
 		{"call +44 20 7946 0958 now", []string{"PHONE=+44 20 7946 0958"}},
 		{"call (415) 555-0132 or 415.555.0133", []string{"PHONE=(415) 555-0132", "PHONE=415.555.0133"}},
 		{"Fax: 345-899-3560x4587", []string{"PHONE=345-899-3560x4587"}},
