@@ -327,6 +327,8 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 			}
 		}
 	}
+	// n / best_of / candidateCount completions each produce up to the limit: the reservation covers all of them
+	outputs := req.Outputs()
 	price, havePrice := cfg.Prices.Lookup(model)
 	parts := make([][]string, len(cfg.Budgets))
 	for i := range cfg.Budgets {
@@ -340,7 +342,7 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 		parts[i] = h.keyParts(d, model)
 	}
 	now := time.Now()
-	h.plan = budget.NewPlan(h.p.global.KeyPrefix, cfg.Budgets, parts, now, price, input, output)
+	h.plan = budget.NewPlan(h.p.global.KeyPrefix, cfg.Budgets, parts, now, price, input, output*outputs)
 	if len(h.plan.Slots) == 0 {
 		h.plan = nil
 		return filter.Continue
@@ -352,11 +354,12 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 		if err != nil {
 			return h.failRequest(telemetry.ReasonHostError, "read budget: "+err.Error())
 		}
-		if room >= 0 && room < output && room >= cfg.MinClampTokens {
-			if nb, err := llm.SetMaxTokens(h.format, body, room); err == nil {
+		if per := room / outputs; room >= 0 && room < output*outputs && per >= cfg.MinClampTokens {
+			// the limit applies to each completion: n completions share the room
+			if nb, err := llm.SetMaxTokens(h.format, body, per); err == nil {
 				body, changed = nb, true
-				h.plan.Output = room
-				clampedTo = room
+				h.plan.Output = per * outputs
+				clampedTo = per
 			}
 		}
 	}

@@ -807,3 +807,53 @@ func TestRequestPropertyKey(t *testing.T) {
 		})
 	}
 }
+
+// TestChoicesReserveEach: a request for n completions (OpenAI "n", legacy "best_of", Gemini candidateCount) can
+// produce n × max_tokens of output, so it reserves that much: n = 4 × 300 does not fit a 1,000-token budget and is
+// refused before anything is spent (it used to reserve 300 and go upstream); n = 2 × 300 fits and reserves ~600
+// plus the input; with clamp_max_tokens the room left is shared, so each of the n completions gets room/n.
+func TestChoicesReserveEach(t *testing.T) {
+	withN := func(n int, field string) hostsim.Request {
+		r := chatReq("gpt-4o", 300, false)
+		r.Body = append(r.Body[:len(r.Body)-1], fmt.Sprintf(`,%q:%d}`, field, n)...)
+		return r
+	}
+	key := modelKey("m", "gpt-4o", budget.Minute)
+	for _, field := range []string{"n", "best_of"} {
+		h := newHost(t, 1, fmt.Sprintf(localTotal, 1000, ""), nil)
+		r := h.Do(withN(4, field), chatUsage(20, 10))
+		if r.Status != 429 || r.Upstream != nil {
+			t.Fatalf("%s=4 × 300 against 1,000: status %d, upstream %v", field, r.Status, r.Upstream != nil)
+		}
+		if got := used(t, h, key); got != 0 {
+			t.Fatalf("a refused request left %d tokens reserved", got)
+		}
+		two := h.OpenStream(0, withN(2, field))
+		two.SendRequest()
+		if two.UpstreamRequest() == nil {
+			t.Fatalf("%s=2 × 300 against 1,000 was not forwarded", field)
+		}
+		if got := used(t, h, key); got < 600+20 || got > 600+60 {
+			t.Fatalf("%s=2: reserved %d, want 2 × 300 + an input estimate of ~20-60", field, got)
+		}
+		two.Respond(chatUsage(20, 10))
+		two.Close()
+	}
+	// Gemini candidateCount
+	h := newHost(t, 1, `{"budgets":[{"name":"g","key":["model"],"windows":{"minute":1000}}]}`, nil)
+	g := hostsim.Request{Method: "POST", Path: "/v1beta/models/gemini-2.0-flash:generateContent", Headers: [][2]string{{"content-type", "application/json"}},
+		Body: []byte(`{"contents":[{"role":"user","parts":[{"text":"Write a haiku."}]}],"generationConfig":{"maxOutputTokens":300,"candidateCount":4}}`)}
+	if r := h.Do(g, chatUsage(20, 10)); r.Status != 429 || r.Upstream != nil {
+		t.Fatalf("candidateCount 4 × 300 against 1,000: status %d, upstream %v", r.Status, r.Upstream != nil)
+	}
+	// clamp: the room is shared by the n completions
+	h = newHost(t, 1, fmt.Sprintf(localTotal, 1000, `,"clamp_max_tokens":true`), nil)
+	var upstreamMax int64
+	r := h.DoOn(0, withN(4, "n"), func(u *hostsim.UpstreamRequest) hostsim.Response {
+		upstreamMax = gjson.GetBytes(u.Body, "max_tokens").Int()
+		return chatUsage(20, 10)
+	})
+	if r.Status != 200 || upstreamMax <= 0 || 4*upstreamMax > 1000 || 4*(upstreamMax+1) <= 1000-60 {
+		t.Fatalf("clamped n=4: status %d, upstream max_tokens %d: want about (1,000 - input) / 4", r.Status, upstreamMax)
+	}
+}

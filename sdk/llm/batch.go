@@ -32,7 +32,7 @@ func (p *reqParser) batch(inner func(val) error, reqs []val) error {
 		}
 	}
 	p.req.Messages, p.req.Model = total, model
-	p.req.Stream, p.req.StreamUsage, p.req.MaxTokens, p.req.MaxTokensField = false, false, 0, ""
+	p.req.Stream, p.req.StreamUsage, p.req.MaxTokens, p.req.MaxTokensField, p.req.Choices = false, false, 0, "", 0
 	return nil
 }
 

@@ -32,6 +32,11 @@ func (p *reqParser) gemini(r val) error {
 					}
 				}
 			}
+			for _, key := range []string{"candidateCount", "candidate_count"} {
+				if x, ok := get(b, v, key); ok && err == nil {
+					err = p.setChoices("generationConfig."+key, x)
+				}
+			}
 			gc := v
 			p.req.Segments = s.list
 			for _, key := range []string{"responseSchema", "response_schema", "responseJsonSchema", "response_json_schema"} {

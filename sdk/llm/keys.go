@@ -42,6 +42,7 @@ var knownKeys = func() map[string]string {
 		"n_predict", "encrypted_content", "reasoning_content", "audio", "transcript", "custom",
 		"additional_instructions", "thread", "tool_outputs", "input_prefix", "input_suffix", "input_extra", "file",
 		"variables", "tool_resources", "attachments", "functionDeclarations", "function_declarations",
+		"n", "best_of", "candidateCount", "candidate_count",
 	}
 	folded := make(map[string]string, len(names))
 	for _, n := range names {

@@ -30,6 +30,10 @@ func (p *reqParser) chat(r val) error {
 			err = p.setBool(&p.req.Stream, "stream", v)
 		case "max_tokens", "max_completion_tokens":
 			err = p.setMax(name, v)
+		case "n", "best_of": // OpenAI, vLLM, LiteLLM (Ollama and llama.cpp have no such field)
+			if p.req.Format != FormatOllama {
+				err = p.setChoices(name, v)
+			}
 		case "stream_options":
 			if x, ok := get(b, v, "include_usage"); ok {
 				err = p.setBool(&p.req.StreamUsage, "stream_options.include_usage", x)

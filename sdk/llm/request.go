@@ -300,6 +300,20 @@ func (p *reqParser) setMax(field string, v val) error {
 	return nil
 }
 
+// setChoices records a count of completions ("n", "best_of", "candidateCount"); with several the largest binds
+// (best_of completions are all generated and billed).
+func (p *reqParser) setChoices(field string, v val) error {
+	if v.k == kNull {
+		return nil
+	}
+	n, ok := intValue(p.b, v)
+	if !ok || n < 0 {
+		return fmt.Errorf("%s: expected a non-negative integer, got %s", field, p.b[v.s:v.e])
+	}
+	p.req.Choices = max(p.req.Choices, n)
+	return nil
+}
+
 func (p *reqParser) setBool(dst *bool, field string, v val) error {
 	switch v.k {
 	case kTrue:
@@ -354,7 +368,7 @@ func (f *keyFields) next() (name string, v val, ok bool) {
 func (p *reqParser) scalarKey(name string) bool {
 	switch name {
 	case "model", "stream", "max_tokens", "max_completion_tokens", "max_output_tokens", "stream_options",
-		"options", "generationConfig", "generation_config", "anthropic_version":
+		"options", "generationConfig", "generation_config", "anthropic_version", "n", "best_of":
 		return true
 	}
 	return false

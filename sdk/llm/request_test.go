@@ -528,3 +528,33 @@ func TestToolDefinitions(t *testing.T) {
 		checkLocs(t, []byte(tc.body), req.Segments)
 	}
 }
+
+// TestChoices: the completions a request asks for (OpenAI "n", legacy "best_of", Gemini candidateCount), read
+// like the other scalars from the last exact copy; the larger of n and best_of binds; Ollama has no such field.
+func TestChoices(t *testing.T) {
+	for _, tc := range []struct {
+		f    Format
+		body string
+		want int64
+	}{
+		{FormatOpenAIChat, `{"model":"m","messages":[],"n":3}`, 3},
+		{FormatOpenAIChat, `{"model":"m","prompt":"x","n":2,"best_of":5}`, 5},
+		{FormatOpenAIChat, `{"model":"m","messages":[],"n":1,"n":6}`, 6},
+		{FormatOpenAIChat, `{"model":"m","messages":[],"N":6}`, 0},
+		{FormatOpenAIChat, `{"model":"m","messages":[]}`, 0},
+		{FormatOllama, `{"model":"m","messages":[],"n":4}`, 0},
+		{FormatGemini, `{"contents":[],"generationConfig":{"candidateCount":4,"maxOutputTokens":10}}`, 4},
+		{FormatGemini, `{"contents":[],"generation_config":{"candidate_count":2}}`, 2},
+	} {
+		r, err := ParseRequest(tc.f, []byte(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.body, err)
+		}
+		if r.Choices != tc.want || r.Outputs() != max(tc.want, 1) {
+			t.Errorf("%s: Choices %d Outputs %d, want %d", tc.body, r.Choices, r.Outputs(), tc.want)
+		}
+	}
+	if _, err := ParseRequest(FormatOpenAIChat, []byte(`{"model":"m","messages":[],"n":-2}`)); err == nil {
+		t.Error("n = -2 parsed")
+	}
+}

@@ -111,12 +111,20 @@ type Request struct {
 	// both are zero when the request sets no limit.
 	MaxTokens      int64
 	MaxTokensField string
+	// Choices is how many completions the request has generated, each up to MaxTokens: OpenAI chat and legacy
+	// completions "n" (and legacy "best_of", generated and billed server-side: the larger binds), Gemini
+	// generationConfig.candidateCount; 0 when the request does not say (one). Outputs returns it at least 1.
+	Choices int64
 	Messages       int // number of messages/items/contents
 	Segments       []Segment
 
 	// residualFrom is 1 + the index of the first residual segment when the parse added them (Options.Residual).
 	residualFrom int
 }
+
+// Outputs is the number of completions the request asks for (Choices, at least 1): the output a budget
+// reserves is Outputs × the output-token limit.
+func (r *Request) Outputs() int64 { return max(r.Choices, 1) }
 
 // Text returns the texts of the segments with the given provenances (all segments when none are given), joined
 // with "\n".
