@@ -114,9 +114,9 @@ type Request struct {
 	// Choices is how many completions the request has generated, each up to MaxTokens: OpenAI chat and legacy
 	// completions "n" (and legacy "best_of", generated and billed server-side: the larger binds), Gemini
 	// generationConfig.candidateCount; 0 when the request does not say (one). Outputs returns it at least 1.
-	Choices int64
-	Messages       int // number of messages/items/contents
-	Segments       []Segment
+	Choices  int64
+	Messages int // number of messages/items/contents
+	Segments []Segment
 
 	// residualFrom is 1 + the index of the first residual segment when the parse added them (Options.Residual).
 	residualFrom int
