@@ -227,11 +227,21 @@ type streamProc struct {
 	deltas []llm.Delta // scratch for the deltas of one event
 	chans  map[chanKey]*channel
 	order  []*channel
-	queue  []*qEvent
-	pieces map[int]pieceRef
 	parts  partIndex // Responses: text per (output item, content part), parts.go
-	nextID int
 	v      verdict
+
+	// The per-event bookkeeping allocates nothing in steady state (a streamed answer is hundreds of events, and
+	// an allocation costs far more in wasm than the work it holds): queued events are recycled through free,
+	// the queue and the piece table are windows of arrays that are compacted in place, and the bytes sent
+	// downstream are assembled in out, reused from one body chunk to the next.
+	queue     []*qEvent  // events not sent yet, in order: qbuf[qHead:]
+	qbuf      []*qEvent  // queue's array
+	qHead     int        // where queue starts in qbuf
+	free      []*qEvent  // sent events, for reuse
+	pieces    []pieceRef // the text pieces pushed and not released yet: pieces[i] is piece pieceBase+i
+	pieceBase int
+	nextID    int
+	out       []byte // drain's output, reused: valid until the next feed
 
 	ended      bool   // the stream was ended with an error event; everything after is dropped
 	held       []byte // buffer_streams: output held until the end
@@ -262,7 +272,7 @@ type qEvent struct {
 }
 
 type pieceRef struct {
-	ev   *qEvent
+	ev   *qEvent // nil: released
 	loc  llm.Loc
 	orig string
 	part *partText // Responses: the content part of the piece, and its offset there
@@ -275,10 +285,106 @@ func newStreamProc(cfg *Config, k *check.Checker, f llm.Format, enforce bool, re
 	}
 	return &streamProc{cfg: cfg, k: k, format: f, enforce: enforce, requestID: requestID, nd: ndjson,
 		dec: filter.NewEventDecoder(ndjson, 0),
-		sp:  llm.NewStreamParser(f), chans: map[chanKey]*channel{}, pieces: map[int]pieceRef{}}
+		sp:  llm.NewStreamParser(f), chans: map[chanKey]*channel{}}
 }
 
-// feed processes a body chunk and returns the bytes to send downstream now.
+// newEvent appends ev to the queue, in a recycled qEvent when there is one.
+func (p *streamProc) newEvent(ev sse.Event) *qEvent {
+	var q *qEvent
+	if n := len(p.free); n > 0 {
+		q = p.free[n-1]
+		p.free = p.free[:n-1]
+		*q = qEvent{ev: ev, edits: q.edits[:0], snaps: q.snaps[:0]}
+	} else {
+		q = &qEvent{ev: ev}
+	}
+	if p.qHead+len(p.queue) == len(p.qbuf) {
+		// no room after the queue: move it to the front of its array, or into one twice as large
+		if n := len(p.queue); n > len(p.qbuf)/2 || len(p.qbuf) == 0 {
+			nb := make([]*qEvent, max(16, 2*len(p.qbuf)))
+			copy(nb, p.queue)
+			p.qbuf = nb
+		} else {
+			copy(p.qbuf, p.queue)
+			clear(p.qbuf[n:])
+		}
+		p.qHead = 0
+		p.queue = p.qbuf[:len(p.queue)]
+	}
+	p.queue = p.qbuf[p.qHead : p.qHead+len(p.queue)+1]
+	p.queue[len(p.queue)-1] = q
+	return q
+}
+
+// sent drops the first n events of the queue (sent downstream) and recycles them.
+func (p *streamProc) sent(n int) {
+	for i, q := range p.queue[:n] {
+		q.ev = sse.Event{}
+		clear(q.edits)
+		clear(q.snaps)
+		p.free = append(p.free, q)
+		p.queue[i] = nil
+	}
+	p.qHead += n
+	p.queue = p.queue[n:]
+	if len(p.queue) == 0 {
+		p.qHead = 0
+		p.queue = p.qbuf[:0]
+	}
+}
+
+// dropQueue empties the queue without recycling its events (pieces may still refer to them).
+func (p *streamProc) dropQueue() {
+	clear(p.qbuf)
+	p.qHead = 0
+	p.queue = p.qbuf[:0]
+}
+
+// addPieceRef records the next piece (id p.nextID) and returns its id.
+func (p *streamProc) addPieceRef(r pieceRef) int {
+	id := p.nextID
+	p.nextID++
+	if len(p.pieces) == cap(p.pieces) && p.pieceBase < id {
+		// drop the released pieces at the front
+		n := 0
+		for n < len(p.pieces) && p.pieces[n].ev == nil {
+			n++
+		}
+		if n > 0 {
+			k := copy(p.pieces, p.pieces[n:])
+			clear(p.pieces[k:])
+			p.pieces = p.pieces[:k]
+			p.pieceBase += n
+		}
+	}
+	if len(p.pieces) == 0 {
+		p.pieceBase = id
+	}
+	p.pieces = append(p.pieces, r)
+	return id
+}
+
+// takePiece returns the piece id and marks it released (ok false: unknown or released already).
+func (p *streamProc) takePiece(id int) (pieceRef, bool) {
+	i := id - p.pieceBase
+	if i < 0 || i >= len(p.pieces) || p.pieces[i].ev == nil {
+		return pieceRef{}, false
+	}
+	r := p.pieces[i]
+	p.pieces[i] = pieceRef{}
+	if i == len(p.pieces)-1 {
+		// the newest piece released: trim every released piece at the end, and all when none is left
+		j := i
+		for j > 0 && p.pieces[j-1].ev == nil {
+			j--
+		}
+		p.pieces = p.pieces[:j]
+	}
+	return r, true
+}
+
+// feed processes a body chunk and returns the bytes to send downstream now, valid until the next feed (the
+// buffer is reused).
 func (p *streamProc) feed(chunk []byte, eos bool) []byte {
 	if p.bypass {
 		return chunk
@@ -351,13 +457,12 @@ func (p *streamProc) drainAll() []byte {
 		}
 		out = append(out, ev.Raw...)
 	}
-	p.queue = nil
+	p.dropQueue()
 	return out
 }
 
 func (p *streamProc) event(ev sse.Event) {
-	q := &qEvent{ev: ev}
-	p.queue = append(p.queue, q)
+	q := p.newEvent(ev)
 	if !ev.HasData {
 		return
 	}
@@ -401,10 +506,8 @@ func (p *streamProc) event(ev sse.Event) {
 				p.chans[key] = c
 				p.order = append(p.order, c)
 			}
-			id := p.nextID
-			p.nextID++
 			pt, off := p.addPiece(&d)
-			p.pieces[id] = pieceRef{ev: q, loc: d.Loc, orig: d.Text, part: pt, off: off}
+			id := p.addPieceRef(pieceRef{ev: q, loc: d.Loc, orig: d.Text, part: pt, off: off})
 			q.pending++
 			q.hasText = true
 			ready, found := c.st.Push(id, d.Text)
@@ -436,11 +539,10 @@ func (p *streamProc) release(c *channel, ready []check.Piece, found []check.Find
 		}
 	}
 	for _, r := range ready {
-		ref, ok := p.pieces[r.ID]
+		ref, ok := p.takePiece(r.ID)
 		if !ok {
 			continue
 		}
-		delete(p.pieces, r.ID)
 		if r.Text != ref.orig {
 			ref.ev.edits = append(ref.ev.edits, llm.Edit{Loc: ref.loc, Text: r.Text})
 			if ref.part != nil {
@@ -490,6 +592,7 @@ func (p *streamProc) finish() {
 				last = i
 			}
 		}
+		clear(p.queue[last+1:])
 		p.queue = p.queue[:last+1]
 		p.fail(reason)
 	}
@@ -510,20 +613,22 @@ func (p *streamProc) fail(reason string) {
 	for keep < len(p.queue) && p.queue[keep].pending == 0 {
 		keep++
 	}
+	clear(p.queue[keep:])
 	p.queue = p.queue[:keep]
 	p.errText = string(reply.StreamError(p.format, reason, blockedMessage, p.requestID))
 }
 
-// drain returns the bytes of the events at the head of the queue that are complete.
+// drain returns the bytes of the events at the head of the queue that are complete. They are valid until the
+// next call (the caller hands them to the host, or copies them, at once).
 func (p *streamProc) drain(eos bool) []byte {
 	n, size := 0, 0
 	for n < len(p.queue) && p.queue[n].pending == 0 {
 		size += len(p.queue[n].ev.Raw)
 		n++
 	}
-	var out []byte
-	if n > 0 {
-		out = make([]byte, 0, size+size/8) // one allocation (rewrites may change the length a little)
+	out := p.out[:0]
+	if n > 0 && cap(out) < size+size/8 {
+		out = make([]byte, 0, size+size/8) // rewrites may change the length a little
 	}
 	for _, q := range p.queue[:n] {
 		ev := q.ev
@@ -532,9 +637,9 @@ func (p *streamProc) drain(eos bool) []byte {
 		}
 		out = append(out, ev.Raw...)
 	}
-	p.queue = p.queue[n:]
+	p.sent(n)
 	if p.ended {
-		p.queue = nil
+		p.dropQueue()
 		if !p.errSent {
 			out = append(out, p.errText...)
 			p.errSent = true
@@ -545,10 +650,14 @@ func (p *streamProc) drain(eos bool) []byte {
 		for _, q := range p.queue {
 			out = append(out, q.ev.Raw...)
 		}
-		p.queue = nil
+		p.dropQueue()
 	}
 	if eos && !p.ended {
 		out = append(out, p.dec.Pending()...)
+	}
+	p.out = out[:0]
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
