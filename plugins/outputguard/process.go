@@ -3,6 +3,7 @@ package outputguard
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/wasmguard/wasmguard/plugins/outputguard/check"
 	"github.com/wasmguard/wasmguard/sdk/filter"
@@ -221,14 +222,19 @@ type streamProc struct {
 	enforce   bool
 	requestID string
 
-	nd     bool                // NDJSON framing (application/x-ndjson): one event per line
-	dec    filter.EventDecoder // sse.Decoder or filter.NDJSONDecoder
-	sp     *llm.StreamParser
-	deltas []llm.Delta // scratch for the deltas of one event
-	chans  map[chanKey]*channel
-	order  []*channel
-	parts  partIndex // Responses: text per (output item, content part), parts.go
-	v      verdict
+	nd       bool                // NDJSON framing (application/x-ndjson): one event per line
+	dec      filter.EventDecoder // sse.Decoder or filter.NDJSONDecoder
+	sd       *sse.Decoder        // dec when it is SSE: its events are taken lent (Append / Next)
+	arenas   [2]arena            // the bytes of queued events kept past their chunk (keepQueued)
+	arenaAt  int                 // the arena keepQueued appends to
+	sp       *llm.StreamParser
+	deltas   []llm.Delta // scratch for the deltas of one event
+	chans    map[chanKey]*channel
+	lastKey  chanKey  // the channel of the last text delta
+	lastChan *channel // …
+	order    []*channel
+	parts    partIndex // Responses: text per (output item, content part), parts.go
+	v        verdict
 
 	// The per-event bookkeeping allocates nothing in steady state (a streamed answer is hundreds of events, and
 	// an allocation costs far more in wasm than the work it holds): queued events are recycled through free,
@@ -265,6 +271,8 @@ type channel struct {
 
 type qEvent struct {
 	ev      sse.Event
+	lent    bool // ev is the decoder's memory (this chunk's); false once kept in an arena or owned
+	arena   int  // 1 + the index of the arena holding ev's bytes, or 0
 	pending int
 	edits   []llm.Edit
 	snaps   []partSnap // Responses part snapshots, rendered when the event is sent (parts.go)
@@ -274,7 +282,7 @@ type qEvent struct {
 type pieceRef struct {
 	ev   *qEvent // nil: released
 	loc  llm.Loc
-	orig string
+	n    int       // its length
 	part *partText // Responses: the content part of the piece, and its offset there
 	off  int
 }
@@ -283,9 +291,87 @@ func newStreamProc(cfg *Config, k *check.Checker, f llm.Format, enforce bool, re
 	if ndjson && f == llm.FormatUnknown {
 		f = llm.FormatOllama // the only provider streaming NDJSON
 	}
-	return &streamProc{cfg: cfg, k: k, format: f, enforce: enforce, requestID: requestID, nd: ndjson,
+	p := &streamProc{cfg: cfg, k: k, format: f, enforce: enforce, requestID: requestID, nd: ndjson,
 		dec: filter.NewEventDecoder(ndjson, 0),
 		sp:  llm.NewStreamParser(f), chans: map[chanKey]*channel{}}
+	p.sd, _ = p.dec.(*sse.Decoder)
+	return p
+}
+
+// arena holds the bytes of queued events past the chunk they came in: events leave the queue in order, so the
+// older of two arenas empties first and is reused (no allocation in steady state; buffers from filter.Lend).
+type arena struct {
+	buf  []byte
+	live int // queued events whose bytes are here
+}
+
+// keepQueued copies the events still queued and lent by the decoder into an arena (called when a chunk is done,
+// before the decoder's buffer is reused).
+func (p *streamProc) keepQueued() {
+	for _, q := range p.queue {
+		if q.lent {
+			p.keep(q)
+		}
+	}
+}
+
+// keep moves q's event into an arena: Raw, and Data, Event and ID (substrings of Raw, or else copied after it).
+func (p *streamProc) keep(q *qEvent) {
+	ev := &q.ev
+	need := len(ev.Raw)
+	for _, s := range [...]string{ev.Data, ev.Event, ev.ID} {
+		if _, in := within(ev.Raw, s); !in {
+			need += len(s)
+		}
+	}
+	a := &p.arenas[p.arenaAt]
+	if len(a.buf)+need > cap(a.buf) {
+		if o := &p.arenas[1-p.arenaAt]; o.live == 0 {
+			p.arenaAt = 1 - p.arenaAt // the other arena's events are all sent: reuse it
+			a = o
+			a.buf = a.buf[:0]
+		}
+		if len(a.buf)+need > cap(a.buf) {
+			// (the events still in the old buffer keep it; a is reset only when none is left)
+			a.buf = filter.Lend(max(2*cap(a.buf), need, 4<<10))
+		}
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, ev.Raw...)
+	raw := a.buf[start:len(a.buf):len(a.buf)]
+	str := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		if off, in := within(ev.Raw, s); in {
+			return unsafe.String(&raw[off], len(s))
+		}
+		at := len(a.buf)
+		a.buf = append(a.buf, s...)
+		return unsafe.String(&a.buf[at], len(s))
+	}
+	ev.Data, ev.Event, ev.ID = str(ev.Data), str(ev.Event), str(ev.ID)
+	ev.Raw = raw
+	a.live++
+	q.arena = 1 + p.arenaAt
+	q.lent = false
+}
+
+// within reports whether s lies in b's bytes, and where.
+func within(b []byte, s string) (int, bool) {
+	if len(s) == 0 || len(b) == 0 {
+		return 0, false
+	}
+	off := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return int(off), off <= uintptr(len(b)-len(s)) && len(s) <= len(b)
+}
+
+// unkeep: q's event left the queue.
+func (p *streamProc) unkeep(q *qEvent) {
+	if q.arena > 0 {
+		p.arenas[q.arena-1].live--
+		q.arena = 0
+	}
 }
 
 // newEvent appends ev to the queue, in a recycled qEvent when there is one.
@@ -319,6 +405,7 @@ func (p *streamProc) newEvent(ev sse.Event) *qEvent {
 // sent drops the first n events of the queue (sent downstream) and recycles them.
 func (p *streamProc) sent(n int) {
 	for i, q := range p.queue[:n] {
+		p.unkeep(q)
 		q.ev = sse.Event{}
 		clear(q.edits)
 		clear(q.snaps)
@@ -335,6 +422,9 @@ func (p *streamProc) sent(n int) {
 
 // dropQueue empties the queue without recycling its events (pieces may still refer to them).
 func (p *streamProc) dropQueue() {
+	for _, q := range p.queue {
+		p.unkeep(q)
+	}
 	clear(p.qbuf)
 	p.qHead = 0
 	p.queue = p.qbuf[:0]
@@ -409,10 +499,23 @@ func (p *streamProc) feed(chunk []byte, eos bool) []byte {
 		return p.bufferedOut(p.drain(eos), true)
 	}
 	if !p.ended {
-		for _, ev := range p.dec.Feed(chunk) {
-			p.event(ev)
-			if p.ended {
-				break
+		if p.sd != nil {
+			// SSE: the events are lent by the decoder (no copy, no allocation); the ones still queued when this
+			// chunk is done move into the arenas (drain, keepQueued)
+			p.sd.Append(chunk)
+			for !p.ended {
+				ev, ok := p.sd.Next()
+				if !ok {
+					break
+				}
+				p.event(ev, true)
+			}
+		} else {
+			for _, ev := range p.dec.Feed(chunk) {
+				p.event(ev, false)
+				if p.ended {
+					break
+				}
 			}
 		}
 		if err := p.dec.Err(); err != nil && !p.ended {
@@ -421,7 +524,7 @@ func (p *streamProc) feed(chunk []byte, eos bool) []byte {
 	}
 	if eos && !p.ended {
 		if ev, ok := p.dec.Flush(); ok {
-			p.event(ev)
+			p.event(ev, false) // (Flush's event does not alias the decoder)
 		}
 		if !p.ended {
 			p.finish()
@@ -461,8 +564,10 @@ func (p *streamProc) drainAll() []byte {
 	return out
 }
 
-func (p *streamProc) event(ev sse.Event) {
+// event processes one event. lent: ev is the decoder's memory, valid until the next chunk is given to it.
+func (p *streamProc) event(ev sse.Event, lent bool) {
 	q := p.newEvent(ev)
+	q.lent = lent
 	if !ev.HasData {
 		return
 	}
@@ -491,7 +596,10 @@ func (p *streamProc) event(ev sse.Event) {
 			if d.Kind == llm.DeltaToolArgs {
 				key = chanKey{d.Choice, d.Index, true}
 			}
-			c := p.chans[key]
+			c := p.lastChan
+			if c == nil || key != p.lastKey {
+				c = p.chans[key] // (most deltas are the same channel's as the previous one: no map lookup)
+			}
 			if c == nil {
 				var redact func(check.Finding) bool
 				if p.enforce {
@@ -506,11 +614,18 @@ func (p *streamProc) event(ev sse.Event) {
 				p.chans[key] = c
 				p.order = append(p.order, c)
 			}
+			p.lastKey, p.lastChan = key, c
 			pt, off := p.addPiece(&d)
-			id := p.addPieceRef(pieceRef{ev: q, loc: d.Loc, orig: d.Text, part: pt, off: off})
+			id := p.addPieceRef(pieceRef{ev: q, loc: d.Loc, n: len(d.Text), part: pt, off: off})
 			q.pending++
 			q.hasText = true
-			ready, found := c.st.Push(id, d.Text)
+			var ready []check.Piece
+			var found []check.Finding
+			if lent {
+				ready, found = c.st.PushLent(id, d.Text)
+			} else {
+				ready, found = c.st.Push(id, d.Text)
+			}
 			p.release(c, ready, found)
 			if p.ended {
 				return
@@ -519,10 +634,11 @@ func (p *streamProc) event(ev sse.Event) {
 			// text repeated whole (Responses *.done, response.completed): a part's text as its deltas were
 			// rewritten (parts.go), anything else neutralised the same way, statelessly
 			if p.enforce && p.k.Enabled() && d.Text != "" {
+				// (both kept past the event: copies of a lent event's text)
 				if pt := p.snapPart(&d); pt != nil {
-					q.snaps = append(q.snaps, partSnap{pt: pt, loc: d.Loc, text: d.Text})
+					q.snaps = append(q.snaps, partSnap{pt: pt, loc: d.Loc, text: strings.Clone(d.Text)})
 				} else if nt := check.Apply(d.Text, p.k.Scan(d.Text), redactPolicy(p.k)); nt != d.Text {
-					q.edits = append(q.edits, llm.Edit{Loc: d.Loc, Text: nt})
+					q.edits = append(q.edits, llm.Edit{Loc: d.Loc, Text: strings.Clone(nt)})
 				}
 			}
 		}
@@ -543,10 +659,10 @@ func (p *streamProc) release(c *channel, ready []check.Piece, found []check.Find
 		if !ok {
 			continue
 		}
-		if r.Text != ref.orig {
+		if r.Rewritten {
 			ref.ev.edits = append(ref.ev.edits, llm.Edit{Loc: ref.loc, Text: r.Text})
 			if ref.part != nil {
-				ref.part.edits = append(ref.part.edits, pieceEdit{off: ref.off, n: len(ref.orig), text: r.Text})
+				ref.part.edits = append(ref.part.edits, pieceEdit{off: ref.off, n: ref.n, text: r.Text})
 			}
 		}
 		ref.ev.pending--
@@ -592,6 +708,9 @@ func (p *streamProc) finish() {
 				last = i
 			}
 		}
+		for _, q := range p.queue[last+1:] {
+			p.unkeep(q)
+		}
 		clear(p.queue[last+1:])
 		p.queue = p.queue[:last+1]
 		p.fail(reason)
@@ -613,6 +732,9 @@ func (p *streamProc) fail(reason string) {
 	for keep < len(p.queue) && p.queue[keep].pending == 0 {
 		keep++
 	}
+	for _, q := range p.queue[keep:] {
+		p.unkeep(q)
+	}
 	clear(p.queue[keep:])
 	p.queue = p.queue[:keep]
 	p.errText = string(reply.StreamError(p.format, reason, blockedMessage, p.requestID))
@@ -628,9 +750,13 @@ func (p *streamProc) drain(eos bool) []byte {
 	}
 	out := p.out[:0]
 	if n > 0 && cap(out) < size+size/8 {
-		out = make([]byte, 0, size+size/8) // rewrites may change the length a little
+		out = filter.Lend(size + size/8) // rewrites may change the length a little
 	}
 	for _, q := range p.queue[:n] {
+		if len(q.edits) == 0 && len(q.snaps) == 0 {
+			out = append(out, q.ev.Raw...) // (most events: no call)
+			continue
+		}
 		ev := q.ev
 		if edits := q.withSnaps(); len(edits) > 0 {
 			ev = filter.RewriteStreamEvent(ev, edits, p.nd)
@@ -655,6 +781,7 @@ func (p *streamProc) drain(eos bool) []byte {
 	if eos && !p.ended {
 		out = append(out, p.dec.Pending()...)
 	}
+	p.keepQueued()
 	p.out = out[:0]
 	if len(out) == 0 {
 		return nil

@@ -11,7 +11,9 @@ import "unsafe"
 type Stream struct {
 	s       scanner
 	redact  func(Finding) bool
-	pending []Piece // pushed, not yet released
+	pending []Piece // pushed, not yet released (a lent piece's Text is "": it is read from the text at release)
+	lent    []bool  // pending[i] was pushed with PushLent
+	head    int     // pending[head:] (and starts, lent) are the pieces not released yet
 	starts  []int   // start offset of each pending piece
 	rel     int     // text offset up to which pieces were released
 	reds    []Finding
@@ -24,10 +26,12 @@ type Stream struct {
 const minStreamBuf = 16 << 10
 
 // Piece is one chunk of stream text with the caller's identifier (e.g. the index of the SSE event it came in).
-// A piece no redaction touches is released with the very string that was pushed (no copy).
+// A piece no redaction touches is released with the very string that was pushed (no copy), or, pushed with
+// PushLent, with its bytes in the stream's text. Rewritten says the released Text differs from the pushed one.
 type Piece struct {
-	ID   int
-	Text string
+	ID        int
+	Text      string
+	Rewritten bool
 }
 
 // NewStream starts a stream. redact decides which findings are replaced in the released text (nil: none).
@@ -48,11 +52,37 @@ func (st *Stream) UseBuffers(lend func(n int) []byte) { st.lend = lend }
 // be released now, in order, rewritten. Both slices are valid until the next Push or Close (the stream reuses
 // them).
 func (st *Stream) Push(id int, text string) (ready []Piece, found []Finding) {
-	st.pending = append(st.pending, Piece{ID: id, Text: text})
-	st.starts = append(st.starts, len(st.s.text))
+	st.hold(Piece{ID: id, Text: text}, false)
 	st.s.text = st.appendText(st.s.text, text)
 	st.s.run(false)
 	return st.collect()
+}
+
+// PushLent is Push for text the caller may overwrite once PushLent returns (an event in a decoder's buffer): the
+// stream keeps its own copy only (the text it collects anyway), and an untouched piece is released as a string
+// over that copy, valid as long as Text's string is.
+func (st *Stream) PushLent(id int, text string) (ready []Piece, found []Finding) {
+	st.hold(Piece{ID: id}, true)
+	st.s.text = st.appendText(st.s.text, text)
+	st.s.run(false)
+	return st.collect()
+}
+
+// hold appends a pending piece starting at the end of the text. The pending lists stay at the start of their
+// arrays: released pieces are dropped from the front when there is no room left at the back (slicing them off
+// would shrink the capacity until every push reallocates; copying on every release costs a copy per push).
+func (st *Stream) hold(p Piece, lent bool) {
+	if st.head > 0 && len(st.pending) == cap(st.pending) {
+		k := copy(st.pending, st.pending[st.head:])
+		clear(st.pending[k:]) // release the texts
+		st.pending = st.pending[:k]
+		st.starts = st.starts[:copy(st.starts, st.starts[st.head:])]
+		st.lent = st.lent[:copy(st.lent, st.lent[st.head:])]
+		st.head = 0
+	}
+	st.pending = append(st.pending, p)
+	st.lent = append(st.lent, lent)
+	st.starts = append(st.starts, len(st.s.text))
 }
 
 // Close scans to the end (no more text) and releases everything.
@@ -99,7 +129,7 @@ func (st *Stream) collect() (ready []Piece, found []Finding) {
 	if st.s.atEOF {
 		safe = len(st.s.text)
 	}
-	n := 0
+	n := st.head
 	for n < len(st.pending) {
 		end := len(st.s.text)
 		if n+1 < len(st.starts) {
@@ -109,21 +139,24 @@ func (st *Stream) collect() (ready []Piece, found []Finding) {
 			break
 		}
 		p := st.pending[n]
-		if t, ok := st.rewrite(st.starts[n], end); ok {
-			p.Text = t
+		st.pending[n].Text = "" // release the text
+		start := st.starts[n]
+		if st.lent[n] {
+			p.Text = unsafe.String(unsafe.SliceData(st.s.text[start:]), end-start)
+		}
+		if len(st.reds) > 0 {
+			if t, ok := st.rewrite(start, end); ok && t != string(st.s.text[start:end]) {
+				p.Text, p.Rewritten = t, true
+			}
 		} // else: untouched, the piece as pushed (the same bytes: no copy)
 		ready = append(ready, p)
 		st.rel = end
 		n++
 	}
 	st.ready = ready
-	// keep the pending lists at the start of their arrays (slicing off the front would shrink their capacity
-	// until every push reallocates)
-	if n > 0 {
-		k := copy(st.pending, st.pending[n:])
-		clear(st.pending[k:]) // release the texts
-		st.pending = st.pending[:k]
-		st.starts = st.starts[:copy(st.starts, st.starts[n:])]
+	st.head = n
+	if n == len(st.pending) {
+		st.pending, st.starts, st.lent, st.head = st.pending[:0], st.starts[:0], st.lent[:0], 0
 	}
 	// drop redactions entirely released
 	d := 0
