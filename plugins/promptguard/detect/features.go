@@ -140,40 +140,47 @@ var tokenByteFlags = func() (t [256]uint8) {
 // and list cells, the "o" and "x" columns of a results table, not words).
 func hashTokens(dst []uint32, words []byte, toks []tokInfo, g *grammar, minLen int32) []uint32 {
 	const mask = 1<<HashBits - 1
+	// The features are written by index into room made first (at most two per token, and writing stops at
+	// maxFeatures), the bigram always and kept by advancing one more: no branch on havePrev, no append's checks.
+	n := len(dst)
+	if need := max(n, min(n+2*len(toks), maxFeatures)) + 2; cap(dst) < need {
+		nd := make([]uint32, n, need)
+		copy(nd, dst)
+		dst = nd
+	}
+	buf := dst[:cap(dst)]
 	var prev uint32
-	havePrev := false
+	havePrev := 0
 	g.reset()
 	for _, t := range toks {
-		if t.fl&tbChunk != 0 {
-			havePrev = false
-			g.reset()
+		if t.fl&(tbChunk|tbNonLatin|tbNonDigit) != tbNonDigit || t.n < minLen {
+			switch {
+			case t.fl&tbChunk != 0:
+				havePrev = 0
+				g.reset()
+			case t.fl&tbNonLatin != 0:
+				havePrev = 0
+				g.n++
+			default:
+				g.n++ // numbers carry no meaning of their own (and long tables of them would swamp the text)
+			}
 			continue
 		}
 		th := t.h
-		if t.fl&tbNonLatin != 0 {
-			havePrev = false
-			g.n++
-			continue
-		}
-		if t.fl&tbNonDigit == 0 || t.n < minLen {
-			g.n++
-			continue
-		}
 		if t.n >= 2 && t.n <= 14 && tokenBloom[th>>5&127]&(1<<(th&31)) != 0 {
 			g.token(words[t.pos:t.pos+t.n], th)
 		} else {
 			g.n++
 		}
-		if len(dst) >= maxFeatures {
+		if n >= maxFeatures {
 			continue
 		}
-		dst = append(dst, mix(th^kindWord)&mask)
-		if havePrev {
-			dst = append(dst, mix(prev*31+th^kindBigram)&mask)
-		}
-		prev, havePrev = th, true
+		buf[n] = mix(th^kindWord) & mask
+		buf[n+1] = mix(prev*31+th^kindBigram) & mask
+		n += 1 + havePrev
+		prev, havePrev = th, 1
 	}
-	return dst
+	return buf[:n]
 }
 
 // tokenBloom has a bit set for the hash of every grammar-table word: a token whose bit is clear is not in the

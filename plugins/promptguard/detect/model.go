@@ -1,6 +1,9 @@
 package detect
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // HashBits is the size (log2) of the hashed n-gram feature space.
 const HashBits = 16
@@ -77,21 +80,22 @@ func (m *Model) Logit(f *Features) float64 {
 		switch {
 		case w > 0 && n > w && w%2 == 0:
 			// Windows start every w/2 occurrences, so each is two consecutive half-window blocks: one weight
-			// lookup per occurrence.
-			half, left := w/2, w/2
-			var blk, prev int64
+			// lookup per occurrence, summed a block at a time (weightSum; integer sums: the order is free).
+			half := w / 2
+			norm := math.Sqrt(float64(w + NormPad))
+			tab := (*[1 << HashBits]byte)(unsafe.Pointer(unsafe.StringData(h)))
+			var prev int64
 			have := false
-			for _, idx := range f.Hashed {
-				v := hashedWeight(h[idx&(1<<HashBits-1)])
-				sum += v
-				blk += v
-				if left--; left == 0 {
-					if have {
-						best = math.Max(best, float64(prev+blk)/math.Sqrt(float64(w+NormPad)))
-					}
-					prev, blk, have, left = blk, 0, true, half
+			k := 0
+			for ; k+half <= n; k += half {
+				blk := weightSum(tab, f.Hashed[k:k+half])
+				sum += blk
+				if have {
+					best = math.Max(best, float64(prev+blk)/norm)
 				}
+				prev, have = blk, true
 			}
+			sum += weightSum(tab, f.Hashed[k:])
 		default:
 			for i, idx := range f.Hashed {
 				v := hashedWeight(h[idx&(1<<HashBits-1)])
@@ -111,6 +115,23 @@ func (m *Model) Logit(f *Features) float64 {
 		z += math.Max(full, best) * float64(m.HashScale)
 	}
 	return z
+}
+
+// weightSum is the sum of the hashed weights of the buckets idx, four per pass (in wasm every pass of a loop
+// is a jump through the function's dispatch table).
+func weightSum(tab *[1 << HashBits]byte, idx []uint32) int64 {
+	const mask = 1<<HashBits - 1
+	var s int64
+	i := 0
+	for ; i+4 <= len(idx); i += 4 {
+		q := idx[i : i+4 : i+4]
+		s += hashedWeight(tab[q[0]&mask]) + hashedWeight(tab[q[1]&mask]) + hashedWeight(tab[q[2]&mask]) +
+			hashedWeight(tab[q[3]&mask])
+	}
+	for ; i < len(idx); i++ {
+		s += hashedWeight(tab[idx[i]&mask])
+	}
+	return s
 }
 
 // Prob returns the model's probability that f is an injection.
