@@ -261,6 +261,7 @@ func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 		rawStay = &c.raw.rootStay
 		rawTo = c.rawRun(s, 0, int(c.raw.stateAfter(nlPrefix))) // a line-start marker at offset 0
 	}
+	p := unsafe.Pointer(unsafe.StringData(s))
 	for i := 0; i < len(s); {
 		if asciiClass[s[i]] == 0 {
 			if s[i] >= utf8.RuneSelf {
@@ -272,10 +273,81 @@ func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 			i++
 			continue
 		}
+		// A word of one to seven letters ended by a separator (most words) is folded here, from one 8-byte load:
+		// a call per word costs more in wasm than the work. Longer words, words with digits or leet symbols and
+		// the last bytes of the text go through foldWord.
+		if swar.LittleEndian && i+8 <= len(s) {
+			x := *(*uint64)(unsafe.Add(p, i))
+			y := x | 0x20*swar.K
+			k := bits.TrailingZeros64(nonLetters(x, y)) >> 3
+			if k > 0 && k < 8 && asciiClass[s[i+k]] == 0 {
+				w, q := len(c.words), len(c.squash)
+				words := c.words[w:cap(c.words)] // room: see foldWord
+				*(*uint64)(unsafe.Pointer(&words[0])) = y
+				*(*uint64)(unsafe.Pointer(&c.squash[q:cap(c.squash)][0])) = y
+				words[k] = ' '
+				// FNV-1a over the k letters, with selects (written out: a call costs more here)
+				th := (2166136261 ^ uint32(y&0xFF)) * 16777619
+				h := (th ^ uint32(y>>8&0xFF)) * 16777619
+				if k > 1 {
+					th = h
+				}
+				h = (th ^ uint32(y>>16&0xFF)) * 16777619
+				if k > 2 {
+					th = h
+				}
+				h = (th ^ uint32(y>>24&0xFF)) * 16777619
+				if k > 3 {
+					th = h
+				}
+				h = (th ^ uint32(y>>32&0xFF)) * 16777619
+				if k > 4 {
+					th = h
+				}
+				h = (th ^ uint32(y>>40&0xFF)) * 16777619
+				if k > 5 {
+					th = h
+				}
+				h = (th ^ uint32(y>>48&0xFF)) * 16777619
+				if k > 6 {
+					th = h
+				}
+				c.words = c.words[:w+k+1]
+				c.squash = c.squash[:q+k]
+				// (letterWord, written out: the call costs more than its body)
+				if m := c.wd; m.tokenSkip && m.wordBloom[th>>5&127]&(1<<(th&31)) == 0 {
+					c.wdSt = m.spaceSt
+				} else {
+					c.wdWord(words[:k+1])
+				}
+				c.toks = append(c.toks, tokInfo{pos: int32(w), n: int32(k), h: th, fl: tbNonDigit})
+				if k == 1 {
+					c.singles++
+					if c.singles == 5 {
+						c.flags |= FlagSpaced
+					}
+				} else {
+					c.singles = 0
+				}
+				i += k
+				// The separator after it, as the pass above would take it when it starts no raw marker.
+				if b := s[i]; b < utf8.RuneSelf && (i < rawTo || rawStay[b]) {
+					i++
+				}
+				continue
+			}
+		}
 		i = c.foldWord(s, i)
 	}
 	*st = statsASCII(s)
 	return true
+}
+
+// nonLetters has the high bit set in every byte of the 8-byte little-endian load x that is not an ASCII letter,
+// given y = x | 0x20 in every byte (lower case). Bytes before the first such byte are exact: carries of the
+// additions only run towards later bytes.
+func nonLetters(x, y uint64) uint64 {
+	return (^((y + (0x80-'a')*swar.K) &^ (y + (0x80-'z'-1)*swar.K)) | x) & swar.High
 }
 
 // statsASCII is statsOf for ASCII text: the '%', '&' and '\\' counts eight bytes at a time.
@@ -329,9 +401,7 @@ func (c *canon) foldWord(s string, i int) int {
 		for j+8 <= len(s) && n+8 <= len(words) && n+8 <= len(squash) {
 			x := *(*uint64)(unsafe.Add(p, j))
 			y := x | 0x20*swar.K
-			// High bit set in every byte that is not an ASCII letter (bytes below the first such byte are exact:
-			// carries only run towards the later bytes).
-			nl := (^((y + (0x80-'a')*swar.K) &^ (y + (0x80-'z'-1)*swar.K)) | x) & swar.High
+			nl := nonLetters(x, y)
 			*(*uint64)(unsafe.Pointer(&words[n])) = y
 			*(*uint64)(unsafe.Pointer(&squash[n])) = y
 			if nl == 0 {
@@ -377,10 +447,17 @@ end:
 	words[n] = ' '
 	c.words = c.words[:w+n+1]
 	c.squash = c.squash[:q+n]
+	c.letterWord(w, n, th)
+	return j
+}
+
+// letterWord indexes the word of n letters written at words[w:] (followed by its space) with FNV-1a hash th, and
+// steps the word-phrase automaton over it.
+func (c *canon) letterWord(w, n int, th uint32) {
 	if m := c.wd; m.tokenSkip && m.wordBloom[th>>5&127]&(1<<(th&31)) == 0 {
 		c.wdSt = m.spaceSt // no word of any phrase: the state after the space that follows it
 	} else {
-		c.wdWord(words[:n+1]) // the word and the space after it
+		c.wdWord(c.words[w : w+n+1]) // the word and the space after it
 	}
 	c.toks = append(c.toks, tokInfo{pos: int32(w), n: int32(n), h: th, fl: tbNonDigit})
 	if n == 1 {
@@ -391,7 +468,6 @@ end:
 	} else {
 		c.singles = 0
 	}
-	return j
 }
 
 // fnv8 steps the FNV-1a hash h over the eight bytes of y (little-endian order).
