@@ -55,10 +55,9 @@ type canon struct {
 	singles int // run length of single-letter tokens (spaced-letter evasion)
 
 	// Token index of words, written as the tokens are (so the n-gram pass reads no bytes), and the word-phrase
-	// automaton stepped over the same bytes (wd: nil when not wanted; its matches in wdHits).
+	// automaton run over the tokens by wordPhrases (wd: nil when not wanted; its matches in wdHits).
 	toks   []tokInfo
 	wd     *matcher
-	wdSt   int
 	wdHits []int32
 
 	// The raw-text marker automaton (role spoofing), run from the separator bytes of the top-level ASCII text
@@ -97,38 +96,56 @@ type tokInfo struct {
 // tbChunk marks the "|" token between chunks.
 const tbChunk = 1 << 7
 
-// nopMatcher is a one-state automaton without patterns, stepped when no word-phrase matcher is set.
+// nopMatcher is a one-state automaton without patterns, run when no word-phrase matcher is set.
 var nopMatcher = &matcher{nclass: 1, delta: []uint32{0}, tokenSkip: true}
 
-// wdStep steps the word-phrase automaton over b.
-func (c *canon) wdStep(b byte) {
-	m := c.wd
-	e := m.delta[c.wdSt+int(m.class[b])]
-	c.wdSt = int(e & dfaMask)
-	if e&dfaOut != 0 {
-		c.wdHits = m.emit(int32(c.wdSt/m.nclass), c.wdHits)
-	}
-}
-
-// noteToken indexes the token words[start:end] (written by a slow path) and steps the automaton over it and the
-// space after it.
+// noteToken indexes the token words[start:end] (written by a slow path).
 func (c *canon) noteToken(start, end int) {
 	h := uint32(2166136261)
 	var fl uint8
-	m := c.wd
-	delta, dclass, st := m.delta, &m.class, c.wdSt
 	for _, b := range c.words[start:end] {
 		h = (h ^ uint32(b)) * 16777619
 		fl |= tokenByteFlags[b]
-		e := delta[st+int(dclass[b])]
-		st = int(e & dfaMask)
-		if e&dfaOut != 0 {
-			c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
+	}
+	c.toks = append(c.toks, tokInfo{pos: int32(start), n: int32(end - start), h: h, fl: fl})
+}
+
+// wordPhrases runs the word-phrase automaton over the words buffer and leaves its matches in wdHits: token by
+// token from the index (every token of words is in it, followed by its space), and when every phrase is
+// space-bounded words (matcher.tokenSkip) a token that is no word of any phrase, told by a bit filter on its
+// hash, only sets the state after the space that follows it. (Stepping it while folding, as before, cost
+// more than this pass: in wasm the fold's loop has no registers to spare.) FuzzTokenIndex compares the
+// matches with a pass over the bytes.
+func (c *canon) wordPhrases() {
+	m := c.wd
+	if !m.tokenSkip {
+		c.wdHits = m.scan(c.words, c.wdHits[:0])
+		return
+	}
+	hits := c.wdHits[:0]
+	delta, class, bloom := m.delta, &m.class, &m.wordBloom
+	e := delta[class[' ']] // the leading space of words, from the root
+	st := int(e & dfaMask)
+	if e&dfaOut != 0 {
+		hits = m.emit(int32(st/m.nclass), hits)
+	}
+	sp := m.spaceSt
+	toks := c.toks
+	for i := range toks {
+		t := &toks[i]
+		if t.fl&tbChunk == 0 && bloom[t.h>>5&127]&(1<<(t.h&31)) == 0 {
+			st = sp
+			continue
+		}
+		for _, b := range c.words[t.pos : t.pos+t.n+1] { // the token and its space
+			e := delta[st+int(class[b])]
+			st = int(e & dfaMask)
+			if e&dfaOut != 0 {
+				hits = m.emit(int32(st/m.nclass), hits)
+			}
 		}
 	}
-	c.wdSt = st
-	c.wdStep(' ')
-	c.toks = append(c.toks, tokInfo{pos: int32(start), n: int32(end - start), h: h, fl: fl})
+	c.wdHits = hits
 }
 
 func (c *canon) reset() {
@@ -136,11 +153,9 @@ func (c *canon) reset() {
 	c.toks = c.toks[:0]
 	c.wdHits = c.wdHits[:0]
 	c.rawHits, c.rawOK = c.rawHits[:0], false
-	c.wdSt = 0
 	if c.wd == nil {
 		c.wd = nopMatcher
 	}
-	c.wdStep(' ')
 	c.squash = c.squash[:0]
 	c.mainSq, c.mainWd = 0, 0
 	c.nonASCII = false
@@ -163,26 +178,24 @@ func (c *canon) add(s string, depth int) {
 		c.toks = append(c.toks, tokInfo{pos: int32(len(c.words)), n: 1, fl: tbChunk})
 		c.words = append(c.words, '|', ' ')
 		c.squash = append(c.squash, '|')
-		c.wdStep('|')
-		c.wdStep(' ')
 	}
 	// ASCII text (nearly all) is folded and measured for the decoders in one pass; on the first non-ASCII byte
 	// that pass is undone and the text goes through the Unicode path and a separate measuring pass.
 	var st textStats
 	c.singles = 0
-	w0, q0, f0, t0, h0, s0 := len(c.words), len(c.squash), c.flags, len(c.toks), len(c.wdHits), c.wdSt
+	w0, q0, f0, t0 := len(c.words), len(c.squash), c.flags, len(c.toks)
 	raw := depth == 0 && c.raw != nil && c.raw.lettersStay
 	if !c.foldASCII(s, &st, raw) {
 		c.rawHits, raw = c.rawHits[:0], false
 		c.words, c.squash, c.flags, c.singles, c.word = c.words[:w0], c.squash[:q0], f0, 0, c.word[:0]
-		c.toks, c.wdHits, c.wdSt = c.toks[:t0], c.wdHits[:h0], s0
+		c.toks = c.toks[:t0]
 		c.nonASCII = true
 		st = statsOf(s)
 		hd, vs0 := len(c.hidden), c.vsStart
 		if !c.foldUnicode(s) {
 			// A character whose canonical reordering the table path does not model: the reference path.
 			c.words, c.squash, c.flags, c.singles, c.word = c.words[:w0], c.squash[:q0], f0, 0, c.word[:0]
-			c.toks, c.wdHits, c.wdSt = c.toks[:t0], c.wdHits[:h0], s0
+			c.toks = c.toks[:t0]
 			c.hidden, c.vsStart = c.hidden[:hd], vs0
 			c.foldUnicodeRef(s)
 		}
@@ -315,11 +328,6 @@ func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 				c.words = c.words[:w+k+1]
 				c.squash = c.squash[:q+k]
 				// (letterWord, written out: the call costs more than its body)
-				if m := c.wd; m.tokenSkip && m.wordBloom[th>>5&127]&(1<<(th&31)) == 0 {
-					c.wdSt = m.spaceSt
-				} else {
-					c.wdWord(words[:k+1])
-				}
 				c.toks = append(c.toks, tokInfo{pos: int32(w), n: int32(k), h: th, fl: tbNonDigit})
 				if k == 1 {
 					c.singles++
@@ -451,14 +459,8 @@ end:
 	return j
 }
 
-// letterWord indexes the word of n letters written at words[w:] (followed by its space) with FNV-1a hash th, and
-// steps the word-phrase automaton over it.
+// letterWord indexes the word of n letters written at words[w:] (followed by its space) with FNV-1a hash th.
 func (c *canon) letterWord(w, n int, th uint32) {
-	if m := c.wd; m.tokenSkip && m.wordBloom[th>>5&127]&(1<<(th&31)) == 0 {
-		c.wdSt = m.spaceSt // no word of any phrase: the state after the space that follows it
-	} else {
-		c.wdWord(c.words[w : w+n+1]) // the word and the space after it
-	}
 	c.toks = append(c.toks, tokInfo{pos: int32(w), n: int32(n), h: th, fl: tbNonDigit})
 	if n == 1 {
 		c.singles++
@@ -513,20 +515,6 @@ func fnvPrefix(h uint32, y uint64, k int) uint32 {
 		h = x
 	}
 	return h
-}
-
-// wdWord steps the word-phrase automaton over b.
-func (c *canon) wdWord(b []byte) {
-	m := c.wd
-	delta, dclass, st := m.delta, &m.class, c.wdSt
-	for _, x := range b {
-		e := delta[st+int(dclass[x])]
-		st = int(e & dfaMask)
-		if e&dfaOut != 0 {
-			c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
-		}
-	}
-	c.wdSt = st
 }
 
 // grow makes sure b has room for n more bytes (length unchanged).

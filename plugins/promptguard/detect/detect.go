@@ -229,7 +229,7 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 	}
 	// The tokens (the top-level text and decoded payloads): hashed n-grams, the
 	// override/extraction grammar and the word-bounded phrases.
-	// (The canonicaliser indexed the tokens and ran the word-phrase automaton while writing them.)
+	// (The canonicaliser indexed the tokens while writing them; the word-phrase automaton runs over the index.)
 	f := &d.feats
 	var g grammar
 	minLen := int32(1)
@@ -237,6 +237,7 @@ func (d *Detector) extract(text string, data bool, counts *[NumSignals]uint16) *
 		minLen = 2
 	}
 	f.Hashed = hashTokens(f.Hashed[:0], c.words, c.toks, &g, minLen)
+	c.wordPhrases()
 	for _, id := range c.wdHits {
 		bump(counts, l.wordsCat[id])
 	}

@@ -298,27 +298,14 @@ func (c *canon) asciiWord(w string) {
 	start := len(c.words)
 	c.words = grow(c.words, len(w)+1)
 	c.squash = grow(c.squash, len(w))
-	m := c.wd
-	delta, dclass, st := m.delta, &m.class, c.wdSt
 	h := uint32(2166136261)
 	for k := 0; k < len(w); k++ {
 		b := w[k] | 0x20
 		c.words = append(c.words, b)
 		c.squash = append(c.squash, b)
 		h = (h ^ uint32(b)) * 16777619
-		e := delta[st+int(dclass[b])]
-		st = int(e & dfaMask)
-		if e&dfaOut != 0 {
-			c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
-		}
 	}
 	c.words = append(c.words, ' ')
-	e := delta[st+int(dclass[' '])]
-	st = int(e & dfaMask)
-	if e&dfaOut != 0 {
-		c.wdHits = m.emit(int32(st/m.nclass), c.wdHits)
-	}
-	c.wdSt = st
 	c.toks = append(c.toks, tokInfo{pos: int32(start), n: int32(len(w)), h: h, fl: tbNonDigit})
 	if len(w) == 1 {
 		c.singles++

@@ -66,6 +66,7 @@ func (d *Detector) extractStages(text string, data bool, counts *[NumSignals]uin
 		minLen = 2
 	}
 	f.Hashed = hashTokens(f.Hashed[:0], c.words, c.toks, &g, minLen)
+	c.wordPhrases()
 	for _, id := range c.wdHits {
 		bump(counts, l.wordsCat[id])
 	}
