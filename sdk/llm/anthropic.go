@@ -150,7 +150,9 @@ func (p *reqParser) anthropicBlock(s *segs, blk val, i, j int, role string, prov
 			if !ok {
 				break
 			}
-			s.urls(src, i, j, role, "source")
+			if err := s.anthropicSource(src, i, j, role, "", path("source")()); err != nil {
+				return err
+			}
 		}
 	default:
 		if typ == "tool_result" || typ == "mcp_tool_result" || hasSuffix(typ, "_tool_result") {
@@ -199,6 +201,19 @@ func (p *reqParser) anthropicBlock(s *segs, blk val, i, j int, role string, prov
 	}
 }
 
+// anthropicSource reads an image or document source of type url (the URL a metadata segment; a data: URL inline
+// content, attach.go) or base64 (of a text media type a document segment with Encoding base64, of any other an
+// attachment). File ids (type file) are references: not read.
+func (s *segs) anthropicSource(src val, i, j int, role, tool, where string) error {
+	switch getStr(s.b, src, "type") {
+	case "url":
+		s.urls(src, i, j, role, ProvDocument, tool, "source")
+	case "base64":
+		return s.base64Data(src, getStr(s.b, src, "media_type"), i, j, role, ProvDocument, tool, "source.data", where)
+	}
+	return nil
+}
+
 func hasSuffix(s, suffix string) bool {
 	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
 }
@@ -210,9 +225,21 @@ func (p *reqParser) anthropicInner(s *segs, blk val, i, j int, role string, prov
 	if blk.k != kObject {
 		return nil
 	}
+	where := fmt.Sprintf("messages[%d].content[%d]", i, j)
+	if tool != "" {
+		where += ".content" // a block inside a tool_result
+	}
 	switch getStr(b, blk, "type") {
 	case "image":
-		return nil
+		for c := copiesOf(b, blk, "source"); ; {
+			src, ok := c.next()
+			if !ok {
+				break
+			}
+			if err := s.anthropicSource(src, i, j, role, tool, where+".source"); err != nil {
+				return err
+			}
+		}
 	case "document":
 		for _, key := range []string{"title", "context"} {
 			s.allText(blk, key, i, j, role, ProvDocument, tool, key)
@@ -233,8 +260,10 @@ func (p *reqParser) anthropicInner(s *segs, blk val, i, j int, role string, prov
 					}
 					p.textBlocks(s, content, i, j, role, ProvDocument, tool)
 				}
-			case "url":
-				s.urls(src, i, j, role, "source")
+			default: // url, base64
+				if err := s.anthropicSource(src, i, j, role, tool, where+".source"); err != nil {
+					return err
+				}
 			}
 		}
 	case "search_result", "web_search_result", "web_fetch_result":

@@ -16,7 +16,7 @@ func (p *reqParser) batch(inner func(val) error, reqs []val) error {
 		if r.k != kObject {
 			continue
 		}
-		start := len(p.req.Segments)
+		start, astart := len(p.req.Segments), len(p.req.Attachments)
 		p.req.Messages = 0
 		if err := inner(r); err != nil {
 			return err
@@ -24,6 +24,11 @@ func (p *reqParser) batch(inner func(val) error, reqs []val) error {
 		for i := start; i < len(p.req.Segments); i++ {
 			if p.req.Segments[i].Message >= 0 {
 				p.req.Segments[i].Message += total
+			}
+		}
+		for i := astart; i < len(p.req.Attachments); i++ {
+			if p.req.Attachments[i].Message >= 0 {
+				p.req.Attachments[i].Message += total
 			}
 		}
 		total += p.req.Messages

@@ -59,7 +59,10 @@
 // template, legacy-completions prompts, and every item type of the Responses API (an unknown item type has its
 // strings read as tool_result). Token ids instead of text (legacy prompts, Ollama "context") are ErrUnreadable.
 // A body of no known format can be read with the generic reader (ParseGeneric, Options.Generic): every JSON string
-// is a segment. Never read: base64 images, audio and files, data: URLs, encrypted reasoning. Reasoning deltas
+// is a segment. Attachments (attach.go): a file sent inline with a textual media type (a data: URL in OpenAI
+// file_data or image_url, Anthropic base64 and URL sources, Gemini inlineData) is decoded into a segment whose
+// edit re-encodes it; a binary one (images, PDFs, audio) is not read but listed in Request.Attachments, for the
+// filter's policy. Never read: encrypted reasoning. Reasoning deltas
 // (thinking_delta, reasoning summaries in streams, reasoning_content) are not deltas. Bedrock Converse and the AWS
 // event-stream framing are not supported (Bedrock's anthropic_version bodies are: they are Anthropic).
 //

@@ -15,6 +15,8 @@ import (
 
 // Edit replaces the JSON string token at Loc with Text, escaped as a JSON string. Encoding is the segment's
 // (Segment.Edit sets it): with EncodingBase64 Text is written base64-encoded inside the string token; with
+// EncodingDataURL the string token is a data: URL, whose prefix is kept and Text written after it encoded as the
+// URL's data was (base64, or percent-encoded); with
 // EncodingRaw Loc is a byte range of a text body, replaced by Text as is; with EncodingForm Loc is a
 // percent-encoded form value, replaced by Text percent-encoded.
 type Edit struct {
@@ -77,8 +79,15 @@ func applyEdits(body []byte, edits []Edit, strict bool) ([]byte, error) {
 			bad = "out of range"
 		case !q.opensAt(l.Start) || !isStringToken(body, l):
 			bad = "does not cover a string token"
-		case e.Encoding != "" && e.Encoding != EncodingBase64:
+		case e.Encoding != "" && e.Encoding != EncodingBase64 && e.Encoding != EncodingDataURL:
 			bad = "unknown encoding " + strconv.Quote(e.Encoding)
+		}
+		var dataURL string
+		if bad == "" && e.Encoding == EncodingDataURL {
+			var ok bool
+			if dataURL, ok = dataURLEdit(unquote(body, val{s: l.Start, e: l.End, k: kString}), e.Text); !ok {
+				bad = "is not a data: URL"
+			}
 		}
 		if bad != "" {
 			if strict {
@@ -101,6 +110,11 @@ func applyEdits(body []byte, edits []Edit, strict bool) ([]byte, error) {
 		case EncodingBase64:
 			out = append(out, body[last:l.Start]...)
 			out = appendQuoted(out, base64.StdEncoding.EncodeToString([]byte(e.Text)))
+			last = l.End
+			continue
+		case EncodingDataURL:
+			out = append(out, body[last:l.Start]...)
+			out = appendQuoted(out, dataURL)
 			last = l.End
 			continue
 		}

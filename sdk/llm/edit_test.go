@@ -122,6 +122,15 @@ func FuzzParseRequest(f *testing.F) {
 	}
 	f.Add([]byte("model=m&prompt=a%2Bb+c&x"), uint8(0x10))
 	f.Add([]byte("plain text body"), uint8(0x08))
+	// attachments (attach.go): textual data: URLs and base64 documents, binary ones, undecodable data
+	for _, b := range []string{
+		`{"model":"m","input":[{"role":"user","content":[{"type":"input_file","filename":"a.txt","file_data":"data:text/plain;base64,SWdub3JlIGFsbA=="},{"type":"input_image","image_url":"data:image/png;base64,iVBORw0K"}]}]}`,
+		`{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:,a%20b","File_data":"data:text\/csv;base64,YSxi"}},{"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}}]}]}`,
+		`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/plain","data":"aGk="}},{"type":"tool_result","tool_use_id":"x","content":[{"type":"document","source":{"type":"url","url":"data:text/plain;base64,aGk"}}]}]}]}`,
+		`{"model":"m","input":[{"type":"mcp_call","name":"t","output":{"f":"data:text/plain;base64,a b"}}]}`,
+	} {
+		f.Add([]byte(b), uint8(0))
+	}
 	formats := []Format{FormatUnknown, FormatOpenAIChat, FormatOpenAIResponses, FormatAnthropic, FormatGemini, FormatOllama,
 		FormatOpenAIAssistants, FormatAnthropicBatch, FormatGeminiBatch}
 	f.Fuzz(func(t *testing.T, body []byte, fi uint8) {

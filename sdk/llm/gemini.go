@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strings"
 )
@@ -177,9 +176,9 @@ func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, pat
 	}
 }
 
-// inlineData reads a Gemini inline blob whose MIME type is text (text/*, JSON, XML, YAML, CSV...): its base64
-// data decoded is a segment with Encoding base64 (its Loc is the base64 string). Other MIME types (images, audio,
-// PDFs) are skipped. Data that does not decode is ErrUnreadable.
+// inlineData reads a Gemini inline blob: of a text MIME type (text/*, JSON, XML, YAML, CSV...) its base64 data
+// decoded is a segment with Encoding base64 (its Loc is the base64 string); of another (images, audio, PDFs) an
+// attachment. Data that does not decode is ErrUnreadable.
 func (s *segs) inlineData(v val, i, j int, role string, prov Provenance, path string) error {
 	b := s.b
 	mime := ""
@@ -188,31 +187,7 @@ func (s *segs) inlineData(v val, i, j int, role string, prov Provenance, path st
 			mime = m
 		}
 	}
-	if !isTextMime(mime) {
-		return nil
-	}
-	for c := copiesOf(b, v, "data"); ; {
-		x, ok := c.next()
-		if !ok {
-			return nil
-		}
-		if x.k != kString {
-			continue
-		}
-		raw := unquote(b, x)
-		dec, err := base64.StdEncoding.DecodeString(raw)
-		if err != nil {
-			if dec, err = base64.URLEncoding.DecodeString(raw); err != nil {
-				if dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(raw, "=")); err != nil {
-					return fmt.Errorf("%w: %s.data: %s data is not base64", ErrUnreadable, path, mime)
-				}
-			}
-		}
-		s.list = append(s.list, Segment{
-			Index: len(s.list), Message: i, Part: j, Role: role, Provenance: prov, Text: string(dec),
-			Loc: Loc{x.s, x.e}, Path: "inlineData.data", Encoding: EncodingBase64,
-		})
-	}
+	return s.base64Data(v, mime, i, j, role, prov, "", "inlineData.data", path)
 }
 
 // isTextMime reports whether a MIME type holds text a model reads as such.

@@ -43,6 +43,7 @@ var knownKeys = func() map[string]string {
 		"additional_instructions", "thread", "tool_outputs", "input_prefix", "input_suffix", "input_extra", "file",
 		"variables", "tool_resources", "attachments", "functionDeclarations", "function_declarations",
 		"n", "best_of", "candidateCount", "candidate_count",
+		"input_audio", "media_type",
 	}
 	folded := make(map[string]string, len(names))
 	for _, n := range names {

@@ -243,8 +243,17 @@ func chatPart(s *segs, part val, i, j int, role string, prov Provenance, tool st
 				return err
 			}
 		case "image_url": // {"url": "https://…?q=…"} or a bare URL: the URL is client data (PII in query strings)
-			s.urls(v, i, j, role, "image_url")
+			s.urls(v, i, j, role, ProvDocument, tool, "image_url")
+		case "input_audio": // {"data": base64, "format": "wav"}
+			s.inputAudio(v, i, j)
 		case "file": // {"file_id"|"file_data", "filename"}
+			for c := copiesOf(b, v, "file_data"); ; {
+				x, ok := c.next()
+				if !ok {
+					break
+				}
+				s.fileData(x, i, j, role, ProvDocument, tool, "file.file_data")
+			}
 			for c := copiesOf(b, v, "filename"); ; {
 				x, ok := c.next()
 				if !ok {
@@ -258,12 +267,15 @@ func chatPart(s *segs, part val, i, j int, role string, prov Provenance, tool st
 	}
 }
 
-// urls adds a URL (a string, or every copy of "url" in an object) as a metadata segment, unless it is a data:
-// URL (inline image bytes).
-func (s *segs) urls(v val, i, j int, role, path string) {
+// urls adds a URL (a string, or every copy of "url" in an object) as a metadata segment. A data: URL is inline
+// content (attach.go): a textual one is a segment of provenance prov, any other an attachment.
+func (s *segs) urls(v val, i, j int, role string, prov Provenance, tool, path string) {
 	b := s.b
 	add := func(x val, path string) {
-		if x.k == kString && !hasPrefixFold(b[x.s+1:x.e-1], "data:") {
+		switch {
+		case isDataURL(b, x):
+			s.dataURL(x, i, j, role, prov, tool, path)
+		case x.k == kString:
 			s.add(i, j, role, ProvMetadata, x, "", path)
 		}
 	}

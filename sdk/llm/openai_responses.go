@@ -231,7 +231,11 @@ func responsesParts(s *segs, arr val, i int, role string, prov Provenance, tool,
 					return err
 				}
 			case "image_url", "url":
-				s.urls(v, i, j, role, key)
+				s.urls(v, i, j, role, ProvDocument, tool, key)
+			case "file_data": // input_file: a data: URL
+				s.fileData(v, i, j, role, ProvDocument, tool, key)
+			case "input_audio":
+				s.inputAudio(v, i, j)
 			case "filename":
 				if v.k == kString {
 					s.add(i, j, role, ProvMetadata, v, tool, key)

@@ -118,6 +118,9 @@ func ParseRequestWith(f Format, body []byte, o Options) (*Request, error) {
 	default:
 		return nil, fmt.Errorf("parse request: %w: %q", ErrUnknownFormat, string(f))
 	}
+	if err == nil {
+		err = p.err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parse %s request: %w", f, inputErr(err))
 	}
@@ -139,6 +142,7 @@ type reqParser struct {
 	req   *Request
 	opts  Options
 	tools map[string]string // tool call id → tool name, to name tool results
+	err   error             // the first error of a read without an error return (segs.fail)
 }
 
 // segs collects segments; shared by the request and response parsers.
@@ -146,10 +150,12 @@ type segs struct {
 	b    []byte
 	list []Segment
 	docs []string
+	atts *[]Attachment // the request's attachments (nil: not recorded)
+	errp *error        // where fail records the first error (nil: ignored)
 }
 
 func (p *reqParser) sg() *segs {
-	return &segs{b: p.b, list: p.req.Segments, docs: p.opts.DocumentMarkers}
+	return &segs{b: p.b, list: p.req.Segments, docs: p.opts.DocumentMarkers, atts: &p.req.Attachments, errp: &p.err}
 }
 
 func (s *segs) add(msg, part int, role string, prov Provenance, v val, tool, path string) {
@@ -476,12 +482,15 @@ func (s *segs) allText(o val, key string, msg, part int, role string, prov Prove
 
 // leavesExcept adds the string leaves of v like leaves, skipping the members named in skip (exactly or folded)
 // at the top, and at every depth the string values of members that only identify or classify ("type", "id",
-// "call_id", "status"...) and data: URLs (inline images and files).
+// "call_id", "status"...). A data: URL is read as an attachment (attach.go): a textual one is a segment with
+// Encoding EncodingDataURL, any other a Request.Attachments entry.
 func (s *segs) leavesExcept(v val, msg, part int, role string, prov Provenance, tool, path string, skip ...string) {
 	b := s.b
 	switch v.k {
 	case kString:
-		if !hasPrefixFold(b[v.s+1:v.e-1], "data:") {
+		if isDataURL(b, v) {
+			s.dataURL(v, msg, part, role, prov, tool, path)
+		} else {
 			s.add(msg, part, role, prov, v, tool, path)
 		}
 	case kObject, kArray:

@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -63,12 +62,29 @@ func checkLocs(t *testing.T, body []byte, segs []Segment) {
 		if err := json.Unmarshal(body[s.Loc.Start:s.Loc.End], &dec); err != nil {
 			t.Fatalf("segment %d: loc %+v is not a string token: %q", i, s.Loc, body[s.Loc.Start:s.Loc.End])
 		}
-		if s.Encoding == EncodingBase64 {
-			raw, err := base64.StdEncoding.DecodeString(dec)
-			if err != nil {
-				t.Fatalf("segment %d: not base64: %v", i, err)
+		switch s.Encoding {
+		case EncodingBase64:
+			raw, ok := decodeBase64(dec)
+			if !ok {
+				t.Fatalf("segment %d: not base64: %q", i, dec)
 			}
 			dec = string(raw)
+		case EncodingDataURL:
+			_, b64, payload, ok := parseDataURL(dec)
+			if !ok {
+				t.Fatalf("segment %d: not a data: URL: %q", i, dec)
+			}
+			if b64 {
+				raw, ok := decodeBase64(payload)
+				if !ok {
+					t.Fatalf("segment %d: data: URL not base64: %q", i, dec)
+				}
+				dec = string(raw)
+			} else if d, err := url.PathUnescape(payload); err == nil {
+				dec = d
+			} else {
+				t.Fatalf("segment %d: data: URL not percent-encoded: %q", i, payload)
+			}
 		}
 		if dec != s.Text {
 			t.Errorf("segment %d: text %q, token decodes to %q", i, s.Text, dec)

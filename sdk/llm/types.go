@@ -83,7 +83,9 @@ type Segment struct {
 	// ("metadata.user_id", "tools[0].function.description"); "" otherwise.
 	Path string
 	// Encoding says how Text is written at Loc: "" a JSON string token holding Text; EncodingBase64 a JSON string
-	// token holding Text base64-encoded (Gemini inlineData with a text/* MIME type); EncodingRaw the bytes of a
+	// token holding Text base64-encoded (Gemini inlineData, Anthropic base64 sources with a text MIME type);
+	// EncodingDataURL a JSON string token holding a data: URL whose decoded data is Text (OpenAI file_data,
+	// image_url, Anthropic URL sources with a text MIME type; see attach.go); EncodingRaw the bytes of a
 	// non-JSON text body (Loc has no quotes); EncodingForm a percent-encoded form value. Rewrite a segment with
 	// Segment.Edit, which carries the encoding, so ApplyEdits writes the new text the same way.
 	Encoding string
@@ -92,8 +94,11 @@ type Segment struct {
 // Encodings of Segment.Encoding and Edit.Encoding.
 const (
 	EncodingBase64 = "base64"
-	EncodingRaw    = "raw"
-	EncodingForm   = "form"
+	// EncodingDataURL: the edit keeps the URL's "data:<mime>[;params][;base64]," prefix and writes the new text
+	// after it as the URL encoded its data (base64, or percent-encoded).
+	EncodingDataURL = "data_url"
+	EncodingRaw     = "raw"
+	EncodingForm    = "form"
 )
 
 // Edit returns the edit that replaces the segment's text with text, in the segment's encoding.
@@ -117,6 +122,9 @@ type Request struct {
 	Choices  int64
 	Messages int // number of messages/items/contents
 	Segments []Segment
+	// Attachments are the inline files, images and audio of the request that are not text (attach.go): the model
+	// reads them, no text filter can. Textual attachments are segments instead.
+	Attachments []Attachment
 
 	// residualFrom is 1 + the index of the first residual segment when the parse added them (Options.Residual).
 	residualFrom int

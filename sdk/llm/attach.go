@@ -1,0 +1,211 @@
+package llm
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Attachments: files, images and audio sent inline in a request, as a data: URL ("data:<mime>;base64,…": OpenAI
+// image_url, file_data, Anthropic and Responses URL sources) or as base64 data with a media type (Anthropic
+// source {"type": "base64"}, Gemini inlineData, OpenAI input_audio). The provider decodes them and the model reads
+// them. One of a textual media type (text/*, JSON, XML, YAML, CSV...; a data: URL without one is text/plain, RFC
+// 2397) is decoded into a segment: provenance document in a message's content (the provenance of the field
+// otherwise, e.g. tool_result in a tool output), Path naming the field, and an Encoding (EncodingDataURL, or
+// EncodingBase64 for bare base64) with which Segment.Edit writes new text back encoded as it came. Data that does
+// not decode is ErrUnreadable. One of any other media type (images, PDFs, audio, office documents) no text filter
+// can read: it is an Attachment on Request.Attachments, so a filter can apply a policy to what it cannot see
+// instead of passing it silently. Decoded text is never longer than its encoded form, so all decoded segments
+// together stay within the body's size.
+
+// Attachment is inline content of a request that is not text: an image, a PDF, audio, an office document, or a
+// file of an unknown type. Its bytes are not decoded.
+type Attachment struct {
+	Message int // as Segment.Message
+	Part    int // as Segment.Part
+	// Path names the field holding the data: "image_url.url", "file.file_data", "file_data", "input_audio.data",
+	// "source.data", "inlineData.data", or the JSON path of a data: URL in a tool output.
+	Path string
+	// MediaType is the media type the client declared, lower-cased without parameters ("image/png",
+	// "application/pdf", "audio/wav"); "" when it declared none.
+	MediaType string
+	// Bytes is the length of the encoded data in the body.
+	Bytes int
+}
+
+// fail records the first error of a read that has no error return (data URLs in tool outputs, URL fields); the
+// request parse returns it.
+func (s *segs) fail(err error) {
+	if s.errp != nil && *s.errp == nil {
+		*s.errp = err
+	}
+}
+
+func (s *segs) attach(msg, part int, path, mime string, n int) {
+	if s.atts == nil {
+		return
+	}
+	*s.atts = append(*s.atts, Attachment{Message: msg, Part: part, Path: path, MediaType: mime, Bytes: n})
+}
+
+// dataURL reads a string that holds a data: URL (the caller checked the prefix): a textual one is a segment with
+// Encoding EncodingDataURL, any other an attachment.
+func (s *segs) dataURL(x val, msg, part int, role string, prov Provenance, tool, path string) {
+	u := unquote(s.b, x)
+	mime, b64, payload, ok := parseDataURL(u)
+	if !ok {
+		s.fail(fmt.Errorf("%w: %s: a data: URL without a comma", ErrUnreadable, path))
+		return
+	}
+	if !isTextMime(mime) {
+		s.attach(msg, part, path, mime, len(payload))
+		return
+	}
+	var text string
+	if b64 {
+		dec, ok := decodeBase64(payload)
+		if !ok {
+			s.fail(fmt.Errorf("%w: %s: %s data is not base64", ErrUnreadable, path, mime))
+			return
+		}
+		text = string(dec)
+	} else {
+		t, err := url.PathUnescape(payload)
+		if err != nil {
+			s.fail(fmt.Errorf("%w: %s: %s data is not percent-encoded", ErrUnreadable, path, mime))
+			return
+		}
+		text = t
+	}
+	s.list = append(s.list, Segment{
+		Index: len(s.list), Message: msg, Part: part, Role: role, Provenance: prov, Text: text,
+		Loc: Loc{x.s, x.e}, Tool: tool, Path: path, Encoding: EncodingDataURL,
+	})
+}
+
+// isDataURL reports whether the string token x starts with "data:" (any case).
+func isDataURL(b []byte, x val) bool { return x.k == kString && hasPrefixFold(b[x.s+1:x.e-1], "data:") }
+
+// fileData reads a file_data value (OpenAI chat "file", Responses input_file): a data: URL, or (accepted by some
+// OpenAI-compatible servers) bare base64 of a type the part does not say, an attachment.
+func (s *segs) fileData(x val, msg, part int, role string, prov Provenance, tool, path string) {
+	switch {
+	case isDataURL(s.b, x):
+		s.dataURL(x, msg, part, role, prov, tool, path)
+	case x.k == kString && x.e-x.s > 2:
+		s.attach(msg, part, path, "", x.e-x.s-2)
+	}
+}
+
+// inputAudio records every copy of input_audio.data (OpenAI chat) as an attachment.
+func (s *segs) inputAudio(v val, msg, part int) {
+	format := ""
+	if f := getStr(s.b, v, "format"); f != "" {
+		format = "audio/" + strings.ToLower(f)
+	}
+	for c := copiesOf(s.b, v, "data"); ; {
+		x, ok := c.next()
+		if !ok {
+			return
+		}
+		if x.k == kString && x.e-x.s > 2 {
+			s.attach(msg, part, "input_audio.data", format, x.e-x.s-2)
+		}
+	}
+}
+
+// base64Data reads every copy of member "data" of an object with a media type member (Anthropic source
+// {"type": "base64", "media_type", "data"}, Gemini inlineData {"mimeType", "data"}): of a textual type, the
+// decoded text is a segment with Encoding base64 (Loc the base64 string), data that does not decode an
+// ErrUnreadable error; of any other type an attachment.
+// path is the segment's and attachment's Path, where the JSON path of the object for errors.
+func (s *segs) base64Data(v val, mime string, msg, part int, role string, prov Provenance, tool, path, where string) error {
+	b := s.b
+	for c := copiesOf(b, v, "data"); ; {
+		x, ok := c.next()
+		if !ok {
+			return nil
+		}
+		if x.k != kString {
+			continue
+		}
+		if !isTextMime(mime) {
+			s.attach(msg, part, path, mediaType(mime), x.e-x.s-2)
+			continue
+		}
+		dec, ok := decodeBase64(unquote(b, x))
+		if !ok {
+			return fmt.Errorf("%w: %s.data: %s data is not base64", ErrUnreadable, where, mime)
+		}
+		s.list = append(s.list, Segment{
+			Index: len(s.list), Message: msg, Part: part, Role: role, Provenance: prov, Text: string(dec),
+			Loc: Loc{x.s, x.e}, Tool: tool, Path: path, Encoding: EncodingBase64,
+		})
+	}
+}
+
+// decodeBase64 decodes base64 in the standard or the URL alphabet, padded or not (line breaks are ignored).
+func decodeBase64(raw string) ([]byte, bool) {
+	dec, err := base64.StdEncoding.DecodeString(raw)
+	if err == nil {
+		return dec, true
+	}
+	if dec, err = base64.URLEncoding.DecodeString(raw); err == nil {
+		return dec, true
+	}
+	t := strings.TrimRight(raw, "=")
+	if dec, err = base64.RawStdEncoding.DecodeString(t); err == nil {
+		return dec, true
+	}
+	if dec, err = base64.RawURLEncoding.DecodeString(t); err == nil {
+		return dec, true
+	}
+	return nil, false
+}
+
+// parseDataURL splits a data: URL, "data:[<mediatype>][;base64],<data>" (RFC 2397): mime is the media type
+// lower-cased without parameters ("text/plain" when there is none), b64 whether the data is base64, payload the
+// data as written. ok is false when u is not a data: URL or has no comma.
+func parseDataURL(u string) (mime string, b64 bool, payload string, ok bool) {
+	if len(u) < 5 || !strings.EqualFold(u[:5], "data:") {
+		return "", false, "", false
+	}
+	comma := strings.IndexByte(u, ',')
+	if comma < 0 {
+		return "", false, "", false
+	}
+	meta := u[5:comma]
+	if len(meta) >= 7 && strings.EqualFold(meta[len(meta)-7:], ";base64") {
+		b64 = true
+		meta = meta[:len(meta)-7]
+	}
+	mime = mediaType(meta)
+	if mime == "" {
+		mime = "text/plain"
+	}
+	return mime, b64, u[comma+1:], true
+}
+
+// mediaType returns a media type lower-cased, without parameters and white space.
+func mediaType(m string) string {
+	if i := strings.IndexByte(m, ';'); i >= 0 {
+		m = m[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(m))
+}
+
+// dataURLEdit returns the string a data: URL edit writes: the URL's prefix ("data:<mime>[;params][;base64],") as
+// it was, then text encoded as the URL encoded its data (base64, or percent-encoded). ok is false when old is
+// not a data: URL.
+func dataURLEdit(old, text string) (string, bool) {
+	_, b64, _, ok := parseDataURL(old)
+	if !ok {
+		return "", false
+	}
+	prefix := old[:strings.IndexByte(old, ',')+1]
+	if b64 {
+		return prefix + base64.StdEncoding.EncodeToString([]byte(text)), true
+	}
+	return prefix + url.PathEscape(text), true
+}
