@@ -54,6 +54,10 @@ type Config struct {
 	// UnknownFormat is what a request body of no known LLM format gets ("unknown_format": scan | allow | deny;
 	// default scan: every JSON string, or the text of a text/form body, is masked like any other segment).
 	UnknownFormat string
+	// UnreadableAttachments is what a request with an inline attachment no text filter can read (an image, a PDF,
+	// audio) gets ("unreadable_attachments": allow | deny; default allow: forwarded, its text masked, the
+	// attachment counted; deny: refused with 415). Text attachments are masked whatever it says.
+	UnreadableAttachments string
 	// BlockStatus is the HTTP status of the reply when an entity with action block is found.
 	BlockStatus int
 	// HMACKey keys hash and tokenize placeholders ("hmac_key", top level only).
@@ -111,6 +115,8 @@ func readConfig(o config.Obj) Config {
 		UnknownFormat:    o.Enum("unknown_format", config.UnknownFormatScan, config.UnknownFormats...),
 		BlockStatus:      int(o.Int("block_status", defaultBlockStatus, 400, 599)),
 		HMACKey:          o.String("hmac_key", ""),
+
+		UnreadableAttachments: o.Enum("unreadable_attachments", config.UnreadableAttachmentsAllow, config.UnreadableAttachments...),
 	}
 	actionNames := mask.ActionNames()
 

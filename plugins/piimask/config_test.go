@@ -15,12 +15,13 @@ import (
 
 func defaultConfig() Config {
 	c := Config{
-		Common:           config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny, MaxBodyBytes: config.DefaultMaxBodyBytes},
-		Entities:         DefaultEntities(),
-		Policy:           mask.Policy{Default: mask.Redact, Actions: map[string]mask.Action{}, KeepLast: 4, HashLen: 12},
-		RestoreResponses: true,
-		UnknownFormat:    config.UnknownFormatScan,
-		BlockStatus:      400,
+		Common:                config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny, MaxBodyBytes: config.DefaultMaxBodyBytes},
+		Entities:              DefaultEntities(),
+		Policy:                mask.Policy{Default: mask.Redact, Actions: map[string]mask.Action{}, KeepLast: 4, HashLen: 12},
+		RestoreResponses:      true,
+		UnknownFormat:         config.UnknownFormatScan,
+		UnreadableAttachments: config.UnreadableAttachmentsAllow,
+		BlockStatus:           400,
 	}
 	for _, t := range pii.AllTypes() {
 		if t.IsSecret() {
@@ -82,6 +83,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad provenance", json: `{"provenances":["robot"]}`,
 			wantErr: `provenances[0]: must be one of system, user, assistant, tool_result, document, tool_call, tool_definition, metadata; got "robot"`},
 		{name: "unknown key", json: `{"entites":["EMAIL"]}`, wantErr: "entites: unknown key"},
+		{name: "bad unreadable attachments", json: `{"unreadable_attachments":true}`, wantErr: `unreadable_attachments: must be one of allow, deny; got true`},
 		{name: "custom needs pattern or words", json: `{"custom":[{"name":"X"}]}`, wantErr: `custom[0]: needs "pattern" or "words"`},
 		{name: "custom bad name", json: `{"custom":[{"name":"lower","words":["a"]}]}`, wantErr: `custom[0].name: must be UPPER_SNAKE_CASE (A-Z, 0-9, _); got "lower"`},
 		{name: "custom builtin name", json: `{"custom":[{"name":"EMAIL","words":["a"]}]}`, wantErr: `custom[0].name: must not be a built-in entity name; got "EMAIL"`},

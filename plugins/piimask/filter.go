@@ -171,6 +171,12 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 	if h.s.Format == "" {
 		h.s.Format = req.Format
 	}
+	// images, PDFs, audio: what the model reads and no filter can; unreadable_attachments decides (text ones are
+	// segments, masked below)
+	if act, handled := h.s.Attachments(h.p.m.dec, h.cfg.Common, filterName, h.cfg.UnreadableAttachments, req.Attachments); handled {
+		h.skip = act == filter.Continue
+		return act
+	}
 	enforce := h.cfg.Enforce()
 	if h.cfg.Entities == 0 && len(h.cfg.Custom) == 0 {
 		h.log("allow", reasonClean, nil, nil)

@@ -46,6 +46,10 @@ type Config struct {
 	// DocumentMarkers make user text starting with one of them count as a document (llm.Options).
 	DocumentMarkers []string
 	det             *detect.Detector // built once per configuration, shared by requests of one VM
+
+	// UnreadableAttachments is what a request with an inline attachment no text filter can read (an image, a PDF,
+	// audio) gets: allow (forwarded, its text scanned, the attachment counted) | deny (refused with 415).
+	UnreadableAttachments string
 }
 
 // parseConfig parses and validates the plugin configuration (top level and per-route rules).
@@ -71,6 +75,8 @@ func parseOne(o config.Obj) Config {
 		Action:        o.Enum("action", defaultAction, actionBlock, actionAnnotate),
 		UnknownFormat: o.Enum("unknown_format", config.UnknownFormatScan, config.UnknownFormats...),
 		Status:        int(o.Int("status", defaultStatus, 400, 499)),
+
+		UnreadableAttachments: o.Enum("unreadable_attachments", config.UnreadableAttachmentsAllow, config.UnreadableAttachments...),
 	}
 	scan := allProvenances
 	if o.Has("scan") {

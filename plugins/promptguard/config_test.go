@@ -14,10 +14,11 @@ import (
 
 func defaultConfig() Config {
 	return Config{
-		Common:        config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny, MaxBodyBytes: config.DefaultMaxBodyBytes},
-		Action:        actionBlock,
-		Status:        400,
-		UnknownFormat: config.UnknownFormatScan,
+		Common:                config.Common{Mode: config.ModeEnforce, OnError: config.OnErrorDeny, MaxBodyBytes: config.DefaultMaxBodyBytes},
+		Action:                actionBlock,
+		Status:                400,
+		UnknownFormat:         config.UnknownFormatScan,
+		UnreadableAttachments: config.UnreadableAttachmentsAllow,
 		Policy: detect.Policy{
 			Scan: []llm.Provenance{llm.ProvSystem, llm.ProvUser, llm.ProvAssistant, llm.ProvToolResult,
 				llm.ProvDocument, llm.ProvToolCall, llm.ProvToolDefinition},
@@ -68,7 +69,9 @@ func TestParseConfig(t *testing.T) {
 				c.Policy.AllowPatterns = []*regexp.Regexp{regexp.MustCompile(`^TEST:`)}
 			}},
 		{name: "unknown format", json: `{"unknown_format":"deny"}`, want: func(c *Config) { c.UnknownFormat = config.UnknownFormatDeny }},
+		{name: "unreadable attachments", json: `{"unreadable_attachments":"deny"}`, want: func(c *Config) { c.UnreadableAttachments = config.UnreadableAttachmentsDeny }},
 		{name: "bad unknown format", json: `{"unknown_format":"skip"}`, wantErr: `unknown_format: must be one of scan, allow, deny; got "skip"`},
+		{name: "bad unreadable attachments", json: `{"unreadable_attachments":"block"}`, wantErr: `unreadable_attachments: must be one of allow, deny; got "block"`},
 		{name: "bad action", json: `{"action":"redact"}`, wantErr: `action: must be one of block, annotate; got "redact"`},
 		{name: "bad threshold", json: `{"threshold":1.5}`, wantErr: "threshold: must be a number between 0 and 1; got 1.5"},
 		{name: "threshold string", json: `{"data_threshold":"low"}`, wantErr: `data_threshold: must be a number between 0 and 1; got "low"`},

@@ -122,6 +122,11 @@ func (h *httpContext) request(raw []byte, step filter.Step, err error) filter.Ac
 	if err != nil {
 		return h.fail(filter.ReasonFor(err, false))
 	}
+	// images, PDFs, audio: what the model reads and no filter can; unreadable_attachments decides (text ones are
+	// segments, scanned below)
+	if act, handled := h.s.Attachments(h.p.dec, h.cfg.Common, filterName, h.cfg.UnreadableAttachments, req.Attachments); handled {
+		return act
+	}
 	v := h.cfg.det.ScanRequest(req, &h.cfg.Policy)
 	if v.Truncated && !v.Flagged {
 		// a scan limit (max_scan_segments, max_scan_bytes) stopped the scan before every segment was read: the

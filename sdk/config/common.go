@@ -119,3 +119,22 @@ const (
 
 // UnknownFormats lists the values of unknown_format.
 var UnknownFormats = []string{UnknownFormatScan, UnknownFormatAllow, UnknownFormatDeny}
+
+// The values of unreadable_attachments, the key of the filters that inspect request text (promptguard, piimask):
+// what a request gets that carries inline attachments no text filter can read (images, PDFs, audio, office
+// documents; llm.Request.Attachments). Textual attachments (text/*, JSON, CSV...) are decoded and inspected like
+// any other text whatever this says.
+const (
+	// UnreadableAttachmentsAllow forwards the request, its text inspected and its attachments not; each one is
+	// counted (wasmguard_<filter>_attachments_uninspected_total) and logged at debug level. The default: images
+	// and PDFs are everyday traffic.
+	UnreadableAttachmentsAllow = "allow"
+	// UnreadableAttachmentsDeny refuses the request (415, reason unreadable_attachment).
+	UnreadableAttachmentsDeny = "deny"
+)
+
+// UnreadableAttachments lists the values of unreadable_attachments (the first is the default). A filter reads the
+// key itself, as unknown_format, so the schema test sees which filters have it:
+//
+//	o.Enum("unreadable_attachments", config.UnreadableAttachmentsAllow, config.UnreadableAttachments...)
+var UnreadableAttachments = []string{UnreadableAttachmentsAllow, UnreadableAttachmentsDeny}

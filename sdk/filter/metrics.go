@@ -146,13 +146,18 @@ func (g Gauge) Add(delta int64) {
 //
 // tagged as ".action.<a>.reason.<r>" (see telemetry.Tagged). Actions are the telemetry.Action* vocabulary;
 // "deny" is written "block".
+//
+// and, for the filters that apply an unreadable_attachments policy (Stream.Attachments),
+//
+//	wasmguard_<filter>_attachments_uninspected_total    inline attachments forwarded that no text filter reads
 type Decisions struct {
-	requests, errors *CounterVec
+	requests, errors, uninspected *CounterVec
 }
 
-// Decisions defines the decision counters of the filter.
+// Decisions defines the decision counters of the filter (each tag combination on first use).
 func (m *Metrics) Decisions() *Decisions {
-	return &Decisions{requests: m.CounterVec("requests_total", "action", "reason"), errors: m.CounterVec("errors_total", "reason")}
+	return &Decisions{requests: m.CounterVec("requests_total", "action", "reason"), errors: m.CounterVec("errors_total", "reason"),
+		uninspected: m.CounterVec("attachments_uninspected_total")}
 }
 
 // Log writes d's decision line and counts it.

@@ -196,6 +196,56 @@ func (s *Stream) UnknownFormat(dec *Decisions, c config.Common, filterName, poli
 	return Continue, false
 }
 
+// Attachments applies a filter's unreadable_attachments policy (config.UnreadableAttachments*) to the inline
+// attachments of a parsed request that no text filter can read (llm.Request.Attachments: images, PDFs, audio),
+// the same way in promptguard and piimask. With none it does nothing. allow: each attachment is counted in
+// wasmguard_<filter>_attachments_uninspected_total and logged at debug level, and the filter goes on with the
+// request's text (handled false). deny: one decision (block, reason unreadable_attachment, the media types as
+// signals) is logged and counted, and the request refused with a provider-shaped 415 (Pause); in monitor mode the
+// decision is logged with mode monitor, the attachments counted as uninspected and the request passes (Continue,
+// handled true: like unknown_format, nothing else is decided for it).
+func (s *Stream) Attachments(dec *Decisions, c config.Common, filterName, policy string, atts []llm.Attachment) (act Action, handled bool) {
+	if len(atts) == 0 {
+		return Continue, false
+	}
+	var kinds []string
+	for _, a := range atts {
+		k := a.MediaType
+		if k == "" {
+			k = "unknown"
+		}
+		if len(kinds) < 8 && !containsString(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	if policy != config.UnreadableAttachmentsDeny || !c.Enforce() {
+		dec.uninspected.Add(uint64(len(atts)))
+	}
+	if policy != config.UnreadableAttachmentsDeny {
+		LogDebugf("%s: %d attachment(s) of type %v forwarded uninspected (unreadable_attachments: allow)", filterName, len(atts), kinds)
+		return Continue, false
+	}
+	d := telemetry.Decision{Filter: filterName, Rule: s.Rule, Action: telemetry.ActionBlock, Reason: telemetry.ReasonUnreadableAttachment,
+		RequestID: s.RequestID(), Signals: kinds, Attrs: []telemetry.Attr{{Key: "attachments", Value: float64(len(atts))}}}
+	if !c.Enforce() {
+		d.Mode = string(config.ModeMonitor)
+		dec.Log(d)
+		return Continue, true
+	}
+	dec.Log(d)
+	_ = s.Reply(415, telemetry.ReasonUnreadableAttachment, "the request carries an attachment (image, PDF, audio...) the gateway's security filter cannot inspect, and this route does not accept such attachments")
+	return Pause, true
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 func failMessage(reason string) string {
 	switch reason {
 	case telemetry.ReasonRequestBodyTooLarge:

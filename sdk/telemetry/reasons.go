@@ -27,6 +27,10 @@ const (
 // uninspected (allow) or refuses (deny). Not an on_error reason: the operator chose it.
 const ReasonUnknownFormat = "unknown_format"
 
+// ReasonUnreadableAttachment: a request carrying an inline attachment no text filter can read (an image, a PDF,
+// audio) that a filter's unreadable_attachments: deny refuses. Not an on_error reason: the operator chose it.
+const ReasonUnreadableAttachment = "unreadable_attachment"
+
 // Actions: the one vocabulary of Decision.Action in every filter's decision log and of the action label of
 // wasmguard_<filter>_requests_total.
 const (
