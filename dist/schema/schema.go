@@ -418,6 +418,7 @@ func tokenbudget() M {
 		{name: "min_clamp_tokens", schema: integer("Smallest max_tokens a clamp may leave.", 16, 1, 1_000_000)},
 		{name: "stream_usage", schema: boolean("Ask OpenAI chat streams for usage (stream_options.include_usage).", true)},
 		{name: "cut_off_streams", schema: boolean("End a stream that outgrows its reservation when the budget is spent.", true)},
+		{name: "batches", schema: enum("Batch creation (Anthropic message batches, Gemini batchGenerateContent, OpenAI /v1/batches): meter charges inline batches in full at creation and refuses batches whose requests it cannot read (a file); allow passes every batch unmetered; deny refuses every batch.", "meter", "meter", "allow", "deny")},
 		{name: "key_salt", global: true, schema: str("Salt of the consumer hash. Top level only.")},
 		{name: "key_prefix", global: true, schema: M{"type": "string", "minLength": 1, "default": "wgtb:", "description": "Prefix of the counter keys. Top level only."}},
 		{name: "engine", global: true, schema: object("Cluster-wide engine: webdis (HTTP front of Redis) reached with proxy_http_call. Top level only.", []property{

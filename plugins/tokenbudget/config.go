@@ -17,7 +17,10 @@ const (
 	defaultEngineTimeout  = 250 // ms
 	defaultFlushInterval  = 500 // ms
 	defaultFlushMaxKeys   = 256
-	defaultStreamChunk    = 256 // tokens added to a reservation at a time when a stream outgrows it
+	defaultStreamChunk    = 256     // tokens added to a reservation at a time when a stream outgrows it
+	batchesMeter          = "meter" // inline batches charged in full at creation; batches the filter cannot read refused
+	batchesAllow          = "allow" // every batch passes unmetered (counted)
+	batchesDeny           = "deny"  // every batch is refused
 	maxLimit              = int64(1) << 50
 )
 
@@ -44,8 +47,11 @@ type Config struct {
 	// CutOffStreams ends a stream with the provider's terminal frame when it outgrows its reservation and
 	// the budget has no room left to extend it.
 	CutOffStreams bool
-	Prices        budget.PriceTable
-	Budgets       []budget.Def
+	// Batches is what a batch-creation request gets (batchesMeter, batchesAllow, batchesDeny): its requests
+	// generate later, on the provider's side, so no answer on this exchange reports their usage.
+	Batches string
+	Prices  budget.PriceTable
+	Budgets []budget.Def
 	// Global settings (top level only).
 	Engine    Engine
 	KeySalt   string
@@ -79,6 +85,7 @@ func readConfig(o config.Obj) Config {
 		MinClampTokens:   o.Int("min_clamp_tokens", defaultMinClampTokens, 1, 1_000_000),
 		StreamUsage:      o.Bool("stream_usage", true),
 		CutOffStreams:    o.Bool("cut_off_streams", true),
+		Batches:          o.Enum("batches", batchesMeter, batchesMeter, batchesAllow, batchesDeny),
 		KeySalt:          o.String("key_salt", ""),
 		KeyPrefix:        o.NonEmptyString("key_prefix", defaultKeyPrefix),
 	}

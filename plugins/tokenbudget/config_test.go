@@ -19,6 +19,7 @@ func baseConfig() Config {
 		MinClampTokens:   defaultMinClampTokens,
 		StreamUsage:      true,
 		CutOffStreams:    true,
+		Batches:          batchesMeter,
 		KeyPrefix:        defaultKeyPrefix,
 	}
 }
@@ -60,6 +61,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad window", json: `{"budgets":[{"name":"b","windows":{"week":5}}]}`, wantErr: "budgets[0].windows: must set at least one of minute, hour, day, month\nbudgets[0].windows.week: unknown key"},
 		{name: "zero limit", json: `{"budgets":[{"name":"b","windows":{"day":0}}]}`, wantErr: "budgets[0].windows.day: must be an integer between 1 and 1125899906842624; got 0"},
 		{name: "bad metric", json: `{"budgets":[{"name":"b","metric":"tokens","windows":{"day":5}}]}`, wantErr: `budgets[0].metric: must be one of total_tokens, input_tokens, output_tokens, cost_usd; got "tokens"`},
+		{name: "bad batches", json: `{"batches":"sometimes"}`, wantErr: `batches: must be one of meter, allow, deny; got "sometimes"`},
 		{name: "cost without prices", json: `{"budgets":[{"name":"b","metric":"cost_usd","windows":{"day":5}}]}`, wantErr: "budgets[0].metric: cost_usd needs a top-level prices table"},
 		{name: "cluster without engine", json: `{"budgets":[{"name":"b","scope":"cluster","windows":{"day":5}}]}`, wantErr: "budgets[0].scope: cluster needs the top-level engine (webdis) to be configured"},
 		{name: "bad key part", json: `{"budgets":[{"name":"b","key":["user"],"windows":{"day":5}}]}`, wantErr: `budgets[0].key: key[0] must be consumer, model, route, host, header:<name> or property:<path>; got "user"`},

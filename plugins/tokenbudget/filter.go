@@ -28,6 +28,9 @@ const (
 	reasonClamped      = "token_budget_clamped"
 	reasonCutOff       = "token_budget_stream_cut_off"
 	reasonUnknownPrice = "token_budget_unknown_price"
+	reasonBatchDenied  = "token_budget_batch_denied"     // batches: deny
+	reasonBatchUnread  = "token_budget_batch_unreadable" // batches: meter, and the batch's requests are in a file
+	reasonBatchAllowed = "token_budget_batch_unmetered"  // batches: allow (the count of allowed batches)
 )
 
 // New returns the tokenbudget stage (filter.Run wires it as dist/tokenbudget.wasm; the combined module runs it
@@ -197,11 +200,12 @@ func (p *pluginContext) NewHandler(x *filter.Exchange) filter.Handler {
 
 type httpContext struct {
 	filter.BaseHandler
-	p    *pluginContext
-	x    *filter.Exchange
-	cfg  *Config
-	rule string
-	ri   *config.RequestInfo
+	batch bool // a batch creation metered in full (batches: meter)
+	p     *pluginContext
+	x     *filter.Exchange
+	cfg   *Config
+	rule  string
+	ri    *config.RequestInfo
 
 	format llm.Format
 	plan   *budget.Plan
@@ -238,8 +242,10 @@ func (h *httpContext) OnRequestHeaders(endOfStream bool) filter.Action {
 		h.skip = true
 		return filter.Continue
 	}
-	// Only JSON bodies are LLM calls; multipart uploads and the like pass unmetered (and unbuffered).
-	if ct, ok := h.ri.Header("content-type"); ok && !strings.Contains(strings.ToLower(ct), "json") {
+	// Uploads (multipart, binary, media) pass unmetered and unbuffered. Any other body is read whatever its
+	// content-type says: Go upstreams (Ollama, LocalAI) parse a JSON body sent as text/plain or form data, so a
+	// generation call labelled so is metered like any other.
+	if ct, ok := h.ri.Header("content-type"); ok && uploadType(ct) {
 		h.skip = true
 		return filter.Continue
 	}
@@ -301,6 +307,9 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 		return h.failRequest(filter.ReasonFor(err, false), err.Error())
 	}
 	h.format = llm.DetectFormat(path, body)
+	if h.format == llm.FormatAnthropicBatch || h.format == llm.FormatGeminiBatch || isBatchCreate(path) {
+		return h.admitBatch(body, path)
+	}
 	if h.format == llm.FormatUnknown || notGeneration(path) {
 		// Not an LLM generation call (embeddings, files, moderation, ...): budgets do not apply.
 		h.skip = true
@@ -311,6 +320,13 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 		// any parse error, a wrongly typed field included, is an unparseable body
 		return h.failRequest(telemetry.ReasonRequestBodyUnparseable, "parse request: "+err.Error())
 	}
+	return h.reserve(req, body, path, enc)
+}
+
+// reserve plans and reserves the request's tokens (for a batch, the sum of its requests') and forwards it
+// (possibly after an engine callout) or refuses it.
+func (h *httpContext) reserve(req *llm.Request, body []byte, path, enc string) filter.Action {
+	cfg := h.cfg
 	model := req.Model
 	if model == "" {
 		model = llm.ModelFromPath(path)
@@ -319,7 +335,10 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 	input += input * cfg.MarginPercent / 100
 	output := req.MaxTokens
 	changed := false
-	if output <= 0 {
+	if h.batch {
+		// every request of the batch, each up to its own limit (or default_max_tokens); nothing is rewritten
+		output = req.Batch.Output + req.Batch.Unlimited*cfg.DefaultMaxTokens
+	} else if output <= 0 {
 		output = cfg.DefaultMaxTokens
 		if cfg.EnforceMaxTokens && cfg.Enforce() {
 			if nb, err := llm.SetMaxTokens(h.format, body, output); err == nil {
@@ -329,6 +348,9 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 	}
 	// n / best_of / candidateCount completions each produce up to the limit: the reservation covers all of them
 	outputs := req.Outputs()
+	if h.batch {
+		outputs = 1 // Batch.Output already counts each request's completions
+	}
 	price, havePrice := cfg.Prices.Lookup(model)
 	parts := make([][]string, len(cfg.Budgets))
 	for i := range cfg.Budgets {
@@ -349,7 +371,7 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 	}
 	store := sharedStore{}
 	clampedTo := int64(0)
-	if cfg.Clamp && cfg.Enforce() {
+	if cfg.Clamp && cfg.Enforce() && !h.batch {
 		room, err := h.plan.LocalRoom(store)
 		if err != nil {
 			return h.failRequest(telemetry.ReasonHostError, "read budget: "+err.Error())
@@ -401,6 +423,71 @@ func (h *httpContext) admit(raw []byte) filter.Action {
 	}
 	h.admitted()
 	return filter.Continue
+}
+
+// admitBatch applies the batches setting to a batch-creation request: its requests generate later on the
+// provider's side, and no answer on this exchange reports their usage. meter reserves what every inline request
+// may use (its input estimate and output limit, or default_max_tokens) and charges it in full when the provider
+// accepts the batch; a batch whose requests are in a file (OpenAI /v1/batches, a Gemini batch from a file)
+// cannot be metered and is refused. allow lets every batch through unmetered (counted); deny refuses every batch.
+func (h *httpContext) admitBatch(body []byte, path string) filter.Action {
+	switch h.cfg.Batches {
+	case batchesAllow:
+		h.skip = true
+		h.p.m.dec.Count(telemetry.ActionAllow, reasonBatchAllowed)
+		return filter.Continue
+	case batchesDeny:
+		return h.refuseBatch(reasonBatchDenied, "batch requests are not allowed on this route (tokenbudget batches: deny)")
+	}
+	var req *llm.Request
+	if h.format == llm.FormatAnthropicBatch || h.format == llm.FormatGeminiBatch {
+		var err error
+		if req, err = h.x.ParseRequest(h.format, body, llm.Options{Path: path}); err != nil {
+			return h.failRequest(telemetry.ReasonRequestBodyUnparseable, "parse request: "+err.Error())
+		}
+	}
+	if req == nil || req.Batch.Requests == 0 {
+		return h.refuseBatch(reasonBatchUnread, "the requests of this batch are in a file the gateway cannot read, so "+
+			"their tokens cannot be metered (tokenbudget batches: meter; set batches: allow to pass batches unmetered)")
+	}
+	h.batch = true
+	enc, _ := h.ri.Header("content-encoding")
+	return h.reserve(req, body, path, enc)
+}
+
+// refuseBatch answers a batch creation with 403 in the provider's error shape (monitor mode: logs and forwards).
+func (h *httpContext) refuseBatch(reason, msg string) filter.Action {
+	h.skip = true
+	h.log("deny", reason, nil)
+	if !h.cfg.Enforce() {
+		return filter.Continue
+	}
+	hs, b := reply.Error(h.format, 403, reason, msg, h.ri.RequestID)
+	if err := h.x.SendResponse(403, hs, b); err != nil {
+		filter.LogErrorf("%s: send 403: %v", filterName, err)
+	}
+	return filter.Pause
+}
+
+// isBatchCreate reports whether path creates a batch whose requests are not in the body (OpenAI /v1/batches,
+// Azure OpenAI /openai/batches); the inline batches are recognised by their format.
+func isBatchCreate(path string) bool {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	p := strings.TrimSuffix(strings.ToLower(path), "/")
+	return strings.HasSuffix(p, "/batches") && !strings.HasSuffix(p, "/messages/batches")
+}
+
+// uploadType reports whether a content-type is an upload no generation call is sent as.
+func uploadType(ct string) bool {
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	for _, p := range []string{"multipart/", "application/octet-stream", "audio/", "image/", "video/", "application/pdf"} {
+		if strings.HasPrefix(ct, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // encodeBody re-encodes a rewritten body in the request's Content-Encoding.
@@ -877,6 +964,10 @@ func (h *httpContext) OnDone() {
 	switch {
 	case !h.respStarted || h.status >= 300:
 		// Not forwarded, or the provider refused it: providers do not bill failed requests.
+	case h.batch:
+		// An accepted batch: its requests run later and their usage never comes back on this exchange, so the
+		// reservation (every request's input estimate and output limit) is the charge.
+		actual = budget.Tokens{Input: h.plan.Input, Output: h.plan.Output}
 	case h.rawStream && !h.usage.Present:
 		// Could not follow the stream: keep the reservation as the charge.
 		actual = budget.Tokens{Input: h.plan.Input, Output: h.plan.Output}

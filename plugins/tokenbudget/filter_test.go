@@ -857,3 +857,75 @@ func TestChoicesReserveEach(t *testing.T) {
 		t.Fatalf("clamped n=4: status %d, upstream max_tokens %d: want about (1,000 - input) / 4", r.Status, upstreamMax)
 	}
 }
+
+// TestBatches: a batch's requests generate later on the provider's side and no answer on this exchange reports
+// their usage. With batches: meter (the default) an inline batch (Anthropic message batches) reserves every
+// request's input estimate and max_tokens, is refused when that does not fit, and is charged in full when the
+// provider accepts it; a batch whose requests are in a file (OpenAI /v1/batches) cannot be metered and is
+// refused with 403. batches: allow passes both unmetered (counted); deny refuses both. Before, every batch passed
+// unmetered whatever the budget.
+func TestBatches(t *testing.T) {
+	anth := func(n, maxTokens int) hostsim.Request {
+		var items []string
+		for i := 0; i < n; i++ {
+			items = append(items, fmt.Sprintf(`{"custom_id":"r%d","params":{"model":"claude-x","max_tokens":%d,"messages":[{"role":"user","content":"Summarise report %d in one line."}]}}`, i, maxTokens, i))
+		}
+		return hostsim.Request{Method: "POST", Path: "/v1/messages/batches", Headers: [][2]string{{"content-type", "application/json"}},
+			Body: []byte(`{"requests":[` + strings.Join(items, ",") + `]}`)}
+	}
+	openai := hostsim.Request{Method: "POST", Path: "/v1/batches", Headers: [][2]string{{"content-type", "application/json"}},
+		Body: []byte(`{"input_file_id":"file-abc123","endpoint":"/v1/chat/completions","completion_window":"24h"}`)}
+	accepted := hostsim.Response{Status: 200, Headers: [][2]string{{"content-type", "application/json"}},
+		Body: []byte(`{"id":"msgbatch_01","type":"message_batch","processing_status":"in_progress","request_counts":{"processing":2}}`)}
+	key := modelKey("m", "claude-x", budget.Minute)
+
+	h := newHost(t, 1, fmt.Sprintf(localTotal, 1000, ""), nil)
+	if r := h.Do(anth(3, 400), accepted); r.Status != 429 || r.Upstream != nil {
+		t.Fatalf("3 × 400 against 1,000: status %d, upstream %v", r.Status, r.Upstream != nil)
+	}
+	r := h.Do(anth(2, 300), accepted)
+	if r.Status != 200 || r.Upstream == nil {
+		t.Fatalf("2 × 300 against 1,000: status %d %s", r.Status, r.Body)
+	}
+	if got := used(t, h, key); got < 600+20 || got > 600+80 {
+		t.Fatalf("accepted batch charged %d, want 2 × 300 + the input estimate (charged in full)", got)
+	}
+	if r := h.Do(openai, accepted); r.Status != 403 || r.Upstream != nil || !strings.Contains(string(r.Body), reasonBatchUnread) {
+		t.Fatalf("file batch under meter: status %d %s", r.Status, r.Body)
+	}
+
+	h = newHost(t, 1, fmt.Sprintf(localTotal, 1000, `,"batches":"allow"`), nil)
+	for _, req := range []hostsim.Request{anth(3, 400), openai} {
+		if r := h.Do(req, accepted); r.Status != 200 || r.Upstream == nil {
+			t.Fatalf("batches allow %s: status %d", req.Path, r.Status)
+		}
+	}
+	if got := used(t, h, key); got != 0 {
+		t.Fatalf("allowed batches charged %d", got)
+	}
+	if n, _ := h.Metric("wasmguard_tokenbudget_requests_total.action.allow.reason." + reasonBatchAllowed); n != 2 {
+		t.Fatalf("allowed batches counted %d, want 2 (%v)", n, h.Metrics())
+	}
+
+	h = newHost(t, 1, fmt.Sprintf(localTotal, 1000, `,"batches":"deny"`), nil)
+	for _, req := range []hostsim.Request{anth(1, 10), openai} {
+		if r := h.Do(req, accepted); r.Status != 403 || r.Upstream != nil || !strings.Contains(string(r.Body), reasonBatchDenied) {
+			t.Fatalf("batches deny %s: status %d %s", req.Path, r.Status, r.Body)
+		}
+	}
+}
+
+// TestTextPlainChatIsMetered: a chat request sent as text/plain (Go upstreams such as Ollama parse it) is metered
+// like any other; it used to pass unmetered because only JSON content-types were read.
+func TestTextPlainChatIsMetered(t *testing.T) {
+	h := newHost(t, 1, fmt.Sprintf(localTotal, 1000, ""), nil)
+	req := chatReq("gpt-4o", 2000, false)
+	req.Headers = [][2]string{{"content-type", "text/plain"}}
+	if r := h.Do(req, chatUsage(20, 10)); r.Status != 429 || r.Upstream != nil {
+		t.Fatalf("max_tokens 2,000 against 1,000 as text/plain: status %d, upstream %v", r.Status, r.Upstream != nil)
+	}
+	up := hostsim.Request{Method: "POST", Path: "/v1/files", Headers: [][2]string{{"content-type", "multipart/form-data; boundary=x"}}, Body: []byte("--x--")}
+	if r := h.Do(up, hostsim.Response{Status: 200, Body: []byte(`{}`)}); r.Status != 200 || r.Upstream == nil {
+		t.Fatalf("upload: status %d", r.Status)
+	}
+}

@@ -4,7 +4,7 @@ import "fmt"
 
 // Batch containers: each inner request is read with its own format's parser, and its segments' Message indices
 // continue after the previous request's (Request.Messages is the total). Model is the last request's; stream and
-// token limits do not apply to a batch and stay unset.
+// token limits do not apply to a batch and stay unset: Request.Batch sums the inner requests' output limits.
 //
 //	anthropic_batch  {"requests": [{"custom_id": "…", "params": {…Messages request…}}]}
 //	gemini_batch     {"batch": {"inputConfig"|"input_config": {"requests": {"requests": [{"request": {…}}]}}}}
@@ -17,9 +17,15 @@ func (p *reqParser) batch(inner func(val) error, reqs []val) error {
 			continue
 		}
 		start, astart := len(p.req.Segments), len(p.req.Attachments)
-		p.req.Messages = 0
+		p.req.Messages, p.req.MaxTokens, p.req.MaxTokensField, p.req.Choices = 0, 0, "", 0
 		if err := inner(r); err != nil {
 			return err
+		}
+		p.req.Batch.Requests++
+		if p.req.MaxTokensField != "" {
+			p.req.Batch.Output += p.req.MaxTokens * p.req.Outputs()
+		} else {
+			p.req.Batch.Unlimited += p.req.Outputs()
 		}
 		for i := start; i < len(p.req.Segments); i++ {
 			if p.req.Segments[i].Message >= 0 {

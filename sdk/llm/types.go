@@ -116,10 +116,13 @@ type Request struct {
 	// both are zero when the request sets no limit.
 	MaxTokens      int64
 	MaxTokensField string
-	// Choices is how many completions the request has generated, each up to MaxTokens: OpenAI chat and legacy
+	// Choices is how many completions the request asks for, each up to MaxTokens: OpenAI chat and legacy
 	// completions "n" (and legacy "best_of", generated and billed server-side: the larger binds), Gemini
 	// generationConfig.candidateCount; 0 when the request does not say (one). Outputs returns it at least 1.
-	Choices  int64
+	Choices int64
+	// Batch sums the inner requests of a batch container (FormatAnthropicBatch, FormatGeminiBatch inlined
+	// requests); zero otherwise.
+	Batch    BatchInfo
 	Messages int // number of messages/items/contents
 	Segments []Segment
 	// Attachments are the inline files, images and audio of the request that are not text (attach.go): the model
@@ -128,6 +131,14 @@ type Request struct {
 
 	// residualFrom is 1 + the index of the first residual segment when the parse added them (Options.Residual).
 	residualFrom int
+}
+
+// BatchInfo describes the inner requests of a batch: how many, the sum of their output-token limits (each times
+// its completions), and how many completions set no limit.
+type BatchInfo struct {
+	Requests  int
+	Output    int64
+	Unlimited int64
 }
 
 // Outputs is the number of completions the request asks for (Choices, at least 1): the output a budget
