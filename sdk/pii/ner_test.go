@@ -98,8 +98,8 @@ func TestNERBenignPrompts(t *testing.T) {
 		}
 		rate := float64(flagged) / float64(texts)
 		t.Logf("%-13s fires on %.1f%% of %d ordinary prompts and answers", ty, 100*rate, texts)
-		if ceiling := map[Type]float64{Person: 0.20, Address: 0.05, Location: 0.12, Organization: 0.11}[ty]; rate > ceiling {
-			t.Errorf("%s fires on %.1f%% of ordinary texts, above %.0f%%", ty, 100*rate, 100*ceiling)
+		if ceiling := map[Type]float64{Person: 0.165, Address: 0.03, Location: 0.08, Organization: 0.05}[ty]; rate > ceiling {
+			t.Errorf("%s fires on %.1f%% of ordinary texts, above %.1f%%", ty, 100*rate, 100*ceiling)
 		}
 	}
 }

@@ -2,7 +2,9 @@
 // records of ../shared/datasets/pii.{dev,train}.jsonl and writes sdk/pii/internal/ner/model_gen.go. With -eval
 // it first reports out-of-fold figures: k-fold over both files, folds grouped by generator template (records of
 // one presidio-research template never straddle folds, as they never straddle the dev/holdout split), per type
-// and per source, exact span and overlap. Training is deterministic: the same data and code write the same file.
+// and per source, exact span and overlap, and how often the model trained on everything finds something in the
+// ordinary prompts and answers no model trains on (TestNERBenignPrompts's rate). Training is deterministic: the
+// same data and code write the same file.
 //
 //	go run ./sdk/pii/cmd/trainner [-eval] [-data ../shared/datasets]
 package main
@@ -17,6 +19,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -182,6 +185,39 @@ func spans(text []byte, g []ner.Gold, t int) string {
 	return "[" + strings.Join(s, " ") + "]"
 }
 
+// heldOut returns the share of the ordinary prompts and answers never trained on (label 0, trainable false, of
+// injection.dev.jsonl and output.dev.jsonl) in which m finds an entity, per type: TestNERBenignPrompts's figure
+// without the scanner around the tagger.
+func heldOut(dir string, m *ner.Model, verbose bool) (rate [ner.NumTypes]float64, n int) {
+	var fired [ner.NumTypes]int
+	sc := new(ner.Scratch)
+	for _, name := range []string{"injection.dev.jsonl", "output.dev.jsonl"} {
+		texts, err := nertrain.HeldOutTexts(filepath.Join(dir, name))
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, text := range texts {
+			n++
+			var f [ner.NumTypes]bool
+			for _, g := range Predict(m, []byte(text), sc) {
+				f[g.Type] = true
+				if verbose {
+					fmt.Printf("HELDOUT %s %q\n", ner.TypeNames[g.Type], text[g.Start:g.End])
+				}
+			}
+			for t, x := range f {
+				if x {
+					fired[t]++
+				}
+			}
+		}
+	}
+	for t := range rate {
+		rate[t] = float64(fired[t]) / float64(max(n, 1))
+	}
+	return rate, n
+}
+
 func (r report) negRate(t int) float64 { return float64(r.negFired[t]) / float64(max(r.negTexts, 1)) }
 
 func (r report) print(w io.Writer) {
@@ -223,7 +259,7 @@ func render(m *ner.Model, inHash string) []byte {
 	b.WriteString("// Training fingerprints, checked by cmd/trainner's test: the sha256 of the training input (parameters,\n")
 	b.WriteString("// texts, folds and gold tags) and of the int8 weights.\n")
 	fmt.Fprintf(&b, "const (\n\tTrainingInputHash = %q\n\tWeightsHash = %q\n)\n\n", inHash, sha(m.Weights))
-	fmt.Fprintf(&b, "// DefaultModel is the shipped tagger (%d rows x %d classes, int8).\nvar DefaultModel = &Model{Bits: %d, Scale: %v, Weights: modelWeights}\n\n", 1<<m.Bits, ner.NumClasses, m.Bits, m.Scale)
+	fmt.Fprintf(&b, "// DefaultModel is the shipped tagger (%d rows x %d classes, int8).\nvar DefaultModel = &Model{Bits: %d, Scale: %v, Margin: %d, Weights: modelWeights}\n\n", 1<<m.Bits, ner.NumClasses, m.Bits, m.Scale, m.Margin)
 	// The weights are a string constant of the raw bytes, not an encoding decoded by a package initialiser:
 	// TinyGo runs initialisers at compile time in its interpreter, where decoding 147 KiB of base64 took minutes
 	// (and timed out the build on a loaded machine); a constant is data in the module, with no code at start.
@@ -254,6 +290,8 @@ func main() {
 	epochs := flag.Int("epochs", params.Epochs, "epochs (experiments)")
 	seed := flag.Uint64("seed", params.Seed, "shuffle seed (experiments)")
 	bags := flag.Int("bags", params.Bags, "perceptrons averaged (experiments)")
+	drop := flag.Uint("drop", uint(params.Drop), "feature dropout in 1/256ths (experiments)")
+	margin := flag.Float64("margin", params.Margin, "margin of B- classes over O (experiments)")
 	tag := flag.String("tag", "", "print what the shipped model finds in this text, and exit")
 	flag.Parse()
 	if *tag != "" {
@@ -264,15 +302,27 @@ func main() {
 	}
 	p := params
 	p.Bits, p.Epochs, p.Seed, p.Bags = *bits, *epochs, *seed, *bags
+	p.Drop, p.Margin = uint32(*drop), *margin
 	items := load(*dir)
 	log.Printf("%d NER-labelled trainable records and ordinary texts", len(items))
 	if *eval {
 		oof(items, p, *verbose).print(os.Stdout)
 	}
-	if *out == "" {
+	if *out == "" && !*eval {
 		return
 	}
 	m := trainAll(items, p)
+	if *eval {
+		rate, n := heldOut(*dir, m, *verbose)
+		fmt.Printf("ordinary prompts and answers never trained on (%d), model trained on all: texts with a finding", n)
+		for t := range rate {
+			fmt.Printf("  %s %.1f%%", ner.TypeNames[t], 100*rate[t])
+		}
+		fmt.Println()
+	}
+	if *out == "" {
+		return
+	}
 	if err := os.WriteFile(*out, render(m, inputHash(items, p)), 0o644); err != nil {
 		log.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestModelIsWhatTrainingWrites(t *testing.T) {
 	if got := sha(m.Weights); got != ner.WeightsHash {
 		t.Errorf("trained weights hash %s, model_gen.go records %s: run go run ./sdk/pii/cmd/trainner", got, ner.WeightsHash)
 	}
-	if m.Weights != ner.DefaultModel.Weights || m.Bits != ner.DefaultModel.Bits || m.Scale != ner.DefaultModel.Scale {
+	if m.Weights != ner.DefaultModel.Weights || m.Bits != ner.DefaultModel.Bits || m.Scale != ner.DefaultModel.Scale || m.Margin != ner.DefaultModel.Margin {
 		t.Errorf("the shipped model differs from what training writes (weights edited by hand?)")
 	}
 	src, err := os.ReadFile(filepath.Join(hostsim.RepoRoot(), "sdk", "pii", "internal", "ner", "model_gen.go"))
@@ -49,7 +49,7 @@ func TestOutOfFold(t *testing.T) {
 	var b strings.Builder
 	rep.print(&b)
 	t.Log("\n" + b.String())
-	floors := map[int]float64{ner.Person: 0.88, ner.Address: 0.92, ner.Location: 0.82, ner.Organization: 0.80}
+	floors := map[int]float64{ner.Person: 0.90, ner.Address: 0.92, ner.Location: 0.81, ner.Organization: 0.79}
 	for ty, min := range floors {
 		if f := rep.overlap["all"][ty].f1(); f < min {
 			t.Errorf("%s: out-of-fold F1 %.3f below floor %.2f", ner.TypeNames[ty], f, min)

@@ -38,10 +38,12 @@ const NumClasses = 1 + 2*NumTypes
 // NumFeatures is the number of hashed features of one token.
 const NumFeatures = 44
 
-// Model is a tagger's weights: 1<<Bits rows of NumClasses int8 weights (row = feature bucket), scaled by Scale.
+// Model is a tagger's weights: 1<<Bits rows of NumClasses int8 weights (row = feature bucket), scaled by Scale,
+// and the margin (in int8 units) by which a B- class must outscore the others to open an entity.
 type Model struct {
 	Bits    uint
 	Scale   float32
+	Margin  int32
 	Weights string
 }
 
@@ -308,6 +310,9 @@ func (m *Model) Tag(text []byte, sc *Scratch) {
 		for _, h := range f {
 			m.add(&s, h)
 		}
+		for k := 1; k < NumClasses; k += 2 {
+			s[k] -= m.Margin // a B- class must beat O by the margin
+		}
 		c := uint8(0)
 		best := int32(-1 << 31)
 		for k := uint8(0); k < NumClasses; k++ {
@@ -318,6 +323,8 @@ func (m *Model) Tag(text []byte, sc *Scratch) {
 		tags[i] = c
 		prev = c
 	}
+	sameName(toks, tags)
+	nameList(text, toks, tags)
 	sc.Spans = Decode(tags, sc.Spans)
 	// an ADDRESS span must look like one, or sit within two tokens of one that does (a house number or a
 	// postcode the tagger split off)
@@ -339,6 +346,127 @@ func (m *Model) Tag(text []byte, sc *Scratch) {
 		out = append(out, sp)
 	}
 	sc.Spans = out
+}
+
+// maxNames bounds the words sameName looks for.
+const maxNames = 8
+
+// nameWord reports whether a token tagged PERSON is a word whose other occurrences sameName tags: at least two
+// letters, neither a common word nor a title.
+func nameWord(t *Token) bool {
+	return t.Flags&(fPunct|fDigit) == 0 && t.Len >= 2 && t.Gaz&(GCommon|GTitle|GMonth) == 0
+}
+
+// sameName tags B-PERSON every other occurrence (same word, same case) of a word the tagger tagged PERSON in the
+// text, where the tagger said O: one person is named again ("Magnus spent a year ... as the assistant to
+// Magnus Poulsen"). It works within a text the tagger already found a name in, so it never makes a text with
+// no finding one with a finding.
+func sameName(toks []Token, tags []uint8) {
+	var names [maxNames]uint32
+	var cases [maxNames]uint16
+	n := 0
+	const caseFlags = fUpper | fAllUpper | fLower
+	for i := range toks {
+		c := tags[i]
+		if c == 0 || (c-1)/2 != Person || !nameWord(&toks[i]) {
+			continue
+		}
+		t := &toks[i]
+		dup := false
+		for k := 0; k < n; k++ {
+			if names[k] == t.Low && cases[k] == t.Flags&caseFlags {
+				dup = true
+			}
+		}
+		if !dup && n < maxNames {
+			names[n], cases[n] = t.Low, t.Flags&caseFlags
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	for i := range toks {
+		t := &toks[i]
+		if tags[i] != 0 || t.Flags&fPunct != 0 {
+			continue
+		}
+		for k := 0; k < n; k++ {
+			if names[k] == t.Low && cases[k] == t.Flags&caseFlags {
+				tags[i] = 1 + 2*Person
+				break
+			}
+		}
+	}
+}
+
+// listItem: a token that may be an item of a list of names (one word, a candidate, no common word or title).
+func listItem(t *Token) bool {
+	return t.Flags&fCand != 0 && t.Flags&(fPunct|fDigit) == 0 && t.Gaz&(GCommon|GTitle|GMonth) == 0
+}
+
+// listSep returns the index after the separator of list items that starts at token i ("," "and" "&" "or"
+// ", and"), or -1.
+func listSep(text []byte, toks []Token, i int) int {
+	// sep: 1 for ",", 2 for "and", "or" or "&", 0 otherwise (compared byte by byte: no string is made)
+	sep := func(i int) int {
+		if i >= len(toks) || toks[i].Flags&fNL != 0 {
+			return 0
+		}
+		w := text[toks[i].Start:toks[i].End]
+		switch {
+		case len(w) == 1 && w[0] == ',':
+			return 1
+		case len(w) == 1 && w[0] == '&',
+			len(w) == 2 && w[0]|0x20 == 'o' && w[1]|0x20 == 'r',
+			len(w) == 3 && w[0]|0x20 == 'a' && w[1]|0x20 == 'n' && w[2]|0x20 == 'd':
+			return 2
+		}
+		return 0
+	}
+	switch sep(i) {
+	case 1:
+		if sep(i+1) == 2 {
+			return i + 2
+		}
+		return i + 1
+	case 2:
+		return i + 1
+	}
+	return -1
+}
+
+// nameList tags B-PERSON the O items of a list of one-word items ("Matheus, Janet, Nicholas and Kevin") in
+// which the tagger found a one-word name: the items of a list are of one kind. Like sameName it works only in a
+// text with a name found.
+func nameList(text []byte, toks []Token, tags []uint8) {
+	for i := 0; i < len(toks); {
+		if !listItem(&toks[i]) {
+			i++
+			continue
+		}
+		// the run of items from i
+		j, n, person := i, 0, false
+		for {
+			n++
+			if tags[j] == 1+2*Person && (j+1 >= len(toks) || tags[j+1] != 2+2*Person) {
+				person = true
+			}
+			k := listSep(text, toks, j+1)
+			if k < 0 || k >= len(toks) || !listItem(&toks[k]) || toks[k].Flags&fNL != 0 {
+				break
+			}
+			j = k
+		}
+		if person && n >= 2 {
+			for k := i; k <= j; k++ {
+				if listItem(&toks[k]) && tags[k] == 0 && (k+1 >= len(toks) || tags[k+1]%2 == 1 || tags[k+1] == 0) {
+					tags[k] = 1 + 2*Person
+				}
+			}
+		}
+		i = j + 1
+	}
 }
 
 // addressLike: an ADDRESS span holds a street or unit word (street, rd, suite, box, ...), or a number together

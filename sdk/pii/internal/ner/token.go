@@ -1,8 +1,10 @@
 // Package ner is the named-entity tagger behind sdk/pii's PERSON, ADDRESS, LOCATION and ORGANIZATION types: a
 // greedy averaged-perceptron BIO tagger over hashed lexical features (lower-cased word, word shape, affixes,
 // neighbouring words and shapes, the previous tags, gazetteer membership, line and sentence position) with
-// int8 weights. The model (model_gen.go) is written by `go run ./sdk/pii/cmd/trainner` and the gazetteer
-// (gazetteer_gen.go) by `go run ./sdk/pii/cmd/nergaz`.
+// int8 weights, trained with feature dropout; a B- class must beat O by the model's margin to open an entity,
+// and within a text that has a name, the other occurrences of a name's words and the other one-word items of a
+// list with a one-word name are names too. The model (model_gen.go) is written by `go run ./sdk/pii/cmd/trainner`
+// and the gazetteer (gazetteer_gen.go) by `go run ./sdk/pii/cmd/nergaz`.
 //
 // The package is pure and allocation-free per text once its scratch buffers have grown: a text is tokenised
 // once, features are hashed on the fly, and only tokens near a possible entity (a capitalised word that is not a

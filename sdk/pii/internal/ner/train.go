@@ -80,6 +80,13 @@ type Params struct {
 	Epochs int
 	Seed   uint64
 	Bags   int // perceptrons trained with seeds Seed, Seed+2, ... and averaged (1 when 0)
+	// Drop is the chance, in 1/256ths, that a feature of a token (other than the bias) is left out of one
+	// training step, scoring and update alike (dropout): the tagger learns not to lean on any one feature — a
+	// template's context words above all — and finds names in contexts training never showed.
+	Drop uint32
+	// Margin is how much more than O (in perceptron units) a B- class must score to open an entity
+	// (Model.Margin): dropout makes the tagger bolder, and the margin buys its precision back.
+	Margin float64
 }
 
 // Train fits Bags averaged perceptrons on ex, each with its own shuffle order, averages them (a single
@@ -100,7 +107,9 @@ func Train(ex []Example, p Params) *Model {
 			}
 		}
 	}
-	return quantise(avg, p.Bits)
+	m := quantise(avg, p.Bits)
+	m.Margin = int32(math.Round(p.Margin / float64(m.Scale)))
+	return m
 }
 
 // trainOne fits one averaged perceptron and returns its float weights.
@@ -129,6 +138,14 @@ func trainOne(ex []Example, p Params) []float64 {
 		w[idx] += d
 	}
 	var f [NumFeatures]uint32
+	drng := (p.Seed ^ 0xd0d0d0d0d0d0d0d0) | 1
+	dnext := func() uint32 {
+		drng ^= drng << 13
+		drng ^= drng >> 7
+		drng ^= drng << 17
+		return uint32(drng >> 32)
+	}
+	var drop [NumFeatures]bool // features left out of this step
 	for ep := 0; ep < p.Epochs; ep++ {
 		for i := len(order) - 1; i > 0; i-- {
 			j := int(next() % uint64(i+1))
@@ -150,9 +167,17 @@ func trainOne(ex []Example, p Params) []float64 {
 					gold--
 				}
 				Features(e.Text, e.Toks, i, p1, p2, pl, &f)
+				if p.Drop > 0 {
+					for k := 1; k < NumFeatures; k++ {
+						drop[k] = dnext()&255 < p.Drop
+					}
+				}
 				skip := e.Skip != nil && e.Skip[i]
 				var s [NumClasses]int32
-				for _, h := range f {
+				for k, h := range f {
+					if drop[k] {
+						continue
+					}
 					o := int(h&mask) * NumClasses
 					for c := 0; c < NumClasses; c++ {
 						s[c] += w[o+c]
@@ -166,7 +191,10 @@ func trainOne(ex []Example, p Params) []float64 {
 					}
 				}
 				if pred != gold && !skip {
-					for _, h := range f {
+					for k, h := range f {
+						if drop[k] {
+							continue
+						}
 						o := int(h&mask) * NumClasses
 						upd(o+int(gold), 1)
 						upd(o+int(pred), -1)

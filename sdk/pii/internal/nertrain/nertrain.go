@@ -22,7 +22,7 @@ import (
 )
 
 // Params are the training parameters of the shipped model.
-var Params = ner.Params{Bits: 14, Epochs: 12, Seed: 0x5eed, Bags: 5}
+var Params = ner.Params{Bits: 14, Epochs: 20, Seed: 0x5eed, Bags: 5, Drop: 102, Margin: 60}
 
 // Folds is the number of folds of the out-of-fold figures.
 const Folds = 5
@@ -138,6 +138,27 @@ func Load(dir string) ([]Item, error) {
 	return items, nil
 }
 
+// HeldOutTexts returns the ordinary prompts and answers of an injection or output file that no model trains on:
+// label 0, trainable false.
+func HeldOutTexts(path string) ([]string, error) {
+	var texts []string
+	err := eachLine(path, func(line []byte) error {
+		var r struct {
+			Text      string `json:"text"`
+			Label     int    `json:"label"`
+			Trainable bool   `json:"trainable"`
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		if r.Label == 0 && !r.Trainable {
+			texts = append(texts, r.Text)
+		}
+		return nil
+	})
+	return texts, err
+}
+
 func eachLine(path string, fn func([]byte) error) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -180,7 +201,7 @@ func nerLabelled(raw json.RawMessage) bool {
 // InputHash fingerprints the training input: parameters, texts, folds and gold tags.
 func InputHash(items []Item, p ner.Params) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%d %d %d %d %d\n", p.Bits, p.Epochs, p.Seed, p.Bags, Folds)
+	fmt.Fprintf(h, "%d %d %d %d %d %d %g\n", p.Bits, p.Epochs, p.Seed, p.Bags, Folds, p.Drop, p.Margin)
 	for _, it := range items {
 		fmt.Fprintf(h, "%d %q %v %v\n", it.Fold, it.Ex.Text, it.Ex.Gold, it.Ex.Skip)
 	}
