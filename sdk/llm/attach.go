@@ -1,10 +1,12 @@
 package llm
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"net/url"
 	"strings"
+	"unsafe"
 )
 
 // Attachments: files, images and audio sent inline in a request, as a data: URL ("data:<mime>;base64,…": OpenAI
@@ -52,26 +54,39 @@ func (s *segs) attach(msg, part int, path, mime string, n int) {
 // dataURL reads a string that holds a data: URL (the caller checked the prefix): a textual one is a segment with
 // Encoding EncodingDataURL, any other an attachment.
 func (s *segs) dataURL(x val, msg, part int, role string, prov Provenance, tool, path string) {
-	u := unquote(s.b, x)
-	mime, b64, payload, ok := parseDataURL(u)
-	if !ok {
-		s.fail(fmt.Errorf("%w: %s: a data: URL without a comma", ErrUnreadable, path))
-		return
-	}
-	if !isTextMime(mime) {
-		s.attach(msg, part, path, mime, len(payload))
-		return
+	raw := s.b[x.s+1 : x.e-1]
+	var mime, payload string
+	var b64 bool
+	var data []byte // the payload as bytes, without a copy when the token has no escapes
+	if c := bytes.IndexByte(raw, ','); c >= 0 && bytes.IndexByte(raw, '\\') < 0 {
+		mime, b64, _, _ = parseDataURL(string(raw[:c+1]))
+		if !isTextMime(mime) { // known without copying the data (a PDF can be megabytes)
+			s.attach(msg, part, path, mime, len(raw)-c-1)
+			return
+		}
+		data = raw[c+1:]
+	} else {
+		var ok bool
+		if mime, b64, payload, ok = parseDataURL(unquote(s.b, x)); !ok {
+			s.fail(fmt.Errorf("%w: %s: a data: URL without a comma", ErrUnreadable, path))
+			return
+		}
+		if !isTextMime(mime) {
+			s.attach(msg, part, path, mime, len(payload))
+			return
+		}
+		data = unsafe.Slice(unsafe.StringData(payload), len(payload)) // read only
 	}
 	var text string
 	if b64 {
-		dec, ok := decodeBase64(payload)
+		dec, ok := decodeBase64(data)
 		if !ok {
 			s.fail(fmt.Errorf("%w: %s: %s data is not base64", ErrUnreadable, path, mime))
 			return
 		}
-		text = string(dec)
+		text = bytesString(dec)
 	} else {
-		t, err := url.PathUnescape(payload)
+		t, err := url.PathUnescape(string(data))
 		if err != nil {
 			s.fail(fmt.Errorf("%w: %s: %s data is not percent-encoded", ErrUnreadable, path, mime))
 			return
@@ -82,6 +97,14 @@ func (s *segs) dataURL(x val, msg, part int, role string, prov Provenance, tool,
 		Index: len(s.list), Message: msg, Part: part, Role: role, Provenance: prov, Text: text,
 		Loc: Loc{x.s, x.e}, Tool: tool, Path: path, Encoding: EncodingDataURL,
 	})
+}
+
+// bytesString returns b as a string without a copy; b must not be used after.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // isDataURL reports whether the string token x starts with "data:" (any case).
@@ -95,6 +118,43 @@ func (s *segs) fileData(x val, msg, part int, role string, prov Provenance, tool
 		s.dataURL(x, msg, part, role, prov, tool, path)
 	case x.k == kString && x.e-x.s > 2:
 		s.attach(msg, part, path, "", x.e-x.s-2)
+	}
+}
+
+// binaryList records base64 images sent as a list (Ollama "images": ["<base64>", …]; llama.cpp "image_data":
+// [{"data": "<base64>", "id": 1}] and "multimodal_data") as attachments of no declared type.
+func (s *segs) binaryList(v val, msg int, path string) {
+	if v.k == kString {
+		if v.e-v.s > 2 {
+			s.attach(msg, -1, path, "", v.e-v.s-2)
+		}
+		return
+	}
+	if v.k != kArray {
+		return
+	}
+	it := v.iter(s.b)
+	for k := 0; ; k++ {
+		_, x, ok := it.next()
+		if !ok {
+			return
+		}
+		switch x.k {
+		case kString:
+			if x.e-x.s > 2 {
+				s.attach(msg, -1, idx(path, k), "", x.e-x.s-2)
+			}
+		case kObject:
+			for c := copiesOf(s.b, x, "data"); ; {
+				d, ok := c.next()
+				if !ok {
+					break
+				}
+				if d.k == kString && d.e-d.s > 2 {
+					s.attach(msg, -1, idx(path, k)+".data", "", d.e-d.s-2)
+				}
+			}
+		}
 	}
 }
 
@@ -134,32 +194,35 @@ func (s *segs) base64Data(v val, mime string, msg, part int, role string, prov P
 			s.attach(msg, part, path, mediaType(mime), x.e-x.s-2)
 			continue
 		}
-		dec, ok := decodeBase64(unquote(b, x))
+		data := b[x.s+1 : x.e-1]
+		if bytes.IndexByte(data, '\\') >= 0 {
+			data = []byte(unquote(b, x))
+		}
+		dec, ok := decodeBase64(data)
 		if !ok {
 			return fmt.Errorf("%w: %s.data: %s data is not base64", ErrUnreadable, where, mime)
 		}
 		s.list = append(s.list, Segment{
-			Index: len(s.list), Message: msg, Part: part, Role: role, Provenance: prov, Text: string(dec),
+			Index: len(s.list), Message: msg, Part: part, Role: role, Provenance: prov, Text: bytesString(dec),
 			Loc: Loc{x.s, x.e}, Tool: tool, Path: path, Encoding: EncodingBase64,
 		})
 	}
 }
 
-// decodeBase64 decodes base64 in the standard or the URL alphabet, padded or not (line breaks are ignored).
-func decodeBase64(raw string) ([]byte, bool) {
-	dec, err := base64.StdEncoding.DecodeString(raw)
-	if err == nil {
-		return dec, true
+// decodeBase64 decodes base64 in the standard or the URL alphabet, padded or not (line breaks are ignored), into a
+// new slice.
+func decodeBase64(src []byte) ([]byte, bool) {
+	dst := make([]byte, base64.RawStdEncoding.DecodedLen(len(src))) // ≥ what any of the four decodes writes
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		if n, err := enc.Decode(dst, src); err == nil {
+			return dst[:n], true
+		}
 	}
-	if dec, err = base64.URLEncoding.DecodeString(raw); err == nil {
-		return dec, true
-	}
-	t := strings.TrimRight(raw, "=")
-	if dec, err = base64.RawStdEncoding.DecodeString(t); err == nil {
-		return dec, true
-	}
-	if dec, err = base64.RawURLEncoding.DecodeString(t); err == nil {
-		return dec, true
+	t := bytes.TrimRight(src, "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if n, err := enc.Decode(dst, t); err == nil {
+			return dst[:n], true
+		}
 	}
 	return nil, false
 }

@@ -55,6 +55,8 @@ func TestAttachmentsText(t *testing.T) {
 			FormatOpenAIChat, []string{"image_url.url"}, EncodingDataURL, ProvDocument},
 		{"chat percent-encoded", `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:text/markdown;charset=utf-8,` + url.PathEscape(attachText) + `"}}]}]}`,
 			FormatOpenAIChat, []string{"file.file_data"}, EncodingDataURL, ProvDocument},
+		{"chat escaped comma", `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:text/plain;base64\u002c` + b64(attachText) + `"}}]}]}`,
+			FormatOpenAIChat, []string{"file.file_data"}, EncodingDataURL, ProvDocument},
 		{"anthropic base64 text document", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/plain","data":"` + b64(attachText) + `"}}]}]}`,
 			FormatAnthropic, []string{"source.data"}, EncodingBase64, ProvDocument},
 		{"anthropic document in tool_result", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"document","source":{"type":"base64","media_type":"text/csv","data":"` + b64(attachText) + `"}}]}]}]}`,
@@ -165,6 +167,12 @@ func TestAttachmentsBinary(t *testing.T) {
 			FormatOpenAIChat, []Attachment{{0, 0, "file.file_data", "application/pdf", len(pdf)}, {0, 1, "image_url.url", "image/png", len(png)}, {0, 2, "input_audio.data", "audio/wav", 8}, {0, 3, "file.file_data", "", len(pdf)}}},
 		{"anthropic pdf document, image, tool_result image", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"` + pdf + `"}},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + png + `"}},{"type":"tool_result","tool_use_id":"x","content":[{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"` + png + `"}}]}]}]}`,
 			FormatAnthropic, []Attachment{{0, 0, "source.data", "application/pdf", len(pdf)}, {0, 1, "source.data", "image/png", len(png)}, {0, 2, "source.data", "image/jpeg", len(png)}}},
+		{"escaped prefix", `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:application\/pdf;base64,` + pdf + `"}}]}]}`,
+			FormatOpenAIChat, []Attachment{{0, 0, "file.file_data", "application/pdf", len(pdf)}}},
+		{"ollama images", `{"model":"llava","messages":[{"role":"user","content":"what is this?","images":["` + png + `","` + png + `"]}]}`,
+			FormatOllama, []Attachment{{0, -1, "images[0]", "", len(png)}, {0, -1, "images[1]", "", len(png)}}},
+		{"ollama generate images, llama.cpp image_data", `{"model":"llava","prompt":"describe","images":["` + png + `"],"image_data":[{"data":"` + png + `","id":1}]}`,
+			FormatOllama, []Attachment{{-1, -1, "images[0]", "", len(png)}, {-1, -1, "image_data[0].data", "", len(png)}}},
 		{"gemini pdf", `{"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"application/pdf","data":"` + pdf + `"}}]}]}`,
 			FormatGemini, []Attachment{{0, 0, "inlineData.data", "application/pdf", len(pdf)}}},
 		{"gemini batch offsets messages", `{"batch":{"inputConfig":{"requests":{"requests":[{"request":{"contents":[{"parts":[{"text":"a"}]}]}},{"request":{"contents":[{"parts":[{"inline_data":{"mime_type":"image/png","data":"` + png + `"}}]}]}}]}}}}`,
@@ -222,5 +230,29 @@ func TestAttachmentsBounded(t *testing.T) {
 	}
 	if n > len(body) || len(req.Segments) != 2 {
 		t.Fatalf("%d segments, %d bytes of text from a %d-byte body", len(req.Segments), n, len(body))
+	}
+}
+
+// BenchmarkParseAttachment: a 768 KiB chat request with one 512 KiB attachment. A binary data: URL is recorded
+// from its prefix without copying the data ("pdf"; "pdf_escaped_prefix" takes the copying path a prefix with
+// escapes needs); a text one is decoded ("text").
+func BenchmarkParseAttachment(b *testing.B) {
+	data := b64(strings.Repeat("lorem ipsum dolor sit amet, ", 512<<10/28))
+	pad := strings.Repeat("x", 256<<10)
+	for _, c := range []struct{ name, prefix string }{
+		{"pdf", "data:application/pdf;base64,"},
+		{"pdf_escaped_prefix", `data:application\/pdf;base64,`},
+		{"text", "data:text/plain;base64,"},
+	} {
+		body := []byte(`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"` + pad + `"},{"type":"file","file":{"file_data":"` + c.prefix + data + `"}}]}]}`)
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := ParseRequest(FormatOpenAIChat, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

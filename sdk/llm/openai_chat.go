@@ -62,6 +62,8 @@ func (p *reqParser) chat(r val) error {
 			s := p.sg()
 			err = s.text(v, -1, -1, "system", ProvSystem, "", func() string { return name })
 			p.req.Segments = s.list
+		case "images", "image_data": // Ollama /api/generate images, llama.cpp image_data: base64 images
+			p.sg().binaryList(v, -1, name)
 		case "context": // Ollama /api/generate: the token ids of an earlier exchange, which the model reads
 			if v.k == kArray && v.e-v.s > 2 && !emptyArray(b, v) {
 				err = fmt.Errorf("%w: context: token ids cannot be inspected", ErrUnreadable)
@@ -128,7 +130,7 @@ func (p *reqParser) chatMessage(s *segs, m val, i int) error {
 			if p.exact(k, "tool_call_id") {
 				callID = str(b, v)
 			}
-		case "content", "tool_calls", "function_call", "refusal", "thinking", "reasoning_content", "audio":
+		case "content", "tool_calls", "function_call", "refusal", "thinking", "reasoning_content", "audio", "images":
 			members = append(members, member{k, v})
 		}
 	}
@@ -214,6 +216,8 @@ func (p *reqParser) chatMessage(s *segs, m val, i int) error {
 			}
 		case "function_call": // legacy
 			s.allLeaves(v, "arguments", i, -1, role, ProvToolCall, getStr(b, v, "name"))
+		case "images": // Ollama: base64 images of the message
+			s.binaryList(v, i, "images")
 		}
 	}
 	return nil

@@ -418,6 +418,13 @@ func (p *reqParser) prompt(v val, name string) error {
 				return fmt.Errorf("%w: %s[%d]: token ids cannot be inspected", ErrUnreadable, name, i)
 			case kObject: // llama.cpp multimodal prompt {"prompt_string": ..., "multimodal_data": [...]}
 				s.leavesExcept(x, -1, i, "user", ProvUser, "", idx(name, i), "multimodal_data")
+				for c := copiesOf(b, x, "multimodal_data"); ; {
+					md, ok := c.next()
+					if !ok {
+						break
+					}
+					s.binaryList(md, -1, idx(name, i)+".multimodal_data")
+				}
 			case kNull:
 			default:
 				return fmt.Errorf("%s[%d]: expected string, got %s", name, i, x.k)

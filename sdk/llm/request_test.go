@@ -64,7 +64,7 @@ func checkLocs(t *testing.T, body []byte, segs []Segment) {
 		}
 		switch s.Encoding {
 		case EncodingBase64:
-			raw, ok := decodeBase64(dec)
+			raw, ok := decodeBase64([]byte(dec))
 			if !ok {
 				t.Fatalf("segment %d: not base64: %q", i, dec)
 			}
@@ -75,7 +75,7 @@ func checkLocs(t *testing.T, body []byte, segs []Segment) {
 				t.Fatalf("segment %d: not a data: URL: %q", i, dec)
 			}
 			if b64 {
-				raw, ok := decodeBase64(payload)
+				raw, ok := decodeBase64([]byte(payload))
 				if !ok {
 					t.Fatalf("segment %d: data: URL not base64: %q", i, dec)
 				}
