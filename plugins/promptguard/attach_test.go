@@ -93,6 +93,11 @@ func TestUnreadableAttachmentsInWasm(t *testing.T) {
 	if n, _ := h.Metric("wasmguard_promptguard_requests_total.action.block.reason." + telemetry.ReasonUnreadableAttachment); n != 1 {
 		t.Fatalf("deny: requests_total = %d", n)
 	}
+	// an image the provider fetches by URL is as unreadable as an inline one
+	remote := `{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"What is in this picture?"},{"type":"image_url","image_url":{"url":"https://img.example/cat.png"}}]}]}`
+	if res := do(h, "/v1/chat/completions", []byte(remote), 0); res.Upstream != nil || res.Status != 415 {
+		t.Fatalf("deny: an image URL: status %d", res.Status)
+	}
 	// text attachments are read, not refused
 	text := textAttachments(benignText)[0]
 	if res := do(h, text.path, []byte(text.body), 0); res.Upstream == nil {

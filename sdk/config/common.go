@@ -121,8 +121,8 @@ const (
 var UnknownFormats = []string{UnknownFormatScan, UnknownFormatAllow, UnknownFormatDeny}
 
 // The values of unreadable_attachments, the key of the filters that inspect request text (promptguard, piimask):
-// what a request gets that carries inline attachments no text filter can read (images, PDFs, audio, office
-// documents; llm.Request.Attachments). Textual attachments (text/*, JSON, CSV...) are decoded and inspected like
+// what a request gets that carries attachments no text filter can read (inline images, PDFs, audio, office
+// documents, and files the provider fetches by URL or file id; llm.Request.Attachments). Textual attachments (text/*, JSON, CSV...) are decoded and inspected like
 // any other text whatever this says.
 const (
 	// UnreadableAttachmentsAllow forwards the request, its text inspected and its attachments not; each one is

@@ -197,7 +197,8 @@ func (s *Stream) UnknownFormat(dec *Decisions, c config.Common, filterName, poli
 }
 
 // Attachments applies a filter's unreadable_attachments policy (config.UnreadableAttachments*) to the inline
-// attachments of a parsed request that no text filter can read (llm.Request.Attachments: images, PDFs, audio),
+// attachments of a parsed request that no text filter can read (llm.Request.Attachments: inline images, PDFs,
+// audio, and content the provider fetches by URL or file id),
 // the same way in promptguard and piimask. With none it does nothing. allow: each attachment is counted in
 // wasmguard_<filter>_attachments_uninspected_total and logged at debug level, and the filter goes on with the
 // request's text (handled false). deny: one decision (block, reason unreadable_attachment, the media types as
@@ -211,7 +212,10 @@ func (s *Stream) Attachments(dec *Decisions, c config.Common, filterName, policy
 	var kinds []string
 	for _, a := range atts {
 		k := a.MediaType
-		if k == "" {
+		switch {
+		case k == "" && a.Remote:
+			k = "remote" // a URL or file id the provider fetches
+		case k == "":
 			k = "unknown"
 		}
 		if len(kinds) < 8 && !containsString(kinds, k) {
@@ -233,7 +237,7 @@ func (s *Stream) Attachments(dec *Decisions, c config.Common, filterName, policy
 		return Continue, true
 	}
 	dec.Log(d)
-	_ = s.Reply(415, telemetry.ReasonUnreadableAttachment, "the request carries an attachment (image, PDF, audio...) the gateway's security filter cannot inspect, and this route does not accept such attachments")
+	_ = s.Reply(415, telemetry.ReasonUnreadableAttachment, "the request carries an attachment (image, PDF, audio, a file by URL or id...) the gateway's security filter cannot inspect, and this route does not accept such attachments")
 	return Pause, true
 }
 

@@ -203,13 +203,15 @@ func (p *reqParser) anthropicBlock(s *segs, blk val, i, j int, role string, prov
 
 // anthropicSource reads an image or document source of type url (the URL a metadata segment; a data: URL inline
 // content, attach.go) or base64 (of a text media type a document segment with Encoding base64, of any other an
-// attachment). File ids (type file) are references: not read.
+// attachment) or file (a remote attachment).
 func (s *segs) anthropicSource(src val, i, j int, role, tool, where string) error {
 	switch getStr(s.b, src, "type") {
 	case "url":
 		s.urls(src, i, j, role, ProvDocument, tool, "source")
 	case "base64":
 		return s.base64Data(src, getStr(s.b, src, "media_type"), i, j, role, ProvDocument, tool, "source.data", where)
+	case "file": // Files API
+		s.fileIDs(src, "file_id", i, j, "source.file_id", "")
 	}
 	return nil
 }

@@ -9,7 +9,8 @@ import (
 	"unsafe"
 )
 
-// Attachments: files, images and audio sent inline in a request, as a data: URL ("data:<mime>;base64,…": OpenAI
+// Attachments: files, images and audio sent in a request, by reference (a URL or an uploaded file's id the
+// provider fetches: a remote Attachment) or inline as a data: URL ("data:<mime>;base64,…": OpenAI
 // image_url, file_data, Anthropic and Responses URL sources) or as base64 data with a media type (Anthropic
 // source {"type": "base64"}, Gemini inlineData, OpenAI input_audio). The provider decodes them and the model reads
 // them. One of a textual media type (text/*, JSON, XML, YAML, CSV...; a data: URL without one is text/plain, RFC
@@ -32,8 +33,12 @@ type Attachment struct {
 	// MediaType is the media type the client declared, lower-cased without parameters ("image/png",
 	// "application/pdf", "audio/wav"); "" when it declared none.
 	MediaType string
-	// Bytes is the length of the encoded data in the body.
+	// Bytes is the length of the encoded data in the body (0 for a remote one).
 	Bytes int
+	// Remote is true for content the provider fetches itself, which is not in the body: an image or file URL
+	// (https://…), an uploaded file's id (OpenAI file_id, Anthropic source {"type": "file"}), a Gemini fileUri.
+	// Path names the field holding the URL or id.
+	Remote bool
 }
 
 // fail records the first error of a read that has no error return (data URLs in tool outputs, URL fields); the
@@ -49,6 +54,28 @@ func (s *segs) attach(msg, part int, path, mime string, n int) {
 		return
 	}
 	*s.atts = append(*s.atts, Attachment{Message: msg, Part: part, Path: path, MediaType: mime, Bytes: n})
+}
+
+// remote records content the provider fetches by URL or file id.
+func (s *segs) remote(msg, part int, path, mime string) {
+	if s.atts == nil {
+		return
+	}
+	*s.atts = append(*s.atts, Attachment{Message: msg, Part: part, Path: path, MediaType: mediaType(mime), Remote: true})
+}
+
+// fileIDs records every copy of member key of o that is a non-empty string (an uploaded file's id or URI) as
+// remote.
+func (s *segs) fileIDs(o val, key string, msg, part int, path, mime string) {
+	for c := copiesOf(s.b, o, key); ; {
+		x, ok := c.next()
+		if !ok {
+			return
+		}
+		if x.k == kString && x.e-x.s > 2 {
+			s.remote(msg, part, path, mime)
+		}
+	}
 }
 
 // dataURL reads a string that holds a data: URL (the caller checked the prefix): a textual one is a segment with

@@ -162,21 +162,21 @@ func TestAttachmentsBinary(t *testing.T) {
 		want       []Attachment
 	}{
 		{"responses pdf and image", `{"model":"m","input":[{"role":"user","content":[{"type":"input_file","filename":"a.pdf","file_data":"data:application/pdf;base64,` + pdf + `"},{"type":"input_image","image_url":"data:image/png;base64,` + png + `"}]}]}`,
-			FormatOpenAIResponses, []Attachment{{0, 0, "file_data", "application/pdf", len("data:application/pdf;base64,"+pdf) - len("data:application/pdf;base64,")}, {0, 1, "image_url", "image/png", len(png)}}},
+			FormatOpenAIResponses, []Attachment{{0, 0, "file_data", "application/pdf", len("data:application/pdf;base64,"+pdf) - len("data:application/pdf;base64,"), false}, {0, 1, "image_url", "image/png", len(png), false}}},
 		{"chat pdf, image, audio, bare base64", `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"filename":"a.pdf","file_data":"data:application/pdf;base64,` + pdf + `"}},{"type":"image_url","image_url":{"url":"data:image/png;base64,` + png + `"}},{"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}},{"type":"file","file":{"file_data":"` + pdf + `"}}]}]}`,
-			FormatOpenAIChat, []Attachment{{0, 0, "file.file_data", "application/pdf", len(pdf)}, {0, 1, "image_url.url", "image/png", len(png)}, {0, 2, "input_audio.data", "audio/wav", 8}, {0, 3, "file.file_data", "", len(pdf)}}},
+			FormatOpenAIChat, []Attachment{{0, 0, "file.file_data", "application/pdf", len(pdf), false}, {0, 1, "image_url.url", "image/png", len(png), false}, {0, 2, "input_audio.data", "audio/wav", 8, false}, {0, 3, "file.file_data", "", len(pdf), false}}},
 		{"anthropic pdf document, image, tool_result image", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"` + pdf + `"}},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + png + `"}},{"type":"tool_result","tool_use_id":"x","content":[{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"` + png + `"}}]}]}]}`,
-			FormatAnthropic, []Attachment{{0, 0, "source.data", "application/pdf", len(pdf)}, {0, 1, "source.data", "image/png", len(png)}, {0, 2, "source.data", "image/jpeg", len(png)}}},
+			FormatAnthropic, []Attachment{{0, 0, "source.data", "application/pdf", len(pdf), false}, {0, 1, "source.data", "image/png", len(png), false}, {0, 2, "source.data", "image/jpeg", len(png), false}}},
 		{"escaped prefix", `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:application\/pdf;base64,` + pdf + `"}}]}]}`,
-			FormatOpenAIChat, []Attachment{{0, 0, "file.file_data", "application/pdf", len(pdf)}}},
+			FormatOpenAIChat, []Attachment{{0, 0, "file.file_data", "application/pdf", len(pdf), false}}},
 		{"ollama images", `{"model":"llava","messages":[{"role":"user","content":"what is this?","images":["` + png + `","` + png + `"]}]}`,
-			FormatOllama, []Attachment{{0, -1, "images[0]", "", len(png)}, {0, -1, "images[1]", "", len(png)}}},
+			FormatOllama, []Attachment{{0, -1, "images[0]", "", len(png), false}, {0, -1, "images[1]", "", len(png), false}}},
 		{"ollama generate images, llama.cpp image_data", `{"model":"llava","prompt":"describe","images":["` + png + `"],"image_data":[{"data":"` + png + `","id":1}]}`,
-			FormatOllama, []Attachment{{-1, -1, "images[0]", "", len(png)}, {-1, -1, "image_data[0].data", "", len(png)}}},
+			FormatOllama, []Attachment{{-1, -1, "images[0]", "", len(png), false}, {-1, -1, "image_data[0].data", "", len(png), false}}},
 		{"gemini pdf", `{"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"application/pdf","data":"` + pdf + `"}}]}]}`,
-			FormatGemini, []Attachment{{0, 0, "inlineData.data", "application/pdf", len(pdf)}}},
+			FormatGemini, []Attachment{{0, 0, "inlineData.data", "application/pdf", len(pdf), false}}},
 		{"gemini batch offsets messages", `{"batch":{"inputConfig":{"requests":{"requests":[{"request":{"contents":[{"parts":[{"text":"a"}]}]}},{"request":{"contents":[{"parts":[{"inline_data":{"mime_type":"image/png","data":"` + png + `"}}]}]}}]}}}}`,
-			FormatGeminiBatch, []Attachment{{1, 0, "inlineData.data", "image/png", len(png)}}},
+			FormatGeminiBatch, []Attachment{{1, 0, "inlineData.data", "image/png", len(png), false}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,6 +194,41 @@ func TestAttachmentsBinary(t *testing.T) {
 			}
 			if d := docSegs(req); len(d) != 0 {
 				t.Errorf("binary data read as text: %+v", d)
+			}
+		})
+	}
+}
+
+// TestAttachmentsRemote: content the provider fetches (URLs, uploaded files' ids) is a remote attachment; a URL
+// also stays a metadata segment (PII in query strings).
+func TestAttachmentsRemote(t *testing.T) {
+	tests := []struct {
+		name, body string
+		f          Format
+		want       []Attachment
+	}{
+		{"chat image URL and file id", `{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x.example/a.png"}},{"type":"file","file":{"file_id":"file-abc","file_id":"file-def"}}]}]}`,
+			FormatOpenAIChat, []Attachment{{0, 0, "image_url.url", "", 0, true}, {0, 1, "file.file_id", "", 0, true}, {0, 1, "file.file_id", "", 0, true}}},
+		{"responses image, file URL, file id", `{"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"https://x.example/a.png"},{"type":"input_file","file_url":"https://x.example/a.pdf"},{"type":"input_file","file_id":"file-abc"}]}]}`,
+			FormatOpenAIResponses, []Attachment{{0, 0, "image_url", "", 0, true}, {0, 1, "file_url", "", 0, true}, {0, 2, "file_id", "", 0, true}}},
+		{"anthropic url and file sources", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"https://x.example/a.png"}},{"type":"document","source":{"type":"file","file_id":"file_1"}}]}]}`,
+			FormatAnthropic, []Attachment{{0, 0, "source.url", "", 0, true}, {0, 1, "source.file_id", "", 0, true}}},
+		{"gemini fileData", `{"contents":[{"role":"user","parts":[{"fileData":{"mimeType":"application/pdf","fileUri":"gs://b/a.pdf"}}]}]}`,
+			FormatGemini, []Attachment{{0, 0, "fileData.fileUri", "application/pdf", 0, true}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := ParseRequest(tc.f, []byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(req.Attachments) != len(tc.want) {
+				t.Fatalf("attachments %+v, want %+v", req.Attachments, tc.want)
+			}
+			for i, a := range req.Attachments {
+				if a != tc.want[i] {
+					t.Errorf("attachment %d = %+v, want %+v", i, a, tc.want[i])
+				}
 			}
 		})
 	}

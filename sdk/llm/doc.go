@@ -62,7 +62,7 @@
 // is a segment. Attachments (attach.go): a file sent inline with a textual media type (a data: URL in OpenAI
 // file_data or image_url, Anthropic base64 and URL sources, Gemini inlineData) is decoded into a segment whose
 // edit re-encodes it; a binary one (images, PDFs, audio) is not read but listed in Request.Attachments, for the
-// filter's policy. Never read: encrypted reasoning. Reasoning deltas
+// filter's policy, as is a file the provider fetches by URL or file id (Attachment.Remote). Never read: encrypted reasoning. Reasoning deltas
 // (thinking_delta, reasoning summaries in streams, reasoning_content) are not deltas. Bedrock Converse and the AWS
 // event-stream framing are not supported (Bedrock's anthropic_version bodies are: they are Anthropic).
 //

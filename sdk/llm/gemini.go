@@ -171,6 +171,13 @@ func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, pat
 				for _, key := range []string{"fileUri", "file_uri"} {
 					s.allText(v, key, i, j, role, ProvMetadata, "", "fileData."+key)
 				}
+				mime := getStr(b, v, "mimeType")
+				if m := getStr(b, v, "mime_type"); m != "" {
+					mime = m
+				}
+				for _, key := range []string{"fileUri", "file_uri"} {
+					s.fileIDs(v, key, i, j, "fileData."+key, mime)
+				}
 			}
 		}
 	}

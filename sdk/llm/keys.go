@@ -43,7 +43,7 @@ var knownKeys = func() map[string]string {
 		"additional_instructions", "thread", "tool_outputs", "input_prefix", "input_suffix", "input_extra", "file",
 		"variables", "tool_resources", "attachments", "functionDeclarations", "function_declarations",
 		"n", "best_of", "candidateCount", "candidate_count",
-		"input_audio", "media_type",
+		"input_audio", "media_type", "file_url", "file_id",
 	}
 	folded := make(map[string]string, len(names))
 	for _, n := range names {

@@ -258,6 +258,7 @@ func chatPart(s *segs, part val, i, j int, role string, prov Provenance, tool st
 				}
 				s.fileData(x, i, j, role, ProvDocument, tool, "file.file_data")
 			}
+			s.fileIDs(v, "file_id", i, j, "file.file_id", "")
 			for c := copiesOf(b, v, "filename"); ; {
 				x, ok := c.next()
 				if !ok {
@@ -271,8 +272,9 @@ func chatPart(s *segs, part val, i, j int, role string, prov Provenance, tool st
 	}
 }
 
-// urls adds a URL (a string, or every copy of "url" in an object) as a metadata segment. A data: URL is inline
-// content (attach.go): a textual one is a segment of provenance prov, any other an attachment.
+// urls adds a URL (a string, or every copy of "url" in an object) as a metadata segment and a remote attachment.
+// A data: URL is inline content (attach.go): a textual one is a segment of provenance prov, any other an
+// attachment.
 func (s *segs) urls(v val, i, j int, role string, prov Provenance, tool, path string) {
 	b := s.b
 	add := func(x val, path string) {
@@ -281,6 +283,7 @@ func (s *segs) urls(v val, i, j int, role string, prov Provenance, tool, path st
 			s.dataURL(x, i, j, role, prov, tool, path)
 		case x.k == kString:
 			s.add(i, j, role, ProvMetadata, x, "", path)
+			s.remote(i, j, path, "") // the provider fetches what the model reads
 		}
 	}
 	if v.k == kString {

@@ -230,8 +230,12 @@ func responsesParts(s *segs, arr val, i int, role string, prov Provenance, tool,
 				if err := s.text(v, i, j, role, prov, tool, func() string { return fmt.Sprintf("%s[%d].content[%d].%s", top, i, j, key) }); err != nil {
 					return err
 				}
-			case "image_url", "url":
+			case "image_url", "url", "file_url":
 				s.urls(v, i, j, role, ProvDocument, tool, key)
+			case "file_id": // input_file, input_image: an uploaded file
+				if v.k == kString && v.e-v.s > 2 {
+					s.remote(i, j, key, "")
+				}
 			case "file_data": // input_file: a data: URL
 				s.fileData(v, i, j, role, ProvDocument, tool, key)
 			case "input_audio":
