@@ -87,25 +87,31 @@ func (c *canon) decipher(s string) {
 // can no longer beat the best so far and reach three words (the fewest decipher takes), so ordinary text with
 // a run of unknown words costs two words per reading, not the run; bestReadingRef (tests) tries every word, and
 // FuzzBestReading checks that the choice decipher makes is the same.
+//
+// Each word's reading is hashed as it is read (FNV-1a over cipherTab[op] of its bytes, or its bytes backwards for
+// op 0): no copy, no branch per byte.
 func bestReading(text []byte, words []tokInfo) (best, bestOp int) {
 	bestOp = -1
-	var buf [24]byte
 	for op := 0; op < 27; op++ {
 		need := max(best+1, 3)
 		hits := 0
+		tab := &cipherTab[op]
 		for k, t := range words {
 			if hits+len(words)-k < need {
 				break
 			}
 			w := text[t.pos : t.pos+t.n]
-			b := buf[:t.n]
-			for i, x := range w {
-				if op == 0 {
-					x = w[len(w)-1-i]
+			h := uint32(2166136261)
+			if op == 0 {
+				for i := len(w) - 1; i >= 0; i-- {
+					h = (h ^ uint32(w[i])) * 16777619
 				}
-				b[i] = cipherByte(x, op)
+			} else {
+				for _, x := range w {
+					h = (h ^ uint32(tab[x])) * 16777619
+				}
 			}
-			if knownWord(fnv(b)) {
+			if knownWord(h) {
 				hits++
 			}
 		}
@@ -115,6 +121,18 @@ func bestReading(text []byte, words []tokInfo) (best, bestOp int) {
 	}
 	return best, bestOp
 }
+
+// cipherTab[op][x] is cipherByte(x, op). (Built behind a pointer: a large array returned by value makes a huge
+// function in TinyGo's output, see tokenTable.)
+var cipherTab = func() *[27][256]byte {
+	t := new([27][256]byte)
+	for op := range t {
+		for x := range t[op] {
+			t[op][x] = cipherByte(byte(x), op)
+		}
+	}
+	return t
+}()
 
 // cipherByte applies reading op to one byte: 0 none (reversal is done by the caller), 1 Atbash, k ≥ 2 a
 // Caesar shift back by k-1 (the letter k-1 places earlier). Case is kept; other bytes are unchanged.
