@@ -259,11 +259,11 @@ var asciiClass = func() (t [256]uint8) {
 // When raw is set it also runs the raw-marker automaton: every marker starts with a byte that is not part of a
 // word (lettersStay), so the automaton only has to start at separators.
 //
-// The word-phrase automaton is stepped per token: a token that is no word of any phrase (most of them, told by
-// a bit filter on its hash) leaves it in the state after a space (matcher.tokenSkip), so only the others are
-// stepped byte by byte. The loops keep few variables: in wasm a loop with more live values than the compiler's
-// sixteen registers loads and stores them on every pass, which costs more than the work itself.
-// foldASCIIRef (tests) is the previous form; FuzzFoldASCII compares the two.
+// The word-phrase automaton is not run here but over the token index afterwards (wordPhrases). The loops keep
+// few variables and few taken branches: in wasm a loop with more live values than the compiler's sixteen
+// registers loads and stores them on every pass, and every taken jump goes through the function's dispatch
+// table, which costs more than the work itself. foldASCIIRef (tests) is an earlier form; FuzzFoldASCII
+// compares the two.
 func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 	// Room for the worst case (every byte a one-letter word) so the letter-only path writes by index.
 	c.words = grow(c.words, 2*len(s)+1)
