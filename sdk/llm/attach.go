@@ -14,8 +14,8 @@ import (
 // image_url, file_data, Anthropic and Responses URL sources) or as base64 data with a media type (Anthropic
 // source {"type": "base64"}, Gemini inlineData, OpenAI input_audio). The provider decodes them and the model reads
 // them. One of a textual media type (text/*, JSON, XML, YAML, CSV...; a data: URL without one is text/plain, RFC
-// 2397) is decoded into a segment: provenance document in a message's content (the provenance of the field
-// otherwise, e.g. tool_result in a tool output), Path naming the field, and an Encoding (EncodingDataURL, or
+// 2397) is decoded into a segment: provenance document in a message's content (assistant in the model's own
+// turns; the provenance of the field otherwise, e.g. tool_result in a tool output), Path naming the field, and an Encoding (EncodingDataURL, or
 // EncodingBase64 for bare base64) with which Segment.Edit writes new text back encoded as it came. Data that does
 // not decode is ErrUnreadable. One of any other media type (images, PDFs, audio, office documents) no text filter
 // can read: it is an Attachment on Request.Attachments, so a filter can apply a policy to what it cannot see
@@ -39,6 +39,15 @@ type Attachment struct {
 	// (https://…), an uploaded file's id (OpenAI file_id, Anthropic source {"type": "file"}), a Gemini fileUri.
 	// Path names the field holding the URL or id.
 	Remote bool
+}
+
+// docProv is the provenance of a text attachment in content of provenance prov: document (a file is third-party
+// content whoever attaches it), except in the model's own turns.
+func docProv(prov Provenance) Provenance {
+	if prov == ProvAssistant {
+		return prov
+	}
+	return ProvDocument
 }
 
 // fail records the first error of a read that has no error return (data URLs in tool outputs, URL fields); the

@@ -66,7 +66,7 @@ func TestAttachmentsText(t *testing.T) {
 		{"anthropic duplicate data", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/plain","data":"` + b64("ok") + `","data":"` + b64(attachText) + `"}}]}]}`,
 			FormatAnthropic, []string{"source.data", "source.data"}, EncodingBase64, ProvDocument},
 		{"gemini inlineData", `{"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"text/plain","data":"` + b64(attachText) + `"}}]}]}`,
-			FormatGemini, []string{"inlineData.data"}, EncodingBase64, ProvUser},
+			FormatGemini, []string{"inlineData.data"}, EncodingBase64, ProvDocument},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

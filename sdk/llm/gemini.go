@@ -164,7 +164,7 @@ func geminiPartList(s *segs, parts val, i int, role string, prov Provenance, pat
 			case "codeExecutionResult", "code_execution_result":
 				s.allText(v, "output", i, j, role, ProvToolResult, "", "output")
 			case "inlineData", "inline_data":
-				if err := s.inlineData(v, i, j, role, prov, fmt.Sprintf("%s.parts[%d].inlineData", path(), j)); err != nil {
+				if err := s.inlineData(v, i, j, role, docProv(prov), fmt.Sprintf("%s.parts[%d].inlineData", path(), j)); err != nil {
 					return err
 				}
 			case "fileData", "file_data":

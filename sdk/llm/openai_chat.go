@@ -247,7 +247,7 @@ func chatPart(s *segs, part val, i, j int, role string, prov Provenance, tool st
 				return err
 			}
 		case "image_url": // {"url": "https://…?q=…"} or a bare URL: the URL is client data (PII in query strings)
-			s.urls(v, i, j, role, ProvDocument, tool, "image_url")
+			s.urls(v, i, j, role, docProv(prov), tool, "image_url")
 		case "input_audio": // {"data": base64, "format": "wav"}
 			s.inputAudio(v, i, j)
 		case "file": // {"file_id"|"file_data", "filename"}
@@ -256,7 +256,7 @@ func chatPart(s *segs, part val, i, j int, role string, prov Provenance, tool st
 				if !ok {
 					break
 				}
-				s.fileData(x, i, j, role, ProvDocument, tool, "file.file_data")
+				s.fileData(x, i, j, role, docProv(prov), tool, "file.file_data")
 			}
 			s.fileIDs(v, "file_id", i, j, "file.file_id", "")
 			for c := copiesOf(b, v, "filename"); ; {

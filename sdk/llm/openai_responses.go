@@ -231,13 +231,13 @@ func responsesParts(s *segs, arr val, i int, role string, prov Provenance, tool,
 					return err
 				}
 			case "image_url", "url", "file_url":
-				s.urls(v, i, j, role, ProvDocument, tool, key)
+				s.urls(v, i, j, role, docProv(prov), tool, key)
 			case "file_id": // input_file, input_image: an uploaded file
 				if v.k == kString && v.e-v.s > 2 {
 					s.remote(i, j, key, "")
 				}
 			case "file_data": // input_file: a data: URL
-				s.fileData(v, i, j, role, ProvDocument, tool, key)
+				s.fileData(v, i, j, role, docProv(prov), tool, key)
 			case "input_audio":
 				s.inputAudio(v, i, j)
 			case "filename":
