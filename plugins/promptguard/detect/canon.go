@@ -293,11 +293,13 @@ func (c *canon) foldASCII(s string, st *textStats, raw bool) bool {
 			x := *(*uint64)(unsafe.Add(p, i))
 			y := x | 0x20*swar.K
 			k := bits.TrailingZeros64(nonLetters(x, y)) >> 3
-			if k > 0 && k < 8 && asciiClass[s[i+k]] == 0 {
-				w, q := len(c.words), len(c.squash)
-				words := c.words[w:cap(c.words)] // room: see foldWord
+			w, q := len(c.words), len(c.squash)
+			words, squash := c.words[w:cap(c.words)], c.squash[q:cap(c.squash)]
+			// (grow made the room: 2 bytes of words and 1 of squash per input byte; checked all the same, as the
+			// stores below write eight bytes past the index checked)
+			if k > 0 && k < 8 && asciiClass[s[i+k]] == 0 && len(words) >= 8 && len(squash) >= 8 {
 				*(*uint64)(unsafe.Pointer(&words[0])) = y
-				*(*uint64)(unsafe.Pointer(&c.squash[q:cap(c.squash)][0])) = y
+				*(*uint64)(unsafe.Pointer(&squash[0])) = y
 				words[k] = ' '
 				// FNV-1a over the k letters, with selects (written out: a call costs more here)
 				th := (2166136261 ^ uint32(y&0xFF)) * 16777619
