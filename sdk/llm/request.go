@@ -292,32 +292,32 @@ func roleProv(role string) Provenance {
 }
 
 func (p *reqParser) setMax(field string, v val) error {
+	n, set, err := p.count(field, v)
+	// With several limit fields the smallest one binds.
+	if set && (p.req.MaxTokensField == "" || n < p.req.MaxTokens) {
+		p.req.MaxTokens, p.req.MaxTokensField = n, field
+	}
+	return err
+}
+
+// count reads a non-negative integer field; null is unset.
+func (p *reqParser) count(field string, v val) (n int64, set bool, err error) {
 	if v.k == kNull {
-		return nil
+		return 0, false, nil
 	}
 	n, ok := intValue(p.b, v)
 	if !ok || n < 0 {
-		return fmt.Errorf("%s: expected a non-negative integer, got %s", field, p.b[v.s:v.e])
+		return 0, false, fmt.Errorf("%s: expected a non-negative integer, got %s", field, p.b[v.s:v.e])
 	}
-	// With several limit fields the smallest one binds.
-	if p.req.MaxTokensField == "" || n < p.req.MaxTokens {
-		p.req.MaxTokens, p.req.MaxTokensField = n, field
-	}
-	return nil
+	return n, true, nil
 }
 
 // setChoices records a count of completions ("n", "best_of", "candidateCount"); with several the largest binds
 // (best_of completions are all generated and billed).
 func (p *reqParser) setChoices(field string, v val) error {
-	if v.k == kNull {
-		return nil
-	}
-	n, ok := intValue(p.b, v)
-	if !ok || n < 0 {
-		return fmt.Errorf("%s: expected a non-negative integer, got %s", field, p.b[v.s:v.e])
-	}
+	n, _, err := p.count(field, v)
 	p.req.Choices = max(p.req.Choices, n)
-	return nil
+	return err
 }
 
 func (p *reqParser) setBool(dst *bool, field string, v val) error {
