@@ -31,6 +31,7 @@ func (c *canon) decodePayloads(s string, depth int, st *textStats) {
 	if st.bsl >= minUEscapes && countUEscapes(s) >= minUEscapes {
 		c.emitDecoded(FlagHex, depth, func(dst []byte) []byte { return uDecode(dst, s) })
 	}
+	c.decodeMore(s, depth, st.ascii) // binary, character codes, Morse, braille, NATO, base32, ascii85, QP, uuencode
 }
 
 // uEscape decodes the escape at the start of s: \uXXXX, \UXXXXXXXX or \u{X…} (Go, JSON, Python,
