@@ -28,33 +28,72 @@ type matcher struct {
 	// lettersStay: every ASCII letter, digit, '@' and '$' keeps the root (no pattern starts with a word byte).
 	lettersStay bool
 
-	// Token-level stepping (indexWords, for a matcher of word phrases run over canon.words): every pattern is
-	// " w1 … wk " (space-bounded tokens), so after a token that is no pattern word and the space after it the
-	// automaton is in spaceSt, whatever state it was in before, and matched nothing on the way: only tokens
-	// whose FNV-1a hash has its bit set in wordBloom have to be stepped byte by byte.
-	tokenSkip bool
-	spaceSt   int
-	wordBloom [128]uint32
+	// Token-level automaton (indexWords, for a matcher of word phrases run over canon.words): every pattern is
+	// " w1 … wk " (space-bounded tokens), so the phrases are matched over the tokens, each token stepping once
+	// with its phrase-word id (wordPhrases). A token that is no phrase word, told by a bit filter on its FNV-1a
+	// hash and then by a table of the phrase words' hashes, sends the automaton to its root.
+	tok       *matcher    // over word ids as bytes 1…255 (0: no phrase word), same pattern ids
+	wordBloom [128]uint32 // bit filter of the phrase words' hashes
+	wordH     []uint32    // open-addressing table of the phrase words' hashes (wordSlot), 0 id = empty
+	wordID    []uint8
+	pats      []string // the patterns, to check a match found from hashes against the tokens' bytes
+	patK      []uint8  // words per pattern
 }
 
-// indexWords sets up token-level stepping (tokenSkip) when every pattern is space-bounded tokens.
+// wordSlot is the first slot of a word hash in matcher.wordH (wordSlots slots).
+const wordSlots = 1024
+
+func wordSlot(h uint32) uint32 { return (h * 0x9E3779B1) >> 22 }
+
+// indexWords sets up the token-level automaton (tok) when every pattern is space-bounded tokens, there are at
+// most 255 distinct phrase words and their hashes differ (else wordPhrases steps bytes).
 func (m *matcher) indexWords(patterns []string) {
-	if m.delta == nil {
-		return
-	}
-	for _, p := range patterns {
-		if len(p) < 2 || p[0] != ' ' || p[len(p)-1] != ' ' {
+	ids := map[string]uint8{}
+	var hashes []uint32
+	idPats := make([]string, len(patterns))
+	for i, p := range patterns {
+		if len(p) < 2 || p[0] != ' ' || p[len(p)-1] != ' ' || strings.Contains(p, "  ") || strings.Contains(p, "|") {
 			return
 		}
-	}
-	for _, p := range patterns {
+		var b []byte
 		for _, w := range strings.Fields(p) {
-			h := fnv([]byte(w))
-			m.wordBloom[h>>5&127] |= 1 << (h & 31)
+			id, ok := ids[w]
+			if !ok {
+				if len(ids) == 255 {
+					return
+				}
+				id = uint8(len(ids) + 1)
+				ids[w] = id
+				hashes = append(hashes, fnv([]byte(w)))
+			}
+			b = append(b, id)
 		}
+		idPats[i] = string(b)
 	}
-	m.spaceSt = int(m.delta[m.class[' ']] & dfaMask)
-	m.tokenSkip = true
+	wordH, wordID := make([]uint32, wordSlots), make([]uint8, wordSlots)
+	for w, id := range ids {
+		h := fnv([]byte(w))
+		for _, o := range hashes[:id-1] {
+			if o == h {
+				return // two phrase words with one hash: not told apart
+			}
+		}
+		k := wordSlot(h)
+		for wordID[k] != 0 {
+			k = (k + 1) % wordSlots
+		}
+		wordH[k], wordID[k] = h, id
+		m.wordBloom[h>>5&127] |= 1 << (h & 31)
+	}
+	tok := buildMatcher(idPats)
+	if tok.delta == nil {
+		return
+	}
+	m.pats, m.patK = patterns, make([]uint8, len(patterns))
+	for i, p := range idPats {
+		m.patK[i] = uint8(len(p))
+	}
+	m.wordH, m.wordID, m.tok = wordH, wordID, tok
 }
 
 const (

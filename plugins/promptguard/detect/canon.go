@@ -97,7 +97,7 @@ type tokInfo struct {
 const tbChunk = 1 << 7
 
 // nopMatcher is a one-state automaton without patterns, run when no word-phrase matcher is set.
-var nopMatcher = &matcher{nclass: 1, delta: []uint32{0}, tokenSkip: true}
+var nopMatcher = &matcher{nclass: 1, delta: []uint32{0}}
 
 // noteToken indexes the token words[start:end] (written by a slow path).
 func (c *canon) noteToken(start, end int) {
@@ -110,42 +110,61 @@ func (c *canon) noteToken(start, end int) {
 	c.toks = append(c.toks, tokInfo{pos: int32(start), n: int32(end - start), h: h, fl: fl})
 }
 
-// wordPhrases runs the word-phrase automaton over the words buffer and leaves its matches in wdHits: token by
-// token from the index (every token of words is in it, followed by its space), and when every phrase is
-// space-bounded words (matcher.tokenSkip) a token that is no word of any phrase, told by a bit filter on its
-// hash, only sets the state after the space that follows it. (Stepping it while folding, as before, cost
-// more than this pass: in wasm the fold's loop has no registers to spare.) FuzzTokenIndex compares the
-// matches with a pass over the bytes.
+// wordPhrases runs the word-phrase automaton over the words buffer and leaves its matches in wdHits. When every
+// phrase is space-bounded words (matcher.tok) it runs over the token index, one step per token: a token that is
+// no phrase word (a bit filter on its hash, then the table of the phrase words' hashes) resets the automaton,
+// a phrase word steps it with its id; a match is kept when its tokens' bytes are the phrase (a token whose hash
+// is a phrase word's but not its bytes is told apart there: it can only add matches, not hide one). Otherwise
+// the byte automaton is run over the words buffer. FuzzTokenIndex compares the matches with a pass over the
+// bytes, and FuzzWordPhrases with the previous token-skipping byte loop.
 func (c *canon) wordPhrases() {
 	m := c.wd
-	if !m.tokenSkip {
+	t := m.tok
+	if t == nil {
 		c.wdHits = m.scan(c.words, c.wdHits[:0])
 		return
 	}
 	hits := c.wdHits[:0]
-	delta, class, bloom := m.delta, &m.class, &m.wordBloom
-	e := delta[class[' ']] // the leading space of words, from the root
-	st := int(e & dfaMask)
-	if e&dfaOut != 0 {
-		hits = m.emit(int32(st/m.nclass), hits)
-	}
-	sp := m.spaceSt
+	delta, class, bloom, wordH, wordID := t.delta, &t.class, &m.wordBloom, m.wordH, m.wordID
+	st := 0
 	toks := c.toks
 	for i := range toks {
-		t := &toks[i]
-		if t.fl&tbChunk == 0 && bloom[t.h>>5&127]&(1<<(t.h&31)) == 0 {
-			st = sp
+		tk := &toks[i]
+		h := tk.h
+		if tk.fl&tbChunk != 0 || bloom[h>>5&127]&(1<<(h&31)) == 0 {
+			st = 0
 			continue
 		}
-		for _, b := range c.words[t.pos : t.pos+t.n+1] { // the token and its space
-			e := delta[st+int(class[b])]
-			st = int(e & dfaMask)
-			if e&dfaOut != 0 {
-				hits = m.emit(int32(st/m.nclass), hits)
-			}
+		k := wordSlot(h)
+		for wordID[k] != 0 && wordH[k] != h {
+			k = (k + 1) % wordSlots
+		}
+		e := delta[st+int(class[wordID[k]])]
+		st = int(e & dfaMask)
+		if e&dfaOut != 0 {
+			hits = c.wordMatches(t, int32(st/t.nclass), i, hits)
 		}
 	}
 	c.wdHits = hits
+}
+
+// wordMatches appends the patterns output by state st of the token automaton whose words are the bytes of the
+// tokens ending with token i.
+func (c *canon) wordMatches(t *matcher, st int32, i int, hits []int32) []int32 {
+	m := c.wd
+	n := len(hits)
+	hits = t.emit(st, hits)
+	keep := n
+	for _, id := range hits[n:] {
+		if j := i + 1 - int(m.patK[id]); j >= 0 {
+			a, b := c.toks[j].pos-1, c.toks[i].pos+c.toks[i].n+1
+			if string(c.words[a:b]) == m.pats[id] {
+				hits[keep] = id
+				keep++
+			}
+		}
+	}
+	return hits[:keep]
 }
 
 func (c *canon) reset() {
