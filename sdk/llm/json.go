@@ -2,13 +2,15 @@ package llm
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/wasmguard/wasmguard/sdk/swar"
 )
 
 // This file is a small JSON scanner that works on byte offsets, so every string token keeps its exact location.
@@ -172,50 +174,68 @@ func hasLit(b []byte, i int, lit string) bool {
 func scanString(b []byte, i int) (int, error) {
 	start := i
 	i++
+	n := len(b)
 	var high uint64 // non-zero high bits: the string holds non-ASCII bytes, checked as UTF-8 at the end
-	for i < len(b) {
-		// Fast path: skip 8 bytes at a time while none is '"', '\\' or a control character.
-		for len(b)-i >= 8 {
-			w := binary.LittleEndian.Uint64(b[i:])
-			if !plain8(w) {
-				break
+	for {
+		// Find the next '"', '\\' or control character: 32 bytes a pass, then eight (the first flagged byte
+		// located by a trailing-zero count), then byte by byte for the last few.
+		if swar.LittleEndian {
+			p := unsafe.Pointer(unsafe.SliceData(b))
+			for n-i >= 32 {
+				w0, w1 := *(*uint64)(unsafe.Add(p, i)), *(*uint64)(unsafe.Add(p, i+8))
+				w2, w3 := *(*uint64)(unsafe.Add(p, i+16)), *(*uint64)(unsafe.Add(p, i+24))
+				if stringStops(w0)|stringStops(w1)|stringStops(w2)|stringStops(w3) != 0 {
+					break
+				}
+				high |= w0 | w1 | w2 | w3
+				i += 32
 			}
-			high |= w
-			i += 8
+			for n-i >= 8 {
+				w := *(*uint64)(unsafe.Add(p, i))
+				if m := stringStops(w); m != 0 {
+					z := uint(bits.TrailingZeros64(m))
+					high |= w & (1<<(z&^7) - 1) // the bytes before the stop
+					i += int(z >> 3)
+					goto stop
+				}
+				high |= w
+				i += 8
+			}
 		}
-		if i >= len(b) {
-			break
+		for ; i < n; i++ {
+			c := b[i]
+			if c == '"' || c == '\\' || c < 0x20 {
+				goto stop
+			}
+			high |= uint64(c)
 		}
-		c := b[i]
-		switch {
-		case c == '"':
-			if high&0x8080808080808080 != 0 && !utf8.Valid(b[start+1:i]) {
+		return 0, syntaxErr(start, "unterminated string")
+	stop:
+		switch b[i] {
+		case '"':
+			if high&swar.High != 0 && !utf8.Valid(b[start+1:i]) {
 				return 0, badUTF8(b, start+1, i)
 			}
 			return i + 1, nil
-		case c == '\\':
-			if i+1 >= len(b) {
+		case '\\':
+			if i+1 >= n {
 				return 0, syntaxErr(i, "unterminated string")
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if len(b)-i < 6 || !isHex4(b[i+2:i+6]) {
+				if n-i < 6 || !isHex4(b[i+2:i+6]) {
 					return 0, syntaxErr(i, "invalid \\u escape")
 				}
 				i += 6
 			default:
 				return 0, syntaxErr(i, "invalid escape")
 			}
-		case c < 0x20:
-			return 0, syntaxErr(i, "control character in string")
 		default:
-			high |= uint64(c)
-			i++
+			return 0, syntaxErr(i, "control character in string")
 		}
 	}
-	return 0, syntaxErr(start, "unterminated string")
 }
 
 // badUTF8 returns the error for the first invalid UTF-8 sequence in b[s:e]. Escapes are ASCII, so checking the raw
@@ -231,15 +251,20 @@ func badUTF8(b []byte, s, e int) error {
 	return syntaxErr(s, "invalid UTF-8 in string")
 }
 
-// plain8 reports whether the 8 bytes packed in w hold no '"', '\\' or control character (bytes below 0x20), so a
-// string token holds them verbatim (non-ASCII bytes are checked as UTF-8 separately). The byte tests are the
-// "has a zero byte" tricks: they never miss a match, and any hit sends the caller to the byte-by-byte path.
-func plain8(w uint64) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q := w ^ (lo * '"')
-	bs := w ^ (lo * '\\')
-	m := ((w - lo*0x20) &^ w) | ((q - lo) &^ q) | ((bs - lo) &^ bs)
-	return m&hi == 0
+// quoteOrBackslash flags, by its high bit, every byte of w that is '"' or '\\'. Like every "has a zero byte" test
+// it never misses one, and a borrow may also flag a byte above a match but never one below it: the lowest flagged
+// byte, which the callers locate with a trailing-zero count, is exact.
+func quoteOrBackslash(w uint64) uint64 {
+	q := w ^ (swar.K * '"')
+	s := w ^ (swar.K * '\\')
+	return (((q - swar.K) &^ q) | ((s - swar.K) &^ s)) & swar.High
+}
+
+// stringStops flags the bytes of w that a string token cannot hold verbatim: '"', '\\' and control characters
+// (bytes below 0x20; non-ASCII bytes are checked as UTF-8 separately). As in quoteOrBackslash, the lowest flagged
+// byte is exact.
+func stringStops(w uint64) uint64 {
+	return quoteOrBackslash(w) | ((w-swar.K*0x20)&^w)&swar.High
 }
 
 func isHex4(h []byte) bool {
@@ -296,59 +321,108 @@ func scanNumber(b []byte, i int) (int, error) {
 
 // skipValue returns the end of the (validated) value starting at b[i].
 func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
+	switch kindOf[b[i]] {
+	case kString:
 		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	default:
-		for i < len(b) {
-			switch b[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return i
-			}
-			i++
-		}
-		return i
+	case kObject, kArray:
+		return skipNested(b, i)
 	}
+	return skipScalar(b, i)
 }
 
-// skipString returns the offset after the closing quote of the (validated) string at b[i].
+// skipScalar returns the end of the (validated) number or literal at b[i].
+func skipScalar(b []byte, i int) int {
+	for i < len(b) && !endsScalar[b[i]] {
+		i++
+	}
+	return i
+}
+
+// skipNested returns the end of the (validated) object or array at b[i]: one pass that counts brackets and skips
+// strings.
+func skipNested(b []byte, i int) int {
+	n := len(b)
+	depth := 0
+	for i < n {
+		c := b[i]
+		i++
+		if c != '"' {
+			depth += int(nesting[c])
+			if depth == 0 {
+				return i
+			}
+			continue
+		}
+		i = skipString(b, i-1)
+	}
+	return i
+}
+
+// skipString returns the offset after the closing quote of the (validated) string at b[i]: the first '"' that
+// an even number of backslashes precede. Long strings go 32 bytes a pass (one branch per pass: in wasm every
+// taken branch costs a dispatch), then 8, then byte by byte.
 func skipString(b []byte, i int) int {
 	start := i
 	i++
-	for i < len(b) {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return len(b)
+	n := len(b)
+	for {
+		if swar.LittleEndian {
+			p := unsafe.Pointer(unsafe.SliceData(b))
+			for n-i >= 32 {
+				if hasQuote(*(*uint64)(unsafe.Add(p, i)))|hasQuote(*(*uint64)(unsafe.Add(p, i+8)))|
+					hasQuote(*(*uint64)(unsafe.Add(p, i+16)))|hasQuote(*(*uint64)(unsafe.Add(p, i+24))) != 0 {
+					break
+				}
+				i += 32
+			}
+			for n-i >= 8 {
+				if m := hasQuote(*(*uint64)(unsafe.Add(p, i))); m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				i += 8
+			}
 		}
-		j := i + q
-		n := 0
-		for k := j - 1; k > start && b[k] == '\\'; k-- {
-			n++
+		for i < n && b[i] != '"' {
+			i++
 		}
-		if n%2 == 0 {
-			return j + 1
+		if i >= n {
+			return n
 		}
-		i = j + 1
+		k := i - 1
+		for k > start && b[k] == '\\' {
+			k--
+		}
+		if (i-k)&1 == 1 { // an even number of backslashes: the closing quote
+			return i + 1
+		}
+		i++
 	}
-	return len(b)
+}
+
+// hasQuote flags, by its high bit, the bytes of w that are '"' (exact for the lowest flagged byte, as in
+// quoteOrBackslash).
+func hasQuote(w uint64) uint64 {
+	q := w ^ (swar.K * '"')
+	return (q - swar.K) &^ q & swar.High
+}
+
+// Tables of the scanners, indexed by byte: a lookup costs less in wasm than a chain of comparisons.
+var (
+	kindOf     [256]kind // the kind of a value that starts with the byte
+	nesting    [256]int8 // +1 for '{' and '[', -1 for '}' and ']'
+	endsScalar [256]bool // the bytes that end a number or literal: ',', '}', ']' and white space
+)
+
+func init() {
+	for c := range kindOf {
+		kindOf[c] = kNumber
+	}
+	kindOf['"'], kindOf['{'], kindOf['['], kindOf['t'], kindOf['f'], kindOf['n'] = kString, kObject, kArray, kTrue, kFalse, kNull
+	nesting['{'], nesting['['], nesting['}'], nesting[']'] = 1, 1, -1, -1
+	for _, c := range []byte{',', '}', ']', ' ', '\t', '\n', '\r'} {
+		endsScalar[c] = true
+	}
 }
 
 // kind reports the JSON type of the value at b[i].
@@ -390,34 +464,34 @@ type val struct {
 }
 
 func valAt(b []byte, i int) val {
-	e := skipValue(b, i)
-	var k kind
-	switch b[i] {
-	case '"':
-		k = kString
-	case '{':
-		k = kObject
-	case '[':
-		k = kArray
-	case 't':
-		k = kTrue
-	case 'f':
-		k = kFalse
-	case 'n':
-		k = kNull
+	k := kindOf[b[i]]
+	var e int
+	switch k {
+	case kString:
+		e = skipString(b, i)
+	case kObject, kArray:
+		e = skipNested(b, i)
 	default:
-		k = kNumber
+		e = skipScalar(b, i)
 	}
 	return val{s: i, e: e, k: k}
 }
 
-// root returns the top-level value of a validated body.
-func root(b []byte) val { return valAt(b, skipWS(b, 0)) }
+// root returns the top-level value of a validated body: it ends where the trailing white space begins.
+func root(b []byte) val {
+	i := skipWS(b, 0)
+	e := len(b)
+	for e > i && isWS(b[e-1]) {
+		e--
+	}
+	return val{s: i, e: e, k: kindOf[b[i]]}
+}
 
 // iter walks the members of an object or the elements of an array of a validated body.
 type iter struct {
 	b    []byte
 	i    int
+	obj  bool // an object: each member starts with its key
 	done bool
 }
 
@@ -425,7 +499,7 @@ func (v val) iter(b []byte) iter {
 	if v.k != kObject && v.k != kArray {
 		return iter{done: true}
 	}
-	return iter{b: b, i: v.s + 1}
+	return iter{b: b, i: v.s + 1, obj: v.k == kObject}
 }
 
 // next returns the next member (key is the raw key token including quotes) or element (key is zero).
@@ -442,8 +516,7 @@ func (it *iter) next() (key val, v val, ok bool) {
 		it.done = true
 		return
 	}
-	if b[i] == '"' {
-		// Could be a key (object) or a string element (array): look for ':' after it.
+	if it.obj && b[i] == '"' {
 		e := skipString(b, i)
 		j := skipWS(b, e)
 		if j < len(b) && b[j] == ':' {
