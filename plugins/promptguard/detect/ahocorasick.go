@@ -3,6 +3,7 @@ package detect
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // matcher is a byte-level Aho-Corasick automaton. Transitions are stored sparsely (sorted edge lists, a dense
@@ -38,6 +39,63 @@ type matcher struct {
 	wordID    []uint8
 	pats      []string // the patterns, to check a match found from hashes against the tokens' bytes
 	patK      []uint8  // words per pattern
+
+	// Skip tables (indexStarts, for a matcher whose patterns are all at least skipLen >= startLen bytes long):
+	// shift, by the classes of three bytes, how far the end of a window of skipLen bytes can move on while no
+	// window ends where a pattern's first skipLen bytes would (Horspool on the patterns' first skipLen bytes);
+	// starts, a bit per hash of the first startLen bytes of every pattern. scan steps the DFA only from a
+	// window that passes both, and only until it is back in a state of depth < startLen (dfaShallow).
+	shift   []uint8
+	skipLen int
+	starts  []uint64
+	depth   []uint8 // per state: its depth in the trie (capped at 255)
+}
+
+// startLen is the window of the start filter, startBits the log2 of its bits.
+const (
+	startLen  = 4
+	startBits = 15
+)
+
+// startHash is the filter bit of the four bytes x (little-endian).
+func startHash(x uint32) uint32 { return (x * 0x9E3779B1) >> (32 - startBits) }
+
+// shiftKey is the index in matcher.shift of three byte classes.
+func shiftKey(c0, c1, c2 uint8) int { return int(c0)<<10 | int(c1)<<5 | int(c2) }
+
+// indexStarts sets up the skip tables when the matcher has a DFA with at most 32 byte classes and every
+// pattern is at least startLen bytes long; it marks the DFA entries leading to states of depth < startLen
+// (dfaShallow).
+func (m *matcher) indexStarts(patterns []string) {
+	if m.delta == nil || len(patterns) == 0 || m.nclass > 32 {
+		return
+	}
+	L := 255
+	for _, p := range patterns {
+		L = min(L, len(p))
+	}
+	if L < startLen {
+		return
+	}
+	m.skipLen = L
+	m.shift = make([]uint8, 1<<15)
+	for i := range m.shift {
+		m.shift[i] = uint8(L - 2)
+	}
+	m.starts = make([]uint64, 1<<startBits/64)
+	for _, p := range patterns {
+		for k := 2; k < L; k++ {
+			key := shiftKey(m.class[p[k-2]], m.class[p[k-1]], m.class[p[k]])
+			m.shift[key] = min(m.shift[key], uint8(L-1-k))
+		}
+		h := startHash(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24)
+		m.starts[h>>6] |= 1 << (h & 63)
+	}
+	for i, e := range m.delta {
+		if m.depth[int(e&dfaMask)/m.nclass] < startLen {
+			m.delta[i] = e | dfaShallow
+		}
+	}
 }
 
 // wordSlot is the first slot of a word hash in matcher.wordH (wordSlots slots).
@@ -97,8 +155,9 @@ func (m *matcher) indexWords(patterns []string) {
 }
 
 const (
-	dfaOut  = 1 << 31
-	dfaMask = dfaOut - 1
+	dfaOut     = 1 << 31
+	dfaShallow = 1 << 30 // set by indexStarts only
+	dfaMask    = dfaShallow - 1
 )
 
 // maxDFAEntries bounds the dense transition table (entries of 4 bytes).
@@ -113,8 +172,9 @@ func buildMatcher(patterns []string) *matcher { return buildMatcherFold(patterns
 func buildMatcherFold(patterns []string, foldCase bool) *matcher {
 	// Build a trie with map-free sparse children first.
 	type node struct {
-		kids map[byte]int32
-		ids  []int32
+		kids  map[byte]int32
+		ids   []int32
+		depth uint8
 	}
 	nodes := []node{{}}
 	for id, p := range patterns {
@@ -129,7 +189,7 @@ func buildMatcherFold(patterns []string, foldCase bool) *matcher {
 			nx, ok := nodes[s].kids[p[i]]
 			if !ok {
 				nx = int32(len(nodes))
-				nodes = append(nodes, node{})
+				nodes = append(nodes, node{depth: uint8(min(i+1, 255))})
 				nodes[s].kids[p[i]] = nx
 			}
 			s = nx
@@ -143,8 +203,10 @@ func buildMatcherFold(patterns []string, foldCase bool) *matcher {
 		fail:  make([]int32, n),
 		out:   make([]int32, n),
 		dict:  make([]int32, n),
+		depth: make([]uint8, n),
 	}
 	for s := range nodes {
+		m.depth[s] = nodes[s].depth
 		m.first[s] = int32(len(m.edgeB))
 		for b := 0; b < 256; b++ { // sorted by byte, deterministic
 			if t, ok := nodes[s].kids[byte(b)]; ok {
@@ -300,6 +362,9 @@ func (m *matcher) scan(text []byte, hits []int32) []int32 {
 }
 
 func (m *matcher) scanDFA(text []byte, hits []int32) []int32 {
+	if m.shift != nil {
+		return m.scanSkip(text, hits)
+	}
 	// The state is an int (a native 64-bit value in wasm: no re-truncation after each addition).
 	delta, class := m.delta, &m.class
 	s := 0
@@ -309,6 +374,53 @@ func (m *matcher) scanDFA(text []byte, hits []int32) []int32 {
 		if e&dfaOut != 0 {
 			hits = m.emit(int32(s/m.nclass), hits)
 		}
+	}
+	return hits
+}
+
+// scanSkip is scanDFA with the skip tables. The end of a window of skipLen bytes moves on by the shift of its
+// last three bytes; where that is 0 and the filter lets its first four bytes start a pattern, the DFA runs from
+// the root at the window's start: startLen bytes, then on until it enters a state of depth d < startLen after
+// byte j. No pattern prefix longer than d ends at j, so every match not yet found starts at j-d+1 or later,
+// where the windows resume (a match is at least skipLen bytes long: none ends among the bytes stepped again).
+// The hits, and their order, are scanDFA's (TestScanSkipRandom, FuzzScanSkip).
+func (m *matcher) scanSkip(text []byte, hits []int32) []int32 {
+	delta, class, shift, starts, nc, L := m.delta, &m.class, m.shift, m.starts, m.nclass, m.skipLen
+	n := len(text)
+	for end := L - 1; end < n; {
+		if sh := shift[shiftKey(class[text[end-2]], class[text[end-1]], class[text[end]])]; sh != 0 {
+			end += int(sh)
+			continue
+		}
+		p := end - L + 1
+		if h := startHash(*(*uint32)(unsafe.Pointer(&text[p]))); starts[h>>6]&(1<<(h&63)) == 0 {
+			end++
+			continue
+		}
+		s := 0
+		j := p
+		for ; j < p+startLen; j++ {
+			e := delta[s+int(class[text[j]])]
+			s = int(e & dfaMask)
+			if e&dfaOut != 0 {
+				hits = m.emit(int32(s/nc), hits)
+			}
+		}
+		i := n
+		for ; j < n; j++ {
+			e := delta[s+int(class[text[j]])]
+			s = int(e & dfaMask)
+			if e&(dfaOut|dfaShallow) != 0 {
+				if e&dfaOut != 0 {
+					hits = m.emit(int32(s/nc), hits)
+				}
+				if e&dfaShallow != 0 {
+					i = j + 1 - int(m.depth[s/nc])
+					break
+				}
+			}
+		}
+		end = i + L - 1
 	}
 	return hits
 }

@@ -76,6 +76,7 @@ func compileLexicon() *lexicon {
 		}
 	}
 	l.squash = buildMatcher(sq)
+	l.squash.indexStarts(sq)
 	l.wide = buildMatcher(wide)
 	for _, p := range wide {
 		l.wideMax = max(l.wideMax, len(p))
