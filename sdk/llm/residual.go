@@ -69,7 +69,7 @@ func (p *reqParser) residual(r val) {
 			skip := ci < len(covered) && covered[ci] == i || hasPrefixFold(b[i+1:e-1], "data:")
 			if !skip && n > 0 && stack[n-1].obj {
 				k := stack[n-1].key
-				skip = idKey(b, k) || isBinaryKey(b, k)
+				skip = residualSkipKey(b, k)
 			}
 			if !skip {
 				s.add(-1, -1, "", ProvMetadata, val{s: i, e: e, k: kString}, "", pathString(b, stack))
@@ -88,6 +88,35 @@ type pathElem struct {
 	obj bool
 	key val
 	i   int
+}
+
+// residualKeysByLen groups idKeys and binaryKeys by length: a plain ASCII key (no escapes) names one of them only
+// when it has that length (keyFold is then asciiFoldEq), so it is compared with the few of its length instead of
+// going through keyFold for each of the sixty.
+var residualKeysByLen [32][]string
+
+func init() {
+	for _, l := range [][]string{idKeys, binaryKeys} {
+		for _, n := range l {
+			if len(n) < len(residualKeysByLen) {
+				residualKeysByLen[len(n)] = append(residualKeysByLen[len(n)], n)
+			}
+		}
+	}
+}
+
+// residualSkipKey is idKey(b, k) || isBinaryKey(b, k): the residual pass skips the strings of these members.
+func residualSkipKey(b []byte, k val) bool {
+	raw := b[k.s+1 : k.e-1]
+	if len(raw) >= len(residualKeysByLen) || !simpleKey(raw) {
+		return idKey(b, k) || isBinaryKey(b, k)
+	}
+	for _, n := range residualKeysByLen[len(raw)] {
+		if asciiFoldEq(raw, n) {
+			return true
+		}
+	}
+	return false
 }
 
 func isBinaryKey(b []byte, k val) bool {

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +71,10 @@ func checkScanRef(t testing.TB, b []byte) int {
 		}
 		switch v.k {
 		case kString:
+			raw := b[v.s+1 : v.e-1]
+			if got, want := indexBackslash(raw), bytes.IndexByte(raw, '\\'); got != want {
+				t.Fatalf("indexBackslash(%q) = %d, want %d", raw, got, want)
+			}
 			if got, want := unquote(b, v), unquoteRef(b, v); got != want {
 				t.Fatalf("unquote(%q) = %q, reference %q", b[v.s:v.e], got, want)
 			}
@@ -118,6 +124,9 @@ func checkKeyRef(t testing.TB, b []byte, k val, names []string) {
 	if got, want := keyName(b, k), keyNameRef(b, k); got != want {
 		t.Fatalf("keyName(%q) = %q, reference %q", raw, got, want)
 	}
+	if got, want := residualSkipKey(b, k), idKey(b, k) || isBinaryKey(b, k); got != want {
+		t.Fatalf("residualSkipKey(%q) = %v, want %v", raw, got, want)
+	}
 	gn, ga := keyMatch(b, k)
 	wn, wa := keyMatchRef(b, k)
 	if gn != wn || ga != wa {
@@ -157,7 +166,23 @@ func scanCorpus(t testing.TB) [][]byte {
 		out = append(out, c.body())
 	}
 	out = append(out, promptBody(3976), chatBody(4<<10), chatBody(64<<10), responseBody(16<<10))
-	return out
+	// Every name the parsers match, as a key: as written, upper-cased, with its first letter escaped, and longer.
+	var sb strings.Builder
+	sb.WriteString(`{"":0`)
+	for _, n := range refNames() {
+		if n == "" {
+			continue
+		}
+		fmt.Fprintf(&sb, `,%q:"a",%q:"b",%q:"d"`, n, strings.ToUpper(n), n+"x")
+		if n[0] < 0x80 {
+			fmt.Fprintf(&sb, `,"\u%04x%s":"c"`, n[0], n[1:])
+		}
+	}
+	sb.WriteString("}")
+	if err := validate([]byte(sb.String())); err != nil {
+		t.Fatal(err)
+	}
+	return append(out, []byte(sb.String()))
 }
 
 // wrapText returns chat requests that carry text, escaped in two ways.
