@@ -352,6 +352,15 @@ func skipNested(b []byte, i int) int {
 			}
 			continue
 		}
+		// The string: most end within eight bytes (keys, short values), found here without a call.
+		if swar.LittleEndian && n-i >= 8 {
+			if m := hasQuote(*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))); m != 0 {
+				if j := i + bits.TrailingZeros64(m)>>3; b[j-1] != '\\' {
+					i = j + 1
+					continue
+				}
+			}
+		}
 		i = skipString(b, i-1)
 	}
 	return i
@@ -433,6 +442,19 @@ func hasBackslash(w uint64) uint64 {
 	return (q - swar.K) &^ q & swar.High
 }
 
+// stringEnd is skipString with the common short string inline: when the eight bytes after the opening quote hold
+// the closing one, unescaped, it ends there without a call.
+func stringEnd(b []byte, i int) int {
+	if swar.LittleEndian && len(b)-i >= 9 {
+		if m := hasQuote(*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i+1))); m != 0 {
+			if j := i + 1 + bits.TrailingZeros64(m)>>3; b[j-1] != '\\' {
+				return j + 1
+			}
+		}
+	}
+	return skipString(b, i)
+}
+
 // hasQuote flags, by its high bit, the bytes of w that are '"' (exact for the lowest flagged byte, as in
 // quoteOrBackslash).
 func hasQuote(w uint64) uint64 {
@@ -501,7 +523,7 @@ func valAt(b []byte, i int) val {
 	var e int
 	switch k {
 	case kString:
-		e = skipString(b, i)
+		e = stringEnd(b, i)
 	case kObject, kArray:
 		e = skipNested(b, i)
 	default:
@@ -550,7 +572,17 @@ func (it *iter) next() (key val, v val, ok bool) {
 		return
 	}
 	if it.obj && b[i] == '"' {
-		e := skipString(b, i)
+		var e int
+		if swar.LittleEndian && len(b)-i >= 9 { // a short key: its end without a call (as in stringEnd)
+			if m := hasQuote(*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i+1))); m != 0 {
+				if j := i + 1 + bits.TrailingZeros64(m)>>3; b[j-1] != '\\' {
+					e = j + 1
+				}
+			}
+		}
+		if e == 0 {
+			e = skipString(b, i)
+		}
 		j := skipWS(b, e)
 		if j < len(b) && b[j] == ':' {
 			key = val{s: i, e: e, k: kString}
