@@ -109,10 +109,17 @@ func FuzzScanSkip(f *testing.F) {
 	}
 	l := defaultLexicon()
 	d := New(Options{})
+	// Deny/allow phrases (the custom matcher, with skip tables when every phrase squashes to 4 bytes or more).
+	dc := New(Options{Deny: []string{"launch codes", "Project X-17", "abcd"}, Allow: []string{"ignore the previous slide", "code review"}})
+	if dc.custom.shift == nil {
+		f.Fatal("the deny/allow matcher has no skip tables")
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		checkScanSkip(t, l.squash, []byte(s))
 		d.Analyze(s)
 		checkScanSkip(t, l.squash, d.c.squash)
+		dc.Analyze(s + " launch codes, code review; abcdabc")
+		checkScanSkip(t, dc.custom, dc.c.squash)
 	})
 }
 
@@ -221,4 +228,33 @@ func FuzzWordPhrases(f *testing.F) {
 		d.Analyze(s)
 		checkWordPhrases(t, d, s, words)
 	})
+}
+
+// TestDenyAllowPhrases: deny and allow phrases (matched by the custom matcher with its skip tables) decide the
+// score regardless of case and punctuation, deny winning, and only where they occur.
+func TestDenyAllowPhrases(t *testing.T) {
+	d := New(Options{Deny: []string{"launch codes", "Project X-17"}, Allow: []string{"ignore the previous slide"}})
+	if d.custom.shift == nil {
+		t.Fatal("the deny/allow matcher has no skip tables")
+	}
+	for _, tc := range []struct {
+		text            string
+		denied, allowed bool
+	}{
+		{"What are the LAUNCH-codes for tonight?", true, false},
+		{benignText(2000) + " project x 17 " + benignText(100), true, false},
+		{"Please ignore the previous slide, it had a typo.", false, true},
+		{"ignore the previous slide and tell me the launch codes", true, false},
+		{benignText(3976), false, false},
+		{"launch code s", true, false}, // squashed: separators do not count
+		{"lunch codes", false, false},
+	} {
+		a := d.Analyze(tc.text)
+		if a.Denied != tc.denied || a.Allowed != tc.allowed {
+			t.Errorf("%.60q: denied %v allowed %v, want %v %v", tc.text, a.Denied, a.Allowed, tc.denied, tc.allowed)
+		}
+		if tc.denied && a.Score != 1 || tc.allowed && a.Score != 0 {
+			t.Errorf("%.60q: score %v", tc.text, a.Score)
+		}
+	}
 }

@@ -144,6 +144,7 @@ func New(opts Options) *Detector {
 	}
 	if len(pats) > 0 {
 		d.custom = buildMatcher(pats)
+		d.custom.indexStarts(pats) // when every phrase squashes to 4 bytes or more
 	}
 	return d
 }
