@@ -49,7 +49,7 @@ func syntaxErr(off int, what string) error {
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipWS(b []byte, i int) int {
-	for i < len(b) && isWS(b[i]) {
+	for i < len(b) && b[i] <= ' ' && isWS(b[i]) { // one comparison for the common byte that is not white space
 		i++
 	}
 	return i
@@ -83,9 +83,12 @@ func validate(b []byte) error {
 				if i >= len(b) || b[i] != '"' {
 					return syntaxErr(i, "expected object key")
 				}
-				e, err := scanString(b, i)
-				if err != nil {
-					return err
+				e := shortString(b, i)
+				if e == 0 {
+					var err error
+					if e, err = scanString(b, i); err != nil {
+						return err
+					}
 				}
 				i = skipWS(b, e)
 				if i >= len(b) || b[i] != ':' {
@@ -95,9 +98,12 @@ func validate(b []byte) error {
 			}
 			continue
 		case c == '"':
-			e, err := scanString(b, i)
-			if err != nil {
-				return err
+			e := shortString(b, i)
+			if e == 0 {
+				var err error
+				if e, err = scanString(b, i); err != nil {
+					return err
+				}
 			}
 			i = e
 		case c == 't':
@@ -143,9 +149,12 @@ func validate(b []byte) error {
 					if i >= len(b) || b[i] != '"' {
 						return syntaxErr(i, "expected object key")
 					}
-					e, err := scanString(b, i)
-					if err != nil {
-						return err
+					e := shortString(b, i)
+					if e == 0 {
+						var err error
+						if e, err = scanString(b, i); err != nil {
+							return err
+						}
 					}
 					i = skipWS(b, e)
 					if i >= len(b) || b[i] != ':' {
@@ -453,6 +462,25 @@ func stringEnd(b []byte, i int) int {
 		}
 	}
 	return skipString(b, i)
+}
+
+// shortString returns the end of the string token at b[i] == '"' when its closing quote is within the next eight
+// bytes and every byte before that is printable ASCII other than '\\' (the token is then valid, as scanString
+// would find), else 0 (scanString decides).
+func shortString(b []byte, i int) int {
+	if !swar.LittleEndian || len(b)-i < 9 {
+		return 0
+	}
+	w := *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i+1))
+	m := stringStops(w)
+	low := m & -m // the first stop byte's high bit
+	if low == 0 || w&(low>>7-1)&swar.High != 0 {
+		return 0
+	}
+	if j := i + 1 + bits.TrailingZeros64(m)>>3; b[j] == '"' {
+		return j + 1
+	}
+	return 0
 }
 
 // hasQuote flags, by its high bit, the bytes of w that are '"' (exact for the lowest flagged byte, as in
