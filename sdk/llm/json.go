@@ -451,19 +451,6 @@ func hasBackslash(w uint64) uint64 {
 	return (q - swar.K) &^ q & swar.High
 }
 
-// stringEnd is skipString with the common short string inline: when the eight bytes after the opening quote hold
-// the closing one, unescaped, it ends there without a call.
-func stringEnd(b []byte, i int) int {
-	if swar.LittleEndian && len(b)-i >= 9 {
-		if m := hasQuote(*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i+1))); m != 0 {
-			if j := i + 1 + bits.TrailingZeros64(m)>>3; b[j-1] != '\\' {
-				return j + 1
-			}
-		}
-	}
-	return skipString(b, i)
-}
-
 // shortString returns the end of the string token at b[i] == '"' when its closing quote is within the next eight
 // bytes and every byte before that is printable ASCII other than '\\' (the token is then valid, as scanString
 // would find), else 0 (scanString decides).
@@ -551,7 +538,15 @@ func valAt(b []byte, i int) val {
 	var e int
 	switch k {
 	case kString:
-		e = stringEnd(b, i)
+		if swar.LittleEndian && len(b)-i >= 9 { // a short string: its end without a call
+			if m := hasQuote(*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i+1))); m != 0 {
+				if j := i + 1 + bits.TrailingZeros64(m)>>3; b[j-1] != '\\' {
+					e = j + 1
+					break
+				}
+			}
+		}
+		e = skipString(b, i)
 	case kObject, kArray:
 		e = skipNested(b, i)
 	default:
@@ -601,7 +596,7 @@ func (it *iter) next() (key val, v val, ok bool) {
 	}
 	if it.obj && b[i] == '"' {
 		var e int
-		if swar.LittleEndian && len(b)-i >= 9 { // a short key: its end without a call (as in stringEnd)
+		if swar.LittleEndian && len(b)-i >= 9 { // a short key: its end without a call
 			if m := hasQuote(*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i+1))); m != 0 {
 				if j := i + 1 + bits.TrailingZeros64(m)>>3; b[j-1] != '\\' {
 					e = j + 1
