@@ -333,11 +333,13 @@ func (h *httpContext) reserve(req *llm.Request, body []byte, path, enc string) f
 	}
 	input := estimateInput(req)
 	input += input * cfg.MarginPercent / 100
-	output := req.MaxTokens
+	// n / best_of / candidateCount completions each produce up to the limit: the reservation covers all of them
+	output, outputs := req.MaxTokens, req.Outputs()
 	changed := false
 	if h.batch {
-		// every request of the batch, each up to its own limit (or default_max_tokens); nothing is rewritten
-		output = req.Batch.Output + req.Batch.Unlimited*cfg.DefaultMaxTokens
+		// every request of the batch, each up to its own limit (or default_max_tokens), its completions counted;
+		// nothing is rewritten
+		output, outputs = req.Batch.Output+req.Batch.Unlimited*cfg.DefaultMaxTokens, 1
 	} else if output <= 0 {
 		output = cfg.DefaultMaxTokens
 		if cfg.EnforceMaxTokens && cfg.Enforce() {
@@ -345,11 +347,6 @@ func (h *httpContext) reserve(req *llm.Request, body []byte, path, enc string) f
 				body, changed = nb, true
 			}
 		}
-	}
-	// n / best_of / candidateCount completions each produce up to the limit: the reservation covers all of them
-	outputs := req.Outputs()
-	if h.batch {
-		outputs = 1 // Batch.Output already counts each request's completions
 	}
 	price, havePrice := cfg.Prices.Lookup(model)
 	parts := make([][]string, len(cfg.Budgets))
@@ -462,8 +459,7 @@ func (h *httpContext) refuseBatch(reason, msg string) filter.Action {
 	if !h.cfg.Enforce() {
 		return filter.Continue
 	}
-	hs, b := reply.Error(h.format, 403, reason, msg, h.ri.RequestID)
-	if err := h.x.SendResponse(403, hs, b); err != nil {
+	if err := h.x.Reply(h.format, 403, reason, msg, h.ri.RequestID); err != nil {
 		filter.LogErrorf("%s: send 403: %v", filterName, err)
 	}
 	return filter.Pause
@@ -472,11 +468,16 @@ func (h *httpContext) refuseBatch(reason, msg string) filter.Action {
 // isBatchCreate reports whether path creates a batch whose requests are not in the body (OpenAI /v1/batches,
 // Azure OpenAI /openai/batches); the inline batches are recognised by their format.
 func isBatchCreate(path string) bool {
+	p := strings.TrimSuffix(lowerPath(path), "/")
+	return strings.HasSuffix(p, "/batches") && !strings.HasSuffix(p, "/messages/batches")
+}
+
+// lowerPath is the request path without its query or fragment, in lower case.
+func lowerPath(path string) string {
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i]
 	}
-	p := strings.TrimSuffix(strings.ToLower(path), "/")
-	return strings.HasSuffix(p, "/batches") && !strings.HasSuffix(p, "/messages/batches")
+	return strings.ToLower(path)
 }
 
 // uploadType reports whether a content-type is an upload no generation call is sent as.
@@ -500,10 +501,7 @@ var nonGeneration = []string{"/embeddings", "/moderations", "/files", "/uploads"
 // notGeneration reports whether path is an embeddings/files/... endpoint (whose JSON body may look like a
 // Responses request) rather than a generation call.
 func notGeneration(path string) bool {
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
-	}
-	p := strings.ToLower(path)
+	p := lowerPath(path)
 	if strings.Contains(p, ":generatecontent") || strings.Contains(p, ":streamgeneratecontent") {
 		return false
 	}
@@ -964,12 +962,9 @@ func (h *httpContext) OnDone() {
 	switch {
 	case !h.respStarted || h.status >= 300:
 		// Not forwarded, or the provider refused it: providers do not bill failed requests.
-	case h.batch:
-		// An accepted batch: its requests run later and their usage never comes back on this exchange, so the
-		// reservation (every request's input estimate and output limit) is the charge.
-		actual = budget.Tokens{Input: h.plan.Input, Output: h.plan.Output}
-	case h.rawStream && !h.usage.Present:
-		// Could not follow the stream: keep the reservation as the charge.
+	case h.batch, h.rawStream && !h.usage.Present:
+		// An accepted batch (its requests run later; their usage never comes back on this exchange), or a stream
+		// the filter could not follow: the reservation is the charge.
 		actual = budget.Tokens{Input: h.plan.Input, Output: h.plan.Output}
 	case h.usage.Present:
 		actual = budget.Tokens{Input: h.usage.Input, Cached: h.usage.Cached, Output: h.usage.Output, Reasoning: h.usage.Reasoning}
