@@ -199,10 +199,7 @@ func (s *segs) inlineData(v val, i, j int, role string, prov Provenance, path st
 
 // isTextMime reports whether a MIME type holds text a model reads as such.
 func isTextMime(m string) bool {
-	m = strings.ToLower(strings.TrimSpace(m))
-	if i := strings.IndexByte(m, ';'); i >= 0 {
-		m = strings.TrimSpace(m[:i])
-	}
+	m = mediaType(m)
 	if strings.HasPrefix(m, "text/") || strings.HasSuffix(m, "+json") || strings.HasSuffix(m, "+xml") {
 		return true
 	}
