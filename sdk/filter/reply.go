@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/proxy-wasm/proxy-wasm-go-sdk/proxywasm"
 
@@ -218,7 +219,7 @@ func (s *Stream) Attachments(dec *Decisions, c config.Common, filterName, policy
 		case k == "":
 			k = "unknown"
 		}
-		if len(kinds) < 8 && !containsString(kinds, k) {
+		if len(kinds) < 8 && !slices.Contains(kinds, k) {
 			kinds = append(kinds, k)
 		}
 	}
@@ -233,21 +234,13 @@ func (s *Stream) Attachments(dec *Decisions, c config.Common, filterName, policy
 		RequestID: s.RequestID(), Signals: kinds, Attrs: []telemetry.Attr{{Key: "attachments", Value: float64(len(atts))}}}
 	if !c.Enforce() {
 		d.Mode = string(config.ModeMonitor)
-		dec.Log(d)
-		return Continue, true
 	}
 	dec.Log(d)
+	if !c.Enforce() {
+		return Continue, true
+	}
 	_ = s.Reply(415, telemetry.ReasonUnreadableAttachment, "the request carries an attachment (image, PDF, audio, a file by URL or id...) the gateway's security filter cannot inspect, and this route does not accept such attachments")
 	return Pause, true
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func failMessage(reason string) string {
