@@ -15,8 +15,7 @@ type Stream struct {
 	s       scanner
 	redact  func(Finding) bool
 	pending []Piece // pushed, not yet released (a lent piece's Text is "": it is read from the text at release)
-	lent    []bool  // pending[i] was pushed with PushLent
-	head    int     // pending[head:] (and starts, lent) are the pieces not released yet
+	head    int     // pending[head:] (and starts) are the pieces not released yet
 	starts  []int   // start offset of each pending piece
 	rel     int     // text offset up to which pieces were released
 	reds    []Finding
@@ -56,7 +55,7 @@ func (st *Stream) UseBuffers(lend func(n int) []byte) { st.lend = lend }
 // be released now, in order, rewritten. Both slices are valid until the next Push or Close (the stream reuses
 // them).
 func (st *Stream) Push(id int, text string) (ready []Piece, found []Finding) {
-	st.hold(Piece{ID: id, Text: text}, false)
+	st.hold(Piece{ID: id, Text: text})
 	old := len(st.s.text)
 	st.s.text = st.appendText(st.s.text, text)
 	return st.scan(old)
@@ -69,10 +68,9 @@ func (st *Stream) PushLent(id int, text string) (ready []Piece, found []Finding)
 	// (hold's and appendText's usual cases written out: in wasm a call costs more than their work)
 	if st.head == 0 || len(st.pending) < cap(st.pending) {
 		st.pending = append(st.pending, Piece{ID: id})
-		st.lent = append(st.lent, true)
 		st.starts = append(st.starts, len(st.s.text))
 	} else {
-		st.hold(Piece{ID: id}, true)
+		st.hold(Piece{ID: id})
 	}
 	old := len(st.s.text)
 	if old+len(text) <= cap(st.s.text) {
@@ -106,17 +104,15 @@ func (st *Stream) scan(old int) (ready []Piece, found []Finding) {
 // hold appends a pending piece starting at the end of the text. The pending lists stay at the start of their
 // arrays: released pieces are dropped from the front when there is no room left at the back (slicing them off
 // would shrink the capacity until every push reallocates; copying on every release costs a copy per push).
-func (st *Stream) hold(p Piece, lent bool) {
+func (st *Stream) hold(p Piece) {
 	if st.head > 0 && len(st.pending) == cap(st.pending) {
 		k := copy(st.pending, st.pending[st.head:])
 		clear(st.pending[k:]) // release the texts
 		st.pending = st.pending[:k]
 		st.starts = st.starts[:copy(st.starts, st.starts[st.head:])]
-		st.lent = st.lent[:copy(st.lent, st.lent[st.head:])]
 		st.head = 0
 	}
 	st.pending = append(st.pending, p)
-	st.lent = append(st.lent, lent)
 	st.starts = append(st.starts, len(st.s.text))
 }
 
@@ -176,7 +172,7 @@ func (st *Stream) collect() (ready []Piece, found []Finding) {
 		p := st.pending[n]
 		st.pending[n].Text = "" // release the text
 		start := st.starts[n]
-		if st.lent[n] {
+		if p.Text == "" { // lent (or empty: the same "")
 			p.Text = unsafe.String(unsafe.SliceData(st.s.text[start:]), end-start)
 		}
 		if len(st.reds) > 0 {
@@ -191,7 +187,7 @@ func (st *Stream) collect() (ready []Piece, found []Finding) {
 	st.ready = ready
 	st.head = n
 	if n == len(st.pending) {
-		st.pending, st.starts, st.lent, st.head = st.pending[:0], st.starts[:0], st.lent[:0], 0
+		st.pending, st.starts, st.head = st.pending[:0], st.starts[:0], 0
 	}
 	// drop redactions entirely released
 	d := 0
