@@ -4,6 +4,7 @@ import (
 	"github.com/wasmguard/wasmguard/sdk/pii"
 	"github.com/wasmguard/wasmguard/sdk/placeholder"
 	"github.com/wasmguard/wasmguard/sdk/render"
+	"slices"
 	"strings"
 )
 
@@ -267,10 +268,10 @@ func (s *Streamer) scanParts(k, mode int) int {
 	}
 	// the readings that may still differ (the last part's, the join's); where both ways agree, one is enough
 	xs, ys := 1, 1
-	if s.lastFrom >= 0 && !equal(per0, per1) {
+	if s.lastFrom >= 0 && !slices.Equal(per0, per1) {
 		xs = 2
 	}
-	if howJoin == readOpen && !equal(j0, j1) {
+	if howJoin == readOpen && !slices.Equal(j0, j1) {
 		ys = 2
 	}
 	combo := func(dst []pii.Match, x, y int) []pii.Match {
@@ -300,18 +301,6 @@ func (s *Streamer) scanParts(k, mode int) int {
 		}
 	}
 	return k
-}
-
-func equal(a, b []pii.Match) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // cuts returns the part boundaries inside the window (offsets in buf).
