@@ -53,6 +53,7 @@ type Streamer struct {
 	lastFrom int
 	// scratch of scanParts
 	ps, xs, j0, j1 []pii.Match
+	cutBuf         []int
 
 	// parts: the stream may be the text of several blocks / parts of one message (Boundary), judged on their
 	// join; marks are the stream offsets where parts after the first start (the first pruned of them counted
@@ -202,7 +203,8 @@ func (s *Streamer) read(t []byte, off, how int, a, b []pii.Match) (_, _ []pii.Ma
 func (s *Streamer) scanParts(k, mode int) int {
 	end := mode == emitEnd
 	s.hinted = false
-	cuts := append(s.cuts(), len(s.buf))
+	s.cutBuf = append(s.cuts(s.cutBuf[:0]), len(s.buf))
+	cuts := s.cutBuf
 	first := s.partOf(s.base)
 	last := s.pruned + len(s.marks)
 	for len(s.ptrig) <= last-s.pruned {
@@ -303,9 +305,8 @@ func (s *Streamer) scanParts(k, mode int) int {
 	return k
 }
 
-// cuts returns the part boundaries inside the window (offsets in buf).
-func (s *Streamer) cuts() []int {
-	var c []int
+// cuts appends the part boundaries inside the window (offsets in buf) to c.
+func (s *Streamer) cuts(c []int) []int {
 	for _, m := range s.marks {
 		if k := m - s.base; k > 0 && k < len(s.buf) {
 			c = append(c, k)
