@@ -199,9 +199,12 @@ var decodeClass = func() (t [256]uint8) {
 	return t
 }()
 
+// full reports whether the decoded chunks or bytes are at their caps: no more payloads are decoded.
+func (c *canon) full() bool { return c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes }
+
 // emitDecoded runs dec into the decoded buffer and, when the result is readable text, adds it as a chunk.
 func (c *canon) emitDecoded(flag uint32, depth int, dec func(dst []byte) []byte) {
-	if c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes {
+	if c.full() {
 		return
 	}
 	start := len(c.decoded)
@@ -287,7 +290,7 @@ func (c *canon) scanBase64(s string, depth int) {
 		if len(run) < minBase64Run || upper == 0 || lower == 0 || (upper+digit)*8 < len(run) {
 			continue
 		}
-		if c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes {
+		if c.full() {
 			return
 		}
 		room := (maxDecodedBytes - len(c.decoded)) / 3 * 4
@@ -359,7 +362,7 @@ func (c *canon) scanHex(s string, depth int) {
 		}
 		if j-i >= 2*minHexBytes {
 			c.parseHexRun(s[i:j], depth)
-			if c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes {
+			if c.full() {
 				return
 			}
 		}
@@ -415,7 +418,7 @@ func (c *canon) parseHexRun(s string, depth int) {
 		}
 		run := s[start:j]
 		c.emitDecoded(FlagHex, depth, func(dst []byte) []byte { return hexDecode(dst, run) })
-		if c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes {
+		if c.full() {
 			return
 		}
 	}

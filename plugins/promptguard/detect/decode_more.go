@@ -146,8 +146,6 @@ func nextRun(s string, from int, bit uint8, n int) (int, int) {
 	return -1, -1
 }
 
-func (c *canon) full() bool { return c.chunks >= maxDecodedChunks || len(c.decoded) >= maxDecodedBytes }
-
 // scanCodes decodes what the codes-class run s[start:end] holds and returns where scanning goes on.
 func (c *canon) scanCodes(s string, start, end, depth int, qp *int) int {
 	if (start == 0 || s[start-1] == '\n') && s[start] > ' ' && s[start] <= 'M' {
