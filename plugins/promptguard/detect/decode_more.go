@@ -86,7 +86,9 @@ func (c *canon) decodeMore(s string, depth int, ascii bool) {
 			}
 		}
 	}
-	if qp >= minQPLetters && countQPLetters(s) >= minQPLetters {
+	// qp counted the letter escapes of the codes-class runs, which are disjoint: a recount over s
+	// (every escape qp counted, and more) could not turn this test false.
+	if qp >= minQPLetters {
 		c.emitDecoded(FlagURL, depth, func(dst []byte) []byte { return qpDecode(dst, s) })
 	}
 	if !ascii {
@@ -453,20 +455,6 @@ func b32Decode(dst []byte, run string) []byte {
 		}
 	}
 	return dst
-}
-
-func countQPLetters(s string) int {
-	n := 0
-	for i := 0; i+2 < len(s); i++ {
-		if s[i] == '=' {
-			if h, ok := upperHex(s[i+1]); ok {
-				if l, ok := upperHex(s[i+2]); ok && moreClass[h<<4|l]&mcLetter != 0 {
-					n++
-				}
-			}
-		}
-	}
-	return n
 }
 
 // qpDecode decodes quoted-printable: =XX escapes, and '=' at a line end (a soft line break) removed.
